@@ -1,0 +1,27 @@
+use crate::error::{ApiResult, Json};
+use crate::extract::Caller;
+use crate::AppState;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use trove_service::orgs::OrgView;
+
+#[derive(Deserialize)]
+pub struct NewOrg {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// `POST /api/v1/orgs`: the caller becomes its first owner.
+pub async fn create_org(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Json(body): Json<NewOrg>,
+) -> ApiResult<(StatusCode, Json<OrgView>)> {
+    let org = state
+        .services
+        .create_org(&ctx, &body.name, body.description.as_deref())
+        .await?;
+    Ok((StatusCode::CREATED, Json(org)))
+}

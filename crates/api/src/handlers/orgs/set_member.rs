@@ -1,0 +1,26 @@
+use crate::error::{ApiResult, Json, Path};
+use crate::extract::Caller;
+use crate::AppState;
+use axum::extract::State;
+use serde::Deserialize;
+use trove_service::orgs::MemberView;
+
+#[derive(Deserialize)]
+pub struct MemberRole {
+    pub role: String,
+}
+
+/// `PUT /api/v1/orgs/{org}/members/{username}` with `{"role": "write"}`.
+pub async fn set_member(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Path((org, username)): Path<(String, String)>,
+    Json(body): Json<MemberRole>,
+) -> ApiResult<Json<Vec<MemberView>>> {
+    Ok(Json(
+        state
+            .services
+            .set_member(&ctx, &org, &username, &body.role)
+            .await?,
+    ))
+}

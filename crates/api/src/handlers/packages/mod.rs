@@ -1,0 +1,27 @@
+mod add_owner;
+mod delete_version;
+mod deprecate_version;
+mod download_version;
+mod get_package;
+mod get_version;
+mod list_namespace_packages;
+mod list_owners;
+mod list_versions;
+mod publish_version;
+mod remove_owner;
+mod update_package;
+mod yank_version;
+
+pub use add_owner::add_owner;
+pub use delete_version::delete_version;
+pub use deprecate_version::{deprecate_version, undeprecate_version};
+pub use download_version::download_version;
+pub use get_package::get_package;
+pub use get_version::get_version;
+pub use list_namespace_packages::list_namespace_packages;
+pub use list_owners::list_owners;
+pub use list_versions::list_versions;
+pub use publish_version::publish_version;
+pub use remove_owner::remove_owner;
+pub use update_package::update_package;
+pub use yank_version::{unyank_version, yank_version};

@@ -1,0 +1,44 @@
+use crate::error::{ApiResult, Json};
+use crate::extract::{Caller, SESSION_COOKIE};
+use crate::AppState;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, HeaderValue};
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub struct Login {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /api/v1/session`: password login. Sets an HttpOnly, SameSite=Lax session cookie and
+/// returns the CSRF token that unsafe cookie-authenticated requests must send back.
+pub async fn create_session(
+    State(state): State<AppState>,
+    Caller(ctx): Caller,
+    Json(body): Json<Login>,
+) -> ApiResult<(HeaderMap, Json<serde_json::Value>)> {
+    let s = state
+        .services
+        .login(&ctx, &body.username, &body.password)
+        .await?;
+    let max_age = state.services.config.session_ttl_ms / 1000;
+    let secure = if state.services.config.base_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}",
+        s.cookie
+    );
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::SET_COOKIE,
+        HeaderValue::from_str(&cookie).expect("cookie is ascii"),
+    );
+    let mut body = crate::user_json(&s.user);
+    body["csrf_token"] = s.csrf_token.into();
+    body["expires_at"] = trove_core::time::rfc3339(s.expires_at).into();
+    Ok((headers, Json(body)))
+}

@@ -1,0 +1,106 @@
+//! The native REST API under `/api/v1`. Every route is declared once in [`ROUTES`]; the
+//! router and the OpenAPI document are both built from that table, so they cannot drift.
+
+pub mod error;
+pub mod extract;
+pub mod handlers;
+mod openapi;
+
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
+use axum::Router;
+use handlers::*;
+use trove_service::Services;
+
+pub use openapi::openapi_document;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+}
+
+/// One API operation.
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub operation_id: &'static str,
+    pub summary: &'static str,
+    pub tag: &'static str,
+    /// `none`, `json` or `gzip`.
+    pub body: &'static str,
+    /// Success status.
+    pub status: u16,
+}
+
+macro_rules! routes {
+    ($($method:ident $path:literal => $handler:path, $tag:literal, $body:literal, $status:literal, $summary:literal;)+) => {
+        pub const ROUTES: &[Route] = &[$(Route {
+            method: stringify!($method),
+            path: $path,
+            operation_id: stringify!($handler),
+            summary: $summary,
+            tag: $tag,
+            body: $body,
+            status: $status,
+        }),+];
+
+        fn method_routers() -> Vec<(&'static str, MethodRouter<AppState>)> {
+            vec![$(($path, $method($handler))),+]
+        }
+    };
+}
+
+routes! {
+    post "/users" => users::register_user, "accounts", "json", 201, "Register an account";
+    get "/me" => users::get_me, "accounts", "none", 200, "The authenticated caller";
+    post "/session" => session::create_session, "accounts", "json", 200, "Log in with a password (sets a session cookie)";
+    delete "/session" => session::delete_session, "accounts", "none", 204, "Log out";
+    get "/tokens" => tokens::list_tokens, "tokens", "none", 200, "List your API tokens";
+    post "/tokens" => tokens::create_token, "tokens", "json", 201, "Create an API token (the secret is shown once)";
+    delete "/tokens/{id}" => tokens::revoke_token, "tokens", "none", 204, "Revoke an API token";
+    post "/orgs" => orgs::create_org, "organizations", "json", 201, "Create an organization";
+    get "/orgs/{org}" => orgs::get_org, "organizations", "none", 200, "An organization and its members";
+    put "/orgs/{org}/members/{username}" => orgs::set_member, "organizations", "json", 200, "Add a member or change their role";
+    delete "/orgs/{org}/members/{username}" => orgs::remove_member, "organizations", "none", 204, "Remove a member";
+    get "/namespaces/{scope}/packages" => packages::list_namespace_packages, "packages", "none", 200, "Packages in a namespace";
+    get "/packages/{scope}/{name}" => packages::get_package, "packages", "none", 200, "Package metadata";
+    patch "/packages/{scope}/{name}" => packages::update_package, "packages", "json", 200, "Change a package's visibility";
+    get "/packages/{scope}/{name}/versions" => packages::list_versions, "packages", "none", 200, "List versions, newest first";
+    put "/packages/{scope}/{name}/versions/{version}" => packages::publish_version, "packages", "gzip", 201, "Publish a version (body: the .tar.gz archive)";
+    get "/packages/{scope}/{name}/versions/{version}" => packages::get_version, "packages", "none", 200, "Version metadata";
+    delete "/packages/{scope}/{name}/versions/{version}" => packages::delete_version, "packages", "none", 204, "Delete a version within the grace period";
+    get "/packages/{scope}/{name}/versions/{version}/download" => packages::download_version, "packages", "none", 200, "Download the archive (HEAD and Range supported)";
+    put "/packages/{scope}/{name}/versions/{version}/yank" => packages::yank_version, "packages", "none", 200, "Yank a version";
+    delete "/packages/{scope}/{name}/versions/{version}/yank" => packages::unyank_version, "packages", "none", 200, "Unyank a version";
+    put "/packages/{scope}/{name}/versions/{version}/deprecation" => packages::deprecate_version, "packages", "json", 200, "Deprecate a version with a message";
+    delete "/packages/{scope}/{name}/versions/{version}/deprecation" => packages::undeprecate_version, "packages", "none", 200, "Remove a deprecation";
+    get "/packages/{scope}/{name}/owners" => packages::list_owners, "owners", "none", 200, "List owners and maintainers";
+    put "/packages/{scope}/{name}/owners/{username}" => packages::add_owner, "owners", "json", 200, "Add an owner or maintainer";
+    delete "/packages/{scope}/{name}/owners/{username}" => packages::remove_owner, "owners", "none", 204, "Remove an owner or maintainer";
+    get "/audit" => audit::list_audit, "admin", "none", 200, "Read the audit log";
+}
+
+/// The `/api/v1` router (mount it with `nest("/api/v1", …)`).
+pub fn router(state: AppState) -> Router {
+    let mut merged: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for (path, mr) in method_routers() {
+        match merged.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, existing)) => *existing = std::mem::take(existing).merge(mr),
+            None => merged.push((path, mr)),
+        }
+    }
+    let mut r = Router::new().route("/openapi.json", get(openapi::get_openapi));
+    for (path, mr) in merged {
+        r = r.route(path, mr);
+    }
+    r.fallback(error::not_found).with_state(state)
+}
+
+/// A user as the API shows it.
+pub fn user_json(u: &trove_service::db::users::User) -> serde_json::Value {
+    serde_json::json!({
+        "username": u.username,
+        "email": u.email,
+        "admin": u.admin(),
+        "created_at": trove_core::time::rfc3339(u.created_at),
+    })
+}

@@ -1,0 +1,61 @@
+//! Enumerations stored as lowercase strings.
+
+use serde::{Deserialize, Serialize};
+
+macro_rules! string_enum {
+    ($t:ident { $($v:ident => $s:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        pub enum $t { $($v),+ }
+
+        impl $t {
+            pub const ALL: &'static [$t] = &[$($t::$v),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($t::$v => $s),+ }
+            }
+        }
+
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($s => Ok($t::$v),)+
+                    _ => Err(format!(
+                        "`{}` is not one of: {}",
+                        s,
+                        [$($s),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+string_enum!(Ecosystem { Native => "native", Oci => "oci", Npm => "npm", Cargo => "cargo", Pypi => "pypi" });
+string_enum!(PackageKind {
+    Library => "library", Module => "module", Plugin => "plugin", Model => "model",
+    Agent => "agent", Template => "template", Snapshot => "snapshot", Other => "other",
+});
+string_enum!(Visibility { Public => "public", Private => "private" });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_prints() {
+        assert_eq!("model".parse::<PackageKind>().unwrap(), PackageKind::Model);
+        assert_eq!(PackageKind::Model.to_string(), "model");
+        assert!("bogus"
+            .parse::<PackageKind>()
+            .unwrap_err()
+            .contains("library"));
+        assert_eq!(Ecosystem::ALL.len(), 5);
+    }
+}

@@ -1,0 +1,171 @@
+use crate::{Conn, Result};
+use trove_core::name::normalize;
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Namespace {
+    pub id: i64,
+    pub name: String,
+    /// `user` or `org`.
+    pub kind: String,
+    pub user_id: Option<i64>,
+    pub description: Option<String>,
+    pub created_at: i64,
+}
+
+impl Namespace {
+    pub fn is_org(&self) -> bool {
+        self.kind == "org"
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Member {
+    pub user_id: i64,
+    pub username: String,
+    pub role: String,
+    pub created_at: i64,
+}
+
+const COLS: &str = "id, name, kind, user_id, description, created_at";
+
+pub async fn insert(
+    conn: &mut Conn,
+    name: &str,
+    kind: &str,
+    user_id: Option<i64>,
+    description: Option<&str>,
+    now: i64,
+) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO namespaces (name, name_norm, kind, user_id, description, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(name)
+    .bind(normalize(name))
+    .bind(kind)
+    .bind(user_id)
+    .bind(description)
+    .bind(now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// Finds a namespace by name; `foo_bar` finds `foo-bar`.
+pub async fn find(conn: &mut Conn, name: &str) -> Result<Option<Namespace>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLS} FROM namespaces WHERE name_norm = $1"
+    ))
+    .bind(normalize(name))
+    .fetch_optional(conn)
+    .await?)
+}
+
+pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Namespace>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {COLS} FROM namespaces WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
+    )
+}
+
+/// Organizations a user belongs to, with the user's role.
+pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespace, String)>> {
+    let rows: Vec<(
+        i64,
+        String,
+        String,
+        Option<i64>,
+        Option<String>,
+        i64,
+        String,
+    )> = sqlx::query_as(
+        "SELECT n.id, n.name, n.kind, n.user_id, n.description, n.created_at, m.role \
+         FROM namespaces n JOIN org_members m ON m.namespace_id = n.id \
+         WHERE m.user_id = $1 ORDER BY n.name",
+    )
+    .bind(user_id)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, kind, user_id, description, created_at, role)| {
+            (
+                Namespace {
+                    id,
+                    name,
+                    kind,
+                    user_id,
+                    description,
+                    created_at,
+                },
+                role,
+            )
+        })
+        .collect())
+}
+
+pub async fn member_role(
+    conn: &mut Conn,
+    namespace_id: i64,
+    user_id: i64,
+) -> Result<Option<String>> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT role FROM org_members WHERE namespace_id = $1 AND user_id = $2")
+            .bind(namespace_id)
+            .bind(user_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|r| r.0))
+}
+
+pub async fn members(conn: &mut Conn, namespace_id: i64) -> Result<Vec<Member>> {
+    Ok(sqlx::query_as(
+        "SELECT m.user_id, u.username, m.role, m.created_at FROM org_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.namespace_id = $1 ORDER BY u.username",
+    )
+    .bind(namespace_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Adds a member or changes their role.
+pub async fn upsert_member(
+    conn: &mut Conn,
+    namespace_id: i64,
+    user_id: i64,
+    role: &str,
+    now: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO org_members (namespace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (namespace_id, user_id) DO UPDATE SET role = excluded.role",
+    )
+    .bind(namespace_id)
+    .bind(user_id)
+    .bind(role)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn remove_member(conn: &mut Conn, namespace_id: i64, user_id: i64) -> Result<bool> {
+    let r = sqlx::query("DELETE FROM org_members WHERE namespace_id = $1 AND user_id = $2")
+        .bind(namespace_id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected() > 0)
+}
+
+pub async fn count_role(conn: &mut Conn, namespace_id: i64, role: &str) -> Result<i64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM org_members WHERE namespace_id = $1 AND role = $2")
+            .bind(namespace_id)
+            .bind(role)
+            .fetch_one(conn)
+            .await?;
+    Ok(n)
+}

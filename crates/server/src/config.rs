@@ -1,0 +1,400 @@
+//! Configuration: defaults, then a TOML file, then `TROVE_*` environment variables.
+//!
+//! Environment names are the TOML path in upper case: `TROVE_DATABASE_URL` sets
+//! `database.url`, `TROVE_SERVER_LISTEN` sets `server.listen`, `TROVE_DATA_DIR` sets
+//! `data_dir`. A double underscore also separates levels (`TROVE_STORAGE__BUCKET`).
+
+use anyhow::{bail, Context};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Where the embedded defaults keep their files (SQLite database, blobs, staging).
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub storage: StorageSection,
+    pub auth: AuthConfig,
+    pub limits: LimitsConfig,
+    pub log: LogConfig,
+    pub stats: StatsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub listen: String,
+    /// Public URL of this registry; defaults to `http://{listen}`.
+    pub base_url: Option<String>,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://path` or `postgres://…`; defaults to `sqlite://{data_dir}/trove.db`.
+    pub url: Option<String>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSection {
+    /// `fs` (default) or `s3`.
+    pub backend: String,
+    /// For `fs`: defaults to `{data_dir}/blobs`.
+    pub path: Option<PathBuf>,
+    pub bucket: Option<String>,
+    pub endpoint: Option<String>,
+    pub region: Option<String>,
+    pub access_key_id: Option<String>,
+    pub secret_access_key: Option<String>,
+    pub prefix: Option<String>,
+    pub path_style: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    pub registration_open: bool,
+    pub session_ttl_hours: i64,
+    /// Argon2id memory cost in KiB.
+    pub argon2_memory_kib: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    pub max_archive_bytes: u64,
+    pub max_unpacked_bytes: u64,
+    pub max_file_bytes: u64,
+    pub max_archive_entries: u64,
+    pub delete_grace_hours: i64,
+    /// Largest JSON request body.
+    pub max_json_bytes: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `json` (default) or `text`.
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `trove=debug,info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StatsConfig {
+    /// How often buffered download counts are written.
+    pub flush_interval_ms: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./trove-data"),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            storage: StorageSection::default(),
+            auth: AuthConfig::default(),
+            limits: LimitsConfig::default(),
+            log: LogConfig::default(),
+            stats: StatsConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8080".into(),
+            base_url: None,
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: None,
+            max_connections: 16,
+        }
+    }
+}
+
+impl Default for StorageSection {
+    fn default() -> Self {
+        StorageSection {
+            backend: "fs".into(),
+            path: None,
+            bucket: None,
+            endpoint: None,
+            region: None,
+            access_key_id: None,
+            secret_access_key: None,
+            prefix: None,
+            path_style: true,
+        }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            registration_open: true,
+            session_ttl_hours: 24 * 30,
+            argon2_memory_kib: 19 * 1024,
+        }
+    }
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_archive_bytes: 50 * 1024 * 1024,
+            max_unpacked_bytes: 256 * 1024 * 1024,
+            max_file_bytes: 64 * 1024 * 1024,
+            max_archive_entries: 10_000,
+            delete_grace_hours: 72,
+            max_json_bytes: 1024 * 1024,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "json".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            flush_interval_ms: 5_000,
+        }
+    }
+}
+
+const SECTIONS: &[&str] = &[
+    "server", "database", "storage", "auth", "limits", "log", "stats",
+];
+
+impl Config {
+    /// Loads defaults, then the file (if given), then the process environment.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        Self::load_with_env(file, std::env::vars())
+    }
+
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading config file {}", path.display()))?;
+                text.parse::<toml::Table>()
+                    .with_context(|| format!("parsing config file {}", path.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (key, value) in env {
+            let Some(rest) = key.strip_prefix("TROVE_") else {
+                continue;
+            };
+            if rest == "TOKEN"
+                || rest == "CONFIG"
+                || rest.starts_with("TEST_")
+                || rest.starts_with("REGISTRY")
+            {
+                continue; // client-side and test variables
+            }
+            let path = env_path(rest)?;
+            set_path(&mut table, &path, parse_env_value(&value));
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("invalid configuration (check key names and value types)")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        match self.storage.backend.as_str() {
+            "fs" => {}
+            "s3" if self.storage.bucket.is_none() => {
+                bail!("storage.backend = \"s3\" needs storage.bucket")
+            }
+            "s3" => {}
+            other => bail!("unknown storage.backend `{other}`: use fs or s3"),
+        }
+        if !matches!(self.log.format.as_str(), "json" | "text") {
+            bail!("unknown log.format `{}`: use json or text", self.log.format);
+        }
+        Ok(())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("trove.db").display()))
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server
+            .base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.server.listen))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    pub fn storage_config(&self) -> trove_storage::StorageConfig {
+        let s = &self.storage;
+        if s.backend == "s3" {
+            trove_storage::StorageConfig::S3 {
+                bucket: s.bucket.clone().unwrap_or_default(),
+                endpoint: s.endpoint.clone(),
+                region: s.region.clone().unwrap_or_else(|| "us-east-1".into()),
+                access_key_id: s.access_key_id.clone(),
+                secret_access_key: s.secret_access_key.clone(),
+                prefix: s.prefix.clone(),
+                path_style: s.path_style,
+            }
+        } else {
+            trove_storage::StorageConfig::Fs {
+                path: s
+                    .path
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("blobs")),
+            }
+        }
+    }
+
+    pub fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("staging")
+    }
+
+    pub fn service_config(&self) -> trove_service::ServiceConfig {
+        let l = &self.limits;
+        trove_service::ServiceConfig {
+            registration_open: self.auth.registration_open,
+            session_ttl_ms: self.auth.session_ttl_hours * 3_600_000,
+            delete_grace_ms: l.delete_grace_hours * 3_600_000,
+            max_archive_bytes: l.max_archive_bytes,
+            archive_limits: trove_tarball::Limits {
+                max_unpacked_bytes: l.max_unpacked_bytes,
+                max_file_bytes: l.max_file_bytes,
+                max_entries: l.max_archive_entries,
+                ..trove_tarball::Limits::default()
+            },
+            argon2_m_cost: self.auth.argon2_memory_kib,
+            base_url: self.base_url(),
+        }
+    }
+}
+
+/// `DATABASE_URL` → `["database", "url"]`, `DATA_DIR` → `["data_dir"]`,
+/// `STORAGE__PATH_STYLE` → `["storage", "path_style"]`.
+fn env_path(rest: &str) -> anyhow::Result<Vec<String>> {
+    let lower = rest.to_ascii_lowercase();
+    if lower.contains("__") {
+        return Ok(lower.split("__").map(str::to_string).collect());
+    }
+    for s in SECTIONS {
+        if let Some(key) = lower.strip_prefix(&format!("{s}_")) {
+            return Ok(vec![s.to_string(), key.to_string()]);
+        }
+    }
+    if lower == "data_dir" {
+        return Ok(vec![lower]);
+    }
+    bail!("unknown environment variable TROVE_{rest}: expected TROVE_<SECTION>_<KEY> with a section of {}", SECTIONS.join(", "))
+}
+
+fn parse_env_value(v: &str) -> toml::Value {
+    if let Ok(b) = v.parse::<bool>() {
+        return toml::Value::Boolean(b);
+    }
+    if let Ok(i) = v.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    toml::Value::String(v.to_string())
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) {
+    let (last, parents) = path.split_last().expect("non-empty path");
+    let mut t = table;
+    for p in parents {
+        let entry = t
+            .entry(p.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        t = entry.as_table_mut().expect("table");
+    }
+    t.insert(last.clone(), value);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_embedded() {
+        let c = Config::load_with_env(None, env(&[])).unwrap();
+        assert_eq!(c.server.listen, "127.0.0.1:8080");
+        assert_eq!(c.database_url(), "sqlite://./trove-data/trove.db");
+        assert!(
+            matches!(c.storage_config(), trove_storage::StorageConfig::Fs { path } if path == Path::new("./trove-data/blobs"))
+        );
+    }
+
+    #[test]
+    fn file_then_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("trove.toml");
+        std::fs::write(&f, "data_dir = \"/srv/trove\"\n[server]\nlisten = \"0.0.0.0:9000\"\n[auth]\nregistration_open = true\n").unwrap();
+        let c = Config::load_with_env(
+            Some(&f),
+            env(&[
+                ("TROVE_AUTH_REGISTRATION_OPEN", "false"),
+                ("TROVE_DATABASE_URL", "postgres://x/y"),
+                ("TROVE_STORAGE__BACKEND", "fs"),
+                ("TROVE_TOKEN", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.server.listen, "0.0.0.0:9000");
+        assert!(!c.auth.registration_open);
+        assert_eq!(c.database_url(), "postgres://x/y");
+        assert_eq!(c.staging_dir(), PathBuf::from("/srv/trove/staging"));
+    }
+
+    #[test]
+    fn bad_config_is_explained() {
+        let err = Config::load_with_env(None, env(&[("TROVE_BOGUS", "1")])).unwrap_err();
+        assert!(err.to_string().contains("TROVE_BOGUS"), "{err}");
+        let err = Config::load_with_env(None, env(&[("TROVE_STORAGE_BACKEND", "s3")])).unwrap_err();
+        assert!(err.to_string().contains("bucket"), "{err}");
+        let err = Config::load_with_env(None, env(&[("TROVE_SERVER_LISTNE", "x")])).unwrap_err();
+        assert!(format!("{err:#}").contains("listne"), "{err:#}");
+    }
+}

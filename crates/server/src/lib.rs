@@ -1,0 +1,178 @@
+//! `trove server`: configuration, the HTTP stack (request ids, logs, metrics, limits),
+//! health checks, background jobs and graceful shutdown.
+
+pub mod config;
+mod health;
+mod middleware;
+pub mod telemetry;
+
+pub use config::Config;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use trove_service::Services;
+
+/// Opens the database (running migrations) and blob storage.
+pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
+    let url = config.database_url();
+    let db = trove_db::Db::connect(&url, config.database.max_connections)
+        .await
+        .with_context(|| format!("opening database {}", redact(&url)))?;
+    let store = trove_storage::BlobStore::open(&config.storage_config(), &config.staging_dir())
+        .context("opening blob storage")?;
+    Ok(Services::new(db, store, config.service_config()))
+}
+
+/// Hides a password in a database URL for logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***@{}", &url[..s], &url[at + 1..]),
+        _ => url.to_string(),
+    }
+}
+
+/// The whole HTTP application.
+pub fn app(services: Services, config: &Config) -> Router {
+    let api = trove_api::router(trove_api::AppState {
+        services: services.clone(),
+    })
+    .layer(DefaultBodyLimit::max(config.limits.max_json_bytes));
+    Router::new()
+        .nest("/api/v1", api)
+        .merge(health::router(services))
+        .fallback(trove_api::error::not_found)
+        .layer(axum::middleware::from_fn(middleware::track))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// A server running in this process.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub services: Services,
+    shutdown: std::sync::Arc<watch::Sender<bool>>,
+    handle: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, finishes in-flight requests, flushes buffered counts.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(true);
+        self.handle.await.context("server task panicked")?
+    }
+
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Serves on an already bound listener until `shutdown` is called or a signal arrives
+/// (when `signals` is set).
+pub async fn start(
+    config: Config,
+    listener: TcpListener,
+    signals: bool,
+) -> anyhow::Result<RunningServer> {
+    telemetry::install_metrics();
+    let services = open_services(&config).await?;
+    let addr = listener.local_addr()?;
+    let (tx, mut rx) = watch::channel(false);
+    let tx = std::sync::Arc::new(tx);
+    let signal_tx = tx.clone();
+    let app = app(services.clone(), &config);
+    let svc = services.clone();
+    let flush_every = Duration::from_millis(config.stats.flush_interval_ms.max(10));
+    let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
+    let handle = tokio::spawn(async move {
+        let flusher = {
+            let svc = svc.clone();
+            let mut rx = rx.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(flush_every);
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = rx.changed() => break,
+                    }
+                    if let Err(e) = svc.downloads.flush().await {
+                        tracing::warn!(error = %e, "flushing download counts failed; will retry");
+                    }
+                }
+            })
+        };
+        if signals {
+            let tx = signal_tx.clone();
+            tokio::spawn(async move {
+                telemetry::shutdown_signal().await;
+                let _ = tx.send(true);
+            });
+        }
+        let mut stop_rx = rx.clone();
+        let stop = async move {
+            let _ = stop_rx.changed().await;
+            tracing::info!("shutting down: finishing in-flight requests");
+        };
+        let served = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .into_future();
+        let overdue = async move {
+            let _ = rx.changed().await;
+            tokio::time::sleep(grace).await;
+        };
+        let result = tokio::select! {
+            r = served => r.context("server failed"),
+            _ = overdue => {
+                tracing::warn!("in-flight requests did not finish within the shutdown timeout");
+                Ok(())
+            }
+        };
+        flusher.abort();
+        // Counted downloads are never lost at shutdown.
+        for attempt in 0..5 {
+            match svc.downloads.flush().await {
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::error!(error = %e, attempt, "final download flush failed");
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            }
+        }
+        svc.db.close().await;
+        tracing::info!("stopped");
+        result
+    });
+    tracing::info!(%addr, "trove listening");
+    Ok(RunningServer {
+        addr,
+        services,
+        shutdown: tx,
+        handle,
+    })
+}
+
+/// `trove server`: binds the configured address and serves until SIGINT/SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(&config.server.listen)
+        .await
+        .with_context(|| format!("binding {}", config.server.listen))?;
+    eprintln!(
+        "trove {} serving on http://{} (database: {}, storage: {})",
+        env!("CARGO_PKG_VERSION"),
+        listener.local_addr()?,
+        redact(&config.database_url()),
+        config.storage.backend
+    );
+    let server = start(config, listener, true).await?;
+    server.handle.await.context("server task panicked")?
+}

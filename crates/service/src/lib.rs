@@ -1,0 +1,72 @@
+//! Trove's use cases. The only crate that touches both the database and blob storage;
+//! protocol front-ends call these functions and map `ServiceError` to their wire format.
+
+pub mod access;
+pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod downloads;
+pub mod error;
+pub mod orgs;
+pub mod packages;
+pub mod tokens;
+pub mod views;
+
+pub use auth::{AuthVia, Ctx, Principal};
+pub use error::{ErrorKind, Result, ServiceError};
+pub use trove_db as db;
+
+use std::sync::Arc;
+use trove_db::Db;
+use trove_storage::BlobStore;
+
+/// Settings the use cases need; filled from the server's configuration.
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    pub registration_open: bool,
+    pub session_ttl_ms: i64,
+    /// How long after publishing its publisher may still delete a version.
+    pub delete_grace_ms: i64,
+    pub max_archive_bytes: u64,
+    pub archive_limits: trove_tarball::Limits,
+    /// Argon2 memory cost in KiB (lower only in tests).
+    pub argon2_m_cost: u32,
+    /// Base URL used to build absolute links (e.g. download URLs).
+    pub base_url: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            registration_open: true,
+            session_ttl_ms: 30 * 24 * 3600 * 1000,
+            delete_grace_ms: 72 * 3600 * 1000,
+            max_archive_bytes: 50 * 1024 * 1024,
+            archive_limits: trove_tarball::Limits::default(),
+            argon2_m_cost: 19 * 1024,
+            base_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+/// Everything a request needs. Cheap to clone.
+#[derive(Clone)]
+pub struct Services {
+    pub db: Db,
+    pub store: BlobStore,
+    pub config: Arc<ServiceConfig>,
+    pub downloads: Arc<downloads::DownloadCounter>,
+    pub(crate) token_touches: Arc<auth::TouchCache>,
+}
+
+impl Services {
+    pub fn new(db: Db, store: BlobStore, config: ServiceConfig) -> Self {
+        Services {
+            downloads: Arc::new(downloads::DownloadCounter::new(db.clone())),
+            db,
+            store,
+            config: Arc::new(config),
+            token_touches: Arc::default(),
+        }
+    }
+}

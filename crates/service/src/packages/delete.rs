@@ -1,0 +1,84 @@
+use crate::access::PackageAction;
+use crate::{audit, Ctx, Result, ServiceError, Services};
+use trove_core::now_ms;
+
+impl Services {
+    /// Deletes a version within the grace period after publishing (site admins: any time).
+    /// The number stays taken; garbage collection removes the archive once nothing else
+    /// references it (not here: a concurrent publish of the same bytes may be using it).
+    pub async fn delete_version(
+        &self,
+        ctx: &Ctx,
+        scope: &str,
+        name: &str,
+        version: &str,
+    ) -> Result<()> {
+        let mut tx = self.db.write().await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
+            .await?;
+        let p = self
+            .authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank)
+            .await?;
+        let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let now = now_ms();
+        let grace = self.config.delete_grace_ms;
+        if !p.user.admin() && now - v.created_at > grace {
+            return Err(ServiceError::forbidden(format!(
+                "version {} was published more than {} hours ago; yank it instead, or ask an admin",
+                v.version,
+                grace / 3_600_000
+            ))
+            .with_code("grace_period_over"));
+        }
+        trove_db::versions::mark_deleted(&mut tx, v.id, now).await?;
+        super::refresh_latest(&mut tx, pkg.id, now).await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            "version.delete",
+            &format!("{}@{}", pkg.full_name(), v.version),
+            Some(pkg.namespace_id),
+            serde_json::json!({
+                "digest": v.digest,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// What a garbage-collection pass did.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct GcReport {
+    pub scanned: u64,
+    pub deleted: u64,
+    pub kept_recent: u64,
+    pub bytes_freed: u64,
+}
+
+impl Services {
+    /// Deletes stored blobs that no live version references. Blobs younger than `min_age_ms`
+    /// are kept: a publish stores its archive before committing the version that uses it.
+    pub async fn gc_blobs(&self, min_age_ms: i64) -> Result<GcReport> {
+        let mut report = GcReport::default();
+        let now = now_ms();
+        for (digest, modified) in self.store.list().await? {
+            report.scanned += 1;
+            let mut conn = self.db.conn().await?;
+            if trove_db::versions::digest_in_use(&mut conn, &digest.to_string()).await? {
+                continue;
+            }
+            if now - modified < min_age_ms {
+                report.kept_recent += 1;
+                continue;
+            }
+            let size = self.store.size(&digest).await?.unwrap_or(0);
+            self.store.delete(&digest).await?;
+            report.deleted += 1;
+            report.bytes_freed += size;
+        }
+        Ok(report)
+    }
+}

@@ -1,0 +1,126 @@
+use crate::access::PackageAction;
+use crate::{audit, Ctx, Result, ServiceError, Services};
+use serde::Serialize;
+use trove_core::{now_ms, time::rfc3339};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OwnerView {
+    pub username: String,
+    /// `owner` or `maintainer`.
+    pub role: String,
+    pub since: String,
+}
+
+impl Services {
+    pub async fn list_owners(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<OwnerView>> {
+        let mut conn = self.db.conn().await?;
+        let pkg = self
+            .visible_package(&mut conn, ctx, super::NATIVE, scope, name)
+            .await?;
+        Ok(trove_db::owners::list(&mut conn, pkg.id)
+            .await?
+            .into_iter()
+            .map(|o| OwnerView {
+                username: o.username,
+                role: o.role,
+                since: rfc3339(o.created_at),
+            })
+            .collect())
+    }
+
+    /// Adds an owner (`owner`) or collaborator (`maintainer`), or changes their role.
+    pub async fn add_owner(
+        &self,
+        ctx: &Ctx,
+        scope: &str,
+        name: &str,
+        username: &str,
+        role: &str,
+    ) -> Result<Vec<OwnerView>> {
+        if role != "owner" && role != "maintainer" {
+            return Err(ServiceError::unprocessable(
+                "invalid_role",
+                format!("unknown role `{role}`: use owner or maintainer"),
+            ));
+        }
+        let mut tx = self.db.write().await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
+            .await?;
+        self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
+            .await?;
+        let user = trove_db::users::find_by_username(&mut tx, username)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
+        let previous = trove_db::owners::role_of(&mut tx, pkg.id, user.id).await?;
+        if previous.as_deref() == Some("owner")
+            && role != "owner"
+            && trove_db::owners::count_role(&mut tx, pkg.id, "owner").await? <= 1
+        {
+            return Err(ServiceError::conflict(
+                "last_owner",
+                format!("`{username}` is the last owner of `{}`", pkg.full_name()),
+            ));
+        }
+        trove_db::owners::upsert(&mut tx, pkg.id, user.id, role, now_ms()).await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            "owner.add",
+            &format!("{}:{username}", pkg.full_name()),
+            Some(pkg.namespace_id),
+            serde_json::json!({
+                "role": role, "previous": previous,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.list_owners(ctx, scope, name).await
+    }
+
+    pub async fn remove_owner(
+        &self,
+        ctx: &Ctx,
+        scope: &str,
+        name: &str,
+        username: &str,
+    ) -> Result<()> {
+        let mut tx = self.db.write().await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
+            .await?;
+        self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
+            .await?;
+        let user = trove_db::users::find_by_username(&mut tx, username)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
+        let role = trove_db::owners::role_of(&mut tx, pkg.id, user.id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::not_found(format!(
+                    "`{username}` is not an owner of `{}`",
+                    pkg.full_name()
+                ))
+            })?;
+        if role == "owner" && trove_db::owners::count_role(&mut tx, pkg.id, "owner").await? <= 1 {
+            return Err(ServiceError::conflict(
+                "last_owner",
+                format!("`{username}` is the last owner of `{}`", pkg.full_name()),
+            ));
+        }
+        trove_db::owners::remove(&mut tx, pkg.id, user.id).await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            "owner.remove",
+            &format!("{}:{username}", pkg.full_name()),
+            Some(pkg.namespace_id),
+            serde_json::json!({
+                "role": role,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

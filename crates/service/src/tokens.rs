@@ -1,0 +1,188 @@
+//! API tokens: create (the secret is shown once), list, revoke.
+
+use crate::auth::{new_token, sha256_hex};
+use crate::{audit, Ctx, Result, ServiceError, Services};
+use serde::{Deserialize, Serialize};
+use trove_core::{now_ms, TokenScope};
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewTokenRequest {
+    pub name: String,
+    pub scopes: Vec<String>,
+    /// `scope/name` patterns with `*` wildcards; none means every package.
+    #[serde(default)]
+    pub packages: Option<Vec<String>>,
+    /// Lifetime in seconds from now; none means no expiry.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub scopes: Vec<String>,
+    pub packages: Option<Vec<String>>,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub info: TokenView,
+    /// The secret; shown only this once.
+    pub token: String,
+}
+
+fn view(t: trove_db::tokens::Token) -> TokenView {
+    use trove_core::time::rfc3339;
+    TokenView {
+        id: t.id,
+        name: t.name,
+        scopes: t.scopes.split(',').map(str::to_string).collect(),
+        packages: t
+            .patterns
+            .map(|p| p.split(',').map(str::to_string).collect()),
+        expires_at: t.expires_at.map(rfc3339),
+        last_used_at: t.last_used_at.map(rfc3339),
+        created_at: rfc3339(t.created_at),
+    }
+}
+
+impl Services {
+    /// Tokens are managed from a browser session or with a token holding the `admin` scope.
+    pub async fn create_token(&self, ctx: &Ctx, req: NewTokenRequest) -> Result<CreatedToken> {
+        let p = ctx.require_scope(TokenScope::Admin)?;
+        let name = req.name.trim();
+        if name.is_empty() || name.len() > 100 {
+            return Err(ServiceError::unprocessable(
+                "invalid_token_name",
+                "the token name must have 1 to 100 characters",
+            ));
+        }
+        if req.scopes.is_empty() {
+            return Err(ServiceError::unprocessable(
+                "invalid_scopes",
+                "give at least one scope: read, publish, yank, owners, admin",
+            ));
+        }
+        let mut scopes = Vec::new();
+        for s in &req.scopes {
+            let scope = TokenScope::parse(s).ok_or_else(|| {
+                ServiceError::unprocessable(
+                    "invalid_scopes",
+                    format!("unknown scope `{s}`: use read, publish, yank, owners, admin"),
+                )
+            })?;
+            if !scopes.contains(&scope) {
+                scopes.push(scope);
+            }
+        }
+        let patterns = match &req.packages {
+            Some(list) if list.is_empty() => None,
+            Some(list) => {
+                for pat in list {
+                    let ok = pat.len() <= 130
+                        && pat.contains('/')
+                        && pat.bytes().all(|b| {
+                            b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.*/".contains(&b)
+                        });
+                    if !ok {
+                        return Err(ServiceError::unprocessable(
+                            "invalid_package_pattern",
+                            format!(
+                                "`{pat}` is not a `scope/name` pattern (lowercase, `*` wildcards)"
+                            ),
+                        ));
+                    }
+                }
+                Some(list.join(","))
+            }
+            None => None,
+        };
+        let now = now_ms();
+        let expires_at = match req.expires_in {
+            Some(s) if s <= 0 || s > 10 * 365 * 86_400 => {
+                return Err(ServiceError::unprocessable(
+                    "invalid_expiry",
+                    "expires_in must be between 1 second and 10 years",
+                ))
+            }
+            Some(s) => Some(now + s * 1000),
+            None => None,
+        };
+        let secret = new_token();
+        let scope_text = scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut tx = self.db.write().await?;
+        let id = trove_db::tokens::insert(
+            &mut tx,
+            trove_db::tokens::NewToken {
+                user_id: p.user.id,
+                name,
+                token_hash: &sha256_hex(&secret),
+                scopes: &scope_text,
+                patterns: patterns.as_deref(),
+                expires_at,
+                now,
+            },
+        )
+        .await?;
+        audit::record(
+            &mut tx,
+            ctx,
+            "token.create",
+            &format!("token:{id}"),
+            None,
+            serde_json::json!({
+                "name": name, "scopes": scope_text, "packages": patterns,
+            }),
+        )
+        .await?;
+        let tokens = trove_db::tokens::list_for_user(&mut tx, p.user.id).await?;
+        tx.commit().await?;
+        let info = tokens
+            .into_iter()
+            .find(|t| t.id == id)
+            .map(view)
+            .ok_or_else(|| ServiceError::internal("token vanished"))?;
+        Ok(CreatedToken {
+            info,
+            token: secret,
+        })
+    }
+
+    pub async fn list_tokens(&self, ctx: &Ctx) -> Result<Vec<TokenView>> {
+        let p = ctx.require_scope(TokenScope::Admin)?;
+        let mut conn = self.db.conn().await?;
+        Ok(trove_db::tokens::list_for_user(&mut conn, p.user.id)
+            .await?
+            .into_iter()
+            .map(view)
+            .collect())
+    }
+
+    pub async fn revoke_token(&self, ctx: &Ctx, id: i64) -> Result<()> {
+        let p = ctx.require_scope(TokenScope::Admin)?;
+        let mut tx = self.db.write().await?;
+        if !trove_db::tokens::revoke(&mut tx, id, p.user.id, now_ms()).await? {
+            return Err(ServiceError::not_found(format!("token {id} not found")));
+        }
+        audit::record(
+            &mut tx,
+            ctx,
+            "token.revoke",
+            &format!("token:{id}"),
+            None,
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

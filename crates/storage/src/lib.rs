@@ -1,0 +1,303 @@
+//! Content-addressed blob store: bytes are stored once under their sha256 digest, over a
+//! local directory or any S3-compatible server. Uploads are staged in a local temporary file
+//! while hashed, so nothing reaches the store before its digest and size are known.
+
+mod staging;
+
+pub use staging::{StagedBlob, StagingError};
+
+use bytes::Bytes;
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjPath;
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
+use serde::Deserialize;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+use trove_core::Digest;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("blob {0} not found")]
+    NotFound(String),
+    #[error("requested range is not satisfiable")]
+    RangeNotSatisfiable,
+    #[error("storage backend error: {0}")]
+    Backend(#[from] object_store::Error),
+    #[error("storage io error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("storage configuration error: {0}")]
+    Config(String),
+}
+
+pub type Result<T, E = StorageError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[serde(tag = "backend", rename_all = "lowercase")]
+pub enum StorageConfig {
+    Fs {
+        /// Directory holding the blobs.
+        path: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        #[serde(default)]
+        endpoint: Option<String>,
+        #[serde(default = "default_region")]
+        region: String,
+        #[serde(default)]
+        access_key_id: Option<String>,
+        #[serde(default)]
+        secret_access_key: Option<String>,
+        /// Key prefix inside the bucket.
+        #[serde(default)]
+        prefix: Option<String>,
+        /// Use path-style URLs (`endpoint/bucket/key`), as most self-hosted servers need.
+        #[serde(default = "yes")]
+        path_style: bool,
+    },
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+fn yes() -> bool {
+    true
+}
+
+/// A byte stream of (part of) a blob.
+pub type ByteStream = BoxStream<'static, Result<Bytes>>;
+
+pub struct BlobRead {
+    /// Total size of the blob.
+    pub size: u64,
+    /// The bytes served (the whole blob or the requested range).
+    pub range: Range<u64>,
+    pub stream: ByteStream,
+}
+
+#[derive(Clone)]
+pub struct BlobStore {
+    inner: Arc<dyn ObjectStore>,
+    prefix: String,
+    staging_dir: PathBuf,
+    describe: String,
+}
+
+impl BlobStore {
+    /// Opens the store. `staging_dir` is a local directory for uploads in progress.
+    pub fn open(config: &StorageConfig, staging_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(staging_dir)?;
+        let (inner, prefix, describe): (Arc<dyn ObjectStore>, String, String) = match config {
+            StorageConfig::Fs { path } => {
+                std::fs::create_dir_all(path)?;
+                let fs = LocalFileSystem::new_with_prefix(path)?;
+                (
+                    Arc::new(fs),
+                    String::new(),
+                    format!("fs:{}", path.display()),
+                )
+            }
+            StorageConfig::S3 {
+                bucket,
+                endpoint,
+                region,
+                access_key_id,
+                secret_access_key,
+                prefix,
+                path_style,
+            } => {
+                let mut b = AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_virtual_hosted_style_request(!path_style);
+                if let Some(e) = endpoint {
+                    b = b.with_endpoint(e).with_allow_http(e.starts_with("http://"));
+                }
+                if let Some(k) = access_key_id {
+                    b = b.with_access_key_id(k);
+                }
+                if let Some(s) = secret_access_key {
+                    b = b.with_secret_access_key(s);
+                }
+                let store = b.build()?;
+                let prefix = prefix
+                    .clone()
+                    .unwrap_or_default()
+                    .trim_matches('/')
+                    .to_string();
+                (Arc::new(store), prefix, format!("s3:{bucket}"))
+            }
+        };
+        Ok(BlobStore {
+            inner,
+            prefix,
+            staging_dir: staging_dir.to_path_buf(),
+            describe,
+        })
+    }
+
+    pub fn describe(&self) -> &str {
+        &self.describe
+    }
+
+    fn key(&self, digest: &Digest) -> ObjPath {
+        let hex = digest.hex();
+        let rel = format!("blobs/{}/{}/{}", digest.algorithm().name(), &hex[..2], hex);
+        if self.prefix.is_empty() {
+            ObjPath::from(rel)
+        } else {
+            ObjPath::from(format!("{}/{}", self.prefix, rel))
+        }
+    }
+
+    /// Starts staging an upload in a local temporary file.
+    pub async fn stage(&self) -> Result<StagedBlob> {
+        Ok(StagedBlob::new(&self.staging_dir).await?)
+    }
+
+    /// Stores a staged blob under its digest. Storing a digest that exists already is a no-op,
+    /// so concurrent stores of the same bytes are safe.
+    pub async fn commit(&self, staged: &StagedBlob) -> Result<()> {
+        let digest = staged
+            .digest()
+            .ok_or_else(|| StorageError::Config("blob not finished".into()))?;
+        if self.size(&digest).await?.is_some() {
+            return Ok(());
+        }
+        let key = self.key(&digest);
+        let size = staged.size();
+        let mut file = tokio::fs::File::open(staged.path()).await?;
+        if size <= 8 * 1024 * 1024 {
+            let mut buf = Vec::with_capacity(size as usize);
+            file.read_to_end(&mut buf).await?;
+            self.inner.put(&key, PutPayload::from(buf)).await?;
+        } else {
+            let upload = self.inner.put_multipart(&key).await?;
+            let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
+            let mut buf = vec![0u8; 1024 * 1024];
+            loop {
+                let n = file.read(&mut buf).await?;
+                if n == 0 {
+                    break;
+                }
+                writer.wait_for_capacity(4).await?;
+                writer.write(&buf[..n]);
+            }
+            writer.finish().await?;
+        }
+        tracing::debug!(%digest, size, "blob stored");
+        Ok(())
+    }
+
+    /// Stores bytes already in memory (small blobs such as manifests).
+    pub async fn put_bytes(&self, bytes: Bytes) -> Result<Digest> {
+        let digest = Digest::sha256_of(&bytes);
+        if self.size(&digest).await?.is_none() {
+            self.inner
+                .put(&self.key(&digest), PutPayload::from(bytes))
+                .await?;
+        }
+        Ok(digest)
+    }
+
+    /// The blob's size, or `None` when it is not stored.
+    pub async fn size(&self, digest: &Digest) -> Result<Option<u64>> {
+        match self.inner.head(&self.key(digest)).await {
+            Ok(meta) => Ok(Some(meta.size as u64)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Streams a blob, or the byte range `range` of it (end exclusive, clamped to the size).
+    pub async fn get(&self, digest: &Digest, range: Option<Range<u64>>) -> Result<BlobRead> {
+        let mut opts = GetOptions::default();
+        if let Some(r) = &range {
+            opts.range = Some(GetRange::Bounded(r.start as usize..r.end as usize));
+        }
+        let res = match self.inner.get_opts(&self.key(digest), opts).await {
+            Ok(r) => r,
+            Err(object_store::Error::NotFound { .. }) => {
+                return Err(StorageError::NotFound(digest.to_string()))
+            }
+            Err(object_store::Error::Generic { source, .. })
+                if source.to_string().contains("range") || source.to_string().contains("Range") =>
+            {
+                return Err(StorageError::RangeNotSatisfiable)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let size = res.meta.size as u64;
+        let served = res.range.start as u64..res.range.end as u64;
+        let stream = res.into_stream().map_err(StorageError::from).boxed();
+        Ok(BlobRead {
+            size,
+            range: served,
+            stream,
+        })
+    }
+
+    /// Reads a whole (small) blob into memory.
+    pub async fn get_bytes(&self, digest: &Digest) -> Result<Bytes> {
+        match self.inner.get(&self.key(digest)).await {
+            Ok(r) => Ok(r.bytes().await?),
+            Err(object_store::Error::NotFound { .. }) => {
+                Err(StorageError::NotFound(digest.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn delete(&self, digest: &Digest) -> Result<()> {
+        match self.inner.delete(&self.key(digest)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every stored blob with its last-modified time in ms (for garbage collection).
+    pub async fn list(&self) -> Result<Vec<(Digest, i64)>> {
+        let root = if self.prefix.is_empty() {
+            ObjPath::from("blobs")
+        } else {
+            ObjPath::from(format!("{}/blobs", self.prefix))
+        };
+        let mut out = Vec::new();
+        let mut stream = self.inner.list(Some(&root));
+        while let Some(meta) = stream.next().await {
+            let meta = meta?;
+            let parts: Vec<_> = meta.location.parts().collect();
+            if parts.len() >= 3 {
+                let alg = parts[parts.len() - 3].as_ref().to_string();
+                let hex = parts[parts.len() - 1].as_ref().to_string();
+                if let Ok(d) = Digest::parse(&format!("{alg}:{hex}")) {
+                    out.push((d, meta.last_modified.timestamp_millis()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Readiness check: writes, reads back and deletes a small probe object.
+    pub async fn check(&self) -> Result<()> {
+        let key = if self.prefix.is_empty() {
+            ObjPath::from("health/probe")
+        } else {
+            ObjPath::from(format!("{}/health/probe", self.prefix))
+        };
+        let body = Bytes::from_static(b"ok");
+        self.inner.put(&key, PutPayload::from(body.clone())).await?;
+        let got = self.inner.get(&key).await?.bytes().await?;
+        if got != body {
+            return Err(StorageError::Config(
+                "probe read back different bytes".into(),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,81 @@
+//! Uploads in progress: bytes are written to a temporary file while their sha256 and size
+//! are computed. The file disappears when the `StagedBlob` is dropped.
+
+use sha2::{Digest as _, Sha256};
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt;
+use trove_core::Digest;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StagingError {
+    #[error("upload exceeds the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("upload failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+pub struct StagedBlob {
+    file: Option<tokio::fs::File>,
+    temp: tempfile::TempPath,
+    hasher: Sha256,
+    size: u64,
+    digest: Option<Digest>,
+}
+
+impl StagedBlob {
+    pub(crate) async fn new(dir: &Path) -> std::io::Result<Self> {
+        let named = tempfile::Builder::new()
+            .prefix("upload-")
+            .tempfile_in(dir)?;
+        let (std_file, temp) = named.into_parts();
+        Ok(StagedBlob {
+            file: Some(tokio::fs::File::from_std(std_file)),
+            temp,
+            hasher: Sha256::new(),
+            size: 0,
+            digest: None,
+        })
+    }
+
+    /// Appends bytes, refusing to grow past `limit`.
+    pub async fn write(&mut self, chunk: &[u8], limit: u64) -> Result<(), StagingError> {
+        if self.size + chunk.len() as u64 > limit {
+            return Err(StagingError::TooLarge { limit });
+        }
+        let file = self
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("blob already finished"))?;
+        file.write_all(chunk).await?;
+        self.hasher.update(chunk);
+        self.size += chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Flushes the file to disk and fixes the digest.
+    pub async fn finish(&mut self) -> Result<Digest, StagingError> {
+        if let Some(mut file) = self.file.take() {
+            file.flush().await?;
+            file.sync_all().await?;
+            let digest = Digest::from_sha256_bytes(&std::mem::take(&mut self.hasher).finalize());
+            self.digest = Some(digest);
+        }
+        Ok(self.digest.clone().expect("digest set when finished"))
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn digest(&self) -> Option<Digest> {
+        self.digest.clone()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    pub fn path_buf(&self) -> PathBuf {
+        self.temp.to_path_buf()
+    }
+}

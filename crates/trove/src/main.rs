@@ -1,0 +1,161 @@
+//! The `trove` binary: the registry server and its admin commands.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use std::io::Read;
+use std::path::PathBuf;
+use trove_server::Config;
+use trove_service::accounts::NewUser;
+use trove_service::Ctx;
+
+#[derive(Parser)]
+#[command(
+    name = "trove",
+    version,
+    about = "Trove: a self-hosted universal package registry"
+)]
+struct Cli {
+    /// Configuration file (TOML). `TROVE_*` environment variables override it.
+    #[arg(long, global = true, env = "TROVE_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the registry (defaults: 127.0.0.1:8080, data in ./trove-data).
+    Server {
+        /// Address to listen on (overrides server.listen).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Administration commands that work directly on the database and storage.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a user (works even when registration is closed).
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// The password; read from standard input when omitted.
+        #[arg(long)]
+        password: Option<String>,
+        /// Make the user a site admin.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Grant or take away site admin rights.
+    SetAdmin {
+        username: String,
+        #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+        admin: bool,
+    },
+    /// Delete stored blobs that nothing references.
+    Gc {
+        /// Keep unreferenced blobs younger than this many seconds (uploads in flight).
+        #[arg(long, default_value_t = 3600)]
+        min_age_secs: i64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Server { listen } => {
+            if let Some(l) = listen {
+                config.server.listen = l;
+            }
+            trove_server::telemetry::init_logging(&config.log.format, &config.log.level);
+            trove_server::run(config).await
+        }
+        Command::Admin { command } => {
+            trove_server::telemetry::init_logging("text", "warn");
+            let services = trove_server::open_services(&config).await?;
+            let ctx = Ctx::anonymous();
+            match command {
+                AdminCommand::CreateUser {
+                    username,
+                    email,
+                    password,
+                    admin,
+                } => {
+                    let password = match password {
+                        Some(p) => p,
+                        None => {
+                            let mut s = String::new();
+                            std::io::stdin()
+                                .read_to_string(&mut s)
+                                .context("reading the password from stdin")?;
+                            s.trim_end_matches(['\n', '\r']).to_string()
+                        }
+                    };
+                    let user = services
+                        .create_user(
+                            &ctx,
+                            NewUser {
+                                username,
+                                email,
+                                password,
+                            },
+                            admin,
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    println!(
+                        "created user `{}`{}",
+                        user.username,
+                        if admin { " (site admin)" } else { "" }
+                    );
+                }
+                AdminCommand::SetAdmin { username, admin } => {
+                    services
+                        .set_admin(&ctx, &username, admin)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    println!(
+                        "`{username}` is {}a site admin",
+                        if admin { "" } else { "no longer " }
+                    );
+                }
+                AdminCommand::Gc { min_age_secs } => {
+                    let report = services
+                        .gc_blobs(min_age_secs * 1000)
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    println!("{}", serde_json::to_string_pretty(&report)?);
+                }
+            }
+            services.db.close().await;
+            Ok(())
+        }
+    }
+}
