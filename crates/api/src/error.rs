@@ -54,6 +54,13 @@ impl IntoResponse for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError(ServiceError::new(
+                ErrorKind::TooLarge,
+                "body_too_large",
+                "the request body is too large",
+            ));
+        }
         let code = match r {
             JsonRejection::MissingJsonContentType(_) => "unsupported_media_type",
             JsonRejection::JsonDataError(_) => "invalid_body",

@@ -30,12 +30,7 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 
 /// The bearer credential in `Authorization` (`Bearer`, `Token`, or bare).
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    let v = parts
-        .headers
-        .get(header::AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .trim();
+    let v = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
     Some(
         v.strip_prefix("Bearer ")
             .or_else(|| v.strip_prefix("bearer "))
@@ -82,9 +77,6 @@ impl FromRequestParts<AppState> for Caller {
                 }));
             }
         }
-        Ok(Caller(Ctx {
-            principal: None,
-            ip,
-        }))
+        Ok(Caller(Ctx { principal: None, ip }))
     }
 }

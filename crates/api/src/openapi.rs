@@ -49,7 +49,8 @@ pub fn openapi_document() -> Value {
         });
         match r.body {
             "json" => {
-                op["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })
+                op["requestBody"] =
+                    json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })
             }
             "gzip" => {
                 op["requestBody"] = json!({ "required": true, "content": { "application/gzip": { "schema": { "type": "string", "format": "binary" } } } })

@@ -43,11 +43,7 @@ impl Digest {
             "sha512" => Algorithm::Sha512,
             _ => return Err(err()),
         };
-        if hex.len() != algorithm.hex_len()
-            || !hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        {
+        if hex.len() != algorithm.hex_len() || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
             return Err(err());
         }
         Ok(Digest {

@@ -52,10 +52,7 @@ mod tests {
     fn parses_and_prints() {
         assert_eq!("model".parse::<PackageKind>().unwrap(), PackageKind::Model);
         assert_eq!(PackageKind::Model.to_string(), "model");
-        assert!("bogus"
-            .parse::<PackageKind>()
-            .unwrap_err()
-            .contains("library"));
+        assert!("bogus".parse::<PackageKind>().unwrap_err().contains("library"));
         assert_eq!(Ecosystem::ALL.len(), 5);
     }
 }

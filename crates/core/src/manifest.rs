@@ -99,10 +99,7 @@ fn invalid(field: impl Into<String>, message: impl Into<String>) -> ManifestErro
 }
 
 fn wrong_type(field: &str, expected: &str, found: &Value) -> ManifestError {
-    invalid(
-        field,
-        format!("expected {expected}, found {}", found.type_str()),
-    )
+    invalid(field, format!("expected {expected}, found {}", found.type_str()))
 }
 
 fn take_table(doc: &mut Table, key: &str) -> Result<Option<Table>, ManifestError> {
@@ -140,8 +137,8 @@ impl Manifest {
     /// Parses and fully validates `trove.toml` text.
     pub fn parse(text: &str) -> Result<Manifest, ManifestError> {
         let mut doc: Table = text.parse()?;
-        let mut pkg = take_table(&mut doc, "package")?
-            .ok_or_else(|| invalid("package", "the [package] section is missing"))?;
+        let mut pkg =
+            take_table(&mut doc, "package")?.ok_or_else(|| invalid("package", "the [package] section is missing"))?;
         let deps = take_table(&mut doc, "dependencies")?.unwrap_or_default();
         let metadata = take_table(&mut doc, "metadata")?.unwrap_or_default();
         if let Some(key) = doc.keys().next() {
@@ -151,9 +148,8 @@ impl Manifest {
             ));
         }
 
-        let required = |v: Option<String>, key: &str| {
-            v.ok_or_else(|| invalid(format!("package.{key}"), "missing required field"))
-        };
+        let required =
+            |v: Option<String>, key: &str| v.ok_or_else(|| invalid(format!("package.{key}"), "missing required field"));
         let package = PackageSection {
             name: required(take_str(&mut pkg, "name")?, "name")?,
             version: required(take_str(&mut pkg, "version")?, "version")?,
@@ -214,15 +210,9 @@ impl Manifest {
                 return Ok(());
             }
             let known: Vec<_> = categories::CATEGORIES.iter().map(|c| c.slug).collect();
-            Err(format!(
-                "`{c}` is not a known category (one of: {})",
-                known.join(", ")
-            ))
+            Err(format!("`{c}` is not a known category (one of: {})", known.join(", ")))
         })?;
-        for (field, url) in [
-            ("package.homepage", &p.homepage),
-            ("package.repository", &p.repository),
-        ] {
+        for (field, url) in [("package.homepage", &p.homepage), ("package.repository", &p.repository)] {
             if let Some(u) = url {
                 check_url(u).map_err(|e| invalid(field, e))?;
             }
@@ -236,12 +226,8 @@ impl Manifest {
         for (dep, req) in &self.dependencies {
             let field = format!("dependencies.{dep}");
             name::parse_full(dep).map_err(|e| invalid(&field, e.to_string()))?;
-            semver::VersionReq::parse(req).map_err(|e| {
-                invalid(
-                    &field,
-                    format!("`{req}` is not a valid version requirement: {e}"),
-                )
-            })?;
+            semver::VersionReq::parse(req)
+                .map_err(|e| invalid(&field, format!("`{req}` is not a valid version requirement: {e}")))?;
             let norm = name::normalize(dep);
             if norm == own {
                 return Err(invalid(field, "a package cannot depend on itself"));
@@ -263,10 +249,7 @@ impl Manifest {
 
     /// The name part of `package.name` (without the scope).
     pub fn name(&self) -> &str {
-        self.package
-            .name
-            .split_once('/')
-            .map_or(&self.package.name, |(_, n)| n)
+        self.package.name.split_once('/').map_or(&self.package.name, |(_, n)| n)
     }
 
     /// The package version. Validated by `parse`; a hand-built manifest with an invalid version
@@ -309,11 +292,7 @@ impl Manifest {
 
         let mut rest = Table::new();
         if !self.dependencies.is_empty() {
-            let deps = self
-                .dependencies
-                .iter()
-                .map(|(k, v)| (k.clone(), s(v)))
-                .collect();
+            let deps = self.dependencies.iter().map(|(k, v)| (k.clone(), s(v))).collect();
             rest.insert("dependencies".into(), Value::Table(deps));
         }
         if let Some(Value::Table(meta)) = json_to_toml(&self.metadata) {
@@ -362,18 +341,14 @@ fn check_keyword(k: &str) -> Result<(), String> {
 }
 
 fn check_url(u: &str) -> Result<(), String> {
-    let rest = u
-        .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"));
+    let rest = u.strip_prefix("https://").or_else(|| u.strip_prefix("http://"));
     match rest {
         None => Err(format!("`{u}` must start with http:// or https://")),
         Some(r) if r.is_empty() || r.starts_with('/') => Err(format!("`{u}` has no host")),
         Some(_) if u.chars().any(|c| c.is_whitespace() || c.is_control()) => {
             Err("URLs must not contain whitespace or control characters".into())
         }
-        Some(_) if u.len() > MAX_URL_LEN => {
-            Err(format!("URLs must be at most {MAX_URL_LEN} bytes"))
-        }
+        Some(_) if u.len() > MAX_URL_LEN => Err(format!("URLs must be at most {MAX_URL_LEN} bytes")),
         Some(_) => Ok(()),
     }
 }
@@ -384,9 +359,7 @@ fn check_relative_path(p: &str) -> Result<(), String> {
         return Err(format!("paths must be at most {MAX_PATH_LEN} bytes"));
     }
     if p.starts_with('/') || p.contains('\\') || p.chars().any(char::is_control) {
-        return Err(format!(
-            "`{p}` must be a relative path using `/` separators"
-        ));
+        return Err(format!("`{p}` must be a relative path using `/` separators"));
     }
     if p.split('/').any(|c| c == "..") {
         return Err(format!("`{p}` must not contain `..`"));
@@ -445,9 +418,7 @@ pub fn validate_license(expr: &str) -> Result<(), String> {
         return Err("the license expression is empty".into());
     }
     if expr.len() > MAX_LICENSE_LEN {
-        return Err(format!(
-            "the license expression is longer than {MAX_LICENSE_LEN} bytes"
-        ));
+        return Err(format!("the license expression is longer than {MAX_LICENSE_LEN} bytes"));
     }
     let mut p = Spdx {
         tokens: tokenize(expr),
@@ -481,10 +452,7 @@ fn tokenize(s: &str) -> Vec<&str> {
 }
 
 fn expected_operator(t: &str) -> String {
-    let hint = if ["and", "or", "with"]
-        .iter()
-        .any(|op| t.eq_ignore_ascii_case(op))
-    {
+    let hint = if ["and", "or", "with"].iter().any(|op| t.eq_ignore_ascii_case(op)) {
         " (operators must be uppercase)"
     } else {
         ""
@@ -493,9 +461,7 @@ fn expected_operator(t: &str) -> String {
 }
 
 fn is_idstring(s: &str) -> bool {
-    !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
 }
 
 fn is_license_id(t: &str) -> bool {
@@ -616,10 +582,7 @@ score = 71.2
     fn parses_full_manifest() {
         let m = Manifest::parse(FULL).unwrap();
         assert_eq!((m.scope(), m.name()), ("acme", "widget"));
-        assert_eq!(
-            m.version(),
-            semver::Version::parse("1.2.3-beta.1+build.5").unwrap()
-        );
+        assert_eq!(m.version(), semver::Version::parse("1.2.3-beta.1+build.5").unwrap());
         assert_eq!(m.package.kind, PackageKind::Model);
         assert_eq!(m.package.keywords, ["widgets", "ml_ops"]);
         assert_eq!(m.package.readme.as_deref(), Some("docs/README.md"));
@@ -643,14 +606,9 @@ score = 71.2
         let tricky = "[package]\nname = \"a/b\"\nversion = \"0.1.0\"\n[metadata]\n\
             mixed = [{ a = 1 }, 2, [3, { b = [] }]]\n\"key with.dot\" = { \"\" = \"empty key\" }\n\
             empty = {}\nnested = [[{ x = 1 }]]\nbig = -9223372036854775808\n";
-        for text in [
-            FULL,
-            "[package]\nname = \"a/b\"\nversion = \"0.1.0\"\n",
-            tricky,
-        ] {
+        for text in [FULL, "[package]\nname = \"a/b\"\nversion = \"0.1.0\"\n", tricky] {
             let m = Manifest::parse(text).unwrap();
-            let again =
-                Manifest::parse(&m.to_toml()).unwrap_or_else(|e| panic!("{e}\n{}", m.to_toml()));
+            let again = Manifest::parse(&m.to_toml()).unwrap_or_else(|e| panic!("{e}\n{}", m.to_toml()));
             assert_eq!(m, again);
         }
     }
@@ -692,18 +650,12 @@ score = 71.2
                 "dependencies.acme/other",
             ),
             ("[dependencies]\nother = \"1\"", "dependencies.other"),
-            (
-                "[dependencies]\n\"acme/widget\" = \"1\"",
-                "dependencies.acme/widget",
-            ),
+            ("[dependencies]\n\"acme/widget\" = \"1\"", "dependencies.acme/widget"),
             (
                 "[dependencies]\n\"acme/a-b\" = \"1\"\n\"acme/a_b\" = \"1\"",
                 "dependencies.acme/a_b",
             ),
-            (
-                "[dependencies]\n\"acme/other\" = 1",
-                "dependencies.acme/other",
-            ),
+            ("[dependencies]\n\"acme/other\" = 1", "dependencies.acme/other"),
             ("[metadata]\nx = nan", "metadata"),
             ("[features]\nx = 1", "features"),
         ];
@@ -724,10 +676,7 @@ score = 71.2
 
     #[test]
     fn refuses_structural_errors() {
-        assert!(matches!(
-            Manifest::parse("[package"),
-            Err(ManifestError::Syntax(_))
-        ));
+        assert!(matches!(Manifest::parse("[package"), Err(ManifestError::Syntax(_))));
         assert_eq!(field_of(Manifest::parse("x = 1")), "package");
         assert_eq!(field_of(Manifest::parse("package = 1")), "package");
         assert_eq!(
@@ -739,10 +688,7 @@ score = 71.2
             "package.name"
         );
         assert_eq!(field_of(with("bogus = 1")), "package.bogus");
-        assert!(with("bogus = 1")
-            .unwrap_err()
-            .to_string()
-            .contains("unknown key"));
+        assert!(with("bogus = 1").unwrap_err().to_string().contains("unknown key"));
     }
 
     #[test]
@@ -778,9 +724,7 @@ score = 71.2
         ] {
             assert!(validate_license(bad).is_err(), "{bad:?}");
         }
-        assert!(validate_license("MIT or X")
-            .unwrap_err()
-            .contains("uppercase"));
+        assert!(validate_license("MIT or X").unwrap_err().contains("uppercase"));
         assert!(validate_license(&"(".repeat(100)).is_err());
     }
 }

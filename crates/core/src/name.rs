@@ -130,9 +130,7 @@ name_type!(PackageName);
 
 /// Splits `scope/name` into its validated parts.
 pub fn parse_full(full: &str) -> Result<(ScopeName, PackageName), NameError> {
-    let (scope, name) = full
-        .split_once('/')
-        .ok_or_else(|| NameError::NotScoped(full.into()))?;
+    let (scope, name) = full.split_once('/').ok_or_else(|| NameError::NotScoped(full.into()))?;
     Ok((ScopeName::parse(scope)?, PackageName::parse(name)?))
 }
 
@@ -150,34 +148,16 @@ mod tests {
     #[test]
     fn refuses_bad_names() {
         assert_eq!(PackageName::parse(""), Err(NameError::Empty));
-        assert!(matches!(
-            PackageName::parse("Foo"),
-            Err(NameError::InvalidChars(_))
-        ));
-        assert!(matches!(
-            PackageName::parse("-foo"),
-            Err(NameError::BadEdge(_))
-        ));
-        assert!(matches!(
-            PackageName::parse("foo."),
-            Err(NameError::BadEdge(_))
-        ));
-        assert!(matches!(
-            PackageName::parse("a/b"),
-            Err(NameError::InvalidChars(_))
-        ));
+        assert!(matches!(PackageName::parse("Foo"), Err(NameError::InvalidChars(_))));
+        assert!(matches!(PackageName::parse("-foo"), Err(NameError::BadEdge(_))));
+        assert!(matches!(PackageName::parse("foo."), Err(NameError::BadEdge(_))));
+        assert!(matches!(PackageName::parse("a/b"), Err(NameError::InvalidChars(_))));
         assert!(matches!(
             PackageName::parse(&"a".repeat(65)),
             Err(NameError::TooLong(_))
         ));
-        assert!(matches!(
-            ScopeName::parse("admin"),
-            Err(NameError::Reserved(_))
-        ));
-        assert!(matches!(
-            ScopeName::parse("v2"),
-            Err(NameError::Reserved(_))
-        ));
+        assert!(matches!(ScopeName::parse("admin"), Err(NameError::Reserved(_))));
+        assert!(matches!(ScopeName::parse("v2"), Err(NameError::Reserved(_))));
     }
 
     #[test]

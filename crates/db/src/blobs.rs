@@ -2,14 +2,12 @@ use crate::{Conn, Result};
 
 /// Records a blob; a blob already known is left as it is.
 pub async fn insert_if_absent(conn: &mut Conn, digest: &str, size: i64, now: i64) -> Result<()> {
-    sqlx::query(
-        "INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING",
-    )
-    .bind(digest)
-    .bind(size)
-    .bind(now)
-    .execute(conn)
-    .await?;
+    sqlx::query("INSERT INTO blobs (digest, size, created_at) VALUES ($1, $2, $3) ON CONFLICT (digest) DO NOTHING")
+        .bind(digest)
+        .bind(size)
+        .bind(now)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

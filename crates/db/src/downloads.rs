@@ -28,11 +28,7 @@ pub async fn add_counts(conn: &mut Conn, counts: &[(i64, i64, i64, i64)]) -> Res
 }
 
 /// Daily counts for a package (all versions) from `since_day` on: (day, count).
-pub async fn daily_for_package(
-    conn: &mut Conn,
-    package_id: i64,
-    since_day: i64,
-) -> Result<Vec<(i64, i64)>> {
+pub async fn daily_for_package(conn: &mut Conn, package_id: i64, since_day: i64) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
         "SELECT d.day, CAST(SUM(d.count) AS BIGINT) FROM version_downloads d \
          JOIN versions v ON v.id = d.version_id WHERE v.package_id = $1 AND d.day >= $2 \
@@ -45,9 +41,8 @@ pub async fn daily_for_package(
 }
 
 pub async fn total(conn: &mut Conn) -> Result<i64> {
-    let (n,): (Option<i64>,) =
-        sqlx::query_as("SELECT CAST(SUM(downloads) AS BIGINT) FROM packages")
-            .fetch_one(conn)
-            .await?;
+    let (n,): (Option<i64>,) = sqlx::query_as("SELECT CAST(SUM(downloads) AS BIGINT) FROM packages")
+        .fetch_one(conn)
+        .await?;
     Ok(n.unwrap_or(0))
 }

@@ -46,18 +46,34 @@ impl DbError {
         }
     }
 
-    /// The database could not be reached (connection refused, pool exhausted or closed).
+    /// The database could not be reached (connection refused or lost, database gone, server
+    /// shutting down, pool exhausted or closed, SQLite file locked or unreadable).
     pub fn is_unavailable(&self) -> bool {
-        matches!(
-            self,
+        match self {
             DbError::Sqlx(
                 sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
-            )
-        )
+                | sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            DbError::Sqlx(sqlx::Error::Database(e)) => e.code().is_some_and(|c| unavailable_code(&c)),
+            _ => false,
+        }
     }
+}
+
+/// Error codes that mean "the database is not there right now" rather than "this query is
+/// wrong". PostgreSQL reports SQLSTATEs: connection exceptions (class 08), operator
+/// intervention such as a shutdown or a terminated backend (57P01..57P05), a database that no
+/// longer exists (3D000) and too many connections (53300). SQLite reports numeric result codes
+/// (extended codes carry the primary code in their low byte): BUSY (5) once the busy timeout
+/// ran out, IOERR (10) and CANTOPEN (14).
+fn unavailable_code(code: &str) -> bool {
+    if let Ok(n) = code.parse::<i64>() {
+        return matches!(n & 0xff, 5 | 10 | 14);
+    }
+    code.starts_with("08") || code.starts_with("57P") || code == "3D000" || code == "53300"
 }
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;
@@ -115,8 +131,11 @@ impl Db {
                     std::fs::create_dir_all(parent).map_err(|e| DbError::Sqlx(e.into()))?;
                 }
             }
-            if !url.contains('?') {
-                url.push_str("?mode=rwc");
+            // Create the file when missing, also when the URL carries other options.
+            match url.split_once('?') {
+                None => url.push_str("?mode=rwc"),
+                Some((_, query)) if !query.split('&').any(|kv| kv.starts_with("mode=")) => url.push_str("&mode=rwc"),
+                Some(_) => {}
             }
         }
         let opts = AnyConnectOptions::from_str(&url)?;
@@ -148,16 +167,8 @@ impl Db {
 
     async fn migrate(&self) -> Result<()> {
         match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("./migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("./migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
     }

@@ -53,34 +53,24 @@ pub async fn insert(
 
 /// Finds a namespace by name; `foo_bar` finds `foo-bar`.
 pub async fn find(conn: &mut Conn, name: &str) -> Result<Option<Namespace>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLS} FROM namespaces WHERE name_norm = $1"
-    ))
-    .bind(normalize(name))
-    .fetch_optional(conn)
-    .await?)
-}
-
-pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Namespace>> {
     Ok(
-        sqlx::query_as(&format!("SELECT {COLS} FROM namespaces WHERE id = $1"))
-            .bind(id)
+        sqlx::query_as(&format!("SELECT {COLS} FROM namespaces WHERE name_norm = $1"))
+            .bind(normalize(name))
             .fetch_optional(conn)
             .await?,
     )
 }
 
+pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Namespace>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM namespaces WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
 /// Organizations a user belongs to, with the user's role.
 pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespace, String)>> {
-    let rows: Vec<(
-        i64,
-        String,
-        String,
-        Option<i64>,
-        Option<String>,
-        i64,
-        String,
-    )> = sqlx::query_as(
+    let rows: Vec<(i64, String, String, Option<i64>, Option<String>, i64, String)> = sqlx::query_as(
         "SELECT n.id, n.name, n.kind, n.user_id, n.description, n.created_at, m.role \
          FROM namespaces n JOIN org_members m ON m.namespace_id = n.id \
          WHERE m.user_id = $1 ORDER BY n.name",
@@ -106,11 +96,7 @@ pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespac
         .collect())
 }
 
-pub async fn member_role(
-    conn: &mut Conn,
-    namespace_id: i64,
-    user_id: i64,
-) -> Result<Option<String>> {
+pub async fn member_role(conn: &mut Conn, namespace_id: i64, user_id: i64) -> Result<Option<String>> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT role FROM org_members WHERE namespace_id = $1 AND user_id = $2")
             .bind(namespace_id)
@@ -131,13 +117,7 @@ pub async fn members(conn: &mut Conn, namespace_id: i64) -> Result<Vec<Member>> 
 }
 
 /// Adds a member or changes their role.
-pub async fn upsert_member(
-    conn: &mut Conn,
-    namespace_id: i64,
-    user_id: i64,
-    role: &str,
-    now: i64,
-) -> Result<()> {
+pub async fn upsert_member(conn: &mut Conn, namespace_id: i64, user_id: i64, role: &str, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO org_members (namespace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (namespace_id, user_id) DO UPDATE SET role = excluded.role",
@@ -161,11 +141,10 @@ pub async fn remove_member(conn: &mut Conn, namespace_id: i64, user_id: i64) -> 
 }
 
 pub async fn count_role(conn: &mut Conn, namespace_id: i64, role: &str) -> Result<i64> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM org_members WHERE namespace_id = $1 AND role = $2")
-            .bind(namespace_id)
-            .bind(role)
-            .fetch_one(conn)
-            .await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM org_members WHERE namespace_id = $1 AND role = $2")
+        .bind(namespace_id)
+        .bind(role)
+        .fetch_one(conn)
+        .await?;
     Ok(n)
 }

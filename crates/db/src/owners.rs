@@ -9,13 +9,7 @@ pub struct Owner {
     pub created_at: i64,
 }
 
-pub async fn upsert(
-    conn: &mut Conn,
-    package_id: i64,
-    user_id: i64,
-    role: &str,
-    now: i64,
-) -> Result<()> {
+pub async fn upsert(conn: &mut Conn, package_id: i64, user_id: i64, role: &str, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO package_owners (package_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (package_id, user_id) DO UPDATE SET role = excluded.role",
@@ -59,11 +53,10 @@ pub async fn role_of(conn: &mut Conn, package_id: i64, user_id: i64) -> Result<O
 }
 
 pub async fn count_role(conn: &mut Conn, package_id: i64, role: &str) -> Result<i64> {
-    let (n,): (i64,) =
-        sqlx::query_as("SELECT COUNT(*) FROM package_owners WHERE package_id = $1 AND role = $2")
-            .bind(package_id)
-            .bind(role)
-            .fetch_one(conn)
-            .await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM package_owners WHERE package_id = $1 AND role = $2")
+        .bind(package_id)
+        .bind(role)
+        .fetch_one(conn)
+        .await?;
     Ok(n)
 }

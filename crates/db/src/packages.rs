@@ -46,12 +46,7 @@ const SELECT: &str = "SELECT p.id, p.namespace_id, n.name AS scope, p.name, p.ec
     FROM packages p JOIN namespaces n ON n.id = p.namespace_id";
 
 /// Finds a package by scope and name, both compared in normalized form.
-pub async fn find(
-    conn: &mut Conn,
-    ecosystem: &str,
-    scope: &str,
-    name: &str,
-) -> Result<Option<Package>> {
+pub async fn find(conn: &mut Conn, ecosystem: &str, scope: &str, name: &str) -> Result<Option<Package>> {
     Ok(sqlx::query_as(&format!(
         "{SELECT} WHERE p.ecosystem = $1 AND n.name_norm = $2 AND p.name_norm = $3"
     ))
@@ -70,12 +65,12 @@ pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Package>> {
 }
 
 pub async fn list_in_namespace(conn: &mut Conn, namespace_id: i64) -> Result<Vec<Package>> {
-    Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE p.namespace_id = $1 ORDER BY p.name"
-    ))
-    .bind(namespace_id)
-    .fetch_all(conn)
-    .await?)
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE p.namespace_id = $1 ORDER BY p.name"))
+            .bind(namespace_id)
+            .fetch_all(conn)
+            .await?,
+    )
 }
 
 pub struct NewPackage<'a> {
@@ -160,8 +155,6 @@ pub async fn set_visibility(conn: &mut Conn, id: i64, visibility: &str, now: i64
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM packages")
-        .fetch_one(conn)
-        .await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM packages").fetch_one(conn).await?;
     Ok(n)
 }

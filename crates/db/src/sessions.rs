@@ -25,12 +25,12 @@ pub async fn insert(conn: &mut Conn, s: &Session) -> Result<()> {
 }
 
 pub async fn find(conn: &mut Conn, id_hash: &str) -> Result<Option<Session>> {
-    Ok(sqlx::query_as(
-        "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE id_hash = $1",
+    Ok(
+        sqlx::query_as("SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE id_hash = $1")
+            .bind(id_hash)
+            .fetch_optional(conn)
+            .await?,
     )
-    .bind(id_hash)
-    .fetch_optional(conn)
-    .await?)
 }
 
 pub async fn delete(conn: &mut Conn, id_hash: &str) -> Result<()> {

@@ -17,8 +17,7 @@ pub struct Token {
     pub revoked_at: Option<i64>,
 }
 
-const COLS: &str =
-    "id, user_id, name, token_hash, scopes, patterns, expires_at, last_used_at, created_at, revoked_at";
+const COLS: &str = "id, user_id, name, token_hash, scopes, patterns, expires_at, last_used_at, created_at, revoked_at";
 
 pub struct NewToken<'a> {
     pub user_id: i64,
@@ -67,14 +66,12 @@ pub async fn list_for_user(conn: &mut Conn, user_id: i64) -> Result<Vec<Token>> 
 
 /// Revokes one of the user's tokens; false when no live token of theirs has that id.
 pub async fn revoke(conn: &mut Conn, id: i64, user_id: i64, now: i64) -> Result<bool> {
-    let r = sqlx::query(
-        "UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(user_id)
-    .execute(conn)
-    .await?;
+    let r = sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+        .bind(now)
+        .bind(id)
+        .bind(user_id)
+        .execute(conn)
+        .await?;
     Ok(r.rows_affected() > 0)
 }
 

@@ -43,37 +43,31 @@ pub async fn insert(
 }
 
 pub async fn find_by_username(conn: &mut Conn, username: &str) -> Result<Option<User>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {COLS} FROM users WHERE username = $1"))
-            .bind(username)
-            .fetch_optional(conn)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM users WHERE username = $1"))
+        .bind(username)
+        .fetch_optional(conn)
+        .await?)
 }
 
 pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<User>> {
+    Ok(sqlx::query_as(&format!("SELECT {COLS} FROM users WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn list(conn: &mut Conn, limit: i64, offset: i64) -> Result<Vec<User>> {
     Ok(
-        sqlx::query_as(&format!("SELECT {COLS} FROM users WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(conn)
+        sqlx::query_as(&format!("SELECT {COLS} FROM users ORDER BY id LIMIT $1 OFFSET $2"))
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(conn)
             .await?,
     )
 }
 
-pub async fn list(conn: &mut Conn, limit: i64, offset: i64) -> Result<Vec<User>> {
-    Ok(sqlx::query_as(&format!(
-        "SELECT {COLS} FROM users ORDER BY id LIMIT $1 OFFSET $2"
-    ))
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(conn)
-    .await?)
-}
-
 pub async fn count(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users")
-        .fetch_one(conn)
-        .await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(conn).await?;
     Ok(n)
 }
 

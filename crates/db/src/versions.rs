@@ -32,8 +32,7 @@ impl Version {
     }
 }
 
-const SELECT: &str =
-    "SELECT v.id, v.package_id, v.version, v.version_key, v.digest, v.size, v.manifest, \
+const SELECT: &str = "SELECT v.id, v.package_id, v.version, v.version_key, v.digest, v.size, v.manifest, \
     v.dependencies, v.readme, v.publisher_id, u.username AS publisher, v.yanked, v.yanked_at, \
     v.deprecated, v.deleted_at, v.downloads, v.created_at \
     FROM versions v LEFT JOIN users u ON u.id = v.publisher_id";
@@ -74,13 +73,13 @@ pub async fn insert(conn: &mut Conn, v: NewVersion<'_>) -> Result<i64> {
 
 /// Finds a version by its key (build metadata ignored), deleted ones included.
 pub async fn find(conn: &mut Conn, package_id: i64, version_key: &str) -> Result<Option<Version>> {
-    Ok(sqlx::query_as(&format!(
-        "{SELECT} WHERE v.package_id = $1 AND v.version_key = $2"
-    ))
-    .bind(package_id)
-    .bind(version_key)
-    .fetch_optional(conn)
-    .await?)
+    Ok(
+        sqlx::query_as(&format!("{SELECT} WHERE v.package_id = $1 AND v.version_key = $2"))
+            .bind(package_id)
+            .bind(version_key)
+            .fetch_optional(conn)
+            .await?,
+    )
 }
 
 /// Every version of a package that is not deleted, in publish order.

@@ -183,9 +183,7 @@ impl Default for StatsConfig {
     }
 }
 
-const SECTIONS: &[&str] = &[
-    "server", "database", "storage", "auth", "limits", "log", "stats",
-];
+const SECTIONS: &[&str] = &["server", "database", "storage", "auth", "limits", "log", "stats"];
 
 impl Config {
     /// Loads defaults, then the file (if given), then the process environment.
@@ -199,8 +197,8 @@ impl Config {
     ) -> anyhow::Result<Config> {
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading config file {}", path.display()))?;
+                let text =
+                    std::fs::read_to_string(path).with_context(|| format!("reading config file {}", path.display()))?;
                 text.parse::<toml::Table>()
                     .with_context(|| format!("parsing config file {}", path.display()))?
             }
@@ -210,11 +208,7 @@ impl Config {
             let Some(rest) = key.strip_prefix("TROVE_") else {
                 continue;
             };
-            if rest == "TOKEN"
-                || rest == "CONFIG"
-                || rest.starts_with("TEST_")
-                || rest.starts_with("REGISTRY")
-            {
+            if rest == "TOKEN" || rest == "CONFIG" || rest.starts_with("TEST_") || rest.starts_with("REGISTRY") {
                 continue; // client-side and test variables
             }
             let path = env_path(rest)?;
@@ -272,10 +266,7 @@ impl Config {
             }
         } else {
             trove_storage::StorageConfig::Fs {
-                path: s
-                    .path
-                    .clone()
-                    .unwrap_or_else(|| self.data_dir.join("blobs")),
+                path: s.path.clone().unwrap_or_else(|| self.data_dir.join("blobs")),
             }
         }
     }
@@ -318,7 +309,10 @@ fn env_path(rest: &str) -> anyhow::Result<Vec<String>> {
     if lower == "data_dir" {
         return Ok(vec![lower]);
     }
-    bail!("unknown environment variable TROVE_{rest}: expected TROVE_<SECTION>_<KEY> with a section of {}", SECTIONS.join(", "))
+    bail!(
+        "unknown environment variable TROVE_{rest}: expected TROVE_<SECTION>_<KEY> with a section of {}",
+        SECTIONS.join(", ")
+    )
 }
 
 fn parse_env_value(v: &str) -> toml::Value {
@@ -351,10 +345,7 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
@@ -371,7 +362,11 @@ mod tests {
     fn file_then_env() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("trove.toml");
-        std::fs::write(&f, "data_dir = \"/srv/trove\"\n[server]\nlisten = \"0.0.0.0:9000\"\n[auth]\nregistration_open = true\n").unwrap();
+        std::fs::write(
+            &f,
+            "data_dir = \"/srv/trove\"\n[server]\nlisten = \"0.0.0.0:9000\"\n[auth]\nregistration_open = true\n",
+        )
+        .unwrap();
         let c = Config::load_with_env(
             Some(&f),
             env(&[

@@ -11,10 +11,7 @@ use trove_service::Services;
 
 pub fn router(services: Services) -> Router {
     Router::new()
-        .route(
-            "/health/live",
-            get(|| async { Json(json!({ "status": "ok" })) }),
-        )
+        .route("/health/live", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/health/ready", get(ready))
         .route("/metrics", get(metrics_text))
         .with_state(services)
@@ -61,8 +58,5 @@ async fn metrics_text(State(s): State<Services>) -> impl IntoResponse {
     metrics::gauge!("trove_db_pool_connections").set(size as f64);
     metrics::gauge!("trove_db_pool_idle_connections").set(idle as f64);
     metrics::gauge!("trove_downloads_pending").set(s.downloads.pending() as f64);
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        handle.render(),
-    )
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], handle.render())
 }

@@ -76,11 +76,7 @@ impl RunningServer {
 
 /// Serves on an already bound listener until `shutdown` is called or a signal arrives
 /// (when `signals` is set).
-pub async fn start(
-    config: Config,
-    listener: TcpListener,
-    signals: bool,
-) -> anyhow::Result<RunningServer> {
+pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyhow::Result<RunningServer> {
     telemetry::install_metrics();
     let services = open_services(&config).await?;
     let addr = listener.local_addr()?;
@@ -120,12 +116,9 @@ pub async fn start(
             let _ = stop_rx.changed().await;
             tracing::info!("shutting down: finishing in-flight requests");
         };
-        let served = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stop)
-        .into_future();
+        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop)
+            .into_future();
         let overdue = async move {
             let _ = rx.changed().await;
             tokio::time::sleep(grace).await;

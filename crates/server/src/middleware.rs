@@ -29,8 +29,7 @@ pub async fn track(req: Request, next: Next) -> Response {
         ("status", status.to_string()),
     ];
     metrics::counter!("trove_http_requests_total", &labels).increment(1);
-    metrics::histogram!("trove_http_request_duration_seconds", "route" => route.clone())
-        .record(elapsed.as_secs_f64());
+    metrics::histogram!("trove_http_request_duration_seconds", "route" => route.clone()).record(elapsed.as_secs_f64());
     if route != "/health/live" && route != "/metrics" {
         tracing::info!(
             request_id = %request_id,

@@ -78,12 +78,7 @@ pub async fn namespace_role(conn: &mut Conn, user: &User, ns: &Namespace) -> Res
 }
 
 /// Whether the user may do `action` on the package, ignoring token scopes.
-async fn user_may(
-    conn: &mut Conn,
-    user: &User,
-    pkg: &Package,
-    action: PackageAction,
-) -> Result<bool> {
+async fn user_may(conn: &mut Conn, user: &User, pkg: &Package, action: PackageAction) -> Result<bool> {
     if user.admin() {
         return Ok(true);
     }
@@ -94,9 +89,7 @@ async fn user_may(
     let pkg_role = trove_db::owners::role_of(conn, pkg.id, user.id).await?;
     Ok(match action {
         PackageAction::Read => ns_role.is_some() || pkg_role.is_some(),
-        PackageAction::Publish | PackageAction::Yank => {
-            ns_role.is_some_and(|r| r >= Role::Write) || pkg_role.is_some()
-        }
+        PackageAction::Publish | PackageAction::Yank => ns_role.is_some_and(|r| r >= Role::Write) || pkg_role.is_some(),
         PackageAction::ManageOwners => {
             ns_role.is_some_and(|r| r >= Role::Admin) || pkg_role.as_deref() == Some("owner")
         }

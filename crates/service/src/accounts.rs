@@ -24,8 +24,7 @@ pub struct NewSession {
 }
 
 fn validate_new_user(u: &NewUser) -> Result<()> {
-    ScopeName::parse(&u.username)
-        .map_err(|e| ServiceError::unprocessable("invalid_username", e.to_string()))?;
+    ScopeName::parse(&u.username).map_err(|e| ServiceError::unprocessable("invalid_username", e.to_string()))?;
     let email_ok = u.email.len() <= 254
         && u.email
             .split_once('@')
@@ -56,8 +55,7 @@ impl Services {
     pub async fn register(&self, ctx: &Ctx, new: NewUser) -> Result<User> {
         if !self.config.registration_open {
             return Err(
-                ServiceError::forbidden("registration is closed on this registry")
-                    .with_code("registration_closed"),
+                ServiceError::forbidden("registration is closed on this registry").with_code("registration_closed")
             );
         }
         self.create_user(ctx, new, false).await
@@ -68,38 +66,17 @@ impl Services {
         validate_new_user(&new)?;
         let hash = self.hash_password(&new.password).await?;
         let now = now_ms();
-        let taken = || {
-            ServiceError::conflict(
-                "name_taken",
-                format!("the name `{}` is already taken", new.username),
-            )
-        };
+        let taken = || ServiceError::conflict("name_taken", format!("the name `{}` is already taken", new.username));
         let mut tx = self.db.write().await?;
-        if trove_db::namespaces::find(&mut tx, &new.username)
-            .await?
-            .is_some()
-        {
+        if trove_db::namespaces::find(&mut tx, &new.username).await?.is_some() {
             return Err(taken());
         }
-        let id =
-            trove_db::users::insert(&mut tx, &new.username, &new.email, Some(&hash), admin, now)
-                .await
-                .map_err(|e| {
-                    if e.is_unique_violation() {
-                        taken()
-                    } else {
-                        e.into()
-                    }
-                })?;
+        let id = trove_db::users::insert(&mut tx, &new.username, &new.email, Some(&hash), admin, now)
+            .await
+            .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
         trove_db::namespaces::insert(&mut tx, &new.username, "user", Some(id), None, now)
             .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    taken()
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
         let mut actor_ctx = ctx.clone();
         let user = trove_db::users::find_by_id(&mut tx, id)
             .await?
@@ -148,15 +125,7 @@ impl Services {
         };
         let mut tx = self.db.write().await?;
         let Some(user) = user.filter(|u| ok && u.disabled == 0) else {
-            audit::record(
-                &mut tx,
-                ctx,
-                "login.failure",
-                username,
-                None,
-                serde_json::json!({}),
-            )
-            .await?;
+            audit::record(&mut tx, ctx, "login.failure", username, None, serde_json::json!({})).await?;
             tx.commit().await?;
             return Err(bad());
         };
@@ -202,15 +171,7 @@ impl Services {
         let mut tx = self.db.write().await?;
         trove_db::sessions::delete(&mut tx, &sha256_hex(cookie)).await?;
         if let Some(u) = ctx.user() {
-            audit::record(
-                &mut tx,
-                ctx,
-                "logout",
-                &u.username,
-                None,
-                serde_json::json!({}),
-            )
-            .await?;
+            audit::record(&mut tx, ctx, "logout", &u.username, None, serde_json::json!({})).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -59,9 +59,7 @@ impl Services {
             let ns = trove_db::namespaces::find(&mut conn, org)
                 .await?
                 .filter(|n| n.is_org())
-                .ok_or_else(|| {
-                    ServiceError::not_found(format!("organization `{org}` not found"))
-                })?;
+                .ok_or_else(|| ServiceError::not_found(format!("organization `{org}` not found")))?;
             let role = crate::access::namespace_role(&mut conn, &p.user, &ns).await?;
             if !p.user.admin() && role != Some(crate::access::Role::Owner) {
                 return Err(ServiceError::forbidden(

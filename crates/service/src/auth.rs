@@ -1,9 +1,7 @@
 //! Who is calling: API tokens, web sessions and passwords.
 
 use crate::{Result, ServiceError, Services};
-use argon2::password_hash::{
-    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
-};
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
 use rand::RngCore;
@@ -46,9 +44,7 @@ impl Principal {
     /// Whether the credential may act on the package `scope/name` (token patterns).
     pub fn matches_package(&self, full_name: &str) -> bool {
         match &self.via {
-            AuthVia::Token {
-                patterns: Some(p), ..
-            } => p.iter().any(|pat| glob_match(pat, full_name)),
+            AuthVia::Token { patterns: Some(p), .. } => p.iter().any(|pat| glob_match(pat, full_name)),
             _ => true,
         }
     }
@@ -70,9 +66,9 @@ impl Ctx {
     }
     /// The caller, or 401.
     pub fn require(&self) -> Result<&Principal> {
-        self.principal.as_ref().ok_or_else(|| {
-            ServiceError::unauthenticated("this action needs you to be logged in (send a token)")
-        })
+        self.principal
+            .as_ref()
+            .ok_or_else(|| ServiceError::unauthenticated("this action needs you to be logged in (send a token)"))
     }
     /// The caller holding `scope`, or 401/403.
     pub fn require_scope(&self, scope: TokenScope) -> Result<&Principal> {
@@ -126,8 +122,7 @@ pub(crate) struct TouchCache(Mutex<HashMap<i64, i64>>);
 
 impl Services {
     fn argon2(&self) -> Argon2<'static> {
-        let params =
-            Params::new(self.config.argon2_m_cost, 2, 1, None).expect("valid argon2 params");
+        let params = Params::new(self.config.argon2_m_cost, 2, 1, None).expect("valid argon2 params");
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
     }
 
@@ -149,8 +144,7 @@ impl Services {
         let argon = self.argon2();
         let (password, hash) = (password.to_string(), hash.to_string());
         tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .is_ok_and(|h| argon.verify_password(password.as_bytes(), &h).is_ok())
+            PasswordHash::new(&hash).is_ok_and(|h| argon.verify_password(password.as_bytes(), &h).is_ok())
         })
         .await
         .unwrap_or(false)
@@ -200,9 +194,7 @@ impl Services {
         drop(conn);
         self.touch_token(t.id, now).await;
         let scopes = t.scopes.split(',').filter_map(TokenScope::parse).collect();
-        let patterns = t
-            .patterns
-            .map(|p| p.split(',').map(str::to_string).collect());
+        let patterns = t.patterns.map(|p| p.split(',').map(str::to_string).collect());
         Ok(Principal {
             user,
             via: AuthVia::Token {
@@ -216,10 +208,7 @@ impl Services {
     async fn touch_token(&self, id: i64, now: i64) {
         {
             let mut map = self.token_touches.0.lock().expect("touch cache");
-            if map
-                .get(&id)
-                .is_some_and(|&last| now - last < TOUCH_EVERY_MS)
-            {
+            if map.get(&id).is_some_and(|&last| now - last < TOUCH_EVERY_MS) {
                 return;
             }
             map.insert(id, now);

@@ -108,11 +108,7 @@ impl From<trove_storage::StorageError> for ServiceError {
             ),
             other => {
                 tracing::error!(error = %other, "storage error");
-                ServiceError::new(
-                    ErrorKind::Unavailable,
-                    "storage_unavailable",
-                    "blob storage failed",
-                )
+                ServiceError::new(ErrorKind::Unavailable, "storage_unavailable", "blob storage failed")
             }
         }
     }

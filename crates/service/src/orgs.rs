@@ -43,15 +43,9 @@ async fn members(conn: &mut Conn, ns: &Namespace) -> Result<Vec<MemberView>> {
 
 impl Services {
     /// Creates an organization; its creator becomes its first owner.
-    pub async fn create_org(
-        &self,
-        ctx: &Ctx,
-        name: &str,
-        description: Option<&str>,
-    ) -> Result<OrgView> {
+    pub async fn create_org(&self, ctx: &Ctx, name: &str, description: Option<&str>) -> Result<OrgView> {
         let p = ctx.require_scope(TokenScope::Owners)?;
-        ScopeName::parse(name)
-            .map_err(|e| ServiceError::unprocessable("invalid_name", e.to_string()))?;
+        ScopeName::parse(name).map_err(|e| ServiceError::unprocessable("invalid_name", e.to_string()))?;
         if description.is_some_and(|d| d.len() > 1000) {
             return Err(ServiceError::unprocessable(
                 "invalid_description",
@@ -59,31 +53,16 @@ impl Services {
             ));
         }
         let now = now_ms();
-        let taken =
-            || ServiceError::conflict("name_taken", format!("the name `{name}` is already taken"));
+        let taken = || ServiceError::conflict("name_taken", format!("the name `{name}` is already taken"));
         let mut tx = self.db.write().await?;
         if trove_db::namespaces::find(&mut tx, name).await?.is_some() {
             return Err(taken());
         }
         let id = trove_db::namespaces::insert(&mut tx, name, "org", None, description, now)
             .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    taken()
-                } else {
-                    e.into()
-                }
-            })?;
+            .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
         trove_db::namespaces::upsert_member(&mut tx, id, p.user.id, "owner", now).await?;
-        audit::record(
-            &mut tx,
-            ctx,
-            "org.create",
-            name,
-            Some(id),
-            serde_json::json!({}),
-        )
-        .await?;
+        audit::record(&mut tx, ctx, "org.create", name, Some(id), serde_json::json!({})).await?;
         let ns = trove_db::namespaces::find_by_id(&mut tx, id)
             .await?
             .ok_or_else(|| ServiceError::internal("org vanished"))?;
@@ -111,13 +90,7 @@ impl Services {
 
     /// Adds a member or changes a role. Org admins manage members; only owners grant or
     /// take away `owner`.
-    pub async fn set_member(
-        &self,
-        ctx: &Ctx,
-        org: &str,
-        username: &str,
-        role: &str,
-    ) -> Result<Vec<MemberView>> {
+    pub async fn set_member(&self, ctx: &Ctx, org: &str, username: &str, role: &str) -> Result<Vec<MemberView>> {
         let p = ctx.require_scope(TokenScope::Owners)?;
         let new_role = Role::parse(role).ok_or_else(|| {
             ServiceError::unprocessable(
@@ -147,11 +120,7 @@ impl Services {
                     "you may not change `{username}`'s role in `{org}`"
                 )))
             }
-            None => {
-                return Err(ServiceError::forbidden(format!(
-                    "you are not a member of `{org}`"
-                )))
-            }
+            None => return Err(ServiceError::forbidden(format!("you are not a member of `{org}`"))),
         }
         if current == Some(Role::Owner)
             && new_role != Role::Owner
@@ -162,8 +131,7 @@ impl Services {
                 format!("`{username}` is the last owner of `{org}`"),
             ));
         }
-        trove_db::namespaces::upsert_member(&mut tx, ns.id, target.id, new_role.as_str(), now_ms())
-            .await?;
+        trove_db::namespaces::upsert_member(&mut tx, ns.id, target.id, new_role.as_str(), now_ms()).await?;
         audit::record(
             &mut tx,
             ctx,
@@ -191,26 +159,21 @@ impl Services {
             .await?
             .as_deref()
             .and_then(Role::parse)
-            .ok_or_else(|| {
-                ServiceError::not_found(format!("`{username}` is not a member of `{org}`"))
-            })?;
+            .ok_or_else(|| ServiceError::not_found(format!("`{username}` is not a member of `{org}`")))?;
         let my_role = if p.user.admin() {
             Some(Role::Owner)
         } else {
             namespace_role(&mut tx, &p.user, &ns).await?
         };
         let leaving_self = target.id == p.user.id;
-        let allowed = leaving_self
-            || my_role == Some(Role::Owner)
-            || (my_role == Some(Role::Admin) && current != Role::Owner);
+        let allowed =
+            leaving_self || my_role == Some(Role::Owner) || (my_role == Some(Role::Admin) && current != Role::Owner);
         if !allowed {
             return Err(ServiceError::forbidden(format!(
                 "you may not remove `{username}` from `{org}`"
             )));
         }
-        if current == Role::Owner
-            && trove_db::namespaces::count_role(&mut tx, ns.id, "owner").await? <= 1
-        {
+        if current == Role::Owner && trove_db::namespaces::count_role(&mut tx, ns.id, "owner").await? <= 1 {
             return Err(ServiceError::conflict(
                 "last_owner",
                 format!("`{username}` is the last owner of `{org}`"),

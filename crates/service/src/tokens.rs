@@ -42,9 +42,7 @@ fn view(t: trove_db::tokens::Token) -> TokenView {
         id: t.id,
         name: t.name,
         scopes: t.scopes.split(',').map(str::to_string).collect(),
-        packages: t
-            .patterns
-            .map(|p| p.split(',').map(str::to_string).collect()),
+        packages: t.patterns.map(|p| p.split(',').map(str::to_string).collect()),
         expires_at: t.expires_at.map(rfc3339),
         last_used_at: t.last_used_at.map(rfc3339),
         created_at: rfc3339(t.created_at),
@@ -84,17 +82,17 @@ impl Services {
             Some(list) if list.is_empty() => None,
             Some(list) => {
                 for pat in list {
-                    let ok = pat.len() <= 130
-                        && pat.contains('/')
-                        && pat.bytes().all(|b| {
-                            b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.*/".contains(&b)
-                        });
+                    let part_ok = |p: &str| {
+                        !p.is_empty()
+                            && !p.contains("..")
+                            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.*".contains(&b))
+                    };
+                    let ok = pat.len() <= 130 && pat.split_once('/').is_some_and(|(s, n)| part_ok(s) && part_ok(n));
+
                     if !ok {
                         return Err(ServiceError::unprocessable(
                             "invalid_package_pattern",
-                            format!(
-                                "`{pat}` is not a `scope/name` pattern (lowercase, `*` wildcards)"
-                            ),
+                            format!("`{pat}` is not a `scope/name` pattern (lowercase, `*` wildcards)"),
                         ));
                     }
                 }
@@ -114,11 +112,7 @@ impl Services {
             None => None,
         };
         let secret = new_token();
-        let scope_text = scopes
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
+        let scope_text = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
         let mut tx = self.db.write().await?;
         let id = trove_db::tokens::insert(
             &mut tx,
@@ -151,10 +145,7 @@ impl Services {
             .find(|t| t.id == id)
             .map(view)
             .ok_or_else(|| ServiceError::internal("token vanished"))?;
-        Ok(CreatedToken {
-            info,
-            token: secret,
-        })
+        Ok(CreatedToken { info, token: secret })
     }
 
     pub async fn list_tokens(&self, ctx: &Ctx) -> Result<Vec<TokenView>> {

@@ -96,11 +96,7 @@ impl BlobStore {
             StorageConfig::Fs { path } => {
                 std::fs::create_dir_all(path)?;
                 let fs = LocalFileSystem::new_with_prefix(path)?;
-                (
-                    Arc::new(fs),
-                    String::new(),
-                    format!("fs:{}", path.display()),
-                )
+                (Arc::new(fs), String::new(), format!("fs:{}", path.display()))
             }
             StorageConfig::S3 {
                 bucket,
@@ -125,11 +121,7 @@ impl BlobStore {
                     b = b.with_secret_access_key(s);
                 }
                 let store = b.build()?;
-                let prefix = prefix
-                    .clone()
-                    .unwrap_or_default()
-                    .trim_matches('/')
-                    .to_string();
+                let prefix = prefix.clone().unwrap_or_default().trim_matches('/').to_string();
                 (Arc::new(store), prefix, format!("s3:{bucket}"))
             }
         };
@@ -198,9 +190,7 @@ impl BlobStore {
     pub async fn put_bytes(&self, bytes: Bytes) -> Result<Digest> {
         let digest = Digest::sha256_of(&bytes);
         if self.size(&digest).await?.is_none() {
-            self.inner
-                .put(&self.key(&digest), PutPayload::from(bytes))
-                .await?;
+            self.inner.put(&self.key(&digest), PutPayload::from(bytes)).await?;
         }
         Ok(digest)
     }
@@ -222,9 +212,7 @@ impl BlobStore {
         }
         let res = match self.inner.get_opts(&self.key(digest), opts).await {
             Ok(r) => r,
-            Err(object_store::Error::NotFound { .. }) => {
-                return Err(StorageError::NotFound(digest.to_string()))
-            }
+            Err(object_store::Error::NotFound { .. }) => return Err(StorageError::NotFound(digest.to_string())),
             Err(object_store::Error::Generic { source, .. })
                 if source.to_string().contains("range") || source.to_string().contains("Range") =>
             {
@@ -246,9 +234,7 @@ impl BlobStore {
     pub async fn get_bytes(&self, digest: &Digest) -> Result<Bytes> {
         match self.inner.get(&self.key(digest)).await {
             Ok(r) => Ok(r.bytes().await?),
-            Err(object_store::Error::NotFound { .. }) => {
-                Err(StorageError::NotFound(digest.to_string()))
-            }
+            Err(object_store::Error::NotFound { .. }) => Err(StorageError::NotFound(digest.to_string())),
             Err(e) => Err(e.into()),
         }
     }
@@ -294,9 +280,7 @@ impl BlobStore {
         self.inner.put(&key, PutPayload::from(body.clone())).await?;
         let got = self.inner.get(&key).await?.bytes().await?;
         if got != body {
-            return Err(StorageError::Config(
-                "probe read back different bytes".into(),
-            ));
+            return Err(StorageError::Config("probe read back different bytes".into()));
         }
         Ok(())
     }

@@ -24,9 +24,7 @@ pub struct StagedBlob {
 
 impl StagedBlob {
     pub(crate) async fn new(dir: &Path) -> std::io::Result<Self> {
-        let named = tempfile::Builder::new()
-            .prefix("upload-")
-            .tempfile_in(dir)?;
+        let named = tempfile::Builder::new().prefix("upload-").tempfile_in(dir)?;
         let (std_file, temp) = named.into_parts();
         Ok(StagedBlob {
             file: Some(tokio::fs::File::from_std(std_file)),

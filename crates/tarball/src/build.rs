@@ -31,10 +31,7 @@ pub(crate) fn append<W: Write>(
         h.set_cksum();
         h
     };
-    for (long, ty) in [
-        (path, EntryType::GNULongName),
-        (link, EntryType::GNULongLink),
-    ] {
+    for (long, ty) in [(path, EntryType::GNULongName), (link, EntryType::GNULongLink)] {
         if long.len() > 100 {
             let h = header(b"././@LongLink", b"", ty, 0o644, long.len() as u64 + 1);
             tar.append(&h, long.chain(&[0u8][..]))?;
@@ -62,16 +59,7 @@ impl ArchiveBuilder {
     }
 
     fn entry(mut self, path: &[u8], ty: EntryType, link: &str, mode: u32, data: &[u8]) -> Self {
-        append(
-            &mut self.tar,
-            path,
-            ty,
-            link.as_bytes(),
-            mode,
-            data.len() as u64,
-            data,
-        )
-        .expect(IN_MEMORY);
+        append(&mut self.tar, path, ty, link.as_bytes(), mode, data.len() as u64, data).expect(IN_MEMORY);
         self
     }
 
@@ -127,10 +115,7 @@ impl ArchiveBuilder {
 
     /// The `.tar.gz` bytes.
     pub fn finish(self) -> Vec<u8> {
-        self.tar
-            .into_inner()
-            .and_then(GzEncoder::finish)
-            .expect(IN_MEMORY)
+        self.tar.into_inner().and_then(GzEncoder::finish).expect(IN_MEMORY)
     }
 }
 
@@ -140,11 +125,7 @@ fn quote(s: &str) -> String {
 
 /// Minimal `trove.toml` text (name, version and dependencies) for tests.
 pub fn manifest_toml(full_name: &str, version: &str, deps: &[(&str, &str)]) -> String {
-    let mut out = format!(
-        "[package]\nname = {}\nversion = {}\n",
-        quote(full_name),
-        quote(version)
-    );
+    let mut out = format!("[package]\nname = {}\nversion = {}\n", quote(full_name), quote(version));
     if !deps.is_empty() {
         out += "\n[dependencies]\n";
         for (name, req) in deps {
@@ -157,10 +138,7 @@ pub fn manifest_toml(full_name: &str, version: &str, deps: &[(&str, &str)]) -> S
 /// `trove.toml`, `README.md` and `src/lib.txt`.
 pub fn simple_package(full_name: &str, version: &str, readme: &str) -> Vec<u8> {
     ArchiveBuilder::new()
-        .file(
-            "trove.toml",
-            manifest_toml(full_name, version, &[]).as_bytes(),
-        )
+        .file("trove.toml", manifest_toml(full_name, version, &[]).as_bytes())
         .file("README.md", readme.as_bytes())
         .file("src/lib.txt", format!("{full_name} {version}\n").as_bytes())
         .finish()
@@ -168,10 +146,7 @@ pub fn simple_package(full_name: &str, version: &str, readme: &str) -> Vec<u8> {
 
 /// A valid manifest followed by one file of `unpacked_bytes` zeros, compressed as it streams.
 pub fn gzip_bomb(unpacked_bytes: u64) -> Vec<u8> {
-    let mut b = ArchiveBuilder::new().file(
-        "trove.toml",
-        manifest_toml("bomb/bomb", "1.0.0", &[]).as_bytes(),
-    );
+    let mut b = ArchiveBuilder::new().file("trove.toml", manifest_toml("bomb/bomb", "1.0.0", &[]).as_bytes());
     let zeros = io::repeat(0).take(unpacked_bytes);
     append(
         &mut b.tar,

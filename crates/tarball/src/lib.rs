@@ -211,9 +211,7 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
             return Err(TarballError::DuplicatePath(path));
         }
         if path == MANIFEST_FILE && kind != Kind::File {
-            return Err(TarballError::ManifestUnreadable(
-                "must be a regular file".into(),
-            ));
+            return Err(TarballError::ManifestUnreadable("must be a regular file".into()));
         }
         if kind != Kind::File {
             continue;
@@ -229,20 +227,13 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
         }
         let keep = if path == MANIFEST_FILE {
             limits.max_manifest_bytes + 1
-        } else if wants_readme(
-            &path,
-            readme_key.as_ref().map(Option::as_deref),
-            stash_budget,
-        ) {
+        } else if wants_readme(&path, readme_key.as_ref().map(Option::as_deref), stash_budget) {
             limits.max_readme_bytes
         } else {
             0
         };
         let mut head = Vec::new();
-        (&mut entry)
-            .take(keep)
-            .read_to_end(&mut head)
-            .map_err(io_err)?;
+        (&mut entry).take(keep).read_to_end(&mut head).map_err(io_err)?;
         let rest_cap = (limits.max_file_bytes + 1).saturating_sub(head.len() as u64);
         let rest = io::copy(&mut (&mut entry).take(rest_cap), &mut io::sink()).map_err(io_err)?;
         let size = head.len() as u64 + rest;
@@ -259,8 +250,8 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
                 let msg = format!("is larger than {} bytes", limits.max_manifest_bytes);
                 return Err(TarballError::ManifestUnreadable(msg));
             }
-            let text = String::from_utf8(head)
-                .map_err(|_| TarballError::ManifestUnreadable("is not valid UTF-8".into()))?;
+            let text =
+                String::from_utf8(head).map_err(|_| TarballError::ManifestUnreadable("is not valid UTF-8".into()))?;
             let m = Manifest::parse(&text)?;
             let named = m
                 .package
@@ -296,26 +287,27 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
     }
 
     let (manifest, manifest_text) = manifest.ok_or(TarballError::ManifestMissing)?;
-    let readme = match &manifest.package.readme {
-        Some(named) => {
-            let missing = |reason| TarballError::ReadmeMissing {
-                path: named.clone(),
-                reason,
-            };
-            let key = normalize_path(named.as_bytes(), limits.max_path_len)
-                .ok()
-                .flatten()
-                .ok_or_else(|| missing("is not a valid path"))?;
-            match entries.get(&key) {
-                None => return Err(missing("is not in the archive")),
-                Some(Kind::File) => Some(stash.remove(&key).ok_or_else(|| {
-                    missing("comes before trove.toml and could not be kept; put trove.toml first")
-                })?),
-                Some(_) => return Err(missing("is not a regular file")),
+    let readme =
+        match &manifest.package.readme {
+            Some(named) => {
+                let missing = |reason| TarballError::ReadmeMissing {
+                    path: named.clone(),
+                    reason,
+                };
+                let key = normalize_path(named.as_bytes(), limits.max_path_len)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| missing("is not a valid path"))?;
+                match entries.get(&key) {
+                    None => return Err(missing("is not in the archive")),
+                    Some(Kind::File) => Some(stash.remove(&key).ok_or_else(|| {
+                        missing("comes before trove.toml and could not be kept; put trove.toml first")
+                    })?),
+                    Some(_) => return Err(missing("is not a regular file")),
+                }
             }
-        }
-        None => DEFAULT_READMES.iter().find_map(|r| stash.remove(*r)),
-    };
+            None => DEFAULT_READMES.iter().find_map(|r| stash.remove(*r)),
+        };
     Ok(ArchiveInfo {
         manifest,
         manifest_text,
@@ -397,10 +389,7 @@ fn describe(ty: EntryType) -> String {
         EntryType::Block => "block device".into(),
         EntryType::Fifo => "fifo".into(),
         EntryType::GNUSparse => "sparse file".into(),
-        other => format!(
-            "unsupported entry (type `{}`)",
-            other.as_byte().escape_ascii()
-        ),
+        other => format!("unsupported entry (type `{}`)", other.as_byte().escape_ascii()),
     }
 }
 
@@ -453,14 +442,8 @@ mod tests {
         assert_eq!(n("C:/x"), Err("path_traversal"));
         assert_eq!(n("a\\..\\b"), Err("path_invalid"));
         assert_eq!(n("a\nb"), Err("path_invalid"));
-        assert_eq!(
-            normalize_path(b"a\0b", 255).map_err(|e| e.code()),
-            Err("path_invalid")
-        );
-        assert_eq!(
-            normalize_path(b"\xff", 255).map_err(|e| e.code()),
-            Err("path_invalid")
-        );
+        assert_eq!(normalize_path(b"a\0b", 255).map_err(|e| e.code()), Err("path_invalid"));
+        assert_eq!(normalize_path(b"\xff", 255).map_err(|e| e.code()), Err("path_invalid"));
         assert_eq!(n(&"a".repeat(256)), Err("path_invalid"));
     }
 

@@ -77,20 +77,12 @@ pub fn pack_dir(dir: &Path, ignore: &[String]) -> io::Result<Vec<u8>> {
     tar.into_inner()?.finish()
 }
 
-fn walk(
-    tar: &mut tar::Builder<GzEncoder<Vec<u8>>>,
-    root: &Path,
-    rel: &str,
-    patterns: &[Pattern],
-) -> io::Result<()> {
+fn walk(tar: &mut tar::Builder<GzEncoder<Vec<u8>>>, root: &Path, rel: &str, patterns: &[Pattern]) -> io::Result<()> {
     let mut names = fs::read_dir(root.join(rel))?
         .map(|e| {
-            e?.file_name().into_string().map_err(|n| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{n:?}: file name is not UTF-8"),
-                )
-            })
+            e?.file_name()
+                .into_string()
+                .map_err(|n| io::Error::new(io::ErrorKind::InvalidData, format!("{n:?}: file name is not UTF-8")))
         })
         .collect::<io::Result<Vec<_>>>()?;
     names.sort_by_key(|n| (!(rel.is_empty() && n == MANIFEST_FILE), n.clone()));
@@ -135,10 +127,7 @@ fn walk(
         } else if ft.is_symlink() {
             let target = fs::read_link(&full)?;
             let target = target.to_str().ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("{path}: link target is not UTF-8"),
-                )
+                io::Error::new(io::ErrorKind::InvalidData, format!("{path}: link target is not UTF-8"))
             })?;
             append(
                 tar,

@@ -29,10 +29,7 @@ fn good_archive() {
     let info = check(&simple_package("acme/widget", "1.2.3", "# Widget\n")).unwrap();
     assert_eq!(info.manifest.package.name, "acme/widget");
     assert_eq!(info.manifest.version().to_string(), "1.2.3");
-    assert_eq!(
-        info.manifest_text,
-        manifest_toml("acme/widget", "1.2.3", &[])
-    );
+    assert_eq!(info.manifest_text, manifest_toml("acme/widget", "1.2.3", &[]));
     assert_eq!(info.readme.as_deref(), Some("# Widget\n"));
     assert_eq!(info.files, 3);
 
@@ -63,16 +60,10 @@ fn hostile_paths() {
         code(&base().raw_path_file("a/../../x", b"x").finish()),
         "path_traversal"
     );
-    assert_eq!(
-        code(&base().raw_path_file("/etc/x", b"x").finish()),
-        "path_traversal"
-    );
+    assert_eq!(code(&base().raw_path_file("/etc/x", b"x").finish()), "path_traversal");
     // GNU long-name records carry the path too.
     let long = format!("{}/../../../x", "a/".repeat(60));
-    assert_eq!(
-        code(&base().raw_path_file(&long, b"x").finish()),
-        "path_traversal"
-    );
+    assert_eq!(code(&base().raw_path_file(&long, b"x").finish()), "path_traversal");
     // And so do PAX records, which override the header name.
     assert_eq!(
         code(&base().pax_path_file("../../etc/passwd", b"x").finish()),
@@ -96,26 +87,11 @@ fn hostile_paths() {
 
 #[test]
 fn symlinks() {
-    assert_eq!(
-        code(&base().symlink("etc", "../../etc").finish()),
-        "link_escape"
-    );
-    assert_eq!(
-        code(&base().symlink("a/b/etc", "../../../etc").finish()),
-        "link_escape"
-    );
-    assert_eq!(
-        code(&base().symlink("passwd", "/etc/passwd").finish()),
-        "link_escape"
-    );
-    assert_eq!(
-        code(&base().symlink("a/l", "../a/../..").finish()),
-        "link_escape"
-    );
-    assert_eq!(
-        code(&base().symlink("docs/l", "../src/lib.txt").finish()),
-        "ok"
-    );
+    assert_eq!(code(&base().symlink("etc", "../../etc").finish()), "link_escape");
+    assert_eq!(code(&base().symlink("a/b/etc", "../../../etc").finish()), "link_escape");
+    assert_eq!(code(&base().symlink("passwd", "/etc/passwd").finish()), "link_escape");
+    assert_eq!(code(&base().symlink("a/l", "../a/../..").finish()), "link_escape");
+    assert_eq!(code(&base().symlink("docs/l", "../src/lib.txt").finish()), "ok");
     assert_eq!(code(&base().symlink("here", ".").finish()), "ok");
     // Writing through a symlink, in either order.
     let through = base().symlink("d", "sub").file("d/x", b"x").finish();
@@ -126,14 +102,8 @@ fn symlinks() {
 
 #[test]
 fn links_and_special_files() {
-    assert_eq!(
-        code(&base().file("a", b"a").hardlink("b", "a").finish()),
-        "hard_link"
-    );
-    assert_eq!(
-        code(&base().char_device("dev/null").finish()),
-        "special_file"
-    );
+    assert_eq!(code(&base().file("a", b"a").hardlink("b", "a").finish()), "hard_link");
+    assert_eq!(code(&base().char_device("dev/null").finish()), "special_file");
 }
 
 #[test]
@@ -146,15 +116,8 @@ fn gzip_bomb_fails_fast() {
     };
     let start = Instant::now();
     let err = inspect(&bomb[..], &limits).unwrap_err();
-    assert!(
-        start.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        start.elapsed()
-    );
-    assert!(
-        err.is_too_large() && err.code() == "archive_too_large",
-        "{err}"
-    );
+    assert!(start.elapsed() < Duration::from_secs(2), "took {:?}", start.elapsed());
+    assert!(err.is_too_large() && err.code() == "archive_too_large", "{err}");
     assert!(matches!(err, TarballError::ArchiveTooLarge(_)), "{err}");
 }
 
@@ -207,10 +170,7 @@ fn manifest_rules() {
         .finish();
     assert_eq!(code(&nested), "manifest_missing");
     let invalid = ArchiveBuilder::new()
-        .file(
-            "trove.toml",
-            b"[package]\nname = \"x\"\nversion = \"1.0.0\"\n",
-        )
+        .file("trove.toml", b"[package]\nname = \"x\"\nversion = \"1.0.0\"\n")
         .finish();
     let err = check(&invalid).unwrap_err();
     assert_eq!(err.code(), "manifest_invalid");
@@ -223,19 +183,13 @@ fn manifest_rules() {
         code(&ArchiveBuilder::new().dir("trove.toml").finish()),
         "manifest_invalid"
     );
-    assert_eq!(
-        code(&base().file("./trove.toml", b"").finish()),
-        "duplicate_path"
-    );
+    assert_eq!(code(&base().file("./trove.toml", b"").finish()), "duplicate_path");
 }
 
 #[test]
 fn readme_rules() {
     let named = |readme_first: bool, path: &str| {
-        let text = format!(
-            "{}readme = \"docs/INTRO.md\"\n",
-            manifest_toml("acme/w", "1.0.0", &[])
-        );
+        let text = format!("{}readme = \"docs/INTRO.md\"\n", manifest_toml("acme/w", "1.0.0", &[]));
         let b = ArchiveBuilder::new();
         let b = if readme_first {
             b.file(path, b"intro").file("trove.toml", text.as_bytes())
@@ -244,18 +198,9 @@ fn readme_rules() {
         };
         check(&b.file("README.md", b"default").finish())
     };
-    assert_eq!(
-        named(false, "docs/INTRO.md").unwrap().readme.as_deref(),
-        Some("intro")
-    );
-    assert_eq!(
-        named(true, "./docs/INTRO.md").unwrap().readme.as_deref(),
-        Some("intro")
-    );
-    assert_eq!(
-        named(false, "docs/OTHER.md").unwrap_err().code(),
-        "readme_missing"
-    );
+    assert_eq!(named(false, "docs/INTRO.md").unwrap().readme.as_deref(), Some("intro"));
+    assert_eq!(named(true, "./docs/INTRO.md").unwrap().readme.as_deref(), Some("intro"));
+    assert_eq!(named(false, "docs/OTHER.md").unwrap_err().code(), "readme_missing");
     // The default readme is found wherever it sits.
     let info = check(
         &ArchiveBuilder::new()
@@ -280,17 +225,13 @@ fn malformed_archives() {
         let mut h = tar::Header::new_gnu();
         h.set_size(1000);
         h.set_cksum();
-        t.append_data(&mut h, "trove.toml", &[b' '; 1000][..])
-            .unwrap();
+        t.append_data(&mut h, "trove.toml", &[b' '; 1000][..]).unwrap();
         t.into_inner().unwrap()
     };
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut gz, &tar[..700]).unwrap();
     assert_eq!(code(&gz.finish().unwrap()), "archive_invalid");
-    assert_eq!(
-        code(&base().file("a", b"1").file("a", b"2").finish()),
-        "duplicate_path"
-    );
+    assert_eq!(code(&base().file("a", b"1").file("a", b"2").finish()), "duplicate_path");
     assert_eq!(
         code(&base().file("a", b"1").file("a/b", b"2").finish()),
         "duplicate_path"
@@ -321,11 +262,7 @@ fn pack_dir_honours_ignores_and_round_trips() {
 
     let ignore = ["*.log".to_string(), "/build/".into()];
     let bytes = pack_dir(root, &ignore).unwrap();
-    assert_eq!(
-        bytes,
-        pack_dir(root, &ignore).unwrap(),
-        "packing is deterministic"
-    );
+    assert_eq!(bytes, pack_dir(root, &ignore).unwrap(), "packing is deterministic");
     let info = check(&bytes).unwrap();
     assert_eq!(info.manifest.package.name, "acme/widget");
     assert_eq!(info.readme.as_deref(), Some("# hi"));

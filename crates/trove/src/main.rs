@@ -9,11 +9,7 @@ use trove_service::accounts::NewUser;
 use trove_service::Ctx;
 
 #[derive(Parser)]
-#[command(
-    name = "trove",
-    version,
-    about = "Trove: a self-hosted universal package registry"
-)]
+#[command(name = "trove", version, about = "Trove: a self-hosted universal package registry")]
 struct Cli {
     /// Configuration file (TOML). `TROVE_*` environment variables override it.
     #[arg(long, global = true, env = "TROVE_CONFIG")]
@@ -68,10 +64,7 @@ enum AdminCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -141,10 +134,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .set_admin(&ctx, &username, admin)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
-                    println!(
-                        "`{username}` is {}a site admin",
-                        if admin { "" } else { "no longer " }
-                    );
+                    println!("`{username}` is {}a site admin", if admin { "" } else { "no longer " });
                 }
                 AdminCommand::Gc { min_age_secs } => {
                     let report = services

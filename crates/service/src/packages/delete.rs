@@ -6,20 +6,10 @@ impl Services {
     /// Deletes a version within the grace period after publishing (site admins: any time).
     /// The number stays taken; garbage collection removes the archive once nothing else
     /// references it (not here: a concurrent publish of the same bytes may be using it).
-    pub async fn delete_version(
-        &self,
-        ctx: &Ctx,
-        scope: &str,
-        name: &str,
-        version: &str,
-    ) -> Result<()> {
+    pub async fn delete_version(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
-            .await?;
-        let p = self
-            .authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank)
-            .await?;
+        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        let p = self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
         let grace = self.config.delete_grace_ms;

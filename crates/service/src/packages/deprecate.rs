@@ -21,11 +21,8 @@ impl Services {
             }
         }
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
-            .await?;
-        self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank)
-            .await?;
+        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         trove_db::versions::set_deprecated(&mut tx, v.id, message.as_deref()).await?;
         let action = if message.is_some() {

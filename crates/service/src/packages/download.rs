@@ -15,17 +15,9 @@ pub struct Download {
 
 impl Services {
     /// Resolves a version's archive for download (yanked versions stay downloadable).
-    pub async fn prepare_download(
-        &self,
-        ctx: &Ctx,
-        scope: &str,
-        name: &str,
-        version: &str,
-    ) -> Result<Download> {
+    pub async fn prepare_download(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<Download> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
         let v = super::find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
         let digest = Digest::parse(&v.digest).map_err(|e| ServiceError::internal(e.to_string()))?;
         Ok(Download {

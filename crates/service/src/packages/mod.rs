@@ -21,17 +21,11 @@ pub const NATIVE: &str = "native";
 
 /// Parses a version from a URL, 400 on bad semver.
 pub(crate) fn parse_version(s: &str) -> Result<semver::Version> {
-    trove_core::version::parse_version(s)
-        .map_err(|m| ServiceError::bad_request("invalid_version", m))
+    trove_core::version::parse_version(s).map_err(|m| ServiceError::bad_request("invalid_version", m))
 }
 
 /// Loads a live (not deleted) version, 404 otherwise.
-pub(crate) async fn find_version(
-    conn: &mut Conn,
-    package_id: i64,
-    full: &str,
-    version: &str,
-) -> Result<Version> {
+pub(crate) async fn find_version(conn: &mut Conn, package_id: i64, full: &str, version: &str) -> Result<Version> {
     let v = parse_version(version)?;
     let key = trove_core::version::version_key(&v);
     trove_db::versions::find(conn, package_id, &key)
@@ -43,11 +37,7 @@ pub(crate) async fn find_version(
 /// The version a package advertises: the highest non-yanked release, or the highest
 /// non-yanked pre-release when there is no release.
 pub(crate) fn latest_of(versions: &[Version]) -> Option<&Version> {
-    let live = || {
-        versions
-            .iter()
-            .filter(|v| !v.is_yanked() && !v.is_deleted())
-    };
+    let live = || versions.iter().filter(|v| !v.is_yanked() && !v.is_deleted());
     let parsed = |v: &&Version| semver::Version::parse(&v.version).ok();
     live()
         .filter(|v| parsed(v).is_some_and(|s| s.pre.is_empty()))

@@ -14,9 +14,7 @@ pub struct OwnerView {
 impl Services {
     pub async fn list_owners(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<OwnerView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
         Ok(trove_db::owners::list(&mut conn, pkg.id)
             .await?
             .into_iter()
@@ -44,9 +42,7 @@ impl Services {
             ));
         }
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         let user = trove_db::users::find_by_username(&mut tx, username)
@@ -78,17 +74,9 @@ impl Services {
         self.list_owners(ctx, scope, name).await
     }
 
-    pub async fn remove_owner(
-        &self,
-        ctx: &Ctx,
-        scope: &str,
-        name: &str,
-        username: &str,
-    ) -> Result<()> {
+    pub async fn remove_owner(&self, ctx: &Ctx, scope: &str, name: &str, username: &str) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         let user = trove_db::users::find_by_username(&mut tx, username)
@@ -96,12 +84,7 @@ impl Services {
             .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
         let role = trove_db::owners::role_of(&mut tx, pkg.id, user.id)
             .await?
-            .ok_or_else(|| {
-                ServiceError::not_found(format!(
-                    "`{username}` is not an owner of `{}`",
-                    pkg.full_name()
-                ))
-            })?;
+            .ok_or_else(|| ServiceError::not_found(format!("`{username}` is not an owner of `{}`", pkg.full_name())))?;
         if role == "owner" && trove_db::owners::count_role(&mut tx, pkg.id, "owner").await? <= 1 {
             return Err(ServiceError::conflict(
                 "last_owner",

@@ -22,10 +22,10 @@ pub struct PublishRequest {
 impl Services {
     pub async fn publish(&self, ctx: &Ctx, req: PublishRequest) -> Result<VersionView> {
         let principal = ctx.require_scope(trove_core::TokenScope::Publish)?;
-        let scope = ScopeName::parse(&req.scope)
-            .map_err(|e| ServiceError::bad_request("invalid_name", e.to_string()))?;
-        let name = PackageName::parse(&req.name)
-            .map_err(|e| ServiceError::bad_request("invalid_name", e.to_string()))?;
+        let scope =
+            ScopeName::parse(&req.scope).map_err(|e| ServiceError::bad_request("invalid_name", e.to_string()))?;
+        let name =
+            PackageName::parse(&req.name).map_err(|e| ServiceError::bad_request("invalid_name", e.to_string()))?;
         let version = super::parse_version(&req.version)?;
         let full = format!("{scope}/{name}");
         let digest = req
@@ -45,10 +45,7 @@ impl Services {
         if m.package.name != full {
             return Err(ServiceError::unprocessable(
                 "manifest_mismatch",
-                format!(
-                    "trove.toml names `{}` but the upload is for `{full}`",
-                    m.package.name
-                ),
+                format!("trove.toml names `{}` but the upload is for `{full}`", m.package.name),
             ));
         }
         if m.version() != version {
@@ -80,32 +77,29 @@ impl Services {
                 ));
             }
         }
-        let existing =
-            trove_db::packages::find(&mut conn, super::NATIVE, scope.as_str(), name.as_str())
-                .await?;
+        let existing = trove_db::packages::find(&mut conn, super::NATIVE, scope.as_str(), name.as_str()).await?;
         match &existing {
             Some(pkg) => {
                 if !self.can_read(&mut conn, ctx, pkg).await? {
                     // Someone else's private package: don't reveal it exists.
-                    return Err(ServiceError::forbidden(format!(
-                        "you may not publish to `{full}`"
-                    )));
+                    return Err(ServiceError::forbidden(format!("you may not publish to `{full}`")));
                 }
                 self.authorize_package(&mut conn, ctx, pkg, PackageAction::Publish)
                     .await?;
                 if pkg.name != name.as_str() || pkg.scope != scope.as_str() {
                     return Err(ServiceError::conflict(
                         "name_taken",
-                        format!(
-                            "`{full}` is too similar to the existing package `{}`",
-                            pkg.full_name()
-                        ),
+                        format!("`{full}` is too similar to the existing package `{}`", pkg.full_name()),
                     ));
                 }
             }
             None => {
-                self.authorize_namespace_publish(&mut conn, ctx, &ns, &full)
-                    .await?;
+                self.authorize_namespace_publish(&mut conn, ctx, &ns, &full).await?;
+            }
+        }
+        if let Some(pkg) = &existing {
+            if let Some(old) = trove_db::versions::find(&mut conn, pkg.id, &version_key).await? {
+                return Err(version_taken(&full, &old));
             }
         }
         drop(conn);
@@ -122,38 +116,32 @@ impl Services {
             )
         };
         let mut tx = self.db.write().await?;
-        let pkg_id =
-            match trove_db::packages::find(&mut tx, super::NATIVE, scope.as_str(), name.as_str())
-                .await?
-            {
-                Some(p) => p.id,
-                None => {
-                    let id = trove_db::packages::insert(
-                        &mut tx,
-                        trove_db::packages::NewPackage {
-                            namespace_id: ns.id,
-                            name: name.as_str(),
-                            ecosystem: super::NATIVE,
-                            kind: m.package.kind.as_str(),
-                            visibility: req.visibility.unwrap_or(Visibility::Public).as_str(),
-                            now,
-                        },
-                    )
-                    .await
-                    .map_err(|e| {
-                        if e.is_unique_violation() {
-                            ServiceError::conflict(
-                                "publish_conflict",
-                                format!("`{full}` was created concurrently; retry"),
-                            )
-                        } else {
-                            e.into()
-                        }
-                    })?;
-                    trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
-                    id
-                }
-            };
+        let pkg_id = match trove_db::packages::find(&mut tx, super::NATIVE, scope.as_str(), name.as_str()).await? {
+            Some(p) => p.id,
+            None => {
+                let id = trove_db::packages::insert(
+                    &mut tx,
+                    trove_db::packages::NewPackage {
+                        namespace_id: ns.id,
+                        name: name.as_str(),
+                        ecosystem: super::NATIVE,
+                        kind: m.package.kind.as_str(),
+                        visibility: req.visibility.unwrap_or(Visibility::Public).as_str(),
+                        now,
+                    },
+                )
+                .await
+                .map_err(|e| {
+                    if e.is_unique_violation() {
+                        ServiceError::conflict("publish_conflict", format!("`{full}` was created concurrently; retry"))
+                    } else {
+                        e.into()
+                    }
+                })?;
+                trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
+                id
+            }
+        };
         if let Some(old) = trove_db::versions::find(&mut tx, pkg_id, &version_key).await? {
             return Err(if old.is_deleted() {
                 ServiceError::conflict(
@@ -167,10 +155,8 @@ impl Services {
                 exists(&old.version)
             });
         }
-        let manifest_json =
-            serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
-        let deps_json = serde_json::to_string(&m.dependencies)
-            .map_err(|e| ServiceError::internal(e.to_string()))?;
+        let manifest_json = serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let deps_json = serde_json::to_string(&m.dependencies).map_err(|e| ServiceError::internal(e.to_string()))?;
         trove_db::versions::insert(
             &mut tx,
             trove_db::versions::NewVersion {
@@ -195,8 +181,7 @@ impl Services {
             }
         })?;
         trove_db::blobs::insert_if_absent(&mut tx, &digest.to_string(), size as i64, now).await?;
-        self.update_package_meta(&mut tx, pkg_id, &info, now)
-            .await?;
+        self.update_package_meta(&mut tx, pkg_id, &info, now).await?;
         audit::record(
             &mut tx,
             ctx,
@@ -225,10 +210,7 @@ impl Services {
         let limits = self.config.archive_limits.clone();
         tokio::task::spawn_blocking(move || {
             let file = std::fs::File::open(&path)?;
-            Ok::<_, std::io::Error>(trove_tarball::inspect(
-                std::io::BufReader::new(file),
-                &limits,
-            ))
+            Ok::<_, std::io::Error>(trove_tarball::inspect(std::io::BufReader::new(file), &limits))
         })
         .await
         .map_err(|e| ServiceError::internal(e.to_string()))?
@@ -278,5 +260,26 @@ impl Services {
         )
         .await?;
         Ok(())
+    }
+}
+
+/// 409 for a number that is taken, whether the version is live or deleted.
+fn version_taken(full: &str, old: &trove_db::versions::Version) -> ServiceError {
+    if old.is_deleted() {
+        ServiceError::conflict(
+            "version_deleted",
+            format!(
+                "`{full}` version {} was deleted; its number cannot be reused",
+                old.version
+            ),
+        )
+    } else {
+        ServiceError::conflict(
+            "version_exists",
+            format!(
+                "`{full}` version {} already exists; versions are immutable",
+                old.version
+            ),
+        )
     }
 }

@@ -8,49 +8,28 @@ use trove_core::{now_ms, Visibility};
 impl Services {
     pub async fn get_package(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackageView> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
         Ok(PackageView::from(&pkg))
     }
 
     /// Versions newest first by semver (yanked ones included and marked).
-    pub async fn list_versions(
-        &self,
-        ctx: &Ctx,
-        scope: &str,
-        name: &str,
-    ) -> Result<Vec<VersionView>> {
+    pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
         versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
         Ok(versions.iter().map(|v| VersionView::new(&pkg, v)).collect())
     }
 
-    pub async fn get_version(
-        &self,
-        ctx: &Ctx,
-        scope: &str,
-        name: &str,
-        version: &str,
-    ) -> Result<VersionView> {
+    pub async fn get_version(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<VersionView> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
         let v = super::find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
         Ok(VersionView::new(&pkg, &v))
     }
 
     /// Packages in a namespace that the caller can see.
-    pub async fn list_namespace_packages(
-        &self,
-        ctx: &Ctx,
-        scope: &str,
-    ) -> Result<Vec<PackageView>> {
+    pub async fn list_namespace_packages(&self, ctx: &Ctx, scope: &str) -> Result<Vec<PackageView>> {
         let mut conn = self.db.conn().await?;
         let ns = trove_db::namespaces::find(&mut conn, scope)
             .await?
@@ -73,9 +52,7 @@ impl Services {
         visibility: Visibility,
     ) -> Result<PackageView> {
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         trove_db::packages::set_visibility(&mut tx, pkg.id, visibility.as_str(), now_ms()).await?;

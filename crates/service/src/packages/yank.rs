@@ -15,21 +15,14 @@ impl Services {
         yanked: bool,
     ) -> Result<VersionView> {
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, super::NATIVE, scope, name)
-            .await?;
-        self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank)
-            .await?;
+        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
         if v.is_yanked() != yanked {
             trove_db::versions::set_yanked(&mut tx, v.id, yanked, now).await?;
             super::refresh_latest(&mut tx, pkg.id, now).await?;
-            let action = if yanked {
-                "version.yank"
-            } else {
-                "version.unyank"
-            };
+            let action = if yanked { "version.yank" } else { "version.unyank" };
             audit::record(
                 &mut tx,
                 ctx,

@@ -34,10 +34,7 @@ pub async fn download_version(
             "public, max-age=31536000, immutable"
         }),
     );
-    out.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/gzip"),
-    );
+    out.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/gzip"));
     out.insert(
         "x-trove-digest",
         HeaderValue::from_str(&d.digest.to_string()).expect("ascii"),
@@ -45,10 +42,7 @@ pub async fn download_version(
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", d.file_name)) {
         out.insert(header::CONTENT_DISPOSITION, v);
     }
-    if let Some(inm) = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-    {
+    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
         if inm.split(',').any(|t| t.trim() == etag || t.trim() == "*") {
             return Ok((StatusCode::NOT_MODIFIED, out).into_response());
         }
@@ -94,10 +88,7 @@ pub async fn download_version(
             .expect("ascii"),
         );
     }
-    out.insert(
-        header::CONTENT_LENGTH,
-        HeaderValue::from(served.end - served.start),
-    );
+    out.insert(header::CONTENT_LENGTH, HeaderValue::from(served.end - served.start));
     if method == Method::HEAD {
         return Ok((status, out).into_response());
     }
@@ -172,10 +163,7 @@ mod tests {
         assert_eq!(part("bytes=90-", 100), Some(90..100));
         assert_eq!(part("bytes=-10", 100), Some(90..100));
         assert_eq!(part("bytes=50-500", 100), Some(50..100));
-        assert!(matches!(
-            parse_range("bytes=100-", 100),
-            RangeSpec::Unsatisfiable
-        ));
+        assert!(matches!(parse_range("bytes=100-", 100), RangeSpec::Unsatisfiable));
         assert!(matches!(parse_range("bytes=0-1,5-6", 100), RangeSpec::Full));
         assert!(matches!(parse_range("items=0-1", 100), RangeSpec::Full));
         assert!(matches!(parse_range("bytes=5-1", 100), RangeSpec::Full));

@@ -43,23 +43,25 @@ pub async fn publish_version(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let mut stream = body.into_data_stream();
     if declared.is_some_and(|n| n > limit) {
+        drain(&mut stream).await;
         return Err(too_large());
     }
     let mut staged = svc.store.stage().await.map_err(ServiceError::from)?;
-    let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|e| {
-            ServiceError::bad_request(
-                "body_read_failed",
-                format!("reading the upload failed: {e}"),
-            )
-        })?;
-        staged.write(&chunk, limit).await.map_err(|e| match e {
-            trove_storage::StagingError::TooLarge { .. } => too_large(),
-            other => ApiError(ServiceError::internal(other.to_string())),
-        })?;
+        let chunk = chunk
+            .map_err(|e| ServiceError::bad_request("body_read_failed", format!("reading the upload failed: {e}")))?;
+        match staged.write(&chunk, limit).await {
+            Ok(()) => {}
+            Err(trove_storage::StagingError::TooLarge { .. }) => {
+                drain(&mut stream).await;
+                return Err(too_large());
+            }
+            Err(other) => return Err(ApiError(ServiceError::internal(other.to_string()))),
+        }
     }
+
     staged
         .finish()
         .await
@@ -77,4 +79,16 @@ pub async fn publish_version(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(v)))
+}
+
+/// Reads and discards a bounded amount of a refused body, so that ordinary clients still
+/// writing it receive the 413 instead of a reset connection. Huge bodies are cut off.
+async fn drain(stream: &mut axum::body::BodyDataStream) {
+    let mut left: usize = 8 * 1024 * 1024;
+    while let Some(Ok(chunk)) = stream.next().await {
+        match left.checked_sub(chunk.len()) {
+            Some(l) => left = l,
+            None => break,
+        }
+    }
 }

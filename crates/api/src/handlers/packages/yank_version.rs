@@ -11,10 +11,7 @@ pub async fn yank_version(
     Path((scope, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<VersionView>> {
     Ok(Json(
-        state
-            .services
-            .set_yanked(&ctx, &scope, &name, &version, true)
-            .await?,
+        state.services.set_yanked(&ctx, &scope, &name, &version, true).await?,
     ))
 }
 
@@ -25,9 +22,6 @@ pub async fn unyank_version(
     Path((scope, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<VersionView>> {
     Ok(Json(
-        state
-            .services
-            .set_yanked(&ctx, &scope, &name, &version, false)
-            .await?,
+        state.services.set_yanked(&ctx, &scope, &name, &version, false).await?,
     ))
 }

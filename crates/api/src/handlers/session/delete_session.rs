@@ -24,10 +24,7 @@ pub async fn delete_session(
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
-        HeaderValue::from_str(&format!(
-            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
-        ))
-        .expect("ascii"),
+        HeaderValue::from_str(&format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")).expect("ascii"),
     );
     Ok((StatusCode::NO_CONTENT, headers))
 }

@@ -1,0 +1,105 @@
+use crate::common::*;
+use reqwest::StatusCode;
+use trove_testkit::{both_backends, Backend};
+
+async fn live_ready_and_request_ids(b: Backend) {
+    let app = TestApp::new(b).await;
+    let res = app.get("/health/live").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app.get("/health/ready").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.headers().get("x-request-id").is_some(), "a request id is generated");
+    let v = json_ok(res).await;
+    assert_eq!(v["checks"]["database"]["status"], "ok");
+    assert_eq!(v["checks"]["storage"]["status"], "ok");
+    let res = app
+        .get("/health/live")
+        .header("x-request-id", "my-trace-42")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        res.headers()["x-request-id"],
+        "my-trace-42",
+        "a given request id is carried through"
+    );
+    app.stop().await;
+}
+
+async fn ready_is_503_when_database_is_down(b: Backend) {
+    let app = TestApp::new(b).await;
+    match b {
+        // Really take the database away under the running server.
+        Backend::Postgres => app.db.drop_now().await,
+        Backend::Sqlite => app.services().db.close().await,
+    }
+    let res = app.get("/health/ready").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["checks"]["database"]["status"], "error");
+    assert_eq!(v["checks"]["storage"]["status"], "ok");
+    // API calls that need the database say so with 503, not 500.
+    let res = app.get("/api/v1/packages/a/b").send().await.unwrap();
+    expect_error(res, StatusCode::SERVICE_UNAVAILABLE, "database_unavailable").await;
+}
+
+async fn ready_is_503_when_storage_is_down(b: Backend) {
+    let app = TestApp::new(b).await;
+    let blobs = app.dir.path().join("blobs");
+    std::fs::remove_dir_all(&blobs).unwrap();
+    std::fs::write(&blobs, b"not a directory").unwrap();
+    let res = app.get("/health/ready").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["checks"]["storage"]["status"], "error");
+    assert_eq!(v["checks"]["database"]["status"], "ok");
+    app.stop().await;
+}
+
+async fn metrics_count_requests_by_route_and_status(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    alice.publish("alice/metered", "1.0.0").await;
+    app.get("/api/v1/packages/alice/metered/versions/1.0.0/download")
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    app.get("/api/v1/packages/nobody/nothing").send().await.unwrap();
+    let text = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("trove_http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/api/v1/packages/{scope}/{name}\""), "{text}");
+    assert!(text.contains("status=\"404\""), "{text}");
+    assert!(text.contains("trove_http_request_duration_seconds_bucket"), "{text}");
+    assert!(text.contains("trove_publishes_total"), "{text}");
+    assert!(text.contains("trove_downloads_total"), "{text}");
+    assert!(text.contains("trove_db_pool_connections"), "{text}");
+    app.stop().await;
+}
+
+async fn unknown_routes_get_json_404(b: Backend) {
+    let app = TestApp::new(b).await;
+    expect_error(
+        app.get("/api/v1/nope").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        app.get("/nope").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    app.stop().await;
+}
+
+both_backends!(
+    live_ready_and_request_ids,
+    ready_is_503_when_database_is_down,
+    ready_is_503_when_storage_is_down,
+    metrics_count_requests_by_route_and_status,
+    unknown_routes_get_json_404,
+);

@@ -1,0 +1,15 @@
+//! Integration suite: a real server over real HTTP, every test on SQLite and PostgreSQL.
+
+mod accounts;
+mod admin_cli;
+mod audit;
+mod common;
+mod download;
+mod health;
+mod manage;
+mod openapi;
+mod orgs;
+mod privacy;
+mod publish;
+mod s3;
+mod tokens;

@@ -1,0 +1,237 @@
+use crate::common::*;
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use trove_testkit::{both_backends, Backend};
+
+async fn create_list_use_and_revoke(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let secret = alice
+        .create_token(
+            json!({ "name": "ci", "scopes": ["publish", "yank"], "packages": ["alice/*"], "expires_in": 3600 }),
+        )
+        .await;
+    assert!(secret.starts_with("trv_") && secret.len() >= 40, "{secret}");
+    let list = json_ok(alice.get("/api/v1/tokens").send().await.unwrap()).await;
+    let ci = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ci")
+        .expect("listed")
+        .clone();
+    assert_eq!(ci["scopes"], json!(["publish", "yank"]));
+    assert_eq!(ci["packages"], json!(["alice/*"]));
+    assert!(ci["expires_at"].is_string());
+    assert!(ci["last_used_at"].is_null());
+    assert!(ci.get("token").is_none(), "secrets are never listed");
+    // The secret is stored only as a hash.
+    let mut conn = app.services().db.conn().await.unwrap();
+    let user = trove_service::db::users::find_by_username(&mut conn, "alice")
+        .await
+        .unwrap()
+        .unwrap();
+    let stored = trove_service::db::tokens::list_for_user(&mut conn, user.id)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    assert!(stored
+        .iter()
+        .all(|t| t.token_hash.len() == 64 && t.token_hash != secret && !t.token_hash.contains("trv_")));
+    drop(conn);
+
+    // Using it records last use.
+    let me = json_ok(
+        alice
+            .with_token(&secret, Method::GET, "/api/v1/me")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["auth"]["type"], "token");
+    let list = json_ok(alice.get("/api/v1/tokens").send().await.unwrap()).await;
+    let ci = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "ci")
+        .unwrap()
+        .clone();
+    assert!(ci["last_used_at"].is_string(), "{ci}");
+
+    // Revoke: 401 with its own code afterwards; a second revoke is 404.
+    let id = ci["id"].as_i64().unwrap();
+    assert_eq!(
+        alice
+            .req(Method::DELETE, &format!("/api/v1/tokens/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    let res = alice
+        .with_token(&secret, Method::GET, "/api/v1/me")
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::UNAUTHORIZED, "token_revoked").await;
+    expect_error(
+        alice
+            .req(Method::DELETE, &format!("/api/v1/tokens/{id}"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    expect_error(
+        alice.req(Method::DELETE, "/api/v1/tokens/abc").send().await.unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_path",
+    )
+    .await;
+    app.stop().await;
+}
+
+async fn wrong_expired_and_underscoped_tokens(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    expect_error(
+        app.get("/api/v1/me")
+            .bearer_auth("trv_not-a-real-token")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
+    expect_error(
+        app.get("/api/v1/me").bearer_auth("garbage").send().await.unwrap(),
+        StatusCode::UNAUTHORIZED,
+        "token_invalid",
+    )
+    .await;
+    let res = app.get("/api/v1/me").header("authorization", "").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(res.headers().get("www-authenticate").is_some());
+
+    let short = alice
+        .create_token(json!({ "name": "short", "scopes": ["publish"], "expires_in": 1 }))
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let res = alice
+        .publish_with(
+            &short,
+            "alice/pkg",
+            "1.0.0",
+            trove_tarball::simple_package("alice/pkg", "1.0.0", "x"),
+        )
+        .await;
+    expect_error(res, StatusCode::UNAUTHORIZED, "token_expired").await;
+
+    // Read-only token cannot publish; publish token cannot yank or manage tokens/owners.
+    let read = alice.create_token(json!({ "name": "ro", "scopes": ["read"] })).await;
+    let res = alice
+        .publish_with(
+            &read,
+            "alice/pkg",
+            "1.0.0",
+            trove_tarball::simple_package("alice/pkg", "1.0.0", "x"),
+        )
+        .await;
+    expect_error(res, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    let publish = alice
+        .create_token(json!({ "name": "pub", "scopes": ["publish"] }))
+        .await;
+    let res = alice
+        .publish_with(
+            &publish,
+            "alice/pkg",
+            "1.0.0",
+            trove_tarball::simple_package("alice/pkg", "1.0.0", "x"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = alice
+        .with_token(&publish, Method::PUT, "/api/v1/packages/alice/pkg/versions/1.0.0/yank")
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    let res = alice
+        .with_token(&publish, Method::POST, "/api/v1/tokens")
+        .json(&json!({ "name": "x", "scopes": ["admin"] }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "insufficient_scope").await;
+    let res = alice
+        .with_token(&publish, Method::PUT, "/api/v1/packages/alice/pkg/owners/bob")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "insufficient_scope").await;
+
+    // Package patterns limit where a token works.
+    let limited = alice
+        .create_token(json!({ "name": "lim", "scopes": ["publish"], "packages": ["alice/web-*"] }))
+        .await;
+    let res = alice
+        .publish_with(
+            &limited,
+            "alice/web-ui",
+            "1.0.0",
+            trove_tarball::simple_package("alice/web-ui", "1.0.0", "x"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = alice
+        .publish_with(
+            &limited,
+            "alice/pkg",
+            "1.0.1",
+            trove_tarball::simple_package("alice/pkg", "1.0.1", "x"),
+        )
+        .await;
+    expect_error(res, StatusCode::FORBIDDEN, "token_pattern_mismatch").await;
+
+    // Someone else's token cannot act on alice's package.
+    let res = bob
+        .req(Method::PUT, "/api/v1/packages/alice/pkg/versions/1.0.0/yank")
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+
+    // Bad token requests.
+    for (body, code) in [
+        (json!({ "name": "", "scopes": ["read"] }), "invalid_token_name"),
+        (json!({ "name": "x", "scopes": [] }), "invalid_scopes"),
+        (json!({ "name": "x", "scopes": ["root"] }), "invalid_scopes"),
+        (
+            json!({ "name": "x", "scopes": ["read"], "packages": ["../etc"] }),
+            "invalid_package_pattern",
+        ),
+        (
+            json!({ "name": "x", "scopes": ["read"], "expires_in": -5 }),
+            "invalid_expiry",
+        ),
+    ] {
+        let res = alice
+            .req(Method::POST, "/api/v1/tokens")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+    }
+    app.stop().await;
+}
+
+both_backends!(create_list_use_and_revoke, wrong_expired_and_underscoped_tokens);
