@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
+# The S3 server is left running for the next run (`scripts/test-services.sh stop` ends it).
 eval "$(scripts/test-services.sh start)"
-trap 'scripts/test-services.sh stop' EXIT
+
 
 # Databases left behind by an interrupted earlier run.
 psql "${TROVE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}" -Atqc \

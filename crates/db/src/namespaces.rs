@@ -68,9 +68,17 @@ pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Namespace>> {
         .await?)
 }
 
+/// A namespace joined with a member's role in it.
+#[derive(sqlx::FromRow)]
+struct NamespaceWithRole {
+    #[sqlx(flatten)]
+    namespace: Namespace,
+    role: String,
+}
+
 /// Organizations a user belongs to, with the user's role.
 pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespace, String)>> {
-    let rows: Vec<(i64, String, String, Option<i64>, Option<String>, i64, String)> = sqlx::query_as(
+    let rows: Vec<NamespaceWithRole> = sqlx::query_as(
         "SELECT n.id, n.name, n.kind, n.user_id, n.description, n.created_at, m.role \
          FROM namespaces n JOIN org_members m ON m.namespace_id = n.id \
          WHERE m.user_id = $1 ORDER BY n.name",
@@ -78,22 +86,7 @@ pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespac
     .bind(user_id)
     .fetch_all(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, kind, user_id, description, created_at, role)| {
-            (
-                Namespace {
-                    id,
-                    name,
-                    kind,
-                    user_id,
-                    description,
-                    created_at,
-                },
-                role,
-            )
-        })
-        .collect())
+    Ok(rows.into_iter().map(|r| (r.namespace, r.role)).collect())
 }
 
 pub async fn member_role(conn: &mut Conn, namespace_id: i64, user_id: i64) -> Result<Option<String>> {

@@ -12,13 +12,65 @@ use futures::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjPath;
-use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
+use object_store::{
+    BackoffConfig, ClientOptions, GetOptions, GetRange, ObjectStore, PutPayload, RetryConfig, WriteMultipart,
+};
 use serde::Deserialize;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use trove_core::Digest;
+
+/// Largest byte offset a ranged read asks for (S3 servers refuse offsets past `i64::MAX`).
+const MAX_OFFSET: u64 = if (usize::MAX as u64) < i64::MAX as u64 {
+    usize::MAX as u64
+} else {
+    i64::MAX as u64
+};
+
+/// Client settings for S3. The defaults retry a few times quickly and then report the error,
+/// so an unreachable server shows up within seconds (health checks, requests) instead of after
+/// the object_store default of ten retries over up to three minutes.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Time to establish a connection.
+    pub connect_timeout: Duration,
+    /// Time for one whole request other than a streamed read: metadata, a single put, one
+    /// multipart part (at most 8 MiB), a small read. Streamed reads (`get`) have no overall
+    /// limit, since a download may take as long as the client needs to read it.
+    pub request_timeout: Duration,
+    /// Retries of a failed request (connection errors, 5xx, throttling).
+    pub max_retries: usize,
+    /// No retry starts later than this after the first attempt.
+    pub retry_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            connect_timeout: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(60),
+            max_retries: 3,
+            retry_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl StoreOptions {
+    fn retry(&self) -> RetryConfig {
+        RetryConfig {
+            backoff: BackoffConfig {
+                init_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_secs(1),
+                base: 2.,
+            },
+            max_retries: self.max_retries,
+            retry_timeout: self.retry_timeout,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
@@ -83,6 +135,8 @@ pub struct BlobRead {
 #[derive(Clone)]
 pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
+    /// The same store without an overall request timeout, for streamed reads.
+    streaming: Arc<dyn ObjectStore>,
     prefix: String,
     staging_dir: PathBuf,
     describe: String,
@@ -91,42 +145,63 @@ pub struct BlobStore {
 impl BlobStore {
     /// Opens the store. `staging_dir` is a local directory for uploads in progress.
     pub fn open(config: &StorageConfig, staging_dir: &Path) -> Result<Self> {
+        Self::open_with(config, staging_dir, &StoreOptions::default())
+    }
+
+    /// Opens the store with explicit client settings (they only matter for S3).
+    pub fn open_with(config: &StorageConfig, staging_dir: &Path, options: &StoreOptions) -> Result<Self> {
         std::fs::create_dir_all(staging_dir)?;
-        let (inner, prefix, describe): (Arc<dyn ObjectStore>, String, String) = match config {
-            StorageConfig::Fs { path } => {
-                std::fs::create_dir_all(path)?;
-                let fs = LocalFileSystem::new_with_prefix(path)?;
-                (Arc::new(fs), String::new(), format!("fs:{}", path.display()))
-            }
-            StorageConfig::S3 {
-                bucket,
-                endpoint,
-                region,
-                access_key_id,
-                secret_access_key,
-                prefix,
-                path_style,
-            } => {
-                let mut b = AmazonS3Builder::new()
-                    .with_bucket_name(bucket)
-                    .with_region(region)
-                    .with_virtual_hosted_style_request(!path_style);
-                if let Some(e) = endpoint {
-                    b = b.with_endpoint(e).with_allow_http(e.starts_with("http://"));
+        let (inner, streaming, prefix, describe): (Arc<dyn ObjectStore>, Arc<dyn ObjectStore>, String, String) =
+            match config {
+                StorageConfig::Fs { path } => {
+                    std::fs::create_dir_all(path)?;
+                    let fs: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(path)?);
+                    (fs.clone(), fs, String::new(), format!("fs:{}", path.display()))
                 }
-                if let Some(k) = access_key_id {
-                    b = b.with_access_key_id(k);
+                StorageConfig::S3 {
+                    bucket,
+                    endpoint,
+                    region,
+                    access_key_id,
+                    secret_access_key,
+                    prefix,
+                    path_style,
+                } => {
+                    let s3 = |request_timeout: Option<Duration>| {
+                        let mut client = ClientOptions::new().with_connect_timeout(options.connect_timeout);
+                        client = match request_timeout {
+                            Some(t) => client.with_timeout(t),
+                            None => client.with_timeout_disabled(),
+                        };
+                        if let Some(e) = endpoint {
+                            client = client.with_allow_http(e.starts_with("http://"));
+                        }
+                        let mut b = AmazonS3Builder::new()
+                            .with_bucket_name(bucket)
+                            .with_region(region)
+                            .with_virtual_hosted_style_request(!path_style)
+                            .with_client_options(client)
+                            .with_retry(options.retry());
+                        if let Some(e) = endpoint {
+                            b = b.with_endpoint(e);
+                        }
+                        if let Some(k) = access_key_id {
+                            b = b.with_access_key_id(k);
+                        }
+                        if let Some(s) = secret_access_key {
+                            b = b.with_secret_access_key(s);
+                        }
+                        b.build()
+                    };
+                    let inner = Arc::new(s3(Some(options.request_timeout))?);
+                    let streaming = Arc::new(s3(None)?);
+                    let prefix = prefix.clone().unwrap_or_default().trim_matches('/').to_string();
+                    (inner, streaming, prefix, format!("s3:{bucket}"))
                 }
-                if let Some(s) = secret_access_key {
-                    b = b.with_secret_access_key(s);
-                }
-                let store = b.build()?;
-                let prefix = prefix.clone().unwrap_or_default().trim_matches('/').to_string();
-                (Arc::new(store), prefix, format!("s3:{bucket}"))
-            }
-        };
+            };
         Ok(BlobStore {
             inner,
+            streaming,
             prefix,
             staging_dir: staging_dir.to_path_buf(),
             describe,
@@ -172,13 +247,23 @@ impl BlobStore {
             let upload = self.inner.put_multipart(&key).await?;
             let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
             let mut buf = vec![0u8; 1024 * 1024];
-            loop {
-                let n = file.read(&mut buf).await?;
-                if n == 0 {
-                    break;
+            let written: Result<()> = async {
+                loop {
+                    let n = file.read(&mut buf).await?;
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    writer.wait_for_capacity(4).await?;
+                    writer.write(&buf[..n]);
                 }
-                writer.wait_for_capacity(4).await?;
-                writer.write(&buf[..n]);
+            }
+            .await;
+            if let Err(e) = written {
+                // Leave no incomplete multipart upload behind (S3 keeps and bills those).
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(%digest, error = %abort, "could not abort a failed multipart upload");
+                }
+                return Err(e);
             }
             writer.finish().await?;
         }
@@ -205,20 +290,36 @@ impl BlobStore {
     }
 
     /// Streams a blob, or the byte range `range` of it (end exclusive, clamped to the size).
+    /// A range that selects no byte of the blob (starting at or past its end, or empty) is
+    /// `RangeNotSatisfiable`; a missing blob is `NotFound` whatever the range.
     pub async fn get(&self, digest: &Digest, range: Option<Range<u64>>) -> Result<BlobRead> {
         let mut opts = GetOptions::default();
         if let Some(r) = &range {
-            opts.range = Some(GetRange::Bounded(r.start as usize..r.end as usize));
+            if r.start >= r.end || r.start >= MAX_OFFSET {
+                return match self.size(digest).await? {
+                    None => Err(StorageError::NotFound(digest.to_string())),
+                    Some(_) => Err(StorageError::RangeNotSatisfiable),
+                };
+            }
+            // Servers refuse offsets past i64::MAX; no blob is that large, so clamp.
+            let end = r.end.min(MAX_OFFSET);
+            opts.range = Some(GetRange::Bounded(r.start as usize..end as usize));
         }
-        let res = match self.inner.get_opts(&self.key(digest), opts).await {
+        let res = match self.streaming.get_opts(&self.key(digest), opts).await {
             Ok(r) => r,
             Err(object_store::Error::NotFound { .. }) => return Err(StorageError::NotFound(digest.to_string())),
-            Err(object_store::Error::Generic { source, .. })
-                if source.to_string().contains("range") || source.to_string().contains("Range") =>
-            {
-                return Err(StorageError::RangeNotSatisfiable)
+            Err(e) => {
+                // Backends report an unsatisfiable range differently (a local range error, an
+                // HTTP 416, a full response to a ranged request), so decide from the size.
+                if let Some(r) = &range {
+                    match self.size(digest).await {
+                        Ok(None) => return Err(StorageError::NotFound(digest.to_string())),
+                        Ok(Some(size)) if r.start >= size => return Err(StorageError::RangeNotSatisfiable),
+                        _ => {}
+                    }
+                }
+                return Err(e.into());
             }
-            Err(e) => return Err(e.into()),
         };
         let size = res.meta.size as u64;
         let served = res.range.start as u64..res.range.end as u64;
@@ -282,6 +383,9 @@ impl BlobStore {
         if got != body {
             return Err(StorageError::Config("probe read back different bytes".into()));
         }
-        Ok(())
+        match self.inner.delete(&key).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -58,7 +58,10 @@ impl StagedBlob {
             let digest = Digest::from_sha256_bytes(&std::mem::take(&mut self.hasher).finalize());
             self.digest = Some(digest);
         }
-        Ok(self.digest.clone().expect("digest set when finished"))
+        // No digest here means an earlier finish failed while flushing: the upload is lost.
+        self.digest
+            .clone()
+            .ok_or_else(|| std::io::Error::other("upload failed while finishing").into())
     }
 
     pub fn size(&self) -> u64 {

@@ -4,9 +4,10 @@
 use bytes::Bytes;
 use futures::TryStreamExt;
 use sha2::{Digest as _, Sha256};
+use std::ops::Range;
 use std::time::{Duration, Instant};
 use trove_core::Digest;
-use trove_storage::{BlobRead, BlobStore, StagedBlob, StagingError, StorageConfig, StorageError};
+use trove_storage::{BlobRead, BlobStore, StagedBlob, StagingError, StorageConfig, StorageError, StoreOptions};
 use trove_testkit::{both_stores, StoreBackend, TestStore};
 
 const LIMIT: u64 = 64 * 1024 * 1024;
@@ -78,7 +79,10 @@ async fn stage_hashes_and_counts(backend: StoreBackend) {
     // The empty blob has the well-known digest.
     let mut empty = t.store.stage().await.unwrap();
     let d = empty.finish().await.unwrap();
-    assert_eq!(d.hex(), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    assert_eq!(
+        d.hex(),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
     assert_eq!(empty.size(), 0);
 }
 
@@ -89,12 +93,18 @@ async fn write_over_limit(backend: StoreBackend) {
     staged.write(&[2; 40], 100).await.unwrap(); // exactly at the limit is fine
     match staged.write(&[3], 100).await {
         Err(StagingError::TooLarge { limit }) => assert_eq!(limit, 100),
-        other => panic!("expected TooLarge, got {:?}", other.map(|_| ()).map_err(|e| e.to_string())),
+        other => panic!(
+            "expected TooLarge, got {:?}",
+            other.map(|_| ()).map_err(|e| e.to_string())
+        ),
     }
     assert_eq!(staged.size(), 100, "the refused chunk is not counted");
     // One big chunk over the limit is refused before anything is written.
     let mut big = t.store.stage().await.unwrap();
-    assert!(matches!(big.write(&[0; 101], 100).await, Err(StagingError::TooLarge { limit: 100 })));
+    assert!(matches!(
+        big.write(&[0; 101], 100).await,
+        Err(StagingError::TooLarge { limit: 100 })
+    ));
     assert_eq!(big.size(), 0);
     assert_eq!(std::fs::metadata(big.path()).unwrap().len(), 0);
     let err = StagingError::TooLarge { limit: 100 };
@@ -106,7 +116,11 @@ async fn commit_then_read(backend: StoreBackend) {
     let bytes = data(300_000, 2);
     let staged = stage(&t.store, &bytes, 10_000).await;
     let digest = staged.digest().unwrap();
-    assert_eq!(t.store.size(&digest).await.unwrap(), None, "nothing is stored before commit");
+    assert_eq!(
+        t.store.size(&digest).await.unwrap(),
+        None,
+        "nothing is stored before commit"
+    );
     t.store.commit(&staged).await.unwrap();
 
     assert_eq!(t.store.size(&digest).await.unwrap(), Some(300_000));
@@ -177,7 +191,14 @@ async fn ranged_get(backend: StoreBackend) {
     let bytes = data(10_000, 5);
     let digest = put(&t.store, &bytes).await;
 
-    for (start, end) in [(0u64, 1u64), (0, 10_000), (1, 2), (100, 4_100), (9_999, 10_000), (5_000, 9_000)] {
+    for (start, end) in [
+        (0u64, 1u64),
+        (0, 10_000),
+        (1, 2),
+        (100, 4_100),
+        (9_999, 10_000),
+        (5_000, 9_000),
+    ] {
         let read = t.store.get(&digest, Some(start..end)).await.unwrap();
         assert_eq!(read.size, 10_000, "total size for {start}..{end}");
         assert_eq!(read.range, start..end);
@@ -205,19 +226,31 @@ async fn range_past_end_not_satisfiable(backend: StoreBackend) {
         }
     }
     // Empty and inverted ranges select nothing, so they cannot be satisfied either.
-    for range in [10..10, 20..10] {
+    for range in [10..10, Range { start: 20, end: 10 }] {
         assert!(
-            matches!(t.store.get(&digest, Some(range.clone())).await, Err(StorageError::RangeNotSatisfiable)),
+            matches!(
+                t.store.get(&digest, Some(range.clone())).await,
+                Err(StorageError::RangeNotSatisfiable)
+            ),
             "{range:?}"
         );
     }
     // The empty blob has no satisfiable range at all.
     let empty = put(&t.store, &[]).await;
-    assert!(matches!(t.store.get(&empty, Some(0..1)).await, Err(StorageError::RangeNotSatisfiable)));
+    assert!(matches!(
+        t.store.get(&empty, Some(0..1)).await,
+        Err(StorageError::RangeNotSatisfiable)
+    ));
     // A range on a missing blob is NotFound, not a range error.
     let missing = Digest::sha256_of(b"never stored");
-    assert!(matches!(t.store.get(&missing, Some(0..10)).await, Err(StorageError::NotFound(_))));
-    assert!(matches!(t.store.get(&missing, Some(5_000..6_000)).await, Err(StorageError::NotFound(_))));
+    assert!(matches!(
+        t.store.get(&missing, Some(0..10)).await,
+        Err(StorageError::NotFound(_))
+    ));
+    assert!(matches!(
+        t.store.get(&missing, Some(5_000..6_000)).await,
+        Err(StorageError::NotFound(_))
+    ));
 }
 
 async fn missing_is_not_found(backend: StoreBackend) {
@@ -228,7 +261,10 @@ async fn missing_is_not_found(backend: StoreBackend) {
         Err(e) => panic!("expected NotFound, got {e:?}"),
         Ok(_) => panic!("expected NotFound, got a blob"),
     }
-    assert!(matches!(t.store.get_bytes(&missing).await, Err(StorageError::NotFound(_))));
+    assert!(matches!(
+        t.store.get_bytes(&missing).await,
+        Err(StorageError::NotFound(_))
+    ));
     assert_eq!(t.store.size(&missing).await.unwrap(), None);
 }
 
@@ -312,7 +348,10 @@ async fn large_blob_multipart(backend: StoreBackend) {
     // A range across a part boundary.
     let boundary = 8 * 1024 * 1024u64;
     let read = t.store.get(&digest, Some(boundary - 10..boundary + 10)).await.unwrap();
-    assert_eq!(collect(read).await, &bytes[boundary as usize - 10..boundary as usize + 10]);
+    assert_eq!(
+        collect(read).await,
+        &bytes[boundary as usize - 10..boundary as usize + 10]
+    );
     // Committing it again is a no-op.
     t.store.commit(&staged).await.unwrap();
     assert_eq!(t.store.list().await.unwrap().len(), 1);
@@ -339,11 +378,52 @@ async fn staging_file_removed_on_drop(backend: StoreBackend) {
     drop(abandoned);
     drop(refused);
     assert!(!p1.exists() && !p2.exists());
-    assert_eq!(std::fs::read_dir(t.staging_dir()).unwrap().count(), 0, "staging dir is empty");
+    assert_eq!(
+        std::fs::read_dir(t.staging_dir()).unwrap().count(),
+        0,
+        "staging dir is empty"
+    );
+}
+
+/// A download may take longer than the request timeout: a slow reader must still get every byte.
+async fn slow_reader_outlives_request_timeout(backend: StoreBackend) {
+    let options = StoreOptions {
+        request_timeout: Duration::from_secs(1),
+        ..StoreOptions::default()
+    };
+    let t = TestStore::with_options(backend, &options);
+    let bytes = data(12 * 1024 * 1024, 8);
+    let digest = put(&t.store, &bytes).await;
+    let mut read = t.store.get(&digest, None).await.unwrap();
+    let mut got = Vec::with_capacity(bytes.len());
+    let first = read.stream.try_next().await.unwrap().expect("a first chunk");
+    got.extend_from_slice(&first);
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    while let Some(chunk) = read.stream.try_next().await.expect("stream survives a slow reader") {
+        got.extend_from_slice(&chunk);
+    }
+    assert!(got == bytes, "slowly read blob differs");
+    // Ranged reads too.
+    let mut read = t.store.get(&digest, Some(1..10 * 1024 * 1024)).await.unwrap();
+    let first = read.stream.try_next().await.unwrap().expect("a first chunk");
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let mut got = first.to_vec();
+    while let Some(chunk) = read
+        .stream
+        .try_next()
+        .await
+        .expect("ranged stream survives a slow reader")
+    {
+        got.extend_from_slice(&chunk);
+    }
+    assert!(got == bytes[1..10 * 1024 * 1024], "slowly read range differs");
 }
 
 fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
 }
 
 both_stores!(
@@ -359,6 +439,7 @@ both_stores!(
     check_succeeds,
     large_blob_multipart,
     staging_file_removed_on_drop,
+    slow_reader_outlives_request_timeout,
 );
 
 // --- failures of the backend itself -----------------------------------------------------------
@@ -367,7 +448,15 @@ both_stores!(
 #[tokio::test]
 async fn s3_check_fails_fast_on_closed_port() {
     let config = match trove_testkit::s3_storage() {
-        StorageConfig::S3 { bucket, region, access_key_id, secret_access_key, prefix, path_style, .. } => StorageConfig::S3 {
+        StorageConfig::S3 {
+            bucket,
+            region,
+            access_key_id,
+            secret_access_key,
+            prefix,
+            path_style,
+            ..
+        } => StorageConfig::S3 {
             bucket,
             endpoint: Some("http://127.0.0.1:1".into()),
             region,
@@ -381,23 +470,40 @@ async fn s3_check_fails_fast_on_closed_port() {
     let dir = trove_testkit::tempdir();
     let store = BlobStore::open(&config, dir.path()).unwrap();
     let started = Instant::now();
-    let result = tokio::time::timeout(Duration::from_secs(30), store.check()).await.expect("check() hung for 30 s");
+    let result = tokio::time::timeout(Duration::from_secs(30), store.check())
+        .await
+        .expect("check() hung for 30 s");
     let elapsed = started.elapsed();
     let err = result.expect_err("check() must fail when S3 is unreachable");
     assert!(matches!(err, StorageError::Backend(_)), "{err:?}");
     assert!(elapsed < Duration::from_secs(5), "check() took {elapsed:?}");
     // Reads fail the same way, quickly, and are not mistaken for a missing blob.
     let started = Instant::now();
-    let err = store.size(&Digest::sha256_of(b"x")).await.expect_err("size() must fail");
+    let err = store
+        .size(&Digest::sha256_of(b"x"))
+        .await
+        .expect_err("size() must fail");
     assert!(matches!(err, StorageError::Backend(_)), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(5), "size() took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "size() took {:?}",
+        started.elapsed()
+    );
 }
 
 /// Wrong credentials are an error, not an empty store.
 #[tokio::test]
 async fn s3_wrong_credentials_fail() {
     let config = match trove_testkit::s3_storage() {
-        StorageConfig::S3 { bucket, endpoint, region, access_key_id, prefix, path_style, .. } => StorageConfig::S3 {
+        StorageConfig::S3 {
+            bucket,
+            endpoint,
+            region,
+            access_key_id,
+            prefix,
+            path_style,
+            ..
+        } => StorageConfig::S3 {
             bucket,
             endpoint,
             region,
@@ -413,7 +519,11 @@ async fn s3_wrong_credentials_fail() {
     let started = Instant::now();
     assert!(store.check().await.is_err());
     assert!(store.size(&Digest::sha256_of(b"x")).await.is_err());
-    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 /// A storage directory that became unusable fails the readiness check.
@@ -421,7 +531,9 @@ async fn s3_wrong_credentials_fail() {
 async fn fs_check_fails_when_directory_is_gone() {
     let t = TestStore::new(StoreBackend::Fs);
     t.store.check().await.unwrap();
-    let StorageConfig::Fs { path } = &t.config else { unreachable!() };
+    let StorageConfig::Fs { path } = &t.config else {
+        unreachable!()
+    };
     std::fs::remove_dir_all(path).unwrap();
     std::fs::write(path, b"not a directory").unwrap();
     assert!(t.store.check().await.is_err());

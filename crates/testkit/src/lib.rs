@@ -143,13 +143,26 @@ pub struct TestStore {
 
 impl TestStore {
     pub fn new(backend: StoreBackend) -> TestStore {
+        Self::with_options(backend, &trove_storage::StoreOptions::default())
+    }
+
+    /// A store opened with explicit client settings (timeouts, retries).
+    pub fn with_options(backend: StoreBackend, options: &trove_storage::StoreOptions) -> TestStore {
         let dir = tempdir();
         let config = match backend {
-            StoreBackend::Fs => trove_storage::StorageConfig::Fs { path: dir.path().join("blobs-root") },
+            StoreBackend::Fs => trove_storage::StorageConfig::Fs {
+                path: dir.path().join("blobs-root"),
+            },
             StoreBackend::S3 => s3_storage(),
         };
-        let store = trove_storage::BlobStore::open(&config, &dir.path().join("staging")).expect("open blob store");
-        TestStore { store, config, backend, dir }
+        let store = trove_storage::BlobStore::open_with(&config, &dir.path().join("staging"), options)
+            .expect("open blob store");
+        TestStore {
+            store,
+            config,
+            backend,
+            dir,
+        }
     }
 
     /// The staging directory uploads in progress are written to.
