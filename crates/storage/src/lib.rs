@@ -229,7 +229,7 @@ impl BlobStore {
 
     /// Stores a staged blob under its digest. Storing a digest that exists already is a no-op,
     /// so concurrent stores of the same bytes are safe.
-    pub async fn commit(&self, staged: &StagedBlob) -> Result<()> {
+    async fn commit_raw(&self, staged: &StagedBlob) -> Result<()> {
         let digest = staged
             .digest()
             .ok_or_else(|| StorageError::Config("blob not finished".into()))?;
@@ -272,7 +272,7 @@ impl BlobStore {
     }
 
     /// Stores bytes already in memory (small blobs such as manifests).
-    pub async fn put_bytes(&self, bytes: Bytes) -> Result<Digest> {
+    async fn put_bytes_raw(&self, bytes: Bytes) -> Result<Digest> {
         let digest = Digest::sha256_of(&bytes);
         if self.size(&digest).await?.is_none() {
             self.inner.put(&self.key(&digest), PutPayload::from(bytes)).await?;
@@ -281,7 +281,7 @@ impl BlobStore {
     }
 
     /// The blob's size, or `None` when it is not stored.
-    pub async fn size(&self, digest: &Digest) -> Result<Option<u64>> {
+    async fn size_raw(&self, digest: &Digest) -> Result<Option<u64>> {
         match self.inner.head(&self.key(digest)).await {
             Ok(meta) => Ok(Some(meta.size as u64)),
             Err(object_store::Error::NotFound { .. }) => Ok(None),
@@ -292,7 +292,7 @@ impl BlobStore {
     /// Streams a blob, or the byte range `range` of it (end exclusive, clamped to the size).
     /// A range that selects no byte of the blob (starting at or past its end, or empty) is
     /// `RangeNotSatisfiable`; a missing blob is `NotFound` whatever the range.
-    pub async fn get(&self, digest: &Digest, range: Option<Range<u64>>) -> Result<BlobRead> {
+    async fn get_raw(&self, digest: &Digest, range: Option<Range<u64>>) -> Result<BlobRead> {
         let mut opts = GetOptions::default();
         if let Some(r) = &range {
             if r.start >= r.end || r.start >= MAX_OFFSET {
@@ -332,7 +332,7 @@ impl BlobStore {
     }
 
     /// Reads a whole (small) blob into memory.
-    pub async fn get_bytes(&self, digest: &Digest) -> Result<Bytes> {
+    async fn get_bytes_raw(&self, digest: &Digest) -> Result<Bytes> {
         match self.inner.get(&self.key(digest)).await {
             Ok(r) => Ok(r.bytes().await?),
             Err(object_store::Error::NotFound { .. }) => Err(StorageError::NotFound(digest.to_string())),
@@ -340,7 +340,7 @@ impl BlobStore {
         }
     }
 
-    pub async fn delete(&self, digest: &Digest) -> Result<()> {
+    async fn delete_raw(&self, digest: &Digest) -> Result<()> {
         match self.inner.delete(&self.key(digest)).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
@@ -348,7 +348,7 @@ impl BlobStore {
     }
 
     /// Every stored blob with its last-modified time in ms (for garbage collection).
-    pub async fn list(&self) -> Result<Vec<(Digest, i64)>> {
+    async fn list_raw(&self) -> Result<Vec<(Digest, i64)>> {
         let root = if self.prefix.is_empty() {
             ObjPath::from("blobs")
         } else {
@@ -371,7 +371,7 @@ impl BlobStore {
     }
 
     /// Readiness check: writes, reads back and deletes a small probe object.
-    pub async fn check(&self) -> Result<()> {
+    async fn check_raw(&self) -> Result<()> {
         let key = if self.prefix.is_empty() {
             ObjPath::from("health/probe")
         } else {
@@ -387,5 +387,65 @@ impl BlobStore {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+/// Runs a storage operation and records it: `trove_storage_operations_total{op,result}` and
+/// `trove_storage_operation_duration_seconds{op}`.
+async fn observe<T>(op: &'static str, fut: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    let start = std::time::Instant::now();
+    let res = fut.await;
+    let result = match &res {
+        Ok(_) => "ok",
+        Err(StorageError::NotFound(_)) => "not_found",
+        Err(StorageError::RangeNotSatisfiable) => "bad_range",
+        Err(_) => "error",
+    };
+    metrics::counter!("trove_storage_operations_total", "op" => op, "result" => result).increment(1);
+    metrics::histogram!("trove_storage_operation_duration_seconds", "op" => op).record(start.elapsed().as_secs_f64());
+    res
+}
+
+impl BlobStore {
+    /// Stores a staged blob under its digest. Storing a digest that exists already is a no-op,
+    /// so concurrent stores of the same bytes are safe.
+    pub async fn commit(&self, staged: &StagedBlob) -> Result<()> {
+        observe("put", self.commit_raw(staged)).await
+    }
+
+    /// Stores bytes already in memory (small blobs such as manifests).
+    pub async fn put_bytes(&self, bytes: Bytes) -> Result<Digest> {
+        observe("put", self.put_bytes_raw(bytes)).await
+    }
+
+    /// The blob's size, or `None` when it is not stored.
+    pub async fn size(&self, digest: &Digest) -> Result<Option<u64>> {
+        observe("head", self.size_raw(digest)).await
+    }
+
+    /// Streams a blob, or the byte range `range` of it (end exclusive, clamped to the size).
+    /// A range that selects no byte of the blob (starting at or past its end, or empty) is
+    /// `RangeNotSatisfiable`; a missing blob is `NotFound` whatever the range.
+    pub async fn get(&self, digest: &Digest, range: Option<Range<u64>>) -> Result<BlobRead> {
+        observe("get", self.get_raw(digest, range)).await
+    }
+
+    /// Reads a whole (small) blob into memory.
+    pub async fn get_bytes(&self, digest: &Digest) -> Result<Bytes> {
+        observe("get", self.get_bytes_raw(digest)).await
+    }
+
+    pub async fn delete(&self, digest: &Digest) -> Result<()> {
+        observe("delete", self.delete_raw(digest)).await
+    }
+
+    /// Every stored blob with its last-modified time in ms (for garbage collection).
+    pub async fn list(&self) -> Result<Vec<(Digest, i64)>> {
+        observe("list", self.list_raw()).await
+    }
+
+    /// Readiness check: writes, reads back and deletes a small probe object.
+    pub async fn check(&self) -> Result<()> {
+        observe("check", self.check_raw()).await
     }
 }
