@@ -1,5 +1,5 @@
 use crate::error::ApiResult;
-use crate::extract::{Caller, SESSION_COOKIE};
+use crate::extract::{cookie_in, Caller, SESSION_COOKIE};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -10,17 +10,10 @@ pub async fn delete_session(
     Caller(ctx): Caller,
     req: HeaderMap,
 ) -> ApiResult<(StatusCode, HeaderMap)> {
-    let cookie = req
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string());
-    if let Some(c) = cookie {
-        state.services.logout(&ctx, &c).await?;
+    if let Some(c) = cookie_in(&req, SESSION_COOKIE) {
+        state.services.logout(&ctx, c).await?;
     }
+
     let mut headers = HeaderMap::new();
     headers.insert(
         header::SET_COOKIE,
