@@ -57,6 +57,10 @@ routes! {
     get "/tokens" => tokens::list_tokens, "tokens", "none", 200, "List your API tokens";
     post "/tokens" => tokens::create_token, "tokens", "json", 201, "Create an API token (the secret is shown once)";
     delete "/tokens/{id}" => tokens::revoke_token, "tokens", "none", 204, "Revoke an API token";
+    post "/device/code" => device::create_device_code, "accounts", "json", 200, "Start a CLI device login (RFC 8628)";
+    post "/device/approve" => device::approve_device, "accounts", "json", 200, "Approve a pending device login by its user code";
+    post "/device/deny" => device::deny_device, "accounts", "json", 200, "Deny a pending device login by its user code";
+    post "/device/token" => device::poll_device_token, "accounts", "json", 200, "Poll a device login; returns an API token once approved";
     post "/orgs" => orgs::create_org, "organizations", "json", 201, "Create an organization";
     get "/orgs/{org}" => orgs::get_org, "organizations", "none", 200, "An organization and its members";
     put "/orgs/{org}/members/{username}" => orgs::set_member, "organizations", "json", 200, "Add a member or change their role";
@@ -77,6 +81,12 @@ routes! {
     put "/packages/{scope}/{name}/owners/{username}" => packages::add_owner, "owners", "json", 200, "Add an owner or maintainer";
     delete "/packages/{scope}/{name}/owners/{username}" => packages::remove_owner, "owners", "none", 204, "Remove an owner or maintainer";
     get "/audit" => audit::list_audit, "admin", "none", 200, "Read the audit log";
+    get "/search" => search::search_packages, "discovery", "none", 200, "Search packages: full text, typo tolerant, with facets, sorting and pages";
+    get "/categories" => explore::list_categories, "discovery", "none", 200, "Categories with their number of public packages";
+    get "/explore" => explore::get_explore, "discovery", "none", 200, "Totals, trending, most downloaded and recently updated packages";
+    get "/stats" => stats::get_global_stats, "stats", "none", 200, "Registry totals: packages, versions, downloads, users";
+    get "/packages/{scope}/{name}/stats" => stats::get_package_stats, "stats", "none", 200, "A package's downloads: total, last 7/30/365 days, daily, per version";
+    get "/packages/{scope}/{name}/versions/{version}/stats" => stats::get_version_stats, "stats", "none", 200, "A version's downloads: total, last 7/30/365 days, daily";
 }
 
 /// The `/api/v1` router (mount it with `nest("/api/v1", …)`).

@@ -5,11 +5,21 @@
 
 pub mod audit;
 pub mod blobs;
+pub mod dependents;
+pub mod device_codes;
 pub mod downloads;
 pub mod namespaces;
+pub mod oci_blobs;
+pub mod oci_gc;
+pub mod oci_manifests;
+pub mod oci_settings;
+pub mod oci_tags;
+pub mod oci_uploads;
 pub mod owners;
 pub mod packages;
+pub mod search;
 pub mod sessions;
+pub mod stats;
 pub mod tokens;
 pub mod users;
 pub mod versions;

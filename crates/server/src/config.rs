@@ -20,6 +20,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub log: LogConfig,
     pub stats: StatsConfig,
+    pub oci: trove_oci::OciConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +105,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             log: LogConfig::default(),
             stats: StatsConfig::default(),
+            oci: trove_oci::OciConfig::default(),
         }
     }
 }
@@ -183,7 +185,7 @@ impl Default for StatsConfig {
     }
 }
 
-const SECTIONS: &[&str] = &["server", "database", "storage", "auth", "limits", "log", "stats"];
+const SECTIONS: &[&str] = &["server", "database", "storage", "auth", "limits", "log", "stats", "oci"];
 
 impl Config {
     /// Loads defaults, then the file (if given), then the process environment.
@@ -208,7 +210,8 @@ impl Config {
             let Some(rest) = key.strip_prefix("TROVE_") else {
                 continue;
             };
-            if rest == "TOKEN" || rest == "CONFIG" || rest.starts_with("TEST_") || rest.starts_with("REGISTRY") {
+            if rest == "TOKEN" || rest.starts_with("CONFIG") || rest.starts_with("TEST_") || rest.starts_with("REGISTRY") {
+
                 continue; // client-side and test variables
             }
             let path = env_path(rest)?;

@@ -47,8 +47,10 @@ pub fn app(services: Services, config: &Config) -> Router {
     .layer(DefaultBodyLimit::max(config.limits.max_json_bytes));
     Router::new()
         .nest("/api/v1", api)
+        .merge(trove_oci::router(services.clone(), config.oci.clone(), config.server.base_url.clone()))
+        .merge(trove_web::router(services.clone()))
         .merge(health::router(services))
-        .fallback(trove_api::error::not_found)
+        .fallback(trove_web::not_found)
         .layer(axum::middleware::from_fn(middleware::track))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -79,15 +81,20 @@ impl RunningServer {
 pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyhow::Result<RunningServer> {
     telemetry::install_metrics();
     let services = open_services(&config).await?;
+    // Search is served from memory: build the index before taking requests.
+    services.search.rebuild().await.context("building the search index")?;
     let addr = listener.local_addr()?;
     let (tx, mut rx) = watch::channel(false);
     let tx = std::sync::Arc::new(tx);
     let signal_tx = tx.clone();
     let app = app(services.clone(), &config);
+    let oci_maintenance = trove_oci::spawn_maintenance(services.clone(), config.oci.clone(), rx.clone());
     let svc = services.clone();
     let flush_every = Duration::from_millis(config.stats.flush_interval_ms.max(10));
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
     let handle = tokio::spawn(async move {
+        // Keeps the search index in step with changes made through other nodes.
+        let indexer = tokio::spawn(svc.search.clone().run(rx.clone()));
         let flusher = {
             let svc = svc.clone();
             let mut rx = rx.clone();
@@ -131,6 +138,8 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
             }
         };
         flusher.abort();
+        oci_maintenance.abort();
+        indexer.abort();
         // Counted downloads are never lost at shutdown.
         for attempt in 0..5 {
             match svc.downloads.flush().await {

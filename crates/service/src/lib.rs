@@ -5,12 +5,17 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod device;
 pub mod downloads;
 pub mod error;
+pub mod oci;
 pub mod orgs;
 pub mod packages;
+pub mod search;
+pub mod stats;
 pub mod tokens;
 pub mod views;
+pub mod web_queries;
 
 pub use auth::{AuthVia, Ctx, Principal};
 pub use error::{ErrorKind, Result, ServiceError};
@@ -56,6 +61,8 @@ pub struct Services {
     pub store: BlobStore,
     pub config: Arc<ServiceConfig>,
     pub downloads: Arc<downloads::DownloadCounter>,
+    /// This node's package search index.
+    pub search: Arc<search::SearchIndex>,
     pub(crate) token_touches: Arc<auth::TouchCache>,
 }
 
@@ -63,6 +70,7 @@ impl Services {
     pub fn new(db: Db, store: BlobStore, config: ServiceConfig) -> Self {
         Services {
             downloads: Arc::new(downloads::DownloadCounter::new(db.clone())),
+            search: Arc::new(search::SearchIndex::new(db.clone())),
             db,
             store,
             config: Arc::new(config),

@@ -1,4 +1,5 @@
-//! The `trove` binary: the registry server and its admin commands.
+//! The `trove` binary: the registry server, its admin commands, and the client commands
+//! (`login`, `publish`, `install`, …) from `trove-cli`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -14,6 +15,8 @@ struct Cli {
     /// Configuration file (TOML). `TROVE_*` environment variables override it.
     #[arg(long, global = true, env = "TROVE_CONFIG")]
     config: Option<PathBuf>,
+    #[command(flatten)]
+    client: trove_cli::GlobalArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +34,8 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    #[command(flatten)]
+    Client(trove_cli::Command),
 }
 
 #[derive(Subcommand)]
@@ -60,6 +65,8 @@ enum AdminCommand {
         #[arg(long, default_value_t = 3600)]
         min_age_secs: i64,
     },
+    /// Rebuild the search index on every running server (they poll for this each second).
+    Reindex,
 }
 
 fn main() -> std::process::ExitCode {
@@ -71,6 +78,9 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
+    if let Command::Client(command) = cli.command {
+        return runtime.block_on(trove_cli::run(cli.client, command));
+    }
     match runtime.block_on(run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -143,9 +153,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
                     println!("{}", serde_json::to_string_pretty(&report)?);
                 }
+                AdminCommand::Reindex => {
+                    let err = |e: trove_service::ServiceError| anyhow::anyhow!("{}", e.message);
+                    let generation = services.search.request_reindex().await.map_err(err)?;
+                    let indexed = services.search.rebuild().await.map_err(err)?;
+                    println!("search reindex {generation} requested: {indexed} packages; running servers rebuild within seconds");
+                }
             }
             services.db.close().await;
             Ok(())
         }
+        Command::Client(_) => anyhow::bail!("client commands are dispatched by trove_cli::run"),
     }
 }

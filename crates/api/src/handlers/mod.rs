@@ -1,6 +1,10 @@
 pub mod audit;
+pub mod device;
+pub mod explore;
 pub mod orgs;
 pub mod packages;
+pub mod search;
 pub mod session;
+pub mod stats;
 pub mod tokens;
 pub mod users;

@@ -35,6 +35,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.reindex_package(pkg.id).await;
         Ok(())
     }
 }
@@ -49,15 +50,20 @@ pub struct GcReport {
 }
 
 impl Services {
-    /// Deletes stored blobs that no live version references. Blobs younger than `min_age_ms`
-    /// are kept: a publish stores its archive before committing the version that uses it.
+    /// Deletes stored blobs that no live version and no OCI content references. Blobs younger
+    /// than `min_age_ms` are kept: a publish stores its archive before committing the version
+    /// that uses it. OCI blobs that no manifest references leave their repositories first (after
+    /// the same grace), and bytes a concurrent OCI push holds are never deleted.
     pub async fn gc_blobs(&self, min_age_ms: i64) -> Result<GcReport> {
         let mut report = GcReport::default();
         let now = now_ms();
+        self.oci_prune_links(min_age_ms).await?;
         for (digest, modified) in self.store.list().await? {
             report.scanned += 1;
             let mut conn = self.db.conn().await?;
-            if trove_db::versions::digest_in_use(&mut conn, &digest.to_string()).await? {
+            if trove_db::versions::digest_in_use(&mut conn, &digest.to_string()).await?
+                || self.oci_storage_in_use(&mut conn, &digest).await?
+            {
                 continue;
             }
             if now - modified < min_age_ms {
@@ -65,7 +71,11 @@ impl Services {
                 continue;
             }
             let size = self.store.size(&digest).await?.unwrap_or(0);
-            self.store.delete(&digest).await?;
+            drop(conn);
+            // Re-checks every reference under a mark that concurrent pushes respect.
+            if !self.oci_reclaim(&digest).await? {
+                continue;
+            }
             report.deleted += 1;
             report.bytes_freed += size;
         }

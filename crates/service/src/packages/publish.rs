@@ -200,6 +200,7 @@ impl Services {
             .await?
             .ok_or_else(|| ServiceError::internal("version vanished"))?;
         tx.commit().await?;
+        self.reindex_package(pkg_id).await;
         metrics::counter!("trove_publishes_total").increment(1);
         tracing::info!(package = %full, %version, %digest, size, "published");
         Ok(VersionView::new(&pkg, &v))

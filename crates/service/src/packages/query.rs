@@ -8,14 +8,17 @@ use trove_core::{now_ms, Visibility};
 impl Services {
     pub async fn get_package(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackageView> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         Ok(PackageView::from(&pkg))
     }
 
     /// Versions newest first by semver (yanked ones included and marked).
     pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        if pkg.ecosystem == crate::oci::ECOSYSTEM {
+            return self.oci_tag_versions(&mut conn, &pkg).await;
+        }
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
         versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
         Ok(versions.iter().map(|v| VersionView::new(&pkg, v)).collect())
@@ -52,7 +55,7 @@ impl Services {
         visibility: Visibility,
     ) -> Result<PackageView> {
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self.visible_package_any(&mut tx, ctx, scope, name).await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         trove_db::packages::set_visibility(&mut tx, pkg.id, visibility.as_str(), now_ms()).await?;
@@ -71,6 +74,7 @@ impl Services {
             .await?
             .ok_or_else(|| ServiceError::internal("package vanished"))?;
         tx.commit().await?;
+        self.reindex_package(pkg.id).await;
         Ok(PackageView::from(&pkg))
     }
 }

@@ -35,6 +35,7 @@ impl Services {
         }
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
+        self.reindex_package(pkg.id).await;
         Ok(VersionView::new(&pkg, &v))
     }
 }

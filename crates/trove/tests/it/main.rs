@@ -3,6 +3,7 @@
 mod accounts;
 mod admin_cli;
 mod audit;
+mod cli;
 mod common;
 mod download;
 mod health;
@@ -12,4 +13,7 @@ mod orgs;
 mod privacy;
 mod publish;
 mod s3;
+mod search;
+mod stats;
 mod tokens;
+mod web;

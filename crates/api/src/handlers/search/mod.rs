@@ -1,0 +1,3 @@
+mod search_packages;
+
+pub use search_packages::search_packages;

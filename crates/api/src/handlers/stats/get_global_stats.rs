@@ -1,0 +1,10 @@
+use crate::error::{ApiResult, Json};
+use crate::AppState;
+use axum::extract::State;
+use trove_service::db::stats::Totals;
+
+/// `GET /api/v1/stats`: registry totals (public packages, their versions and downloads;
+/// user accounts).
+pub async fn get_global_stats(State(state): State<AppState>) -> ApiResult<Json<Totals>> {
+    Ok(Json(state.services.global_stats().await?))
+}

@@ -1,0 +1,6 @@
+//! One module per group of commands.
+
+pub mod auth;
+pub mod discover;
+pub mod manage;
+pub mod project;

@@ -1,0 +1,123 @@
+//! OCI blob uploads in progress: the state lives here and each chunk is a blob in the store,
+//! so an upload started on one node can be continued and finished on another.
+
+use crate::{Conn, Result};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OciUpload {
+    pub id: String,
+    pub package_id: i64,
+    pub user_id: Option<i64>,
+    /// Bytes received so far.
+    pub size: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OciUploadPart {
+    pub part_offset: i64,
+    pub storage_digest: String,
+    pub size: i64,
+}
+
+pub async fn insert(conn: &mut Conn, id: &str, package_id: i64, user_id: Option<i64>, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO oci_uploads (id, package_id, user_id, size, created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4)",
+    )
+    .bind(id)
+    .bind(package_id)
+    .bind(user_id)
+    .bind(now)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<OciUpload>> {
+    Ok(sqlx::query_as(
+        "SELECT id, package_id, user_id, size, created_at, updated_at FROM oci_uploads WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// Appends a part at offset `expected_size`. Returns false, changing nothing, when the upload
+/// is gone or has grown meanwhile (a concurrent or out-of-order chunk).
+pub async fn append_part(
+    conn: &mut Conn,
+    id: &str,
+    expected_size: i64,
+    storage_digest: &str,
+    size: i64,
+    now: i64,
+) -> Result<bool> {
+    let r = sqlx::query("UPDATE oci_uploads SET size = $1, updated_at = $2 WHERE id = $3 AND size = $4")
+        .bind(expected_size + size)
+        .bind(now)
+        .bind(id)
+        .bind(expected_size)
+        .execute(&mut *conn)
+        .await?;
+    if r.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("INSERT INTO oci_upload_parts (upload_id, part_offset, storage_digest, size) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(expected_size)
+        .bind(storage_digest)
+        .bind(size)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+/// The parts in order.
+pub async fn parts(conn: &mut Conn, id: &str) -> Result<Vec<OciUploadPart>> {
+    Ok(sqlx::query_as(
+        "SELECT part_offset, storage_digest, size FROM oci_upload_parts WHERE upload_id = $1 ORDER BY part_offset",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Deletes the upload and its parts when it still has `expected_size` bytes (pass `None` to
+/// delete it whatever its size); false when it was gone or had changed.
+pub async fn delete(conn: &mut Conn, id: &str, expected_size: Option<i64>) -> Result<bool> {
+    let r = match expected_size {
+        Some(size) => {
+            sqlx::query("DELETE FROM oci_uploads WHERE id = $1 AND size = $2")
+                .bind(id)
+                .bind(size)
+                .execute(&mut *conn)
+                .await?
+        }
+        None => sqlx::query("DELETE FROM oci_uploads WHERE id = $1").bind(id).execute(&mut *conn).await?,
+    };
+    if r.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM oci_upload_parts WHERE upload_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
+}
+
+/// Uploads not touched since `before`, at most `limit`.
+pub async fn stale(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT id FROM oci_uploads WHERE updated_at < $1 ORDER BY updated_at LIMIT $2")
+            .bind(before)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+pub async fn count(conn: &mut Conn) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oci_uploads").fetch_one(conn).await?;
+    Ok(n)
+}

@@ -1,0 +1,95 @@
+//! Request bodies: blob bytes are streamed to a staging file while hashed (never held in
+//! memory); manifests are read into memory up to the spec's size limit.
+
+use crate::errors::{Code, OciError, OciResult};
+use axum::body::{Body, BodyDataStream};
+use axum::http::{header, HeaderMap, StatusCode};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use trove_service::Services;
+use trove_storage::{StagedBlob, StagingError};
+
+pub fn content_length(headers: &HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn too_large(limit: u64) -> OciError {
+    OciError::new(Code::SizeInvalid, format!("the blob is larger than the limit of {limit} bytes"))
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+}
+
+fn read_failed(e: impl std::fmt::Display) -> OciError {
+    OciError::new(Code::BlobUploadInvalid, format!("reading the request body failed: {e}"))
+}
+
+/// Streams the body into a staged blob, refusing more than `limit` bytes. A declared
+/// `Content-Length` that the body does not match is `SIZE_INVALID`.
+pub async fn stage(svc: &Services, headers: &HeaderMap, body: Body, limit: u64) -> OciResult<StagedBlob> {
+    let declared = content_length(headers);
+    let mut stream = body.into_data_stream();
+    if declared.is_some_and(|n| n > limit) {
+        drain(&mut stream).await;
+        return Err(too_large(limit));
+    }
+    let mut staged = svc.store.stage().await.map_err(trove_service::ServiceError::from)?;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(read_failed)?;
+        match staged.write(&chunk, limit).await {
+            Ok(()) => {}
+            Err(StagingError::TooLarge { .. }) => {
+                drain(&mut stream).await;
+                return Err(too_large(limit));
+            }
+            Err(other) => return Err(OciError::new(Code::Unknown, other.to_string())),
+        }
+    }
+    staged
+        .finish()
+        .await
+        .map_err(|e| OciError::new(Code::Unknown, e.to_string()))?;
+    if declared.is_some_and(|n| n != staged.size()) {
+        return Err(OciError::new(
+            Code::SizeInvalid,
+            format!("Content-Length says {} bytes but {} arrived", declared.unwrap_or(0), staged.size()),
+        ));
+    }
+    Ok(staged)
+}
+
+/// Reads a small body into memory; more than `limit` bytes is 413 `SIZE_INVALID`.
+pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> OciResult<Bytes> {
+    let mut stream = body.into_data_stream();
+    let too_big = || {
+        OciError::new(Code::SizeInvalid, format!("the body is larger than the limit of {limit} bytes"))
+            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    };
+    if content_length(headers).is_some_and(|n| n > limit as u64) {
+        drain(&mut stream).await;
+        return Err(too_big());
+    }
+    let mut buf = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(read_failed)?;
+        if buf.len() + chunk.len() > limit {
+            drain(&mut stream).await;
+            return Err(too_big());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf.freeze())
+}
+
+/// Reads and discards a bounded amount of a refused body, so that clients still writing it
+/// receive the answer instead of a reset connection.
+pub async fn drain(stream: &mut BodyDataStream) {
+    let mut left: usize = 8 * 1024 * 1024;
+    while let Some(Ok(chunk)) = stream.next().await {
+        match left.checked_sub(chunk.len()) {
+            Some(l) => left = l,
+            None => break,
+        }
+    }
+}

@@ -1,0 +1,33 @@
+use super::respond;
+use crate::body;
+use crate::errors::OciResult;
+use crate::route::Req;
+use axum::body::Body;
+use axum::http::{header, StatusCode};
+use axum::response::Response;
+use trove_service::oci::MAX_MANIFEST_BYTES;
+
+/// `PUT /v2/<name>/manifests/<tag or digest>`: stores the manifest once every blob and
+/// manifest it references is in the repository; answers `OCI-Subject` for referrers.
+pub async fn put_manifest(req: Req, reference: String) -> OciResult<Response> {
+    let content_type = req
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let bytes = body::read_limited(&req.headers, req.body, MAX_MANIFEST_BYTES).await?;
+    let pushed = req
+        .state
+        .services
+        .oci_put_manifest(&req.caller.ctx, &req.repo, &reference, content_type.as_deref(), bytes)
+        .await?;
+    let mut headers = vec![
+        ("location", format!("/v2/{}/manifests/{}", req.repo, pushed.digest)),
+        ("docker-content-digest", pushed.digest.to_string()),
+        ("content-length", "0".to_string()),
+    ];
+    if let Some(s) = pushed.subject {
+        headers.push(("oci-subject", s));
+    }
+    Ok(respond(StatusCode::CREATED, &headers, Body::empty()))
+}

@@ -1,0 +1,35 @@
+use super::{blob_created, upload_response};
+use crate::body;
+use crate::errors::OciResult;
+use crate::route::Req;
+use axum::http::StatusCode;
+use axum::response::Response;
+use trove_service::oci::OciAction;
+
+/// `POST /v2/<name>/blobs/uploads/`:
+/// - `?mount=<digest>&from=<repo>` mounts a blob the caller can read elsewhere (201), or
+///   without `from` from any such repository; when that is not possible it starts an upload;
+/// - `?digest=<digest>` with the body pushes a whole blob at once (201);
+/// - otherwise starts an upload session (202 with its `Location`).
+pub async fn start_upload(req: Req) -> OciResult<Response> {
+    let svc = &req.state.services;
+    let ctx = &req.caller.ctx;
+    if let Some(mount) = req.query("mount") {
+        let from = req.query("from");
+        // A registry token must also grant pull on a named source. Without `from`, any
+        // repository the credential behind the token can read may serve the blob.
+        let may = from.is_none_or(|f| req.caller.covers(f, OciAction::Pull));
+        if may {
+            if let Some(info) = svc.oci_mount_blob(ctx, &req.repo, mount, from).await? {
+                return Ok(blob_created(&req.repo, &info));
+            }
+        }
+    } else if let Some(digest) = req.query("digest").map(str::to_string) {
+        let limit = req.state.config.max_blob_bytes;
+        let staged = body::stage(svc, &req.headers, req.body, limit).await?;
+        let info = svc.oci_push_blob(ctx, &req.repo, &digest, staged).await?;
+        return Ok(blob_created(&req.repo, &info));
+    }
+    let st = svc.oci_start_upload(ctx, &req.repo).await?;
+    Ok(upload_response(StatusCode::ACCEPTED, &req.repo, &st))
+}

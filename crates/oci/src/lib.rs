@@ -1,0 +1,147 @@
+//! Trove's OCI distribution-spec v1.1 front-end under `/v2`: pull, push (monolithic,
+//! chunked, resumable, cross-repository mount), tags, referrers, catalog, deletes, and the
+//! docker-style token service. Handlers parse the request, call the service layer (where the
+//! OCI rules live) and map its errors onto the spec's codes ([`errors`]); they never touch SQL.
+//!
+//! Repository names contain slashes, so everything below `/v2/` is one route whose tail is
+//! parsed by [`route`]: `<name>/manifests/<ref>`, `<name>/blobs/<digest>`,
+//! `<name>/blobs/uploads/[<id>]`, `<name>/tags/list`, `<name>/referrers/<digest>`.
+
+pub mod auth;
+mod body;
+pub mod errors;
+mod handlers;
+pub mod route;
+
+use axum::extract::Request;
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum::routing::{any, get};
+use axum::Router;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{watch, OnceCell};
+use trove_service::Services;
+
+/// The `[oci]` configuration section.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OciConfig {
+    /// Whether manifests, tags and blobs may be deleted through `/v2` (405 otherwise).
+    pub delete_enabled: bool,
+    /// Largest blob accepted, in bytes.
+    pub max_blob_bytes: u64,
+    /// Uploads untouched for this long are abandoned and removed.
+    pub upload_ttl_secs: u64,
+    /// How often abandoned uploads are looked for.
+    pub sweep_interval_secs: u64,
+    /// How often the online garbage collection runs (0: never; `trove admin gc` still works).
+    pub gc_interval_secs: u64,
+    /// Grace period of the online garbage collection: younger blobs are kept.
+    pub gc_min_age_secs: u64,
+    /// Lifetime of the registry tokens issued by `/v2/token`.
+    pub token_ttl_secs: u64,
+    /// The token service URL sent in challenges; defaults to `{server.base_url}/v2/token`, or
+    /// to the request's own host when no base URL is configured.
+    pub token_realm: Option<String>,
+}
+
+impl Default for OciConfig {
+    fn default() -> Self {
+        OciConfig {
+            delete_enabled: true,
+            max_blob_bytes: 10 * 1024 * 1024 * 1024,
+            upload_ttl_secs: 24 * 3600,
+            sweep_interval_secs: 300,
+            gc_interval_secs: 3600,
+            gc_min_age_secs: 3600,
+            token_ttl_secs: 900,
+            token_realm: None,
+        }
+    }
+}
+
+/// What every `/v2` handler shares.
+#[derive(Clone)]
+pub struct OciState {
+    pub services: Services,
+    pub config: Arc<OciConfig>,
+    /// The configured public URL, if any.
+    pub base_url: Option<String>,
+    key: Arc<OnceCell<Vec<u8>>>,
+}
+
+impl OciState {
+    pub fn new(services: Services, config: OciConfig, base_url: Option<String>) -> Self {
+        OciState {
+            services,
+            config: Arc::new(config),
+            base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
+            key: Arc::default(),
+        }
+    }
+
+    /// The registry token signing key (loaded once from the database).
+    pub async fn signing_key(&self) -> trove_service::Result<&[u8]> {
+        self.key
+            .get_or_try_init(|| self.services.oci_signing_key())
+            .await
+            .map(Vec::as_slice)
+    }
+}
+
+/// The `/v2` router (merge it into the application at the root).
+pub fn router(services: Services, config: OciConfig, base_url: Option<String>) -> Router {
+    let state = OciState::new(services, config, base_url);
+    Router::new()
+        .route("/v2", any(handlers::base::check_base))
+        .route("/v2/", any(handlers::base::check_base))
+        .route("/v2/token", get(handlers::token::get_token).post(handlers::token::post_token))
+        .route("/v2/_catalog", any(handlers::catalog::list_catalog))
+        .route("/v2/{*rest}", any(route::dispatch))
+        .layer(axum::middleware::from_fn(api_version_header))
+        .with_state(state)
+}
+
+/// Every `/v2` response says which API it speaks (Docker clients check this).
+async fn api_version_header(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    res.headers_mut().insert(
+        "docker-distribution-api-version",
+        HeaderValue::from_static("registry/2.0"),
+    );
+    res
+}
+
+/// Background maintenance: removes abandoned uploads every `sweep_interval_secs` and runs the
+/// online garbage collection every `gc_interval_secs`, until `stop` changes.
+pub fn spawn_maintenance(services: Services, config: OciConfig, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let sweep_every = Duration::from_secs(config.sweep_interval_secs.max(1));
+        let gc_every = (config.gc_interval_secs > 0).then(|| Duration::from_secs(config.gc_interval_secs));
+        let mut sweep = tokio::time::interval(sweep_every);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_gc = tokio::time::Instant::now();
+        loop {
+            tokio::select! {
+                _ = sweep.tick() => {}
+                _ = stop.changed() => break,
+            }
+            let ttl = (config.upload_ttl_secs as i64).saturating_mul(1000);
+            if let Err(e) = services.oci_expire_uploads(ttl).await {
+                tracing::warn!(error = %e, "expiring abandoned oci uploads failed; will retry");
+            }
+            if let Some(every) = gc_every {
+                if last_gc.elapsed() >= every {
+                    last_gc = tokio::time::Instant::now();
+                    match services.gc_blobs((config.gc_min_age_secs as i64).saturating_mul(1000)).await {
+                        Ok(r) => tracing::info!(deleted = r.deleted, bytes_freed = r.bytes_freed, "online gc done"),
+                        Err(e) => tracing::warn!(error = %e, "online gc failed; will retry"),
+                    }
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,520 @@
+//! Queries: term expansion (exact, typo, prefix), field-weighted BM25 scoring, access and
+//! facet filters, facet counts, sorting and pagination.
+
+use crate::fuzzy;
+use crate::index::{FacetField, Index, Meta, Slot, NONE};
+use crate::text::{for_each_token, is_stopword, normalize_name};
+use std::cmp::Ordering;
+use std::collections::{HashMap, HashSet};
+
+/// Score multipliers for a term reached by a typo or as a prefix of the last query word.
+const ONE_TYPO: f32 = 0.45;
+const TWO_TYPOS: f32 = 0.25;
+const PREFIX: f32 = 0.7;
+/// Most expansions per query word, and most query words used.
+const MAX_EXPANSIONS: usize = 24;
+const MAX_PREFIX_SCAN: usize = 2_000;
+const MAX_QUERY_TERMS: usize = 8;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Sort {
+    /// Exact name matches first, then by score (and downloads, then name, on ties).
+    #[default]
+    Relevance,
+    /// Most downloaded first.
+    Downloads,
+    /// Most recently updated first.
+    Recent,
+    /// By package name, then scope.
+    Name,
+}
+
+impl Sort {
+    pub fn parse(s: &str) -> Option<Sort> {
+        match s {
+            "relevance" => Some(Sort::Relevance),
+            "downloads" => Some(Sort::Downloads),
+            "recent" => Some(Sort::Recent),
+            "name" => Some(Sort::Name),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Relevance => "relevance",
+            Sort::Downloads => "downloads",
+            Sort::Recent => "recent",
+            Sort::Name => "name",
+        }
+    }
+}
+
+/// What to look for. Filters match facet values exactly.
+#[derive(Debug, Clone)]
+pub struct Query<'a> {
+    /// Free text; empty lists everything that passes the filters.
+    pub text: &'a str,
+    pub ecosystem: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub category: Option<&'a str>,
+    pub license: Option<&'a str>,
+    pub keyword: Option<&'a str>,
+    pub sort: Sort,
+    pub offset: usize,
+    pub limit: usize,
+    /// Most values returned per facet.
+    pub facet_limit: usize,
+}
+
+impl Default for Query<'_> {
+    fn default() -> Self {
+        Query {
+            text: "",
+            ecosystem: None,
+            kind: None,
+            category: None,
+            license: None,
+            keyword: None,
+            sort: Sort::Relevance,
+            offset: 0,
+            limit: 20,
+            facet_limit: 20,
+        }
+    }
+}
+
+/// Which private documents the caller may see (public ones are always visible).
+#[derive(Default)]
+pub struct Access {
+    /// Every private document (site admins).
+    pub all: bool,
+    /// Private documents in these namespaces.
+    pub namespaces: HashSet<i64>,
+    /// These private documents.
+    pub packages: HashSet<i64>,
+    /// A further limit on private documents by full name (`scope/name`), e.g. a token's
+    /// package patterns.
+    pub name_filter: Option<Box<dyn Fn(&str) -> bool + Send + Sync>>,
+}
+
+impl Access {
+    /// Public documents only.
+    pub fn public() -> Self {
+        Access::default()
+    }
+    /// Everything.
+    pub fn all() -> Self {
+        Access {
+            all: true,
+            ..Access::default()
+        }
+    }
+    fn allows<'a>(&self, m: &Meta, slot: impl FnOnce() -> Option<&'a Slot>) -> bool {
+        if !m.private {
+            return true;
+        }
+        let Some(doc) = slot().map(|s| &s.doc) else {
+            return false;
+        };
+        (self.all || self.namespaces.contains(&doc.namespace_id) || self.packages.contains(&doc.id))
+            && self.name_filter.as_ref().is_none_or(|f| f(&doc.full_name()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub id: i64,
+    /// The relevance score (0 for an empty query).
+    pub score: f32,
+}
+
+/// Facet values with their counts over all results, most frequent first (ties by value).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facets {
+    pub ecosystem: Vec<(String, u32)>,
+    pub kind: Vec<(String, u32)>,
+    pub category: Vec<(String, u32)>,
+    pub license: Vec<(String, u32)>,
+    pub keyword: Vec<(String, u32)>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchResult {
+    /// Number of matching documents the caller may see.
+    pub total: usize,
+    /// The requested page.
+    pub hits: Vec<Hit>,
+    pub facets: Facets,
+}
+
+/// A term of the vocabulary a query word reaches, with its weight.
+#[derive(Debug, Clone, Copy)]
+struct Expansion {
+    term: u32,
+    weight: f32,
+}
+
+#[derive(Clone, Copy)]
+struct Candidate {
+    doc: u32,
+    exact: bool,
+    score: f32,
+    /// The sort's key, ascending: see [`Index::sort_key`].
+    key: u64,
+}
+
+impl Index {
+    /// Runs a query for a caller.
+    pub fn search(&self, q: &Query<'_>, access: &Access) -> SearchResult {
+        let filters = match self.resolve_filters(q) {
+            Some(f) => f,
+            None => return SearchResult::default(),
+        };
+        let passes = |d: u32| {
+            let m = &self.meta[d as usize];
+            m.alive && filters.matches(self, d, m) && access.allows(m, || self.slots[d as usize].as_ref())
+        };
+        let mut counts = FacetCounter::new(self);
+        let mut cands: Vec<Candidate> = Vec::new();
+        let mut push = |cands: &mut Vec<Candidate>, d: u32, score: f32, exact: bool| {
+            counts.add(self, d);
+            cands.push(Candidate {
+                doc: d,
+                exact,
+                score,
+                key: self.sort_key(q.sort, d),
+            });
+        };
+
+        let words = query_words(q.text);
+        let exact_key = normalize_name(q.text);
+        if words.is_empty() && exact_key.is_empty() {
+            for d in 0..self.meta.len() as u32 {
+                if passes(d) {
+                    push(&mut cands, d, 0.0, false);
+                }
+            }
+        } else {
+            let expansions: Vec<Vec<Expansion>> = words
+                .iter()
+                .enumerate()
+                .map(|(i, w)| self.expand(w, i + 1 == words.len()))
+                .filter(|e| !e.is_empty())
+                .collect();
+            let scored = self.score(&expansions);
+            let exact: Vec<u32> = self.by_name.get(&exact_key).cloned().unwrap_or_default();
+            let required: u16 = if expansions.is_empty() {
+                0
+            } else {
+                (1u16 << expansions.len()) - 1
+            };
+            let mut exact_seen = vec![false; exact.len()];
+            let mut collect = |fallback: bool, cands: &mut Vec<Candidate>| {
+                for &(d, score, mask) in &scored {
+                    if (fallback || mask == required) && passes(d) {
+                        let share = if fallback {
+                            mask.count_ones() as f32 / expansions.len() as f32
+                        } else {
+                            1.0
+                        };
+                        let is_exact = match exact.iter().position(|&e| e == d) {
+                            Some(i) => {
+                                exact_seen[i] = true;
+                                true
+                            }
+                            None => false,
+                        };
+                        push(cands, d, score * share * self.meta[d as usize].popularity, is_exact);
+                    }
+                }
+            };
+            collect(false, &mut cands);
+            // Every word must match; when no document has them all, fall back to any word,
+            // scored by the share of words matched.
+            if cands.is_empty() && expansions.len() > 1 && !exact.iter().any(|&d| passes(d)) {
+                collect(true, &mut cands);
+            }
+            for (i, &d) in exact.iter().enumerate() {
+                if !exact_seen[i] && passes(d) {
+                    push(&mut cands, d, 0.0, true);
+                }
+            }
+        }
+
+        let facets = counts.top(self, q.facet_limit);
+        let total = cands.len();
+        let end = q.offset.saturating_add(q.limit).min(total);
+        let hits = if q.offset >= end {
+            Vec::new()
+        } else {
+            let cmp = |a: &Candidate, b: &Candidate| self.compare(q.sort, a, b);
+            if end < cands.len() {
+                cands.select_nth_unstable_by(end - 1, cmp);
+                cands.truncate(end);
+            }
+            cands.sort_unstable_by(cmp);
+            cands[q.offset..end]
+                .iter()
+                .map(|c| Hit {
+                    id: self.slot(c.doc).doc.id,
+                    score: c.score,
+                })
+                .collect()
+        };
+        SearchResult { total, hits, facets }
+    }
+
+    /// A key whose ascending order is the sort's order (before ties): downloads and times
+    /// descending, names ascending; for relevance, downloads break score ties.
+    fn sort_key(&self, sort: Sort, d: u32) -> u64 {
+        let m = &self.meta[d as usize];
+        let desc = |v: i64| u64::MAX - (v as u64 ^ (1 << 63));
+        match sort {
+            Sort::Relevance | Sort::Downloads => desc(m.downloads),
+            Sort::Recent => desc(m.updated_at),
+            Sort::Name => self.name_keys[d as usize],
+        }
+    }
+
+    /// The vocabulary terms a query word reaches: itself, words within the typo budget, and
+    /// for the last word (search as you type) words it begins.
+    fn expand(&self, word: &str, last: bool) -> Vec<Expansion> {
+        let mut out: Vec<Expansion> = Vec::new();
+        let df = |t: u32| self.terms[t as usize].postings.len();
+        let exact = self.lookup.get(word).copied();
+        if let Some(t) = exact.filter(|&t| df(t) > 0) {
+            out.push(Expansion { term: t, weight: 1.0 });
+        }
+        let chars: Vec<char> = word.chars().collect();
+        let typos = fuzzy::max_typos(chars.len());
+        if typos > 0 {
+            let grams = fuzzy::trigrams(word);
+            let mut shared: HashMap<u32, u16> = HashMap::new();
+            let (lo, hi) = (chars.len().saturating_sub(typos), chars.len() + typos);
+            for g in &grams {
+                for len in lo..=hi {
+                    for &t in self.trigrams.get(&(*g, len as u16)).map(Vec::as_slice).unwrap_or_default() {
+                        *shared.entry(t).or_default() += 1;
+                    }
+                }
+            }
+            // Each typo breaks at most four trigrams (a swap of two letters does).
+            let need = grams.len().saturating_sub(4 * typos).max(1) as u16;
+            let mut near: Vec<(usize, usize, u32)> = shared
+                .into_iter()
+                .filter(|&(t, n)| n >= need && Some(t) != exact && df(t) > 0)
+                .filter_map(|(t, _)| {
+                    let term = &self.terms[t as usize];
+                    fuzzy::distance(&chars, &term.chars, typos).map(|d| (d, df(t), t))
+                })
+                .collect();
+            near.sort_unstable_by(|a, b| {
+                a.0.cmp(&b.0)
+                    .then(b.1.cmp(&a.1))
+                    .then_with(|| self.terms[a.2 as usize].text.cmp(&self.terms[b.2 as usize].text))
+            });
+            out.extend(near.into_iter().take(MAX_EXPANSIONS).map(|(d, _, t)| Expansion {
+                term: t,
+                weight: if d == 1 { ONE_TYPO } else { TWO_TYPOS },
+            }));
+        }
+        if last && chars.len() >= 3 {
+            let mut longer: Vec<(usize, u32)> = self
+                .sorted
+                .range::<str, _>((std::ops::Bound::Excluded(word), std::ops::Bound::Unbounded))
+                .take(MAX_PREFIX_SCAN)
+                .take_while(|(text, _)| text.starts_with(word))
+                .map(|(_, &t)| (df(t), t))
+                .filter(|&(n, _)| n > 0)
+                .collect();
+            longer.sort_unstable_by(|a, b| {
+                b.0.cmp(&a.0)
+                    .then_with(|| self.terms[a.1 as usize].text.cmp(&self.terms[b.1 as usize].text))
+            });
+            for (_, t) in longer.into_iter().take(MAX_EXPANSIONS) {
+                match out.iter_mut().find(|e| e.term == t) {
+                    Some(e) => e.weight = e.weight.max(PREFIX),
+                    None => out.push(Expansion { term: t, weight: PREFIX }),
+                }
+            }
+        }
+        out
+    }
+
+    /// Scores every document reached by some word: for each word the best of its
+    /// expansions, summed over words. Returns (document, score, mask of words matched).
+    fn score(&self, words: &[Vec<Expansion>]) -> Vec<(u32, f32, u16)> {
+        let n = self.meta.len();
+        let live = self.live.max(1) as f32;
+        let mut total = vec![0f32; n];
+        let mut mask = vec![0u16; n];
+        let mut cur = vec![0f32; n];
+        let mut touched_word: Vec<u32> = Vec::new();
+        let mut touched: Vec<u32> = Vec::new();
+        for (i, expansions) in words.iter().enumerate() {
+            for e in expansions {
+                let postings = &self.terms[e.term as usize].postings;
+                let df = postings.len() as f32;
+                let idf = (1.0 + (live - df + 0.5) / (df + 0.5)).ln().max(0.01);
+                let w = e.weight * idf;
+                for p in postings {
+                    // Positive, so zero means "not reached by this word yet".
+                    let s = (w * p.impact).max(f32::MIN_POSITIVE);
+                    let c = &mut cur[p.doc as usize];
+                    if *c == 0.0 {
+                        touched_word.push(p.doc);
+                    }
+                    if s > *c {
+                        *c = s;
+                    }
+                }
+            }
+            for d in touched_word.drain(..) {
+                let d_us = d as usize;
+                if mask[d_us] == 0 {
+                    touched.push(d);
+                }
+                mask[d_us] |= 1 << i;
+                total[d_us] += cur[d_us];
+                cur[d_us] = 0.0;
+            }
+        }
+        touched.into_iter().map(|d| (d, total[d as usize], mask[d as usize])).collect()
+    }
+
+    fn compare(&self, sort: Sort, a: &Candidate, b: &Candidate) -> Ordering {
+        let by_name = || {
+            let (sa, sb) = (self.slot(a.doc), self.slot(b.doc));
+            let first = if sort == Sort::Name {
+                sa.name_norm.cmp(&sb.name_norm)
+            } else {
+                Ordering::Equal
+            };
+            first
+                .then_with(|| sa.full_norm.cmp(&sb.full_norm))
+                .then_with(|| sa.doc.ecosystem.cmp(&sb.doc.ecosystem))
+        };
+        match sort {
+            Sort::Relevance => b
+                .exact
+                .cmp(&a.exact)
+                .then(b.score.total_cmp(&a.score))
+                .then(a.key.cmp(&b.key))
+                .then_with(by_name),
+            Sort::Downloads | Sort::Recent | Sort::Name => a.key.cmp(&b.key).then_with(by_name),
+        }
+    }
+
+    /// Interned ids of the filter values; `None` when a value is unknown (nothing matches).
+    fn resolve_filters(&self, q: &Query<'_>) -> Option<Filters> {
+        let get = |f: FacetField, v: Option<&str>| -> Option<Option<u32>> {
+            match v {
+                None => Some(None),
+                Some(v) => self.facets[f as usize].get(v).map(Some),
+            }
+        };
+        Some(Filters {
+            ecosystem: get(FacetField::Ecosystem, q.ecosystem)?,
+            kind: get(FacetField::Kind, q.kind)?,
+            category: get(FacetField::Category, q.category)?,
+            license: get(FacetField::License, q.license)?,
+            keyword: get(FacetField::Keyword, q.keyword)?,
+        })
+    }
+}
+
+struct Filters {
+    ecosystem: Option<u32>,
+    kind: Option<u32>,
+    category: Option<u32>,
+    license: Option<u32>,
+    keyword: Option<u32>,
+}
+
+impl Filters {
+    fn matches(&self, ix: &Index, d: u32, m: &Meta) -> bool {
+        self.ecosystem.is_none_or(|v| m.ecosystem as u32 == v)
+            && self.kind.is_none_or(|v| m.kind as u32 == v)
+            && self.license.is_none_or(|v| m.license == v)
+            && self.category.is_none_or(|v| m.categories(|| ix.slot(d)).contains(v))
+            && self.keyword.is_none_or(|v| m.keywords(|| ix.slot(d)).contains(&v))
+    }
+}
+
+/// Facet counts over the candidates, gathered as they are found.
+struct FacetCounter {
+    counts: [Vec<u32>; 5],
+}
+
+impl FacetCounter {
+    fn new(ix: &Index) -> Self {
+        FacetCounter {
+            counts: std::array::from_fn(|f| vec![0u32; ix.facets[f].values.len()]),
+        }
+    }
+
+    fn add(&mut self, ix: &Index, d: u32) {
+        let m = &ix.meta[d as usize];
+        let [ecosystem, kind, category, license, keyword] = &mut self.counts;
+        ecosystem[m.ecosystem as usize] += 1;
+        kind[m.kind as usize] += 1;
+        if m.license != NONE {
+            license[m.license as usize] += 1;
+        }
+        m.categories(|| ix.slot(d)).for_each(|v| category[v as usize] += 1);
+        for &v in m.keywords(|| ix.slot(d)) {
+            keyword[v as usize] += 1;
+        }
+    }
+
+    /// The `limit` most frequent values per facet (ties by value).
+    fn top(&self, ix: &Index, limit: usize) -> Facets {
+        let top = |f: FacetField| -> Vec<(String, u32)> {
+            if limit == 0 {
+                return Vec::new();
+            }
+            let values = &ix.facets[f as usize].values;
+            let mut list: Vec<(u32, u32)> = self.counts[f as usize]
+                .iter()
+                .enumerate()
+                .filter(|(_, &n)| n > 0)
+                .map(|(v, &n)| (v as u32, n))
+                .collect();
+            let cmp = |a: &(u32, u32), b: &(u32, u32)| {
+                b.1.cmp(&a.1)
+                    .then_with(|| values[a.0 as usize].cmp(&values[b.0 as usize]))
+            };
+            if limit < list.len() {
+                list.select_nth_unstable_by(limit - 1, cmp);
+                list.truncate(limit);
+            }
+            list.sort_unstable_by(cmp);
+            list.into_iter()
+                .map(|(v, n)| (values[v as usize].clone(), n))
+                .collect()
+        };
+        Facets {
+            ecosystem: top(FacetField::Ecosystem),
+            kind: top(FacetField::Kind),
+            category: top(FacetField::Category),
+            license: top(FacetField::License),
+            keyword: top(FacetField::Keyword),
+        }
+    }
+}
+
+/// The words of a query: tokens, deduplicated, stop words dropped unless nothing else is
+/// left, at most [`MAX_QUERY_TERMS`].
+fn query_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    for_each_token(text, |t| {
+        if !words.iter().any(|w| w == t) {
+            words.push(t.to_string());
+        }
+    });
+    if words.iter().any(|w| !is_stopword(w)) {
+        words.retain(|w| !is_stopword(w));
+    }
+    words.truncate(MAX_QUERY_TERMS);
+    words
+}

@@ -1,0 +1,416 @@
+use crate::*;
+
+fn doc(id: i64, scope: &str, name: &str) -> Document {
+    Document {
+        id,
+        namespace_id: id * 10,
+        private: false,
+        ecosystem: "native".into(),
+        scope: scope.into(),
+        name: name.into(),
+        kind: "library".into(),
+        description: None,
+        license: None,
+        keywords: vec![],
+        categories: vec![],
+        latest_version: Some("1.0.0".into()),
+        downloads: 0,
+        updated_at: 1_000 + id,
+    }
+}
+
+fn names(ix: &Index, r: &SearchResult) -> Vec<String> {
+    r.hits.iter().map(|h| ix.get(h.id).unwrap().name.clone()).collect()
+}
+
+fn find(ix: &Index, text: &str) -> Vec<String> {
+    let r = ix.search(
+        &Query {
+            text,
+            limit: 100,
+            ..Query::default()
+        },
+        &Access::public(),
+    );
+    names(ix, &r)
+}
+
+/// A small corpus used by several tests.
+fn corpus() -> Index {
+    let mut ix = Index::new();
+    let mut md = doc(1, "alice", "markdown");
+    md.description = Some("A Markdown renderer".into());
+    md.keywords = vec!["markdown".into(), "commonmark".into()];
+    md.categories = vec!["parsing".into(), "web".into()];
+    md.license = Some("MIT".into());
+    md.downloads = 10;
+    ix.upsert(md, "# markdown\nRender markdown to HTML.");
+
+    let mut mdp = doc(2, "bob", "markdown-parser");
+    mdp.description = Some("Parse markdown into an AST".into());
+    mdp.keywords = vec!["markdown".into(), "parser".into()];
+    mdp.categories = vec!["parsing".into()];
+    mdp.license = Some("Apache-2.0".into());
+    mdp.downloads = 500;
+    ix.upsert(mdp, "A fast parser.");
+
+    let mut toml = doc(3, "carol", "toml-edit");
+    toml.description = Some("Format-preserving TOML editing".into());
+    toml.keywords = vec!["toml".into(), "parser".into()];
+    toml.categories = vec!["parsing".into()];
+    toml.license = Some("MIT".into());
+    toml.kind = "module".into();
+    toml.downloads = 50;
+    ix.upsert(toml, "Edit TOML documents. Works well with markdown front matter too.");
+
+    let mut http = doc(4, "dave", "http-client");
+    http.description = Some("An async HTTP client".into());
+    http.keywords = vec!["http".into(), "client".into()];
+    http.categories = vec!["networking".into(), "web".into()];
+    http.license = Some("MIT".into());
+    http.kind = "plugin".into();
+    http.downloads = 5_000;
+    ix.upsert(http, "Send requests.");
+    ix
+}
+
+#[test]
+fn exact_name_ranks_first_even_against_more_popular_packages() {
+    let ix = corpus();
+    let r = find(&ix, "markdown");
+    assert_eq!(r[0], "markdown", "{r:?}");
+    assert_eq!(r[1], "markdown-parser");
+    // `markdown-parser` is exact for its own name, in any spelling.
+    for q in ["markdown-parser", "markdown parser", "Markdown_Parser", "bob/markdown-parser"] {
+        assert_eq!(find(&ix, q)[0], "markdown-parser", "{q}");
+    }
+}
+
+#[test]
+fn a_name_match_beats_a_readme_match() {
+    let mut ix = Index::new();
+    let mut readme_only = doc(1, "a", "frontmatter");
+    readme_only.downloads = 100_000;
+    ix.upsert(readme_only, &"yaml yaml yaml yaml and more yaml ".repeat(5));
+    ix.upsert(doc(2, "b", "yaml-tools"), "Tools.");
+    assert_eq!(find(&ix, "yaml"), ["yaml-tools", "frontmatter"]);
+    // A description match also beats a README match.
+    let mut described = doc(3, "c", "serde-thing");
+    described.description = Some("Reads YAML".into());
+    ix.upsert(described, "");
+    assert_eq!(find(&ix, "yaml"), ["yaml-tools", "serde-thing", "frontmatter"]);
+}
+
+#[test]
+fn typos_are_tolerated_but_ranked_below_exact_words() {
+    let ix = corpus();
+    assert_eq!(find(&ix, "markdwn")[..2], ["markdown", "markdown-parser"]);
+    assert_eq!(find(&ix, "makrdown")[0], "markdown", "transposition");
+    assert_eq!(find(&ix, "marrkdown")[0], "markdown", "insertion");
+    assert_eq!(find(&ix, "mrkdwn"), Vec::<String>::new(), "two typos in 6 letters is too many");
+    assert_eq!(find(&ix, "markdownparsr")[0], "markdown-parser", "joined name, one typo");
+    assert_eq!(find(&ix, "asnyc http"), ["http-client"]);
+    // Short words get no typo budget: `tmol` is not `toml`.
+    assert!(find(&ix, "tmol").is_empty());
+
+    let mut ix = Index::new();
+    ix.upsert(doc(1, "a", "parser"), "");
+    ix.upsert(doc(2, "a", "parsed"), "");
+    assert_eq!(find(&ix, "parser"), ["parser", "parsed"], "exact word first");
+}
+
+#[test]
+fn the_last_word_matches_as_a_prefix() {
+    let ix = corpus();
+    assert_eq!(find(&ix, "commonm"), ["markdown"]);
+    assert_eq!(find(&ix, "http cli"), ["http-client"]);
+    // Only the last word.
+    assert!(find(&ix, "cli http").is_empty() || find(&ix, "cli http") == ["http-client"]);
+}
+
+#[test]
+fn all_words_must_match_unless_none_do() {
+    let ix = corpus();
+    assert_eq!(find(&ix, "toml parser"), ["toml-edit"]);
+    // No document has both words: fall back to any, most matched first.
+    let r = find(&ix, "toml client");
+    assert!(r.contains(&"toml-edit".to_string()) && r.contains(&"http-client".to_string()));
+    // Unknown words are ignored, stop words too.
+    assert_eq!(find(&ix, "the toml editing qqqqqzzz")[0], "toml-edit");
+    assert!(find(&ix, "qqqqqzzz").is_empty());
+}
+
+#[test]
+fn facets_are_counted_over_all_results() {
+    let ix = corpus();
+    let r = ix.search(
+        &Query {
+            text: "parser",
+            limit: 1,
+            ..Query::default()
+        },
+        &Access::public(),
+    );
+    assert_eq!(r.total, 2);
+    assert_eq!(r.hits.len(), 1);
+    let f = &r.facets;
+    assert_eq!(f.ecosystem, [("native".to_string(), 2)]);
+    assert_eq!(f.kind, [("library".to_string(), 1), ("module".to_string(), 1)]);
+    assert_eq!(f.category, [("parsing".to_string(), 2)]);
+    assert_eq!(f.license, [("Apache-2.0".to_string(), 1), ("MIT".to_string(), 1)]);
+    assert_eq!(
+        f.keyword,
+        [
+            ("parser".to_string(), 2),
+            ("markdown".to_string(), 1),
+            ("toml".to_string(), 1)
+        ]
+    );
+
+    let all = ix.search(
+        &Query {
+            facet_limit: 1,
+            ..Query::default()
+        },
+        &Access::public(),
+    );
+    assert_eq!(all.total, 4);
+    assert_eq!(all.facets.category, [("parsing".to_string(), 3)], "limit 1, most frequent");
+    assert_eq!(all.facets.license, [("MIT".to_string(), 3)]);
+}
+
+#[test]
+fn filters_narrow_results_and_facets() {
+    let ix = corpus();
+    let q = |f: &dyn Fn(&mut Query)| {
+        let mut q = Query {
+            limit: 100,
+            ..Query::default()
+        };
+        f(&mut q);
+        let r = ix.search(&q, &Access::public());
+        let mut n = names(&ix, &r);
+        n.sort();
+        (n, r)
+    };
+    assert_eq!(q(&|q| q.category = Some("web")).0, ["http-client", "markdown"]);
+    assert_eq!(q(&|q| q.kind = Some("module")).0, ["toml-edit"]);
+    assert_eq!(q(&|q| q.license = Some("Apache-2.0")).0, ["markdown-parser"]);
+    assert_eq!(q(&|q| q.keyword = Some("parser")).0, ["markdown-parser", "toml-edit"]);
+    assert_eq!(q(&|q| q.ecosystem = Some("native")).0.len(), 4);
+    let (n, r) = q(&|q| {
+        q.text = "markdown";
+        q.license = Some("MIT");
+    });
+    assert_eq!(n, ["markdown", "toml-edit"]);
+    assert_eq!(r.facets.license, [("MIT".to_string(), 2)]);
+    // Unknown values match nothing.
+    let (n, r) = q(&|q| q.ecosystem = Some("npm"));
+    assert!(n.is_empty() && r.total == 0 && r.facets == Facets::default());
+}
+
+#[test]
+fn every_sort_orders_as_documented() {
+    let ix = corpus();
+    let sorted = |sort: Sort, text: &'static str| {
+        names(
+            &ix,
+            &ix.search(
+                &Query {
+                    text,
+                    sort,
+                    limit: 100,
+                    ..Query::default()
+                },
+                &Access::public(),
+            ),
+        )
+    };
+    assert_eq!(
+        sorted(Sort::Downloads, ""),
+        ["http-client", "markdown-parser", "toml-edit", "markdown"]
+    );
+    assert_eq!(
+        sorted(Sort::Recent, ""),
+        ["http-client", "toml-edit", "markdown-parser", "markdown"]
+    );
+    assert_eq!(
+        sorted(Sort::Name, ""),
+        ["http-client", "markdown", "markdown-parser", "toml-edit"]
+    );
+    // Empty query, relevance: by downloads.
+    assert_eq!(sorted(Sort::Relevance, ""), sorted(Sort::Downloads, ""));
+    // With text, the sort applies to the matches only.
+    assert_eq!(sorted(Sort::Downloads, "markdown"), ["markdown-parser", "toml-edit", "markdown"]);
+    assert_eq!(sorted(Sort::Name, "parser"), ["markdown-parser", "toml-edit"]);
+    assert_eq!(Sort::parse("recent"), Some(Sort::Recent));
+    assert_eq!(Sort::parse("stars"), None);
+}
+
+#[test]
+fn pages_partition_the_results() {
+    let mut ix = Index::new();
+    for i in 0..57 {
+        let mut d = doc(i, "s", &format!("pkg-{i:02}"));
+        d.downloads = i % 7;
+        ix.upsert(d, "common words");
+    }
+    for sort in [Sort::Relevance, Sort::Downloads, Sort::Recent, Sort::Name] {
+        let full = ix.search(
+            &Query {
+                text: "common",
+                sort,
+                limit: 100,
+                ..Query::default()
+            },
+            &Access::public(),
+        );
+        assert_eq!(full.total, 57);
+        let mut paged = Vec::new();
+        for page in 0..6 {
+            let r = ix.search(
+                &Query {
+                    text: "common",
+                    sort,
+                    offset: page * 10,
+                    limit: 10,
+                    ..Query::default()
+                },
+                &Access::public(),
+            );
+            assert_eq!(r.total, 57);
+            assert_eq!(r.hits.len(), if page == 5 { 7 } else { 10 });
+            paged.extend(r.hits.iter().map(|h| h.id));
+        }
+        let all: Vec<i64> = full.hits.iter().map(|h| h.id).collect();
+        assert_eq!(paged, all, "{sort:?}");
+    }
+    let past = ix.search(
+        &Query {
+            offset: 100,
+            ..Query::default()
+        },
+        &Access::public(),
+    );
+    assert_eq!((past.total, past.hits.len()), (57, 0));
+}
+
+#[test]
+fn private_documents_need_access() {
+    let mut ix = corpus();
+    let mut secret = doc(9, "acme", "secret-markdown");
+    secret.private = true;
+    secret.namespace_id = 77;
+    secret.categories = vec!["security".into()];
+    ix.upsert(secret, "");
+    let run = |access: &Access| {
+        let r = ix.search(
+            &Query {
+                text: "markdown",
+                limit: 100,
+                ..Query::default()
+            },
+            access,
+        );
+        (names(&ix, &r), r)
+    };
+    let (n, r) = run(&Access::public());
+    assert!(!n.contains(&"secret-markdown".to_string()));
+    assert!(r.facets.category.iter().all(|(c, _)| c != "security"), "facets don't leak");
+    // Exact name match does not leak either.
+    assert!(!find(&ix, "acme/secret-markdown").contains(&"secret-markdown".to_string()));
+
+    let member = Access {
+        namespaces: [77].into(),
+        ..Access::default()
+    };
+    assert!(run(&member).0.contains(&"secret-markdown".to_string()));
+    let owner = Access {
+        packages: [9].into(),
+        ..Access::default()
+    };
+    assert!(run(&owner).0.contains(&"secret-markdown".to_string()));
+    assert!(run(&Access::all()).0.contains(&"secret-markdown".to_string()));
+    let other = Access {
+        namespaces: [78].into(),
+        packages: [1, 2].into(),
+        ..Access::default()
+    };
+    assert!(!run(&other).0.contains(&"secret-markdown".to_string()));
+    let limited = Access {
+        all: true,
+        name_filter: Some(Box::new(|n: &str| n.starts_with("other/"))),
+        ..Access::default()
+    };
+    let (n, _) = run(&limited);
+    assert!(!n.contains(&"secret-markdown".to_string()));
+    assert!(n.contains(&"markdown".to_string()), "public ones stay visible");
+}
+
+#[test]
+fn incremental_updates_give_the_same_results_as_a_fresh_build() {
+    // Documents arrive in another order, some replaced and removed: the results must be
+    // identical to an index built from the final set (as another node would have).
+    let final_docs: Vec<(Document, String)> = (0..40)
+        .map(|i| {
+            let mut d = doc(i, ["ann", "ben", "cid"][i as usize % 3], &format!("lib-{}", i * 7 % 40));
+            d.description = Some(format!("tool number {i} for parsing {}", ["json", "yaml", "toml"][i as usize % 3]));
+            d.keywords = vec![["json", "yaml", "cli"][i as usize % 3].into()];
+            d.downloads = (i * 37) % 11;
+            (d, format!("readme {} parser markdown", i % 5))
+        })
+        .collect();
+    let mut fresh = Index::new();
+    for (d, r) in &final_docs {
+        fresh.upsert(d.clone(), r);
+    }
+    let mut inc = Index::new();
+    for (d, r) in final_docs.iter().rev() {
+        let mut stale = d.clone();
+        stale.name = format!("old-{}", d.name);
+        stale.description = Some("something else entirely".into());
+        inc.upsert(stale, "stale readme words");
+        inc.upsert(doc(1000 + d.id, "tmp", "temporary-yaml"), "json json");
+        inc.upsert(d.clone(), r);
+    }
+    for (d, _) in &final_docs {
+        assert!(inc.remove(1000 + d.id));
+    }
+    for text in ["", "json", "parsing yaml", "tool", "markdwn", "lib-1", "pars", "ann"] {
+        for sort in [Sort::Relevance, Sort::Downloads, Sort::Recent, Sort::Name] {
+            let q = Query {
+                text,
+                sort,
+                limit: 100,
+                ..Query::default()
+            };
+            assert_eq!(fresh.search(&q, &Access::public()), inc.search(&q, &Access::public()), "{text:?} {sort:?}");
+        }
+    }
+}
+
+#[test]
+fn downloads_can_be_updated_in_place() {
+    let mut ix = corpus();
+    ix.add_downloads(1, 100_000);
+    assert_eq!(ix.get(1).unwrap().downloads, 100_010);
+    let r = ix.search(
+        &Query {
+            sort: Sort::Downloads,
+            limit: 1,
+            ..Query::default()
+        },
+        &Access::public(),
+    );
+    assert_eq!(r.hits[0].id, 1);
+    ix.set_downloads(1, 0);
+    ix.add_downloads(42, 5); // absent: no-op
+    assert_eq!(ix.get(1).unwrap().downloads, 0);
+}
+
+#[test]
+fn scope_words_find_a_publishers_packages() {
+    let ix = corpus();
+    assert_eq!(find(&ix, "carol"), ["toml-edit"]);
+}
+

@@ -1,0 +1,290 @@
+//! CLI login by the device-code flow (RFC 8628): the CLI asks for a code pair, the person
+//! approves the short user code while signed in, and the CLI, polling with its secret device
+//! code, then receives a fresh API token of the approving user.
+//!
+//! Both codes are stored only as SHA-256 hashes. A device code yields at most one token.
+
+use crate::auth::{new_token, random_secret, sha256_hex};
+use crate::{audit, AuthVia, Ctx, Principal, Result, ServiceError, Services};
+use rand::Rng;
+use serde::Serialize;
+use trove_core::{now_ms, TokenScope};
+use trove_db::device_codes::{self, DeviceCode, NewDeviceCode};
+
+/// Scopes of the token a device login hands out.
+pub const DEVICE_TOKEN_SCOPES: &[TokenScope] = &[
+    TokenScope::Read,
+    TokenScope::Publish,
+    TokenScope::Yank,
+    TokenScope::Owners,
+];
+/// How long a code pair stays valid.
+pub const DEVICE_CODE_TTL_MS: i64 = 15 * 60 * 1000;
+/// The polling interval first announced to the CLI.
+pub const DEVICE_POLL_INTERVAL_MS: i64 = 2_000;
+/// Added to the interval each time the CLI polls too fast (RFC 8628 §3.5).
+const SLOW_DOWN_STEP_MS: i64 = 5_000;
+/// User codes use consonants only (no vowels: no words; no look-alikes such as 0/O, 1/I).
+const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+const USER_CODE_LEN: usize = 8;
+
+/// What the CLI shows and keeps after `POST /device/code`.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceAuthorization {
+    /// The CLI's secret; shown only this once.
+    pub device_code: String,
+    /// What the person types on the approval page, `XXXX-XXXX`.
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    /// Seconds until both codes expire.
+    pub expires_in: i64,
+    /// Seconds the CLI waits between polls.
+    pub interval: i64,
+}
+
+/// The outcome of an approval or a denial.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceDecision {
+    pub user_code: String,
+    pub client_name: Option<String>,
+    pub approved: bool,
+    pub username: String,
+}
+
+/// The token a successful poll hands out.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceGrant {
+    /// The API token secret (`trv_…`), shown only this once.
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub token_id: i64,
+    pub username: String,
+    pub scopes: Vec<String>,
+}
+
+fn new_user_code() -> String {
+    let mut rng = rand::thread_rng();
+    let raw: String = (0..USER_CODE_LEN)
+        .map(|_| USER_CODE_ALPHABET[rng.gen_range(0..USER_CODE_ALPHABET.len())] as char)
+        .collect();
+    format!("{}-{}", &raw[..4], &raw[4..])
+}
+
+/// `abcd efgh`, `ABCD-EFGH` and `abcdefgh` are the same code.
+fn normalize_user_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+fn device_error(code: &'static str, message: impl Into<String>) -> ServiceError {
+    ServiceError::bad_request(code, message)
+}
+
+impl Services {
+    /// Starts a device login (anonymous). `client_name` says what is asking, e.g.
+    /// `trove CLI on build-host`; it is shown to the person approving.
+    pub async fn start_device_login(&self, client_name: Option<&str>) -> Result<DeviceAuthorization> {
+        let client_name = client_name.map(str::trim).filter(|c| !c.is_empty());
+        if client_name.is_some_and(|c| c.chars().count() > 100 || c.chars().any(char::is_control)) {
+            return Err(ServiceError::unprocessable(
+                "invalid_client_name",
+                "client_name must have at most 100 characters and no control characters",
+            ));
+        }
+        let now = now_ms();
+        let device_code = random_secret(32);
+        let mut tx = self.db.write().await?;
+        device_codes::delete_expired(&mut tx, now).await?;
+        // A clash with a live user code is rare; a few fresh draws settle it.
+        for _ in 0..5 {
+            let user_code = new_user_code();
+            let user_hash = sha256_hex(&normalize_user_code(&user_code));
+            if device_codes::find_by_user_code(&mut tx, &user_hash).await?.is_some() {
+                continue;
+            }
+            device_codes::insert(
+                &mut tx,
+                NewDeviceCode {
+                    device_code_hash: &sha256_hex(&device_code),
+                    user_code_hash: &user_hash,
+                    client_name,
+                    interval_ms: DEVICE_POLL_INTERVAL_MS,
+                    now,
+                    expires_at: now + DEVICE_CODE_TTL_MS,
+                },
+            )
+            .await?;
+            tx.commit().await?;
+            let base = self.config.base_url.trim_end_matches('/');
+            return Ok(DeviceAuthorization {
+                device_code,
+                verification_uri: format!("{base}/device"),
+                verification_uri_complete: format!("{base}/device?code={user_code}"),
+                user_code,
+                expires_in: DEVICE_CODE_TTL_MS / 1000,
+                interval: DEVICE_POLL_INTERVAL_MS / 1000,
+            });
+        }
+        Err(ServiceError::internal("could not draw a free user code"))
+    }
+
+    /// Approves or denies a pending device login as the signed-in caller (a session, or a
+    /// token with the `admin` scope, like token management).
+    pub async fn decide_device_login(&self, ctx: &Ctx, user_code: &str, approve: bool) -> Result<DeviceDecision> {
+        let p = ctx.require_scope(TokenScope::Admin)?;
+        let normalized = normalize_user_code(user_code);
+        let not_found = || {
+            ServiceError::not_found(format!(
+                "no pending login request has the code `{}` (it may have expired or been used)",
+                user_code.trim()
+            ))
+        };
+        if normalized.len() != USER_CODE_LEN {
+            return Err(not_found());
+        }
+        let now = now_ms();
+        let mut tx = self.db.write().await?;
+        let d = device_codes::find_by_user_code(&mut tx, &sha256_hex(&normalized))
+            .await?
+            .filter(|d| d.expires_at > now && d.approved_at.is_none() && d.denied_at.is_none())
+            .ok_or_else(not_found)?;
+        if !device_codes::decide(&mut tx, d.id, p.user.id, approve, now).await? {
+            return Err(not_found());
+        }
+        audit::record(
+            &mut tx,
+            ctx,
+            if approve { "device.approve" } else { "device.deny" },
+            &format!("device:{}", d.id),
+            None,
+            serde_json::json!({ "client_name": d.client_name }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(DeviceDecision {
+            user_code: format!("{}-{}", &normalized[..4], &normalized[4..]),
+            client_name: d.client_name,
+            approved: approve,
+            username: p.user.username.clone(),
+        })
+    }
+
+    /// The CLI's poll. Until approval it fails with `authorization_pending` (or `slow_down`
+    /// when polling faster than the interval); then it creates the token exactly once.
+    pub async fn poll_device_login(&self, ctx: &Ctx, device_code: &str) -> Result<DeviceGrant> {
+        let unknown = || device_error("invalid_grant", "unknown device code");
+        if device_code.is_empty() || device_code.len() > 200 {
+            return Err(unknown());
+        }
+        let now = now_ms();
+        let mut tx = self.db.write().await?;
+        let d: DeviceCode = device_codes::find_by_device_code(&mut tx, &sha256_hex(device_code))
+            .await?
+            .ok_or_else(unknown)?;
+        if d.consumed_at.is_some() {
+            return Err(device_error("invalid_grant", "this device code has already been used"));
+        }
+        if d.denied_at.is_some() {
+            return Err(device_error("access_denied", "the login request was denied"));
+        }
+        if d.expires_at <= now {
+            return Err(device_error(
+                "expired_token",
+                "the login request expired before it was approved; start again",
+            ));
+        }
+        let Some(user_id) = d.user_id.filter(|_| d.approved_at.is_some()) else {
+            let too_fast = d.last_poll_at.is_some_and(|t| now - t < d.interval_ms * 3 / 4);
+            let interval = if too_fast {
+                d.interval_ms + SLOW_DOWN_STEP_MS
+            } else {
+                d.interval_ms
+            };
+            device_codes::record_poll(&mut tx, d.id, now, interval).await?;
+            tx.commit().await?;
+            return Err(if too_fast {
+                device_error(
+                    "slow_down",
+                    format!("polling too fast: wait {} seconds between polls", interval / 1000),
+                )
+            } else {
+                device_error("authorization_pending", "the login request has not been approved yet")
+            });
+        };
+        let user = trove_db::users::find_by_id(&mut tx, user_id)
+            .await?
+            .filter(|u| u.disabled == 0)
+            .ok_or_else(|| device_error("access_denied", "the approving account is disabled"))?;
+        let secret = new_token();
+        let scopes: Vec<String> = DEVICE_TOKEN_SCOPES.iter().map(|s| s.as_str().to_string()).collect();
+        let scope_text = scopes.join(",");
+        let name: String = format!("device login: {}", d.client_name.as_deref().unwrap_or("trove CLI"))
+            .chars()
+            .take(100)
+            .collect();
+        let token_id = trove_db::tokens::insert(
+            &mut tx,
+            trove_db::tokens::NewToken {
+                user_id: user.id,
+                name: &name,
+                token_hash: &sha256_hex(&secret),
+                scopes: &scope_text,
+                patterns: None,
+                expires_at: None,
+                now,
+            },
+        )
+        .await?;
+        if !device_codes::consume(&mut tx, d.id, token_id, now).await? {
+            // Another poll collected it first; this transaction (and its token) is dropped.
+            return Err(device_error("invalid_grant", "this device code has already been used"));
+        }
+        let as_user = Ctx {
+            principal: Some(Principal {
+                user: user.clone(),
+                via: AuthVia::Session {
+                    csrf_token: String::new(),
+                },
+            }),
+            ip: ctx.ip.clone(),
+        };
+        audit::record(
+            &mut tx,
+            &as_user,
+            "token.create",
+            &format!("token:{token_id}"),
+            None,
+            serde_json::json!({ "name": name, "scopes": scope_text, "via": "device", "device": d.id }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(DeviceGrant {
+            access_token: secret,
+            token_type: "bearer",
+            token_id,
+            username: user.username,
+            scopes,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes() {
+        let c = new_user_code();
+        assert_eq!(c.len(), 9);
+        assert_eq!(&c[4..5], "-");
+        assert!(c
+            .bytes()
+            .filter(|b| *b != b'-')
+            .all(|b| USER_CODE_ALPHABET.contains(&b)));
+        assert_eq!(normalize_user_code(" bcdf-ghjk "), "BCDFGHJK");
+        assert_eq!(normalize_user_code("bcdfghjk"), "BCDFGHJK");
+    }
+}

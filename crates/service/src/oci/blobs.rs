@@ -1,0 +1,146 @@
+//! Blobs of a repository: stat, read (with ranges), delete, and cross-repository mount.
+
+use super::{codes, names, OciAction, RepoName, ECOSYSTEM};
+use crate::{audit, Ctx, ErrorKind, Result, ServiceError, Services};
+use std::ops::Range;
+use trove_core::{now_ms, Digest};
+
+/// A blob visible in a repository.
+#[derive(Debug, Clone)]
+pub struct BlobInfo {
+    /// The digest clients name it by.
+    pub digest: Digest,
+    /// Where its bytes are in the blob store (sha256).
+    pub storage: Digest,
+    pub size: u64,
+    /// Whether the repository is private (decides caching headers).
+    pub private: bool,
+}
+
+pub(crate) fn blob_unknown(digest: &str) -> ServiceError {
+    ServiceError::new(
+        ErrorKind::NotFound,
+        codes::BLOB_UNKNOWN,
+        format!("blob {digest} is not known in this repository"),
+    )
+}
+
+pub(crate) fn info_of(b: &trove_db::oci_blobs::OciBlob, private: bool) -> Result<BlobInfo> {
+    let parse = |s: &str| Digest::parse(s).map_err(|e| ServiceError::internal(e.to_string()));
+    Ok(BlobInfo {
+        digest: parse(&b.digest)?,
+        storage: parse(&b.storage_digest)?,
+        size: b.size.max(0) as u64,
+        private,
+    })
+}
+
+impl Services {
+    /// A blob visible in the repository, or `BLOB_UNKNOWN`.
+    pub async fn oci_stat_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<BlobInfo> {
+        let digest = names::parse_digest(digest)?;
+        let pkg = self.oci_repo(ctx, repo, OciAction::Pull).await?;
+        let mut conn = self.db.conn().await?;
+        let b = trove_db::oci_blobs::find_linked(&mut conn, pkg.id, &digest.to_string())
+            .await?
+            .ok_or_else(|| blob_unknown(&digest.to_string()))?;
+        info_of(&b, pkg.is_private())
+    }
+
+    /// Opens a blob's bytes (or a range of them).
+    pub async fn oci_open_blob(&self, info: &BlobInfo, range: Option<Range<u64>>) -> Result<trove_storage::BlobRead> {
+        match self.store.get(&info.storage, range).await {
+            Ok(r) => Ok(r),
+            Err(trove_storage::StorageError::NotFound(_)) => {
+                tracing::error!(digest = %info.digest, storage = %info.storage, "blob bytes missing from storage");
+                Err(blob_unknown(&info.digest.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Removes a blob from a repository (the bytes go at the next garbage collection when
+    /// nothing else uses them).
+    pub async fn oci_delete_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<()> {
+        let digest = names::parse_digest(digest)?;
+        let pkg = self.oci_repo(ctx, repo, OciAction::Delete).await?;
+        let mut tx = self.db.write().await?;
+        if !trove_db::oci_blobs::unlink(&mut tx, pkg.id, &digest.to_string()).await? {
+            return Err(blob_unknown(&digest.to_string()));
+        }
+        audit::record(
+            &mut tx,
+            ctx,
+            "oci.blob.delete",
+            &format!("{repo}@{digest}"),
+            Some(pkg.namespace_id),
+            serde_json::json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Mounts a blob from another repository the caller can read (`from`), or from any such
+    /// repository holding it when `from` is not given. `None` when there is nothing to mount,
+    /// so the caller falls back to an ordinary upload.
+    pub async fn oci_mount_blob(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        digest: &str,
+        from: Option<&str>,
+    ) -> Result<Option<BlobInfo>> {
+        let digest = names::parse_digest(digest)?;
+        let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
+        let key = digest.to_string();
+        let mut conn = self.db.conn().await?;
+        let candidates: Vec<i64> = match from {
+            Some(f) => {
+                let Ok(src) = RepoName::parse(f) else {
+                    return Ok(None);
+                };
+                match trove_db::packages::find(&mut conn, ECOSYSTEM, src.scope(), src.name()).await? {
+                    Some(p) => vec![p.id],
+                    None => return Ok(None),
+                }
+            }
+            None => trove_db::oci_blobs::repos_linking(&mut conn, &key, 50).await?,
+        };
+        let mut source = None;
+        for id in candidates {
+            if id == pkg.id {
+                source = trove_db::oci_blobs::find_linked(&mut conn, id, &key).await?;
+                break;
+            }
+            let Some(p) = trove_db::packages::find_by_id(&mut conn, id).await? else {
+                continue;
+            };
+            if p.ecosystem != ECOSYSTEM || !self.can_read(&mut conn, ctx, &p).await? {
+                continue;
+            }
+            if let Some(b) = trove_db::oci_blobs::find_linked(&mut conn, id, &key).await? {
+                source = Some(b);
+                break;
+            }
+        }
+        drop(conn);
+        let Some(blob) = source else {
+            return Ok(None);
+        };
+        let info = info_of(&blob, pkg.is_private())?;
+        self.oci_hold(&info.storage).await?;
+        let linked = async {
+            let mut tx = self.db.write().await?;
+            if trove_db::oci_blobs::find(&mut tx, &key).await?.is_none() {
+                return Ok(false);
+            }
+            trove_db::oci_blobs::link(&mut tx, pkg.id, &key, now_ms()).await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(true)
+        }
+        .await;
+        self.oci_release(&info.storage).await;
+        Ok(linked?.then_some(info))
+    }
+}

@@ -1,0 +1,40 @@
+//! Online garbage collection of OCI content. Blobs stay visible in a repository while a
+//! manifest there references them; links nothing references are pruned after a grace period,
+//! and the bytes of the shared store go when nothing at all uses them (see
+//! `Services::gc_blobs`, which asks [`Services::oci_storage_in_use`] and reclaims through
+//! [`Services::oci_reclaim`], so a concurrent push never loses its bytes).
+
+use crate::{Result, Services};
+use trove_core::{now_ms, Digest};
+use trove_db::Conn;
+
+impl Services {
+    /// Removes blobs from repositories when no manifest there references them and they were
+    /// pushed more than `min_age_ms` ago (a push uploads its blobs before the manifest that
+    /// uses them). Returns how many links went.
+    pub async fn oci_prune_links(&self, min_age_ms: i64) -> Result<u64> {
+        let before = now_ms() - min_age_ms;
+        let candidates = {
+            let mut conn = self.db.conn().await?;
+            trove_db::oci_blobs::unreferenced_links(&mut conn, before, 10_000).await?
+        };
+        let mut pruned = 0;
+        for (package_id, digest) in candidates {
+            let mut tx = self.db.write().await?;
+            if trove_db::oci_blobs::prune_link(&mut tx, package_id, &digest, before).await? {
+                pruned += 1;
+            }
+            tx.commit().await?;
+        }
+        if pruned > 0 {
+            tracing::info!(pruned, "unreferenced oci blobs removed from their repositories");
+        }
+        Ok(pruned)
+    }
+
+    /// Whether OCI content uses these stored bytes (a quick check before
+    /// [`Services::oci_reclaim`], which checks again under its mark).
+    pub async fn oci_storage_in_use(&self, conn: &mut Conn, storage: &Digest) -> Result<bool> {
+        Ok(trove_db::oci_gc::storage_in_use(conn, &storage.to_string(), now_ms()).await?)
+    }
+}

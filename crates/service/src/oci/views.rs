@@ -1,0 +1,60 @@
+//! OCI repositories in the native API: they are packages of ecosystem `oci`, and their tags
+//! are shown as the package's versions (version = tag, digest = the manifest's digest,
+//! manifest = the manifest JSON, download URL = the `/v2` manifest URL).
+
+use super::ECOSYSTEM;
+use crate::views::VersionView;
+use crate::{Ctx, Result, Services};
+use trove_core::time::rfc3339;
+use trove_db::packages::Package;
+use trove_db::Conn;
+
+impl Services {
+    /// A package the caller can see, native first, else an OCI repository of that name.
+    pub async fn visible_package_any(&self, conn: &mut Conn, ctx: &Ctx, scope: &str, name: &str) -> Result<Package> {
+        match self.visible_package(conn, ctx, crate::packages::NATIVE, scope, name).await {
+            Err(e) if e.kind == crate::ErrorKind::NotFound => {
+                self.visible_package(conn, ctx, ECOSYSTEM, scope, name).await.map_err(|_| e)
+            }
+            other => other,
+        }
+    }
+
+    /// An OCI repository's tags as versions, most recently pushed first.
+    pub async fn oci_tag_versions(&self, conn: &mut Conn, pkg: &Package) -> Result<Vec<VersionView>> {
+        let full = pkg.full_name();
+        let mut out = Vec::new();
+        for t in trove_db::oci_tags::list_recent(conn, pkg.id).await? {
+            let m = trove_db::oci_manifests::find(conn, pkg.id, &t.digest).await?;
+            let manifest = match &m {
+                Some(m) => match trove_core::Digest::parse(&m.storage_digest) {
+                    Ok(d) => self
+                        .store
+                        .get_bytes(&d)
+                        .await
+                        .ok()
+                        .and_then(|b| serde_json::from_slice(&b).ok())
+                        .unwrap_or_default(),
+                    Err(_) => serde_json::Value::Null,
+                },
+                None => serde_json::Value::Null,
+            };
+            out.push(VersionView {
+                download_url: format!("/v2/{full}/manifests/{}", t.tag),
+                package: full.clone(),
+                version: t.tag,
+                digest: t.digest,
+                size: m.as_ref().map(|m| m.size).unwrap_or(0),
+                dependencies: Default::default(),
+                yanked: false,
+                yanked_at: None,
+                deprecated: None,
+                publisher: t.pusher,
+                downloads: 0,
+                created_at: rfc3339(t.updated_at),
+                manifest,
+            });
+        }
+        Ok(out)
+    }
+}

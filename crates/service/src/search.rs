@@ -1,0 +1,637 @@
+//! Package search, categories and the package lists of the explore page, answered from an
+//! in-memory index (`trove-search`) that every server node keeps for itself.
+//!
+//! Keeping it in step with the database:
+//! - the use cases that change a package (publish, yank, delete, visibility) refresh it in
+//!   this node's index right after their transaction commits;
+//! - every [`SYNC_INTERVAL`] each node re-reads packages whose `updated_at` is recent (with a
+//!   [`LAG_MARGIN_MS`] margin, as a transaction may commit a while after taking its
+//!   timestamp), so changes made through other nodes show up within about a second;
+//! - every [`RECONCILE_INTERVAL`] it compares all `(id, updated_at, downloads)` with the
+//!   database, which catches deleted rows and download counts;
+//! - `trove admin reindex` bumps a generation number in the database; each node polls it
+//!   and rebuilds its index from scratch when it changes.
+//!
+//! The index only holds what `trove-search` needs; results are rendered from it without a
+//! database read. Private packages are filtered per caller ([`Services::search_access`]).
+
+use crate::{AuthVia, Ctx, Result, ServiceError, Services};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::str::FromStr;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch, Mutex};
+use trove_core::time::rfc3339;
+use trove_core::TokenScope;
+use trove_db::packages::Package;
+use trove_db::Db;
+use trove_search::{Access, Document, Index, Query, Sort};
+
+/// How often a node looks for changes made elsewhere and for a reindex request.
+pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
+/// How often a node compares its whole index with the database.
+pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(30);
+/// Packages updated this long before the newest change seen are read again.
+pub const LAG_MARGIN_MS: i64 = 10 * 60 * 1000;
+/// Rows read per query while rebuilding.
+const LOAD_BATCH: i64 = 500;
+
+/// Largest page size; larger requests are capped.
+pub const MAX_PER_PAGE: usize = 100;
+pub const DEFAULT_PER_PAGE: usize = 20;
+const MAX_QUERY_CHARS: usize = 256;
+const MAX_PAGE: usize = 10_000;
+const FACET_VALUES: usize = 20;
+
+struct SyncState {
+    generation: i64,
+    /// The newest `updated_at` seen.
+    watermark: i64,
+    last_reconcile: Instant,
+    /// Rows seen that are not indexed (e.g. no live version), by `updated_at`, so they are
+    /// not read again until they change.
+    skipped: HashMap<i64, i64>,
+}
+
+/// This node's search index and the state that keeps it in step with the database.
+pub struct SearchIndex {
+    db: Db,
+    index: RwLock<Index>,
+    sync: Mutex<SyncState>,
+}
+
+/// What the index holds of a package, or `None` when it is not listed: a native package
+/// with no live version (all yanked or deleted) is not offered.
+fn document(p: &Package) -> Option<Document> {
+    if p.ecosystem == crate::packages::NATIVE && p.latest_version.is_none() {
+        return None;
+    }
+    Some(Document {
+        id: p.id,
+        namespace_id: p.namespace_id,
+        private: p.is_private(),
+        ecosystem: p.ecosystem.clone(),
+        scope: p.scope.clone(),
+        name: p.name.clone(),
+        kind: p.kind.clone(),
+        description: p.description.clone(),
+        license: p.license.clone(),
+        keywords: p.keyword_list(),
+        categories: p.category_list(),
+        latest_version: p.latest_version.clone(),
+        downloads: p.downloads,
+        updated_at: p.updated_at,
+    })
+}
+
+impl SearchIndex {
+    pub fn new(db: Db) -> Self {
+        SearchIndex {
+            db,
+            index: RwLock::new(Index::new()),
+            sync: Mutex::new(SyncState {
+                generation: -1,
+                watermark: 0,
+                last_reconcile: Instant::now(),
+                skipped: HashMap::new(),
+            }),
+        }
+    }
+
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Index> {
+        self.index.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Index> {
+        self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of packages in this node's index.
+    pub fn len(&self) -> usize {
+        self.read().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The reindex generation this node's index was built for (-1 before the first build).
+    pub async fn generation(&self) -> i64 {
+        self.sync.lock().await.generation
+    }
+
+    /// Rebuilds the index from the database and swaps it in; returns the number of packages.
+    pub async fn rebuild(&self) -> Result<usize> {
+        let mut state = self.sync.lock().await;
+        self.rebuild_locked(&mut state).await
+    }
+
+    async fn rebuild_locked(&self, state: &mut SyncState) -> Result<usize> {
+        let started = Instant::now();
+        let mut conn = self.db.conn().await?;
+        let generation = trove_db::search::generation(&mut conn).await?;
+        // Tokenizing is CPU work: a blocking thread does it while this task reads the next
+        // batch.
+        let (tx, mut rx) = mpsc::channel::<Vec<Package>>(2);
+        let builder = tokio::task::spawn_blocking(move || {
+            let mut ix = Index::new();
+            let mut skipped = HashMap::new();
+            let mut watermark = 0;
+            while let Some(batch) = rx.blocking_recv() {
+                for p in batch {
+                    watermark = watermark.max(p.updated_at);
+                    match document(&p) {
+                        Some(doc) => ix.upsert(doc, p.readme.as_deref().unwrap_or("")),
+                        None => {
+                            skipped.insert(p.id, p.updated_at);
+                        }
+                    }
+                }
+            }
+            (ix, skipped, watermark)
+        });
+        let mut after = 0;
+        loop {
+            let batch = trove_db::search::packages_after(&mut conn, after, LOAD_BATCH).await?;
+            let Some(last) = batch.last() else { break };
+            after = last.id;
+            let full = batch.len() as i64 == LOAD_BATCH;
+            if tx.send(batch).await.is_err() || !full {
+                break;
+            }
+        }
+        drop(tx);
+        drop(conn);
+        let (ix, skipped, watermark) = builder
+            .await
+            .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
+        let n = ix.len();
+        *self.write() = ix;
+        state.generation = generation;
+        state.watermark = watermark;
+        state.skipped = skipped;
+        state.last_reconcile = Instant::now();
+        // Catch what changed while the rows were being read.
+        self.catch_up(state).await?;
+        tracing::info!(
+            packages = n,
+            generation,
+            ms = started.elapsed().as_millis() as u64,
+            "search index built"
+        );
+        Ok(n)
+    }
+
+    /// One round of the background loop: rebuild when a reindex was requested, otherwise
+    /// read recent changes (and now and then compare everything).
+    pub async fn sync(&self) -> Result<()> {
+        let mut state = self.sync.lock().await;
+        let generation = {
+            let mut conn = self.db.conn().await?;
+            trove_db::search::generation(&mut conn).await?
+        };
+        if generation != state.generation {
+            self.rebuild_locked(&mut state).await?;
+            return Ok(());
+        }
+        self.catch_up(&mut state).await?;
+        if state.last_reconcile.elapsed() >= RECONCILE_INTERVAL {
+            self.reconcile_locked(&mut state).await?;
+        }
+        Ok(())
+    }
+
+    /// Compares every package's `updated_at` and download count with the index now:
+    /// removes deleted packages, re-reads changed ones, updates download counts.
+    pub async fn reconcile(&self) -> Result<()> {
+        let mut state = self.sync.lock().await;
+        self.reconcile_locked(&mut state).await
+    }
+
+    async fn reconcile_locked(&self, state: &mut SyncState) -> Result<()> {
+        let rows = {
+            let mut conn = self.db.conn().await?;
+            trove_db::search::all_versions(&mut conn).await?
+        };
+        let present: HashSet<i64> = rows.iter().map(|r| r.0).collect();
+        let mut stale = Vec::new();
+        {
+            let mut ix = self.write();
+            let gone: Vec<i64> = ix.versions().map(|(id, _)| id).filter(|id| !present.contains(id)).collect();
+            for id in gone {
+                ix.remove(id);
+            }
+            for &(id, updated_at, downloads) in &rows {
+                match ix.get(id) {
+                    Some(d) if d.updated_at == updated_at => {
+                        if d.downloads != downloads {
+                            ix.set_downloads(id, downloads);
+                        }
+                    }
+                    Some(_) => stale.push(id),
+                    None if state.skipped.get(&id) != Some(&updated_at) => stale.push(id),
+                    None => {}
+                }
+            }
+        }
+        state.skipped.retain(|id, _| present.contains(id));
+        self.reload(state, &stale).await?;
+        state.last_reconcile = Instant::now();
+        Ok(())
+    }
+
+    /// Re-reads packages updated since the watermark (less the margin) that differ from
+    /// the index.
+    async fn catch_up(&self, state: &mut SyncState) -> Result<()> {
+        let rows = {
+            let mut conn = self.db.conn().await?;
+            trove_db::search::changed_since(&mut conn, state.watermark - LAG_MARGIN_MS).await?
+        };
+        let stale: Vec<i64> = {
+            let ix = self.read();
+            rows.iter()
+                .filter(|&&(id, updated_at)| match ix.get(id) {
+                    Some(d) => d.updated_at != updated_at,
+                    None => state.skipped.get(&id) != Some(&updated_at),
+                })
+                .map(|r| r.0)
+                .collect()
+        };
+        if let Some(max) = rows.iter().map(|r| r.1).max() {
+            state.watermark = state.watermark.max(max);
+        }
+        self.reload(state, &stale).await
+    }
+
+    async fn reload(&self, state: &mut SyncState, ids: &[i64]) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.db.conn().await?;
+        for &id in ids {
+            let pkg = trove_db::packages::find_by_id(&mut conn, id).await?;
+            match &pkg {
+                Some(p) if document(p).is_none() => {
+                    state.skipped.insert(id, p.updated_at);
+                }
+                _ => {
+                    state.skipped.remove(&id);
+                }
+            }
+            self.apply(id, pkg, true);
+        }
+        Ok(())
+    }
+
+    /// Puts a package as read from the database into the index (or takes it out). Unless
+    /// `force`, an older row than the one indexed is ignored: two refreshes may finish out
+    /// of order.
+    fn apply(&self, id: i64, pkg: Option<Package>, force: bool) {
+        let doc = pkg.as_ref().and_then(document);
+        let mut ix = self.write();
+        match doc {
+            Some(doc) => {
+                if force || ix.get(id).is_none_or(|d| d.updated_at <= doc.updated_at) {
+                    let readme = pkg.as_ref().and_then(|p| p.readme.as_deref()).unwrap_or("");
+                    ix.upsert(doc, readme);
+                }
+            }
+            None => {
+                ix.remove(id);
+            }
+        }
+    }
+
+    /// Refreshes one package after a change committed on this node. Never fails: if the
+    /// database cannot be read now, the background sync catches up.
+    pub async fn refresh_package(&self, id: i64) {
+        let res = async {
+            let mut conn = self.db.conn().await?;
+            trove_db::packages::find_by_id(&mut conn, id).await
+        }
+        .await;
+        match res {
+            Ok(pkg) => self.apply(id, pkg, false),
+            Err(e) => tracing::warn!(error = %e, package_id = id, "search index refresh failed; sync will retry"),
+        }
+    }
+
+    /// Asks every node (this one included) to rebuild its index from the database; returns
+    /// the new generation. This is what `trove admin reindex` does.
+    pub async fn request_reindex(&self) -> Result<i64> {
+        let mut tx = self.db.write().await?;
+        let g = trove_db::search::bump_generation(&mut tx).await?;
+        tx.commit().await?;
+        Ok(g)
+    }
+
+    /// Runs [`SearchIndex::sync`] every [`SYNC_INTERVAL`] until `stop` changes.
+    pub async fn run(self: Arc<Self>, mut stop: watch::Receiver<bool>) {
+        let mut tick = tokio::time::interval(SYNC_INTERVAL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick.tick().await;
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.changed() => break,
+            }
+            if let Err(e) = self.sync().await {
+                tracing::warn!(error = %e, "search index sync failed; will retry");
+            }
+        }
+    }
+}
+
+/// A package in search results and package lists.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PackageSummary {
+    pub full_name: String,
+    pub scope: String,
+    pub name: String,
+    pub ecosystem: String,
+    pub kind: String,
+    pub description: Option<String>,
+    pub latest_version: Option<String>,
+    pub license: Option<String>,
+    pub keywords: Vec<String>,
+    pub categories: Vec<String>,
+    pub downloads: i64,
+    pub updated_at: String,
+}
+
+impl From<&Document> for PackageSummary {
+    fn from(d: &Document) -> Self {
+        PackageSummary {
+            full_name: d.full_name(),
+            scope: d.scope.clone(),
+            name: d.name.clone(),
+            ecosystem: d.ecosystem.clone(),
+            kind: d.kind.clone(),
+            description: d.description.clone(),
+            latest_version: d.latest_version.clone(),
+            license: d.license.clone(),
+            keywords: d.keywords.clone(),
+            categories: d.categories.clone(),
+            downloads: d.downloads,
+            updated_at: rfc3339(d.updated_at),
+        }
+    }
+}
+
+/// Search parameters as they arrive (all optional strings); validated by
+/// [`Services::search_packages`].
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SearchParams {
+    pub q: Option<String>,
+    pub ecosystem: Option<String>,
+    pub kind: Option<String>,
+    pub category: Option<String>,
+    pub license: Option<String>,
+    pub keyword: Option<String>,
+    pub sort: Option<String>,
+    pub page: Option<String>,
+    pub per_page: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Default, PartialEq)]
+pub struct FacetCounts {
+    pub ecosystem: BTreeMap<String, u32>,
+    pub kind: BTreeMap<String, u32>,
+    pub category: BTreeMap<String, u32>,
+    pub license: BTreeMap<String, u32>,
+    pub keyword: BTreeMap<String, u32>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SearchPage {
+    pub total: usize,
+    pub page: usize,
+    pub per_page: usize,
+    pub results: Vec<PackageSummary>,
+    pub facets: FacetCounts,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CategoryView {
+    pub slug: &'static str,
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Public packages in this category.
+    pub packages: u32,
+}
+
+fn positive(name: &'static str, code: &'static str, v: Option<&str>, default: usize) -> Result<usize> {
+    match v.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(default),
+        Some(s) => s
+            .parse::<usize>()
+            .ok()
+            .filter(|&n| n >= 1)
+            .ok_or_else(|| ServiceError::bad_request(code, format!("`{name}` must be a whole number from 1 on"))),
+    }
+}
+
+/// A filter value: empty means none; known vocabularies are checked.
+fn filter<'a>(
+    name: &'static str,
+    v: &'a Option<String>,
+    check: impl Fn(&str) -> std::result::Result<(), String>,
+) -> Result<Option<&'a str>> {
+    let Some(v) = v.as_deref().map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if v.len() > 200 {
+        return Err(ServiceError::unprocessable(
+            "invalid_filter",
+            format!("`{name}` is too long"),
+        ));
+    }
+    check(v).map_err(|e| ServiceError::unprocessable("invalid_filter", format!("`{name}`: {e}")))?;
+    Ok(Some(v))
+}
+
+impl Services {
+    /// Which private packages the caller may find: none for anonymous callers and tokens
+    /// without the `read` scope; all for site admins; otherwise those in the caller's own
+    /// namespace and organizations and those they own or maintain. Token package patterns
+    /// limit private results further (as for reading a package directly).
+    pub async fn search_access(&self, ctx: &Ctx) -> Result<Access> {
+        let Some(p) = &ctx.principal else {
+            return Ok(Access::public());
+        };
+        if !p.has_scope(TokenScope::Read) {
+            return Ok(Access::public());
+        }
+        let name_filter: Option<Box<dyn Fn(&str) -> bool + Send + Sync>> = match &p.via {
+            AuthVia::Token {
+                patterns: Some(patterns),
+                ..
+            } => {
+                let patterns = patterns.clone();
+                Some(Box::new(move |name: &str| {
+                    patterns.iter().any(|pat| crate::auth::glob_match(pat, name))
+                }))
+            }
+            _ => None,
+        };
+        if p.user.admin() {
+            return Ok(Access {
+                all: true,
+                name_filter,
+                ..Access::default()
+            });
+        }
+        let mut conn = self.db.conn().await?;
+        let namespaces = trove_db::search::readable_namespaces(&mut conn, p.user.id).await?;
+        let packages = trove_db::search::owned_packages(&mut conn, p.user.id).await?;
+        Ok(Access {
+            all: false,
+            namespaces: namespaces.into_iter().collect(),
+            packages: packages.into_iter().collect(),
+            name_filter,
+        })
+    }
+
+    /// Full-text search with filters, facets, sorting and pagination.
+    pub async fn search_packages(&self, ctx: &Ctx, params: &SearchParams) -> Result<SearchPage> {
+        let text = params.q.as_deref().unwrap_or("").trim();
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(ServiceError::unprocessable(
+                "query_too_long",
+                format!("the query is longer than {MAX_QUERY_CHARS} characters"),
+            ));
+        }
+        let sort = match params.sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => Sort::Relevance,
+            Some(s) => Sort::parse(s).ok_or_else(|| {
+                ServiceError::bad_request(
+                    "invalid_sort",
+                    format!("unknown sort `{s}`: use relevance, downloads, recent or name"),
+                )
+            })?,
+        };
+        let page = positive("page", "invalid_page", params.page.as_deref(), 1)?;
+        if page > MAX_PAGE {
+            return Err(ServiceError::bad_request(
+                "invalid_page",
+                format!("`page` may be at most {MAX_PAGE}"),
+            ));
+        }
+        let per_page = positive("per_page", "invalid_per_page", params.per_page.as_deref(), DEFAULT_PER_PAGE)?
+            .min(MAX_PER_PAGE);
+        let ecosystem = filter("ecosystem", &params.ecosystem, |v| {
+            trove_core::Ecosystem::from_str(v).map(drop)
+        })?;
+        let kind = filter("kind", &params.kind, |v| trove_core::PackageKind::from_str(v).map(drop))?;
+        let category = filter("category", &params.category, |v| {
+            if trove_core::categories::is_category(v) {
+                Ok(())
+            } else {
+                Err(format!("`{v}` is not a known category (see /api/v1/categories)"))
+            }
+        })?;
+        let license = filter("license", &params.license, |_| Ok(()))?;
+        let keyword = filter("keyword", &params.keyword, |_| Ok(()))?;
+        let access = self.search_access(ctx).await?;
+
+        let ix = self.search.read();
+        let r = ix.search(
+            &Query {
+                text,
+                ecosystem,
+                kind,
+                category,
+                license,
+                keyword,
+                sort,
+                offset: (page - 1) * per_page,
+                limit: per_page,
+                facet_limit: FACET_VALUES,
+            },
+            &access,
+        );
+        let results = r
+            .hits
+            .iter()
+            .filter_map(|h| ix.get(h.id))
+            .map(PackageSummary::from)
+            .collect();
+        let map = |v: Vec<(String, u32)>| v.into_iter().collect::<BTreeMap<_, _>>();
+        Ok(SearchPage {
+            total: r.total,
+            page,
+            per_page,
+            results,
+            facets: FacetCounts {
+                ecosystem: map(r.facets.ecosystem),
+                kind: map(r.facets.kind),
+                category: map(r.facets.category),
+                license: map(r.facets.license),
+                keyword: map(r.facets.keyword),
+            },
+        })
+    }
+
+    /// The fixed category list with the number of public packages in each.
+    pub fn list_categories(&self) -> Vec<CategoryView> {
+        let counts: HashMap<String, u32> = {
+            let ix = self.search.read();
+            let r = ix.search(
+                &Query {
+                    limit: 0,
+                    facet_limit: usize::MAX,
+                    ..Query::default()
+                },
+                &Access::public(),
+            );
+            r.facets.category.into_iter().collect()
+        };
+        trove_core::categories::CATEGORIES
+            .iter()
+            .map(|c| CategoryView {
+                slug: c.slug,
+                name: c.name,
+                description: c.description,
+                packages: counts.get(c.slug).copied().unwrap_or(0),
+            })
+            .collect()
+    }
+
+    /// The first `limit` public packages in `sort` order.
+    pub(crate) fn top_packages(&self, sort: Sort, limit: usize) -> Vec<PackageSummary> {
+        let ix = self.search.read();
+        let r = ix.search(
+            &Query {
+                sort,
+                limit,
+                facet_limit: 0,
+                ..Query::default()
+            },
+            &Access::public(),
+        );
+        r.hits
+            .iter()
+            .filter_map(|h| ix.get(h.id))
+            .map(PackageSummary::from)
+            .collect()
+    }
+
+    /// Public packages by id (those in the index), for lists computed elsewhere.
+    pub(crate) fn public_summaries(&self, ids: &[i64]) -> HashMap<i64, PackageSummary> {
+        let ix = self.search.read();
+        ids.iter()
+            .filter_map(|&id| ix.get(id).filter(|d| !d.private).map(|d| (id, PackageSummary::from(d))))
+            .collect()
+    }
+
+    /// Refreshes a package in this node's search index after a committed change.
+    pub(crate) async fn reindex_package(&self, package_id: i64) {
+        self.search.refresh_package(package_id).await;
+    }
+
+    /// How many packages this node's index holds.
+    pub fn search_index_len(&self) -> usize {
+        self.search.len()
+    }
+}

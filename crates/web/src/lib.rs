@@ -1,0 +1,158 @@
+//! Trove's web UI: server-rendered pages that work without JavaScript.
+//!
+//! - Pages are `maud` templates (checked at compile time, every splice HTML-escaped).
+//! - One hand-written stylesheet, served under a content hash with a one-year cache.
+//! - No script runs on any page: the Content-Security-Policy allows none, and READMEs are
+//!   rendered from Markdown with raw HTML and unsafe URLs removed ([`markdown`]).
+//! - Browser sessions share the API's `trove_session` cookie. Every state-changing form
+//!   carries a CSRF token: the session's own, or before login a double-submit cookie.
+//! - Private packages the viewer may not read are a 404 page, as in the API.
+
+pub mod chart;
+mod error;
+mod fmt;
+mod form;
+mod layout;
+pub mod markdown;
+mod pages;
+mod session;
+
+pub use error::{WebError, WebResult};
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::OnceLock;
+use trove_service::Services;
+
+/// Largest form body accepted.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+
+const STYLE: &str = include_str!("../assets/style.css");
+const FAVICON: &str = include_str!("../assets/favicon.svg");
+
+#[derive(Clone)]
+pub struct WebState {
+    pub services: Services,
+    /// Cookies get `Secure` when the registry is served over https.
+    pub secure_cookies: bool,
+}
+
+/// The stylesheet's URL: its content hash is in the name, so it can be cached for a year.
+pub fn style_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        use sha2::Digest;
+        let hash = hex::encode(sha2::Sha256::digest(STYLE.as_bytes()));
+        format!("/static/trove-{}.css", &hash[..12])
+    })
+}
+
+/// The web UI's routes (merge them at the root; the API stays under `/api/v1`).
+pub fn router(services: Services) -> Router {
+    let secure_cookies = services.config.base_url.starts_with("https://");
+    let state = WebState {
+        services,
+        secure_cookies,
+    };
+    Router::new()
+        .route("/", get(pages::home::home))
+        .route("/search", get(pages::search::search))
+        .route("/packages/{scope}/{*name}", get(pages::package::package))
+        .route("/users/{name}", get(pages::profile::user))
+        .route("/orgs/{name}", get(pages::profile::org))
+        .route("/login", get(pages::auth::login_form).post(pages::auth::login))
+        .route("/register", get(pages::auth::register_form).post(pages::auth::register))
+        .route("/logout", post(pages::auth::logout))
+        .route("/dashboard", get(pages::dashboard::overview))
+        .route(
+            "/dashboard/tokens",
+            get(pages::tokens::list_tokens).post(pages::tokens::create_token),
+        )
+        .route("/dashboard/tokens/{id}/revoke", post(pages::tokens::revoke_token))
+        .route("/dashboard/orgs", get(pages::orgs::list_orgs).post(pages::orgs::create_org))
+        .route("/dashboard/orgs/{org}", get(pages::orgs::manage_org))
+        .route("/dashboard/orgs/{org}/members", post(pages::orgs::set_member))
+        .route(
+            "/dashboard/orgs/{org}/members/{username}/remove",
+            post(pages::orgs::remove_member),
+        )
+        .route("/device", get(pages::device::device_form).post(pages::device::decide))
+        .route("/admin", get(pages::admin::users))
+        .route("/admin/audit", get(pages::admin::audit))
+        .route("/static/{file}", get(static_file))
+        .route("/favicon.svg", get(favicon))
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Headers every page carries: no script may run, no framing, no sniffing.
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    res
+}
+
+async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    if format!("/static/{file}") != style_url() {
+        return error::not_found_page();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+async fn favicon() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
+
+/// Fallback for paths nothing else serves: an HTML 404 page for browsers, the API's JSON
+/// error envelope for everything else.
+pub async fn not_found(headers: http::HeaderMap) -> Response {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if wants_html {
+        let mut res = error::not_found_page();
+        for (k, v) in [
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
+            ),
+        ] {
+            res.headers_mut().insert(k, HeaderValue::from_static(v));
+        }
+        return res;
+    }
+    let body = serde_json::json!({ "error": { "code": "not_found", "message": "no such endpoint" } });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}

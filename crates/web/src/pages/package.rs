@@ -1,0 +1,376 @@
+//! The package page: README, install snippet, versions, dependencies and dependents,
+//! download chart, digests, owners, and the advisories banner.
+
+use super::{ecosystem_badge, package_url, DOWNLOAD_ICON};
+use crate::chart::downloads_chart;
+use crate::error::{WebError, WebResult};
+use crate::fmt::{bytes, compact, date_time, encode, host_of, short_digest, thousands, time_ago};
+use crate::layout::{notice, Page};
+use crate::markdown;
+use crate::session::Viewer;
+use crate::WebState;
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
+use maud::{html, Markup, PreEscaped};
+use trove_service::views::{PackageView, VersionView};
+use trove_service::web_queries::PackagePage;
+
+/// A security advisory shown above a package. Filled by the advisories feature; until then
+/// no package has any, and the banner hook renders nothing.
+#[derive(Debug, Clone)]
+pub struct AdvisoryNotice {
+    pub id: String,
+    pub severity: String,
+    pub summary: String,
+    pub affected: String,
+}
+
+/// The advisories that affect a package (hook for the advisories feature).
+fn advisories_for(_page: &PackagePage) -> Vec<AdvisoryNotice> {
+    Vec::new()
+}
+
+fn advisories_banner(list: &[AdvisoryNotice]) -> Markup {
+    html! {
+        @if !list.is_empty() {
+            section.notice.notice-error.advisories role="alert" aria-labelledby="advisories-title" {
+                h2 #advisories-title {
+                    (list.len()) @if list.len() == 1 { " security advisory" } @else { " security advisories" }
+                }
+                ul {
+                    @for a in list {
+                        li {
+                            strong { (a.id) } " (" (a.severity) "): " (a.summary)
+                            " — affects " code { (a.affected) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn package(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((scope, name)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+) -> WebResult {
+    let svc = &state.services;
+    let name = name.trim_end_matches('/').to_string();
+    let page = svc
+        .package_page(&viewer.ctx, &scope, &name)
+        .await
+        .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
+    let wanted: Option<String> = raw
+        .as_deref()
+        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "version").map(|(_, v)| v));
+    let pkg = &page.package;
+    let selected: Option<&VersionView> = match &wanted {
+        Some(v) => Some(
+            page.versions
+                .iter()
+                .find(|x| &x.version == v)
+                .ok_or_else(|| WebError::not_found(viewer.chrome()))?,
+        ),
+        None => pkg
+            .latest_version
+            .as_ref()
+            .and_then(|l| page.versions.iter().find(|x| &x.version == l))
+            .or_else(|| page.versions.first()),
+    };
+    let oci = pkg.ecosystem == "oci";
+    let advisories = advisories_for(&page);
+    let readme = pkg.readme.as_deref().filter(|r| !r.trim().is_empty()).map(markdown::render);
+    let base = svc.config.base_url.clone();
+    let title = match selected {
+        Some(v) => format!("{} {}", pkg.full_name, v.version),
+        None => pkg.full_name.clone(),
+    };
+    let versions_label = if oci { "Tags" } else { "Versions" };
+
+    let body = html! {
+        (advisories_banner(&advisories))
+        header.pkg-header {
+            div.pkg-title-row {
+                h1.pkg-title {
+                    a.scope href=(profile_url(&page)) { (pkg.scope) }
+                    span.sep aria-hidden="true" { "/" }
+                    span { (pkg.name) }
+                }
+                @if let Some(v) = selected { span.version.version-large { (v.version) } }
+                @if pkg.visibility == "private" { span.badge.badge-private { "private" } }
+            }
+            @if let Some(d) = &pkg.description { p.lede { (d) } }
+            div.pkg-meta {
+                (ecosystem_badge(&pkg.ecosystem))
+                span.badge { (pkg.kind) }
+                @if let Some(l) = &pkg.license {
+                    a.badge.badge-license href={ "/search?license=" (encode(l)) } { (l) }
+                }
+                @for c in &pkg.categories {
+                    a.chip href={ "/search?category=" (encode(c)) } { (c) }
+                }
+                @for k in &pkg.keywords {
+                    a.chip href={ "/search?keyword=" (encode(k)) } { "#" (k) }
+                }
+            }
+        }
+        @if let Some(v) = selected {
+            @if v.yanked {
+                (notice("warn", &format!("Version {} has been yanked: resolvers skip it, but lock files that pin it still download it.", v.version)))
+            }
+            @if let Some(msg) = &v.deprecated {
+                (notice("warn", &format!("Version {} is deprecated: {msg}", v.version)))
+            }
+        }
+        div.pkg-layout {
+            div.pkg-main {
+                nav.tabs.in-page aria-label="On this page" {
+                    a href="#readme" { "Readme" }
+                    @if page.stats.is_some() { a href="#downloads" { "Downloads" } }
+                    a href="#versions" { (versions_label) " " span.count { (page.versions.len()) } }
+                    @if !oci {
+                        a href="#dependencies" {
+                            "Dependencies " span.count { (selected.map(|v| v.dependencies.len()).unwrap_or(0)) }
+                        }
+                        a href="#dependents" { "Dependents " span.count { (page.dependents.len()) } }
+                    }
+                }
+                section #readme .card.readme-card aria-label="Readme" {
+                    @match &readme {
+                        Some(html) => article.readme { (PreEscaped(html)) },
+                        None => p.empty { "This package has no README." },
+                    }
+                }
+                @if let Some(stats) = &page.stats {
+                    section #downloads .card aria-labelledby="downloads-title" {
+                        div.section-head {
+                            h2 #downloads-title { "Downloads" }
+                            span.section-note { "last 90 days" }
+                        }
+                        dl.stat-row {
+                            div { dt { "Total" } dd { (thousands(stats.total)) } }
+                            div { dt { "Last 7 days" } dd { (thousands(stats.last_7_days)) } }
+                            div { dt { "Last 30 days" } dd { (thousands(stats.last_30_days)) } }
+                            div { dt { "Last year" } dd { (thousands(stats.last_365_days)) } }
+                        }
+                        @let days: Vec<(String, i64)> = stats.daily.iter().map(|d| (d.date.clone(), d.downloads)).collect();
+                        (downloads_chart(&days))
+                    }
+                }
+                section #versions .card aria-labelledby="versions-title" {
+                    h2 #versions-title { (versions_label) }
+                    (versions_table(pkg, &page.versions, selected, oci))
+                }
+                @if !oci {
+                    section #dependencies .card aria-labelledby="deps-title" {
+                        h2 #deps-title {
+                            "Dependencies"
+                            @if let Some(v) = selected { span.section-note { " of " (v.version) } }
+                        }
+                        @match selected.filter(|v| !v.dependencies.is_empty()) {
+                            Some(v) => ul.dep-list {
+                                @for (dep, req) in &v.dependencies {
+                                    li {
+                                        @match dep.split_once('/') {
+                                            Some((s, n)) => a href=(package_url(s, n)) { (dep) },
+                                            None => span { (dep) },
+                                        }
+                                        code.req { (req) }
+                                    }
+                                }
+                            },
+                            None => p.empty { "No dependencies." },
+                        }
+                    }
+                    section #dependents .card aria-labelledby="dependents-title" {
+                        h2 #dependents-title { "Dependents" }
+                        @if page.dependents.is_empty() {
+                            p.empty { "No package depends on this one yet." }
+                        } @else {
+                            ul.dep-list {
+                                @for d in &page.dependents {
+                                    li {
+                                        a href=(package_url(&d.scope, &d.name)) { (d.full_name) }
+                                        @if let Some(v) = &d.latest_version { span.version { (v) } }
+                                        code.req { (d.requirement) }
+                                        @if let Some(desc) = &d.description { span.dep-desc { (desc) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            aside.pkg-side aria-label="Package details" {
+                section.card aria-labelledby="install-title" {
+                    h2 #install-title { "Install" }
+                    @for (label, cmd) in install_snippets(pkg, selected, &base) {
+                        p.snippet-label { (label) }
+                        pre.snippet { code { (cmd) } }
+                    }
+                }
+                section.card aria-labelledby="about-title" {
+                    h2 #about-title { "About" }
+                    dl.facts {
+                        @if let Some(v) = selected {
+                            dt { @if oci { "Tag" } @else { "Version" } } dd { (v.version) }
+                            dt { @if oci { "Pushed" } @else { "Published" } } dd { (time_ago(&v.created_at)) }
+                            @if let Some(p) = &v.publisher {
+                                dt { @if oci { "Pushed by" } @else { "Publisher" } }
+                                dd { a href={ "/users/" (p) } { (p) } }
+                            }
+                            dt { "Size" } dd { (bytes(v.size)) }
+                        }
+                        @if let Some(l) = &pkg.license { dt { "License" } dd { (l) } }
+                        @if !oci {
+                            dt { "Downloads" } dd { (DOWNLOAD_ICON) " " (thousands(pkg.downloads)) }
+                        }
+                        dt { "Created" } dd { (time_ago(&pkg.created_at)) }
+                        @if let Some(h) = &pkg.homepage { dt { "Homepage" } dd { (link(h)) } }
+                        @if let Some(r) = &pkg.repository { dt { "Repository" } dd { (link(r)) } }
+                    }
+                }
+                @if let Some(v) = selected {
+                    section.card aria-labelledby="digest-title" {
+                        h2 #digest-title { "Digest" }
+                        p.digest { code { (v.digest) } }
+                        @if !oci {
+                            a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
+                        }
+                    }
+                }
+                section.card aria-labelledby="owners-title" {
+                    h2 #owners-title { "Owners" }
+                    @if page.owners.is_empty() {
+                        p.empty { "Managed by the " a href=(profile_url(&page)) { (pkg.scope) } " namespace." }
+                    } @else {
+                        ul.people {
+                            @for o in &page.owners {
+                                li {
+                                    (super::avatar(&o.username, "sm"))
+                                    a href={ "/users/" (o.username) } { (o.username) }
+                                    @if o.role != "owner" { span.badge { (o.role) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let mut p = Page::new(viewer.chrome(), title, body);
+    if let Some(d) = &pkg.description {
+        p = p.description(d.clone());
+    }
+    Ok(p.into_response())
+}
+
+fn profile_url(page: &PackagePage) -> String {
+    if page.namespace_is_org {
+        format!("/orgs/{}", page.package.scope)
+    } else {
+        format!("/users/{}", page.package.scope)
+    }
+}
+
+/// An external link when the URL is http(s), plain text otherwise.
+fn link(url: &str) -> Markup {
+    let lower = url.to_ascii_lowercase();
+    let shown = url.trim_start_matches("https://").trim_start_matches("http://");
+    html! {
+        @if lower.starts_with("https://") || lower.starts_with("http://") {
+            a.ext href=(url) rel="nofollow noopener noreferrer" { (shown) }
+        } @else {
+            span { (url) }
+        }
+    }
+}
+
+/// The commands that install this package with its ecosystem's client.
+fn install_snippets(pkg: &PackageView, selected: Option<&VersionView>, base_url: &str) -> Vec<(String, String)> {
+    let host = host_of(base_url);
+    let full = &pkg.full_name;
+    let version = selected.map(|v| v.version.as_str());
+    match pkg.ecosystem.as_str() {
+        "oci" => {
+            let tag = version.unwrap_or("latest");
+            let mut out = vec![("Pull with Docker".to_string(), format!("docker pull {host}/{full}:{tag}"))];
+            if let Some(v) = selected {
+                out.push((
+                    "Pin by digest".to_string(),
+                    format!("docker pull {host}/{full}@{}", v.digest),
+                ));
+            }
+            out
+        }
+        "npm" => vec![(
+            "npm".to_string(),
+            format!("npm install @{}/{} --registry {base_url}/npm/", pkg.scope, pkg.name),
+        )],
+        "cargo" => vec![("Cargo".to_string(), format!("cargo add {} --registry trove", pkg.name))],
+        "pypi" => vec![(
+            "pip".to_string(),
+            format!("pip install --index-url {base_url}/pypi/simple/ {}", pkg.name),
+        )],
+        _ => {
+            let mut out = vec![("Add it to your project".to_string(), format!("trove add {full}"))];
+            if let Some(v) = version {
+                out.push(("This version exactly".to_string(), format!("trove add {full}@={v}")));
+            }
+            out
+        }
+    }
+}
+
+fn versions_table(pkg: &PackageView, versions: &[VersionView], selected: Option<&VersionView>, oci: bool) -> Markup {
+    let url = package_url(&pkg.scope, &pkg.name);
+    html! {
+        @if versions.is_empty() {
+            p.empty { "No versions." }
+        } @else {
+            div.table-wrap {
+                table.table {
+                    thead {
+                        tr {
+                            th scope="col" { @if oci { "Tag" } @else { "Version" } }
+                            th scope="col" { @if oci { "Pushed" } @else { "Published" } }
+                            @if oci { th scope="col" { "Digest" } } @else { th scope="col" { "Downloads" } }
+                            th scope="col" { "Status" }
+                        }
+                    }
+                    tbody {
+                        @for v in versions {
+                            @let is_selected = selected.is_some_and(|s| s.version == v.version);
+                            tr.selected[is_selected] .yanked[v.yanked] {
+                                th scope="row" {
+                                    a href={ (url) "?version=" (encode(&v.version)) "#versions" }
+                                        aria-current=[is_selected.then_some("true")] {
+                                        (v.version)
+                                    }
+                                }
+                                td { time datetime=(v.created_at) title=(date_time(&v.created_at)) { (crate::fmt::date(&v.created_at)) } }
+                                @if oci {
+                                    td { code title=(v.digest) { (short_digest(&v.digest)) } }
+                                } @else {
+                                    td.num { (compact(v.downloads)) }
+                                }
+                                td.status {
+                                    @if pkg.latest_version.as_deref() == Some(v.version.as_str()) {
+                                        span.badge.badge-ok { "latest" }
+                                    }
+                                    @if v.yanked { span.badge.badge-warn { "yanked" } }
+                                    @if let Some(m) = &v.deprecated {
+                                        span.badge.badge-warn title=(m) { "deprecated" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,132 @@
+// Shared pieces of the browser tests: the running server, the browser, the CLI, archives.
+//
+// Environment (set by scripts/browser-test.sh):
+//   TROVE_URL          base URL of the running `trove server`
+//   TROVE_BIN          the `trove` binary (server and CLI)
+//   TROVE_SCREENSHOTS  folder for the screenshots (default: target/screenshots)
+//   CHROMIUM           the browser (default: /usr/bin/chromium)
+
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { chromium } from 'playwright-core';
+
+export const BASE = (process.env.TROVE_URL || 'http://127.0.0.1:8080').replace(/\/$/, '');
+export const TROVE_BIN = process.env.TROVE_BIN || 'trove';
+export const SCREENSHOTS = resolve(process.env.TROVE_SCREENSHOTS || 'target/screenshots');
+mkdirSync(SCREENSHOTS, { recursive: true });
+
+/** A unique suffix so reruns against the same server never collide. */
+export const RUN = Date.now().toString(36) + Math.floor(Math.random() * 1e4).toString(36);
+
+/**
+ * Debian's Chromium, headless, with a fresh profile. Nothing is ever downloaded: the
+ * browser is the system's (playwright-core ships no browser).
+ */
+export async function launch() {
+  const profile = mkdtempSync(join(tmpdir(), 'trove-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 860 },
+    baseURL: BASE,
+  });
+  context.setDefaultTimeout(15_000);
+  return context;
+}
+
+/** Saves a screenshot of the page as `<name>.png`. */
+export async function shot(page, name, opts = {}) {
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: opts.fullPage ?? true });
+  return path;
+}
+
+/** Runs the `trove` CLI; resolves with { code, stdout, stderr }. */
+export function trove(args, { cwd, env = {}, onStdout } = {}) {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(TROVE_BIN, args, {
+      cwd,
+      env: { ...process.env, TROVE_REGISTRY_URL: BASE, TROVE_NO_PROGRESS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      onStdout?.(stdout);
+    });
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
+/** A folder with a trove.toml and a README.md, ready for `trove publish`. */
+export function packageDir({ name, version = '1.0.0', description, readme, keywords = [], categories = [] }) {
+  const dir = mkdtempSync(join(tmpdir(), 'trove-pkg-'));
+  const list = (xs) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
+  writeFileSync(
+    join(dir, 'trove.toml'),
+    `[package]
+name = ${JSON.stringify(name)}
+version = ${JSON.stringify(version)}
+kind = "library"
+description = ${JSON.stringify(description)}
+license = "MIT OR Apache-2.0"
+keywords = ${list(keywords)}
+categories = ${list(categories)}
+readme = "README.md"
+`,
+  );
+  writeFileSync(join(dir, 'README.md'), readme);
+  writeFileSync(join(dir, 'lib.txt'), `${name} ${version}\n`);
+  return dir;
+}
+
+/** A .tar.gz holding `files` ({ path: contents }), built here (ustar). */
+export function tarGz(files) {
+  const blocks = [];
+  for (const [path, contents] of Object.entries(files)) {
+    const data = Buffer.from(contents);
+    const h = Buffer.alloc(512);
+    h.write(path, 0, 100, 'utf8');
+    h.write('0000644\0', 100, 'ascii');
+    h.write('0000000\0', 108, 'ascii');
+    h.write('0000000\0', 116, 'ascii');
+    h.write(data.length.toString(8).padStart(11, '0') + '\0', 124, 'ascii');
+    h.write(Math.floor(Date.now() / 1000).toString(8).padStart(11, '0') + '\0', 136, 'ascii');
+    h.write('        ', 148, 'ascii');
+    h.write('0', 156, 'ascii');
+    h.write('ustar\0' + '00', 257, 'ascii');
+    let sum = 0;
+    for (const b of h) sum += b;
+    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'ascii');
+    blocks.push(h, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+/** Polls `check` until it returns a truthy value. */
+export async function eventually(check, { timeout = 10_000, every = 200 } = {}) {
+  const until = Date.now() + timeout;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, every));
+  }
+}

@@ -1,0 +1,333 @@
+// The web UI in a real headless Chromium against a real `trove server`:
+// register → create a token in the dashboard → publish with the CLI → find it by search →
+// open its page → README and download chart; a README with <script> stays inert; forms
+// without their CSRF token are refused; a CLI device login is approved in the browser.
+// Screenshots of the main pages go to $TROVE_SCREENSHOTS.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { BASE, RUN, eventually, launch, packageDir, shot, tarGz, trove } from './helpers.mjs';
+
+const username = `ui${RUN}`;
+const password = 'correct horse battery';
+const widget = `${username}/browser-widget`;
+const gadget = `${username}/browser-gadget`;
+const evil = `${username}/evil-readme`;
+
+let context;
+let page;
+let token;
+const dialogs = [];
+const pageErrors = [];
+const consoleMessages = [];
+
+before(async () => {
+  context = await launch();
+  page = context.pages()[0] ?? (await context.newPage());
+  page.on('dialog', async (d) => {
+    dialogs.push(`${d.type()}: ${d.message()}`);
+    await d.dismiss();
+  });
+  page.on('pageerror', (e) => pageErrors.push(String(e)));
+  page.on('console', (m) => consoleMessages.push(`${m.type()}: ${m.text()}`));
+});
+
+after(async () => {
+  await context?.close();
+});
+
+/** Clicks a form's submit button; resolves with the POST's response once the next page loaded. */
+async function submit(locator) {
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.request().resourceType() === 'document'),
+    locator.click(),
+  ]);
+  await page.waitForLoadState('load');
+  return response;
+}
+
+async function login() {
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await submit(page.getByRole('button', { name: 'Log in' }));
+  assert.match(page.url(), /\/dashboard$/);
+}
+
+test('register in the browser', async () => {
+  await page.goto('/register');
+  await shot(page, 'register');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Email').fill(`${username}@example.com`);
+  await page.getByLabel('Password').fill(password);
+  await submit(page.getByRole('button', { name: 'Create account' }));
+  assert.match(page.url(), /\/dashboard\?welcome=1$/);
+  await page.getByText(`Welcome to Trove, ${username}!`).waitFor();
+  const cookies = await context.cookies(BASE);
+  const session = cookies.find((c) => c.name === 'trove_session');
+  assert.ok(session, 'a session cookie');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Lax');
+  assert.ok(!cookies.some((c) => c.name === 'trove_csrf' && c.value), 'the pre-session cookie is gone');
+});
+
+test('create an API token in the dashboard', async () => {
+  await page.getByRole('link', { name: 'API tokens' }).click();
+  await page.waitForURL('**/dashboard/tokens');
+  await page.getByLabel('Name').fill('browser-test');
+  const publish = page.getByRole('checkbox', { name: /publish/ });
+  await publish.check();
+  await page.getByLabel('Expires after').selectOption('30');
+  await submit(page.getByRole('button', { name: 'Create token' }));
+  token = await page.locator('#new-token').inputValue();
+  assert.match(token, /^trv_[A-Za-z0-9_-]{43}$/);
+  await page.getByText('Copy it now: it will not be shown again.').waitFor();
+  await shot(page, 'dashboard-tokens');
+  // Shown once: a reload of the list no longer has it.
+  await page.goto('/dashboard/tokens');
+  assert.equal(await page.locator('#new-token').count(), 0);
+  await page.getByRole('cell', { name: /browser-test/ }).waitFor();
+});
+
+test('publish with the trove CLI', async () => {
+  const configDir = mkdtempSync(join(tmpdir(), 'trove-cli-'));
+  const env = { TROVE_TOKEN: token, TROVE_CONFIG_DIR: configDir };
+  const dir = packageDir({
+    name: widget,
+    description: 'A widget published from the browser test',
+    keywords: ['widget', 'browser'],
+    categories: ['testing'],
+    readme:
+      '# Browser Widget\n\nThis README was **rendered** from Markdown.\n\n## Usage\n\n```sh\ntrove add ' +
+      widget +
+      '\n```\n\n| Feature | Works |\n|---|---|\n| Tables | yes |\n\n> Quotes, too.\n\n[Trove](https://example.com/trove)\n',
+  });
+  const res = await trove(['publish'], { cwd: dir, env });
+  assert.equal(res.code, 0, `trove publish failed:\n${res.stdout}\n${res.stderr}`);
+  const second = await trove(['publish'], {
+    cwd: packageDir({ name: widget, version: '1.1.0', description: 'A widget published from the browser test', keywords: ['widget', 'browser'], categories: ['testing'], readme: '# Browser Widget\n\nThis README was **rendered** from Markdown.\n' }),
+    env,
+  });
+  assert.equal(second.code, 0, second.stderr);
+  const dependent = packageDir({ name: gadget, description: 'Uses the widget', readme: '# Gadget\n' });
+  const add = await trove(['publish'], { cwd: dependent, env: { ...env } });
+  assert.equal(add.code, 0, add.stderr);
+  // A few downloads, so that the chart has something to draw.
+  for (let i = 0; i < 3; i++) {
+    const r = await fetch(`${BASE}/api/v1/packages/${widget}/versions/1.1.0/download`);
+    assert.equal(r.status, 200);
+    await r.arrayBuffer();
+  }
+  await eventually(async () => {
+    const r = await fetch(`${BASE}/api/v1/packages/${widget}/stats`);
+    return (await r.json()).last_7_days >= 3;
+  });
+});
+
+test('find the package by search and open its page', async () => {
+  await page.goto('/');
+  await page.getByRole('searchbox', { name: 'Search packages' }).first().fill('browser widget');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/\/search\?q=browser/);
+  const result = page.getByRole('link', { name: new RegExp(`${username}/\\s*browser-widget`) });
+  await result.first().waitFor();
+  await shot(page, 'search');
+  // Facets are links that filter.
+  await page.locator('.facet').filter({ hasText: 'Category' }).getByRole('link', { name: /testing/ }).click();
+  await page.waitForURL(/category=testing/);
+  await page.getByRole('link', { name: /Remove the filter|Category: testing/ }).first().waitFor();
+  await result.first().click();
+  await page.waitForURL(`**/packages/${widget}`);
+  const readme = page.locator('article.readme');
+  await readme.getByRole('heading', { name: 'Browser Widget' }).waitFor();
+  assert.equal(await readme.locator('strong').first().textContent(), 'rendered');
+  assert.equal(await readme.locator('table').count(), 1);
+  assert.equal(await page.locator('h1').count(), 1, 'one h1 on the page');
+  const chart = page.locator('svg.chart-svg');
+  await chart.waitFor();
+  assert.ok((await chart.locator('rect.bar').count()) >= 1, 'the chart has a bar');
+  assert.match(await page.locator('.snippet code').first().textContent(), new RegExp(`trove add ${widget}`));
+  await page.getByRole('cell', { name: '1.0.0' }).waitFor();
+  await page.getByText('latest', { exact: true }).waitFor();
+  assert.match(await page.locator('.digest code').textContent(), /^sha256:[0-9a-f]{64}$/);
+  await page.getByRole('link', { name: gadget }).waitFor({ state: 'attached' }).catch(() => {});
+  await shot(page, 'package');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, 'package-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'package-mobile');
+  await page.setViewportSize({ width: 1280, height: 860 });
+});
+
+test('a README containing <script> renders inert', async () => {
+  const readme = [
+    '# Totally harmless',
+    '',
+    '<script>window.__xss = 1; alert("xss script")</script>',
+    '',
+    'Inline <script>window.__xss = 2</script> script and <img src="/nope.png" onerror="window.__xss = 3; alert(3)"> image.',
+    '',
+    '[click me](javascript:window.__xss=4) and [data link](data:text/html,<script>alert(5)</script>)',
+    '',
+    '<a href="javascript:alert(6)" onmouseover="alert(7)">raw anchor</a>',
+    '',
+    '<iframe src="javascript:alert(8)"></iframe><svg onload="alert(9)"></svg>',
+    '',
+  ].join('\n');
+  const archive = tarGz({
+    'trove.toml': `[package]\nname = "${evil}"\nversion = "0.1.0"\ndescription = "Tries to run scripts"\nreadme = "README.md"\n`,
+    'README.md': readme,
+  });
+  const res = await fetch(`${BASE}/api/v1/packages/${evil}/versions/0.1.0`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/gzip' },
+    body: archive,
+  });
+  assert.equal(res.status, 201, await res.text());
+  dialogs.length = 0;
+  pageErrors.length = 0;
+  await page.goto(`/packages/${evil}`);
+  const article = page.locator('article.readme');
+  await article.getByRole('heading', { name: 'Totally harmless' }).waitFor();
+  await article.getByText('click me').hover();
+  await article.getByText('click me').click();
+  await article.getByText('raw anchor').hover();
+  await page.waitForTimeout(300);
+  assert.equal(await page.evaluate(() => window.__xss), undefined, 'no README script ran');
+  assert.deepEqual(dialogs, [], 'no dialog opened');
+  assert.deepEqual(pageErrors, [], 'no page errors');
+  assert.equal(await page.locator('script').count(), 0, 'no script element on the page');
+  assert.equal(await article.locator('iframe, svg, img, [onerror], [onload], [onmouseover]').count(), 0);
+  const hrefs = await article.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  assert.ok(hrefs.every((h) => /^(https?:|mailto:|\/|#)/.test(h)), `only safe links: ${hrefs}`);
+  assert.equal(page.url(), `${BASE}/packages/${evil}`, 'clicking the defused link went nowhere');
+  assert.ok(!consoleMessages.some((m) => /Refused to (execute|load)/.test(m)), 'nothing even tried to run');
+  await shot(page, 'package-xss-inert');
+});
+
+test('a CLI device login is approved in the browser', async () => {
+  const configDir = mkdtempSync(join(tmpdir(), 'trove-cli-login-'));
+  let prompt;
+  const run = trove(['login', '--json'], {
+    env: { TROVE_CONFIG_DIR: configDir, TROVE_TOKEN: '' },
+    onStdout: (out) => {
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && !prompt) prompt = JSON.parse(line);
+    },
+  });
+  await eventually(() => prompt, { timeout: 15_000 });
+  assert.match(prompt.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+  await page.goto(prompt.verification_uri_complete);
+  assert.equal(await page.getByLabel('Code').inputValue(), prompt.user_code);
+  await shot(page, 'device');
+  await submit(page.getByRole('button', { name: 'Approve' }));
+  await page.getByText(`is now signed in as ${username}`).waitFor();
+  const done = await run;
+  assert.equal(done.code, 0, `trove login failed:\n${done.stdout}\n${done.stderr}`);
+  const who = await trove(['whoami'], { env: { TROVE_CONFIG_DIR: configDir, TROVE_TOKEN: '' } });
+  assert.equal(who.code, 0, who.stderr);
+  assert.match(who.stdout, new RegExp(username));
+});
+
+test('organizations and members are managed in the dashboard', async () => {
+  await page.goto('/dashboard/orgs');
+  await page.getByLabel('Name').fill(`org${RUN}`);
+  await page.getByLabel('Description (optional)').fill('The browser test team');
+  await submit(page.getByRole('button', { name: 'Create organization' }));
+  await page.getByText('Organization created. You are its owner.').waitFor();
+  await page.getByRole('row', { name: new RegExp(username) }).getByRole('combobox').waitFor();
+  await shot(page, 'dashboard-org');
+});
+
+test('screenshots of the main pages', async () => {
+  await page.goto('/dashboard');
+  await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
+  await page.getByRole('link', { name: widget }).waitFor();
+  await shot(page, 'dashboard');
+  await page.goto('/');
+  await page.getByRole('heading', { name: 'Most downloaded' }).waitFor();
+  await shot(page, 'home');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot(page, 'home-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
+  await page.goto(`/users/${username}`);
+  await shot(page, 'user');
+});
+
+test('log out', async () => {
+  await page.goto('/dashboard');
+  await submit(page.getByRole('button', { name: 'Log out' }));
+  assert.equal(page.url(), `${BASE}/`);
+  await page.getByRole('link', { name: 'Log in' }).waitFor();
+  await page.goto('/dashboard');
+  assert.match(page.url(), /\/login\?next=\/dashboard$/);
+  await shot(page, 'login');
+});
+
+test('forms without a CSRF token are refused', async () => {
+  // Before a session: the login form without its double-submit token.
+  await page.goto('/login');
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.locator('input[name="_csrf"]').evaluate((el) => el.remove());
+  let res = await submit(page.getByRole('button', { name: 'Log in' }));
+  assert.equal(res.status(), 403);
+  await page.getByRole('heading', { name: 'Form expired' }).waitFor();
+  assert.ok(!(await context.cookies(BASE)).some((c) => c.name === 'trove_session' && c.value), 'not logged in');
+  await shot(page, 'csrf-refused');
+
+  // With a session: the token form without its token creates nothing.
+  await login();
+  await page.goto('/dashboard/tokens');
+  const before = await page.locator('tbody tr').count();
+  await page.getByLabel('Name').fill('no-csrf');
+  await page.locator('form[action="/dashboard/tokens"] input[name="_csrf"]').evaluate((el) => el.remove());
+  res = await submit(page.getByRole('button', { name: 'Create token' }));
+  assert.equal(res.status(), 403);
+  await page.getByRole('heading', { name: 'Form expired' }).waitFor();
+  await page.goto('/dashboard/tokens');
+  assert.equal(await page.locator('tbody tr').count(), before, 'no token was created');
+
+  // A tampered token on the logout form: still signed in afterwards.
+  await page.locator('form[action="/logout"] input[name="_csrf"]').evaluate((el) => (el.value = 'forged'));
+  res = await submit(page.getByRole('button', { name: 'Log out' }));
+  assert.equal(res.status(), 403);
+  await page.goto('/dashboard');
+  assert.match(page.url(), /\/dashboard$/);
+});
+
+test('pages are accessible without JavaScript', async () => {
+  for (const path of ['/', `/search?q=widget`, `/packages/${widget}`, '/dashboard', '/dashboard/tokens', '/device']) {
+    await page.goto(path);
+    const report = await page.evaluate(() => {
+      const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(
+        (el) => !(el.id && document.querySelector(`label[for="${el.id}"]`)) && !el.getAttribute('aria-label') && !el.closest('label'),
+      );
+      return {
+        h1: document.querySelectorAll('h1').length,
+        main: document.querySelectorAll('main').length,
+        banner: document.querySelectorAll('body > header').length,
+        nav: document.querySelectorAll('nav').length,
+        lang: document.documentElement.lang,
+        scripts: document.querySelectorAll('script').length,
+        unlabelled: unlabelled.map((el) => el.outerHTML),
+        imagesWithoutAlt: [...document.querySelectorAll('img:not([alt])')].length,
+      };
+    });
+    assert.equal(report.h1, 1, `${path}: one h1`);
+    assert.equal(report.main, 1, `${path}: a main landmark`);
+    assert.equal(report.banner, 1, `${path}: a banner`);
+    assert.ok(report.nav >= 1, `${path}: navigation`);
+    assert.equal(report.lang, 'en');
+    assert.equal(report.scripts, 0, `${path}: no JavaScript at all`);
+    assert.deepEqual(report.unlabelled, [], `${path}: every field has a label`);
+    assert.equal(report.imagesWithoutAlt, 0);
+    // The first Tab reaches the skip link, which moves focus to the content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  }
+});
