@@ -13,6 +13,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 # The S3 server is left running for the next run (`scripts/test-services.sh stop` ends it).
 eval "$(scripts/test-services.sh start)"
+scripts/install-oci-clients.sh  # skopeo, podman, oras for the OCI end-to-end tests
 
 
 # Databases left behind by an interrupted earlier run.
@@ -33,3 +34,4 @@ else
   echo "== cargo test (workspace)"
   cargo test --workspace --no-fail-fast "$@" -- --test-threads 4
 fi
+[ "${TROVE_SKIP_BROWSER:-}" = 1 ] || scripts/browser-test.sh  # web UI in headless Chromium

@@ -55,12 +55,13 @@ export async function shot(page, name, opts = {}) {
 }
 
 /** Runs the `trove` CLI; resolves with { code, stdout, stderr }. */
-export function trove(args, { cwd, env = {}, onStdout } = {}) {
+export function trove(args, { cwd, env = {}, onStdout, signal } = {}) {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(TROVE_BIN, args, {
       cwd,
       env: { ...process.env, TROVE_REGISTRY_URL: BASE, TROVE_NO_PROGRESS: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      signal,
     });
     let stdout = '';
     let stderr = '';
@@ -69,13 +70,13 @@ export function trove(args, { cwd, env = {}, onStdout } = {}) {
       onStdout?.(stdout);
     });
     child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
+    child.on('error', (e) => (e.name === 'AbortError' ? null : reject(e)));
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });
 }
 
 /** A folder with a trove.toml and a README.md, ready for `trove publish`. */
-export function packageDir({ name, version = '1.0.0', description, readme, keywords = [], categories = [] }) {
+export function packageDir({ name, version = '1.0.0', description, readme, keywords = [], categories = [], dependencies = {} }) {
   const dir = mkdtempSync(join(tmpdir(), 'trove-pkg-'));
   const list = (xs) => `[${xs.map((x) => JSON.stringify(x)).join(', ')}]`;
   writeFileSync(
@@ -89,6 +90,11 @@ license = "MIT OR Apache-2.0"
 keywords = ${list(keywords)}
 categories = ${list(categories)}
 readme = "README.md"
+
+[dependencies]
+${Object.entries(dependencies)
+  .map(([k, v]) => `${JSON.stringify(k)} = ${JSON.stringify(v)}`)
+  .join('\n')}
 `,
   );
   writeFileSync(join(dir, 'README.md'), readme);

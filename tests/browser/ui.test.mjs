@@ -95,24 +95,22 @@ test('create an API token in the dashboard', async () => {
 test('publish with the trove CLI', async () => {
   const configDir = mkdtempSync(join(tmpdir(), 'trove-cli-'));
   const env = { TROVE_TOKEN: token, TROVE_CONFIG_DIR: configDir };
-  const dir = packageDir({
+  const readme =
+    '# Browser Widget\n\nThis README was **rendered** from Markdown.\n\n## Usage\n\n```sh\ntrove add ' +
+    widget +
+    '\n```\n\n| Feature | Works |\n|---|---|\n| Tables | yes |\n\n> Quotes, too.\n\n[Trove](https://example.com/trove)\n';
+  const meta = {
     name: widget,
     description: 'A widget published from the browser test',
     keywords: ['widget', 'browser'],
     categories: ['testing'],
-    readme:
-      '# Browser Widget\n\nThis README was **rendered** from Markdown.\n\n## Usage\n\n```sh\ntrove add ' +
-      widget +
-      '\n```\n\n| Feature | Works |\n|---|---|\n| Tables | yes |\n\n> Quotes, too.\n\n[Trove](https://example.com/trove)\n',
-  });
-  const res = await trove(['publish'], { cwd: dir, env });
-  assert.equal(res.code, 0, `trove publish failed:\n${res.stdout}\n${res.stderr}`);
-  const second = await trove(['publish'], {
-    cwd: packageDir({ name: widget, version: '1.1.0', description: 'A widget published from the browser test', keywords: ['widget', 'browser'], categories: ['testing'], readme: '# Browser Widget\n\nThis README was **rendered** from Markdown.\n' }),
-    env,
-  });
-  assert.equal(second.code, 0, second.stderr);
-  const dependent = packageDir({ name: gadget, description: 'Uses the widget', readme: '# Gadget\n' });
+    readme,
+  };
+  for (const version of ['1.0.0', '1.1.0']) {
+    const res = await trove(['publish'], { cwd: packageDir({ ...meta, version }), env });
+    assert.equal(res.code, 0, `trove publish ${version} failed:\n${res.stdout}\n${res.stderr}`);
+  }
+  const dependent = packageDir({ name: gadget, description: 'Uses the widget', readme: '# Gadget\n', dependencies: { [widget]: '^1.0' } });
   const add = await trove(['publish'], { cwd: dependent, env: { ...env } });
   assert.equal(add.code, 0, add.stderr);
   // A few downloads, so that the chart has something to draw.
@@ -150,10 +148,10 @@ test('find the package by search and open its page', async () => {
   await chart.waitFor();
   assert.ok((await chart.locator('rect.bar').count()) >= 1, 'the chart has a bar');
   assert.match(await page.locator('.snippet code').first().textContent(), new RegExp(`trove add ${widget}`));
-  await page.getByRole('cell', { name: '1.0.0' }).waitFor();
+  await page.locator('#versions').getByRole('link', { name: '1.0.0', exact: true }).waitFor();
   await page.getByText('latest', { exact: true }).waitFor();
   assert.match(await page.locator('.digest code').textContent(), /^sha256:[0-9a-f]{64}$/);
-  await page.getByRole('link', { name: gadget }).waitFor({ state: 'attached' }).catch(() => {});
+  await page.locator('#dependents').getByRole('link', { name: gadget }).waitFor();
   await shot(page, 'package');
   await page.emulateMedia({ colorScheme: 'dark' });
   await shot(page, 'package-dark');
@@ -211,24 +209,31 @@ test('a README containing <script> renders inert', async () => {
 
 test('a CLI device login is approved in the browser', async () => {
   const configDir = mkdtempSync(join(tmpdir(), 'trove-cli-login-'));
+  const env = { TROVE_CONFIG_DIR: configDir, TROVE_TOKEN: '' };
   let prompt;
-  const run = trove(['login', '--json'], {
-    env: { TROVE_CONFIG_DIR: configDir, TROVE_TOKEN: '' },
+  const stop = new AbortController();
+  const login = trove(['login', '--json'], {
+    env,
+    signal: stop.signal,
     onStdout: (out) => {
       const line = out.split('\n').find((l) => l.startsWith('{'));
       if (line && !prompt) prompt = JSON.parse(line);
     },
   });
-  await eventually(() => prompt, { timeout: 15_000 });
-  assert.match(prompt.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
-  await page.goto(prompt.verification_uri_complete);
-  assert.equal(await page.getByLabel('Code').inputValue(), prompt.user_code);
-  await shot(page, 'device');
-  await submit(page.getByRole('button', { name: 'Approve' }));
-  await page.getByText(`is now signed in as ${username}`).waitFor();
-  const done = await run;
-  assert.equal(done.code, 0, `trove login failed:\n${done.stdout}\n${done.stderr}`);
-  const who = await trove(['whoami'], { env: { TROVE_CONFIG_DIR: configDir, TROVE_TOKEN: '' } });
+  try {
+    await eventually(() => prompt, { timeout: 15_000 });
+    assert.match(prompt.user_code, /^[A-Z]{4}-[A-Z]{4}$/);
+    await page.goto(prompt.verification_uri_complete);
+    assert.equal(await page.getByRole('textbox', { name: 'Code' }).inputValue(), prompt.user_code);
+    await shot(page, 'device');
+    await submit(page.getByRole('button', { name: 'Approve' }));
+    await page.getByText(`is now signed in as ${username}`).waitFor();
+    const done = await login;
+    assert.equal(done.code, 0, `trove login failed:\n${done.stdout}\n${done.stderr}`);
+  } finally {
+    stop.abort(); // never leave the CLI polling after a failure
+  }
+  const who = await trove(['whoami'], { env });
   assert.equal(who.code, 0, who.stderr);
   assert.match(who.stdout, new RegExp(username));
 });

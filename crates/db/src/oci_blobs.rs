@@ -114,6 +114,8 @@ pub async fn prune_link(conn: &mut Conn, package_id: i64, digest: &str, before: 
 
 /// Number of repository links (for statistics and tests).
 pub async fn count_links(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oci_repo_blobs").fetch_one(conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oci_repo_blobs")
+        .fetch_one(conn)
+        .await?;
     Ok(n)
 }

@@ -72,13 +72,13 @@ pub async fn insert_if_absent(conn: &mut Conn, m: NewManifest<'_>) -> Result<()>
 }
 
 pub async fn find(conn: &mut Conn, package_id: i64, digest: &str) -> Result<Option<OciManifest>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {COLS} FROM oci_manifests WHERE package_id = $1 AND digest = $2"))
-            .bind(package_id)
-            .bind(digest)
-            .fetch_optional(conn)
-            .await?,
-    )
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLS} FROM oci_manifests WHERE package_id = $1 AND digest = $2"
+    ))
+    .bind(package_id)
+    .bind(digest)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Deletes a manifest, its references and every tag pointing at it; false when unknown.
@@ -134,12 +134,13 @@ pub async fn referrers(
 
 /// Whether any manifest of the repository references `digest` (as a blob or a child).
 pub async fn is_referenced(conn: &mut Conn, package_id: i64, digest: &str) -> Result<bool> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT CAST(1 AS BIGINT) FROM oci_manifest_refs WHERE package_id = $1 AND ref_digest = $2 LIMIT 1")
-            .bind(package_id)
-            .bind(digest)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT CAST(1 AS BIGINT) FROM oci_manifest_refs WHERE package_id = $1 AND ref_digest = $2 LIMIT 1",
+    )
+    .bind(package_id)
+    .bind(digest)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.is_some())
 }
 

@@ -13,7 +13,14 @@ pub struct OciTag {
 }
 
 /// Points a tag at a manifest, replacing what it pointed at before.
-pub async fn set(conn: &mut Conn, package_id: i64, tag: &str, digest: &str, pushed_by: Option<i64>, now: i64) -> Result<()> {
+pub async fn set(
+    conn: &mut Conn,
+    package_id: i64,
+    tag: &str,
+    digest: &str,
+    pushed_by: Option<i64>,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO oci_tags (package_id, tag, digest, pushed_by, updated_at) VALUES ($1, $2, $3, $4, $5) \
          ON CONFLICT (package_id, tag) DO UPDATE SET digest = excluded.digest, pushed_by = excluded.pushed_by, \

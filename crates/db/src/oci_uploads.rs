@@ -35,12 +35,12 @@ pub async fn insert(conn: &mut Conn, id: &str, package_id: i64, user_id: Option<
 }
 
 pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<OciUpload>> {
-    Ok(sqlx::query_as(
-        "SELECT id, package_id, user_id, size, created_at, updated_at FROM oci_uploads WHERE id = $1",
+    Ok(
+        sqlx::query_as("SELECT id, package_id, user_id, size, created_at, updated_at FROM oci_uploads WHERE id = $1")
+            .bind(id)
+            .fetch_optional(conn)
+            .await?,
     )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?)
 }
 
 /// Appends a part at offset `expected_size`. Returns false, changing nothing, when the upload
@@ -94,7 +94,12 @@ pub async fn delete(conn: &mut Conn, id: &str, expected_size: Option<i64>) -> Re
                 .execute(&mut *conn)
                 .await?
         }
-        None => sqlx::query("DELETE FROM oci_uploads WHERE id = $1").bind(id).execute(&mut *conn).await?,
+        None => {
+            sqlx::query("DELETE FROM oci_uploads WHERE id = $1")
+                .bind(id)
+                .execute(&mut *conn)
+                .await?
+        }
     };
     if r.rows_affected() == 0 {
         return Ok(false);
@@ -118,6 +123,8 @@ pub async fn stale(conn: &mut Conn, before: i64, limit: i64) -> Result<Vec<Strin
 }
 
 pub async fn count(conn: &mut Conn) -> Result<i64> {
-    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oci_uploads").fetch_one(conn).await?;
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM oci_uploads")
+        .fetch_one(conn)
+        .await?;
     Ok(n)
 }

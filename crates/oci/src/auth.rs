@@ -95,8 +95,11 @@ pub async fn authenticate(state: &OciState, headers: &HeaderMap, ip: Option<Stri
             grants: None,
         });
     }
-    Err(OciError::new(Code::Unauthorized, "unsupported Authorization header: use Bearer or Basic")
-        .with_header(header::WWW_AUTHENTICATE, &challenge_value(state, headers, None, None)))
+    Err(OciError::new(
+        Code::Unauthorized,
+        "unsupported Authorization header: use Bearer or Basic",
+    )
+    .with_header(header::WWW_AUTHENTICATE, &challenge_value(state, headers, None, None)))
 }
 
 /// The token service URL for challenges.
@@ -143,7 +146,7 @@ pub fn scope_for(repo: &str, action: OciAction) -> String {
 
 /// Adds the challenge to a 401 (and turns a 401 into one that says what scope is needed).
 pub fn add_challenge(err: OciError, state: &OciState, headers: &HeaderMap, scope: Option<&str>) -> OciError {
-    if !err.is_unauthorized() || err.headers.contains_key(header::WWW_AUTHENTICATE) {
+    if !err.is_unauthorized() || err.has_header(&header::WWW_AUTHENTICATE) {
         return err;
     }
     let value = challenge_value(state, headers, scope, None);

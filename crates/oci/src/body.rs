@@ -17,8 +17,11 @@ pub fn content_length(headers: &HeaderMap) -> Option<u64> {
 }
 
 fn too_large(limit: u64) -> OciError {
-    OciError::new(Code::SizeInvalid, format!("the blob is larger than the limit of {limit} bytes"))
-        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+    OciError::new(
+        Code::SizeInvalid,
+        format!("the blob is larger than the limit of {limit} bytes"),
+    )
+    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
 }
 
 fn read_failed(e: impl std::fmt::Display) -> OciError {
@@ -53,7 +56,11 @@ pub async fn stage(svc: &Services, headers: &HeaderMap, body: Body, limit: u64) 
     if declared.is_some_and(|n| n != staged.size()) {
         return Err(OciError::new(
             Code::SizeInvalid,
-            format!("Content-Length says {} bytes but {} arrived", declared.unwrap_or(0), staged.size()),
+            format!(
+                "Content-Length says {} bytes but {} arrived",
+                declared.unwrap_or(0),
+                staged.size()
+            ),
         ));
     }
     Ok(staged)
@@ -63,8 +70,11 @@ pub async fn stage(svc: &Services, headers: &HeaderMap, body: Body, limit: u64) 
 pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> OciResult<Bytes> {
     let mut stream = body.into_data_stream();
     let too_big = || {
-        OciError::new(Code::SizeInvalid, format!("the body is larger than the limit of {limit} bytes"))
-            .with_status(StatusCode::PAYLOAD_TOO_LARGE)
+        OciError::new(
+            Code::SizeInvalid,
+            format!("the body is larger than the limit of {limit} bytes"),
+        )
+        .with_status(StatusCode::PAYLOAD_TOO_LARGE)
     };
     if content_length(headers).is_some_and(|n| n > limit as u64) {
         drain(&mut stream).await;

@@ -1,7 +1,7 @@
 //! The distribution spec's error codes and body, `{"errors":[{"code","message","detail"}]}`,
 //! and the mapping of service errors onto them. Every `/v2` error goes through here.
 
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use trove_service::oci::codes as svc;
 use trove_service::{ErrorKind, ServiceError};
@@ -79,7 +79,7 @@ pub struct OciError {
     pub code: Code,
     pub message: String,
     pub detail: Option<serde_json::Value>,
-    pub headers: HeaderMap,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 pub type OciResult<T> = Result<T, OciError>;
@@ -91,7 +91,7 @@ impl OciError {
             code,
             message: message.into(),
             detail: None,
-            headers: HeaderMap::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -102,7 +102,8 @@ impl OciError {
 
     pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.insert(name, v);
+            self.headers.retain(|(n, _)| *n != name);
+            self.headers.push((name, v));
         }
         self
     }
@@ -114,6 +115,10 @@ impl OciError {
 
     pub fn is_unauthorized(&self) -> bool {
         self.status == StatusCode::UNAUTHORIZED
+    }
+
+    pub fn has_header(&self, name: &HeaderName) -> bool {
+        self.headers.iter().any(|(n, _)| n == name)
     }
 
     /// An endpoint that does not exist.
@@ -173,7 +178,9 @@ impl IntoResponse for OciError {
         }
         let body = serde_json::json!({ "errors": [entry] });
         let mut res = (self.status, axum::Json(body)).into_response();
-        res.headers_mut().extend(self.headers);
+        for (name, value) in self.headers {
+            res.headers_mut().insert(name, value);
+        }
         res
     }
 }

@@ -98,7 +98,10 @@ pub fn router(services: Services, config: OciConfig, base_url: Option<String>) -
     Router::new()
         .route("/v2", any(handlers::base::check_base))
         .route("/v2/", any(handlers::base::check_base))
-        .route("/v2/token", get(handlers::token::get_token).post(handlers::token::post_token))
+        .route(
+            "/v2/token",
+            get(handlers::token::get_token).post(handlers::token::post_token),
+        )
         .route("/v2/_catalog", any(handlers::catalog::list_catalog))
         .route("/v2/{*rest}", any(route::dispatch))
         .layer(axum::middleware::from_fn(api_version_header))
@@ -117,7 +120,11 @@ async fn api_version_header(req: Request, next: Next) -> Response {
 
 /// Background maintenance: removes abandoned uploads every `sweep_interval_secs` and runs the
 /// online garbage collection every `gc_interval_secs`, until `stop` changes.
-pub fn spawn_maintenance(services: Services, config: OciConfig, mut stop: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn_maintenance(
+    services: Services,
+    config: OciConfig,
+    mut stop: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let sweep_every = Duration::from_secs(config.sweep_interval_secs.max(1));
         let gc_every = (config.gc_interval_secs > 0).then(|| Duration::from_secs(config.gc_interval_secs));
@@ -136,7 +143,10 @@ pub fn spawn_maintenance(services: Services, config: OciConfig, mut stop: watch:
             if let Some(every) = gc_every {
                 if last_gc.elapsed() >= every {
                     last_gc = tokio::time::Instant::now();
-                    match services.gc_blobs((config.gc_min_age_secs as i64).saturating_mul(1000)).await {
+                    match services
+                        .gc_blobs((config.gc_min_age_secs as i64).saturating_mul(1000))
+                        .await
+                    {
                         Ok(r) => tracing::info!(deleted = r.deleted, bytes_freed = r.bytes_freed, "online gc done"),
                         Err(e) => tracing::warn!(error = %e, "online gc failed; will retry"),
                     }

@@ -41,7 +41,10 @@ pub fn parse_path(rest: &str) -> Option<(&str, Target)> {
             return Some((name, Target::Referrers(d.to_string())));
         }
     }
-    if let Some(name) = rest.strip_suffix("/blobs/uploads/").or_else(|| rest.strip_suffix("/blobs/uploads")) {
+    if let Some(name) = rest
+        .strip_suffix("/blobs/uploads/")
+        .or_else(|| rest.strip_suffix("/blobs/uploads"))
+    {
         return Some((name, Target::Uploads(None)));
     }
     if let Some((name, id)) = rest.rsplit_once("/blobs/uploads/") {
@@ -232,8 +235,14 @@ mod tests {
             parse_path("acme/tools/app/blobs/sha256:ab"),
             Some(("acme/tools/app", Target::Blob("sha256:ab".into())))
         );
-        assert_eq!(parse_path("acme/app/blobs/uploads/"), Some(("acme/app", Target::Uploads(None))));
-        assert_eq!(parse_path("acme/app/blobs/uploads"), Some(("acme/app", Target::Uploads(None))));
+        assert_eq!(
+            parse_path("acme/app/blobs/uploads/"),
+            Some(("acme/app", Target::Uploads(None)))
+        );
+        assert_eq!(
+            parse_path("acme/app/blobs/uploads"),
+            Some(("acme/app", Target::Uploads(None)))
+        );
         assert_eq!(
             parse_path("acme/app/blobs/uploads/abc"),
             Some(("acme/app", Target::Uploads(Some("abc".into()))))

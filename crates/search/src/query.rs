@@ -166,6 +166,12 @@ struct Candidate {
 impl Index {
     /// Runs a query for a caller.
     pub fn search(&self, q: &Query<'_>, access: &Access) -> SearchResult {
+        SCRATCH.with(|scratch| self.search_with(q, access, &mut scratch.borrow_mut()))
+    }
+
+    fn search_with(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> SearchResult {
+        let t0 = std::time::Instant::now();
+        let mut marks: Vec<(&str, std::time::Instant)> = Vec::new();
         let filters = match self.resolve_filters(q) {
             Some(f) => f,
             None => return SearchResult::default(),
@@ -175,7 +181,8 @@ impl Index {
             m.alive && filters.matches(self, d, m) && access.allows(m, || self.slots[d as usize].as_ref())
         };
         let mut counts = FacetCounter::new(self);
-        let mut cands: Vec<Candidate> = Vec::new();
+        let mut cands = std::mem::take(&mut scratch.cands);
+        cands.clear();
         let mut push = |cands: &mut Vec<Candidate>, d: u32, score: f32, exact: bool| {
             counts.add(self, d);
             cands.push(Candidate {
@@ -201,7 +208,10 @@ impl Index {
                 .map(|(i, w)| self.expand(w, i + 1 == words.len()))
                 .filter(|e| !e.is_empty())
                 .collect();
-            let scored = self.score(&expansions);
+            marks.push(("expand", std::time::Instant::now()));
+            self.score(&expansions, scratch);
+            marks.push(("score", std::time::Instant::now()));
+            let scored = &*scratch;
             let exact: Vec<u32> = self.by_name.get(&exact_key).cloned().unwrap_or_default();
             let required: u16 = if expansions.is_empty() {
                 0
@@ -210,7 +220,8 @@ impl Index {
             };
             let mut exact_seen = vec![false; exact.len()];
             let mut collect = |fallback: bool, cands: &mut Vec<Candidate>| {
-                for &(d, score, mask) in &scored {
+                for &d in &scored.touched {
+                    let (score, mask) = (scored.total[d as usize], scored.mask[d as usize]);
                     if (fallback || mask == required) && passes(d) {
                         let share = if fallback {
                             mask.count_ones() as f32 / expansions.len() as f32
@@ -241,7 +252,9 @@ impl Index {
             }
         }
 
+        marks.push(("collect", std::time::Instant::now()));
         let facets = counts.top(self, q.facet_limit);
+        marks.push(("facets", std::time::Instant::now()));
         let total = cands.len();
         let end = q.offset.saturating_add(q.limit).min(total);
         let hits = if q.offset >= end {
@@ -261,6 +274,16 @@ impl Index {
                 })
                 .collect()
         };
+        marks.push(("sort", std::time::Instant::now()));
+        scratch.reset();
+        scratch.cands = cands;
+        marks.push(("reset", std::time::Instant::now()));
+        if std::env::var_os("TS").is_some() {
+            let mut prev = t0;
+            let mut out = format!("{} cands={total}:", q.text);
+            for (n, t) in &marks { out += &format!(" {n}={:.3}", (*t - prev).as_secs_f64() * 1000.0); prev = *t; }
+            eprintln!("{out}");
+        }
         SearchResult { total, hits, facets }
     }
 
@@ -341,16 +364,25 @@ impl Index {
         out
     }
 
-    /// Scores every document reached by some word: for each word the best of its
-    /// expansions, summed over words. Returns (document, score, mask of words matched).
-    fn score(&self, words: &[Vec<Expansion>]) -> Vec<(u32, f32, u16)> {
+    /// Scores every document reached by some word into `scratch`: for each word the best
+    /// of its expansions, summed over words, and the mask of words matched.
+    fn score(&self, words: &[Vec<Expansion>], scratch: &mut Scratch) {
         let n = self.meta.len();
+        scratch.reset();
+        if scratch.total.len() < n {
+            scratch.total.resize(n, 0.0);
+            scratch.mask.resize(n, 0);
+            scratch.cur.resize(n, 0.0);
+        }
         let live = self.live.max(1) as f32;
-        let mut total = vec![0f32; n];
-        let mut mask = vec![0u16; n];
-        let mut cur = vec![0f32; n];
-        let mut touched_word: Vec<u32> = Vec::new();
-        let mut touched: Vec<u32> = Vec::new();
+        let Scratch {
+            total,
+            mask,
+            cur,
+            touched,
+            touched_word,
+            ..
+        } = scratch;
         for (i, expansions) in words.iter().enumerate() {
             for e in expansions {
                 let postings = &self.terms[e.term as usize].postings;
@@ -379,7 +411,6 @@ impl Index {
                 cur[d_us] = 0.0;
             }
         }
-        touched.into_iter().map(|d| (d, total[d as usize], mask[d as usize])).collect()
     }
 
     fn compare(&self, sort: Sort, a: &Candidate, b: &Candidate) -> Ordering {
@@ -439,6 +470,34 @@ impl Filters {
             && self.category.is_none_or(|v| m.categories(|| ix.slot(d)).contains(v))
             && self.keyword.is_none_or(|v| m.keywords(|| ix.slot(d)).contains(&v))
     }
+}
+
+/// Per-thread buffers reused across queries, so a query over a hundred thousand documents
+/// allocates (and faults in) no fresh memory.
+#[derive(Default)]
+struct Scratch {
+    total: Vec<f32>,
+    mask: Vec<u16>,
+    cur: Vec<f32>,
+    /// Documents with a non-zero `total` / `mask`.
+    touched: Vec<u32>,
+    touched_word: Vec<u32>,
+    cands: Vec<Candidate>,
+}
+
+impl Scratch {
+    /// Zeroes what the last query wrote (only where it wrote).
+    fn reset(&mut self) {
+        for &d in &self.touched {
+            self.total[d as usize] = 0.0;
+            self.mask[d as usize] = 0;
+        }
+        self.touched.clear();
+    }
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
 /// Facet counts over the candidates, gathered as they are found.

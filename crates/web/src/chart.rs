@@ -75,7 +75,7 @@ pub fn downloads_chart(days: &[(String, i64)]) -> Markup {
                 text.axis x=(LEFT + plot_w / 2.0) y=(H - 6.0) text-anchor="middle" { (middle) }
                 text.axis x=(W - RIGHT) y=(H - 6.0) text-anchor="end" { (last) }
                 @if total == 0 {
-                    text.empty x=(LEFT + plot_w / 2.0) y=(TOP + plot_h / 2.0) text-anchor="middle" {
+                    text.empty x=(LEFT + plot_w / 2.0) y=(TOP + plot_h * 0.3) text-anchor="middle" {
                         "No downloads yet"
                     }
                 }
@@ -103,7 +103,9 @@ mod tests {
 
     #[test]
     fn draws_a_bar_per_day_with_downloads() {
-        let days: Vec<(String, i64)> = (0..90).map(|i| (format!("d{i}"), if i % 3 == 0 { i } else { 0 })).collect();
+        let days: Vec<(String, i64)> = (0..90)
+            .map(|i| (format!("d{i}"), if i % 3 == 0 { i } else { 0 }))
+            .collect();
         let svg = downloads_chart(&days).into_string();
         assert_eq!(svg.matches("<rect").count(), 29);
         assert!(svg.contains("<svg"));

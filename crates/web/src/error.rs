@@ -8,26 +8,30 @@ use trove_service::{ErrorKind, ServiceError};
 
 #[derive(Debug)]
 pub enum WebError {
-    Page {
-        status: StatusCode,
-        title: String,
-        message: String,
-        chrome: Chrome,
-    },
+    /// An error page.
+    Page(Box<ErrorPage>),
     /// See other (303): after a form, or to the login page.
     Redirect(String),
+}
+
+#[derive(Debug)]
+pub struct ErrorPage {
+    pub status: StatusCode,
+    pub title: String,
+    pub message: String,
+    pub chrome: Chrome,
 }
 
 pub type WebResult<T = Response> = Result<T, WebError>;
 
 impl WebError {
     pub fn page(status: StatusCode, title: &str, message: impl Into<String>, chrome: Chrome) -> Self {
-        WebError::Page {
+        WebError::Page(Box::new(ErrorPage {
             status,
             title: title.into(),
             message: message.into(),
             chrome,
-        }
+        }))
     }
 
     pub fn not_found(chrome: Chrome) -> Self {
@@ -83,12 +87,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
             WebError::Redirect(to) => redirect(&to),
-            WebError::Page {
-                status,
-                title,
-                message,
-                chrome,
-            } => error_page(status, &title, &message, chrome),
+            WebError::Page(p) => error_page(p.status, &p.title, &p.message, p.chrome),
         }
     }
 }

@@ -33,7 +33,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -188,7 +188,10 @@ mod tests {
     #[test]
     fn urls() {
         assert_eq!(encode("a b&c=d/é"), "a%20b%26c%3Dd/%C3%A9");
-        assert_eq!(query(&[("q", "x y"), ("page", ""), ("sort", "name")]), "?q=x%20y&sort=name");
+        assert_eq!(
+            query(&[("q", "x y"), ("page", ""), ("sort", "name")]),
+            "?q=x%20y&sort=name"
+        );
         assert_eq!(query(&[("q", "")]), "");
         assert_eq!(host_of("https://trove.example.com/"), "trove.example.com");
         assert_eq!(host_of("http://127.0.0.1:8080"), "127.0.0.1:8080");

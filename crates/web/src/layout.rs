@@ -130,7 +130,10 @@ impl IntoResponse for Page {
         let personal = self.chrome.user.is_some() || !self.cookies.is_empty();
         let mut res = (self.status, self.markup().into_string()).into_response();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        );
         h.insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static(if personal { "private, no-store" } else { "no-cache" }),

@@ -73,7 +73,10 @@ pub fn router(services: Services) -> Router {
             get(pages::tokens::list_tokens).post(pages::tokens::create_token),
         )
         .route("/dashboard/tokens/{id}/revoke", post(pages::tokens::revoke_token))
-        .route("/dashboard/orgs", get(pages::orgs::list_orgs).post(pages::orgs::create_org))
+        .route(
+            "/dashboard/orgs",
+            get(pages::orgs::list_orgs).post(pages::orgs::create_org),
+        )
         .route("/dashboard/orgs/{org}", get(pages::orgs::manage_org))
         .route("/dashboard/orgs/{org}/members", post(pages::orgs::set_member))
         .route(

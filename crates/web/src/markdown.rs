@@ -13,16 +13,14 @@ use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 
 /// Elements whose content is never text for the reader.
 const DROP_CONTENT: &[&str] = &[
-    "script", "style", "textarea", "title", "iframe", "noscript", "template", "xmp", "noembed", "noframes",
-    "object", "svg", "math",
+    "script", "style", "textarea", "title", "iframe", "noscript", "template", "xmp", "noembed", "noframes", "object",
+    "svg", "math",
 ];
 
 /// Renders a README to sanitized HTML.
 pub fn render(markdown: &str) -> String {
-    let opts = Options::ENABLE_TABLES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS
-        | Options::ENABLE_FOOTNOTES;
+    let opts =
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_FOOTNOTES;
     let mut raw = RawHtml::default();
     // Whether each open link / image was kept.
     let mut links: Vec<bool> = Vec::new();
@@ -55,10 +53,7 @@ pub fn render(markdown: &str) -> String {
             Some(true) => Some(Event::InlineHtml(CowStr::Borrowed("</a>"))),
             _ => None,
         },
-        Event::Start(Tag::Image {
-            ref dest_url,
-            ..
-        }) => {
+        Event::Start(Tag::Image { ref dest_url, .. }) => {
             let keep = safe_url(dest_url);
             images.push(keep);
             keep.then_some(ev)
@@ -288,7 +283,10 @@ mod tests {
         assert!(html.contains("href=\"/docs\""), "{html}");
         assert!(html.contains("href=\"#usage\""), "{html}");
         assert!(html.contains("href=\"mailto:a@b.c\""), "{html}");
-        assert!(html.contains("<img src=\"https://example.com/i.png\" alt=\"img\""), "{html}");
+        assert!(
+            html.contains("<img src=\"https://example.com/i.png\" alt=\"img\""),
+            "{html}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
-use crate::auth::ClientIp;
 use crate::auth;
+use crate::auth::ClientIp;
 use crate::errors::{Code, OciError};
 use crate::OciState;
 use axum::body::Body;
@@ -32,7 +32,14 @@ pub async fn check_base(
     }
     super::respond(
         StatusCode::OK,
-        &[("content-type", "application/json".into()), ("content-length", "2".into())],
-        if method == Method::HEAD { Body::empty() } else { Body::from("{}") },
+        &[
+            ("content-type", "application/json".into()),
+            ("content-length", "2".into()),
+        ],
+        if method == Method::HEAD {
+            Body::empty()
+        } else {
+            Body::from("{}")
+        },
     )
 }

@@ -1,5 +1,5 @@
-use crate::auth::ClientIp;
 use crate::auth;
+use crate::auth::ClientIp;
 use crate::errors::{Code, OciError, OciResult};
 use crate::route::parse_query;
 use crate::OciState;
@@ -19,15 +19,19 @@ pub async fn list_catalog(
     let scope = "registry:catalog:*";
     let result: OciResult<Response> = async {
         if method != Method::GET && method != Method::HEAD {
-            return Err(OciError::new(Code::Unsupported, format!("{method} is not supported here"))
-                .with_header(header::ALLOW, "GET, HEAD"));
+            return Err(
+                OciError::new(Code::Unsupported, format!("{method} is not supported here"))
+                    .with_header(header::ALLOW, "GET, HEAD"),
+            );
         }
         let caller = auth::authenticate(&state, &headers, ip).await?;
         if let Some(g) = &caller.grants {
             if !g.iter().any(|a| a.kind == "registry" && a.name == "catalog") {
                 let value = auth::challenge_value(&state, &headers, Some(scope), Some("insufficient_scope"));
-                return Err(OciError::new(Code::Unauthorized, "the token does not grant the catalog")
-                    .with_header(header::WWW_AUTHENTICATE, &value));
+                return Err(
+                    OciError::new(Code::Unauthorized, "the token does not grant the catalog")
+                        .with_header(header::WWW_AUTHENTICATE, &value),
+                );
             }
         }
         let query = parse_query(uri.query().unwrap_or(""));

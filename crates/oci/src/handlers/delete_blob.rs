@@ -9,6 +9,13 @@ use axum::response::Response;
 /// next garbage collection if nothing else uses them.
 pub async fn delete_blob(req: Req, digest: String) -> OciResult<Response> {
     deletes_enabled(&req.state)?;
-    req.state.services.oci_delete_blob(&req.caller.ctx, &req.repo, &digest).await?;
-    Ok(respond(StatusCode::ACCEPTED, &[("content-length", "0".into())], Body::empty()))
+    req.state
+        .services
+        .oci_delete_blob(&req.caller.ctx, &req.repo, &digest)
+        .await?;
+    Ok(respond(
+        StatusCode::ACCEPTED,
+        &[("content-length", "0".into())],
+        Body::empty(),
+    ))
 }

@@ -13,5 +13,9 @@ pub async fn delete_manifest(req: Req, reference: String) -> OciResult<Response>
         .services
         .oci_delete_manifest(&req.caller.ctx, &req.repo, &reference)
         .await?;
-    Ok(respond(StatusCode::ACCEPTED, &[("content-length", "0".into())], Body::empty()))
+    Ok(respond(
+        StatusCode::ACCEPTED,
+        &[("content-length", "0".into())],
+        Body::empty(),
+    ))
 }

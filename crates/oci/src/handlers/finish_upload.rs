@@ -22,7 +22,10 @@ pub async fn finish_upload(req: Req, id: String) -> OciResult<Response> {
     let limit = state.config.max_blob_bytes;
     let result = async {
         let digest = digest.ok_or_else(|| {
-            OciError::new(Code::DigestInvalid, "the closing PUT needs ?digest=<digest of the whole blob>")
+            OciError::new(
+                Code::DigestInvalid,
+                "the closing PUT needs ?digest=<digest of the whole blob>",
+            )
         })?;
         let range = content_range(&headers)?;
         let staged = body::stage(svc, &headers, request_body, limit).await?;

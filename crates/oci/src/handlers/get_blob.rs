@@ -104,7 +104,9 @@ pub(crate) fn parse_range(header: &str, size: u64) -> RangeSpec {
         } else {
             match b.parse::<u64>() {
                 Ok(e) if e >= start => (e + 1).min(size),
-                _ => return RangeSpec::Full,
+                // A range ending before it starts selects nothing.
+                Ok(_) => return RangeSpec::Unsatisfiable,
+                Err(_) => return RangeSpec::Full,
             }
         };
         start..end
@@ -131,5 +133,7 @@ mod tests {
         assert!(matches!(parse_range("bytes=100-", 100), RangeSpec::Unsatisfiable));
         assert!(matches!(parse_range("bytes=0-1,4-5", 100), RangeSpec::Full));
         assert!(matches!(parse_range("bytes=0-0", 0), RangeSpec::Unsatisfiable));
+        assert!(matches!(parse_range("bytes=500-0", 1000), RangeSpec::Unsatisfiable));
+        assert!(matches!(parse_range("bytes=x-1", 1000), RangeSpec::Full));
     }
 }

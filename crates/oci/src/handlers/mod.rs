@@ -78,8 +78,11 @@ pub(crate) fn deletes_enabled(state: &crate::OciState) -> OciResult<()> {
     if state.config.delete_enabled {
         Ok(())
     } else {
-        Err(OciError::new(Code::Unsupported, "deletes are disabled on this registry (oci.delete_enabled)")
-            .with_header(header::ALLOW, "GET, HEAD, PUT"))
+        Err(OciError::new(
+            Code::Unsupported,
+            "deletes are disabled on this registry (oci.delete_enabled)",
+        )
+        .with_header(header::ALLOW, "GET, HEAD, PUT"))
     }
 }
 
@@ -87,13 +90,13 @@ pub(crate) fn deletes_enabled(state: &crate::OciState) -> OciResult<()> {
 pub(crate) fn page_size(n: Option<&str>) -> OciResult<Option<usize>> {
     match n {
         None | Some("") => Ok(None),
-        Some(s) => s
-            .parse::<usize>()
-            .map(|n| Some(n.min(10_000)))
-            .map_err(|_| {
-                OciError::new(Code::Unsupported, format!("`n` must be a non-negative integer, not `{s}`"))
-                    .with_status(StatusCode::BAD_REQUEST)
-            }),
+        Some(s) => s.parse::<usize>().map(|n| Some(n.min(10_000))).map_err(|_| {
+            OciError::new(
+                Code::Unsupported,
+                format!("`n` must be a non-negative integer, not `{s}`"),
+            )
+            .with_status(StatusCode::BAD_REQUEST)
+        }),
     }
 }
 

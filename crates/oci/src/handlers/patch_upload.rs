@@ -20,14 +20,19 @@ pub(crate) fn content_range(headers: &HeaderMap) -> OciResult<Option<(u64, u64)>
     let start = a.trim().parse::<u64>().map_err(|_| bad())?;
     let end = b.trim().parse::<u64>().map_err(|_| bad())?;
     if end < start {
-        return Err(OciError::new(Code::BlobUploadInvalid, "Content-Range ends before it starts")
-            .with_status(StatusCode::RANGE_NOT_SATISFIABLE));
+        return Err(
+            OciError::new(Code::BlobUploadInvalid, "Content-Range ends before it starts")
+                .with_status(StatusCode::RANGE_NOT_SATISFIABLE),
+        );
     }
     if let Some(len) = body::content_length(headers) {
         if len != end - start + 1 {
             return Err(OciError::new(
                 Code::SizeInvalid,
-                format!("Content-Range covers {} bytes but Content-Length is {len}", end - start + 1),
+                format!(
+                    "Content-Range covers {} bytes but Content-Length is {len}",
+                    end - start + 1
+                ),
             ));
         }
     }

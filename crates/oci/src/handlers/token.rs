@@ -1,5 +1,5 @@
-use crate::auth::ClientIp;
 use crate::auth;
+use crate::auth::ClientIp;
 use crate::errors::{Code, OciError, OciResult};
 use crate::route::parse_query;
 use crate::OciState;
@@ -31,7 +31,12 @@ async fn issue(state: &OciState, ctx: &Ctx, scopes: Vec<Access>) -> OciResult<(S
     let svc = &state.services;
     let granted = svc.oci_grant(ctx, &scopes).await?;
     let key = state.signing_key().await?;
-    let t = svc.oci_issue_token(key, ctx, granted, (state.config.token_ttl_secs as i64).saturating_mul(1000));
+    let t = svc.oci_issue_token(
+        key,
+        ctx,
+        granted,
+        (state.config.token_ttl_secs as i64).saturating_mul(1000),
+    );
     Ok((t.token, t.expires_in_secs, t.issued_at_ms))
 }
 
@@ -46,9 +51,7 @@ pub async fn get_token(
 ) -> Response {
     let result = async {
         let query = parse_query(uri.query().unwrap_or(""));
-        let caller = auth::authenticate(&state, &headers, ip)
-            .await
-            .map_err(login_failed)?;
+        let caller = auth::authenticate(&state, &headers, ip).await.map_err(login_failed)?;
         if caller.grants.is_some() {
             return Err(login_failed(OciError::new(
                 Code::Unauthorized,
@@ -73,25 +76,24 @@ pub async fn get_token(
 
 /// `POST /v2/token` (the OAuth2 password grant some clients use), form-encoded
 /// `grant_type=password&username=…&password=…&scope=…`.
-pub async fn post_token(
-    State(state): State<OciState>,
-    ClientIp(ip): ClientIp,
-    body: axum::body::Bytes,
-) -> Response {
+pub async fn post_token(State(state): State<OciState>, ClientIp(ip): ClientIp, body: axum::body::Bytes) -> Response {
     let result = async {
         let form = parse_query(std::str::from_utf8(&body).unwrap_or(""));
         let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone());
         if get("grant_type").as_deref() != Some("password") {
-            return Err(OciError::new(Code::Unsupported, "only grant_type=password is supported")
-                .with_status(StatusCode::BAD_REQUEST));
+            return Err(
+                OciError::new(Code::Unsupported, "only grant_type=password is supported")
+                    .with_status(StatusCode::BAD_REQUEST),
+            );
         }
-        let ctx = Ctx {
-            principal: None,
-            ip,
-        };
+        let ctx = Ctx { principal: None, ip };
         let principal = state
             .services
-            .oci_login(&ctx, &get("username").unwrap_or_default(), &get("password").unwrap_or_default())
+            .oci_login(
+                &ctx,
+                &get("username").unwrap_or_default(),
+                &get("password").unwrap_or_default(),
+            )
             .await
             .map_err(|e| login_failed(e.into()))?;
         let ctx = Ctx {

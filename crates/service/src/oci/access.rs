@@ -58,9 +58,11 @@ impl Services {
         match action {
             OciAction::Pull if readable => Ok(()),
             OciAction::Pull => Err(hidden(ctx, repo)),
+            OciAction::Delete if !readable => Err(hidden(ctx, repo)),
             OciAction::Push | OciAction::Delete => {
                 if !readable {
-                    // Someone else's private repository: refuse without telling it exists.
+                    // Someone else's private repository: refuse a push as a push into a
+                    // namespace of others is refused, without telling the repository exists.
                     return Err(match ctx.principal {
                         None => ServiceError::unauthenticated(format!("authentication required to push to `{repo}`")),
                         Some(_) => ServiceError::forbidden(format!("you may not {} `{repo}`", action.as_str())),
@@ -99,17 +101,20 @@ impl Services {
             self.oci_authorize(&mut tx, ctx, repo, &pkg, OciAction::Push).await?;
             return Ok(pkg);
         }
-        let ns = trove_db::namespaces::find(&mut tx, repo.scope()).await?.ok_or_else(|| {
-            ServiceError::new(
-                ErrorKind::NotFound,
-                codes::NAME_UNKNOWN,
-                format!(
-                    "namespace `{}` does not exist: repository names start with a user or organization name",
-                    repo.scope()
-                ),
-            )
-        })?;
-        self.authorize_namespace_publish(&mut tx, ctx, &ns, repo.as_str()).await?;
+        let ns = trove_db::namespaces::find(&mut tx, repo.scope())
+            .await?
+            .ok_or_else(|| {
+                ServiceError::new(
+                    ErrorKind::NotFound,
+                    codes::NAME_UNKNOWN,
+                    format!(
+                        "namespace `{}` does not exist: repository names start with a user or organization name",
+                        repo.scope()
+                    ),
+                )
+            })?;
+        self.authorize_namespace_publish(&mut tx, ctx, &ns, repo.as_str())
+            .await?;
         let now = now_ms();
         let id = trove_db::packages::insert(
             &mut tx,

@@ -35,6 +35,8 @@ pub struct PushedManifest {
     pub digest: Digest,
     /// The subject's digest, for the `OCI-Subject` header.
     pub subject: Option<String>,
+    /// The tags now pointing at it.
+    pub tags: Vec<String>,
 }
 
 /// A page of tags.
@@ -91,9 +93,10 @@ fn descriptor_digest(d: &Value, what: &str) -> Result<String> {
         .get("digest")
         .and_then(Value::as_str)
         .ok_or_else(|| manifest_invalid(format!("{what} has no digest")))?;
-    let digest = Digest::parse(digest)
-        .map_err(|_| manifest_invalid(format!("{what} has an invalid digest `{digest}`")))?;
-    if !obj.get("size").is_some_and(|s| s.as_i64().is_some_and(|n| n >= 0)) {
+    let digest =
+        Digest::parse(digest).map_err(|_| manifest_invalid(format!("{what} has an invalid digest `{digest}`")))?;
+    let size_ok = obj.get("size").and_then(Value::as_i64).is_some_and(|n| n >= 0);
+    if !size_ok {
         return Err(manifest_invalid(format!("{what} has no valid size")));
     }
     if !obj.get("mediaType").is_some_and(Value::is_string) {
@@ -209,18 +212,33 @@ fn parse_manifest(body: &[u8], content_type: Option<&str>) -> Result<Parsed> {
 }
 
 impl Services {
-    /// Pushes a manifest under a tag or its digest. Every blob and child manifest it
-    /// references must already be in the repository (`MANIFEST_BLOB_UNKNOWN`); its subject
-    /// need not be.
+    /// Pushes a manifest under a tag or its digest, plus `extra_tags` (the `?tag=` parameters
+    /// of a push by digest). Every blob and child manifest it references must already be in
+    /// the repository (`MANIFEST_BLOB_UNKNOWN`); its subject need not be.
     pub async fn oci_put_manifest(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
         reference: &str,
+        extra_tags: &[String],
         content_type: Option<&str>,
         body: Bytes,
     ) -> Result<PushedManifest> {
         let reference = Reference::parse(reference)?;
+        if extra_tags.len() > 100 {
+            return Err(manifest_invalid("at most 100 tags may be pushed at once"));
+        }
+        for t in extra_tags {
+            if !names::tag_ok(t) {
+                return Err(ServiceError::bad_request(codes::TAG_INVALID, format!("invalid tag `{t}`")));
+            }
+        }
+        let mut tags: Vec<String> = extra_tags.to_vec();
+        if let Reference::Tag(t) = &reference {
+            tags.insert(0, t.clone());
+        }
+        let mut seen = std::collections::HashSet::new();
+        tags.retain(|t| seen.insert(t.clone()));
         if body.len() > MAX_MANIFEST_BYTES {
             return Err(ServiceError::new(
                 ErrorKind::TooLarge,
@@ -290,8 +308,10 @@ impl Services {
                 },
             )
             .await?;
-            if let Reference::Tag(t) = &reference {
+            for t in &tags {
                 trove_db::oci_tags::set(&mut tx, pkg.id, t, &digest.to_string(), user_id, now).await?;
+            }
+            if let Some(t) = tags.last() {
                 trove_db::packages::set_latest(&mut tx, pkg.id, Some(t), now).await?;
             }
             audit::record(
@@ -316,6 +336,7 @@ impl Services {
         Ok(PushedManifest {
             digest,
             subject: parsed.subject,
+            tags,
         })
     }
 
@@ -402,7 +423,13 @@ impl Services {
     }
 
     /// Tags in lexical order after `last`, at most `n` (`None`: all of them).
-    pub async fn oci_list_tags(&self, ctx: &Ctx, repo: &RepoName, n: Option<usize>, last: Option<&str>) -> Result<TagPage> {
+    pub async fn oci_list_tags(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        n: Option<usize>,
+        last: Option<&str>,
+    ) -> Result<TagPage> {
         let pkg = self.oci_repo(ctx, repo, OciAction::Pull).await?;
         let mut conn = self.db.conn().await?;
         let limit = n.unwrap_or(usize::MAX);
@@ -421,7 +448,13 @@ impl Services {
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>> {
         let digest = names::parse_digest(digest)?;
-        let pkg = self.oci_repo(ctx, repo, OciAction::Pull).await?;
+        let pkg = match self.oci_repo(ctx, repo, OciAction::Pull).await {
+            Ok(p) => p,
+            // A repository that does not exist (or that the caller cannot see: the answer is
+            // the same) has no referrers; anonymous callers are still asked to log in.
+            Err(e) if e.code == codes::NAME_UNKNOWN => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
         let mut conn = self.db.conn().await?;
         let rows = trove_db::oci_manifests::referrers(&mut conn, pkg.id, &digest.to_string(), artifact_type).await?;
         Ok(rows
@@ -474,11 +507,15 @@ mod tests {
             ("{\"schemaVersion\": 2}", Some(OCI_MANIFEST)),
             ("{\"schemaVersion\": 2, \"manifests\": {}}", Some(OCI_INDEX)),
         ] {
-            let e = parse_manifest(body.as_bytes(), ct).err().unwrap_or_else(|| panic!("accepted {body}"));
+            let e = parse_manifest(body.as_bytes(), ct)
+                .err()
+                .unwrap_or_else(|| panic!("accepted {body}"));
             assert_eq!(e.code, codes::MANIFEST_INVALID, "{body}");
         }
         let m = serde_json::json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": []});
-        let e = parse_manifest(m.to_string().as_bytes(), Some(OCI_MANIFEST)).err().unwrap();
+        let e = parse_manifest(m.to_string().as_bytes(), Some(OCI_MANIFEST))
+            .err()
+            .unwrap();
         assert!(e.message.contains("differs"));
     }
 }

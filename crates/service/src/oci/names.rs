@@ -22,7 +22,10 @@ impl RepoName {
         let invalid = |why: &str| {
             ServiceError::bad_request(
                 codes::NAME_INVALID,
-                format!("invalid repository name `{}`: {why}", s.chars().take(300).collect::<String>()),
+                format!(
+                    "invalid repository name `{}`: {why}",
+                    s.chars().take(300).collect::<String>()
+                ),
             )
         };
         if s.is_empty() || s.len() > MAX_NAME {
@@ -38,10 +41,15 @@ impl RepoName {
             parts += 1;
         }
         if parts < 2 {
-            return Err(invalid("it must start with a namespace (your user or organization name), e.g. `alice/app`"));
+            return Err(invalid(
+                "it must start with a namespace (your user or organization name), e.g. `alice/app`",
+            ));
         }
         let split = s.find('/').expect("two components");
-        Ok(RepoName { full: s.to_string(), split })
+        Ok(RepoName {
+            full: s.to_string(),
+            split,
+        })
     }
 
     /// The whole name, e.g. `acme/tools/app`.
@@ -98,7 +106,9 @@ pub fn tag_ok(t: &str) -> bool {
     !b.is_empty()
         && b.len() <= 128
         && (b[0].is_ascii_alphanumeric() || b[0] == b'_')
-        && b[1..].iter().all(|&x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'))
+        && b[1..]
+            .iter()
+            .all(|&x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'))
 }
 
 /// A digest from a URL or query, `DIGEST_INVALID` otherwise (also for algorithms other than
@@ -170,7 +180,9 @@ mod tests {
         for ok in ["a/b", "a0/b-c", "a/b__c", "a/b.c", "a/b---c/d"] {
             assert!(RepoName::parse(ok).is_ok(), "{ok}");
         }
-        for bad in ["", "app", "A/b", "a//b", "a/b/", "/a/b", "a/-b", "a/b_-c", "a/b___c", "a/b..c", "a/b c"] {
+        for bad in [
+            "", "app", "A/b", "a//b", "a/b/", "/a/b", "a/-b", "a/b_-c", "a/b___c", "a/b..c", "a/b c",
+        ] {
             let e = RepoName::parse(bad).unwrap_err();
             assert_eq!(e.code, codes::NAME_INVALID, "{bad}");
         }
@@ -180,7 +192,10 @@ mod tests {
     #[test]
     fn references() {
         assert_eq!(Reference::parse("latest").unwrap(), Reference::Tag("latest".into()));
-        assert!(matches!(Reference::parse(&format!("sha256:{}", "a".repeat(64))), Ok(Reference::Digest(_))));
+        assert!(matches!(
+            Reference::parse(&format!("sha256:{}", "a".repeat(64))),
+            Ok(Reference::Digest(_))
+        ));
         assert_eq!(Reference::parse("sha256:nope").unwrap_err().code, codes::DIGEST_INVALID);
         assert_eq!(Reference::parse(".hidden").unwrap_err().code, codes::TAG_INVALID);
         assert_eq!(Reference::parse(&"a".repeat(129)).unwrap_err().code, codes::TAG_INVALID);

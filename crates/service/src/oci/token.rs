@@ -35,7 +35,11 @@ impl Access {
         Some(Access {
             kind: kind.to_string(),
             name: name.to_string(),
-            actions: actions.split(',').filter(|a| !a.is_empty()).map(str::to_string).collect(),
+            actions: actions
+                .split(',')
+                .filter(|a| !a.is_empty())
+                .map(str::to_string)
+                .collect(),
         })
     }
 
@@ -104,7 +108,13 @@ impl Services {
         if password.starts_with(crate::auth::TOKEN_PREFIX) {
             return self.authenticate_token(password).await;
         }
-        let bad = || ServiceError::new(ErrorKind::Unauthenticated, "invalid_credentials", "wrong username or password");
+        let bad = || {
+            ServiceError::new(
+                ErrorKind::Unauthenticated,
+                "invalid_credentials",
+                "wrong username or password",
+            )
+        };
         let user = {
             let mut conn = self.db.conn().await?;
             trove_db::users::find_by_username(&mut conn, username).await?

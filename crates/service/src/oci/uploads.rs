@@ -25,7 +25,10 @@ fn upload_unknown(id: &str) -> ServiceError {
     ServiceError::new(
         ErrorKind::NotFound,
         codes::BLOB_UPLOAD_UNKNOWN,
-        format!("upload `{}` is not known (finished, cancelled or expired)", id.chars().take(100).collect::<String>()),
+        format!(
+            "upload `{}` is not known (finished, cancelled or expired)",
+            id.chars().take(100).collect::<String>()
+        ),
     )
 }
 
@@ -63,7 +66,12 @@ impl Services {
         Ok(UploadState { id, size: 0 })
     }
 
-    async fn oci_find_upload(&self, ctx: &Ctx, repo: &RepoName, id: &str) -> Result<(trove_db::packages::Package, OciUpload)> {
+    async fn oci_find_upload(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        id: &str,
+    ) -> Result<(trove_db::packages::Package, OciUpload)> {
         let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
         let mut conn = self.db.conn().await?;
         let up = trove_db::oci_uploads::find(&mut conn, id)
@@ -247,7 +255,10 @@ impl Services {
                 })?;
             }
         }
-        let sha256 = staged.finish().await.map_err(|e| ServiceError::internal(e.to_string()))?;
+        let sha256 = staged
+            .finish()
+            .await
+            .map_err(|e| ServiceError::internal(e.to_string()))?;
         let actual = match sha512 {
             Some(h) => Digest::from_sha512_bytes(&h.finalize()),
             None => sha256.clone(),
@@ -263,7 +274,13 @@ impl Services {
     }
 
     /// Pushes a whole blob in one request (`POST ?digest=` with the body).
-    pub async fn oci_push_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str, staged: StagedBlob) -> Result<BlobInfo> {
+    pub async fn oci_push_blob(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        digest: &str,
+        staged: StagedBlob,
+    ) -> Result<BlobInfo> {
         let digest = names::parse_digest(digest)?;
         let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
         let storage = staged

@@ -12,10 +12,14 @@ use trove_db::Conn;
 impl Services {
     /// A package the caller can see, native first, else an OCI repository of that name.
     pub async fn visible_package_any(&self, conn: &mut Conn, ctx: &Ctx, scope: &str, name: &str) -> Result<Package> {
-        match self.visible_package(conn, ctx, crate::packages::NATIVE, scope, name).await {
-            Err(e) if e.kind == crate::ErrorKind::NotFound => {
-                self.visible_package(conn, ctx, ECOSYSTEM, scope, name).await.map_err(|_| e)
-            }
+        match self
+            .visible_package(conn, ctx, crate::packages::NATIVE, scope, name)
+            .await
+        {
+            Err(e) if e.kind == crate::ErrorKind::NotFound => self
+                .visible_package(conn, ctx, ECOSYSTEM, scope, name)
+                .await
+                .map_err(|_| e),
             other => other,
         }
     }

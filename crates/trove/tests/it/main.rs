@@ -8,6 +8,7 @@ mod common;
 mod download;
 mod health;
 mod manage;
+mod oci;
 mod openapi;
 mod orgs;
 mod privacy;

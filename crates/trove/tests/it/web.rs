@@ -68,8 +68,15 @@ fn assert_html(g: &Got) {
     let ct = g.headers.get(CONTENT_TYPE).unwrap().to_str().unwrap();
     assert!(ct.starts_with("text/html"), "{ct}");
     let csp = g.headers.get("content-security-policy").expect("CSP").to_str().unwrap();
-    assert!(csp.contains("default-src 'none'") && !csp.contains("script-src"), "{csp}");
-    assert!(g.body.starts_with("<!DOCTYPE html>"), "{}", &g.body[..g.body.len().min(200)]);
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        "{csp}"
+    );
+    assert!(
+        g.body.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &g.body[..g.body.len().min(200)]
+    );
     assert!(g.body.contains("<main id=\"main\""), "main landmark");
     assert!(g.body.contains("href=\"#main\""), "skip link");
 }
@@ -84,7 +91,12 @@ async fn web_login(app: &TestApp, username: &str) -> (String, String) {
         app,
         "/login",
         Some(&pre),
-        &[("_csrf", &token), ("username", username), ("password", "correct horse"), ("next", "")],
+        &[
+            ("_csrf", &token),
+            ("username", username),
+            ("password", "correct horse"),
+            ("next", ""),
+        ],
     )
     .await;
     assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
@@ -109,14 +121,23 @@ async fn pages_render(b: Backend) {
     let app = TestApp::new(b).await;
     let alice = app.user("alice").await;
     let res = alice
-        .publish_bytes("alice/widget", "1.0.0", archive("alice/widget", "1.0.0", "# Widget\n\nMakes *widgets*.\n", ""))
+        .publish_bytes(
+            "alice/widget",
+            "1.0.0",
+            archive("alice/widget", "1.0.0", "# Widget\n\nMakes *widgets*.\n", ""),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let res = alice
         .publish_bytes(
             "alice/gadget",
             "0.2.0",
-            archive("alice/gadget", "0.2.0", "# Gadget\n", "[dependencies]\n\"alice/widget\" = \"^1.0\"\n"),
+            archive(
+                "alice/gadget",
+                "0.2.0",
+                "# Gadget\n",
+                "[dependencies]\n\"alice/widget\" = \"^1.0\"\n",
+            ),
         )
         .await;
     assert_eq!(res.status(), StatusCode::CREATED);
@@ -128,6 +149,13 @@ async fn pages_render(b: Backend) {
         .send()
         .await
         .unwrap();
+    let res = alice
+        .req(Method::PUT, "/api/v1/packages/alice/widget/versions/1.0.0/deprecation")
+        .json(&json!({ "message": "use 1.1 <b>soon</b>" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
     // One download, flushed, shows up in the chart.
     app.get("/api/v1/packages/alice/widget/versions/1.0.0/download")
         .send()
@@ -152,11 +180,26 @@ async fn pages_render(b: Backend) {
     let search = page(&app, "/search?q=widget", None).await;
     assert_eq!(search.status, StatusCode::OK);
     assert_html(&search);
-    assert!(search.body.contains("href=\"/packages/alice/widget\""), "{}", search.body);
-    assert!(search.body.contains("Ecosystem") && search.body.contains("License"), "facets");
+    assert!(
+        search.body.contains("href=\"/packages/alice/widget\""),
+        "{}",
+        search.body
+    );
+    assert!(
+        search.body.contains("Ecosystem") && search.body.contains("License"),
+        "facets"
+    );
     let filtered = page(&app, "/search?keyword=widget&sort=name&license=MIT", None).await;
     assert_eq!(filtered.status, StatusCode::OK);
     assert!(filtered.body.contains("Active filters"));
+    let first = page(&app, "/search?sort=name&per_page=1", None).await;
+    assert!(
+        first
+            .body
+            .contains("rel=\"next\" href=\"/search?sort=name&amp;page=2&amp;per_page=1\""),
+        "pagination"
+    );
+    assert!(first.body.contains("aria-current=\"page\""));
     let bad = page(&app, "/search?sort=sideways", None).await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert!(bad.body.contains("sideways"));
@@ -167,8 +210,14 @@ async fn pages_render(b: Backend) {
     assert!(pkg.body.contains("<h2>Widget</h2>"), "rendered README");
     assert!(pkg.body.contains("<em>widgets</em>"));
     assert!(pkg.body.contains("trove add alice/widget"), "install snippet");
-    assert!(pkg.body.contains("<svg") && pkg.body.contains("class=\"bar\""), "download chart");
-    assert!(pkg.body.contains("1.1.0-beta.1") && pkg.body.contains("0.9.0"), "versions");
+    assert!(
+        pkg.body.contains("<svg") && pkg.body.contains("class=\"bar\""),
+        "download chart"
+    );
+    assert!(
+        pkg.body.contains("1.1.0-beta.1") && pkg.body.contains("0.9.0"),
+        "versions"
+    );
     assert!(pkg.body.contains("yanked"), "yanked mark");
     assert!(pkg.body.contains("sha256:"), "digest");
     assert!(pkg.body.contains("href=\"/users/alice\""), "owner");
@@ -176,6 +225,15 @@ async fn pages_render(b: Backend) {
     let gadget = page(&app, "/packages/alice/gadget", None).await;
     assert!(gadget.body.contains("href=\"/packages/alice/widget\""), "dependency");
     assert!(gadget.body.contains("^1.0"));
+    assert!(
+        pkg.body
+            .contains("title=\"use 1.1 &lt;b&gt;soon&lt;/b&gt;\">deprecated</span>"),
+        "deprecated mark"
+    );
+    let deprecated = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
+    assert!(deprecated
+        .body
+        .contains("is deprecated: use 1.1 &lt;b&gt;soon&lt;/b&gt;"));
     let old = page(&app, "/packages/alice/widget?version=0.9.0", None).await;
     assert_eq!(old.status, StatusCode::OK);
     assert!(old.body.contains("has been yanked"));
@@ -205,16 +263,31 @@ async fn pages_render(b: Backend) {
 
     // The stylesheet is cached for a year under its hash; unknown pages are HTML 404s for
     // browsers and the JSON envelope for API clients.
-    let css_path = home.body.split("rel=\"stylesheet\" href=\"").nth(1).unwrap().split('"').next().unwrap();
+    let css_path = home
+        .body
+        .split("rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
     let css = app.get(css_path).send().await.unwrap();
     assert_eq!(css.status(), StatusCode::OK);
     assert!(css.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(css.text().await.unwrap().contains("prefers-color-scheme: dark"));
-    assert_eq!(app.get("/static/trove-0000.css").send().await.unwrap().status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get("/static/trove-0000.css").send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
     let missing = page(&app, "/no/such/page", None).await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND);
     assert_html(&missing);
-    expect_error(app.get("/no/such/page").send().await.unwrap(), StatusCode::NOT_FOUND, "not_found").await;
+    expect_error(
+        app.get("/no/such/page").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
     app.stop().await;
 }
 
@@ -225,14 +298,22 @@ async fn readme_scripts_are_inert(b: Backend) {
                   <img src=x onerror=\"alert(2)\">\n\n[click](javascript:alert(3)) [data](data:text/html;base64,PHNjcmlwdD4=)\n\n\
                   ![pic](javascript:alert(4)) <a href=\"javascript:alert(5)\" onclick=\"alert(6)\">raw link</a>\n\n\
                   <iframe src=\"https://evil.example\"></iframe> <svg onload=alert(7)></svg>\n\n[safe](https://example.com/)\n";
-    let res = eve.publish_bytes("eve/evil", "1.0.0", archive("eve/evil", "1.0.0", readme, "")).await;
+    let res = eve
+        .publish_bytes("eve/evil", "1.0.0", archive("eve/evil", "1.0.0", readme, ""))
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let g = page(&app, "/packages/eve/evil", None).await;
     assert_eq!(g.status, StatusCode::OK);
     let body = g.body.to_ascii_lowercase();
     assert!(!body.contains("<script"), "no script element");
-    assert!(!body.contains("<iframe") && !body.contains("<svg onload"), "no raw HTML elements");
-    assert!(!body.contains("onerror") && !body.contains("onclick") && !body.contains("onload"), "no handlers");
+    assert!(
+        !body.contains("<iframe") && !body.contains("<svg onload"),
+        "no raw HTML elements"
+    );
+    assert!(
+        !body.contains("onerror") && !body.contains("onclick") && !body.contains("onload"),
+        "no handlers"
+    );
     assert!(!body.contains("alert("), "script bodies dropped");
     for scheme in ["javascript:", "data:text"] {
         assert!(!body.contains(&format!("href=\"{scheme}")), "{scheme} link");
@@ -252,7 +333,12 @@ async fn forms_without_csrf_are_refused(b: Backend) {
         v.as_array().expect("a list").len()
     };
     let before = count_tokens().await;
-    let base = [("name", "ci"), ("scopes", "read"), ("scopes", "publish"), ("expires", "30")];
+    let base = [
+        ("name", "ci"),
+        ("scopes", "read"),
+        ("scopes", "publish"),
+        ("expires", "30"),
+    ];
     let with = |t: &'static str| {
         let mut f = base.to_vec();
         f.push(("_csrf", t));
@@ -278,14 +364,24 @@ async fn forms_without_csrf_are_refused(b: Backend) {
     assert_eq!(g.status(), StatusCode::FORBIDDEN);
 
     // Login and registration need the pre-session cookie to match the form.
-    let g = post(&app, "/login", None, &[("username", "bob"), ("password", "correct horse"), ("_csrf", "x")]).await;
+    let g = post(
+        &app,
+        "/login",
+        None,
+        &[("username", "bob"), ("password", "correct horse"), ("_csrf", "x")],
+    )
+    .await;
     assert_eq!(g.status, StatusCode::FORBIDDEN);
     assert!(set_cookie(&g.headers, "trove_session").is_none());
     let g = post(
         &app,
         "/login",
         Some("trove_csrf=aaaaaaaaaaaaaaaaaaaaaaaa"),
-        &[("username", "bob"), ("password", "correct horse"), ("_csrf", "bbbbbbbbbbbbbbbbbbbbbbbb")],
+        &[
+            ("username", "bob"),
+            ("password", "correct horse"),
+            ("_csrf", "bbbbbbbbbbbbbbbbbbbbbbbb"),
+        ],
     )
     .await;
     assert_eq!(g.status, StatusCode::FORBIDDEN);
@@ -293,7 +389,11 @@ async fn forms_without_csrf_are_refused(b: Backend) {
         &app,
         "/register",
         None,
-        &[("username", "mallory"), ("email", "m@example.com"), ("password", "correct horse")],
+        &[
+            ("username", "mallory"),
+            ("email", "m@example.com"),
+            ("password", "correct horse"),
+        ],
     )
     .await;
     assert_eq!(g.status, StatusCode::FORBIDDEN);
@@ -309,7 +409,11 @@ async fn forms_without_csrf_are_refused(b: Backend) {
         let g = post(&app, path, Some(&session), &form).await;
         assert_eq!(g.status, StatusCode::FORBIDDEN, "{path}");
     }
-    assert_eq!(page(&app, "/dashboard", Some(&session)).await.status, StatusCode::OK, "still signed in");
+    assert_eq!(
+        page(&app, "/dashboard", Some(&session)).await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
     assert_eq!(page(&app, "/orgs/bobs", None).await.status, StatusCode::NOT_FOUND);
 
     // With the token, the same form works and shows the secret once.
@@ -321,7 +425,11 @@ async fn forms_without_csrf_are_refused(b: Backend) {
     assert_eq!(count_tokens().await, before + 1);
     let again = page(&app, "/dashboard/tokens", Some(&session)).await;
     assert!(!again.body.contains("value=\"trv_"), "shown only once");
-    assert!(again.body.contains(">ci<") || again.body.contains(">ci "), "{}", again.body);
+    assert!(
+        again.body.contains(">ci<") || again.body.contains(">ci "),
+        "{}",
+        again.body
+    );
     app.stop().await;
 }
 
@@ -330,7 +438,10 @@ async fn private_packages_are_a_404_page(b: Backend) {
     let olivia = app.user("olivia").await;
     app.user("oscar").await;
     let res = olivia
-        .req(Method::PUT, "/api/v1/packages/olivia/secret/versions/1.0.0?visibility=private")
+        .req(
+            Method::PUT,
+            "/api/v1/packages/olivia/secret/versions/1.0.0?visibility=private",
+        )
         .body(archive("olivia/secret", "1.0.0", "# Top secret readme\n", ""))
         .send()
         .await
@@ -342,7 +453,10 @@ async fn private_packages_are_a_404_page(b: Backend) {
     let anon = page(&app, "/packages/olivia/secret", None).await;
     assert_eq!(anon.status, StatusCode::NOT_FOUND);
     assert!(!anon.body.contains("Top secret"));
-    assert_eq!(anon.body, missing.body, "the same page as a package that does not exist");
+    assert_eq!(
+        anon.body, missing.body,
+        "the same page as a package that does not exist"
+    );
     let (oscar, _) = web_login(&app, "oscar").await;
     let outsider = page(&app, "/packages/olivia/secret", Some(&oscar)).await;
     assert_eq!(outsider.status, StatusCode::NOT_FOUND);
@@ -355,7 +469,10 @@ async fn private_packages_are_a_404_page(b: Backend) {
     ] {
         let g = page(&app, path, who).await;
         assert_eq!(g.status, StatusCode::OK);
-        assert!(!g.body.contains("/packages/olivia/secret"), "{path} leaks the private package");
+        assert!(
+            !g.body.contains("/packages/olivia/secret"),
+            "{path} leaks the private package"
+        );
     }
 
     let (owner, _) = web_login(&app, "olivia").await;
@@ -373,12 +490,21 @@ async fn login_and_logout_set_secure_cookies(b: Backend) {
     let app = TestApp::new(b).await;
     app.user("carol").await;
     let form = page(&app, "/login?next=/dashboard/tokens", None).await;
-    let pre = set_cookie(&form.headers, "trove_csrf").expect("pre-session cookie").to_string();
+    let pre = set_cookie(&form.headers, "trove_csrf")
+        .expect("pre-session cookie")
+        .to_string();
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(pre.contains(flag), "{pre}");
     }
     assert!(!pre.contains("Secure"), "plain http: {pre}");
     assert!(form.headers["cache-control"].to_str().unwrap().contains("no-store"));
+
+    // The device page sends anonymous visitors to log in and back with the code.
+    let device = page(&app, "/device?code=BCDF-GHJK", None).await;
+    assert_eq!(device.status, StatusCode::SEE_OTHER);
+    assert_eq!(device.headers[LOCATION], "/login?next=/device%3Fcode%3DBCDF-GHJK");
+    let back = page(&app, device.headers[LOCATION].to_str().unwrap(), None).await;
+    assert!(back.body.contains("name=\"next\" value=\"/device?code=BCDF-GHJK\""));
 
     // A wrong password keeps the visitor on the form.
     let token = csrf_in(&form.body);
@@ -397,12 +523,19 @@ async fn login_and_logout_set_secure_cookies(b: Backend) {
         &app,
         "/login",
         Some(&pair(&pre)),
-        &[("_csrf", &token), ("username", "carol"), ("password", "correct horse"), ("next", "/dashboard/tokens")],
+        &[
+            ("_csrf", &token),
+            ("username", "carol"),
+            ("password", "correct horse"),
+            ("next", "/dashboard/tokens"),
+        ],
     )
     .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER);
     assert_eq!(ok.headers[LOCATION], "/dashboard/tokens");
-    let session = set_cookie(&ok.headers, "trove_session").expect("session cookie").to_string();
+    let session = set_cookie(&ok.headers, "trove_session")
+        .expect("session cookie")
+        .to_string();
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age="] {
         assert!(session.contains(flag), "{session}");
     }
@@ -416,7 +549,12 @@ async fn login_and_logout_set_secure_cookies(b: Backend) {
         &app,
         "/login",
         Some(&pre2),
-        &[("_csrf", &csrf_in(&form2.body)), ("username", "carol"), ("password", "correct horse"), ("next", "//evil.example/")],
+        &[
+            ("_csrf", &csrf_in(&form2.body)),
+            ("username", "carol"),
+            ("password", "correct horse"),
+            ("next", "//evil.example/"),
+        ],
     )
     .await;
     assert_eq!(off.headers[LOCATION], "/dashboard");
@@ -432,7 +570,11 @@ async fn login_and_logout_set_secure_cookies(b: Backend) {
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     let gone = set_cookie(&out.headers, "trove_session").expect("cleared");
     assert!(gone.contains("Max-Age=0") && gone.contains("HttpOnly"), "{gone}");
-    assert_eq!(page(&app, "/dashboard", Some(&session)).await.status, StatusCode::SEE_OTHER, "session ended");
+    assert_eq!(
+        page(&app, "/dashboard", Some(&session)).await.status,
+        StatusCode::SEE_OTHER,
+        "session ended"
+    );
     app.stop().await;
 
     // Served over https, cookies are Secure.
@@ -448,11 +590,18 @@ async fn login_and_logout_set_secure_cookies(b: Backend) {
         &app,
         "/login",
         Some(&pair(&pre)),
-        &[("_csrf", &csrf_in(&form.body)), ("username", "dave"), ("password", "correct horse")],
+        &[
+            ("_csrf", &csrf_in(&form.body)),
+            ("username", "dave"),
+            ("password", "correct horse"),
+        ],
     )
     .await;
     let session = set_cookie(&ok.headers, "trove_session").unwrap();
-    assert!(session.contains("; Secure") && session.contains("HttpOnly"), "{session}");
+    assert!(
+        session.contains("; Secure") && session.contains("HttpOnly"),
+        "{session}"
+    );
     app.stop().await;
 }
 
@@ -465,7 +614,12 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
         &app,
         "/register",
         Some(&pre),
-        &[("_csrf", &csrf), ("username", "frank"), ("email", "frank@example.com"), ("password", "short")],
+        &[
+            ("_csrf", &csrf),
+            ("username", "frank"),
+            ("email", "frank@example.com"),
+            ("password", "short"),
+        ],
     )
     .await;
     assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -474,7 +628,12 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
         &app,
         "/register",
         Some(&pre),
-        &[("_csrf", &csrf), ("username", "frank"), ("email", "frank@example.com"), ("password", "correct horse")],
+        &[
+            ("_csrf", &csrf),
+            ("username", "frank"),
+            ("email", "frank@example.com"),
+            ("password", "correct horse"),
+        ],
     )
     .await;
     assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
@@ -488,11 +647,24 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
         &app,
         "/dashboard/tokens",
         Some(&session),
-        &[("_csrf", &csrf), ("name", "ci"), ("scopes", "publish"), ("packages", "frank/*"), ("expires", "7")],
+        &[
+            ("_csrf", &csrf),
+            ("name", "ci"),
+            ("scopes", "publish"),
+            ("packages", "frank/*"),
+            ("expires", "7"),
+        ],
     )
     .await;
     assert_eq!(made.status, StatusCode::CREATED);
-    let secret = made.body.split("value=\"trv_").nth(1).unwrap().split('"').next().unwrap();
+    let secret = made
+        .body
+        .split("value=\"trv_")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
     let secret = format!("trv_{secret}");
     let res = browser()
         .put(app.url("/api/v1/packages/frank/tool/versions/1.0.0"))
@@ -502,11 +674,31 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED, "the token works");
-    let bad = post(&app, "/dashboard/tokens", Some(&session), &[("_csrf", &csrf), ("name", "x")]).await;
+    let bad = post(
+        &app,
+        "/dashboard/tokens",
+        Some(&session),
+        &[("_csrf", &csrf), ("name", "x")],
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "no scope");
     let list = page(&app, "/dashboard/tokens", Some(&session)).await;
-    let id = list.body.split("/dashboard/tokens/").nth(1).unwrap().split('/').next().unwrap().to_string();
-    let revoked = post(&app, &format!("/dashboard/tokens/{id}/revoke"), Some(&session), &[("_csrf", &csrf)]).await;
+    let id = list
+        .body
+        .split("/dashboard/tokens/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let revoked = post(
+        &app,
+        &format!("/dashboard/tokens/{id}/revoke"),
+        Some(&session),
+        &[("_csrf", &csrf)],
+    )
+    .await;
     assert_eq!(revoked.status, StatusCode::SEE_OTHER);
     let res = browser()
         .get(app.url("/api/v1/me"))
@@ -518,7 +710,13 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
 
     // Organizations and members.
     app.user("grace").await;
-    let made = post(&app, "/dashboard/orgs", Some(&session), &[("_csrf", &csrf), ("name", "frankco")]).await;
+    let made = post(
+        &app,
+        "/dashboard/orgs",
+        Some(&session),
+        &[("_csrf", &csrf), ("name", "frankco")],
+    )
+    .await;
     assert_eq!(made.status, StatusCode::SEE_OTHER);
     let add = post(
         &app,
@@ -539,7 +737,13 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
     .await;
     assert_eq!(last_owner.status, StatusCode::CONFLICT);
     assert!(last_owner.body.contains("last owner"));
-    let removed = post(&app, "/dashboard/orgs/frankco/members/grace/remove", Some(&session), &[("_csrf", &csrf)]).await;
+    let removed = post(
+        &app,
+        "/dashboard/orgs/frankco/members/grace/remove",
+        Some(&session),
+        &[("_csrf", &csrf)],
+    )
+    .await;
     assert_eq!(removed.status, StatusCode::SEE_OTHER);
     let org = page(&app, "/orgs/frankco", None).await;
     assert!(!org.body.contains("/users/grace"));
@@ -564,7 +768,13 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
     )
     .await;
     assert_eq!(approved.status, StatusCode::OK);
-    assert!(approved.body.contains("trove CLI on test-host is now signed in as frank"), "{}", approved.body);
+    assert!(
+        approved
+            .body
+            .contains("trove CLI on test-host is now signed in as frank"),
+        "{}",
+        approved.body
+    );
     let grant = json_ok(
         app.req(Method::POST, "/api/v1/device/token")
             .json(&json!({ "device_code": code["device_code"] }))
@@ -574,7 +784,13 @@ async fn register_tokens_orgs_and_device_login(b: Backend) {
     )
     .await;
     assert_eq!(grant["username"], "frank");
-    let unknown = post(&app, "/device", Some(&session), &[("_csrf", &csrf), ("code", "ZZZZ-ZZZZ"), ("decision", "approve")]).await;
+    let unknown = post(
+        &app,
+        "/device",
+        Some(&session),
+        &[("_csrf", &csrf), ("code", "ZZZZ-ZZZZ"), ("decision", "approve")],
+    )
+    .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
     app.stop().await;
 }
@@ -602,7 +818,49 @@ async fn admin_pages_are_for_admins(b: Backend) {
     app.stop().await;
 }
 
+async fn oci_repositories_have_pages(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ivy = app.user("ivy").await;
+    let oci = crate::oci::Oci::user(&app, &ivy);
+    oci.push_image("ivy/tools/app", "v1", &[b"layer one"]).await;
+    oci.push_image("ivy/tools/app", "v2", &[b"layer two"]).await;
+    let g = page(&app, "/packages/ivy/tools/app", None).await;
+    assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+    assert_html(&g);
+    // The host is the configured base URL's (here the configured listen address).
+    let host = trove_testkit_host(&app);
+    assert!(
+        g.body.contains(&format!("docker pull {host}/ivy/tools/app:v2")),
+        "{}",
+        g.body
+    );
+    assert!(g.body.contains("@sha256:"), "pin by digest");
+    assert!(g.body.contains(">Tags<") && g.body.contains(">v1<"), "tags listed");
+    assert!(g.body.contains("OCI"), "ecosystem badge");
+    assert!(!g.body.contains("trove add"), "no native install snippet");
+    let tag = page(&app, "/packages/ivy/tools/app?version=v1", None).await;
+    assert_eq!(tag.status, StatusCode::OK);
+    assert!(tag.body.contains(&format!("docker pull {host}/ivy/tools/app:v1")));
+    // Repositories reach the search index through its background sync.
+    let mut found = false;
+    for _ in 0..50 {
+        let search = page(&app, "/search?ecosystem=oci", None).await;
+        if search.body.contains("href=\"/packages/ivy/tools/app\"") {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "the repository is found by the OCI facet");
+    app.stop().await;
+}
+
+fn trove_testkit_host(app: &TestApp) -> String {
+    app.config.base_url().trim_start_matches("http://").to_string()
+}
+
 both_backends!(
+    oci_repositories_have_pages,
     pages_render,
     readme_scripts_are_inert,
     forms_without_csrf_are_refused,

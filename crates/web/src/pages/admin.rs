@@ -22,10 +22,7 @@ fn params(raw: &Option<String>) -> Vec<(String, String)> {
 }
 
 fn param<'a>(p: &'a [(String, String)], key: &str) -> &'a str {
-    p.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.trim())
-        .unwrap_or("")
+    p.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).unwrap_or("")
 }
 
 fn admin_tabs(active: &str) -> Markup {

@@ -36,7 +36,11 @@ fn query_value(raw: &Option<String>, key: &str) -> String {
 /// (returned with the `Set-Cookie` to send).
 fn pre_session_token(state: &WebState, viewer: &Viewer) -> (String, Option<String>) {
     match viewer.pre_session_csrf.as_deref() {
-        Some(t) if t.len() >= 16 && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) => {
+        Some(t)
+            if t.len() >= 16
+                && t.len() <= 128
+                && t.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)) =>
+        {
             (t.to_string(), None)
         }
         _ => {
@@ -126,13 +130,21 @@ pub async fn login(State(state): State<WebState>, viewer: Viewer, form: FormData
     let username = form.get("username");
     let next = safe_next(form.get("next"));
     match state.services.login(&viewer.ctx, username, form.raw("password")).await {
-        Ok(s) => Ok(redirect_with_cookies(
-            &next,
-            &[
-                session::session_cookie(&state, &s.cookie),
-                session::clear_pre_session_cookie(&state),
-            ],
-        )),
+        Ok(s) => {
+            // Someone else was signed in on this browser: end that session too.
+            if let Some(old) = &viewer.session_cookie {
+                if let Err(e) = state.services.logout(&viewer.ctx, old).await {
+                    tracing::warn!(error = %e.message, "could not end the previous session");
+                }
+            }
+            Ok(redirect_with_cookies(
+                &next,
+                &[
+                    session::session_cookie(&state, &s.cookie),
+                    session::clear_pre_session_cookie(&state),
+                ],
+            ))
+        }
         Err(e) if e.kind == ErrorKind::Unauthenticated => Ok(login_page(
             &state,
             &viewer,

@@ -49,7 +49,12 @@ pub async fn decide(State(state): State<WebState>, viewer: Viewer, form: FormDat
             };
             Ok(page(&viewer, "", Some(msg), StatusCode::OK))
         }
-        Err(e) if matches!(e.kind, ErrorKind::NotFound | ErrorKind::BadRequest | ErrorKind::Unprocessable) => {
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::NotFound | ErrorKind::BadRequest | ErrorKind::Unprocessable
+            ) =>
+        {
             let msg = notice("error", &e.message);
             Ok(page(&viewer, code, Some(msg), StatusCode::NOT_FOUND))
         }

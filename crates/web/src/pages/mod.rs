@@ -111,14 +111,18 @@ pub fn card_list<'a>(cards: impl IntoIterator<Item = Card<'a>>, empty: &str) -> 
     }
 }
 
-/// The ecosystem badge (`native` is shown as Trove).
-pub fn ecosystem_badge(e: &str) -> Markup {
-    let label = match e {
+/// How an ecosystem is named on pages (`native` packages are Trove's own).
+pub fn ecosystem_label(e: &str) -> &str {
+    match e {
         "native" => "trove",
         "oci" => "OCI",
         other => other,
-    };
-    html! { span class={ "badge eco eco-" (e) } { (label) } }
+    }
+}
+
+/// The ecosystem badge.
+pub fn ecosystem_badge(e: &str) -> Markup {
+    html! { span class={ "badge eco eco-" (e) } { (ecosystem_label(e)) } }
 }
 
 pub const DOWNLOAD_ICON: maud::PreEscaped<&str> = maud::PreEscaped(
@@ -161,7 +165,10 @@ pub fn pagination(page: usize, pages: usize, href: impl Fn(usize) -> String) -> 
 
 /// A round avatar with the name's first letter, coloured from the name.
 pub fn avatar(name: &str, size: &str) -> Markup {
-    let hue = name.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % 360;
+    let hue = name
+        .bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32))
+        % 360;
     let letter = name.chars().next().unwrap_or('?').to_ascii_uppercase();
     html! {
         span class={ "avatar avatar-" (size) " hue-" (hue / 30) } aria-hidden="true" { (letter) }

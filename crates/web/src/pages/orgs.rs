@@ -2,8 +2,8 @@
 
 use super::avatar;
 use crate::error::{redirect, WebError, WebResult};
-use crate::form::FormData;
 use crate::fmt::{encode, time_ago};
+use crate::form::FormData;
 use crate::layout::{csrf_field, dashboard_tabs, notice, page_head, Page};
 use crate::session::Viewer;
 use crate::WebState;
@@ -36,14 +36,27 @@ pub async fn create_org(State(state): State<WebState>, viewer: Viewer, form: For
     let description = Some(form.get("description")).filter(|d| !d.is_empty());
     match state.services.create_org(&viewer.ctx, name, description).await {
         Ok(org) => Ok(redirect(&format!("/dashboard/orgs/{}?created=1", org.name))),
-        Err(e) if matches!(e.kind, ErrorKind::Unprocessable | ErrorKind::Conflict | ErrorKind::BadRequest) => {
+        Err(e)
+            if matches!(
+                e.kind,
+                ErrorKind::Unprocessable | ErrorKind::Conflict | ErrorKind::BadRequest
+            ) =>
+        {
             let status = if e.kind == ErrorKind::Conflict {
                 StatusCode::CONFLICT
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
             let msg = e.message;
-            list_page(&state, &viewer, name, description.unwrap_or(""), Some(("error", &msg)), status).await
+            list_page(
+                &state,
+                &viewer,
+                name,
+                description.unwrap_or(""),
+                Some(("error", &msg)),
+                status,
+            )
+            .await
         }
         Err(e) => Err(WebError::from_service(e, viewer.chrome())),
     }
@@ -238,7 +251,12 @@ async fn manage_page(
         .into_response())
 }
 
-pub async fn set_member(State(state): State<WebState>, viewer: Viewer, Path(org): Path<String>, form: FormData) -> WebResult {
+pub async fn set_member(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(org): Path<String>,
+    form: FormData,
+) -> WebResult {
     form.signed_in(&viewer)?;
     match state
         .services

@@ -82,7 +82,11 @@ pub async fn package(
     };
     let oci = pkg.ecosystem == "oci";
     let advisories = advisories_for(&page);
-    let readme = pkg.readme.as_deref().filter(|r| !r.trim().is_empty()).map(markdown::render);
+    let readme = pkg
+        .readme
+        .as_deref()
+        .filter(|r| !r.trim().is_empty())
+        .map(markdown::render);
     let base = svc.config.base_url.clone();
     let title = match selected {
         Some(v) => format!("{} {}", pkg.full_name, v.version),
@@ -205,7 +209,7 @@ pub async fn package(
                 }
             }
             aside.pkg-side aria-label="Package details" {
-                section.card aria-labelledby="install-title" {
+                section.card.install-card aria-labelledby="install-title" {
                     h2 #install-title { "Install" }
                     @for (label, cmd) in install_snippets(pkg, selected, &base) {
                         p.snippet-label { (label) }
@@ -297,7 +301,10 @@ fn install_snippets(pkg: &PackageView, selected: Option<&VersionView>, base_url:
     match pkg.ecosystem.as_str() {
         "oci" => {
             let tag = version.unwrap_or("latest");
-            let mut out = vec![("Pull with Docker".to_string(), format!("docker pull {host}/{full}:{tag}"))];
+            let mut out = vec![(
+                "Pull with Docker".to_string(),
+                format!("docker pull {host}/{full}:{tag}"),
+            )];
             if let Some(v) = selected {
                 out.push((
                     "Pin by digest".to_string(),
@@ -372,5 +379,85 @@ fn versions_table(pkg: &PackageView, versions: &[VersionView], selected: Option<
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(ecosystem: &str, scope: &str, name: &str) -> PackageView {
+        PackageView {
+            scope: scope.into(),
+            name: name.into(),
+            full_name: format!("{scope}/{name}"),
+            ecosystem: ecosystem.into(),
+            kind: "library".into(),
+            visibility: "public".into(),
+            description: None,
+            license: None,
+            keywords: vec![],
+            categories: vec![],
+            homepage: None,
+            repository: None,
+            readme: None,
+            latest_version: Some("1.2.0".into()),
+            downloads: 0,
+            created_at: "2024-01-01T00:00:00.000Z".into(),
+            updated_at: "2024-01-01T00:00:00.000Z".into(),
+        }
+    }
+
+    fn version(v: &str, digest: &str) -> VersionView {
+        VersionView {
+            package: String::new(),
+            version: v.into(),
+            digest: digest.into(),
+            size: 1,
+            dependencies: Default::default(),
+            yanked: false,
+            yanked_at: None,
+            deprecated: None,
+            publisher: None,
+            downloads: 0,
+            created_at: "2024-01-01T00:00:00.000Z".into(),
+            download_url: String::new(),
+            manifest: serde_json::Value::Null,
+        }
+    }
+
+    #[test]
+    fn install_snippets_follow_the_ecosystem() {
+        let native = install_snippets(
+            &view("native", "alice", "widget"),
+            Some(&version("1.2.0", "sha256:ab")),
+            "https://trove.example.com",
+        );
+        assert_eq!(native[0].1, "trove add alice/widget");
+        assert_eq!(native[1].1, "trove add alice/widget@=1.2.0");
+        let oci = install_snippets(
+            &view("oci", "acme", "tools/app"),
+            Some(&version("v2", "sha256:cd")),
+            "https://trove.example.com:8443/",
+        );
+        assert_eq!(oci[0].1, "docker pull trove.example.com:8443/acme/tools/app:v2");
+        assert_eq!(oci[1].1, "docker pull trove.example.com:8443/acme/tools/app@sha256:cd");
+        let untagged = install_snippets(&view("oci", "acme", "app"), None, "http://127.0.0.1:8080");
+        assert_eq!(
+            untagged,
+            vec![(
+                "Pull with Docker".to_string(),
+                "docker pull 127.0.0.1:8080/acme/app:latest".to_string()
+            )]
+        );
+    }
+
+    #[test]
+    fn only_web_links_are_links() {
+        assert!(link("https://example.com/x")
+            .into_string()
+            .contains("<a class=\"ext\" href=\"https://example.com/x\""));
+        let js = link("javascript:alert(1)").into_string();
+        assert!(!js.contains("<a"), "{js}");
     }
 }

@@ -48,12 +48,17 @@ impl Current {
                 ("keyword", v(&p.keyword)),
                 ("sort", v(&p.sort)),
                 ("page", v(&p.page)),
+                ("per_page", v(&p.per_page)),
             ],
         }
     }
 
     fn get(&self, key: &str) -> &str {
-        self.pairs.iter().find(|(k, _)| *k == key).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.pairs
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     /// The URL with `key` set to `value` (or removed when empty); changing anything but the
@@ -183,11 +188,11 @@ fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>) -
                             @if value.as_str() == active {
                                 a.facet-value.active href=(st.with(key, "")) aria-current="true"
                                     title={ "Remove the filter " (label) ": " (value) } {
-                                    span.facet-label { (value) } span.count { (count) }
+                                    span.facet-label { (label_of(key, value)) } span.count { (count) }
                                 }
                             } @else {
                                 a.facet-value href=(st.with(key, value)) {
-                                    span.facet-label { (value) } span.count { (count) }
+                                    span.facet-label { (label_of(key, value)) } span.count { (count) }
                                 }
                             }
                         }
@@ -195,6 +200,15 @@ fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>) -
                 }
             }
         }
+    }
+}
+
+/// A facet value as shown (ecosystems by their display name).
+fn label_of<'a>(key: &str, value: &'a str) -> &'a str {
+    if key == "ecosystem" {
+        super::ecosystem_label(value)
+    } else {
+        value
     }
 }
 
@@ -210,7 +224,7 @@ fn active_filters(st: &Current) -> Markup {
                 @for (key, label) in &active {
                     li {
                         a.chip.chip-remove href=(st.with(key, "")) {
-                            (label) ": " strong { (st.get(key)) }
+                            (label) ": " strong { (label_of(key, st.get(key))) }
                             span aria-hidden="true" { " ×" }
                             span.sr-only { " (remove)" }
                         }

@@ -2,8 +2,8 @@
 //! list, revoke.
 
 use crate::error::{redirect, WebError, WebResult};
-use crate::form::FormData;
 use crate::fmt::{parse_rfc3339, time_ago};
+use crate::form::FormData;
 use crate::layout::{csrf_field, dashboard_tabs, notice, page_head, Page};
 use crate::session::Viewer;
 use crate::WebState;
@@ -69,7 +69,15 @@ pub async fn create_token(State(state): State<WebState>, viewer: Viewer, form: F
             Ok(d) if d > 0 => Some(d * 86_400),
             _ => {
                 let msg = ("error", "Choose an expiry from the list.");
-                return render(&state, &viewer, None, draft, Some(msg), StatusCode::UNPROCESSABLE_ENTITY).await;
+                return render(
+                    &state,
+                    &viewer,
+                    None,
+                    draft,
+                    Some(msg),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
             }
         },
     };
@@ -80,7 +88,17 @@ pub async fn create_token(State(state): State<WebState>, viewer: Viewer, form: F
         expires_in,
     };
     match state.services.create_token(&viewer.ctx, req).await {
-        Ok(created) => render(&state, &viewer, Some(created), Draft::default(), None, StatusCode::CREATED).await,
+        Ok(created) => {
+            render(
+                &state,
+                &viewer,
+                Some(created),
+                Draft::default(),
+                None,
+                StatusCode::CREATED,
+            )
+            .await
+        }
         Err(e) if matches!(e.kind, ErrorKind::Unprocessable | ErrorKind::BadRequest) => {
             let msg = e.message.clone();
             render_owned(&state, &viewer, draft, msg).await
@@ -101,7 +119,12 @@ async fn render_owned(state: &WebState, viewer: &Viewer, draft: Draft, msg: Stri
     .await
 }
 
-pub async fn revoke_token(State(state): State<WebState>, viewer: Viewer, Path(id): Path<i64>, form: FormData) -> WebResult {
+pub async fn revoke_token(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    form: FormData,
+) -> WebResult {
     form.signed_in(&viewer)?;
     state
         .services
@@ -144,7 +167,7 @@ async fn render(
         (dashboard_tabs("tokens", user.admin()))
         @if let Some((kind, text)) = msg { (notice(kind, text)) }
         @if let Some(c) = &created { (created_box(c)) }
-        div.dash-layout {
+        div.dash-layout.single {
             section.card aria-labelledby="tokens-title" {
                 h2 #tokens-title { "Your tokens " span.count { (tokens.len()) } }
                 @if tokens.is_empty() {
@@ -194,7 +217,7 @@ async fn render(
                     }
                 }
             }
-            section.card aria-labelledby="new-token-title" {
+            section.card.form-card aria-labelledby="new-token-title" {
                 h2 #new-token-title { "Create a token" }
                 form.stack action="/dashboard/tokens" method="post" {
                     (csrf_field(csrf))
@@ -231,7 +254,9 @@ async fn render(
             }
         }
     };
-    Ok(Page::new(viewer.chrome(), "API tokens", body).status(status).into_response())
+    Ok(Page::new(viewer.chrome(), "API tokens", body)
+        .status(status)
+        .into_response())
 }
 
 fn created_box(c: &CreatedToken) -> Markup {
