@@ -24,7 +24,11 @@ impl Conn {
 
     /// GETs `path`; returns the status and body.
     pub fn get(&mut self, path: &str) -> anyhow::Result<(u16, Vec<u8>)> {
-        write!(self.writer, "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\n\r\n", self.host)?;
+        write!(
+            self.writer,
+            "GET {path} HTTP/1.1\r\nHost: {}\r\nAccept: */*\r\n\r\n",
+            self.host
+        )?;
         self.writer.flush()?;
         let mut line = String::new();
         self.reader.read_line(&mut line)?;

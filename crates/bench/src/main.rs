@@ -203,13 +203,6 @@ async fn seed_db(url: &str, count: usize, seed: u64, batch: usize) -> anyhow::Re
     Ok(())
 }
 
-/// Time this thread has spent on a CPU, from the scheduler's statistics (Linux): unlike
-/// wall time, it does not count waiting for other processes.
-fn thread_cpu_ns() -> Option<u64> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    s.split_whitespace().next()?.parse().ok()
-}
-
 /// Latency percentiles of a sample, in milliseconds.
 fn report(label: &str, mut ms: Vec<f64>, wall: Duration) {
     ms.sort_by(f64::total_cmp);
@@ -229,15 +222,16 @@ fn report(label: &str, mut ms: Vec<f64>, wall: Duration) {
 fn search(url: &str, count: usize, seed: u64, n: usize, warmup: usize, clients: usize) -> anyhow::Result<()> {
     let corpus = corpus::generate(count, seed);
     let queries = corpus::queries(&corpus, n + warmup, seed ^ 0x5EA2C4);
-    let addr = url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
+    let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
     // Warm up (and check the answers look right).
     let mut conn = http::Conn::open(&addr)?;
     for q in &queries[..warmup] {
         let (status, body) = conn.get(&format!("/api/v1/search?{q}"))?;
-        anyhow::ensure!(status == 200, "search `{q}` answered {status}: {}", String::from_utf8_lossy(&body));
+        anyhow::ensure!(
+            status == 200,
+            "search `{q}` answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     let (_, body) = conn.get("/api/v1/search?q=markdwn&per_page=3")?;
     let v: serde_json::Value = serde_json::from_slice(&body)?;
@@ -320,7 +314,6 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
     };
     let started = Instant::now();
     let mut ms = Vec::with_capacity(n);
-    let mut cpu_ms = Vec::with_capacity(n);
     let mut slowest = (0.0, String::new());
     for qs in &queries {
         let params: std::collections::HashMap<String, String> = qs
@@ -341,13 +334,9 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
             limit: 20,
             ..Query::default()
         };
-        let c = thread_cpu_ns();
         let t = Instant::now();
         let r = ix.search(&q, &Access::public());
         let e = t.elapsed().as_secs_f64() * 1000.0;
-        if let (Some(a), Some(b)) = (c, thread_cpu_ns()) {
-            cpu_ms.push((b - a) as f64 / 1e6);
-        }
         std::hint::black_box(r);
         if e > slowest.0 {
             slowest = (e, qs.clone());
@@ -355,17 +344,13 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
         ms.push(e);
     }
     if std::env::var_os("TROVE_BENCH_SLOWEST").is_some() {
-        let mut by: Vec<(f64, &String)> = cpu_ms.iter().copied().zip(queries.iter()).collect();
+        let mut by: Vec<(f64, &String)> = ms.iter().copied().zip(queries.iter()).collect();
         by.sort_by(|a, b| b.0.total_cmp(&a.0));
         for (t, q) in by.iter().take(30) {
             println!("  {t:.2}ms {q}");
         }
     }
-    let wall = started.elapsed();
-    report("search in process (wall time)", ms, wall);
-    if !cpu_ms.is_empty() {
-        report("search in process (on-CPU time)", cpu_ms, wall);
-    }
+    report("search in process", ms, started.elapsed());
     println!("slowest: {:.2}ms for {}", slowest.0, slowest.1);
     Ok(())
 }

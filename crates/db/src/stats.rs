@@ -44,11 +44,10 @@ pub struct Totals {
 }
 
 pub async fn totals(conn: &mut Conn) -> Result<Totals> {
-    let (packages, downloads): (i64, Option<i64>) = sqlx::query_as(
-        "SELECT COUNT(*), CAST(SUM(downloads) AS BIGINT) FROM packages WHERE visibility = 'public'",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
+    let (packages, downloads): (i64, Option<i64>) =
+        sqlx::query_as("SELECT COUNT(*), CAST(SUM(downloads) AS BIGINT) FROM packages WHERE visibility = 'public'")
+            .fetch_one(&mut *conn)
+            .await?;
     let (versions,): (i64,) = sqlx::query_as(
         "SELECT COUNT(*) FROM versions v JOIN packages p ON p.id = v.package_id \
          WHERE p.visibility = 'public' AND v.deleted_at IS NULL",

@@ -25,7 +25,7 @@ mod query;
 pub mod text;
 
 pub use index::{Document, FacetField, Index, MAX_README_TOKENS};
-pub use query::{Access, Facets, Hit, Query, SearchResult, Sort};
+pub use query::{Access, Facets, Hit, NameFilter, Query, SearchResult, Sort};
 
 #[cfg(test)]
 mod tests;

@@ -94,8 +94,11 @@ pub struct Access {
     pub packages: HashSet<i64>,
     /// A further limit on private documents by full name (`scope/name`), e.g. a token's
     /// package patterns.
-    pub name_filter: Option<Box<dyn Fn(&str) -> bool + Send + Sync>>,
+    pub name_filter: Option<NameFilter>,
 }
+
+/// Decides by full name (`scope/name`) whether a private document may be returned.
+pub type NameFilter = Box<dyn Fn(&str) -> bool + Send + Sync>;
 
 impl Access {
     /// Public documents only.
@@ -170,8 +173,6 @@ impl Index {
     }
 
     fn search_with(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> SearchResult {
-        let t0 = std::time::Instant::now();
-        let mut marks: Vec<(&str, std::time::Instant)> = Vec::new();
         let filters = match self.resolve_filters(q) {
             Some(f) => f,
             None => return SearchResult::default(),
@@ -208,9 +209,7 @@ impl Index {
                 .map(|(i, w)| self.expand(w, i + 1 == words.len()))
                 .filter(|e| !e.is_empty())
                 .collect();
-            marks.push(("expand", std::time::Instant::now()));
             self.score(&expansions, scratch);
-            marks.push(("score", std::time::Instant::now()));
             let scored = &*scratch;
             let exact: Vec<u32> = self.by_name.get(&exact_key).cloned().unwrap_or_default();
             let required: u16 = if expansions.is_empty() {
@@ -252,9 +251,7 @@ impl Index {
             }
         }
 
-        marks.push(("collect", std::time::Instant::now()));
         let facets = counts.top(self, q.facet_limit);
-        marks.push(("facets", std::time::Instant::now()));
         let total = cands.len();
         let end = q.offset.saturating_add(q.limit).min(total);
         let hits = if q.offset >= end {
@@ -274,16 +271,8 @@ impl Index {
                 })
                 .collect()
         };
-        marks.push(("sort", std::time::Instant::now()));
         scratch.reset();
         scratch.cands = cands;
-        marks.push(("reset", std::time::Instant::now()));
-        if std::env::var_os("TS").is_some() {
-            let mut prev = t0;
-            let mut out = format!("{} cands={total}:", q.text);
-            for (n, t) in &marks { out += &format!(" {n}={:.3}", (*t - prev).as_secs_f64() * 1000.0); prev = *t; }
-            eprintln!("{out}");
-        }
         SearchResult { total, hits, facets }
     }
 
@@ -316,7 +305,12 @@ impl Index {
             let (lo, hi) = (chars.len().saturating_sub(typos), chars.len() + typos);
             for g in &grams {
                 for len in lo..=hi {
-                    for &t in self.trigrams.get(&(*g, len as u16)).map(Vec::as_slice).unwrap_or_default() {
+                    for &t in self
+                        .trigrams
+                        .get(&(*g, len as u16))
+                        .map(Vec::as_slice)
+                        .unwrap_or_default()
+                    {
                         *shared.entry(t).or_default() += 1;
                     }
                 }
@@ -357,7 +351,10 @@ impl Index {
             for (_, t) in longer.into_iter().take(MAX_EXPANSIONS) {
                 match out.iter_mut().find(|e| e.term == t) {
                     Some(e) => e.weight = e.weight.max(PREFIX),
-                    None => out.push(Expansion { term: t, weight: PREFIX }),
+                    None => out.push(Expansion {
+                        term: t,
+                        weight: PREFIX,
+                    }),
                 }
             }
         }
@@ -548,9 +545,7 @@ impl FacetCounter {
                 list.truncate(limit);
             }
             list.sort_unstable_by(cmp);
-            list.into_iter()
-                .map(|(v, n)| (values[v as usize].clone(), n))
-                .collect()
+            list.into_iter().map(|(v, n)| (values[v as usize].clone(), n)).collect()
         };
         Facets {
             ecosystem: top(FacetField::Ecosystem),

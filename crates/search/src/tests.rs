@@ -81,7 +81,12 @@ fn exact_name_ranks_first_even_against_more_popular_packages() {
     assert_eq!(r[0], "markdown", "{r:?}");
     assert_eq!(r[1], "markdown-parser");
     // `markdown-parser` is exact for its own name, in any spelling.
-    for q in ["markdown-parser", "markdown parser", "Markdown_Parser", "bob/markdown-parser"] {
+    for q in [
+        "markdown-parser",
+        "markdown parser",
+        "Markdown_Parser",
+        "bob/markdown-parser",
+    ] {
         assert_eq!(find(&ix, q)[0], "markdown-parser", "{q}");
     }
 }
@@ -107,8 +112,16 @@ fn typos_are_tolerated_but_ranked_below_exact_words() {
     assert_eq!(find(&ix, "markdwn")[..2], ["markdown", "markdown-parser"]);
     assert_eq!(find(&ix, "makrdown")[0], "markdown", "transposition");
     assert_eq!(find(&ix, "marrkdown")[0], "markdown", "insertion");
-    assert_eq!(find(&ix, "mrkdwn"), Vec::<String>::new(), "two typos in 6 letters is too many");
-    assert_eq!(find(&ix, "markdownparsr")[0], "markdown-parser", "joined name, one typo");
+    assert_eq!(
+        find(&ix, "mrkdwn"),
+        Vec::<String>::new(),
+        "two typos in 6 letters is too many"
+    );
+    assert_eq!(
+        find(&ix, "markdownparsr")[0],
+        "markdown-parser",
+        "joined name, one typo"
+    );
     assert_eq!(find(&ix, "asnyc http"), ["http-client"]);
     // Short words get no typo budget: `tmol` is not `toml`.
     assert!(find(&ix, "tmol").is_empty());
@@ -175,7 +188,11 @@ fn facets_are_counted_over_all_results() {
         &Access::public(),
     );
     assert_eq!(all.total, 4);
-    assert_eq!(all.facets.category, [("parsing".to_string(), 3)], "limit 1, most frequent");
+    assert_eq!(
+        all.facets.category,
+        [("parsing".to_string(), 3)],
+        "limit 1, most frequent"
+    );
     assert_eq!(all.facets.license, [("MIT".to_string(), 3)]);
 }
 
@@ -241,7 +258,10 @@ fn every_sort_orders_as_documented() {
     // Empty query, relevance: by downloads.
     assert_eq!(sorted(Sort::Relevance, ""), sorted(Sort::Downloads, ""));
     // With text, the sort applies to the matches only.
-    assert_eq!(sorted(Sort::Downloads, "markdown"), ["markdown-parser", "toml-edit", "markdown"]);
+    assert_eq!(
+        sorted(Sort::Downloads, "markdown"),
+        ["markdown-parser", "toml-edit", "markdown"]
+    );
     assert_eq!(sorted(Sort::Name, "parser"), ["markdown-parser", "toml-edit"]);
     assert_eq!(Sort::parse("recent"), Some(Sort::Recent));
     assert_eq!(Sort::parse("stars"), None);
@@ -316,7 +336,10 @@ fn private_documents_need_access() {
     };
     let (n, r) = run(&Access::public());
     assert!(!n.contains(&"secret-markdown".to_string()));
-    assert!(r.facets.category.iter().all(|(c, _)| c != "security"), "facets don't leak");
+    assert!(
+        r.facets.category.iter().all(|(c, _)| c != "security"),
+        "facets don't leak"
+    );
     // Exact name match does not leak either.
     assert!(!find(&ix, "acme/secret-markdown").contains(&"secret-markdown".to_string()));
 
@@ -354,7 +377,10 @@ fn incremental_updates_give_the_same_results_as_a_fresh_build() {
     let final_docs: Vec<(Document, String)> = (0..40)
         .map(|i| {
             let mut d = doc(i, ["ann", "ben", "cid"][i as usize % 3], &format!("lib-{}", i * 7 % 40));
-            d.description = Some(format!("tool number {i} for parsing {}", ["json", "yaml", "toml"][i as usize % 3]));
+            d.description = Some(format!(
+                "tool number {i} for parsing {}",
+                ["json", "yaml", "toml"][i as usize % 3]
+            ));
             d.keywords = vec![["json", "yaml", "cli"][i as usize % 3].into()];
             d.downloads = (i * 37) % 11;
             (d, format!("readme {} parser markdown", i % 5))
@@ -384,7 +410,11 @@ fn incremental_updates_give_the_same_results_as_a_fresh_build() {
                 limit: 100,
                 ..Query::default()
             };
-            assert_eq!(fresh.search(&q, &Access::public()), inc.search(&q, &Access::public()), "{text:?} {sort:?}");
+            assert_eq!(
+                fresh.search(&q, &Access::public()),
+                inc.search(&q, &Access::public()),
+                "{text:?} {sort:?}"
+            );
         }
     }
 }
@@ -413,4 +443,3 @@ fn scope_words_find_a_publishers_packages() {
     let ix = corpus();
     assert_eq!(find(&ix, "carol"), ["toml-edit"]);
 }
-

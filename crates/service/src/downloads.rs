@@ -11,14 +11,20 @@ pub struct DownloadCounter {
     db: Db,
     /// (package_id, version_id, day) → count
     pending: Mutex<HashMap<(i64, i64, i64), i64>>,
+    /// One flush at a time, so that when `flush` returns every count recorded before the
+    /// call is in the database (not still in another caller's transaction).
+    flushing: tokio::sync::Mutex<()>,
 }
+
 
 impl DownloadCounter {
     pub fn new(db: Db) -> Self {
         DownloadCounter {
             db,
             pending: Mutex::default(),
+            flushing: tokio::sync::Mutex::new(()),
         }
+
     }
 
     pub fn record(&self, package_id: i64, version_id: i64) {
@@ -38,7 +44,9 @@ impl DownloadCounter {
 
     /// Writes buffered counts; returns how many downloads were written.
     pub async fn flush(&self) -> Result<i64, trove_db::DbError> {
-        let batch: Vec<(i64, i64, i64, i64)> = {
+        let _one_at_a_time = self.flushing.lock().await;
+        let batch
+: Vec<(i64, i64, i64, i64)> = {
             let mut map = self.pending.lock().expect("download buffer");
             map.drain().map(|((p, v, d), n)| (p, v, d, n)).collect()
         };

@@ -215,24 +215,34 @@ impl SearchIndex {
             trove_db::search::all_versions(&mut conn).await?
         };
         let present: HashSet<i64> = rows.iter().map(|r| r.0).collect();
+        // Compare under the read lock (searches go on); write only what differs.
         let mut stale = Vec::new();
-        {
-            let mut ix = self.write();
-            let gone: Vec<i64> = ix.versions().map(|(id, _)| id).filter(|id| !present.contains(id)).collect();
-            for id in gone {
-                ix.remove(id);
-            }
+        let mut downloads_changed = Vec::new();
+        let gone: Vec<i64> = {
+            let ix = self.read();
             for &(id, updated_at, downloads) in &rows {
                 match ix.get(id) {
-                    Some(d) if d.updated_at == updated_at => {
-                        if d.downloads != downloads {
-                            ix.set_downloads(id, downloads);
-                        }
+                    Some(d) if d.updated_at == updated_at && d.downloads != downloads => {
+                        downloads_changed.push((id, downloads));
                     }
+                    Some(d) if d.updated_at == updated_at => {}
                     Some(_) => stale.push(id),
                     None if state.skipped.get(&id) != Some(&updated_at) => stale.push(id),
                     None => {}
                 }
+            }
+            ix.versions()
+                .map(|(id, _)| id)
+                .filter(|id| !present.contains(id))
+                .collect()
+        };
+        if !gone.is_empty() || !downloads_changed.is_empty() {
+            let mut ix = self.write();
+            for id in gone {
+                ix.remove(id);
+            }
+            for (id, downloads) in downloads_changed {
+                ix.set_downloads(id, downloads);
             }
         }
         state.skipped.retain(|id, _| present.contains(id));
@@ -463,7 +473,7 @@ impl Services {
         if !p.has_scope(TokenScope::Read) {
             return Ok(Access::public());
         }
-        let name_filter: Option<Box<dyn Fn(&str) -> bool + Send + Sync>> = match &p.via {
+        let name_filter: Option<trove_search::NameFilter> = match &p.via {
             AuthVia::Token {
                 patterns: Some(patterns),
                 ..
@@ -518,8 +528,13 @@ impl Services {
                 format!("`page` may be at most {MAX_PAGE}"),
             ));
         }
-        let per_page = positive("per_page", "invalid_per_page", params.per_page.as_deref(), DEFAULT_PER_PAGE)?
-            .min(MAX_PER_PAGE);
+        let per_page = positive(
+            "per_page",
+            "invalid_per_page",
+            params.per_page.as_deref(),
+            DEFAULT_PER_PAGE,
+        )?
+        .min(MAX_PER_PAGE);
         let ecosystem = filter("ecosystem", &params.ecosystem, |v| {
             trove_core::Ecosystem::from_str(v).map(drop)
         })?;

@@ -180,7 +180,14 @@ mod tests {
     #[test]
     fn windows_count_back_from_today_and_fill_gaps() {
         let today = 20_000;
-        let rows = [(today, 1), (today - 6, 2), (today - 7, 4), (today - 29, 8), (today - 30, 16), (today - 364, 32)];
+        let rows = [
+            (today, 1),
+            (today - 6, 2),
+            (today - 7, 4),
+            (today - 29, 8),
+            (today - 30, 16),
+            (today - 364, 32),
+        ];
         let s = windows(1000, &rows, today);
         assert_eq!(s.total, 1000);
         assert_eq!(s.last_7_days, 3);

@@ -85,7 +85,8 @@ impl Services {
                     let part_ok = |p: &str| {
                         !p.is_empty()
                             && !p.contains("..")
-                            && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.*".contains(&b))
+                            && p.bytes()
+                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.*".contains(&b))
                     };
                     let ok = pat.len() <= 130 && pat.split_once('/').is_some_and(|(s, n)| part_ok(s) && part_ok(n));
 

@@ -27,7 +27,14 @@ pub async fn put_manifest(req: Req, reference: String) -> OciResult<Response> {
     let pushed = req
         .state
         .services
-        .oci_put_manifest(&req.caller.ctx, &req.repo, &reference, &tags, content_type.as_deref(), bytes)
+        .oci_put_manifest(
+            &req.caller.ctx,
+            &req.repo,
+            &reference,
+            &tags,
+            content_type.as_deref(),
+            bytes,
+        )
         .await?;
     let mut headers = vec![
         ("location", format!("/v2/{}/manifests/{}", req.repo, pushed.digest)),

@@ -1,6 +1,6 @@
 use super::{blob_created, upload_response};
-use crate::body;
 use crate::auth;
+use crate::body;
 use crate::errors::{Code, OciError, OciResult};
 use crate::route::Req;
 use axum::http::{header, StatusCode};
@@ -30,9 +30,12 @@ pub async fn start_upload(req: Req) -> OciResult<Response> {
                         auth::scope_for(req.repo.as_str(), OciAction::Push),
                         auth::scope_for(f, OciAction::Pull)
                     );
-                    let value = auth::challenge_value(&req.state, &req.headers, Some(&scope), Some("insufficient_scope"));
-                    return Err(OciError::new(Code::Unauthorized, format!("the token does not grant pull on `{f}`"))
-                        .with_header(header::WWW_AUTHENTICATE, &value));
+                    let value =
+                        auth::challenge_value(&req.state, &req.headers, Some(&scope), Some("insufficient_scope"));
+                    return Err(
+                        OciError::new(Code::Unauthorized, format!("the token does not grant pull on `{f}`"))
+                            .with_header(header::WWW_AUTHENTICATE, &value),
+                    );
                 }
             }
         }

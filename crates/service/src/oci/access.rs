@@ -149,6 +149,7 @@ impl Services {
             .await?
             .ok_or_else(|| ServiceError::internal("repository vanished"))?;
         tx.commit().await?;
+        self.reindex_package(pkg.id).await;
         tracing::info!(repository = %repo, "oci repository created");
         Ok(pkg)
     }

@@ -230,7 +230,10 @@ impl Services {
         }
         for t in extra_tags {
             if !names::tag_ok(t) {
-                return Err(ServiceError::bad_request(codes::TAG_INVALID, format!("invalid tag `{t}`")));
+                return Err(ServiceError::bad_request(
+                    codes::TAG_INVALID,
+                    format!("invalid tag `{t}`"),
+                ));
             }
         }
         let mut tags: Vec<String> = extra_tags.to_vec();
@@ -331,6 +334,9 @@ impl Services {
         .await;
         self.oci_release(&storage).await;
         committed?;
+        if !tags.is_empty() {
+            self.reindex_package(pkg.id).await;
+        }
         metrics::counter!("trove_publishes_total", "ecosystem" => "oci").increment(1);
         tracing::info!(repository = %repo, %reference, %digest, "manifest pushed");
         Ok(PushedManifest {
@@ -419,6 +425,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        self.reindex_package(pkg.id).await;
         Ok(())
     }
 

@@ -105,102 +105,116 @@ impl Services {
         drop(conn);
 
         // Store the bytes first: if the transaction below fails, an unreferenced blob is left
-        // for garbage collection, never a version without its archive.
-        self.store.commit(&req.archive).await?;
-        metrics::counter!("trove_storage_bytes_written_total").increment(size);
+        // for garbage collection, never a version without its archive. The hold keeps a
+        // collector on any node from deleting these bytes until the version is committed.
+        self.oci_hold(&digest).await?;
+        let committed = async {
+            self.store.commit(&req.archive).await?;
 
-        let exists = |v: &str| {
-            ServiceError::conflict(
-                "version_exists",
-                format!("`{full}` version {v} already exists; versions are immutable"),
-            )
-        };
-        let mut tx = self.db.write().await?;
-        let pkg_id = match trove_db::packages::find(&mut tx, super::NATIVE, scope.as_str(), name.as_str()).await? {
-            Some(p) => p.id,
-            None => {
-                let id = trove_db::packages::insert(
-                    &mut tx,
-                    trove_db::packages::NewPackage {
-                        namespace_id: ns.id,
-                        name: name.as_str(),
-                        ecosystem: super::NATIVE,
-                        kind: m.package.kind.as_str(),
-                        visibility: req.visibility.unwrap_or(Visibility::Public).as_str(),
-                        now,
-                    },
-                )
-                .await
-                .map_err(|e| {
-                    if e.is_unique_violation() {
-                        ServiceError::conflict("publish_conflict", format!("`{full}` was created concurrently; retry"))
-                    } else {
-                        e.into()
-                    }
-                })?;
-                trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
-                id
-            }
-        };
-        if let Some(old) = trove_db::versions::find(&mut tx, pkg_id, &version_key).await? {
-            return Err(if old.is_deleted() {
+            metrics::counter!("trove_storage_bytes_written_total").increment(size);
+
+            let exists = |v: &str| {
                 ServiceError::conflict(
-                    "version_deleted",
-                    format!(
-                        "`{full}` version {} was deleted; its number cannot be reused",
-                        old.version
-                    ),
+                    "version_exists",
+                    format!("`{full}` version {v} already exists; versions are immutable"),
                 )
-            } else {
-                exists(&old.version)
-            });
-        }
-        let manifest_json = serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
-        let deps_json = serde_json::to_string(&m.dependencies).map_err(|e| ServiceError::internal(e.to_string()))?;
-        trove_db::versions::insert(
-            &mut tx,
-            trove_db::versions::NewVersion {
-                package_id: pkg_id,
-                version: &version.to_string(),
-                version_key: &version_key,
-                digest: &digest.to_string(),
-                size: size as i64,
-                manifest: &manifest_json,
-                dependencies: &deps_json,
-                readme: info.readme.as_deref(),
-                publisher_id: principal.user.id,
-                now,
-            },
-        )
-        .await
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                exists(&version.to_string())
-            } else {
-                e.into()
+            };
+            let mut tx = self.db.write().await?;
+            let pkg_id = match trove_db::packages::find(&mut tx, super::NATIVE, scope.as_str(), name.as_str()).await? {
+                Some(p) => p.id,
+                None => {
+                    let id = trove_db::packages::insert(
+                        &mut tx,
+                        trove_db::packages::NewPackage {
+                            namespace_id: ns.id,
+                            name: name.as_str(),
+                            ecosystem: super::NATIVE,
+                            kind: m.package.kind.as_str(),
+                            visibility: req.visibility.unwrap_or(Visibility::Public).as_str(),
+                            now,
+                        },
+                    )
+                    .await
+                    .map_err(|e| {
+                        if e.is_unique_violation() {
+                            ServiceError::conflict(
+                                "publish_conflict",
+                                format!("`{full}` was created concurrently; retry"),
+                            )
+                        } else {
+                            e.into()
+                        }
+                    })?;
+                    trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
+                    id
+                }
+            };
+            if let Some(old) = trove_db::versions::find(&mut tx, pkg_id, &version_key).await? {
+                return Err(if old.is_deleted() {
+                    ServiceError::conflict(
+                        "version_deleted",
+                        format!(
+                            "`{full}` version {} was deleted; its number cannot be reused",
+                            old.version
+                        ),
+                    )
+                } else {
+                    exists(&old.version)
+                });
             }
-        })?;
-        trove_db::blobs::insert_if_absent(&mut tx, &digest.to_string(), size as i64, now).await?;
-        self.update_package_meta(&mut tx, pkg_id, &info, now).await?;
-        audit::record(
-            &mut tx,
-            ctx,
-            "version.publish",
-            &format!("{full}@{version}"),
-            Some(ns.id),
-            serde_json::json!({
-                "digest": digest.to_string(), "size": size,
-            }),
-        )
-        .await?;
-        let pkg = trove_db::packages::find_by_id(&mut tx, pkg_id)
-            .await?
-            .ok_or_else(|| ServiceError::internal("package vanished"))?;
-        let v = trove_db::versions::find(&mut tx, pkg_id, &version_key)
-            .await?
-            .ok_or_else(|| ServiceError::internal("version vanished"))?;
-        tx.commit().await?;
-        self.reindex_package(pkg_id).await;
+            let manifest_json = serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
+            let deps_json =
+                serde_json::to_string(&m.dependencies).map_err(|e| ServiceError::internal(e.to_string()))?;
+            trove_db::versions::insert(
+                &mut tx,
+                trove_db::versions::NewVersion {
+                    package_id: pkg_id,
+                    version: &version.to_string(),
+                    version_key: &version_key,
+                    digest: &digest.to_string(),
+                    size: size as i64,
+                    manifest: &manifest_json,
+                    dependencies: &deps_json,
+                    readme: info.readme.as_deref(),
+                    publisher_id: principal.user.id,
+                    now,
+                },
+            )
+            .await
+            .map_err(|e| {
+                if e.is_unique_violation() {
+                    exists(&version.to_string())
+                } else {
+                    e.into()
+                }
+            })?;
+            trove_db::blobs::insert_if_absent(&mut tx, &digest.to_string(), size as i64, now).await?;
+            self.update_package_meta(&mut tx, pkg_id, &info, now).await?;
+            audit::record(
+                &mut tx,
+                ctx,
+                "version.publish",
+                &format!("{full}@{version}"),
+                Some(ns.id),
+                serde_json::json!({
+                    "digest": digest.to_string(), "size": size,
+                }),
+            )
+            .await?;
+            let pkg = trove_db::packages::find_by_id(&mut tx, pkg_id)
+                .await?
+                .ok_or_else(|| ServiceError::internal("package vanished"))?;
+            let v = trove_db::versions::find(&mut tx, pkg_id, &version_key)
+                .await?
+                .ok_or_else(|| ServiceError::internal("version vanished"))?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>((pkg, v))
+        }
+        .await;
+        self.oci_release(&digest).await;
+        let (pkg, v) = committed?;
+        self.reindex_package(pkg.id).await;
+
         metrics::counter!("trove_publishes_total").increment(1);
         tracing::info!(package = %full, %version, %digest, size, "published");
         Ok(VersionView::new(&pkg, &v))

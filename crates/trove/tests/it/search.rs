@@ -60,7 +60,10 @@ async fn eventually(base: &str, params: &[(&str, &str)], check: impl Fn(&Value) 
         if check(&v) {
             return v;
         }
-        assert!(Instant::now() < deadline, "gave up waiting on {params:?}: last answer {v}");
+        assert!(
+            Instant::now() < deadline,
+            "gave up waiting on {params:?}: last answer {v}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -77,14 +80,7 @@ async fn exact_names_rank_first_and_names_beat_readmes(b: Backend) {
         &"Notes in markdown. Markdown everywhere: markdown, markdown, markdown.\n".repeat(20),
     )
     .await;
-    publish(
-        &bob,
-        "bob/markdown-tools",
-        "1.0.0",
-        "description = \"Tools\"",
-        "Tools.",
-    )
-    .await;
+    publish(&bob, "bob/markdown-tools", "1.0.0", "description = \"Tools\"", "Tools.").await;
     publish(
         &alice,
         "alice/renderer",
@@ -125,12 +121,22 @@ async fn typos_are_tolerated(b: Backend) {
     let app = TestApp::new(b).await;
     let alice = app.user("alice").await;
     publish(&alice, "alice/markdown", "1.0.0", "keywords = [\"commonmark\"]", "").await;
-    publish(&alice, "alice/parser-kit", "1.0.0", "description = \"A parser toolkit\"", "").await;
+    publish(
+        &alice,
+        "alice/parser-kit",
+        "1.0.0",
+        "description = \"A parser toolkit\"",
+        "",
+    )
+    .await;
     for typo in ["markdwn", "makrdown", "marrkdown", "markdawn"] {
         assert_eq!(names(&search(&app, &[("q", typo)]).await), ["alice/markdown"], "{typo}");
     }
     assert_eq!(names(&search(&app, &[("q", "commonmrak")]).await), ["alice/markdown"]);
-    assert_eq!(names(&search(&app, &[("q", "parsr toolkti")]).await), ["alice/parser-kit"]);
+    assert_eq!(
+        names(&search(&app, &[("q", "parsr toolkti")]).await),
+        ["alice/parser-kit"]
+    );
     // Search as you type: the last word matches as a prefix.
     assert_eq!(names(&search(&app, &[("q", "markd")]).await), ["alice/markdown"]);
     // Too far off is not a match.
@@ -145,10 +151,38 @@ async fn facets_count_every_result(b: Backend) {
         let what = if kind == "model" { "a model" } else { "a widget" };
         format!("kind = \"{kind}\"\nlicense = \"{license}\"\nkeywords = [{kw}]\ncategories = [{cat}]\ndescription = \"{what}\"")
     };
-    publish(&alice, "alice/w1", "1.0.0", &fields("library", "MIT", "\"ui\", \"gtk\"", "\"gui\""), "").await;
-    publish(&alice, "alice/w2", "1.0.0", &fields("library", "MIT", "\"ui\"", "\"gui\", \"web\""), "").await;
-    publish(&alice, "alice/w3", "1.0.0", &fields("plugin", "Apache-2.0", "\"ui\"", "\"web\""), "").await;
-    publish(&alice, "alice/other", "1.0.0", &fields("model", "MIT", "\"ml\"", "\"ai-models\""), "").await;
+    publish(
+        &alice,
+        "alice/w1",
+        "1.0.0",
+        &fields("library", "MIT", "\"ui\", \"gtk\"", "\"gui\""),
+        "",
+    )
+    .await;
+    publish(
+        &alice,
+        "alice/w2",
+        "1.0.0",
+        &fields("library", "MIT", "\"ui\"", "\"gui\", \"web\""),
+        "",
+    )
+    .await;
+    publish(
+        &alice,
+        "alice/w3",
+        "1.0.0",
+        &fields("plugin", "Apache-2.0", "\"ui\"", "\"web\""),
+        "",
+    )
+    .await;
+    publish(
+        &alice,
+        "alice/other",
+        "1.0.0",
+        &fields("model", "MIT", "\"ml\"", "\"ai-models\""),
+        "",
+    )
+    .await;
 
     let v = search(&app, &[("q", "widget"), ("per_page", "1")]).await;
     assert_eq!(v["total"], 3);
@@ -185,7 +219,14 @@ async fn every_sort_and_pages(b: Backend) {
     let alice = app.user("alice").await;
     // Published in this order; names sort the other way round.
     for name in ["delta", "charlie", "bravo", "alpha"] {
-        publish(&alice, &format!("alice/{name}"), "1.0.0", "description = \"common word\"", "").await;
+        publish(
+            &alice,
+            &format!("alice/{name}"),
+            "1.0.0",
+            "description = \"common word\"",
+            "",
+        )
+        .await;
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     for (name, n) in [("charlie", 3), ("alpha", 2), ("delta", 1)] {
@@ -248,9 +289,21 @@ async fn every_sort_and_pages(b: Backend) {
         (vec![("page", "1000000")], StatusCode::BAD_REQUEST, "invalid_page"),
         (vec![("per_page", "0")], StatusCode::BAD_REQUEST, "invalid_per_page"),
         (vec![("per_page", "-5")], StatusCode::BAD_REQUEST, "invalid_per_page"),
-        (vec![("kind", "gadget")], StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter"),
-        (vec![("ecosystem", "maven")], StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter"),
-        (vec![("category", "games")], StatusCode::UNPROCESSABLE_ENTITY, "invalid_filter"),
+        (
+            vec![("kind", "gadget")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_filter",
+        ),
+        (
+            vec![("ecosystem", "maven")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_filter",
+        ),
+        (
+            vec![("category", "games")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_filter",
+        ),
     ] {
         let res = app.get("/api/v1/search").query(&params).send().await.unwrap();
         expect_error(res, status, code).await;
@@ -322,7 +375,10 @@ async fn private_packages_are_found_only_by_those_who_may_read_them(b: Backend) 
     assert_eq!(found(&v), ["acme/secret-gizmo", "alice/open-gizmo"]);
     // The owner sees both; a site admin sees everything.
     let v = json_ok(as_user(&alice).await.unwrap()).await;
-    assert_eq!(found(&v), ["acme/secret-gizmo", "alice/hidden-gizmo", "alice/open-gizmo"]);
+    assert_eq!(
+        found(&v),
+        ["acme/secret-gizmo", "alice/hidden-gizmo", "alice/open-gizmo"]
+    );
     assert_eq!(v["facets"]["category"], json!({ "cli": 1, "security": 2 }));
     let v = json_ok(as_user(&boss).await.unwrap()).await;
     assert_eq!(v["total"], 3);
@@ -501,7 +557,11 @@ async fn every_node_follows_changes_and_reindex_rebuilds_all(b: Backend) {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("1 packages"), "{stdout}");
     for base in [&app.base, &other_base] {
         let v = eventually(base, &[("q", "stellar")], |v| v["total"] == 1).await;
@@ -553,10 +613,10 @@ async fn explore_shows_trending_popular_and_recent(b: Backend) {
         &[
             ("rocket", "1.0.0", &[(1, 60), (6, 40), (7, 5), (13, 5)]), // 100 vs 10: +4.5
             ("fresh", "1.0.0", &[(0, 30)]),                            // 30 vs 0: +3.0
-            ("steady", "1.0.0", &[(2, 1500), (8, 1000)]),               // 1500 vs 1000: +0.5
-            ("fading", "1.0.0", &[(3, 40), (9, 50)]),                   // shrinking
-            ("hidden", "1.0.0", &[(0, 5000)]),                          // private
-            ("old", "1.0.0", &[(14, 900), (200, 9000)]),                // outside both windows
+            ("steady", "1.0.0", &[(2, 1500), (8, 1000)]),              // 1500 vs 1000: +0.5
+            ("fading", "1.0.0", &[(3, 40), (9, 50)]),                  // shrinking
+            ("hidden", "1.0.0", &[(0, 5000)]),                         // private
+            ("old", "1.0.0", &[(14, 900), (200, 9000)]),               // outside both windows
         ],
         today,
     )
@@ -576,11 +636,23 @@ async fn explore_shows_trending_popular_and_recent(b: Backend) {
     assert_eq!(v["trending"][0]["downloads_previous_7_days"], 10);
     assert_eq!(
         list("most_downloaded"),
-        ["alice/old", "alice/steady", "alice/rocket", "alice/fading", "alice/fresh"]
+        [
+            "alice/old",
+            "alice/steady",
+            "alice/rocket",
+            "alice/fading",
+            "alice/fresh"
+        ]
     );
     assert_eq!(
         list("recently_updated"),
-        ["alice/old", "alice/fading", "alice/fresh", "alice/rocket", "alice/steady"]
+        [
+            "alice/old",
+            "alice/fading",
+            "alice/fresh",
+            "alice/rocket",
+            "alice/steady"
+        ]
     );
     assert_eq!(
         v["totals"],

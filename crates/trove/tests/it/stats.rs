@@ -8,9 +8,11 @@ use serde_json::{json, Value};
 use trove_core::time::date;
 use trove_testkit::{both_backends, Backend};
 
-/// Writes past downloads straight through the repository, as the counter's flush does:
-/// for each (package name in alice's scope, version, [(days ago, count)]).
-pub async fn seed_downloads(app: &TestApp, rows: &[(&str, &str, &[(i64, i64)])], today: i64) {
+/// (package name in alice's scope, version, [(days ago, count)]).
+pub type Seed<'a> = (&'a str, &'a str, &'a [(i64, i64)]);
+
+/// Writes past downloads straight through the repository, as the counter's flush does.
+pub async fn seed_downloads(app: &TestApp, rows: &[Seed<'_>], today: i64) {
     use trove_service::db::{downloads, packages, versions};
     let mut tx = app.services().db.write().await.unwrap();
     for (name, version, days) in rows {
@@ -111,7 +113,10 @@ async fn private_stats_are_404_to_outsiders(b: Backend) {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let res = alice
-        .req(Method::PUT, "/api/v1/packages/alice/vault/versions/1.0.0?visibility=private")
+        .req(
+            Method::PUT,
+            "/api/v1/packages/alice/vault/versions/1.0.0?visibility=private",
+        )
         .header("content-type", "application/gzip")
         .body(trove_tarball::simple_package("alice/vault", "1.0.0", "# vault\n"))
         .send()
@@ -144,7 +149,12 @@ async fn global_totals(b: Backend) {
     publish(&alice, "alice/one", "1.0.0", "", "").await;
     publish(&alice, "alice/one", "1.1.0", "", "").await;
     publish(&alice, "alice/two", "1.0.0", "", "").await;
-    seed_downloads(&app, &[("one", "1.0.0", &[(0, 4), (400, 6)]), ("two", "1.0.0", &[(3, 5)])], today()).await;
+    seed_downloads(
+        &app,
+        &[("one", "1.0.0", &[(0, 4), (400, 6)]), ("two", "1.0.0", &[(3, 5)])],
+        today(),
+    )
+    .await;
     // A deleted version no longer counts; its downloads stay in the package's total.
     let res = alice
         .req(Method::DELETE, "/api/v1/packages/alice/one/versions/1.1.0")
@@ -212,7 +222,9 @@ async fn a_burst_before_shutdown_is_not_lost(b: Backend) {
     let mut tasks = Vec::new();
     for _ in 0..64 {
         let req = app.get("/api/v1/packages/alice/last/versions/1.0.0/download");
-        tasks.push(tokio::spawn(async move { req.send().await.unwrap().bytes().await.unwrap().len() }));
+        tasks.push(tokio::spawn(async move {
+            req.send().await.unwrap().bytes().await.unwrap().len()
+        }));
     }
     for t in tasks {
         assert!(t.await.unwrap() > 0);

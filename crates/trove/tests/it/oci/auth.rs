@@ -224,7 +224,11 @@ async fn mounts_with_registry_tokens_ask_for_the_source_scope(b: Backend) {
         "{challenge}"
     );
     oci_error(res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
-    let wide = token("alice", "repository:alice/derived:pull,push&scope=repository:alice/base:pull").await;
+    let wide = token(
+        "alice",
+        "repository:alice/derived:pull,push&scope=repository:alice/base:pull",
+    )
+    .await;
     assert_eq!(wide.send(Method::POST, &mount).await.status(), StatusCode::CREATED);
     // Once alice/base is private, bob may not mount from it: his push uploads instead.
     let res = alice
@@ -236,7 +240,10 @@ async fn mounts_with_registry_tokens_ask_for_the_source_scope(b: Backend) {
     assert_eq!(res.status(), StatusCode::OK);
     let bobs = token("bob", "repository:bob/copy:pull,push&scope=repository:alice/base:pull").await;
     let res = bobs
-        .send(Method::POST, &format!("/v2/bob/copy/blobs/uploads/?mount={d}&from=alice/base"))
+        .send(
+            Method::POST,
+            &format!("/v2/bob/copy/blobs/uploads/?mount={d}&from=alice/base"),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED, "falls back to an upload");
     app.stop().await;

@@ -169,7 +169,9 @@ async fn referrers_list_and_filter(b: Backend) {
     let res = oci.send(Method::GET, &format!("/v2/alice/none/referrers/{sd}")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert_eq!(res.json::<Value>().await.unwrap()["manifests"], json!([]));
-    let res = Oci::anonymous(&app).send(Method::GET, &format!("/v2/alice/none/referrers/{sd}")).await;
+    let res = Oci::anonymous(&app)
+        .send(Method::GET, &format!("/v2/alice/none/referrers/{sd}"))
+        .await;
     oci_error(res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
     // Deleting a referrer removes it from the list.
     let res = oci

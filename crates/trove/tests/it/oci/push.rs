@@ -403,12 +403,25 @@ async fn manifests_are_validated(b: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::CREATED);
-    let tags: Vec<&str> = res.headers().get_all("oci-tag").iter().map(|v| v.to_str().unwrap()).collect();
+    let tags: Vec<&str> = res
+        .headers()
+        .get_all("oci-tag")
+        .iter()
+        .map(|v| v.to_str().unwrap())
+        .collect();
     assert_eq!(tags, ["1.2.3", "1.2", "latest"]);
-    let v: Value = oci.send(Method::GET, "/v2/alice/app/tags/list").await.json().await.unwrap();
+    let v: Value = oci
+        .send(Method::GET, "/v2/alice/app/tags/list")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(v["tags"], json!(["1.2", "1.2.3", "latest"]));
     let res = oci
-        .req(Method::PUT, &format!("/v2/alice/app/manifests/{}?tag=ok&tag=.bad", sha256(&good)))
+        .req(
+            Method::PUT,
+            &format!("/v2/alice/app/manifests/{}?tag=ok&tag=.bad", sha256(&good)),
+        )
         .header("content-type", OCI_MANIFEST)
         .body(good.clone())
         .send()
