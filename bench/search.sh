@@ -55,10 +55,15 @@ command -v sha256sum >/dev/null || apt_install coreutils
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/trove-bench.XXXXXX")"
 PIDS=()
 cleanup() {
+  local rc=$?
   for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+    if [ -n "$p" ]; then
+      kill "$p" 2>/dev/null || true
+      wait "$p" 2>/dev/null || true
+    fi
   done
   rm -rf "$WORK"
+  exit "$rc"
 }
 trap cleanup EXIT
 
@@ -73,10 +78,15 @@ free_port() {
   done
 }
 
-wait_http() { # url, seconds
+wait_http() { # url, seconds, pid, log
   local i
   for i in $(seq 1 $(( $2 * 10 ))); do
     curl -sf -o /dev/null "$1" && return 0
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "the server exited; its log:" >&2
+      cat "$4" >&2
+      return 1
+    fi
     sleep 0.1
   done
   echo "timed out waiting for $1" >&2
@@ -101,9 +111,9 @@ PORT="$(free_port)"
 log "starting trove server on 127.0.0.1:$PORT (builds the search index before serving)"
 started=$(date +%s.%N)
 TROVE_DATA_DIR="$WORK/data" TROVE_DATABASE_URL="$DB_URL" TROVE_SERVER_LISTEN="127.0.0.1:$PORT" \
-  TROVE_LOG=warn "$TROVE" server >"$WORK/trove.log" 2>&1 &
+  TROVE_LOG_LEVEL=warn "$TROVE" server >"$WORK/trove.log" 2>&1 &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$PORT/health/ready" 600
+wait_http "http://127.0.0.1:$PORT/health/ready" 600 "${PIDS[0]}" "$WORK/trove.log"
 ready=$(date +%s.%N)
 INDEX_SECONDS=$(awk -v a="$started" -v b="$ready" 'BEGIN { printf "%.1f", b - a }')
 log "ready after ${INDEX_SECONDS}s"
@@ -121,7 +131,8 @@ curl -sf -o /dev/null "$META_URL"
 log "wrk: package metadata GET $META_URL"
 wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" --latency "$META_URL" | tee "$WORK/wrk-trove.txt"
 TROVE_RPS=$(rps <"$WORK/wrk-trove.txt")
-kill "${PIDS[0]}" && wait "${PIDS[0]}" 2>/dev/null || true
+kill "${PIDS[0]}" 2>/dev/null || true
+wait "${PIDS[0]}" 2>/dev/null || true
 PIDS[0]=""
 
 # --- CNCF distribution --------------------------------------------------------------------
@@ -144,7 +155,7 @@ EOF
 log "starting docker-registry $("$REGISTRY_BIN" --version 2>/dev/null | head -1) on 127.0.0.1:$RPORT"
 "$REGISTRY_BIN" serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$RPORT/v2/" 60
+wait_http "http://127.0.0.1:$RPORT/v2/" 60 "${PIDS[1]}" "$WORK/registry.log"
 
 REG="http://127.0.0.1:$RPORT/v2/bench/app"
 push_blob() { # file → digest

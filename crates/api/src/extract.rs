@@ -24,7 +24,6 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
-
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))

@@ -29,6 +29,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyPool, Connection, Executor, Transaction};
 use std::ops::{Deref, DerefMut};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedMutexGuard};
@@ -120,6 +121,8 @@ pub struct Db {
     /// SQLite allows one writer at a time; serializing write transactions in-process avoids
     /// `SQLITE_BUSY` on lock upgrades. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
+    /// Counts write transactions committed through this handle (for in-process caches).
+    generation: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -170,6 +173,7 @@ impl Db {
             pool,
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
+            generation: Arc::default(),
         };
         db.migrate().await?;
         Ok(db)
@@ -181,6 +185,12 @@ impl Db {
             Backend::Postgres => sqlx::migrate!("./migrations/postgres").run(&self.pool).await?,
         }
         Ok(())
+    }
+
+    /// Changes whenever a write transaction of this process commits: a cache filled at one
+    /// generation is stale once it differs.
+    pub fn write_generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
     }
 
     pub fn backend(&self) -> Backend {
@@ -199,7 +209,11 @@ impl Db {
             None => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            _guard: guard,
+            generation: self.generation.clone(),
+        })
     }
 
     /// Checks the database answers.
@@ -224,11 +238,13 @@ impl Db {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
+    generation: Arc<AtomicU64>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> Result<()> {
         self.tx.commit().await?;
+        self.generation.fetch_add(1, Ordering::Release);
         Ok(())
     }
 }

@@ -210,10 +210,17 @@ impl Config {
             let Some(rest) = key.strip_prefix("TROVE_") else {
                 continue;
             };
-            if rest == "TOKEN" || rest.starts_with("CONFIG") || rest.starts_with("TEST_") || rest.starts_with("REGISTRY") {
-
-                continue; // client-side and test variables
+            // Client-side and test variables, and TROVE_LOG (a log filter read by the logger).
+            if rest == "TOKEN"
+                || rest == "LOG"
+                || rest.starts_with("CONFIG")
+                || rest.starts_with("TEST_")
+                || rest.starts_with("REGISTRY")
+                || rest.starts_with("BENCH_")
+            {
+                continue;
             }
+
             let path = env_path(rest)?;
             set_path(&mut table, &path, parse_env_value(&value));
         }
@@ -377,6 +384,7 @@ mod tests {
                 ("TROVE_DATABASE_URL", "postgres://x/y"),
                 ("TROVE_STORAGE__BACKEND", "fs"),
                 ("TROVE_TOKEN", "ignored"),
+                ("TROVE_LOG", "debug"),
             ]),
         )
         .unwrap();

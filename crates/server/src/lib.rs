@@ -47,7 +47,11 @@ pub fn app(services: Services, config: &Config) -> Router {
     .layer(DefaultBodyLimit::max(config.limits.max_json_bytes));
     Router::new()
         .nest("/api/v1", api)
-        .merge(trove_oci::router(services.clone(), config.oci.clone(), config.server.base_url.clone()))
+        .merge(trove_oci::router(
+            services.clone(),
+            config.oci.clone(),
+            config.server.base_url.clone(),
+        ))
         .merge(trove_web::router(services.clone()))
         .merge(health::router(services))
         .fallback(trove_web::not_found)

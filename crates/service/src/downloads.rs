@@ -16,7 +16,6 @@ pub struct DownloadCounter {
     flushing: tokio::sync::Mutex<()>,
 }
 
-
 impl DownloadCounter {
     pub fn new(db: Db) -> Self {
         DownloadCounter {
@@ -24,7 +23,6 @@ impl DownloadCounter {
             pending: Mutex::default(),
             flushing: tokio::sync::Mutex::new(()),
         }
-
     }
 
     pub fn record(&self, package_id: i64, version_id: i64) {
@@ -45,8 +43,7 @@ impl DownloadCounter {
     /// Writes buffered counts; returns how many downloads were written.
     pub async fn flush(&self) -> Result<i64, trove_db::DbError> {
         let _one_at_a_time = self.flushing.lock().await;
-        let batch
-: Vec<(i64, i64, i64, i64)> = {
+        let batch: Vec<(i64, i64, i64, i64)> = {
             let mut map = self.pending.lock().expect("download buffer");
             map.drain().map(|((p, v, d), n)| (p, v, d, n)).collect()
         };

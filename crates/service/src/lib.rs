@@ -10,6 +10,7 @@ pub mod downloads;
 pub mod error;
 pub mod oci;
 pub mod orgs;
+mod package_cache;
 pub mod packages;
 pub mod search;
 pub mod stats;
@@ -64,6 +65,7 @@ pub struct Services {
     /// This node's package search index.
     pub search: Arc<search::SearchIndex>,
     pub(crate) token_touches: Arc<auth::TouchCache>,
+    pub(crate) package_cache: Arc<package_cache::PackageCache>,
 }
 
 impl Services {
@@ -75,6 +77,7 @@ impl Services {
             store,
             config: Arc::new(config),
             token_touches: Arc::default(),
+            package_cache: Arc::default(),
         }
     }
 }

@@ -6,9 +6,20 @@ use crate::{audit, Ctx, Result, ServiceError, Services};
 use trove_core::{now_ms, Visibility};
 
 impl Services {
+    /// Package metadata, the hottest read: public packages come from a per-node cache that
+    /// any local write invalidates and that lives at most a second (see `package_cache`).
     pub async fn get_package(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackageView> {
+        let generation = self.db.write_generation();
+        if let Some(pkg) = self.package_cache.get(scope, name, generation) {
+            if !pkg.is_private() {
+                return Ok(PackageView::from(&pkg));
+            }
+        }
         let mut conn = self.db.conn().await?;
         let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        if !pkg.is_private() {
+            self.package_cache.put(scope, name, generation, pkg.clone());
+        }
         Ok(PackageView::from(&pkg))
     }
 

@@ -76,8 +76,14 @@ async fn metrics_count_requests_by_route_and_status(b: Backend) {
     assert!(text.contains("trove_publishes_total"), "{text}");
     assert!(text.contains("trove_downloads_total"), "{text}");
     assert!(text.contains("trove_db_pool_connections"), "{text}");
-    assert!(text.contains("trove_storage_operations_total{op=\"put\",result=\"ok\"}"), "{text}");
-    assert!(text.contains("trove_storage_operation_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("trove_storage_operations_total{op=\"put\",result=\"ok\"}"),
+        "{text}"
+    );
+    assert!(
+        text.contains("trove_storage_operation_duration_seconds_bucket"),
+        "{text}"
+    );
     assert!(text.contains("trove_download_bytes_total"), "{text}");
 
     app.stop().await;
