@@ -12,12 +12,17 @@ pub fn openapi_document() -> Value {
     let mut paths = Map::new();
     for r in ROUTES {
         let full = format!("/api/v1{}", r.path);
-        let params: Vec<Value> = r
+        let mut params: Vec<Value> = r
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
             .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": if p == "id" { "integer" } else { "string" } } }))
             .collect();
+        let op = r.operation_id.rsplit("::").next().unwrap_or(r.operation_id);
+        for (name, ty, description) in query_params(op) {
+            params.push(json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": ty } }));
+        }
+
         let mut responses = Map::new();
         let ok = if r.status == 204 {
             json!({ "description": "Done" })
@@ -84,4 +89,50 @@ pub fn openapi_document() -> Value {
             }
         }
     })
+}
+
+/// Query parameters of the operations that take some: (name, JSON type, description).
+fn query_params(operation: &str) -> &'static [(&'static str, &'static str, &'static str)] {
+    match operation {
+        "search_packages" => &[
+            (
+                "q",
+                "string",
+                "Words to find in names, descriptions, keywords and READMEs (typos tolerated)",
+            ),
+            ("ecosystem", "string", "native, oci, npm, cargo or pypi"),
+            (
+                "kind",
+                "string",
+                "library, module, plugin, model, agent, template, snapshot or other",
+            ),
+            ("category", "string", "A category slug from /api/v1/categories"),
+            ("license", "string", "An SPDX expression as published"),
+            ("keyword", "string", "A keyword"),
+            ("sort", "string", "relevance (default), downloads, recent or name"),
+            ("page", "integer", "1-based page number"),
+            ("per_page", "integer", "Results per page, at most 100 (default 20)"),
+        ],
+        "list_audit" => &[
+            (
+                "org",
+                "string",
+                "Only this organization's events (its owners may read them)",
+            ),
+            ("action", "string", "Only this action, e.g. version.publish"),
+            ("actor", "string", "Only events by this username"),
+            (
+                "before",
+                "integer",
+                "Only events with an id below this (paging backwards)",
+            ),
+            ("limit", "integer", "At most this many events (1–1000, default 100)"),
+        ],
+        "publish_version" => &[(
+            "visibility",
+            "string",
+            "public (default) or private, for a package's first version",
+        )],
+        _ => &[],
+    }
 }

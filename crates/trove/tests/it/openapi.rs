@@ -13,7 +13,29 @@ async fn openapi_document_matches_the_router(b: Backend) {
         let p = &paths[&format!("/api/v1{}", r.path)];
         assert!(p[r.method].is_object(), "{} {} undocumented", r.method, r.path);
     }
+    let search = &paths["/api/v1/search"]["get"]["parameters"];
+    let names: Vec<&str> = search
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "q",
+            "ecosystem",
+            "kind",
+            "category",
+            "license",
+            "keyword",
+            "sort",
+            "page",
+            "per_page"
+        ]
+    );
     let mut operations = 0;
+
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {
             operations += 1;
