@@ -102,15 +102,9 @@ impl Services {
         Ok(user)
     }
 
-    /// Checks a password and opens a session. Every failure looks the same to the caller.
-    pub async fn login(&self, ctx: &Ctx, username: &str, password: &str) -> Result<NewSession> {
-        let bad = || {
-            ServiceError::new(
-                ErrorKind::Unauthenticated,
-                "invalid_credentials",
-                "wrong username or password",
-            )
-        };
+    /// Checks a username and password. On failure the attempt is audited (with `via` in its
+    /// details) and the error is the same whatever was wrong, in about the same time.
+    pub(crate) async fn check_password(&self, ctx: &Ctx, username: &str, password: &str, via: &str) -> Result<User> {
         let user = {
             let mut conn = self.db.conn().await?;
             trove_db::users::find_by_username(&mut conn, username).await?
@@ -123,12 +117,32 @@ impl Services {
                 false
             }
         };
+        if let Some(user) = user.filter(|u| ok && u.disabled == 0) {
+            return Ok(user);
+        }
         let mut tx = self.db.write().await?;
-        let Some(user) = user.filter(|u| ok && u.disabled == 0) else {
-            audit::record(&mut tx, ctx, "login.failure", username, None, serde_json::json!({})).await?;
-            tx.commit().await?;
-            return Err(bad());
-        };
+        audit::record(
+            &mut tx,
+            ctx,
+            "login.failure",
+            username,
+            None,
+            serde_json::json!({ "via": via }),
+        )
+        .await?;
+        tx.commit().await?;
+        Err(ServiceError::new(
+            ErrorKind::Unauthenticated,
+            "invalid_credentials",
+            "wrong username or password",
+        ))
+    }
+
+    /// Checks a password and opens a session. Every failure looks the same to the caller.
+    pub async fn login(&self, ctx: &Ctx, username: &str, password: &str) -> Result<NewSession> {
+        let user = self.check_password(ctx, username, password, "password").await?;
+        let mut tx = self.db.write().await?;
+
         let cookie = random_secret(32);
         let now = now_ms();
         let session = Session {

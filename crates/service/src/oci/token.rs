@@ -4,7 +4,7 @@
 //! The signing key is stored in the database, so every node issues and accepts the same tokens.
 
 use super::{OciAction, RepoName};
-use crate::{audit, AuthVia, Ctx, ErrorKind, Principal, Result, ServiceError, Services};
+use crate::{AuthVia, Ctx, ErrorKind, Principal, Result, ServiceError, Services};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
@@ -108,46 +108,13 @@ impl Services {
         if password.starts_with(crate::auth::TOKEN_PREFIX) {
             return self.authenticate_token(password).await;
         }
-        let bad = || {
-            ServiceError::new(
-                ErrorKind::Unauthenticated,
-                "invalid_credentials",
-                "wrong username or password",
-            )
-        };
-        let user = {
-            let mut conn = self.db.conn().await?;
-            trove_db::users::find_by_username(&mut conn, username).await?
-        };
-        let ok = match user.as_ref().and_then(|u| u.password_hash.as_deref()) {
-            Some(hash) => self.verify_password(password, hash).await,
-            None => {
-                let _ = self.hash_password(password).await;
-                false
-            }
-        };
-        match user.filter(|u| ok && u.disabled == 0) {
-            Some(user) => Ok(Principal {
-                user,
-                via: AuthVia::Session {
-                    csrf_token: String::new(),
-                },
-            }),
-            None => {
-                let mut tx = self.db.write().await?;
-                audit::record(
-                    &mut tx,
-                    ctx,
-                    "login.failure",
-                    username,
-                    None,
-                    serde_json::json!({ "via": "registry" }),
-                )
-                .await?;
-                tx.commit().await?;
-                Err(bad())
-            }
-        }
+        let user = self.check_password(ctx, username, password, "registry").await?;
+        Ok(Principal {
+            user,
+            via: AuthVia::Session {
+                csrf_token: String::new(),
+            },
+        })
     }
 
     /// The part of `requested` the caller may have. Unknown scope types and actions are

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use std::ops::Range;
+use trove_core::range::{parse_range, RangeSpec};
 use trove_service::{ErrorKind, ServiceError};
 
 /// `GET|HEAD /api/v1/packages/{scope}/{name}/versions/{version}/download`: streams the
@@ -98,74 +98,4 @@ pub async fn download_version(
     metrics::counter!("trove_download_bytes_total").increment(bytes);
     let body = Body::from_stream(read.stream.map(|r| r.map_err(std::io::Error::other)));
     Ok((status, out, body).into_response())
-}
-
-enum RangeSpec {
-    Full,
-    Part(Range<u64>),
-    Unsatisfiable,
-}
-
-/// Parses a single `bytes=` range; multiple ranges or other units get the whole body.
-fn parse_range(header: &str, size: u64) -> RangeSpec {
-    let Some(spec) = header.trim().strip_prefix("bytes=") else {
-        return RangeSpec::Full;
-    };
-    if spec.contains(',') {
-        return RangeSpec::Full;
-    }
-    let Some((a, b)) = spec.trim().split_once('-') else {
-        return RangeSpec::Full;
-    };
-    let (a, b) = (a.trim(), b.trim());
-    let range = if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else {
-            return RangeSpec::Full;
-        };
-        if n == 0 {
-            return RangeSpec::Unsatisfiable;
-        }
-        size.saturating_sub(n)..size
-    } else {
-        let Ok(start) = a.parse::<u64>() else {
-            return RangeSpec::Full;
-        };
-        let end = if b.is_empty() {
-            size
-        } else {
-            match b.parse::<u64>() {
-                Ok(e) if e >= start => (e + 1).min(size),
-                _ => return RangeSpec::Full,
-            }
-        };
-        start..end
-    };
-    if range.start >= size {
-        return RangeSpec::Unsatisfiable;
-    }
-    RangeSpec::Part(range)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn part(h: &str, size: u64) -> Option<Range<u64>> {
-        match parse_range(h, size) {
-            RangeSpec::Part(r) => Some(r),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn ranges() {
-        assert_eq!(part("bytes=0-9", 100), Some(0..10));
-        assert_eq!(part("bytes=90-", 100), Some(90..100));
-        assert_eq!(part("bytes=-10", 100), Some(90..100));
-        assert_eq!(part("bytes=50-500", 100), Some(50..100));
-        assert!(matches!(parse_range("bytes=100-", 100), RangeSpec::Unsatisfiable));
-        assert!(matches!(parse_range("bytes=0-1,5-6", 100), RangeSpec::Full));
-        assert!(matches!(parse_range("items=0-1", 100), RangeSpec::Full));
-        assert!(matches!(parse_range("bytes=5-1", 100), RangeSpec::Full));
-    }
 }
