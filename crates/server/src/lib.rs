@@ -115,6 +115,26 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
                 }
             })
         };
+        // Expired sessions are already refused; this only keeps the table small.
+        let sweeper = {
+            let svc = svc.clone();
+            let mut rx = rx.clone();
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(3600));
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => {}
+                        _ = rx.changed() => break,
+                    }
+                    match svc.sweep_expired_sessions().await {
+                        Ok(0) => {}
+                        Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
+                        Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
+                    }
+                }
+            })
+        };
+
         if signals {
             let tx = signal_tx.clone();
             tokio::spawn(async move {
@@ -142,6 +162,7 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
             }
         };
         flusher.abort();
+        sweeper.abort();
         oci_maintenance.abort();
         indexer.abort();
         // Counted downloads are never lost at shutdown.

@@ -218,3 +218,13 @@ impl ServiceError {
         self
     }
 }
+
+impl Services {
+    /// Deletes sessions past their expiry; returns how many.
+    pub async fn sweep_expired_sessions(&self) -> Result<u64> {
+        let mut tx = self.db.write().await?;
+        let n = trove_db::sessions::delete_expired(&mut tx, now_ms()).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}

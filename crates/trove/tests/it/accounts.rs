@@ -191,7 +191,34 @@ async fn login_sessions_and_csrf(b: Backend) {
     app.stop().await;
 }
 
+async fn expired_sessions_are_refused_and_swept(b: Backend) {
+    let app = TestApp::builder(b)
+        .config(|c| c.auth.session_ttl_hours = 0)
+        .start()
+        .await;
+    register(&app, "dana", "dana@example.com", "correct horse").await;
+    let res = app
+        .req(Method::POST, "/api/v1/session")
+        .json(&json!({ "username": "dana", "password": "correct horse" }))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let res = app.get("/api/v1/me").header("cookie", &cookie).send().await.unwrap();
+    expect_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
+    assert_eq!(app.services().sweep_expired_sessions().await.unwrap(), 1);
+    assert_eq!(app.services().sweep_expired_sessions().await.unwrap(), 0);
+    app.stop().await;
+}
+
 both_backends!(
+    expired_sessions_are_refused_and_swept,
     registration_validates_and_refuses_duplicates,
     registration_can_be_closed,
     login_sessions_and_csrf
