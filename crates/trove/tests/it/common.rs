@@ -8,10 +8,15 @@ use trove_server::{Config, RunningServer};
 use trove_service::Services;
 use trove_testkit::{Backend, TestDb};
 
+/// A change to the configuration, applied before the server starts.
+type Tweak = Box<dyn FnOnce(&mut Config)>;
+
 pub struct TestAppBuilder {
+
     backend: Backend,
     s3: bool,
-    tweak: Vec<Box<dyn FnOnce(&mut Config)>>,
+    tweak: Vec<Tweak>,
+
 }
 
 impl TestAppBuilder {
@@ -29,8 +34,11 @@ impl TestAppBuilder {
     pub async fn start(self) -> TestApp {
         let db = TestDb::new(self.backend).await;
         let dir = tempfile::tempdir().expect("tempdir");
-        let mut config = Config::default();
-        config.data_dir = dir.path().to_path_buf();
+        let mut config = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
+
         config.database.url = Some(db.url.clone());
         config.database.max_connections = 8;
         config.server.listen = "127.0.0.1:0".into();
