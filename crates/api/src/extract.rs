@@ -66,7 +66,7 @@ impl FromRequestParts<AppState> for Caller {
                 let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
                 if let AuthVia::Session { csrf_token } = &principal.via {
                     let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-                    if !safe && sent != Some(csrf_token.as_str()) {
+                    if !safe && !sent.is_some_and(|s| constant_time_eq(s.as_bytes(), csrf_token.as_bytes())) {
                         return Err(ServiceError::new(
                             ErrorKind::Forbidden,
                             "csrf_failed",
@@ -82,5 +82,23 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         Ok(Caller(Ctx { principal: None, ip }))
+    }
+}
+
+/// Compares secrets without an early exit that would leak how much of them matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn compares_secrets() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
     }
 }

@@ -21,6 +21,7 @@ pub struct Config {
     pub log: LogConfig,
     pub stats: StatsConfig,
     pub oci: trove_oci::OciConfig,
+    pub rate_limits: RateLimitsConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +95,26 @@ pub struct StatsConfig {
     pub flush_interval_ms: u64,
 }
 
+/// Requests per minute by class (anonymous by client IP, authenticated by credential) and
+/// action (reads = GET/HEAD, writes = other methods, login attempts per IP + username).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitsConfig {
+    pub enabled: bool,
+    /// `memory` (this node only) or `redis` (shared by every node).
+    pub backend: String,
+    pub redis_url: String,
+    /// Prefix of every Redis key.
+    pub key_prefix: String,
+    pub anonymous_reads_per_minute: u64,
+    pub anonymous_writes_per_minute: u64,
+    pub authenticated_reads_per_minute: u64,
+    pub authenticated_writes_per_minute: u64,
+    pub login_attempts_per_minute: u64,
+    /// Peer addresses whose `X-Forwarded-For` is believed (exact IPs); empty: never.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
 impl Default for Config {
     fn default() -> Self {
         Config {
@@ -106,6 +127,7 @@ impl Default for Config {
             log: LogConfig::default(),
             stats: StatsConfig::default(),
             oci: trove_oci::OciConfig::default(),
+            rate_limits: RateLimitsConfig::default(),
         }
     }
 }
@@ -185,7 +207,34 @@ impl Default for StatsConfig {
     }
 }
 
-const SECTIONS: &[&str] = &["server", "database", "storage", "auth", "limits", "log", "stats", "oci"];
+impl Default for RateLimitsConfig {
+    fn default() -> Self {
+        RateLimitsConfig {
+            enabled: true,
+            backend: "memory".into(),
+            redis_url: "redis://127.0.0.1:6379".into(),
+            key_prefix: "trove:ratelimit:".into(),
+            anonymous_reads_per_minute: 6_000,
+            anonymous_writes_per_minute: 600,
+            authenticated_reads_per_minute: 12_000,
+            authenticated_writes_per_minute: 1_200,
+            login_attempts_per_minute: 20,
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+const SECTIONS: &[&str] = &[
+    "server",
+    "database",
+    "storage",
+    "auth",
+    "limits",
+    "log",
+    "stats",
+    "oci",
+    "rate_limits",
+];
 
 impl Config {
     /// Loads defaults, then the file (if given), then the process environment.
@@ -217,6 +266,8 @@ impl Config {
                 || rest.starts_with("TEST_")
                 || rest.starts_with("REGISTRY")
                 || rest.starts_with("BENCH_")
+                || rest.starts_with("SKIP_")
+                || rest == "SCREENSHOTS"
             {
                 continue;
             }
@@ -239,6 +290,12 @@ impl Config {
             }
             "s3" => {}
             other => bail!("unknown storage.backend `{other}`: use fs or s3"),
+        }
+        if !matches!(self.rate_limits.backend.as_str(), "memory" | "redis") {
+            bail!(
+                "unknown rate_limits.backend `{}`: use memory or redis",
+                self.rate_limits.backend
+            );
         }
         if !matches!(self.log.format.as_str(), "json" | "text") {
             bail!("unknown log.format `{}`: use json or text", self.log.format);
@@ -385,6 +442,7 @@ mod tests {
                 ("TROVE_STORAGE__BACKEND", "fs"),
                 ("TROVE_TOKEN", "ignored"),
                 ("TROVE_LOG", "debug"),
+                ("TROVE_SKIP_BROWSER", "1"),
             ]),
         )
         .unwrap();
@@ -395,11 +453,30 @@ mod tests {
     }
 
     #[test]
+    fn rate_limits_from_env() {
+        let c = Config::load_with_env(
+            None,
+            env(&[
+                ("TROVE_RATE_LIMITS_BACKEND", "redis"),
+                ("TROVE_RATE_LIMITS_LOGIN_ATTEMPTS_PER_MINUTE", "3"),
+                ("TROVE_RATE_LIMITS_ENABLED", "false"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.rate_limits.backend, "redis");
+        assert_eq!(c.rate_limits.login_attempts_per_minute, 3);
+        assert!(!c.rate_limits.enabled);
+        assert_eq!(Config::default().rate_limits.anonymous_reads_per_minute, 6_000);
+    }
+
+    #[test]
     fn bad_config_is_explained() {
         let err = Config::load_with_env(None, env(&[("TROVE_BOGUS", "1")])).unwrap_err();
         assert!(err.to_string().contains("TROVE_BOGUS"), "{err}");
         let err = Config::load_with_env(None, env(&[("TROVE_STORAGE_BACKEND", "s3")])).unwrap_err();
         assert!(err.to_string().contains("bucket"), "{err}");
+        let err = Config::load_with_env(None, env(&[("TROVE_RATE_LIMITS_BACKEND", "etcd")])).unwrap_err();
+        assert!(err.to_string().contains("memory or redis"), "{err}");
         let err = Config::load_with_env(None, env(&[("TROVE_SERVER_LISTNE", "x")])).unwrap_err();
         assert!(format!("{err:#}").contains("listne"), "{err:#}");
     }

@@ -4,6 +4,7 @@
 pub mod config;
 mod health;
 mod middleware;
+mod ratelimit;
 pub mod telemetry;
 
 pub use config::Config;
@@ -45,7 +46,7 @@ pub fn app(services: Services, config: &Config) -> Router {
         services: services.clone(),
     })
     .layer(DefaultBodyLimit::max(config.limits.max_json_bytes));
-    Router::new()
+    let router = Router::new()
         .nest("/api/v1", api)
         .merge(trove_oci::router(
             services.clone(),
@@ -54,7 +55,13 @@ pub fn app(services: Services, config: &Config) -> Router {
         ))
         .merge(trove_web::router(services.clone()))
         .merge(health::router(services))
-        .fallback(trove_web::not_found)
+        .fallback(trove_web::not_found);
+    // Inside `track`, so refusals are logged and counted like any answer.
+    let router = match ratelimit::RateLimits::from_config(&config.rate_limits) {
+        Some(rl) => router.layer(axum::middleware::from_fn_with_state(rl, ratelimit::limit)),
+        None => router,
+    };
+    router
         .layer(axum::middleware::from_fn(middleware::track))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

@@ -135,6 +135,28 @@ impl Services {
     /// token with the `admin` scope, like token management).
     pub async fn decide_device_login(&self, ctx: &Ctx, user_code: &str, approve: bool) -> Result<DeviceDecision> {
         let p = ctx.require_scope(TokenScope::Admin)?;
+        // The device gets a token for every package: a token limited to some may not grant it.
+        if approve && matches!(&p.via, AuthVia::Token { patterns: Some(_), .. }) {
+            return Err(ServiceError::new(
+                crate::ErrorKind::Forbidden,
+                "token_pattern_mismatch",
+                "this token is limited to some packages and may not approve a device login",
+            ));
+        }
+        // Nor may a token that expires: the device's token would outlive it.
+        if let (true, AuthVia::Token { id, .. }) = (approve, &p.via) {
+            let mut conn = self.db.conn().await?;
+            if trove_db::oci_settings::find_token(&mut conn, *id)
+                .await?
+                .is_some_and(|t| t.expires_at.is_some())
+            {
+                return Err(ServiceError::new(
+                    crate::ErrorKind::Forbidden,
+                    "token_expiry_exceeded",
+                    "this token expires and may not approve a device login, whose token does not",
+                ));
+            }
+        }
         let normalized = normalize_user_code(user_code);
         let not_found = || {
             ServiceError::not_found(format!(

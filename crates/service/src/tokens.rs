@@ -101,6 +101,23 @@ impl Services {
             }
             None => None,
         };
+        // A token limited to some packages may only create tokens limited to (some of) them.
+        if let crate::AuthVia::Token {
+            patterns: Some(mine), ..
+        } = &p.via
+        {
+            let within = patterns.as_deref().is_some_and(|new| {
+                new.split(',')
+                    .all(|n| mine.iter().any(|m| crate::auth::glob_match(m, n)))
+            });
+            if !within {
+                return Err(ServiceError::new(
+                    crate::ErrorKind::Forbidden,
+                    "token_pattern_mismatch",
+                    "this token is limited to some packages: a token it creates must be limited to them too",
+                ));
+            }
+        }
         let now = now_ms();
         let expires_at = match req.expires_in {
             Some(s) if s <= 0 || s > 10 * 365 * 86_400 => {
@@ -112,6 +129,20 @@ impl Services {
             Some(s) => Some(now + s * 1000),
             None => None,
         };
+        // Nor may a token that expires create one that outlives it.
+        if let crate::AuthVia::Token { id, .. } = &p.via {
+            let mut conn = self.db.conn().await?;
+            let mine = trove_db::oci_settings::find_token(&mut conn, *id).await?;
+            if let Some(limit) = mine.and_then(|t| t.expires_at) {
+                if expires_at.is_none_or(|e| e > limit) {
+                    return Err(ServiceError::new(
+                        crate::ErrorKind::Forbidden,
+                        "token_expiry_exceeded",
+                        "this token expires: a token it creates must expire no later than it does",
+                    ));
+                }
+            }
+        }
         let secret = new_token();
         let scope_text = scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",");
         let mut tx = self.db.write().await?;

@@ -12,11 +12,9 @@ use trove_testkit::{Backend, TestDb};
 type Tweak = Box<dyn FnOnce(&mut Config)>;
 
 pub struct TestAppBuilder {
-
     backend: Backend,
     s3: bool,
     tweak: Vec<Tweak>,
-
 }
 
 impl TestAppBuilder {

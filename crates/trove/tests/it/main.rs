@@ -13,6 +13,7 @@ mod openapi;
 mod orgs;
 mod privacy;
 mod publish;
+mod rate_limits;
 mod s3;
 mod search;
 mod stats;

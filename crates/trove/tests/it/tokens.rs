@@ -234,4 +234,89 @@ async fn wrong_expired_and_underscoped_tokens(b: Backend) {
     app.stop().await;
 }
 
-both_backends!(create_list_use_and_revoke, wrong_expired_and_underscoped_tokens);
+/// A token limited to some packages cannot mint a token (or approve a device login) that
+/// reaches packages outside its patterns.
+async fn limited_tokens_cannot_widen_themselves(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let limited = alice
+        .create_token(json!({ "name": "limited", "scopes": ["admin"], "packages": ["alice/widget*"] }))
+        .await;
+    for body in [
+        json!({ "name": "wide", "scopes": ["publish"] }),
+        json!({ "name": "wide", "scopes": ["publish"], "packages": [] }),
+        json!({ "name": "wide", "scopes": ["publish"], "packages": ["alice/*"] }),
+        json!({ "name": "wide", "scopes": ["publish"], "packages": ["alice/widget*", "alice/other"] }),
+    ] {
+        let res = alice
+            .with_token(&limited, Method::POST, "/api/v1/tokens")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(res, StatusCode::FORBIDDEN, "token_pattern_mismatch").await;
+    }
+    // Within its own patterns it still works.
+    let res = alice
+        .with_token(&limited, Method::POST, "/api/v1/tokens")
+        .json(&json!({ "name": "narrow", "scopes": ["publish"], "packages": ["alice/widget-cli"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    // Nor may it approve a device login, whose token covers every package.
+    let code = json_ok(
+        app.req(Method::POST, "/api/v1/device/code")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let res = alice
+        .with_token(&limited, Method::POST, "/api/v1/device/approve")
+        .json(&json!({ "user_code": code["user_code"] }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "token_pattern_mismatch").await;
+
+    // A token that expires cannot create one that outlives it.
+    let short = alice
+        .create_token(json!({ "name": "short", "scopes": ["admin"], "expires_in": 600 }))
+        .await;
+    for body in [
+        json!({ "name": "forever", "scopes": ["publish"] }),
+        json!({ "name": "longer", "scopes": ["publish"], "expires_in": 3600 }),
+    ] {
+        let res = alice
+            .with_token(&short, Method::POST, "/api/v1/tokens")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        expect_error(res, StatusCode::FORBIDDEN, "token_expiry_exceeded").await;
+    }
+    let res = alice
+        .with_token(&short, Method::POST, "/api/v1/tokens")
+        .json(&json!({ "name": "shorter", "scopes": ["publish"], "expires_in": 60 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = alice
+        .with_token(&short, Method::POST, "/api/v1/device/approve")
+        .json(&json!({ "user_code": code["user_code"] }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "token_expiry_exceeded").await;
+    app.stop().await;
+}
+
+both_backends!(
+    create_list_use_and_revoke,
+    wrong_expired_and_underscoped_tokens,
+    limited_tokens_cannot_widen_themselves
+);
