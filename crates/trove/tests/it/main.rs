@@ -15,6 +15,7 @@ mod privacy;
 mod publish;
 mod rate_limits;
 mod s3;
+mod scale_out;
 mod search;
 mod stats;
 mod tokens;
