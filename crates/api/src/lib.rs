@@ -87,6 +87,11 @@ routes! {
     get "/stats" => stats::get_global_stats, "stats", "none", 200, "Registry totals: packages, versions, downloads, users";
     get "/packages/{scope}/{name}/stats" => stats::get_package_stats, "stats", "none", 200, "A package's downloads: total, last 7/30/365 days, daily, per version";
     get "/packages/{scope}/{name}/versions/{version}/stats" => stats::get_version_stats, "stats", "none", 200, "A version's downloads: total, last 7/30/365 days, daily";
+    get "/namespaces/{scope}/webhooks" => webhooks::list_webhooks, "webhooks", "none", 200, "List a namespace's webhooks";
+    post "/namespaces/{scope}/webhooks" => webhooks::create_webhook, "webhooks", "json", 201, "Register a webhook (the signing secret is shown once)";
+    delete "/namespaces/{scope}/webhooks/{id}" => webhooks::delete_webhook, "webhooks", "none", 204, "Delete a webhook and its delivery log";
+    get "/namespaces/{scope}/webhooks/{id}/deliveries" => webhooks::list_webhook_deliveries, "webhooks", "none", 200, "A webhook's latest deliveries with their attempts";
+    post "/namespaces/{scope}/webhooks/{id}/test" => webhooks::test_webhook, "webhooks", "none", 202, "Queue a ping delivery";
 }
 
 /// The `/api/v1` router (mount it with `nest("/api/v1", …)`).

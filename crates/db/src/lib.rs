@@ -23,6 +23,7 @@ pub mod stats;
 pub mod tokens;
 pub mod users;
 pub mod versions;
+pub mod webhooks;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::pool::PoolConnection;

@@ -22,6 +22,7 @@ pub struct Config {
     pub stats: StatsConfig,
     pub oci: trove_oci::OciConfig,
     pub rate_limits: RateLimitsConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +96,27 @@ pub struct StatsConfig {
     pub flush_interval_ms: u64,
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Whether this node sends queued deliveries (events are queued by every node).
+    pub deliver: bool,
+    /// First retry delay; later ones are ×3, ×12, ×60 and ×360 (10 s → 30 s, 2 min, 10 min, 1 h).
+    pub retry_base_ms: u64,
+    /// Timeout of one delivery request.
+    pub timeout_ms: u64,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        WebhooksConfig {
+            deliver: true,
+            retry_base_ms: 10_000,
+            timeout_ms: 10_000,
+        }
+    }
+}
+
 /// Requests per minute by class (anonymous by client IP, authenticated by credential) and
 /// action (reads = GET/HEAD, writes = other methods, login attempts per IP + username).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -128,6 +150,7 @@ impl Default for Config {
             stats: StatsConfig::default(),
             oci: trove_oci::OciConfig::default(),
             rate_limits: RateLimitsConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -234,6 +257,7 @@ const SECTIONS: &[&str] = &[
     "stats",
     "oci",
     "rate_limits",
+    "webhooks",
 ];
 
 impl Config {
@@ -357,6 +381,8 @@ impl Config {
             },
             argon2_m_cost: self.auth.argon2_memory_kib,
             base_url: self.base_url(),
+            webhook_retry_base_ms: self.webhooks.retry_base_ms,
+            webhook_timeout_ms: self.webhooks.timeout_ms,
         }
     }
 }

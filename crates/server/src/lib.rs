@@ -103,6 +103,7 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     let svc = services.clone();
     let flush_every = Duration::from_millis(config.stats.flush_interval_ms.max(10));
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
+    let deliver_webhooks = config.webhooks.deliver;
     let handle = tokio::spawn(async move {
         // Keeps the search index in step with changes made through other nodes.
         let indexer = tokio::spawn(svc.search.clone().run(rx.clone()));
@@ -122,6 +123,8 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
                 }
             })
         };
+        // Sends queued webhook deliveries (any node may; claims keep them from sending twice).
+        let webhooks = deliver_webhooks.then(|| tokio::spawn(svc.clone().run_webhook_worker(rx.clone())));
         // Expired sessions are already refused; this only keeps the table small.
         let sweeper = {
             let svc = svc.clone();
@@ -170,6 +173,16 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
         };
         flusher.abort();
         sweeper.abort();
+        if let Some(mut webhooks) = webhooks {
+            // It stops by itself between attempts; an attempt cut short is retried later.
+            if tokio::time::timeout(Duration::from_secs(2), &mut webhooks)
+                .await
+                .is_err()
+            {
+                tracing::warn!("webhook worker did not stop in time");
+                webhooks.abort();
+            }
+        }
         oci_maintenance.abort();
         indexer.abort();
         // Counted downloads are never lost at shutdown.

@@ -17,6 +17,7 @@ pub mod stats;
 pub mod tokens;
 pub mod views;
 pub mod web_queries;
+pub mod webhooks;
 
 pub use auth::{AuthVia, Ctx, Principal};
 pub use error::{ErrorKind, Result, ServiceError};
@@ -39,6 +40,10 @@ pub struct ServiceConfig {
     pub argon2_m_cost: u32,
     /// Base URL used to build absolute links (e.g. download URLs).
     pub base_url: String,
+    /// First webhook retry delay; later ones grow (×3, ×12, ×60, ×360).
+    pub webhook_retry_base_ms: u64,
+    /// Timeout of one webhook request.
+    pub webhook_timeout_ms: u64,
 }
 
 impl Default for ServiceConfig {
@@ -51,6 +56,8 @@ impl Default for ServiceConfig {
             archive_limits: trove_tarball::Limits::default(),
             argon2_m_cost: 19 * 1024,
             base_url: "http://127.0.0.1:8080".into(),
+            webhook_retry_base_ms: 10_000,
+            webhook_timeout_ms: 10_000,
         }
     }
 }
@@ -66,6 +73,8 @@ pub struct Services {
     pub search: Arc<search::SearchIndex>,
     pub(crate) token_touches: Arc<auth::TouchCache>,
     pub(crate) package_cache: Arc<package_cache::PackageCache>,
+    /// Wakes this node's webhook worker when deliveries are queued.
+    pub(crate) webhook_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -78,6 +87,7 @@ impl Services {
             config: Arc::new(config),
             token_touches: Arc::default(),
             package_cache: Arc::default(),
+            webhook_wake: Arc::default(),
         }
     }
 }

@@ -145,6 +145,11 @@ impl Services {
         .await?;
         let list = members(&mut tx, &ns).await?;
         tx.commit().await?;
+        let data = serde_json::json!({
+            "action": "set", "username": target.username, "role": new_role.as_str(),
+            "previous": current.map(Role::as_str),
+        });
+        self.emit_event(ctx, ns.id, "membership", None, None, data).await;
         Ok(list)
     }
 
@@ -192,6 +197,10 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
+        let data = serde_json::json!({
+            "action": "remove", "username": target.username, "role": current.as_str(),
+        });
+        self.emit_event(ctx, ns.id, "membership", None, None, data).await;
         Ok(())
     }
 }

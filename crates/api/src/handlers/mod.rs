@@ -8,3 +8,4 @@ pub mod session;
 pub mod stats;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;

@@ -36,6 +36,16 @@ impl Services {
         .await?;
         tx.commit().await?;
         self.reindex_package(pkg.id).await;
+        let data = serde_json::json!({ "digest": v.digest });
+        self.emit_event(
+            ctx,
+            pkg.namespace_id,
+            "delete",
+            Some(&pkg.full_name()),
+            Some(&v.version),
+            data,
+        )
+        .await;
         Ok(())
     }
 }

@@ -214,6 +214,9 @@ impl Services {
         self.oci_release(&digest).await;
         let (pkg, v) = committed?;
         self.reindex_package(pkg.id).await;
+        let data = serde_json::json!({ "digest": digest.to_string(), "size": size });
+        self.emit_event(ctx, pkg.namespace_id, "publish", Some(&full), Some(&v.version), data)
+            .await;
 
         metrics::counter!("trove_publishes_total").increment(1);
         tracing::info!(package = %full, %version, %digest, size, "published");

@@ -19,7 +19,8 @@ impl Services {
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
-        if v.is_yanked() != yanked {
+        let changed = v.is_yanked() != yanked;
+        if changed {
             trove_db::versions::set_yanked(&mut tx, v.id, yanked, now).await?;
             super::refresh_latest(&mut tx, pkg.id, now).await?;
             let action = if yanked { "version.yank" } else { "version.unyank" };
@@ -36,6 +37,18 @@ impl Services {
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
         self.reindex_package(pkg.id).await;
+        if changed {
+            let data = serde_json::json!({ "yanked": yanked });
+            self.emit_event(
+                ctx,
+                pkg.namespace_id,
+                "yank",
+                Some(&pkg.full_name()),
+                Some(&v.version),
+                data,
+            )
+            .await;
+        }
         Ok(VersionView::new(&pkg, &v))
     }
 }

@@ -20,3 +20,4 @@ mod search;
 mod stats;
 mod tokens;
 mod web;
+mod webhooks;

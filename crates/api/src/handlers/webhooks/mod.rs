@@ -1,0 +1,10 @@
+mod create_webhook;
+mod delete_webhook;
+mod list_webhook_deliveries;
+mod list_webhooks;
+mod test_webhook;
+pub use create_webhook::create_webhook;
+pub use delete_webhook::delete_webhook;
+pub use list_webhook_deliveries::list_webhook_deliveries;
+pub use list_webhooks::list_webhooks;
+pub use test_webhook::test_webhook;
