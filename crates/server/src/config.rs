@@ -105,6 +105,9 @@ pub struct WebhooksConfig {
     pub retry_base_ms: u64,
     /// Timeout of one delivery request.
     pub timeout_ms: u64,
+    /// Allow receivers on loopback, private and link-local addresses (off: a user could
+    /// otherwise make the registry call internal services).
+    pub allow_private_targets: bool,
 }
 
 impl Default for WebhooksConfig {
@@ -113,6 +116,7 @@ impl Default for WebhooksConfig {
             deliver: true,
             retry_base_ms: 10_000,
             timeout_ms: 10_000,
+            allow_private_targets: false,
         }
     }
 }
@@ -383,6 +387,7 @@ impl Config {
             base_url: self.base_url(),
             webhook_retry_base_ms: self.webhooks.retry_base_ms,
             webhook_timeout_ms: self.webhooks.timeout_ms,
+            webhook_allow_private: self.webhooks.allow_private_targets,
         }
     }
 }

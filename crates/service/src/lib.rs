@@ -44,6 +44,8 @@ pub struct ServiceConfig {
     pub webhook_retry_base_ms: u64,
     /// Timeout of one webhook request.
     pub webhook_timeout_ms: u64,
+    /// Whether webhooks may target loopback, private and link-local addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for ServiceConfig {
@@ -58,6 +60,7 @@ impl Default for ServiceConfig {
             base_url: "http://127.0.0.1:8080".into(),
             webhook_retry_base_ms: 10_000,
             webhook_timeout_ms: 10_000,
+            webhook_allow_private: false,
         }
     }
 }

@@ -80,7 +80,7 @@ fn view(ns: &Namespace, w: &Webhook) -> WebhookView {
     }
 }
 
-fn validate_url(url: &str) -> Result<()> {
+fn validate_url(url: &str, allow_private: bool) -> Result<()> {
     let bad = |m: &str| ServiceError::unprocessable("invalid_url", m.to_string());
     if url.len() > 2000 {
         return Err(bad("the URL is longer than 2000 characters"));
@@ -89,7 +89,79 @@ fn validate_url(url: &str) -> Result<()> {
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
         return Err(bad("the URL must be http:// or https:// with a host"));
     }
+    if !allow_private && !public_host(&parsed) {
+        return Err(bad("the URL points at a loopback, private or link-local address; \
+             set webhooks.allow_private_targets = true to allow internal receivers"));
+    }
     Ok(())
+}
+
+/// Whether a URL's host may be a webhook target when private targets are not allowed:
+/// not `localhost`, and not a literal non-public IP. Names are checked again when they are
+/// resolved for each delivery (see [`PublicOnlyResolver`]).
+fn public_host(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else { return false };
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<std::net::IpAddr>() {
+        Ok(ip) => is_public_ip(ip),
+        Err(_) => {
+            let d = bare.trim_end_matches('.').to_ascii_lowercase();
+            d != "localhost" && !d.ends_with(".localhost")
+        }
+    }
+}
+
+/// Not loopback, private, link-local (cloud metadata lives there), shared (CGNAT),
+/// unspecified, broadcast, multicast or documentation space; IPv4-mapped IPv6 is unwrapped.
+pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1])))
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_ip(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Resolves delivery hosts and drops non-public addresses, so a name that resolves (or
+/// re-resolves, DNS rebinding) to an internal address is never connected to.
+struct PublicOnlyResolver;
+
+impl reqwest::dns::Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|a| is_public_ip(a.ip()))
+                .collect();
+            if addrs.is_empty() {
+                let e: Box<dyn std::error::Error + Send + Sync> =
+                    format!("`{host}` resolves to no public address (private targets are not allowed)").into();
+                return Err(e);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
 }
 
 fn validate_events(events: &[String]) -> Result<Vec<String>> {
@@ -162,7 +234,8 @@ impl Services {
 
     /// Registers a webhook; the generated secret is returned once.
     pub async fn create_webhook(&self, ctx: &Ctx, scope: &str, req: NewWebhook) -> Result<CreatedWebhook> {
-        validate_url(&req.url)?;
+        validate_url(&req.url, self.config.webhook_allow_private)?;
+
         let events = validate_events(&req.events)?;
         let secret = crate::auth::random_secret(32);
         let now = now_ms();
@@ -324,7 +397,11 @@ impl Services {
 
     /// The delivery worker: runs until `stop` changes. Every node may run one.
     pub async fn run_webhook_worker(self, mut stop: watch::Receiver<bool>) {
-        let client = match reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if !self.config.webhook_allow_private {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicOnlyResolver));
+        }
+        let client = match builder
             .timeout(Duration::from_millis(self.config.webhook_timeout_ms.max(1)))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("trove-webhooks/", env!("CARGO_PKG_VERSION")))
@@ -497,4 +574,42 @@ fn payload(
         "data": data,
     })
     .to_string()
+}
+
+#[cfg(test)]
+mod ssrf_tests {
+    use super::*;
+    use reqwest::dns::Resolve;
+
+    #[test]
+    fn public_and_private_addresses() {
+        for ip in ["8.8.8.8", "1.1.1.1", "2606:4700::1111", "100.63.0.1"] {
+            assert!(is_public_ip(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "255.255.255.255",
+            "224.0.0.1",
+            "::1",
+            "::",
+            "fe80::1",
+            "fd12::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(!is_public_ip(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_never_connected_to() {
+        let name: reqwest::dns::Name = "localhost".parse().unwrap();
+        let err = PublicOnlyResolver.resolve(name).await.err().expect("refused");
+        assert!(err.to_string().contains("no public address"), "{err}");
+    }
 }

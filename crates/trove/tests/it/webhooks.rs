@@ -134,7 +134,10 @@ async fn wait_status(user: &TestUser, scope: &str, id: &Value, status: &str) -> 
 }
 
 async fn publish_delivers_signed_events(b: Backend) {
-    let app = TestApp::new(b).await;
+    let app = TestApp::builder(b)
+        .config(|c| c.webhooks.allow_private_targets = true)
+        .start()
+        .await;
     let alice = app.user("alice").await;
     let (url, rec) = Receiver::start(0).await;
     let (yank_url, yank_rec) = Receiver::start(0).await;
@@ -267,7 +270,10 @@ async fn publish_delivers_signed_events(b: Backend) {
 
 async fn failed_deliveries_are_retried(b: Backend) {
     let app = TestApp::builder(b)
-        .config(|c| c.webhooks.retry_base_ms = 5)
+        .config(|c| {
+            c.webhooks.retry_base_ms = 5;
+            c.webhooks.allow_private_targets = true;
+        })
         .start()
         .await;
     let alice = app.user("alice").await;
@@ -314,7 +320,10 @@ async fn failed_deliveries_are_retried(b: Backend) {
 }
 
 async fn only_owners_manage_webhooks(b: Backend) {
-    let app = TestApp::new(b).await;
+    let app = TestApp::builder(b)
+        .config(|c| c.webhooks.allow_private_targets = true)
+        .start()
+        .await;
     let olivia = app.user("olivia").await;
     let adam = app.user("adam").await;
     let rita = app.user("rita").await;
@@ -424,7 +433,13 @@ async fn only_owners_manage_webhooks(b: Backend) {
 
 async fn queued_deliveries_survive_a_restart(b: Backend) {
     // The first node only queues (webhooks.deliver = false); the next one sends.
-    let mut app = TestApp::builder(b).config(|c| c.webhooks.deliver = false).start().await;
+    let mut app = TestApp::builder(b)
+        .config(|c| {
+            c.webhooks.deliver = false;
+            c.webhooks.allow_private_targets = true;
+        })
+        .start()
+        .await;
     let alice = app.user("alice").await;
     let (url, rec) = Receiver::start(0).await;
     let hook = create_hook(&alice, "alice", &url, &["publish"]).await;
@@ -453,7 +468,36 @@ async fn queued_deliveries_survive_a_restart(b: Backend) {
     app.stop().await;
 }
 
+/// By default a user cannot make the registry call internal services.
+async fn private_targets_are_refused_by_default(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost/hook",
+        "http://api.localhost/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://10.1.2.3/hook",
+        "http://192.168.0.1/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://[fd00::1]/hook",
+        "http://0.0.0.0/hook",
+    ] {
+        let res = alice
+            .req(Method::POST, "/api/v1/namespaces/alice/webhooks")
+            .json(&serde_json::json!({ "url": url, "events": ["publish"] }))
+            .send()
+            .await
+            .unwrap();
+        let msg = expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_url").await;
+        assert!(msg.contains("allow_private_targets"), "{url}: {msg}");
+    }
+    app.stop().await;
+}
+
 both_backends!(
+    private_targets_are_refused_by_default,
     publish_delivers_signed_events,
     failed_deliveries_are_retried,
     only_owners_manage_webhooks,
