@@ -117,7 +117,7 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
                         _ = tick.tick() => {}
                         _ = rx.changed() => break,
                     }
-                    if let Err(e) = svc.downloads.flush().await {
+                    if let Err(e) = svc.flush_downloads().await {
                         tracing::warn!(error = %e, "flushing download counts failed; will retry");
                     }
                 }
@@ -187,7 +187,7 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
         indexer.abort();
         // Counted downloads are never lost at shutdown.
         for attempt in 0..5 {
-            match svc.downloads.flush().await {
+            match svc.flush_downloads().await {
                 Ok(_) => break,
                 Err(e) => {
                     tracing::error!(error = %e, attempt, "final download flush failed");

@@ -42,13 +42,19 @@ impl DownloadCounter {
 
     /// Writes buffered counts; returns how many downloads were written.
     pub async fn flush(&self) -> Result<i64, trove_db::DbError> {
+        Ok(self.flush_packages().await?.0)
+    }
+
+    /// Like [`DownloadCounter::flush`], also naming the packages whose counts changed.
+    pub async fn flush_packages(&self) -> Result<(i64, Vec<i64>), trove_db::DbError> {
         let _one_at_a_time = self.flushing.lock().await;
+
         let batch: Vec<(i64, i64, i64, i64)> = {
             let mut map = self.pending.lock().expect("download buffer");
             map.drain().map(|((p, v, d), n)| (p, v, d, n)).collect()
         };
         if batch.is_empty() {
-            return Ok(0);
+            return Ok((0, Vec::new()));
         }
         let total = batch.iter().map(|b| b.3).sum();
         let res = async {
@@ -63,6 +69,21 @@ impl DownloadCounter {
                 *map.entry((p, v, d)).or_default() += n;
             }
             return Err(e);
+        }
+        let mut packages: Vec<i64> = batch.iter().map(|b| b.0).collect();
+        packages.sort_unstable();
+        packages.dedup();
+        Ok((total, packages))
+    }
+}
+
+impl crate::Services {
+    /// Writes buffered download counts and brings this node's search index up to date with
+    /// them (other nodes catch up on their periodic reconcile).
+    pub async fn flush_downloads(&self) -> Result<i64, trove_db::DbError> {
+        let (total, packages) = self.downloads.flush_packages().await?;
+        for id in packages {
+            self.search.refresh_package(id).await;
         }
         Ok(total)
     }

@@ -183,7 +183,7 @@ impl TestApp {
 
     /// Writes buffered download counts now.
     pub async fn flush_downloads(&self) {
-        self.services().downloads.flush().await.expect("flush");
+        self.services().flush_downloads().await.expect("flush");
     }
 
     /// Number of blobs in the store.

@@ -124,6 +124,16 @@ async fn downloads_are_counted_exactly_without_a_write_per_request(b: Backend) {
     )
     .await;
     assert_eq!(v["downloads"], 50);
+    // The flush also updated this node's search index: no waiting for the periodic reconcile.
+    let found = json_ok(app.get("/api/v1/search?q=dl").send().await.unwrap()).await;
+    let hit = found["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["full_name"] == "alice/dl")
+        .expect("found");
+    assert_eq!(hit["downloads"], 50, "{found}");
+
     app.stop().await;
 }
 
