@@ -40,10 +40,21 @@ pub fn openapi_document() -> Value {
             ("409", "Conflict"),
             ("413", "Too large"),
             ("422", "Invalid content"),
+            ("429", "Rate limited: retry after `Retry-After` seconds"),
             ("503", "Database or storage unavailable"),
         ] {
-            responses.insert(code.into(), json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }));
+            let mut resp = json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+            if code == "429" {
+                resp["headers"] = json!({
+                    "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds until the window resets" },
+                    "RateLimit-Limit": { "schema": { "type": "integer" } },
+                    "RateLimit-Remaining": { "schema": { "type": "integer" } },
+                    "RateLimit-Reset": { "schema": { "type": "integer" } }
+                });
+            }
+            responses.insert(code.into(), resp);
         }
+
         let mut op = json!({
             "operationId": r.operation_id.rsplit("::").next().unwrap_or(r.operation_id),
             "summary": r.summary,

@@ -41,6 +41,8 @@ async fn openapi_document_matches_the_router(b: Backend) {
             operations += 1;
             assert!(op["operationId"].is_string() && op["summary"].is_string());
             assert!(op["responses"]["401"].is_object());
+            assert!(op["responses"]["429"]["headers"]["Retry-After"].is_object());
+
             let concrete = path
                 .replace("{scope}", "s")
                 .replace("{name}", "n")
