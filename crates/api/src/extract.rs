@@ -7,6 +7,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, Method};
 use std::net::SocketAddr;
+use trove_service::auth::{constant_time_eq, cookie_value};
 use trove_service::{AuthVia, Ctx, ErrorKind, ServiceError};
 
 pub const SESSION_COOKIE: &str = "trove_session";
@@ -22,14 +23,10 @@ pub fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
 
 /// Reads a cookie value from a header map.
 pub fn cookie_in<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+    cookie_value(
+        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()),
+        name,
+    )
 }
 
 /// The bearer credential in `Authorization` (`Bearer`, `Token`, or bare).
@@ -82,23 +79,5 @@ impl FromRequestParts<AppState> for Caller {
             }
         }
         Ok(Caller(Ctx { principal: None, ip }))
-    }
-}
-
-/// Compares secrets without an early exit that would leak how much of them matched.
-pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-#[cfg(test)]
-mod tests {
-    use super::constant_time_eq;
-
-    #[test]
-    fn compares_secrets() {
-        assert!(constant_time_eq(b"abc", b"abc"));
-        assert!(!constant_time_eq(b"abc", b"abd"));
-        assert!(!constant_time_eq(b"abc", b"abcd"));
-        assert!(constant_time_eq(b"", b""));
     }
 }

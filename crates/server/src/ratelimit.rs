@@ -293,13 +293,8 @@ fn credential(h: &HeaderMap) -> Option<String> {
             return Some(a.trim().to_string());
         }
     }
-    h.get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, v)| *k == "trove_session" && !v.is_empty())
-        .map(|(_, v)| format!("session {v}"))
+    let cookies = h.get_all(http::header::COOKIE).iter().filter_map(|v| v.to_str().ok());
+    trove_service::auth::cookie_value(cookies, "trove_session").map(|v| format!("session {v}"))
 }
 
 fn basic_username(h: &HeaderMap) -> Option<String> {

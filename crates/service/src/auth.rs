@@ -102,6 +102,23 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     rec(p.as_bytes(), n.as_bytes())
 }
 
+/// Compares secrets without an early exit that would leak how much of them matched.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The value of the first cookie called `name` in the given `Cookie` header values;
+/// `None` when it is absent or empty.
+pub fn cookie_value<'a>(cookie_headers: impl IntoIterator<Item = &'a str>, name: &str) -> Option<&'a str> {
+    cookie_headers
+        .into_iter()
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+}
+
 pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
@@ -259,6 +276,23 @@ mod tests {
         assert!(glob_match("acme/foo_bar", "acme/foo-bar"));
         assert!(!glob_match("acme/*", "other/widget"));
         assert!(!glob_match("acme/widget", "acme/widgets"));
+    }
+
+    #[test]
+    fn compares_secrets() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+        assert!(constant_time_eq(b"", b""));
+    }
+
+    #[test]
+    fn reads_cookies() {
+        let headers = ["a=1; trove_session=xyz", "b=2"];
+        assert_eq!(cookie_value(headers, "trove_session"), Some("xyz"));
+        assert_eq!(cookie_value(headers, "b"), Some("2"));
+        assert_eq!(cookie_value(["trove_session=; x=1"], "trove_session"), None);
+        assert_eq!(cookie_value(["trove_session_old=1"], "trove_session"), None);
     }
 
     #[test]

@@ -20,15 +20,10 @@ const PRE_SESSION_TTL_SECS: i64 = 2 * 3600;
 
 /// Reads a cookie value from request headers.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
+    trove_service::auth::cookie_value(
+        headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()),
+        name,
+    )
 }
 
 /// The viewer of a page.
