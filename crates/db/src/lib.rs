@@ -119,8 +119,8 @@ impl Backend {
 pub struct Db {
     pool: AnyPool,
     backend: Backend,
-    /// SQLite allows one writer at a time; serializing write transactions in-process avoids
-    /// `SQLITE_BUSY` on lock upgrades. PostgreSQL needs no such lock.
+    /// SQLite allows one writer at a time; serializing write transactions in-process keeps
+    /// them from queueing on the busy timeout. PostgreSQL needs no such lock.
     write_lock: Option<Arc<Mutex<()>>>,
     /// Counts write transactions committed through this handle (for in-process caches).
     generation: Arc<AtomicU64>,
@@ -209,7 +209,13 @@ impl Db {
             Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        // IMMEDIATE takes SQLite's write lock up front (waiting out the busy timeout), so a
+        // transaction that reads before it writes cannot fail with SQLITE_BUSY_SNAPSHOT when
+        // another process (or another node on the same file) committed in between.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx {
             tx,
             _guard: guard,

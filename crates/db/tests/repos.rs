@@ -1108,6 +1108,32 @@ async fn concurrent_writes(backend: Backend) {
     assert_eq!(packages::count(&mut c).await.unwrap(), 20);
 }
 
+/// Two nodes on one database (two pools, so no shared in-process writer lock), each running
+/// transactions that read before they write: none may fail with a busy/snapshot error.
+async fn two_nodes_read_then_write(backend: Backend) {
+    let (tdb, node1) = setup(backend).await;
+    let node2 = tdb.connect().await;
+    let mut tasks = Vec::new();
+    for i in 0..30 {
+        let db = if i % 2 == 0 { node1.clone() } else { node2.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut tx = db.write().await?;
+            // Read first: on SQLite a deferred transaction would hold a read snapshot that a
+            // commit from the other node makes stale, and its first write would then fail.
+            let before = users::count(&mut tx).await?;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            users::insert(&mut tx, &format!("user{i}"), "u@example.test", None, false, NOW).await?;
+            tx.commit().await?;
+            Ok::<_, DbError>(before)
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task panicked").expect("a write from one of two nodes failed");
+    }
+    let mut c = node2.conn().await.unwrap();
+    assert_eq!(users::count(&mut c).await.unwrap(), 30);
+}
+
 async fn constraints_and_pragmas(backend: Backend) {
     let (_t, db) = setup(backend).await;
     let mut c = db.conn().await.unwrap();
@@ -1214,4 +1240,5 @@ both_backends!(
     migrations_idempotent,
     dropped_transaction_rolls_back,
     concurrent_writes,
+    two_nodes_read_then_write,
 );
