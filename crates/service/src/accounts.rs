@@ -8,6 +8,7 @@ use trove_db::sessions::Session;
 use trove_db::users::User;
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub username: String,
     pub email: String,

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use trove_core::{now_ms, TokenScope};
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
     pub name: String,
     pub scopes: Vec<String>,

@@ -25,6 +25,7 @@ const BACKOFF: [u64; 5] = [1, 3, 12, 60, 360];
 const MAX_WEBHOOKS_PER_NAMESPACE: i64 = 20;
 
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewWebhook {
     pub url: String,
     pub events: Vec<String>,

@@ -210,6 +210,7 @@ async fn wrong_expired_and_underscoped_tokens(b: Backend) {
     expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
 
     // Bad token requests.
+    let tokens_before = json_ok(alice.get("/api/v1/tokens").send().await.unwrap()).await;
     for (body, code) in [
         (json!({ "name": "", "scopes": ["read"] }), "invalid_token_name"),
         (json!({ "name": "x", "scopes": [] }), "invalid_scopes"),
@@ -222,6 +223,15 @@ async fn wrong_expired_and_underscoped_tokens(b: Backend) {
             json!({ "name": "x", "scopes": ["read"], "expires_in": -5 }),
             "invalid_expiry",
         ),
+        // A misspelt restriction must not silently mint an unrestricted token.
+        (
+            json!({ "name": "x", "scopes": ["publish"], "package": ["alice/*"] }),
+            "invalid_body",
+        ),
+        (
+            json!({ "name": "x", "scopes": ["publish"], "expires_at": "2030-01-01" }),
+            "invalid_body",
+        ),
     ] {
         let res = alice
             .req(Method::POST, "/api/v1/tokens")
@@ -229,8 +239,14 @@ async fn wrong_expired_and_underscoped_tokens(b: Backend) {
             .send()
             .await
             .unwrap();
-        expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+        let message = expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, code).await;
+        if code == "invalid_body" {
+            assert!(message.contains("unknown field"), "{message}");
+        }
     }
+    let tokens_after = json_ok(alice.get("/api/v1/tokens").send().await.unwrap()).await;
+    let ids = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|t| t["id"].clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&tokens_before), ids(&tokens_after), "refused requests created no token");
     app.stop().await;
 }
 

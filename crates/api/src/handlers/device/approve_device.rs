@@ -6,6 +6,7 @@ use serde::Deserialize;
 use trove_service::device::DeviceDecision;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UserCode {
     pub user_code: String,
 }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use trove_service::orgs::OrgView;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewOrg {
     pub name: String,
     #[serde(default)]

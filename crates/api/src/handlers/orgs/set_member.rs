@@ -6,6 +6,7 @@ use serde::Deserialize;
 use trove_service::orgs::MemberView;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MemberRole {
     pub role: String,
 }

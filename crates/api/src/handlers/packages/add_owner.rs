@@ -6,6 +6,7 @@ use serde::Deserialize;
 use trove_service::packages::OwnerView;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct OwnerRole {
     /// `owner` (default) or `maintainer`.
     #[serde(default = "owner")]

@@ -6,6 +6,7 @@ use serde::Deserialize;
 use trove_service::views::VersionView;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Deprecation {
     pub message: String,
 }

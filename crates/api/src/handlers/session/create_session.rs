@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use serde::Deserialize;
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Login {
     pub username: String,
     pub password: String,
