@@ -27,12 +27,38 @@ pub async fn add_counts(conn: &mut Conn, counts: &[(i64, i64, i64, i64)]) -> Res
     Ok(())
 }
 
-/// Daily counts for a package (all versions) from `since_day` on: (day, count).
+/// Adds buffered download counts of packages without version rows (OCI repositories): per
+/// package per day, and the package's running total. `counts` holds (package_id, day, count).
+pub async fn add_package_counts(conn: &mut Conn, counts: &[(i64, i64, i64)]) -> Result<()> {
+    for &(package_id, day, n) in counts {
+        sqlx::query(
+            "INSERT INTO package_downloads (package_id, day, count) VALUES ($1, $2, $3) \
+             ON CONFLICT (package_id, day) DO UPDATE SET count = package_downloads.count + excluded.count",
+        )
+        .bind(package_id)
+        .bind(day)
+        .bind(n)
+        .execute(&mut *conn)
+        .await?;
+        sqlx::query("UPDATE packages SET downloads = downloads + $1 WHERE id = $2")
+            .bind(n)
+            .bind(package_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Daily counts for a package from `since_day` on: (day, count), over all its versions plus
+/// the downloads counted on the package itself (OCI pulls).
 pub async fn daily_for_package(conn: &mut Conn, package_id: i64, since_day: i64) -> Result<Vec<(i64, i64)>> {
     Ok(sqlx::query_as(
-        "SELECT d.day, CAST(SUM(d.count) AS BIGINT) FROM version_downloads d \
-         JOIN versions v ON v.id = d.version_id WHERE v.package_id = $1 AND d.day >= $2 \
-         GROUP BY d.day ORDER BY d.day",
+        "SELECT t.day, CAST(SUM(t.n) AS BIGINT) FROM ( \
+             SELECT d.day AS day, d.count AS n FROM version_downloads d \
+             JOIN versions v ON v.id = d.version_id WHERE v.package_id = $1 AND d.day >= $2 \
+             UNION ALL \
+             SELECT day, count FROM package_downloads WHERE package_id = $1 AND day >= $2 \
+         ) t GROUP BY t.day ORDER BY t.day",
     )
     .bind(package_id)
     .bind(since_day)

@@ -16,17 +16,22 @@ pub async fn daily_for_version(conn: &mut Conn, version_id: i64, since_day: i64)
 }
 
 /// Public packages downloaded since `since_day`, with their downloads from `split_day` on
-/// (recent) and before it (previous): (package_id, recent, previous).
+/// (recent) and before it (previous): (package_id, recent, previous). Counts per version and
+/// counts on the package itself (OCI pulls) both count.
 pub async fn recent_and_previous(conn: &mut Conn, since_day: i64, split_day: i64) -> Result<Vec<(i64, i64, i64)>> {
     Ok(sqlx::query_as(
-        "SELECT v.package_id, \
-                CAST(SUM(CASE WHEN d.day >= $2 THEN d.count ELSE 0 END) AS BIGINT), \
-                CAST(SUM(CASE WHEN d.day < $2 THEN d.count ELSE 0 END) AS BIGINT) \
-         FROM version_downloads d \
-         JOIN versions v ON v.id = d.version_id \
-         JOIN packages p ON p.id = v.package_id \
-         WHERE d.day >= $1 AND p.visibility = 'public' \
-         GROUP BY v.package_id",
+        "SELECT t.package_id, \
+                CAST(SUM(CASE WHEN t.day >= $2 THEN t.n ELSE 0 END) AS BIGINT), \
+                CAST(SUM(CASE WHEN t.day < $2 THEN t.n ELSE 0 END) AS BIGINT) \
+         FROM ( \
+             SELECT v.package_id AS package_id, d.day AS day, d.count AS n FROM version_downloads d \
+             JOIN versions v ON v.id = d.version_id WHERE d.day >= $1 \
+             UNION ALL \
+             SELECT package_id, day, count FROM package_downloads WHERE day >= $1 \
+         ) t \
+         JOIN packages p ON p.id = t.package_id \
+         WHERE p.visibility = 'public' \
+         GROUP BY t.package_id",
     )
     .bind(since_day)
     .bind(split_day)

@@ -977,6 +977,33 @@ async fn downloads_counts(backend: Backend) {
         [(day, 10)]
     );
     assert_eq!(downloads::total(&mut c).await.unwrap(), 25);
+
+    // Counts on a package itself (OCI pulls: no version rows) join the same series, windows
+    // and totals, and accumulate per day.
+    let repo = package(&mut c, ns, "image").await;
+    downloads::add_package_counts(&mut c, &[(repo, day, 7), (pkg, day, 1)])
+        .await
+        .unwrap();
+    downloads::add_package_counts(&mut c, &[(repo, day, 2), (repo, day + 2, 1)])
+        .await
+        .unwrap();
+    assert_eq!(
+        downloads::daily_for_package(&mut c, repo, 0).await.unwrap(),
+        [(day, 9), (day + 2, 1)]
+    );
+    assert_eq!(
+        downloads::daily_for_package(&mut c, pkg, 0).await.unwrap(),
+        [(day, 7), (day + 1, 4), (day + 2, 5)],
+        "package and version counts of one day add up"
+    );
+    assert_eq!(packages::find_by_id(&mut c, repo).await.unwrap().unwrap().downloads, 10);
+    assert_eq!(packages::find_by_id(&mut c, pkg).await.unwrap().unwrap().downloads, 16);
+    let mut windows = trove_db::stats::recent_and_previous(&mut c, day, day + 2)
+        .await
+        .unwrap();
+    windows.sort_unstable();
+    assert_eq!(windows, [(pkg, 5, 11), (other, 0, 10), (repo, 1, 9)]);
+    assert_eq!(downloads::total(&mut c).await.unwrap(), 36);
 }
 
 async fn blobs_idempotent(backend: Backend) {

@@ -1,6 +1,11 @@
 //! Download counting without a database write per request: counts are buffered in memory
 //! and flushed in one transaction every few seconds and at shutdown. A failed flush puts
 //! the counts back, so none are lost.
+//!
+//! Native downloads count per version per day. OCI pulls count per repository (package)
+//! per day, since OCI tags are not version rows (see `Services::oci_get_manifest` for what
+//! counts as a pull); both add to the package's running total, so every protocol feeds the
+//! same statistics, search ranking and explore lists.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -9,8 +14,9 @@ use trove_db::Db;
 
 pub struct DownloadCounter {
     db: Db,
-    /// (package_id, version_id, day) → count
-    pending: Mutex<HashMap<(i64, i64, i64), i64>>,
+    /// (package_id, version_id, day) → count; no version for downloads counted on the
+    /// package itself (OCI pulls).
+    pending: Mutex<HashMap<(i64, Option<i64>, i64), i64>>,
     /// One flush at a time, so that when `flush` returns every count recorded before the
     /// call is in the database (not still in another caller's transaction).
     flushing: tokio::sync::Mutex<()>,
@@ -25,7 +31,17 @@ impl DownloadCounter {
         }
     }
 
+    /// Counts a download of a version.
     pub fn record(&self, package_id: i64, version_id: i64) {
+        self.add(package_id, Some(version_id));
+    }
+
+    /// Counts a download of a package that has no version rows (an OCI pull).
+    pub fn record_package(&self, package_id: i64) {
+        self.add(package_id, None);
+    }
+
+    fn add(&self, package_id: i64, version_id: Option<i64>) {
         let day = day_of(now_ms());
         *self
             .pending
@@ -49,28 +65,37 @@ impl DownloadCounter {
     pub async fn flush_packages(&self) -> Result<(i64, Vec<i64>), trove_db::DbError> {
         let _one_at_a_time = self.flushing.lock().await;
 
-        let batch: Vec<(i64, i64, i64, i64)> = {
+        let batch: Vec<((i64, Option<i64>, i64), i64)> = {
             let mut map = self.pending.lock().expect("download buffer");
-            map.drain().map(|((p, v, d), n)| (p, v, d, n)).collect()
+            map.drain().collect()
         };
         if batch.is_empty() {
             return Ok((0, Vec::new()));
         }
-        let total = batch.iter().map(|b| b.3).sum();
+        let total = batch.iter().map(|b| b.1).sum();
+        let mut versions = Vec::new();
+        let mut packages_only = Vec::new();
+        for &((p, v, d), n) in &batch {
+            match v {
+                Some(v) => versions.push((p, v, d, n)),
+                None => packages_only.push((p, d, n)),
+            }
+        }
         let res = async {
             let mut tx = self.db.write().await?;
-            trove_db::downloads::add_counts(&mut tx, &batch).await?;
+            trove_db::downloads::add_counts(&mut tx, &versions).await?;
+            trove_db::downloads::add_package_counts(&mut tx, &packages_only).await?;
             tx.commit().await
         }
         .await;
         if let Err(e) = res {
             let mut map = self.pending.lock().expect("download buffer");
-            for (p, v, d, n) in batch {
-                *map.entry((p, v, d)).or_default() += n;
+            for (key, n) in batch {
+                *map.entry(key).or_default() += n;
             }
             return Err(e);
         }
-        let mut packages: Vec<i64> = batch.iter().map(|b| b.0).collect();
+        let mut packages: Vec<i64> = batch.iter().map(|b| b.0 .0).collect();
         packages.sort_unstable();
         packages.dedup();
         Ok((total, packages))

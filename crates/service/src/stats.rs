@@ -1,7 +1,8 @@
 //! Download statistics per package and per version, registry totals, and the explore page
 //! (trending, most downloaded, recently updated).
 //!
-//! Counts come from `version_downloads` (per version per UTC day) and the running totals on
+//! Counts come from `version_downloads` (per version per UTC day), `package_downloads` (per
+//! package per UTC day: OCI pulls, which have no version row) and the running totals on
 //! packages and versions, as last flushed by the download counter: downloads still buffered
 //! in a node's memory (at most one flush interval) are not included. Windows end today:
 //! "last 7 days" is today and the six days before.
@@ -41,7 +42,8 @@ pub struct DownloadStats {
     pub last_365_days: i64,
     /// The last [`DAILY_DAYS`] days, oldest first, days without downloads included.
     pub daily: Vec<DailyCount>,
-    /// Per version, newest first (package statistics only).
+    /// Per version, newest first (package statistics only; empty for an OCI repository,
+    /// whose pulls are counted per repository, not per tag).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<VersionTotal>>,
 }
@@ -87,14 +89,18 @@ fn windows(total: i64, rows: &[(i64, i64)], today: i64) -> DownloadStats {
 }
 
 impl Services {
-    /// Download statistics of a package the caller can see (404 otherwise).
+    /// Download statistics of a package the caller can see (404 otherwise): a native
+    /// package, else an OCI repository of that name (its pulls).
     pub async fn package_stats(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<DownloadStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, crate::packages::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let today = day_of(now_ms());
         let rows = trove_db::downloads::daily_for_package(&mut conn, pkg.id, today - 364).await?;
+        if pkg.ecosystem != crate::packages::NATIVE {
+            let mut stats = windows(pkg.downloads, &rows, today);
+            stats.versions = Some(Vec::new());
+            return Ok(stats);
+        }
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
         versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
         let mut stats = windows(pkg.downloads, &rows, today);

@@ -85,11 +85,8 @@ impl Services {
             .await?
             .is_some_and(|n| n.is_org());
         drop(conn);
-        let stats = if native {
-            Some(self.package_stats(ctx, &pkg.scope, &pkg.name).await?)
-        } else {
-            None
-        };
+        // OCI repositories too: their pulls are counted like native downloads.
+        let stats = Some(self.package_stats(ctx, &pkg.scope, &pkg.name).await?);
         Ok(PackagePage {
             package: PackageView::from(&pkg),
             versions,

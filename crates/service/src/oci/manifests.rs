@@ -27,6 +27,9 @@ pub struct ManifestContent {
     /// The exact bytes pushed (absent for `HEAD`).
     pub body: Option<Bytes>,
     pub private: bool,
+    /// The repository (package id) to count a pull for, when serving this GET counts as one
+    /// (see [`Services::oci_get_manifest`]).
+    pull: Option<i64>,
 }
 
 /// What a manifest push did.
@@ -347,6 +350,14 @@ impl Services {
     }
 
     /// Resolves a reference to a manifest of the repository (with its bytes unless `head`).
+    ///
+    /// Pulls are counted as downloads of the repository, once per image pulled, the way
+    /// Docker Hub counts them: a `GET` of a manifest counts, by tag or by digest, except a
+    /// `GET` by digest of a manifest that an index of the repository lists (the platform
+    /// manifest a client picks after fetching the index: that pull was counted at the index).
+    /// `HEAD`s (update checks), refused or failed requests, revalidations answered `304` and
+    /// blob fetches do not count. The front-end counts a served `GET` with
+    /// [`Services::oci_count_pull`].
     pub async fn oci_get_manifest(
         &self,
         ctx: &Ctx,
@@ -370,6 +381,11 @@ impl Services {
         let m = trove_db::oci_manifests::find(&mut conn, pkg.id, &digest)
             .await?
             .ok_or_else(|| manifest_unknown(repo, reference))?;
+        let counts = !head
+            && match &parsed {
+                Reference::Tag(_) => true,
+                Reference::Digest(_) => !trove_db::oci_manifests::is_referenced(&mut conn, pkg.id, &digest).await?,
+            };
         drop(conn);
         let parse = |s: &str| Digest::parse(s).map_err(|e| ServiceError::internal(e.to_string()));
         let body = if head {
@@ -390,7 +406,17 @@ impl Services {
             size: m.size.max(0) as u64,
             body,
             private: pkg.is_private(),
+            pull: counts.then_some(pkg.id),
         })
+    }
+
+    /// Counts a manifest `GET` that was answered in full as a pull of its repository, when
+    /// [`Services::oci_get_manifest`] decided it is one (buffered in memory, like native
+    /// downloads: no database write per request).
+    pub fn oci_count_pull(&self, m: &ManifestContent) {
+        if let Some(package_id) = m.pull {
+            self.downloads.record_package(package_id);
+        }
     }
 
     /// Deletes a manifest (by digest: the manifest and its tags) or a tag (by tag: only the tag).

@@ -12,6 +12,7 @@ mod privacy;
 mod pull;
 mod push;
 mod s3;
+mod stats;
 
 use crate::common::*;
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
