@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 mod openapi;
+mod schemas;
 
 use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;

@@ -1,5 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the route table.
 
+use crate::schemas::{component_schemas, operation_schemas, schema_ref};
 use crate::ROUTES;
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -23,13 +24,15 @@ pub fn openapi_document() -> Value {
             params.push(json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": ty } }));
         }
 
+        let schemas = operation_schemas(op);
         let mut responses = Map::new();
         let ok = if r.status == 204 {
             json!({ "description": "Done" })
         } else if r.operation_id.ends_with("download_version") {
             json!({ "description": "The archive", "content": { "application/gzip": { "schema": { "type": "string", "format": "binary" } } } })
         } else {
-            json!({ "description": "Success", "content": { "application/json": { "schema": { "type": "object" } } } })
+            let schema = schemas.response.clone().unwrap_or_else(|| json!({ "type": "object" }));
+            json!({ "description": "Success", "content": { "application/json": { "schema": schema } } })
         };
         responses.insert(r.status.to_string(), ok);
         for (code, why) in [
@@ -43,7 +46,8 @@ pub fn openapi_document() -> Value {
             ("429", "Rate limited: retry after `Retry-After` seconds"),
             ("503", "Database or storage unavailable"),
         ] {
-            let mut resp = json!({ "description": why, "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } });
+            let mut resp =
+                json!({ "description": why, "content": { "application/json": { "schema": schema_ref("Error") } } });
             if code == "429" {
                 resp["headers"] = json!({
                     "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds until the window resets" },
@@ -56,7 +60,7 @@ pub fn openapi_document() -> Value {
         }
 
         let mut op = json!({
-            "operationId": r.operation_id.rsplit("::").next().unwrap_or(r.operation_id),
+            "operationId": op,
             "summary": r.summary,
             "tags": [r.tag],
             "parameters": params,
@@ -65,8 +69,12 @@ pub fn openapi_document() -> Value {
         });
         match r.body {
             "json" => {
-                op["requestBody"] =
-                    json!({ "required": true, "content": { "application/json": { "schema": { "type": "object" } } } })
+                let schema = schemas.request.clone().unwrap_or_else(|| json!({ "type": "object" }));
+                let mut media = json!({ "schema": schema });
+                if let Some(example) = &schemas.example {
+                    media["example"] = example.clone();
+                }
+                op["requestBody"] = json!({ "required": true, "content": { "application/json": media } })
             }
             "gzip" => {
                 op["requestBody"] = json!({ "required": true, "content": { "application/gzip": { "schema": { "type": "string", "format": "binary" } } } })
@@ -91,13 +99,7 @@ pub fn openapi_document() -> Value {
                 "token": { "type": "http", "scheme": "bearer", "description": "An API token (`trv_…`)" },
                 "session": { "type": "apiKey", "in": "cookie", "name": "trove_session", "description": "Browser session; unsafe requests need X-CSRF-Token" }
             },
-            "schemas": {
-                "Error": {
-                    "type": "object", "required": ["error"],
-                    "properties": { "error": { "type": "object", "required": ["code", "message"],
-                        "properties": { "code": { "type": "string" }, "message": { "type": "string" } } } }
-                }
-            }
+            "schemas": component_schemas()
         }
     })
 }
