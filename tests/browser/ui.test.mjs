@@ -1,7 +1,8 @@
 // The web UI in a real headless Chromium against a real `trove server`:
 // register → create a token in the dashboard → publish with the CLI → find it by search →
 // open its page → README and download chart; a README with <script> stays inert; forms
-// without their CSRF token are refused; a CLI device login is approved in the browser.
+// without their CSRF token are refused; a CLI device login is approved in the browser; the
+// owner yanks a version on the package's management page.
 // Screenshots of the main pages go to $TROVE_SCREENSHOTS.
 
 import assert from 'node:assert/strict';
@@ -248,6 +249,31 @@ test('organizations and members are managed in the dashboard', async () => {
   await shot(page, 'dashboard-org');
 });
 
+test('the owner yanks a version from the package management page', async () => {
+  await page.goto(`/packages/${widget}`);
+  await page.getByRole('link', { name: 'Manage', exact: true }).click();
+  await page.waitForURL(`**/packages/${widget}/-/manage`);
+  await page.getByRole('heading', { name: 'Visibility' }).waitFor();
+  await page.getByRole('heading', { name: /^Owners/ }).waitFor();
+  const response = await submit(page.getByRole('button', { name: 'Yank version 1.0.0', exact: true }));
+  assert.equal(response.status(), 303);
+  assert.match(page.url(), /\/-\/manage\?done=yanked&version=1\.0\.0$/);
+  await page.getByRole('status').filter({ hasText: 'Version 1.0.0 is yanked' }).waitFor();
+  await page.getByRole('button', { name: 'Unyank version 1.0.0', exact: true }).waitFor();
+  await shot(page, 'package-manage');
+  await page.setViewportSize({ width: 390, height: 844 });
+  await shot(page, 'package-manage-mobile');
+  await page.setViewportSize({ width: 1280, height: 860 });
+  // The package page marks the version as yanked.
+  await page.getByRole('link', { name: 'Back to the package' }).click();
+  await page.waitForURL(`**/packages/${widget}`);
+  const row = page.locator('#versions tr.yanked');
+  await row.getByRole('link', { name: '1.0.0', exact: true }).waitFor();
+  await row.getByText('yanked', { exact: true }).waitFor();
+  const api = await (await fetch(`${BASE}/api/v1/packages/${widget}/versions/1.0.0`)).json();
+  assert.equal(api.yanked, true);
+});
+
 test('screenshots of the main pages', async () => {
   await page.goto('/dashboard');
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
@@ -306,7 +332,7 @@ test('forms without a CSRF token are refused', async () => {
 });
 
 test('pages are accessible without JavaScript', async () => {
-  for (const path of ['/', `/search?q=widget`, `/packages/${widget}`, '/dashboard', '/dashboard/tokens', '/device']) {
+  for (const path of ['/', `/search?q=widget`, `/packages/${widget}`, `/packages/${widget}/-/manage`, '/dashboard', '/dashboard/tokens', '/device']) {
     await page.goto(path);
     const report = await page.evaluate(() => {
       const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(

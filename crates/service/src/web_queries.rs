@@ -213,3 +213,41 @@ impl Services {
         Ok((users, total))
     }
 }
+
+/// What the caller may change on a package, decided by the same rules the API applies
+/// (`authorize_package`): the web UI shows its management page and forms from this.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PackagePermissions {
+    /// Yank, deprecate and delete versions (namespace `write` or more, or any package role).
+    pub versions: bool,
+    /// Change the visibility and the owners (namespace `admin` or more, or package `owner`).
+    pub owners: bool,
+}
+
+impl Services {
+    /// What the caller may change on a package they can see; 404 when they can't see it.
+    /// Anonymous callers may change nothing.
+    pub async fn package_permissions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePermissions> {
+        use crate::access::PackageAction;
+        let mut conn = self.db.conn().await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        if ctx.principal.is_none() {
+            return Ok(PackagePermissions::default());
+        }
+        let mut allowed = [false; 2];
+        for (i, action) in [PackageAction::Yank, PackageAction::ManageOwners]
+            .into_iter()
+            .enumerate()
+        {
+            allowed[i] = match self.authorize_package(&mut conn, ctx, &pkg, action).await {
+                Ok(_) => true,
+                Err(e) if matches!(e.kind, crate::ErrorKind::Forbidden | crate::ErrorKind::Unauthenticated) => false,
+                Err(e) => return Err(e),
+            };
+        }
+        Ok(PackagePermissions {
+            versions: allowed[0],
+            owners: allowed[1],
+        })
+    }
+}

@@ -61,7 +61,10 @@ pub fn router(services: Services) -> Router {
     Router::new()
         .route("/", get(pages::home::home))
         .route("/search", get(pages::search::search))
-        .route("/packages/{scope}/{*name}", get(pages::package::package))
+        .route(
+            "/packages/{scope}/{*name}",
+            get(pages::package::package).post(pages::manage::action),
+        )
         .route("/users/{name}", get(pages::profile::user))
         .route("/orgs/{name}", get(pages::profile::org))
         .route("/login", get(pages::auth::login_form).post(pages::auth::login))

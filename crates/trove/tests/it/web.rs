@@ -855,6 +855,483 @@ async fn oci_repositories_have_pages(b: Backend) {
     app.stop().await;
 }
 
+/// The `Location` of a redirect.
+fn location(g: &Got) -> &str {
+    g.headers.get(LOCATION).expect("a Location").to_str().unwrap()
+}
+
+/// A version's metadata through the API, as its owner sees it.
+async fn version_json(user: &TestUser, full: &str, version: &str) -> serde_json::Value {
+    json_ok(
+        user.get(&format!("/api/v1/packages/{full}/versions/{version}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn owners_json(user: &TestUser, full: &str) -> Vec<(String, String)> {
+    let v = json_ok(
+        user.get(&format!("/api/v1/packages/{full}/owners"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    v.as_array()
+        .expect("a list")
+        .iter()
+        .map(|o| {
+            (
+                o["username"].as_str().unwrap().to_string(),
+                o["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn owners_manage_packages_in_the_browser(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    app.user("bob").await;
+    alice.publish("alice/widget", "1.0.0").await;
+    alice.publish("alice/widget", "1.1.0").await;
+    let (session, _) = web_login(&app, "alice").await;
+    let manage = "/packages/alice/widget/-/manage";
+
+    // The package page links to the management page.
+    let pkg = page(&app, "/packages/alice/widget", Some(&session)).await;
+    assert_eq!(pkg.status, StatusCode::OK);
+    assert!(pkg.body.contains(&format!("href=\"{manage}\"")), "{}", pkg.body);
+    let g = page(&app, manage, Some(&session)).await;
+    assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+    assert_html(&g);
+    assert!(g.body.contains("Manage") && g.body.contains("Visibility") && g.body.contains("Owners"));
+    assert!(g.body.contains("aria-label=\"Yank version 1.0.0\""));
+    let csrf = csrf_in(&g.body);
+    let act = |a: &str| format!("{manage}/{a}");
+
+    // Yank, see it on the page and through the API, then unyank.
+    let g = post(
+        &app,
+        &act("yank"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "1.0.0")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(location(&g), format!("{manage}?done=yanked&version=1.0.0"));
+    let back = page(&app, location(&g), Some(&session)).await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert!(back.body.contains("Version 1.0.0 is yanked"), "{}", back.body);
+    assert!(back.body.contains("aria-label=\"Unyank version 1.0.0\""));
+    assert_eq!(version_json(&alice, "alice/widget", "1.0.0").await["yanked"], true);
+    let pkg = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
+    assert!(pkg.body.contains("has been yanked"), "{}", pkg.body);
+    let g = post(
+        &app,
+        &act("unyank"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "1.0.0")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(version_json(&alice, "alice/widget", "1.0.0").await["yanked"], false);
+
+    // Deprecate with a message, refuse an empty one, remove the deprecation.
+    let g = post(
+        &app,
+        &act("deprecate"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "1.0.0"), ("message", "use 1.1 instead")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(
+        version_json(&alice, "alice/widget", "1.0.0").await["deprecated"],
+        "use 1.1 instead"
+    );
+    let pkg = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
+    assert!(pkg.body.contains("is deprecated: use 1.1 instead"));
+    let g = post(
+        &app,
+        &act("deprecate"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "1.1.0"), ("message", " ")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", g.body);
+    assert_html(&g);
+    assert!(
+        g.body.contains("role=\"alert\"") && g.body.contains("1 to 1000 characters"),
+        "{}",
+        g.body
+    );
+    assert!(version_json(&alice, "alice/widget", "1.1.0").await["deprecated"].is_null());
+    let g = post(
+        &app,
+        &act("undeprecate"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "1.0.0")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert!(version_json(&alice, "alice/widget", "1.0.0").await["deprecated"].is_null());
+    // A version that does not exist, and one that is not a version.
+    let g = post(
+        &app,
+        &act("yank"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "9.9.9")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::NOT_FOUND);
+    assert!(g.body.contains("version 9.9.9"), "{}", g.body);
+    let g = post(
+        &app,
+        &act("yank"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "nope")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::BAD_REQUEST);
+
+    // Visibility needs the typed name; then the package is a 404 to others.
+    let g = post(
+        &app,
+        &act("visibility"),
+        Some(&session),
+        &[("_csrf", &csrf), ("visibility", "private"), ("confirm", "widget")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", g.body);
+    assert!(g.body.contains("to confirm"));
+    assert_eq!(page(&app, "/packages/alice/widget", None).await.status, StatusCode::OK);
+    let g = post(
+        &app,
+        &act("visibility"),
+        Some(&session),
+        &[("_csrf", &csrf), ("visibility", "private"), ("confirm", "alice/widget")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(location(&g), format!("{manage}?done=visibility&visibility=private"));
+    let back = page(&app, location(&g), Some(&session)).await;
+    assert!(back.body.contains("The package is now private."));
+    assert!(back.body.contains("Make public"));
+    assert_eq!(
+        app.get("/api/v1/packages/alice/widget").send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let meta = json_ok(alice.get("/api/v1/packages/alice/widget").send().await.unwrap()).await;
+    assert_eq!(meta["visibility"], "private");
+    let g = post(
+        &app,
+        &act("visibility"),
+        Some(&session),
+        &[("_csrf", &csrf), ("visibility", "public"), ("confirm", "alice/widget")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(
+        app.get("/api/v1/packages/alice/widget").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    // Owners: add bob, refuse an unknown user and the removal of the last owner, remove bob.
+    let g = post(
+        &app,
+        &act("add-owner"),
+        Some(&session),
+        &[("_csrf", &csrf), ("username", "bob"), ("role", "maintainer")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    let back = page(&app, location(&g), Some(&session)).await;
+    assert!(back.body.contains("bob is now a maintainer."), "{}", back.body);
+    assert!(owners_json(&alice, "alice/widget")
+        .await
+        .contains(&("bob".to_string(), "maintainer".to_string())));
+    let g = post(
+        &app,
+        &act("add-owner"),
+        Some(&session),
+        &[("_csrf", &csrf), ("username", "nobody"), ("role", "owner")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", g.body);
+    assert!(g.body.contains("user `nobody` not found") && g.body.contains("value=\"nobody\""));
+    let g = post(
+        &app,
+        &act("remove-owner"),
+        Some(&session),
+        &[("_csrf", &csrf), ("username", "alice")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::CONFLICT, "{}", g.body);
+    assert_html(&g);
+    assert!(g.body.contains("is the last owner of `alice/widget`"), "{}", g.body);
+    let g = post(
+        &app,
+        &act("remove-owner"),
+        Some(&session),
+        &[("_csrf", &csrf), ("username", "bob")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(
+        owners_json(&alice, "alice/widget").await,
+        [("alice".to_string(), "owner".to_string())]
+    );
+
+    // Delete within the grace period, after ticking the box.
+    let g = post(
+        &app,
+        &act("delete"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "1.1.0")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", g.body);
+    assert_eq!(version_json(&alice, "alice/widget", "1.1.0").await["version"], "1.1.0");
+    let g = post(
+        &app,
+        &act("delete"),
+        Some(&session),
+        &[("_csrf", &csrf), ("version", "1.1.0"), ("confirm", "yes")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(
+        alice
+            .get("/api/v1/packages/alice/widget/versions/1.1.0")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // Every change is in the audit log, by alice, as through the API.
+    let root = app.admin("siteadmin").await;
+    let log = json_ok(root.get("/api/v1/audit?limit=200").send().await.unwrap()).await;
+    let events = log["events"].as_array().unwrap();
+    for (action, target) in [
+        ("version.yank", "alice/widget@1.0.0"),
+        ("version.unyank", "alice/widget@1.0.0"),
+        ("version.deprecate", "alice/widget@1.0.0"),
+        ("version.undeprecate", "alice/widget@1.0.0"),
+        ("package.visibility", "alice/widget"),
+        ("owner.add", "alice/widget:bob"),
+        ("owner.remove", "alice/widget:bob"),
+        ("version.delete", "alice/widget@1.1.0"),
+    ] {
+        assert!(
+            events
+                .iter()
+                .any(|e| e["action"] == action && e["target"] == target && e["actor"] == "alice"),
+            "{action} {target} missing in {events:?}"
+        );
+    }
+    app.stop().await;
+}
+
+async fn manage_forms_need_csrf_and_rights(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    alice.publish("alice/widget", "1.0.0").await;
+    let res = alice
+        .req(
+            Method::PUT,
+            "/api/v1/packages/alice/secret/versions/1.0.0?visibility=private",
+        )
+        .body(archive("alice/secret", "1.0.0", "# Secret\n", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (owner, owner_csrf) = web_login(&app, "alice").await;
+    let (other, other_csrf) = web_login(&app, "bob").await;
+    let manage = "/packages/alice/widget/-/manage";
+    let yank = "/packages/alice/widget/-/manage/yank";
+    let yanked = || async { version_json(&alice, "alice/widget", "1.0.0").await["yanked"] == true };
+
+    // Without the CSRF token, with a wrong one, or from another site: refused, nothing changes.
+    for form in [
+        vec![("version", "1.0.0")],
+        vec![("version", "1.0.0"), ("_csrf", "")],
+        vec![("version", "1.0.0"), ("_csrf", "forged")],
+    ] {
+        let g = post(&app, yank, Some(&owner), &form).await;
+        assert_eq!(g.status, StatusCode::FORBIDDEN, "{}", g.body);
+        assert!(g.body.contains("security token"));
+    }
+    let g = browser()
+        .post(app.url(yank))
+        .header("cookie", &owner)
+        .header("origin", "https://evil.example")
+        .form(&[("version", "1.0.0"), ("_csrf", owner_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.status(), StatusCode::FORBIDDEN);
+    let g = post(
+        &app,
+        "/packages/alice/widget/-/manage/visibility",
+        Some(&owner),
+        &[("visibility", "private"), ("confirm", "alice/widget")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::FORBIDDEN);
+    assert!(!yanked().await, "not yanked");
+    assert_eq!(
+        page(&app, "/packages/alice/widget", None).await.status,
+        StatusCode::OK,
+        "still public"
+    );
+
+    // Anonymous: to the login page, which comes back here.
+    let g = page(&app, manage, None).await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER);
+    assert_eq!(location(&g), format!("/login?next={manage}"));
+    let g = post(&app, yank, None, &[("version", "1.0.0")]).await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER);
+    assert!(location(&g).starts_with("/login?next="));
+    assert!(!page(&app, "/packages/alice/widget", None)
+        .await
+        .body
+        .contains("/-/manage"));
+
+    // Another user: no link, a 403 page on a public package and the 404 page on a private one.
+    let pkg = page(&app, "/packages/alice/widget", Some(&other)).await;
+    assert_eq!(pkg.status, StatusCode::OK);
+    assert!(!pkg.body.contains("/-/manage"), "no manage link for bob");
+    let g = page(&app, manage, Some(&other)).await;
+    assert_eq!(g.status, StatusCode::FORBIDDEN);
+    assert_html(&g);
+    assert!(g.body.contains("Not allowed") && !g.body.contains("name=\"version\""));
+    let g = post(
+        &app,
+        yank,
+        Some(&other),
+        &[("_csrf", &other_csrf), ("version", "1.0.0")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::FORBIDDEN, "{}", g.body);
+    assert!(!yanked().await, "bob could not yank");
+    let missing = page(&app, "/packages/alice/nothing/-/manage", Some(&other)).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    let secret = page(&app, "/packages/alice/secret/-/manage", Some(&other)).await;
+    assert_eq!(secret.status, StatusCode::NOT_FOUND);
+    assert_eq!(secret.body, missing.body, "the same 404 page as a missing package");
+    for (action, form) in [
+        ("yank", vec![("_csrf", other_csrf.as_str()), ("version", "1.0.0")]),
+        (
+            "visibility",
+            vec![
+                ("_csrf", other_csrf.as_str()),
+                ("visibility", "public"),
+                ("confirm", "alice/secret"),
+            ],
+        ),
+        (
+            "add-owner",
+            vec![("_csrf", other_csrf.as_str()), ("username", "bob"), ("role", "owner")],
+        ),
+    ] {
+        let g = post(
+            &app,
+            &format!("/packages/alice/secret/-/manage/{action}"),
+            Some(&other),
+            &form,
+        )
+        .await;
+        assert_eq!(g.status, StatusCode::NOT_FOUND, "{action}");
+        assert_eq!(g.body, missing.body, "{action}");
+    }
+    let meta = json_ok(alice.get("/api/v1/packages/alice/secret").send().await.unwrap()).await;
+    assert_eq!(meta["visibility"], "private");
+    assert_eq!(owners_json(&alice, "alice/secret").await.len(), 1);
+
+    // A maintainer manages versions but neither the visibility nor the owners.
+    let res = alice
+        .req(Method::PUT, "/api/v1/packages/alice/widget/owners/bob")
+        .json(&json!({ "role": "maintainer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    let pkg = page(&app, "/packages/alice/widget", Some(&other)).await;
+    assert!(pkg.body.contains(&format!("href=\"{manage}\"")));
+    let g = page(&app, manage, Some(&other)).await;
+    assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+    assert!(g.body.contains("Only owners can change the visibility."));
+    assert!(!g.body.contains("/-/manage/visibility") && !g.body.contains("/-/manage/add-owner"));
+    let g = post(
+        &app,
+        yank,
+        Some(&other),
+        &[("_csrf", &other_csrf), ("version", "1.0.0")],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert!(yanked().await, "the maintainer yanked it");
+    let g = post(
+        &app,
+        "/packages/alice/widget/-/manage/visibility",
+        Some(&other),
+        &[
+            ("_csrf", &other_csrf),
+            ("visibility", "private"),
+            ("confirm", "alice/widget"),
+        ],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::FORBIDDEN, "{}", g.body);
+    assert!(g.body.contains("role=\"alert\"") && g.body.contains("you may not manage the owners of"));
+    assert_eq!(page(&app, "/packages/alice/widget", None).await.status, StatusCode::OK);
+    drop(bob);
+    app.stop().await;
+}
+
+async fn oci_repositories_visibility_is_managed(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ivy = app.user("ivy").await;
+    app.user("jack").await;
+    let oci = crate::oci::Oci::user(&app, &ivy);
+    oci.push_image("ivy/tools/app", "v1", &[b"layer one"]).await;
+    let manage = "/packages/ivy/tools/app/-/manage";
+    let (session, _) = web_login(&app, "ivy").await;
+    let pkg = page(&app, "/packages/ivy/tools/app", Some(&session)).await;
+    assert!(pkg.body.contains(&format!("href=\"{manage}\"")), "{}", pkg.body);
+    let g = page(&app, manage, Some(&session)).await;
+    assert_eq!(g.status, StatusCode::OK, "{}", g.body);
+    assert!(g.body.contains("Visibility") && g.body.contains("skopeo delete"));
+    assert!(!g.body.contains("/-/manage/yank") && !g.body.contains("/-/manage/add-owner"));
+    let csrf = csrf_in(&g.body);
+    let g = post(
+        &app,
+        &format!("{manage}/visibility"),
+        Some(&session),
+        &[
+            ("_csrf", &csrf),
+            ("visibility", "private"),
+            ("confirm", "ivy/tools/app"),
+        ],
+    )
+    .await;
+    assert_eq!(g.status, StatusCode::SEE_OTHER, "{}", g.body);
+    assert_eq!(
+        page(&app, "/packages/ivy/tools/app", None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let (jack, _) = web_login(&app, "jack").await;
+    assert_eq!(page(&app, manage, Some(&jack)).await.status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}
+
 fn trove_testkit_host(app: &TestApp) -> String {
     app.config.base_url().trim_start_matches("http://").to_string()
 }
@@ -868,4 +1345,7 @@ both_backends!(
     login_and_logout_set_secure_cookies,
     register_tokens_orgs_and_device_login,
     admin_pages_are_for_admins,
+    owners_manage_packages_in_the_browser,
+    manage_forms_need_csrf_and_rights,
+    oci_repositories_visibility_is_managed,
 );

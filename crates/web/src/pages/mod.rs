@@ -5,6 +5,7 @@ pub mod auth;
 pub mod dashboard;
 pub mod device;
 pub mod home;
+pub mod manage;
 pub mod orgs;
 pub mod package;
 pub mod profile;

@@ -58,6 +58,9 @@ pub async fn package(
 ) -> WebResult {
     let svc = &state.services;
     let name = name.trim_end_matches('/').to_string();
+    if let Some(base) = name.strip_suffix("/-/manage") {
+        return super::manage::show(&state, &viewer, &scope, base, raw.as_deref()).await;
+    }
     let page = svc
         .package_page(&viewer.ctx, &scope, &name)
         .await
@@ -81,6 +84,15 @@ pub async fn package(
             .or_else(|| page.versions.first()),
     };
     let oci = pkg.ecosystem == "oci";
+    // The management link, for those the service lets manage the package.
+    let manageable = match viewer.user() {
+        Some(_) => svc
+            .package_permissions(&viewer.ctx, &pkg.scope, &pkg.name)
+            .await
+            .map(|p| super::manage::can_manage(&p, &pkg.ecosystem))
+            .unwrap_or(false),
+        None => false,
+    };
     let advisories = advisories_for(&page);
     let readme = pkg
         .readme
@@ -105,6 +117,11 @@ pub async fn package(
                 }
                 @if let Some(v) = selected { span.version.version-large { (v.version) } }
                 @if pkg.visibility == "private" { span.badge.badge-private { "private" } }
+                @if manageable {
+                    a.btn.btn-small.manage-link href=(super::manage::manage_url(&pkg.scope, &pkg.name)) {
+                        (GEAR_ICON) "Manage"
+                    }
+                }
             }
             @if let Some(d) = &pkg.description { p.lede { (d) } }
             div.pkg-meta {
@@ -271,6 +288,10 @@ pub async fn package(
     }
     Ok(p.into_response())
 }
+
+const GEAR_ICON: PreEscaped<&str> = PreEscaped(
+    r#"<svg class="icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false"><circle cx="8" cy="8" r="2.2" fill="none" stroke="currentColor" stroke-width="1.6"/><path d="M8 1.5v2M8 12.5v2M1.5 8h2M12.5 8h2M3.4 3.4l1.4 1.4M11.2 11.2l1.4 1.4M3.4 12.6l1.4-1.4M11.2 4.8l1.4-1.4" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round"/></svg>"#,
+);
 
 fn profile_url(page: &PackagePage) -> String {
     if page.namespace_is_org {
