@@ -332,7 +332,7 @@ test('forms without a CSRF token are refused', async () => {
 });
 
 test('pages are accessible without JavaScript', async () => {
-  for (const path of ['/', `/search?q=widget`, `/packages/${widget}`, `/packages/${widget}/-/manage`, '/dashboard', '/dashboard/tokens', '/device']) {
+  for (const path of ['/', `/search?q=widget`, `/packages/${widget}`, `/packages/${widget}/-/manage`, '/dashboard', '/dashboard/tokens', '/dashboard/webhooks', '/device']) {
     await page.goto(path);
     const report = await page.evaluate(() => {
       const unlabelled = [...document.querySelectorAll('input:not([type=hidden]), select, textarea')].filter(
@@ -361,4 +361,58 @@ test('pages are accessible without JavaScript', async () => {
     await page.keyboard.press('Tab');
     assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
   }
+});
+
+test('webhooks are managed in the dashboard', async () => {
+  await page.goto('/dashboard');
+  await page.getByRole('navigation', { name: 'Dashboard' }).getByRole('link', { name: 'Webhooks' }).click();
+  await page.waitForURL('**/dashboard/webhooks');
+  await page.getByRole('heading', { name: new RegExp(`^${username}`) }).waitFor();
+
+  // The SSRF guard's refusal is a readable message; the form keeps what was typed.
+  await page.getByLabel('Payload URL').fill('http://127.0.0.1:9/hook');
+  let res = await submit(page.getByRole('button', { name: 'Add webhook' }));
+  assert.equal(res.status(), 422);
+  await page.getByRole('alert').filter({ hasText: 'loopback, private or link-local' }).waitFor();
+  assert.equal(await page.getByLabel('Payload URL').inputValue(), 'http://127.0.0.1:9/hook');
+  await shot(page, 'dashboard-webhooks-refused');
+
+  // Created: the secret is shown once.
+  const hookUrl = `https://hooks.invalid/${RUN}`;
+  await page.getByLabel('Payload URL').fill(hookUrl);
+  await page.getByRole('checkbox', { name: /^yank/ }).check();
+  res = await submit(page.getByRole('button', { name: 'Add webhook' }));
+  assert.equal(res.status(), 201);
+  const secret = await page.locator('#new-secret').inputValue();
+  assert.ok(secret.length >= 32, secret);
+  await page.getByText('Copy it now: it will not be shown again.').waitFor();
+  await shot(page, 'dashboard-webhooks-created');
+  await page.goto('/dashboard/webhooks');
+  assert.equal(await page.locator('#new-secret').count(), 0, 'shown once');
+  await page.getByRole('link', { name: hookUrl, exact: true }).click();
+  await page.waitForURL(/\/dashboard\/webhooks\/[^/]+\/\d+$/);
+  const hookPage = page.url();
+
+  // A test ping is queued and appears in the delivery log.
+  res = await submit(page.getByRole('button', { name: 'Send a test ping' }));
+  assert.equal(res.status(), 303);
+  await page.getByRole('status').filter({ hasText: 'A ping delivery was queued' }).waitFor();
+  await page.locator('table.deliveries tbody tr').first().getByText('ping', { exact: true }).waitFor();
+  await eventually(
+    async () => {
+      await page.goto(hookPage);
+      return (await page.locator('table.deliveries td .badge').first().textContent()) !== 'pending' ||
+        (await page.locator('tr.delivery-error').count()) > 0;
+    },
+    { timeout: 15_000, every: 500 },
+  ).catch(() => {});
+  await shot(page, 'dashboard-webhook-deliveries');
+
+  // Delete, with a confirmation.
+  await page.getByText('Delete this webhook…').click();
+  await page.getByRole('checkbox', { name: /Stop sending events/ }).check();
+  res = await submit(page.getByRole('button', { name: 'Delete webhook', exact: true }));
+  assert.equal(res.status(), 303);
+  await page.getByRole('status').filter({ hasText: 'Webhook deleted' }).waitFor();
+  assert.equal(await page.getByRole('link', { name: hookUrl, exact: true }).count(), 0);
 });

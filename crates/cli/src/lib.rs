@@ -15,6 +15,7 @@
 //! trove update [alice/gears]           # re-resolve ignoring the lock
 //! trove yank alice/widget@0.1.0
 //! trove stats alice/widget --days 30   # totals and a sparkline
+//! trove webhook create alice https://ci.example.com/hook --event publish --event yank
 //! ```
 //!
 //! Every command prints human text by default and one JSON document with `--json` (`login`
@@ -96,6 +97,9 @@ pub enum Command {
     /// Manage API tokens (needs a token with the `admin` scope)
     #[command(subcommand)]
     Token(cmd::manage::TokenCommand),
+    /// Manage a namespace's webhooks (needs a token with the `owners` scope)
+    #[command(subcommand)]
+    Webhook(cmd::webhook::WebhookCommand),
 }
 
 /// What a command runs with.
@@ -224,6 +228,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Owner(c) => manage::owner(ctx, c).await,
         Command::Org(c) => manage::org(ctx, c).await,
         Command::Token(c) => manage::token(ctx, c).await,
+        Command::Webhook(c) => webhook::webhook(ctx, c).await,
     }
 }
 

@@ -353,6 +353,43 @@ impl Client {
         self.call_empty(Method::DELETE, &path).await
     }
 
+    // ---- webhooks ----
+
+    /// `GET /namespaces/{scope}/webhooks`.
+    pub async fn list_webhooks(&self, scope: &str) -> Result<Vec<Webhook>> {
+        self.call(Method::GET, &format!("/namespaces/{}/webhooks", seg(scope)), None)
+            .await
+    }
+
+    /// `POST /namespaces/{scope}/webhooks`: the answer holds the signing secret, shown once.
+    pub async fn create_webhook(&self, scope: &str, url: &str, events: &[String]) -> Result<CreatedWebhook> {
+        let body = json!({ "url": url, "events": events });
+        self.call(
+            Method::POST,
+            &format!("/namespaces/{}/webhooks", seg(scope)),
+            Some(body),
+        )
+        .await
+    }
+
+    /// `DELETE /namespaces/{scope}/webhooks/{id}`: the webhook and its delivery log.
+    pub async fn delete_webhook(&self, scope: &str, id: i64) -> Result<()> {
+        self.call_empty(Method::DELETE, &format!("/namespaces/{}/webhooks/{id}", seg(scope)))
+            .await
+    }
+
+    /// `GET /namespaces/{scope}/webhooks/{id}/deliveries`: newest first, with attempts.
+    pub async fn webhook_deliveries(&self, scope: &str, id: i64) -> Result<Vec<WebhookDelivery>> {
+        let path = format!("/namespaces/{}/webhooks/{id}/deliveries", seg(scope));
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// `POST /namespaces/{scope}/webhooks/{id}/test`: queues a `ping` delivery.
+    pub async fn test_webhook(&self, scope: &str, id: i64) -> Result<WebhookTest> {
+        let path = format!("/namespaces/{}/webhooks/{id}/test", seg(scope));
+        self.call(Method::POST, &path, None).await
+    }
+
     // ---- discovery ----
 
     /// `GET /search`.

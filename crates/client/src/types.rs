@@ -307,3 +307,61 @@ pub struct VersionDownloads {
     pub version: String,
     pub total: i64,
 }
+
+/// A webhook of a namespace (never its secret).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Webhook {
+    pub id: i64,
+    pub namespace: String,
+    pub url: String,
+    #[serde(default)]
+    pub events: Vec<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// A webhook just created: its signing secret is shown this once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CreatedWebhook {
+    #[serde(flatten)]
+    pub webhook: Webhook,
+    pub secret: String,
+}
+
+/// One delivery of a webhook's log, with its attempts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookDelivery {
+    pub id: i64,
+    pub event: String,
+    /// `pending`, `delivered` or `failed`.
+    pub status: String,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default)]
+    pub delivered_at: Option<String>,
+    /// When a pending delivery is tried next.
+    #[serde(default)]
+    pub next_attempt_at: Option<String>,
+    #[serde(default)]
+    pub payload: serde_json::Value,
+    #[serde(default)]
+    pub attempts: Vec<WebhookAttempt>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookAttempt {
+    pub attempt: i64,
+    pub at: String,
+    #[serde(default)]
+    pub status_code: Option<i64>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(default)]
+    pub duration_ms: i64,
+}
+
+/// `POST /namespaces/{scope}/webhooks/{id}/test`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WebhookTest {
+    pub delivery_id: i64,
+}

@@ -180,6 +180,7 @@ pub fn dashboard_tabs(active: &str, admin: bool) -> Markup {
         ("overview", "/dashboard", "Overview"),
         ("tokens", "/dashboard/tokens", "API tokens"),
         ("orgs", "/dashboard/orgs", "Organizations"),
+        ("webhooks", "/dashboard/webhooks", "Webhooks"),
         ("device", "/device", "Device login"),
     ];
     html! {

@@ -86,6 +86,14 @@ pub fn router(services: Services) -> Router {
             "/dashboard/orgs/{org}/members/{username}/remove",
             post(pages::orgs::remove_member),
         )
+        .route(
+            "/dashboard/webhooks",
+            get(pages::webhooks::index).post(pages::webhooks::create),
+        )
+        .route("/dashboard/webhooks/{scope}", get(pages::webhooks::namespace))
+        .route("/dashboard/webhooks/{scope}/{id}", get(pages::webhooks::deliveries))
+        .route("/dashboard/webhooks/{scope}/{id}/test", post(pages::webhooks::test))
+        .route("/dashboard/webhooks/{scope}/{id}/delete", post(pages::webhooks::delete))
         .route("/device", get(pages::device::device_form).post(pages::device::decide))
         .route("/admin", get(pages::admin::users))
         .route("/admin/audit", get(pages::admin::audit))

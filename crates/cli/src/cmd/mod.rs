@@ -4,3 +4,4 @@ pub mod auth;
 pub mod discover;
 pub mod manage;
 pub mod project;
+pub mod webhook;

@@ -20,4 +20,5 @@ mod search;
 mod stats;
 mod tokens;
 mod web;
+mod web_webhooks;
 mod webhooks;

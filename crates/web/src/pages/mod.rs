@@ -11,6 +11,7 @@ pub mod package;
 pub mod profile;
 pub mod search;
 pub mod tokens;
+pub mod webhooks;
 
 use crate::fmt::{compact, time_ago};
 use maud::{html, Markup};

@@ -4,6 +4,7 @@
 mod hostile;
 mod login;
 mod manage;
+mod webhooks;
 mod workflow;
 
 use crate::common::TestApp;
