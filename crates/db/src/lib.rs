@@ -4,6 +4,7 @@
 //! `RETURNING`, integer timestamps in milliseconds).
 
 pub mod audit;
+pub mod backup;
 pub mod blobs;
 pub mod dependents;
 pub mod device_codes;

@@ -1,6 +1,8 @@
 //! The `trove` binary: the registry server, its admin commands, and the client commands
 //! (`login`, `publish`, `install`, …) from `trove-cli`.
 
+mod backup;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::io::Read;
@@ -67,6 +69,24 @@ enum AdminCommand {
     },
     /// Rebuild the search index on every running server (they poll for this each second).
     Reindex,
+    /// Copy the database (one consistent snapshot, safe while servers run) and every blob it
+    /// references into a directory. Re-running into the same directory copies only new blobs.
+    Backup {
+        /// Directory to write to: new, empty, or holding an earlier backup.
+        dir: PathBuf,
+        /// Also copy blobs nothing references.
+        #[arg(long)]
+        all_blobs: bool,
+    },
+    /// Restore a backup into the configured database (empty, or any with --force) and blob
+    /// storage, which may be other backends than the backup came from.
+    Restore {
+        /// Directory holding the backup (with its manifest.json).
+        dir: PathBuf,
+        /// Replace the contents of a database that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -101,6 +121,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             trove_server::run(config).await
         }
         Command::Admin { command } => {
+            let json = cli.client.json;
             trove_server::telemetry::init_logging("text", "warn");
             let services = trove_server::open_services(&config).await?;
             let ctx = Ctx::anonymous();
@@ -159,6 +180,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let indexed = services.search.rebuild().await.map_err(err)?;
                     println!("search reindex {generation} requested: {indexed} packages; running servers rebuild within seconds");
                 }
+                AdminCommand::Backup { dir, all_blobs } => backup::backup(&services, &dir, all_blobs, json).await?,
+                AdminCommand::Restore { dir, force } => backup::restore(&services, &dir, force, json).await?,
             }
             services.db.close().await;
             Ok(())

@@ -3,6 +3,7 @@
 mod accounts;
 mod admin_cli;
 mod audit;
+mod backup;
 mod cli;
 mod common;
 mod download;
