@@ -70,23 +70,50 @@ impl DbError {
                 | sqlx::Error::Tls(_)
                 | sqlx::Error::WorkerCrashed,
             ) => true,
-            DbError::Sqlx(sqlx::Error::Database(e)) => e.code().is_some_and(|c| unavailable_code(&c)),
+            DbError::Sqlx(sqlx::Error::Database(e)) => match database_code(e.as_ref()) {
+                Some(Code::Sqlite(n)) => matches!(n & 0xff, 5 | 10 | 14),
+                Some(Code::Postgres(c)) => {
+                    c.starts_with("08") || c.starts_with("57P") || c == "3D000" || c == "53300"
+                }
+                None => false,
+            },
+            _ => false,
+        }
+    }
+
+    /// The database refused a value the request carried (PostgreSQL's data exceptions, class
+    /// 22: a NUL character in text, a number out of range…; SQLite's TOOBIG and MISMATCH):
+    /// bad input that slipped past validation, not an outage.
+    pub fn is_invalid_data(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => match database_code(e.as_ref()) {
+                Some(Code::Sqlite(n)) => matches!(n & 0xff, 18 | 20),
+                Some(Code::Postgres(c)) => c.starts_with("22"),
+                None => false,
+            },
             _ => false,
         }
     }
 }
 
-/// Error codes that mean "the database is not there right now" rather than "this query is
-/// wrong". PostgreSQL reports SQLSTATEs: connection exceptions (class 08), operator
-/// intervention such as a shutdown or a terminated backend (57P01..57P05), a database that no
-/// longer exists (3D000) and too many connections (53300). SQLite reports numeric result codes
-/// (extended codes carry the primary code in their low byte): BUSY (5) once the busy timeout
-/// ran out, IOERR (10) and CANTOPEN (14).
-fn unavailable_code(code: &str) -> bool {
-    if let Ok(n) = code.parse::<i64>() {
-        return matches!(n & 0xff, 5 | 10 | 14);
+/// A database error code: SQLite's numeric result codes (extended codes carry the primary
+/// code in their low byte: BUSY 5, IOERR 10, CANTOPEN 14, TOOBIG 18, MISMATCH 20) or a
+/// PostgreSQL SQLSTATE (connection exceptions are class 08, operator intervention such as a
+/// shutdown 57P01..57P05, a dropped database 3D000, too many connections 53300). The two are
+/// told apart by the driver's error type: some SQLSTATEs are all digits too (22021 would read
+/// as an SQLite BUSY).
+enum Code {
+    Sqlite(i64),
+    Postgres(String),
+}
+
+fn database_code(e: &dyn sqlx::error::DatabaseError) -> Option<Code> {
+    let code = e.code()?;
+    if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        code.parse().ok().map(Code::Sqlite)
+    } else {
+        Some(Code::Postgres(code.into_owned()))
     }
-    code.starts_with("08") || code.starts_with("57P") || code == "3D000" || code == "53300"
 }
 
 pub type Result<T, E = DbError> = std::result::Result<T, E>;

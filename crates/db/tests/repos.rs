@@ -1269,3 +1269,23 @@ both_backends!(
     concurrent_writes,
     two_nodes_read_then_write,
 );
+
+/// A value the database refuses (PostgreSQL: a NUL in text, SQLSTATE 22021, all digits like
+/// an SQLite code) is invalid data, not an outage; the connection stays usable.
+async fn refused_values_are_not_outages(backend: Backend) {
+    let (_t, db) = setup(backend).await;
+    let mut c = db.conn().await.unwrap();
+    match users::find_by_username(&mut c, "a\0b").await {
+        Ok(found) => {
+            assert_eq!(backend, Backend::Sqlite, "SQLite compares text with a NUL");
+            assert!(found.is_none());
+        }
+        Err(e) => {
+            assert_eq!(backend, Backend::Postgres);
+            assert!(e.is_invalid_data(), "{e:?}");
+            assert!(!e.is_unavailable() && !e.is_unique_violation(), "{e:?}");
+        }
+    }
+    assert_eq!(users::count(&mut c).await.unwrap(), 0);
+}
+both_backends!(refused_values_are_not_outages);

@@ -88,6 +88,13 @@ impl From<trove_db::DbError> for ServiceError {
                     "the database is not reachable",
                 )
             }
+            e if e.is_invalid_data() => {
+                tracing::warn!(error = %e, "database refused a value");
+                ServiceError::unprocessable(
+                    "invalid_value",
+                    "a value in the request cannot be stored (for example text with a NUL character)",
+                )
+            }
             _ => {
                 tracing::error!(error = %e, "database error");
                 ServiceError::internal("internal database error")
