@@ -108,7 +108,9 @@ pub fn router(state: AppState) -> Router {
     for (path, mr) in merged {
         r = r.route(path, mr);
     }
-    r.fallback(error::not_found).with_state(state)
+    r.fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .with_state(state)
 }
 
 /// A user as the API shows it.

@@ -200,6 +200,12 @@ impl Manifest {
                     format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
                 ));
             }
+            if d.chars().any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) {
+                return Err(invalid(
+                    "package.description",
+                    "must not contain control characters other than tabs and line breaks",
+                ));
+            }
         }
         if let Some(l) = &p.license {
             validate_license(l).map_err(|e| invalid("package.license", e))?;
@@ -622,6 +628,8 @@ score = 71.2
             ("version = 1", "package.version"),
             ("kind = \"bogus\"", "package.kind"),
             ("description = \"{long}\"", "package.description"),
+            ("description = \"a\\u0000b\"", "package.description"),
+            ("description = \"bell \\u0007\"", "package.description"),
             ("license = \"MIT OR\"", "package.license"),
             (
                 "keywords = [\"a\", \"b\", \"c\", \"d\", \"e\", \"f\"]",

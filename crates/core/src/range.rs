@@ -23,7 +23,7 @@ pub fn parse_range(header: &str, size: u64) -> RangeSpec {
     };
     let (a, b) = (a.trim(), b.trim());
     let range = if a.is_empty() {
-        let Ok(n) = b.parse::<u64>() else {
+        let Some(n) = position(b) else {
             return RangeSpec::Full;
         };
         if n == 0 {
@@ -31,17 +31,18 @@ pub fn parse_range(header: &str, size: u64) -> RangeSpec {
         }
         size.saturating_sub(n)..size
     } else {
-        let Ok(start) = a.parse::<u64>() else {
+        let Some(start) = position(a) else {
             return RangeSpec::Full;
         };
         let end = if b.is_empty() {
             size
         } else {
-            match b.parse::<u64>() {
-                Ok(e) if e >= start => (e + 1).min(size),
+            match position(b) {
+                // `e` may be u64::MAX: the end is clamped to the size without overflowing.
+                Some(e) if e >= start => e.min(size.saturating_sub(1)).saturating_add(1),
                 // A range ending before it starts selects nothing.
-                Ok(_) => return RangeSpec::Unsatisfiable,
-                Err(_) => return RangeSpec::Full,
+                Some(_) => return RangeSpec::Unsatisfiable,
+                None => return RangeSpec::Full,
             }
         };
         start..end
@@ -50,6 +51,15 @@ pub fn parse_range(header: &str, size: u64) -> RangeSpec {
         return RangeSpec::Unsatisfiable;
     }
     RangeSpec::Part(range)
+}
+
+/// A byte position: ASCII digits only (no sign); one too large for a u64 is past any end,
+/// so it counts as u64::MAX.
+fn position(digits: &str) -> Option<u64> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(digits.parse::<u64>().unwrap_or(u64::MAX))
 }
 
 #[cfg(test)]
@@ -80,5 +90,33 @@ mod tests {
             "other units are ignored"
         );
         assert!(matches!(parse_range("bytes=-0", 100), RangeSpec::Unsatisfiable));
+    }
+
+    #[test]
+    fn huge_positions_do_not_overflow() {
+        let max = u64::MAX;
+        assert_eq!(parse_range(&format!("bytes=0-{max}"), 100), RangeSpec::Part(0..100));
+        assert_eq!(parse_range(&format!("bytes=5-{max}"), 100), RangeSpec::Part(5..100));
+        assert_eq!(
+            parse_range("bytes=0-99999999999999999999999", 100),
+            RangeSpec::Part(0..100)
+        );
+        assert_eq!(parse_range(&format!("bytes=-{max}"), 100), RangeSpec::Part(0..100));
+        assert_eq!(
+            parse_range("bytes=-99999999999999999999999", 100),
+            RangeSpec::Part(0..100)
+        );
+        assert_eq!(parse_range(&format!("bytes={max}-"), 100), RangeSpec::Unsatisfiable);
+        assert_eq!(
+            parse_range(&format!("bytes={max}-{max}"), 100),
+            RangeSpec::Unsatisfiable
+        );
+        assert_eq!(
+            parse_range("bytes=99999999999999999999999-", 100),
+            RangeSpec::Unsatisfiable
+        );
+        assert_eq!(parse_range(&format!("bytes=0-{max}"), max), RangeSpec::Part(0..max));
+        assert_eq!(parse_range("bytes=+1-2", 100), RangeSpec::Full, "a sign is not a digit");
+        assert_eq!(parse_range("bytes=1-+2", 100), RangeSpec::Full);
     }
 }

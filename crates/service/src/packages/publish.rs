@@ -241,6 +241,14 @@ impl Services {
             };
             ServiceError::new(kind, e.code(), e.to_string())
         })
+        .map(|mut info| {
+            // The README is display text (the archive keeps its bytes): a NUL in it, which
+            // PostgreSQL cannot store, is shown as U+FFFD like any other unreadable byte.
+            if let Some(readme) = info.readme.as_mut().filter(|r| r.contains('\0')) {
+                *readme = readme.replace('\0', "\u{fffd}");
+            }
+            info
+        })
     }
 
     /// Copies manifest metadata onto the package when this version becomes the latest.

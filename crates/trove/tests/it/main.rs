@@ -4,6 +4,7 @@ mod accounts;
 mod admin_cli;
 mod audit;
 mod backup;
+mod bad_input;
 mod cli;
 mod common;
 mod download;
