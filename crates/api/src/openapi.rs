@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document, generated from the route table.
 
-use crate::schemas::{component_schemas, operation_schemas, schema_ref};
+use crate::schemas::{component_schemas, name_schema, operation_schemas, schema_ref, version_schema};
 use crate::ROUTES;
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -17,18 +17,36 @@ pub fn openapi_document() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": { "type": if p == "id" { "integer" } else { "string" } } }))
+            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": path_param(p) }))
             .collect();
         let op = r.operation_id.rsplit("::").next().unwrap_or(r.operation_id);
-        for (name, ty, description) in query_params(op) {
-            params.push(json!({ "name": name, "in": "query", "required": false, "description": description, "schema": { "type": ty } }));
+        for (name, schema, description) in query_params(op) {
+            params.push(
+                json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema }),
+            );
+        }
+        let download = r.operation_id.ends_with("download_version");
+        if download {
+            for (name, description) in [
+                (
+                    "Range",
+                    "One byte range, `bytes=start-end`, `bytes=start-` or `bytes=-suffix`",
+                ),
+                (
+                    "If-Range",
+                    "The ETag: the Range is honoured only while it still matches",
+                ),
+                ("If-None-Match", "ETags (or `*`): 304 when one is the archive's"),
+            ] {
+                params.push(json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } }));
+            }
         }
 
         let schemas = operation_schemas(op);
         let mut responses = Map::new();
         let ok = if r.status == 204 {
             json!({ "description": "Done" })
-        } else if r.operation_id.ends_with("download_version") {
+        } else if download {
             json!({ "description": "The archive", "content": { "application/gzip": { "schema": { "type": "string", "format": "binary" } } } })
         } else {
             let schema = schemas.response.clone().unwrap_or_else(|| json!({ "type": "object" }));
@@ -40,6 +58,7 @@ pub fn openapi_document() -> Value {
             ("401", "Not authenticated"),
             ("403", "Not allowed"),
             ("404", "Not found (or private)"),
+            ("405", "Method not allowed (the `Allow` header lists the allowed ones)"),
             ("409", "Conflict"),
             ("413", "Too large"),
             ("422", "Invalid content"),
@@ -57,6 +76,29 @@ pub fn openapi_document() -> Value {
                 });
             }
             responses.insert(code.into(), resp);
+        }
+        if download {
+            let archive = json!({ "application/gzip": { "schema": { "type": "string", "format": "binary" } } });
+            responses.insert(
+                "206".into(),
+                json!({
+                    "description": "Part of the archive, as the `Range` asked",
+                    "headers": { "Content-Range": { "schema": { "type": "string" }, "description": "`bytes start-end/size`" } },
+                    "content": archive,
+                }),
+            );
+            responses.insert(
+                "304".into(),
+                json!({ "description": "Not modified: `If-None-Match` names the archive's ETag" }),
+            );
+            responses.insert(
+                "416".into(),
+                json!({
+                    "description": "Range not satisfiable",
+                    "headers": { "Content-Range": { "schema": { "type": "string" }, "description": "`bytes */size`" } },
+                    "content": { "application/json": { "schema": schema_ref("Error") } },
+                }),
+            );
         }
 
         let mut op = json!({
@@ -104,48 +146,92 @@ pub fn openapi_document() -> Value {
     })
 }
 
-/// Query parameters of the operations that take some: (name, JSON type, description).
-fn query_params(operation: &str) -> &'static [(&'static str, &'static str, &'static str)] {
+/// The schema of a path parameter.
+fn path_param(name: &str) -> Value {
+    match name {
+        "id" => json!({ "type": "integer", "format": "int64" }),
+        "version" => version_schema("A semver 2.0 version, e.g. `1.2.3` or `1.0.0-beta.1`"),
+        "scope" | "name" | "org" | "username" => name_schema("1–64 of `[a-z0-9]` with inner `-`, `_`, `.`"),
+        other => panic!("path parameter `{other}` has no schema"),
+    }
+}
+
+/// Query parameters of the operations that take some: (name, schema, description).
+fn query_params(operation: &str) -> Vec<(&'static str, Value, &'static str)> {
+    let text = |max: u64| json!({ "type": "string", "maxLength": max });
+    // An empty value means "no filter" (the default) to the server.
+    let vocabulary = |mut values: Vec<&'static str>| {
+        values.push("");
+        json!({ "type": "string", "enum": values })
+    };
     match operation {
-        "search_packages" => &[
+        "search_packages" => vec![
             (
                 "q",
-                "string",
-                "Words to find in names, descriptions, keywords and READMEs (typos tolerated)",
+                text(256),
+                "Words to find in names, descriptions, keywords and READMEs (typos tolerated); at most 256 characters",
             ),
-            ("ecosystem", "string", "native, oci, npm, cargo or pypi"),
+            (
+                "ecosystem",
+                vocabulary(trove_core::Ecosystem::ALL.iter().map(|e| e.as_str()).collect()),
+                "Only this ecosystem (empty: any)",
+            ),
             (
                 "kind",
-                "string",
-                "library, module, plugin, model, agent, template, snapshot or other",
+                vocabulary(trove_core::PackageKind::ALL.iter().map(|k| k.as_str()).collect()),
+                "Only this kind (empty: any)",
             ),
-            ("category", "string", "A category slug from /api/v1/categories"),
-            ("license", "string", "An SPDX expression as published"),
-            ("keyword", "string", "A keyword"),
-            ("sort", "string", "relevance (default), downloads, recent or name"),
-            ("page", "integer", "1-based page number"),
-            ("per_page", "integer", "Results per page, at most 100 (default 20)"),
+            (
+                "category",
+                vocabulary(trove_core::categories::CATEGORIES.iter().map(|c| c.slug).collect()),
+                "A category slug from /api/v1/categories (empty: any)",
+            ),
+            ("license", text(200), "An SPDX expression as published"),
+            ("keyword", text(200), "A keyword"),
+            (
+                "sort",
+                vocabulary(vec!["relevance", "downloads", "recent", "name"]),
+                "relevance (default), downloads, recent or name; empty for the default",
+            ),
+            (
+                "page",
+                json!({ "type": "integer", "minimum": 1, "maximum": 10_000 }),
+                "1-based page number, at most 10000",
+            ),
+            (
+                "per_page",
+                json!({ "type": "integer", "minimum": 1 }),
+                "Results per page (default 20); larger values are capped at 100",
+            ),
         ],
-        "list_audit" => &[
+        "list_audit" => vec![
             (
                 "org",
-                "string",
+                json!({ "type": "string" }),
                 "Only this organization's events (its owners may read them)",
             ),
-            ("action", "string", "Only this action, e.g. version.publish"),
-            ("actor", "string", "Only events by this username"),
+            (
+                "action",
+                json!({ "type": "string" }),
+                "Only this action, e.g. version.publish",
+            ),
+            ("actor", json!({ "type": "string" }), "Only events by this username"),
             (
                 "before",
-                "integer",
+                json!({ "type": "integer", "format": "int64" }),
                 "Only events with an id below this (paging backwards)",
             ),
-            ("limit", "integer", "At most this many events (1–1000, default 100)"),
+            (
+                "limit",
+                json!({ "type": "integer", "format": "int64" }),
+                "At most this many events (default 100); clamped to 1–1000",
+            ),
         ],
-        "publish_version" => &[(
+        "publish_version" => vec![(
             "visibility",
-            "string",
+            schema_ref("Visibility"),
             "public (default) or private, for a package's first version",
         )],
-        _ => &[],
+        _ => vec![],
     }
 }

@@ -111,6 +111,63 @@ fn closed(mut schema: Value) -> Value {
     schema
 }
 
+/// Scope, package, organization and user names (`trove_core::name`): lowercase `[a-z0-9]`
+/// with inner `-`, `_`, `.`.
+pub const NAME_PATTERN: &str = "^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$";
+/// Semver 2.0 (`trove_core::version::parse_version`; numbers of at most 19 digits fit a u64).
+pub const SEMVER_PATTERN: &str = r"^(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$";
+/// What registration takes for an email address: something before the first `@`, and after
+/// it a domain that does not start with `.` and contains one.
+pub const EMAIL_PATTERN: &str = r"^[^@]+@[^.][\s\S]*\.";
+/// A token's package pattern: `scope/name` of lowercase letters, digits, `-`, `_`, `.` and
+/// `*` wildcards, without `..`.
+pub const PACKAGE_PATTERN_PATTERN: &str =
+    r"^(\.?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*\.?|\.)/(\.?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*\.?|\.)$";
+/// A webhook receiver: `http://` or `https://` (any case) and a host.
+pub const WEBHOOK_URL_PATTERN: &str = "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]";
+/// A device login's `client_name`: at most 100 characters and no control characters
+/// (`char::is_control`) once leading and trailing whitespace is trimmed (`str::trim`; the
+/// whitespace around may include `\t`, `\n`, … and U+0085, and does not count). As a pattern,
+/// not `maxLength`, since the limit applies to the trimmed text.
+pub const CLIENT_NAME_PATTERN: &str =
+    "^[\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*\
+     [^\\x00-\\x1f\\x7f-\\x9f]{0,100}\
+     [\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*$";
+/// Not blank: the server trims text before checking it is non-empty.
+pub const NON_BLANK_PATTERN: &str = r"\S";
+/// Longest token lifetime: 10 years, in seconds.
+const MAX_TOKEN_LIFETIME_S: i64 = 10 * 365 * 86_400;
+
+/// A scope, package, organization or user name: 1–64 characters, not a reserved name.
+pub fn name_schema(description: &str) -> Value {
+    described(
+        json!({
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "pattern": NAME_PATTERN,
+            "not": { "enum": trove_core::name::RESERVED },
+        }),
+        description,
+    )
+}
+
+/// A semver 2.0 version such as `1.2.3-beta.1`.
+pub fn version_schema(description: &str) -> Value {
+    described(
+        json!({ "type": "string", "minLength": 5, "pattern": SEMVER_PATTERN }),
+        description,
+    )
+}
+
+/// Text the server trims and refuses when blank, of at most `max` characters.
+fn text(max: u64, description: &str) -> Value {
+    described(
+        json!({ "type": "string", "minLength": 1, "maxLength": max, "pattern": NON_BLANK_PATTERN }),
+        description,
+    )
+}
+
 fn all<T: Copy>(values: &[T], name: impl Fn(T) -> &'static str) -> Vec<&'static str> {
     values.iter().map(|v| name(*v)).collect()
 }
@@ -245,20 +302,35 @@ pub fn component_schemas() -> Map<String, Value> {
     // Accounts and sessions.
     add(
         "NewUser",
-        object(
+        closed(object(
             "",
             &[
-                ("username", string("1–64 of `[a-z0-9]` with inner `-`, `_`, `.`")),
-                ("email", string("")),
-                ("password", string("")),
+                (
+                    "username",
+                    name_schema("1–64 of `[a-z0-9]` with inner `-`, `_`, `.`; not a reserved name"),
+                ),
+                (
+                    "email",
+                    described(
+                        json!({ "type": "string", "maxLength": 254, "pattern": EMAIL_PATTERN }),
+                        "An email address (`local@domain.tld`), at most 254 bytes",
+                    ),
+                ),
+                (
+                    "password",
+                    described(
+                        json!({ "type": "string", "minLength": 8, "maxLength": 1024 }),
+                        "At least 8 characters, at most 1024 bytes",
+                    ),
+                ),
             ],
             &[],
-        ),
+        )),
     );
     add("User", object("A user account", &user_members(), &[]));
     add(
         "Login",
-        object("", &[("username", string("")), ("password", string(""))], &[]),
+        closed(object("", &[("username", string("")), ("password", string(""))], &[])),
     );
     add(
         "Session",
@@ -326,29 +398,41 @@ pub fn component_schemas() -> Map<String, Value> {
     // Tokens.
     add(
         "NewToken",
-        object(
+        closed(object(
             "",
             &[
-                ("name", string("A label, unique among your tokens")),
-                ("scopes", described(array(schema_ref("TokenScope")), "At least one")),
+                (
+                    "name",
+                    text(100, "A label, unique among your tokens: 1–100 characters (trimmed)"),
+                ),
+                (
+                    "scopes",
+                    described(
+                        json!({ "type": "array", "items": schema_ref("TokenScope"), "minItems": 1 }),
+                        "At least one",
+                    ),
+                ),
             ],
             &[
                 (
                     "packages",
                     described(
-                        json!({ "type": ["array", "null"], "items": { "type": "string" } }),
-                        "Limit to these `scope/name` patterns (`*` wildcards); absent or null for every package",
+                        json!({
+                            "type": ["array", "null"],
+                            "items": { "type": "string", "maxLength": 130, "pattern": PACKAGE_PATTERN_PATTERN },
+                        }),
+                        "Limit to these `scope/name` patterns (`*` wildcards); absent, null or empty for every package",
                     ),
                 ),
                 (
                     "expires_in",
                     described(
-                        json!({ "type": ["integer", "null"] }),
-                        "Lifetime in seconds from now; absent or null for no expiry",
+                        json!({ "type": ["integer", "null"], "format": "int64", "minimum": 1, "maximum": MAX_TOKEN_LIFETIME_S }),
+                        "Lifetime in seconds from now (1 s to 10 years); absent or null for no expiry",
                     ),
                 ),
             ],
-        ),
+        )),
     );
     add(
         "Token",
@@ -371,7 +455,10 @@ pub fn component_schemas() -> Map<String, Value> {
             &[],
             &[(
                 "client_name",
-                nullable_string("What is asking, shown to the approver (at most 100 characters)"),
+                described(
+                    json!({ "type": ["string", "null"], "pattern": CLIENT_NAME_PATTERN }),
+                    "What is asking, shown to the approver (at most 100 characters, no control characters)",
+                ),
             )],
         ),
     );
@@ -395,11 +482,11 @@ pub fn component_schemas() -> Map<String, Value> {
     );
     add(
         "UserCode",
-        object(
+        closed(object(
             "",
             &[("user_code", string("`XXXX-XXXX` (case, spaces and dashes ignored)"))],
             &[],
-        ),
+        )),
     );
     add(
         "DeviceDecision",
@@ -433,11 +520,20 @@ pub fn component_schemas() -> Map<String, Value> {
     // Organizations.
     add(
         "NewOrg",
-        object(
+        closed(object(
             "",
-            &[("name", string("A free namespace name"))],
-            &[("description", nullable_string(""))],
-        ),
+            &[(
+                "name",
+                name_schema("A free namespace name: 1–64 of `[a-z0-9]` with inner `-`, `_`, `.`"),
+            )],
+            &[(
+                "description",
+                described(
+                    json!({ "type": ["string", "null"], "maxLength": 1000 }),
+                    "At most 1000 bytes",
+                ),
+            )],
+        )),
     );
     add(
         "Member",
@@ -464,7 +560,10 @@ pub fn component_schemas() -> Map<String, Value> {
             &[],
         ),
     );
-    add("MemberRole", object("", &[("role", schema_ref("OrgRole"))], &[]));
+    add(
+        "MemberRole",
+        closed(object("", &[("role", schema_ref("OrgRole"))], &[])),
+    );
 
     // Packages and versions.
     add(
@@ -557,7 +656,14 @@ pub fn component_schemas() -> Map<String, Value> {
     );
     add(
         "Deprecation",
-        object("", &[("message", string("Shown to users of the version"))], &[]),
+        closed(object(
+            "",
+            &[(
+                "message",
+                text(1000, "Shown to users of the version: 1–1000 characters (trimmed)"),
+            )],
+            &[],
+        )),
     );
     add(
         "Owner",
@@ -573,11 +679,11 @@ pub fn component_schemas() -> Map<String, Value> {
     );
     add(
         "OwnerRoleRequest",
-        object(
+        closed(object(
             "",
             &[],
             &[("role", described(schema_ref("OwnerRole"), "Default `owner`"))],
-        ),
+        )),
     );
 
     // Audit.
@@ -727,17 +833,26 @@ pub fn component_schemas() -> Map<String, Value> {
     // Webhooks.
     add(
         "NewWebhook",
-        object(
+        closed(object(
             "",
             &[
                 (
                     "url",
-                    string("http(s) receiver URL; internal addresses are refused unless allowed"),
+                    described(
+                        json!({ "type": "string", "format": "uri", "maxLength": 2000, "pattern": WEBHOOK_URL_PATTERN }),
+                        "http(s) receiver URL with a host, at most 2000 characters; internal addresses are refused unless allowed",
+                    ),
                 ),
-                ("events", described(array(schema_ref("WebhookEvent")), "At least one")),
+                (
+                    "events",
+                    described(
+                        json!({ "type": "array", "items": schema_ref("WebhookEvent"), "minItems": 1 }),
+                        "At least one",
+                    ),
+                ),
             ],
             &[],
-        ),
+        )),
     );
     add("Webhook", object("", &webhook_members(), &[]));
     add(

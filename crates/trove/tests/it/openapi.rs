@@ -150,6 +150,161 @@ mod validator {
                 && digits(&rest.as_bytes()[4..6]))
     }
 
+    /// An absolute URI: `scheme:rest`, the scheme a letter then letters, digits, `+`, `-`, `.`,
+    /// and no whitespace or control characters.
+    fn is_uri(s: &str) -> bool {
+        let Some((scheme, rest)) = s.split_once(':') else {
+            return false;
+        };
+        let mut b = scheme.bytes();
+        b.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+            && !rest.is_empty()
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
+    }
+
+    /// `local@domain` with a dot in the domain (what JSON Schema tools generate and accept).
+    fn is_email(s: &str) -> bool {
+        s.split_once('@')
+            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.'))
+    }
+
+    /// The `pattern`s the document uses, each checked by a hand-written matcher (the test has no
+    /// regex engine). An unknown pattern fails loudly: add its matcher here.
+    mod patterns {
+        const NAME: &str = "^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$";
+        const SEMVER: &str = r"^(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$";
+        const EMAIL: &str = r"^[^@]+@[^.][\s\S]*\.";
+        const PACKAGE_PATTERN: &str =
+            r"^(\.?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*\.?|\.)/(\.?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*\.?|\.)$";
+        const NON_BLANK: &str = r"\S";
+        const WEBHOOK_URL: &str = "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]";
+        const CLIENT_NAME: &str =
+            "^[\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*\
+             [^\\x00-\\x1f\\x7f-\\x9f]{0,100}\
+             [\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*$";
+
+        pub fn matches(pattern: &str, s: &str) -> bool {
+            match pattern {
+                NAME => {
+                    let b = s.as_bytes();
+                    let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+                    !b.is_empty()
+                        && edge(b[0])
+                        && edge(b[b.len() - 1])
+                        && b.iter().all(|&c| edge(c) || matches!(c, b'-' | b'_' | b'.'))
+                }
+                SEMVER => semver(s),
+                EMAIL => s.split_once('@').is_some_and(|(a, b)| {
+                    let mut domain = b.chars();
+                    !a.is_empty() && domain.next().is_some_and(|c| c != '.') && domain.as_str().contains('.')
+                }),
+                PACKAGE_PATTERN => {
+                    let part = |p: &str| {
+                        !p.is_empty()
+                            && !p.contains("..")
+                            && p.bytes()
+                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.*".contains(&c))
+                    };
+                    s.split_once('/').is_some_and(|(a, b)| part(a) && part(b))
+                }
+                NON_BLANK => s.chars().any(|c| !c.is_whitespace()),
+                WEBHOOK_URL => {
+                    let lower = s.to_ascii_lowercase();
+                    let rest = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://"));
+                    rest.and_then(|r| r.chars().next())
+                        .is_some_and(|c| !matches!(c, '/' | '?' | '#'))
+                }
+                // Whitespace around, then at most 100 characters and no control characters (what `str::trim` leaves).
+                CLIENT_NAME => s.trim().chars().count() <= 100 && !s.trim().chars().any(char::is_control),
+                other => panic!("the test's validator has no matcher for the pattern `{other}`; add one"),
+            }
+        }
+
+        fn numeric(s: &str, max_digits: usize) -> bool {
+            !s.is_empty()
+                && s.len() <= max_digits
+                && s.bytes().all(|c| c.is_ascii_digit())
+                && (s == "0" || !s.starts_with('0'))
+        }
+
+        fn identifier(s: &str, numeric_ok: bool) -> bool {
+            !s.is_empty()
+                && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                && (numeric_ok || s.bytes().any(|c| !c.is_ascii_digit()) || numeric(s, usize::MAX))
+        }
+
+        /// Semver 2.0 with core numbers of at most 19 digits.
+        fn semver(s: &str) -> bool {
+            let (rest, build) = match s.split_once('+') {
+                Some((r, b)) => (r, Some(b)),
+                None => (s, None),
+            };
+            let (core, pre) = match rest.split_once('-') {
+                Some((c, p)) => (c, Some(p)),
+                None => (rest, None),
+            };
+            let parts: Vec<&str> = core.split('.').collect();
+            parts.len() == 3
+                && parts.iter().all(|p| numeric(p, 19))
+                && pre.is_none_or(|p| p.split('.').all(|i| identifier(i, false)))
+                && build.is_none_or(|b| b.split('.').all(|i| identifier(i, true)))
+        }
+
+        #[test]
+        fn hand_written_matchers() {
+            assert!(matches(CLIENT_NAME, "trove CLI on host") && matches(CLIENT_NAME, "\n\u{85} x\t"));
+            assert!(matches(CLIENT_NAME, &format!("\u{85}{}\u{85}  ", "x".repeat(100))));
+            assert!(!matches(CLIENT_NAME, &"x".repeat(101)));
+            assert!(
+                !matches(CLIENT_NAME, "a\nb") && !matches(CLIENT_NAME, "\u{8a}x") && !matches(CLIENT_NAME, "x\u{0}")
+            );
+            assert!(matches(NAME, "foo.bar-1") && matches(NAME, "a"));
+            assert!(!matches(NAME, "-foo") && !matches(NAME, "Foo") && !matches(NAME, "foo.") && !matches(NAME, ""));
+            for v in [
+                "1.0.0",
+                "0.3.0",
+                "1.1.0-beta.1",
+                "1.0.0-x-y.0+build.01",
+                "10.20.30-rc.1+a-b",
+            ] {
+                assert!(matches(SEMVER, v), "{v}");
+            }
+            for v in [
+                "1.0",
+                "v1.0.0",
+                "01.0.0",
+                "1.0.0-01",
+                "1.0.0-",
+                "1.0.0+",
+                "1.0.0-a..b",
+                " 1.0.0",
+                "1.0.0 ",
+            ] {
+                assert!(!matches(SEMVER, v), "{v}");
+            }
+            assert!(!matches(SEMVER, "99999999999999999999.0.0"));
+            assert!(matches(EMAIL, "a@example.com") && matches(EMAIL, "a@b.c@d"));
+            assert!(!matches(EMAIL, "@example.com") && !matches(EMAIL, "a@.com") && !matches(EMAIL, "a@com"));
+            assert!(matches(PACKAGE_PATTERN, "alice/*") && matches(PACKAGE_PATTERN, "*/w.x_y-z"));
+            assert!(!matches(PACKAGE_PATTERN, "alice") && !matches(PACKAGE_PATTERN, "a/../b"));
+            assert!(
+                !matches(PACKAGE_PATTERN, "a..b/c")
+                    && !matches(PACKAGE_PATTERN, "A/b")
+                    && !matches(PACKAGE_PATTERN, "/b")
+            );
+            assert!(matches(NON_BLANK, " x ") && !matches(NON_BLANK, " \t\n"));
+            assert!(
+                matches(WEBHOOK_URL, "https://ci.example.com/trove") && matches(WEBHOOK_URL, "HTTP://127.0.0.1:9/hook")
+            );
+            assert!(
+                !matches(WEBHOOK_URL, "ftp://x")
+                    && !matches(WEBHOOK_URL, "http:///x")
+                    && !matches(WEBHOOK_URL, "http://")
+            );
+        }
+    }
+
     fn check(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
         let Some(s) = schema.as_object() else {
             match schema {
@@ -169,6 +324,13 @@ mod validator {
                 "items",
                 "format",
                 "oneOf",
+                "not",
+                "minLength",
+                "maxLength",
+                "pattern",
+                "minimum",
+                "maximum",
+                "minItems",
             ];
             assert!(
                 known.contains(&key.as_str()) || ANNOTATIONS.contains(&key.as_str()),
@@ -199,10 +361,68 @@ mod validator {
                 "date-time" => is_date_time(text),
                 "date" => is_date(text),
                 "binary" => true,
+                "uri" => is_uri(text),
+                "email" => is_email(text),
                 other => panic!("{at}: the test's validator does not know the format `{other}`"),
             };
             if !ok {
                 errors.push(format!("{at}: `{text}` is not a {format}"));
+            }
+        }
+        if let (Some(format), Some(n)) = (s.get("format").and_then(Value::as_str), v.as_number()) {
+            let ok = match format {
+                "int64" => n.is_i64(),
+                "int32" => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+                other => panic!("{at}: the test's validator does not know the numeric format `{other}`"),
+            };
+            if !ok {
+                errors.push(format!("{at}: {n} is not an {format}"));
+            }
+        }
+        if let Some(text) = v.as_str() {
+            let chars = text.chars().count() as u64;
+            if let Some(min) = s.get("minLength") {
+                let min = min.as_u64().expect("minLength is a count");
+                if chars < min {
+                    errors.push(format!("{at}: `{text}` is shorter than {min} characters"));
+                }
+            }
+            if let Some(max) = s.get("maxLength") {
+                let max = max.as_u64().expect("maxLength is a count");
+                if chars > max {
+                    errors.push(format!("{at}: `{text}` is longer than {max} characters"));
+                }
+            }
+            if let Some(pattern) = s.get("pattern") {
+                let pattern = pattern.as_str().expect("pattern is a string");
+                if !patterns::matches(pattern, text) {
+                    errors.push(format!("{at}: `{text}` does not match {pattern}"));
+                }
+            }
+        }
+        if let Some(n) = v.as_f64().filter(|_| v.is_number()) {
+            if let Some(min) = s.get("minimum") {
+                if n < min.as_f64().expect("minimum is a number") {
+                    errors.push(format!("{at}: {v} is below the minimum {min}"));
+                }
+            }
+            if let Some(max) = s.get("maximum") {
+                if n > max.as_f64().expect("maximum is a number") {
+                    errors.push(format!("{at}: {v} is above the maximum {max}"));
+                }
+            }
+        }
+        if let (Some(min), Some(arr)) = (s.get("minItems"), v.as_array()) {
+            let min = min.as_u64().expect("minItems is a count");
+            if (arr.len() as u64) < min {
+                errors.push(format!("{at}: fewer than {min} items"));
+            }
+        }
+        if let Some(not) = s.get("not") {
+            let mut e = Vec::new();
+            check(doc, not, v, at, &mut e);
+            if e.is_empty() {
+                errors.push(format!("{at}: {v} matches the excluded schema {not}"));
             }
         }
         if let Some(branches) = s.get("oneOf") {
@@ -505,7 +725,7 @@ fn every_json_body_has_a_real_schema() {
             ),
         }
         for (code, resp) in op["responses"].as_object().unwrap() {
-            if !code.starts_with('2') {
+            if !code.starts_with('2') && code != "304" {
                 assert_eq!(
                     resp["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/Error",
                     "{id} {code}"
@@ -513,6 +733,172 @@ fn every_json_body_has_a_real_schema() {
             }
         }
     }
+}
+
+/// The document states the rules the server enforces: closed request bodies, name and version
+/// patterns, lengths, bounds and vocabularies, and the download's partial and cached answers.
+#[test]
+fn the_document_states_the_servers_rules() {
+    let doc = trove_api::openapi_document();
+    let schema = |name: &str| doc["components"]["schemas"][name].clone();
+    for name in [
+        "Login",
+        "NewUser",
+        "NewToken",
+        "UserCode",
+        "NewOrg",
+        "MemberRole",
+        "OwnerRoleRequest",
+        "Deprecation",
+        "NewWebhook",
+        "PackageUpdate",
+    ] {
+        assert_eq!(
+            schema(name)["additionalProperties"],
+            false,
+            "{name} is closed on the server"
+        );
+    }
+    for name in ["DeviceCodeRequest", "DeviceTokenRequest"] {
+        assert!(
+            schema(name).get("additionalProperties").is_none(),
+            "{name} is open on the server"
+        );
+    }
+    let name_rule = |s: &Value, what: &str| {
+        assert_eq!(s["pattern"], "^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$", "{what}");
+        assert_eq!((&s["minLength"], &s["maxLength"]), (&json!(1), &json!(64)), "{what}");
+        assert!(s["not"]["enum"].as_array().unwrap().contains(&json!("admin")), "{what}");
+    };
+    name_rule(&schema("NewUser")["properties"]["username"], "NewUser.username");
+    name_rule(&schema("NewOrg")["properties"]["name"], "NewOrg.name");
+    assert_eq!(schema("NewUser")["properties"]["password"]["minLength"], 8);
+    let token = schema("NewToken");
+    assert_eq!(token["properties"]["name"]["maxLength"], 100);
+    assert_eq!(token["properties"]["scopes"]["minItems"], 1);
+    assert_eq!(token["properties"]["expires_in"]["maximum"], 10 * 365 * 86_400);
+    assert_eq!(schema("Deprecation")["properties"]["message"]["maxLength"], 1000);
+    // At most 100 characters once trimmed: in the pattern, as `maxLength` would count the whitespace.
+    assert!(schema("DeviceCodeRequest")["properties"]["client_name"]["pattern"]
+        .as_str()
+        .unwrap()
+        .contains("{0,100}"));
+    let hook = schema("NewWebhook");
+    assert_eq!(hook["properties"]["url"]["format"], "uri");
+    assert_eq!(hook["properties"]["events"]["minItems"], 1);
+
+    let ops = operations(&doc);
+    let param = |op: &str, name: &str| {
+        ops[op].2["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{op} has no parameter {name}"))["schema"]
+            .clone()
+    };
+    let page = param("search_packages", "page");
+    assert_eq!((&page["minimum"], &page["maximum"]), (&json!(1), &json!(10_000)));
+    // per_page is capped at 100 by the server, not refused: only its minimum is a rule.
+    assert_eq!(param("search_packages", "per_page")["minimum"], 1);
+    assert_eq!(
+        param("search_packages", "sort")["enum"],
+        json!(["relevance", "downloads", "recent", "name", ""])
+    );
+    assert!(param("search_packages", "ecosystem")["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("native")));
+    assert!(param("search_packages", "category")["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("utilities")));
+    assert_eq!(
+        param("publish_version", "visibility")["$ref"],
+        "#/components/schemas/Visibility"
+    );
+    for op in ["get_package", "publish_version", "set_member", "add_owner"] {
+        for p in ["scope", "name", "org", "username"] {
+            if let Some(s) = ops[op].2["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["name"] == p)
+            {
+                name_rule(&s["schema"], &format!("{op} {p}"));
+            }
+        }
+    }
+    assert!(param("get_version", "version")["pattern"]
+        .as_str()
+        .unwrap()
+        .starts_with("^(0|[1-9]"));
+    for op in [
+        "revoke_token",
+        "delete_webhook",
+        "test_webhook",
+        "list_webhook_deliveries",
+    ] {
+        assert_eq!(param(op, "id"), json!({ "type": "integer", "format": "int64" }), "{op}");
+    }
+    for op in ["download_version", "head_version_download"] {
+        let responses = &ops[op].2["responses"];
+        assert!(responses["206"]["headers"]["Content-Range"].is_object(), "{op}");
+        assert!(
+            responses["304"].is_object() && responses["304"].get("content").is_none(),
+            "{op}"
+        );
+        assert_eq!(
+            responses["416"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/Error"
+        );
+        for h in ["Range", "If-Range", "If-None-Match"] {
+            assert!(ops[op].2["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["name"] == h && p["in"] == "header"));
+        }
+    }
+    assert_eq!(
+        ops["get_package"].2["responses"]["405"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/Error"
+    );
+
+    // The validator applies them.
+    let invalid = |name: &str, v: Value| {
+        let errors = validator::validate(&doc, &json!({ "$ref": format!("#/components/schemas/{name}") }), &v);
+        assert!(!errors.is_empty(), "{name} accepted {v}");
+    };
+    let good = json!({ "username": "alice", "email": "alice@example.com", "password": "correct horse" });
+    assert!(validator::validate(&doc, &json!({ "$ref": "#/components/schemas/NewUser" }), &good).is_empty());
+    for (k, v) in [
+        ("username", json!("Alice")),
+        ("username", json!("admin")),
+        ("username", json!("a".repeat(65))),
+        ("email", json!("alice")),
+        ("password", json!("short")),
+        ("extra", json!(1)),
+    ] {
+        let mut bad = good.clone();
+        bad[k] = v;
+        invalid("NewUser", bad);
+    }
+    invalid("NewToken", json!({ "name": " ", "scopes": ["read"] }));
+    invalid("NewToken", json!({ "name": "ci", "scopes": [] }));
+    invalid("NewToken", json!({ "name": "ci", "scopes": ["read"], "expires_in": 0 }));
+    invalid(
+        "NewToken",
+        json!({ "name": "ci", "scopes": ["read"], "packages": ["a/../b"] }),
+    );
+    invalid(
+        "NewWebhook",
+        json!({ "url": "ftp://example.com/", "events": ["publish"] }),
+    );
+    invalid("NewWebhook", json!({ "url": "https://example.com/", "events": [] }));
+    invalid("Deprecation", json!({ "message": "x".repeat(1001) }));
+    invalid("DeviceCodeRequest", json!({ "client_name": "a\u{8a}b" }));
+    invalid("DeviceCodeRequest", json!({ "client_name": "x".repeat(101) }));
 }
 
 /// Drives every documented operation through a realistic scenario and validates every request
