@@ -72,9 +72,7 @@ impl DbError {
             ) => true,
             DbError::Sqlx(sqlx::Error::Database(e)) => match database_code(e.as_ref()) {
                 Some(Code::Sqlite(n)) => matches!(n & 0xff, 5 | 10 | 14),
-                Some(Code::Postgres(c)) => {
-                    c.starts_with("08") || c.starts_with("57P") || c == "3D000" || c == "53300"
-                }
+                Some(Code::Postgres(c)) => c.starts_with("08") || c.starts_with("57P") || c == "3D000" || c == "53300",
                 None => false,
             },
             _ => false,

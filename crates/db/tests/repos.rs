@@ -1155,7 +1155,9 @@ async fn two_nodes_read_then_write(backend: Backend) {
         }));
     }
     for t in tasks {
-        t.await.expect("task panicked").expect("a write from one of two nodes failed");
+        t.await
+            .expect("task panicked")
+            .expect("a write from one of two nodes failed");
     }
     let mut c = node2.conn().await.unwrap();
     assert_eq!(users::count(&mut c).await.unwrap(), 30);

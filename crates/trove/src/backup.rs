@@ -16,12 +16,12 @@
 //! not copied again.
 
 use anyhow::{bail, Context, Result};
+use futures::StreamExt;
 use serde_json::json;
+use sha2::{Digest as _, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use futures::StreamExt;
-use sha2::{Digest as _, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trove_core::Digest;
 use trove_service::db::backup::{self as dbb, BlobSummary, FileSum, Manifest};

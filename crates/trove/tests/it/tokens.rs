@@ -245,8 +245,18 @@ async fn wrong_expired_and_underscoped_tokens(b: Backend) {
         }
     }
     let tokens_after = json_ok(alice.get("/api/v1/tokens").send().await.unwrap()).await;
-    let ids = |v: &serde_json::Value| v.as_array().unwrap().iter().map(|t| t["id"].clone()).collect::<Vec<_>>();
-    assert_eq!(ids(&tokens_before), ids(&tokens_after), "refused requests created no token");
+    let ids = |v: &serde_json::Value| {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["id"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(&tokens_before),
+        ids(&tokens_after),
+        "refused requests created no token"
+    );
     app.stop().await;
 }
 

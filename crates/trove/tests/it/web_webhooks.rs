@@ -4,86 +4,12 @@
 //! other users refused as the service decides.
 
 use crate::common::*;
-use axum::body::Bytes;
-use axum::extract::State;
-use hmac::{Hmac, Mac};
+use crate::webhooks::{sign, Receiver};
 use reqwest::header::LOCATION;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sha2::Sha256;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use trove_testkit::{both_backends, Backend};
-
-/// One request the receiver got.
-#[derive(Debug, Clone)]
-pub struct Hit {
-    pub event: String,
-    pub signature: String,
-    pub body: Vec<u8>,
-}
-
-/// A local HTTP receiver recording every POST to `/hook` (answers 200).
-#[derive(Clone, Default)]
-pub struct Receiver {
-    hits: Arc<Mutex<Vec<Hit>>>,
-}
-
-impl Receiver {
-    /// Starts a receiver; returns its URL.
-    pub async fn start() -> (String, Receiver) {
-        let rec = Receiver::default();
-        let app = axum::Router::new()
-            .route("/hook", axum::routing::post(receive))
-            .with_state(rec.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (format!("http://{addr}/hook"), rec)
-    }
-
-    pub fn hits(&self) -> Vec<Hit> {
-        self.hits.lock().unwrap().clone()
-    }
-
-    pub async fn wait_for(&self, n: usize) -> Vec<Hit> {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let hits = self.hits();
-            if hits.len() >= n {
-                return hits;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {n} requests, got {hits:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-async fn receive(State(rec): State<Receiver>, headers: axum::http::HeaderMap, body: Bytes) -> axum::http::StatusCode {
-    let h = |name: &str| {
-        headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    rec.hits.lock().unwrap().push(Hit {
-        event: h("x-trove-event"),
-        signature: h("x-trove-signature-256"),
-        body: body.to_vec(),
-    });
-    axum::http::StatusCode::OK
-}
-
-/// `sha256=<hex HMAC-SHA256(secret, body)>`, computed independently of the server.
-pub fn sign(secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
-}
 
 struct Got {
     status: StatusCode,
@@ -172,7 +98,7 @@ async fn dashboard_manages_webhooks(b: Backend) {
         .start()
         .await;
     let alice = app.user("alice").await;
-    let (url, rec) = Receiver::start().await;
+    let (url, rec) = Receiver::start(0).await;
 
     // The dashboard links to the section, which starts empty.
     let dash = page(&app, &alice, "/dashboard").await;

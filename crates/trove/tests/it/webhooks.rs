@@ -14,29 +14,31 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use trove_testkit::{both_backends, Backend};
 
+/// One request the receiver got.
 #[derive(Debug, Clone)]
-struct Hit {
-    event: String,
-    delivery: String,
-    signature: String,
-    body: Vec<u8>,
+pub struct Hit {
+    pub event: String,
+    pub delivery: String,
+    pub signature: String,
+    pub body: Vec<u8>,
 }
 
 impl Hit {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
 }
 
 /// A local HTTP receiver recording every request; answers 500 to the first `fail` requests.
 #[derive(Clone, Default)]
-struct Receiver {
+pub struct Receiver {
     hits: Arc<Mutex<Vec<Hit>>>,
     fail: Arc<AtomicUsize>,
 }
 
 impl Receiver {
-    async fn start(fail: usize) -> (String, Receiver) {
+    /// Starts a receiver on 127.0.0.1; returns its URL.
+    pub async fn start(fail: usize) -> (String, Receiver) {
         let rec = Receiver::default();
         rec.fail.store(fail, Ordering::SeqCst);
         let app = axum::Router::new()
@@ -48,11 +50,11 @@ impl Receiver {
         (format!("http://{addr}/hook"), rec)
     }
 
-    fn hits(&self) -> Vec<Hit> {
+    pub fn hits(&self) -> Vec<Hit> {
         self.hits.lock().unwrap().clone()
     }
 
-    async fn wait_for(&self, n: usize) -> Vec<Hit> {
+    pub async fn wait_for(&self, n: usize) -> Vec<Hit> {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let hits = self.hits();
@@ -93,7 +95,8 @@ async fn receive(State(rec): State<Receiver>, headers: HeaderMap, body: Bytes) -
     }
 }
 
-fn sign(secret: &str, body: &[u8]) -> String {
+/// The `X-Trove-Signature-256` value for `body`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))

@@ -4,7 +4,7 @@
 
 use super::CliEnv;
 use crate::common::*;
-use crate::web_webhooks::{sign, Receiver};
+use crate::webhooks::{sign, Receiver};
 use trove_testkit::{both_backends, Backend};
 
 async fn webhooks_from_the_cli(b: Backend) {
@@ -14,7 +14,7 @@ async fn webhooks_from_the_cli(b: Backend) {
         .await;
     let alice = app.user("alice").await;
     let _bob = app.user("bob").await;
-    let (url, rec) = Receiver::start().await;
+    let (url, rec) = Receiver::start(0).await;
     let cli = CliEnv::new(&app);
     let home = cli.home.path().to_path_buf();
 
