@@ -56,6 +56,10 @@ async fn download_with_etag_range_and_head(b: Backend) {
         res.headers()["content-range"],
         format!("bytes */{}", archive.len()).as_str()
     );
+    // The error is JSON and says so (not the archive's gzip type or attachment name).
+    assert_eq!(res.headers()["content-type"], "application/json");
+    assert!(res.headers().get("content-disposition").is_none());
+    assert!(res.headers().get("etag").is_some());
     expect_error(res, StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable").await;
     // A stale If-Range gets the whole archive.
     let res = app

@@ -58,16 +58,25 @@ pub async fn download_version(
                 RangeSpec::Full => None,
                 RangeSpec::Part(r) => Some(r),
                 RangeSpec::Unsatisfiable => {
-                    out.insert(
-                        header::CONTENT_RANGE,
-                        HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
-                    );
-                    let err = crate::error::ApiError(ServiceError::new(
+                    // The JSON error keeps its own Content-Type; of the archive's headers only
+                    // the validators and what a client needs to retry apply.
+                    let mut res = crate::error::ApiError(ServiceError::new(
                         ErrorKind::RangeNotSatisfiable,
                         "range_not_satisfiable",
                         format!("the range `{r}` is outside the {size}-byte archive"),
-                    ));
-                    return Ok((out, err).into_response());
+                    ))
+                    .into_response();
+                    let h = res.headers_mut();
+                    h.insert(
+                        header::CONTENT_RANGE,
+                        HeaderValue::from_str(&format!("bytes */{size}")).expect("ascii"),
+                    );
+                    for name in [header::ETAG, header::ACCEPT_RANGES] {
+                        if let Some(v) = out.get(&name) {
+                            h.insert(name, v.clone());
+                        }
+                    }
+                    return Ok(res);
                 }
             }
         }
