@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trove_core::Digest;
 use trove_service::db::backup::{self as dbb, BlobSummary, FileSum, Manifest};
 use trove_service::Services;
-use trove_storage::StorageError;
+use trove_storage::{BlobStore, StagedBlob, StorageError};
 
 /// Blobs copied at the same time.
 const PARALLEL: usize = 4;
@@ -42,32 +42,25 @@ fn blob_path(dir: &Path, d: &Digest) -> PathBuf {
     dir.join("blobs").join("sha256").join(&d.hex()[..2]).join(d.hex())
 }
 
-/// Copies a local file into a staging file of the store, hashing it (a macro: the staged
-/// blob's type lives in trove-storage, which this crate does not name).
-macro_rules! stage_file {
-    ($services:expr, $path:expr) => {
-        async {
-            let path: &Path = $path;
-            let mut staged = $services.store.stage().await?;
-            let mut file = tokio::fs::File::open(path)
-                .await
-                .with_context(|| format!("reading {}", path.display()))?;
-            let mut buf = vec![0u8; 1024 * 1024];
-            loop {
-                let n = file
-                    .read(&mut buf)
-                    .await
-                    .with_context(|| format!("reading {}", path.display()))?;
-                if n == 0 {
-                    break;
-                }
-                staged.write(&buf[..n], u64::MAX).await?;
-            }
-            staged.finish().await?;
-            anyhow::Ok(staged)
-        }
+/// Copies a local file into a staging file of the store, hashing it on the way.
+async fn stage_file(store: &BlobStore, path: &Path) -> Result<StagedBlob> {
+    let mut staged = store.stage().await?;
+    let mut file = tokio::fs::File::open(path)
         .await
-    };
+        .with_context(|| format!("reading {}", path.display()))?;
+    let mut buf = vec![0u8; 1024 * 1024];
+    loop {
+        let n = file
+            .read(&mut buf)
+            .await
+            .with_context(|| format!("reading {}", path.display()))?;
+        if n == 0 {
+            break;
+        }
+        staged.write(&buf[..n], u64::MAX).await?;
+    }
+    staged.finish().await?;
+    Ok(staged)
 }
 
 /// The sha256 and size of a local file, read in 1 MiB pieces.
@@ -465,7 +458,7 @@ pub async fn restore(services: &Services, dir: &Path, force: bool, json_out: boo
             present += 1;
             continue;
         }
-        let staged = stage_file!(services, &blob_path(dir, d))?;
+        let staged = stage_file(&services.store, &blob_path(dir, d)).await?;
         if staged.digest().as_ref() != Some(d) {
             bail!("blob {d} changed while it was restored; nothing was written to the database");
         }
