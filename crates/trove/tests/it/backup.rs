@@ -134,20 +134,10 @@ async fn populate(app: &TestApp) -> Expected {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let _boss = app.admin("boss").await;
-    let res = alice
-        .req(Method::POST, "/api/v1/orgs")
-        .json(&json!({ "name": "acme", "description": "Acme Corp" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = alice
-        .req(Method::PUT, "/api/v1/orgs/acme/members/bob")
-        .json(&json!({ "role": "write" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    alice
+        .create_org(json!({ "name": "acme", "description": "Acme Corp" }))
+        .await;
+    alice.set_member("acme", "bob", "write").await;
     let ci_token = alice
         .create_token(json!({ "name": "ci", "scopes": ["publish"], "packages": ["alice/*"] }))
         .await;

@@ -257,6 +257,33 @@ impl TestUser {
         v["token"].as_str().expect("token").to_string()
     }
 
+    /// Creates an organization as setup for a test (orgs.rs tests the endpoint itself).
+    pub async fn create_org(&self, body: Value) {
+        let res = self.req(Method::POST, "/api/v1/orgs").json(&body).send().await.unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::CREATED,
+            "create org: {}",
+            res.text().await.unwrap()
+        );
+    }
+
+    /// Adds `username` to `org` with `role` (or changes their role), as setup for a test.
+    pub async fn set_member(&self, org: &str, username: &str, role: &str) {
+        let res = self
+            .req(Method::PUT, &format!("/api/v1/orgs/{org}/members/{username}"))
+            .json(&serde_json::json!({ "role": role }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "set member: {}",
+            res.text().await.unwrap()
+        );
+    }
+
     /// Uploads an archive for `full@version`.
     pub async fn publish_bytes(&self, full: &str, version: &str, archive: Vec<u8>) -> Response {
         self.publish_with(&self.token, full, version, archive).await

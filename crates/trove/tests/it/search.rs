@@ -322,20 +322,8 @@ async fn private_packages_are_found_only_by_those_who_may_read_them(b: Backend) 
     let boss = app.admin("boss").await;
     publish(&alice, "alice/open-gizmo", "1.0.0", "categories = [\"cli\"]", "").await;
     // An organization's private package, and a user's own private one.
-    let res = alice
-        .req(Method::POST, "/api/v1/orgs")
-        .json(&json!({ "name": "acme" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = alice
-        .req(Method::PUT, "/api/v1/orgs/acme/members/bob")
-        .json(&json!({ "role": "read" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    alice.create_org(json!({ "name": "acme" })).await;
+    alice.set_member("acme", "bob", "read").await;
     let private = |full: &str| {
         let full = full.to_string();
         let alice = &alice;

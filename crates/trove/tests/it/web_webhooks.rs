@@ -257,20 +257,8 @@ async fn only_managers_see_and_manage_webhooks(b: Backend) {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     let carol = app.user("carol").await;
-    let res = alice
-        .req(Method::POST, "/api/v1/orgs")
-        .json(&json!({ "name": "acme" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let res = alice
-        .req(Method::PUT, "/api/v1/orgs/acme/members/bob")
-        .json(&json!({ "role": "write" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    alice.create_org(json!({ "name": "acme" })).await;
+    alice.set_member("acme", "bob", "write").await;
     let hook = json_ok(
         alice
             .req(Method::POST, "/api/v1/namespaces/alice/webhooks")
@@ -363,13 +351,7 @@ async fn only_managers_see_and_manage_webhooks(b: Backend) {
     let bobs = page(&app, &bob, "/dashboard/webhooks").await;
     assert!(bobs.body.contains("id=\"ns-bob\"") && !bobs.body.contains("ns-acme"));
     // As an admin of acme he does.
-    let res = alice
-        .req(Method::PUT, "/api/v1/orgs/acme/members/bob")
-        .json(&json!({ "role": "admin" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    alice.set_member("acme", "bob", "admin").await;
     let bobs = page(&app, &bob, "/dashboard/webhooks").await;
     assert!(bobs.body.contains("id=\"ns-acme\""), "{}", bobs.body);
 

@@ -332,13 +332,7 @@ async fn only_owners_manage_webhooks(b: Backend) {
     let rita = app.user("rita").await;
     let oscar = app.user("oscar").await;
     let bob = app.user("bob").await;
-    let res = olivia
-        .req(Method::POST, "/api/v1/orgs")
-        .json(&json!({ "name": "acme" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
+    olivia.create_org(json!({ "name": "acme" })).await;
     for (who, role) in [("adam", "admin"), ("rita", "read")] {
         let res = olivia
             .req(Method::PUT, &format!("/api/v1/orgs/acme/members/{who}"))
@@ -389,13 +383,7 @@ async fn only_owners_manage_webhooks(b: Backend) {
 
     // An org admin may; membership changes are delivered.
     let hook = create_hook(&adam, "acme", &url, &["membership"]).await;
-    let res = olivia
-        .req(Method::PUT, "/api/v1/orgs/acme/members/bob")
-        .json(&json!({ "role": "write" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
+    olivia.set_member("acme", "bob", "write").await;
     let res = bob
         .req(Method::DELETE, "/api/v1/orgs/acme/members/bob")
         .send()
