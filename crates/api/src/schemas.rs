@@ -419,9 +419,10 @@ pub fn component_schemas() -> Map<String, Value> {
                     described(
                         json!({
                             "type": ["array", "null"],
-                            "items": { "type": "string", "maxLength": 130, "pattern": PACKAGE_PATTERN_PATTERN },
+                            "items": { "type": "string", "maxLength": trove_core::pattern::MAX_PATTERN_LEN, "pattern": PACKAGE_PATTERN_PATTERN },
+                            "maxItems": trove_core::pattern::MAX_TOKEN_PATTERNS,
                         }),
-                        "Limit to these `scope/name` patterns (`*` wildcards); absent, null or empty for every package",
+                        "Limit to these `scope/name` patterns (`*` wildcards, at most 8 in a pattern); absent, null or empty for every package",
                     ),
                 ),
                 (

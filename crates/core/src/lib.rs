@@ -5,6 +5,7 @@ pub mod digest;
 pub mod kind;
 pub mod manifest;
 pub mod name;
+pub mod pattern;
 pub mod range;
 pub mod scope;
 pub mod time;

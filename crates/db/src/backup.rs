@@ -25,7 +25,7 @@ const PAGE: i64 = 1000;
 /// Bound parameters per INSERT when importing.
 const MAX_BINDS: usize = 2000;
 /// Tables whose migration-seeded rows do not make a database "not empty".
-const SEEDED: &[&str] = &["search_state"];
+const SEEDED: &[&str] = &["search_state", "health_probe"];
 
 /// `manifest.json` at the root of a backup directory.
 #[derive(Debug, Clone, Serialize, Deserialize)]

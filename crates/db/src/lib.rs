@@ -79,6 +79,20 @@ impl DbError {
         }
     }
 
+    /// The database is out of space (SQLite FULL, PostgreSQL disk_full 53100): writes fail
+    /// until an operator frees space; reads go on.
+    pub fn is_full(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => match database_code(e.as_ref()) {
+                Some(Code::Sqlite(n)) => n & 0xff == 13,
+                Some(Code::Postgres(c)) => c == "53100",
+                None => false,
+            },
+            DbError::Sqlx(sqlx::Error::Io(e)) => e.kind() == std::io::ErrorKind::StorageFull,
+            _ => false,
+        }
+    }
+
     /// The database refused a value the request carried (PostgreSQL's data exceptions, class
     /// 22: a NUL character in text, a number out of range…; SQLite's TOOBIG and MISMATCH):
     /// bad input that slipped past validation, not an outage.
@@ -182,6 +196,17 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(10))
+            // A transaction that ended badly (a COMMIT that failed after SQLite had already
+            // rolled back, on a full disk say) can leave the driver believing a transaction
+            // is still open, and every later BEGIN on that connection fails. Such a
+            // connection is closed instead of going back to the pool. The ping first runs
+            // the rollback the driver queued when the transaction was dropped.
+            .after_release(|conn, _| {
+                Box::pin(async move {
+                    conn.ping().await?;
+                    Ok(!conn.is_in_transaction())
+                })
+            })
             .after_connect(move |conn, _| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
@@ -254,6 +279,19 @@ impl Db {
         let mut conn = self.pool.acquire().await?;
         conn.ping().await?;
         sqlx::query("SELECT 1").execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// Checks the database accepts a write: rewrites the one row of `health_probe` in a write
+    /// transaction (a full disk or a read-only database fails here while reads still work).
+    pub async fn check_writable(&self) -> Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE health_probe SET checked_at = $1 WHERE id = 1")
+            .bind(trove_core::now_ms())
+            .execute(&mut *tx)
+            .await?;
+        // Not counted as a change: caches keyed on the write generation stay valid.
+        tx.tx.commit().await?;
         Ok(())
     }
 

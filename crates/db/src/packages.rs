@@ -57,6 +57,17 @@ pub async fn find(conn: &mut Conn, ecosystem: &str, scope: &str, name: &str) -> 
     .await?)
 }
 
+/// Takes the package's row lock for the rest of the transaction (PostgreSQL; SQLite write
+/// transactions are serialized anyway), so that changes computed from its versions (the
+/// latest version) see every version committed by a concurrent publish.
+pub async fn lock(conn: &mut Conn, id: i64) -> Result<()> {
+    sqlx::query("UPDATE packages SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Package>> {
     Ok(sqlx::query_as(&format!("{SELECT} WHERE p.id = $1"))
         .bind(id)

@@ -1290,4 +1290,101 @@ async fn refused_values_are_not_outages(backend: Backend) {
     }
     assert_eq!(users::count(&mut c).await.unwrap(), 0);
 }
-both_backends!(refused_values_are_not_outages);
+/// Writes go on after transactions that ended badly: a COMMIT that fails (a deferred
+/// constraint), a transaction the database ended by itself before COMMIT (as SQLite does on
+/// a full disk), and on SQLite a real SQLITE_FULL. With one pooled connection, a connection
+/// left "inside a transaction" would fail every later write: after a disk-full episode
+/// 1002/1002 token creations failed until restart.
+async fn failed_commits_never_poison_the_pool(backend: Backend) {
+    let (t, _db) = setup(backend).await;
+    let db = Db::connect(&t.url, 1).await.unwrap();
+    let mut c = db.conn().await.unwrap();
+    for ddl in [
+        "CREATE TABLE chaos_parent (id INTEGER PRIMARY KEY)",
+        "CREATE TABLE chaos_child (id INTEGER PRIMARY KEY, parent INTEGER NOT NULL \
+         REFERENCES chaos_parent (id) DEFERRABLE INITIALLY DEFERRED)",
+    ] {
+        sqlx::query(ddl).execute(&mut *c).await.unwrap();
+    }
+    drop(c);
+    let healthy = |round: i64| {
+        let db = db.clone();
+        async move {
+            for i in 0..10 {
+                let mut tx = tokio::time::timeout(std::time::Duration::from_secs(5), db.write())
+                    .await
+                    .expect("a write transaction starts")
+                    .unwrap_or_else(|e| panic!("round {round}: BEGIN failed: {e}"));
+                sqlx::query("INSERT INTO chaos_parent (id) VALUES ($1)")
+                    .bind(round * 100 + i)
+                    .execute(&mut *tx)
+                    .await
+                    .unwrap_or_else(|e| panic!("round {round}: INSERT failed: {e}"));
+                tx.commit().await.unwrap();
+            }
+            db.check_writable().await.unwrap();
+        }
+    };
+    healthy(1).await;
+
+    // A COMMIT refused by a deferred foreign key.
+    let mut tx = db.write().await.unwrap();
+    sqlx::query("INSERT INTO chaos_child (id, parent) VALUES (1, 999)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert!(tx.commit().await.is_err(), "the deferred constraint fails the commit");
+    healthy(2).await;
+
+    // The transaction ended underneath the driver (SQLite rolls back by itself on SQLITE_FULL
+    // or an I/O error during COMMIT); COMMIT and the queued ROLLBACK then fail on SQLite.
+    let mut tx = db.write().await.unwrap();
+    sqlx::query("INSERT INTO chaos_parent (id) VALUES (5000)")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("ROLLBACK").execute(&mut *tx).await.unwrap();
+    let _ = tx.commit().await;
+    healthy(3).await;
+
+    if backend == Backend::Sqlite {
+        // A real "database or disk is full": the file may not grow past its current size.
+        let mut tx = db.write().await.unwrap();
+        let (pages,): (i64,) = sqlx::query_as("PRAGMA page_count").fetch_one(&mut *tx).await.unwrap();
+        sqlx::query(&format!("PRAGMA max_page_count = {pages}"))
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let mut full = None;
+        for i in 0..200 {
+            let r = sqlx::query("INSERT INTO chaos_parent (id) SELECT $1 + value FROM json_each($2)")
+                .bind(10_000 + i * 1000)
+                .bind(serde_json::to_string(&(0..1000).collect::<Vec<i64>>()).unwrap())
+                .execute(&mut *tx)
+                .await;
+            if let Err(e) = r {
+                full = Some(DbError::from(e));
+                break;
+            }
+        }
+        let full = full.expect("the database fills up");
+        assert!(full.is_full(), "{full}");
+        let _ = tx.commit().await;
+        // Space comes back (the limit is per connection: lift it on whichever is pooled).
+        let mut c = db.conn().await.unwrap();
+        sqlx::query("PRAGMA max_page_count = 1073741823")
+            .execute(&mut *c)
+            .await
+            .unwrap();
+        drop(c);
+        healthy(4).await;
+    }
+    let mut c = db.conn().await.unwrap();
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM chaos_parent WHERE id < 10000")
+        .fetch_one(&mut *c)
+        .await
+        .unwrap();
+    assert_eq!(n, if backend == Backend::Sqlite { 40 } else { 30 });
+}
+
+both_backends!(refused_values_are_not_outages, failed_commits_never_poison_the_pool);

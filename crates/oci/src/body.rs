@@ -46,13 +46,10 @@ pub async fn stage(svc: &Services, headers: &HeaderMap, body: Body, limit: u64) 
                 drain(&mut stream).await;
                 return Err(too_large(limit));
             }
-            Err(other) => return Err(OciError::new(Code::Unknown, other.to_string())),
+            Err(other) => return Err(trove_service::ServiceError::from(other).into()),
         }
     }
-    staged
-        .finish()
-        .await
-        .map_err(|e| OciError::new(Code::Unknown, e.to_string()))?;
+    staged.finish().await.map_err(trove_service::ServiceError::from)?;
     if declared.is_some_and(|n| n != staged.size()) {
         return Err(OciError::new(
             Code::SizeInvalid,

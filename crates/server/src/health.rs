@@ -17,10 +17,10 @@ pub fn router(services: Services) -> Router {
         .with_state(services)
 }
 
-/// 200 when the database answers and storage accepts a write; 503 naming what failed.
+/// 200 when the database and storage both accept a write; 503 naming what failed.
 async fn ready(State(s): State<Services>) -> impl IntoResponse {
     let limit = Duration::from_secs(3);
-    let db = match tokio::time::timeout(limit, s.db.ping()).await {
+    let db = match tokio::time::timeout(limit, s.db.check_writable()).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("timed out".to_string()),

@@ -7,7 +7,8 @@
 //!   or the nearest untrusted `X-Forwarded-For` hop when the peer is a trusted proxy.
 //! - Action: `login` (`POST /api/v1/session`, `POST /login`, `/v2/token` with Basic
 //!   credentials or the OAuth2 password grant), counted per client IP + username whatever
-//!   the class; else `read`
+//!   the class — unless the "password" is an API token (`trv_…`), which makes it an
+//!   authenticated request counted under that token; else `read`
 //!   (GET/HEAD) or `write`.
 //!
 //! Every answer carries `RateLimit-Limit/Remaining/Reset`; refusals are 429 with
@@ -102,17 +103,26 @@ pub async fn limit(State(rl): State<Arc<RateLimits>>, req: Request, next: Next) 
     let method = req.method().clone();
     let login_form = method == Method::POST && (path == "/api/v1/session" || path == "/login");
     let token_service = path == "/v2/token";
-    let (username, req) = if login_form || (token_service && method == Method::POST) {
-        login_username(req).await
+    let (login, req) = if login_form || (token_service && method == Method::POST) {
+        login_attempt(req).await
     } else if token_service {
-        (basic_username(req.headers()), req)
+        (basic_login(req.headers()), req)
     } else {
         (None, req)
     };
+    // An API token given where a password could go (Basic credentials, the OAuth2 password
+    // grant) is no login attempt: it counts as an authenticated request under that token,
+    // so CI jobs that `docker login` with a token for every pull are not throttled as logins.
+    let (login, credential, class) = match login {
+        Some(Login {
+            api_token: Some(token), ..
+        }) => (None, Some(token), Class::Authenticated),
+        other => (other, credential, class),
+    };
     // The token service is a login when it is given a password (Basic, or the OAuth2
     // password grant); its refresh-token grant is an ordinary write.
-    let (action, key, limit, req) = if login_form || username.is_some() {
-        let username = username.unwrap_or_default();
+    let (action, key, limit, req) = if login_form || login.is_some() {
+        let username = login.map(|l| l.username).unwrap_or_default();
         let key = format!("login:{}:{}", ip, hash(&username.to_lowercase()));
         (Action::Login, key, rl.config.login_attempts_per_minute, req)
     } else {
@@ -297,7 +307,24 @@ fn credential(h: &HeaderMap) -> Option<String> {
     trove_service::auth::cookie_value(cookies, "trove_session").map(|v| format!("session {v}"))
 }
 
-fn basic_username(h: &HeaderMap) -> Option<String> {
+/// Who a login attempt names, and the API token it carries instead of a password, if any.
+struct Login {
+    username: String,
+    api_token: Option<String>,
+}
+
+impl Login {
+    fn new(username: &str, secret: Option<&str>) -> Login {
+        Login {
+            username: username.to_string(),
+            api_token: secret
+                .filter(|s| s.starts_with(trove_service::auth::TOKEN_PREFIX))
+                .map(str::to_string),
+        }
+    }
+}
+
+fn basic_login(h: &HeaderMap) -> Option<Login> {
     use base64::Engine as _;
     let a = h.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = a.trim().split_once(' ')?;
@@ -306,14 +333,17 @@ fn basic_username(h: &HeaderMap) -> Option<String> {
     }
     let raw = base64::engine::general_purpose::STANDARD.decode(rest.trim()).ok()?;
     let text = String::from_utf8(raw).ok()?;
-    Some(text.split_once(':').map(|(u, _)| u).unwrap_or(&text).to_string())
+    Some(match text.split_once(':') {
+        Some((u, p)) => Login::new(u, Some(p)),
+        None => Login::new(&text, None),
+    })
 }
 
-/// The username a login attempt names: Basic credentials, a JSON body or a form body. The
-/// body is read (bounded) and put back.
-async fn login_username(req: Request) -> (Option<String>, Request) {
-    if let Some(u) = basic_username(req.headers()) {
-        return (Some(u), req);
+/// The login a request attempts: Basic credentials, a JSON body or a form body (username
+/// and password). The body is read (bounded) and put back.
+async fn login_attempt(req: Request) -> (Option<Login>, Request) {
+    if let Some(l) = basic_login(req.headers()) {
+        return (Some(l), req);
     }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, LOGIN_BODY_MAX).await {
@@ -321,15 +351,18 @@ async fn login_username(req: Request) -> (Option<String>, Request) {
         // Too large or broken: the handler would refuse it; count it under no name.
         Err(_) => return (None, Request::from_parts(parts, Body::empty())),
     };
-    let username = serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()
-        .and_then(|v| v.get("username").and_then(|u| u.as_str()).map(str::to_string))
-        .or_else(|| {
-            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                .ok()
-                .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "username").map(|(_, v)| v))
-        });
-    (username, Request::from_parts(parts, Body::from(bytes)))
+    let field = |name: &str| -> Option<String> {
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .and_then(|v| v.get(name).and_then(|u| u.as_str()).map(str::to_string))
+            .or_else(|| {
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+                    .ok()
+                    .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
+            })
+    };
+    let login = field("username").map(|u| Login::new(&u, field("password").as_deref()));
+    (login, Request::from_parts(parts, Body::from(bytes)))
 }
 
 #[cfg(test)]
@@ -359,7 +392,11 @@ mod tests {
         h.insert("cookie", "a=b; trove_session=xyz".parse().unwrap());
         assert_eq!(credential(&h).as_deref(), Some("session xyz"));
         h.insert("authorization", "Basic YWxpY2U6cHc=".parse().unwrap());
-        assert_eq!(basic_username(&h).as_deref(), Some("alice"));
+        let login = basic_login(&h).unwrap();
+        assert_eq!((login.username.as_str(), login.api_token), ("alice", None));
+        h.insert("authorization", "Basic YWxpY2U6dHJ2X3NlY3JldA==".parse().unwrap()); // alice:trv_secret
+        assert_eq!(basic_login(&h).unwrap().api_token.as_deref(), Some("trv_secret"));
+        h.insert("authorization", "Basic YWxpY2U6cHc=".parse().unwrap());
         assert_eq!(credential(&h).as_deref(), Some("Basic YWxpY2U6cHc="));
     }
 }

@@ -88,18 +88,9 @@ impl Ctx {
 }
 
 /// Matches `pattern` (with `*` wildcards) against a package name; both normalized.
+/// Linear time whatever the pattern (see `trove_core::pattern`).
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    let p = trove_core::name::normalize(pattern);
-    let n = trove_core::name::normalize(name);
-    fn rec(p: &[u8], n: &[u8]) -> bool {
-        match (p.first(), n.first()) {
-            (None, None) => true,
-            (Some(b'*'), _) => rec(&p[1..], n) || (!n.is_empty() && rec(p, &n[1..])),
-            (Some(a), Some(b)) if a == b => rec(&p[1..], &n[1..]),
-            _ => false,
-        }
-    }
-    rec(p.as_bytes(), n.as_bytes())
+    trove_core::pattern::matches(pattern, name)
 }
 
 /// Compares secrets without an early exit that would leak how much of them matched.

@@ -88,6 +88,14 @@ impl From<trove_db::DbError> for ServiceError {
                     "the database is not reachable",
                 )
             }
+            e if e.is_full() => {
+                tracing::error!(error = %e, "database out of space");
+                ServiceError::new(
+                    ErrorKind::Unavailable,
+                    "database_full",
+                    "the database has no space left; nothing was changed, try again later",
+                )
+            }
             e if e.is_invalid_data() => {
                 tracing::warn!(error = %e, "database refused a value");
                 ServiceError::unprocessable(
@@ -113,10 +121,31 @@ impl From<trove_storage::StorageError> for ServiceError {
                 "range_not_satisfiable",
                 "the requested range is not satisfiable",
             ),
+            S::Io(e) if e.kind() == std::io::ErrorKind::StorageFull => {
+                tracing::error!(error = %e, "storage out of space");
+                ServiceError::new(
+                    ErrorKind::Unavailable,
+                    "storage_full",
+                    "blob storage has no space left; nothing was stored, try again later",
+                )
+            }
             other => {
                 tracing::error!(error = %other, "storage error");
                 ServiceError::new(ErrorKind::Unavailable, "storage_unavailable", "blob storage failed")
             }
+        }
+    }
+}
+
+impl From<trove_storage::StagingError> for ServiceError {
+    fn from(e: trove_storage::StagingError) -> Self {
+        match e {
+            trove_storage::StagingError::TooLarge { limit } => ServiceError::new(
+                ErrorKind::TooLarge,
+                "too_large",
+                format!("the upload is larger than the limit of {limit} bytes"),
+            ),
+            trove_storage::StagingError::Io(e) => trove_storage::StorageError::Io(e).into(),
         }
     }
 }

@@ -82,22 +82,13 @@ impl Services {
         let patterns = match &req.packages {
             Some(list) if list.is_empty() => None,
             Some(list) => {
-                for pat in list {
-                    let part_ok = |p: &str| {
-                        !p.is_empty()
-                            && !p.contains("..")
-                            && p.bytes()
-                                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"-_.*".contains(&b))
+                trove_core::pattern::validate_all(list).map_err(|e| {
+                    let code = match e {
+                        trove_core::pattern::PatternError::TooMany(_) => "too_many_package_patterns",
+                        _ => "invalid_package_pattern",
                     };
-                    let ok = pat.len() <= 130 && pat.split_once('/').is_some_and(|(s, n)| part_ok(s) && part_ok(n));
-
-                    if !ok {
-                        return Err(ServiceError::unprocessable(
-                            "invalid_package_pattern",
-                            format!("`{pat}` is not a `scope/name` pattern (lowercase, `*` wildcards)"),
-                        ));
-                    }
-                }
+                    ServiceError::unprocessable(code, e.to_string())
+                })?;
                 Some(list.join(","))
             }
             None => None,

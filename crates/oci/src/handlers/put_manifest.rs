@@ -23,6 +23,8 @@ pub async fn put_manifest(req: Req, reference: String) -> OciResult<Response> {
         .filter(|(k, v)| k == "tag" && !v.is_empty())
         .map(|(_, v)| v.clone())
         .collect();
+    // Who may push is settled before the body is read or validated.
+    req.state.services.oci_check_push(&req.caller.ctx, &req.repo).await?;
     let bytes = body::read_limited(&req.headers, req.body, MAX_MANIFEST_BYTES).await?;
     let pushed = req
         .state

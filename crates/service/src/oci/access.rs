@@ -45,6 +45,17 @@ impl Services {
         }
     }
 
+    /// Checks the caller may push to the repository, without creating it: the same answer a
+    /// push gets (401, `DENIED`, `NAME_UNKNOWN`), given before a request body is read or
+    /// validated.
+    pub async fn oci_check_push(&self, ctx: &Ctx, repo: &RepoName) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        match trove_db::packages::find(&mut conn, ECOSYSTEM, repo.scope(), repo.name()).await? {
+            Some(pkg) => self.oci_authorize(&mut conn, ctx, repo, &pkg, OciAction::Push).await,
+            None => self.oci_may_create(&mut conn, ctx, repo).await.map(|_| ()),
+        }
+    }
+
     /// Checks `action` on an existing repository.
     async fn oci_authorize(
         &self,
@@ -61,12 +72,11 @@ impl Services {
             OciAction::Delete if !readable => Err(hidden(ctx, repo)),
             OciAction::Push | OciAction::Delete => {
                 if !readable {
-                    // Someone else's private repository: refuse a push as a push into a
-                    // namespace of others is refused, without telling the repository exists.
-                    return Err(match ctx.principal {
-                        None => ServiceError::unauthenticated(format!("authentication required to push to `{repo}`")),
-                        Some(_) => ServiceError::forbidden(format!("you may not {} `{repo}`", action.as_str())),
-                    });
+                    // Someone else's private repository answers a push exactly as a missing
+                    // one does: the checks a first push gets (logged in, may create
+                    // repositories in the namespace). A caller who passes them is checked on
+                    // the repository itself below.
+                    self.oci_may_create(conn, ctx, repo).await?;
                 }
                 let needed = if action == OciAction::Push {
                     PackageAction::Publish
@@ -94,6 +104,30 @@ impl Services {
         }
     }
 
+    /// The checks a push to a repository that does not exist gets: a caller, an existing
+    /// namespace, and the right to create packages there. Private repositories the caller
+    /// cannot see get the same checks, so both answer alike.
+    async fn oci_may_create(
+        &self,
+        conn: &mut Conn,
+        ctx: &Ctx,
+        repo: &RepoName,
+    ) -> Result<trove_db::namespaces::Namespace> {
+        ctx.require()?;
+        let ns = trove_db::namespaces::find(conn, repo.scope()).await?.ok_or_else(|| {
+            ServiceError::new(
+                ErrorKind::NotFound,
+                codes::NAME_UNKNOWN,
+                format!(
+                    "namespace `{}` does not exist: repository names start with a user or organization name",
+                    repo.scope()
+                ),
+            )
+        })?;
+        self.authorize_namespace_publish(conn, ctx, &ns, repo.as_str()).await?;
+        Ok(ns)
+    }
+
     async fn oci_insert_repo(&self, ctx: &Ctx, repo: &RepoName) -> Result<Package> {
         let principal = ctx.require()?;
         let mut tx = self.db.write().await?;
@@ -101,20 +135,7 @@ impl Services {
             self.oci_authorize(&mut tx, ctx, repo, &pkg, OciAction::Push).await?;
             return Ok(pkg);
         }
-        let ns = trove_db::namespaces::find(&mut tx, repo.scope())
-            .await?
-            .ok_or_else(|| {
-                ServiceError::new(
-                    ErrorKind::NotFound,
-                    codes::NAME_UNKNOWN,
-                    format!(
-                        "namespace `{}` does not exist: repository names start with a user or organization name",
-                        repo.scope()
-                    ),
-                )
-            })?;
-        self.authorize_namespace_publish(&mut tx, ctx, &ns, repo.as_str())
-            .await?;
+        let ns = self.oci_may_create(&mut tx, ctx, repo).await?;
         let now = now_ms();
         let id = trove_db::packages::insert(
             &mut tx,

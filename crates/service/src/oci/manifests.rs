@@ -81,14 +81,19 @@ struct Parsed {
     artifact_type: Option<String>,
     subject: Option<String>,
     annotations: Option<String>,
-    /// Blobs (config, layers) that must be in the repository.
-    blobs: Vec<String>,
-    /// Manifests (children of an index) that must be in the repository.
-    manifests: Vec<String>,
+    /// Blobs (config, layers) that must be in the repository, with their declared sizes.
+    blobs: Vec<(String, i64)>,
+    /// Manifests (children of an index) that must be in the repository, with their sizes.
+    manifests: Vec<(String, i64)>,
 }
 
 /// A descriptor's digest, validated.
 fn descriptor_digest(d: &Value, what: &str) -> Result<String> {
+    descriptor(d, what).map(|(digest, _)| digest)
+}
+
+/// A descriptor's digest and size, validated.
+fn descriptor(d: &Value, what: &str) -> Result<(String, i64)> {
     let obj = d
         .as_object()
         .ok_or_else(|| manifest_invalid(format!("{what} is not a descriptor object")))?;
@@ -98,14 +103,15 @@ fn descriptor_digest(d: &Value, what: &str) -> Result<String> {
         .ok_or_else(|| manifest_invalid(format!("{what} has no digest")))?;
     let digest =
         Digest::parse(digest).map_err(|_| manifest_invalid(format!("{what} has an invalid digest `{digest}`")))?;
-    let size_ok = obj.get("size").and_then(Value::as_i64).is_some_and(|n| n >= 0);
-    if !size_ok {
-        return Err(manifest_invalid(format!("{what} has no valid size")));
-    }
+    let size = obj
+        .get("size")
+        .and_then(Value::as_i64)
+        .filter(|n| *n >= 0)
+        .ok_or_else(|| manifest_invalid(format!("{what} has no valid size")))?;
     if !obj.get("mediaType").is_some_and(Value::is_string) {
         return Err(manifest_invalid(format!("{what} has no mediaType")));
     }
-    Ok(digest.to_string())
+    Ok((digest.to_string(), size))
 }
 
 /// Layers that live elsewhere (`urls`) need not be pushed.
@@ -172,14 +178,14 @@ fn parse_manifest(body: &[u8], content_type: Option<&str>) -> Result<Parsed> {
             let config = obj
                 .get("config")
                 .ok_or_else(|| manifest_invalid("an image manifest needs a config descriptor"))?;
-            blobs.push(descriptor_digest(config, "the config")?);
+            blobs.push(descriptor(config, "the config")?);
             let layers = match obj.get("layers") {
                 Some(Value::Array(l)) => l.as_slice(),
                 None if media_type == OCI_MANIFEST => &[],
                 _ => return Err(manifest_invalid("layers must be an array of descriptors")),
             };
             for (i, l) in layers.iter().enumerate() {
-                let d = descriptor_digest(l, &format!("layer {i}"))?;
+                let d = descriptor(l, &format!("layer {i}"))?;
                 if !non_distributable(l) {
                     blobs.push(d);
                 }
@@ -193,7 +199,7 @@ fn parse_manifest(body: &[u8], content_type: Option<&str>) -> Result<Parsed> {
                 _ => return Err(manifest_invalid("an index needs a manifests array")),
             };
             for (i, m) in list.iter().enumerate() {
-                manifests.push(descriptor_digest(m, &format!("manifest {i}"))?);
+                manifests.push(descriptor(m, &format!("manifest {i}"))?);
             }
             artifact_type
         }
@@ -269,29 +275,43 @@ impl Services {
         let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
         {
             let mut conn = self.db.conn().await?;
-            for b in &parsed.blobs {
-                if trove_db::oci_blobs::find_linked(&mut conn, pkg.id, b).await?.is_none() {
+            let wrong_size = |what: &str, d: &str, actual: i64, declared: i64| {
+                manifest_invalid(format!("{what} {d} is {actual} bytes but the manifest says {declared}"))
+            };
+            for (b, declared) in &parsed.blobs {
+                let Some(blob) = trove_db::oci_blobs::find_linked(&mut conn, pkg.id, b).await? else {
                     return Err(ServiceError::new(
                         ErrorKind::BadRequest,
                         codes::MANIFEST_BLOB_UNKNOWN,
                         format!("blob {b} referenced by the manifest is not in `{repo}`: push it first"),
                     ));
+                };
+                if blob.size != *declared {
+                    return Err(wrong_size("blob", b, blob.size, *declared));
                 }
             }
-            for m in &parsed.manifests {
-                if trove_db::oci_manifests::find(&mut conn, pkg.id, m).await?.is_none() {
+            for (m, declared) in &parsed.manifests {
+                let Some(child) = trove_db::oci_manifests::find(&mut conn, pkg.id, m).await? else {
                     return Err(ServiceError::new(
                         ErrorKind::BadRequest,
                         codes::MANIFEST_BLOB_UNKNOWN,
                         format!("manifest {m} referenced by the index is not in `{repo}`: push it first"),
                     ));
+                };
+                if child.size != *declared {
+                    return Err(wrong_size("manifest", m, child.size, *declared));
                 }
             }
         }
         let size = body.len() as i64;
         let storage = Digest::sha256_of(&body);
         let user_id = ctx.user().map(|u| u.id);
-        let refs: Vec<String> = parsed.blobs.iter().chain(&parsed.manifests).cloned().collect();
+        let refs: Vec<String> = parsed
+            .blobs
+            .iter()
+            .chain(&parsed.manifests)
+            .map(|(d, _)| d.clone())
+            .collect();
         self.oci_hold(&storage).await?;
         let committed = async {
             self.oci_store_bytes(body).await?;
@@ -525,7 +545,7 @@ mod tests {
             "annotations": {"k": "v"},
         });
         let p = parse_manifest(m.to_string().as_bytes(), Some(OCI_MANIFEST)).unwrap();
-        assert_eq!(p.blobs, vec![d('a'), d('b')]);
+        assert_eq!(p.blobs, vec![(d('a'), 2), (d('b'), 3)]);
         assert_eq!(p.artifact_type.as_deref(), Some("application/vnd.acme.config"));
         assert_eq!(p.subject, Some(d('e')));
         assert!(p.annotations.unwrap().contains("\"k\""));

@@ -81,8 +81,10 @@ impl Services {
         match &existing {
             Some(pkg) => {
                 if !self.can_read(&mut conn, ctx, pkg).await? {
-                    // Someone else's private package: don't reveal it exists.
-                    return Err(ServiceError::forbidden(format!("you may not publish to `{full}`")));
+                    // Someone else's private package answers exactly as a missing one: the
+                    // namespace check a new package gets. A caller who passes it (may create
+                    // packages there) is checked on the package itself below.
+                    self.authorize_namespace_publish(&mut conn, ctx, &ns, &full).await?;
                 }
                 self.authorize_package(&mut conn, ctx, pkg, PackageAction::Publish)
                     .await?;
@@ -119,96 +121,116 @@ impl Services {
                     format!("`{full}` version {v} already exists; versions are immutable"),
                 )
             };
-            let mut tx = self.db.write().await?;
-            let pkg_id = match trove_db::packages::find(&mut tx, super::NATIVE, scope.as_str(), name.as_str()).await? {
-                Some(p) => p.id,
-                None => {
-                    let id = trove_db::packages::insert(
+            // Concurrent first publishes of one package (different versions) race to create
+            // it; the losers' transactions fail on the unique name and are simply run again,
+            // now finding the package.
+            let mut attempt = 0;
+            loop {
+                let tried = async {
+                    let mut tx = self.db.write().await?;
+                    let pkg_id =
+                        match trove_db::packages::find(&mut tx, super::NATIVE, scope.as_str(), name.as_str()).await? {
+                            Some(p) => {
+                                trove_db::packages::lock(&mut tx, p.id).await?;
+                                p.id
+                            }
+                            None => {
+                                let id = trove_db::packages::insert(
+                                    &mut tx,
+                                    trove_db::packages::NewPackage {
+                                        namespace_id: ns.id,
+                                        name: name.as_str(),
+                                        ecosystem: super::NATIVE,
+                                        kind: m.package.kind.as_str(),
+                                        visibility: req.visibility.unwrap_or(Visibility::Public).as_str(),
+                                        now,
+                                    },
+                                )
+                                .await
+                                .map_err(|e| {
+                                    if e.is_unique_violation() {
+                                        ServiceError::conflict(
+                                            "publish_conflict",
+                                            format!("`{full}` was created concurrently; retry"),
+                                        )
+                                    } else {
+                                        e.into()
+                                    }
+                                })?;
+                                trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
+                                id
+                            }
+                        };
+                    if let Some(old) = trove_db::versions::find(&mut tx, pkg_id, &version_key).await? {
+                        return Err(if old.is_deleted() {
+                            ServiceError::conflict(
+                                "version_deleted",
+                                format!(
+                                    "`{full}` version {} was deleted; its number cannot be reused",
+                                    old.version
+                                ),
+                            )
+                        } else {
+                            exists(&old.version)
+                        });
+                    }
+                    let manifest_json = serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
+                    let deps_json =
+                        serde_json::to_string(&m.dependencies).map_err(|e| ServiceError::internal(e.to_string()))?;
+                    trove_db::versions::insert(
                         &mut tx,
-                        trove_db::packages::NewPackage {
-                            namespace_id: ns.id,
-                            name: name.as_str(),
-                            ecosystem: super::NATIVE,
-                            kind: m.package.kind.as_str(),
-                            visibility: req.visibility.unwrap_or(Visibility::Public).as_str(),
+                        trove_db::versions::NewVersion {
+                            package_id: pkg_id,
+                            version: &version.to_string(),
+                            version_key: &version_key,
+                            digest: &digest.to_string(),
+                            size: size as i64,
+                            manifest: &manifest_json,
+                            dependencies: &deps_json,
+                            readme: info.readme.as_deref(),
+                            publisher_id: principal.user.id,
                             now,
                         },
                     )
                     .await
                     .map_err(|e| {
                         if e.is_unique_violation() {
-                            ServiceError::conflict(
-                                "publish_conflict",
-                                format!("`{full}` was created concurrently; retry"),
-                            )
+                            exists(&version.to_string())
                         } else {
                             e.into()
                         }
                     })?;
-                    trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
-                    id
-                }
-            };
-            if let Some(old) = trove_db::versions::find(&mut tx, pkg_id, &version_key).await? {
-                return Err(if old.is_deleted() {
-                    ServiceError::conflict(
-                        "version_deleted",
-                        format!(
-                            "`{full}` version {} was deleted; its number cannot be reused",
-                            old.version
-                        ),
+                    trove_db::blobs::insert_if_absent(&mut tx, &digest.to_string(), size as i64, now).await?;
+                    self.update_package_meta(&mut tx, pkg_id, &info, now).await?;
+                    audit::record(
+                        &mut tx,
+                        ctx,
+                        "version.publish",
+                        &format!("{full}@{version}"),
+                        Some(ns.id),
+                        serde_json::json!({
+                            "digest": digest.to_string(), "size": size,
+                        }),
                     )
-                } else {
-                    exists(&old.version)
-                });
-            }
-            let manifest_json = serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
-            let deps_json =
-                serde_json::to_string(&m.dependencies).map_err(|e| ServiceError::internal(e.to_string()))?;
-            trove_db::versions::insert(
-                &mut tx,
-                trove_db::versions::NewVersion {
-                    package_id: pkg_id,
-                    version: &version.to_string(),
-                    version_key: &version_key,
-                    digest: &digest.to_string(),
-                    size: size as i64,
-                    manifest: &manifest_json,
-                    dependencies: &deps_json,
-                    readme: info.readme.as_deref(),
-                    publisher_id: principal.user.id,
-                    now,
-                },
-            )
-            .await
-            .map_err(|e| {
-                if e.is_unique_violation() {
-                    exists(&version.to_string())
-                } else {
-                    e.into()
+                    .await?;
+                    let pkg = trove_db::packages::find_by_id(&mut tx, pkg_id)
+                        .await?
+                        .ok_or_else(|| ServiceError::internal("package vanished"))?;
+                    let v = trove_db::versions::find(&mut tx, pkg_id, &version_key)
+                        .await?
+                        .ok_or_else(|| ServiceError::internal("version vanished"))?;
+                    tx.commit().await?;
+                    Ok::<_, ServiceError>((pkg, v))
                 }
-            })?;
-            trove_db::blobs::insert_if_absent(&mut tx, &digest.to_string(), size as i64, now).await?;
-            self.update_package_meta(&mut tx, pkg_id, &info, now).await?;
-            audit::record(
-                &mut tx,
-                ctx,
-                "version.publish",
-                &format!("{full}@{version}"),
-                Some(ns.id),
-                serde_json::json!({
-                    "digest": digest.to_string(), "size": size,
-                }),
-            )
-            .await?;
-            let pkg = trove_db::packages::find_by_id(&mut tx, pkg_id)
-                .await?
-                .ok_or_else(|| ServiceError::internal("package vanished"))?;
-            let v = trove_db::versions::find(&mut tx, pkg_id, &version_key)
-                .await?
-                .ok_or_else(|| ServiceError::internal("version vanished"))?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>((pkg, v))
+                .await;
+                match tried {
+                    Err(e) if e.code == "publish_conflict" && attempt < 5 => {
+                        attempt += 1;
+                        tracing::debug!(package = %full, attempt, "package created concurrently; publishing again");
+                    }
+                    other => break other,
+                }
+            }
         }
         .await;
         self.oci_release(&digest).await;

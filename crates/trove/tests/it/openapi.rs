@@ -331,6 +331,7 @@ mod validator {
                 "minimum",
                 "maximum",
                 "minItems",
+                "maxItems",
             ];
             assert!(
                 known.contains(&key.as_str()) || ANNOTATIONS.contains(&key.as_str()),
@@ -410,6 +411,12 @@ mod validator {
                 if n > max.as_f64().expect("maximum is a number") {
                     errors.push(format!("{at}: {v} is above the maximum {max}"));
                 }
+            }
+        }
+        if let (Some(max), Some(arr)) = (s.get("maxItems"), v.as_array()) {
+            let max = max.as_u64().expect("maxItems is a count");
+            if (arr.len() as u64) > max {
+                errors.push(format!("{at}: more than {max} items"));
             }
         }
         if let (Some(min), Some(arr)) = (s.get("minItems"), v.as_array()) {

@@ -164,4 +164,46 @@ async fn private_packages_are_404_to_outsiders(b: Backend) {
     app.stop().await;
 }
 
-both_backends!(private_packages_are_404_to_outsiders);
+/// Publishing to a private package one cannot see answers exactly as publishing to a
+/// package that does not exist (same status and body but for the name), for strangers,
+/// read members and tokens limited to other packages.
+async fn private_and_missing_packages_answer_publishes_alike(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let res = alice
+        .req(
+            Method::PUT,
+            "/api/v1/packages/alice/secret/versions/1.0.0?visibility=private",
+        )
+        .body(trove_tarball::simple_package("alice/secret", "1.0.0", "top secret"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let limited = alice
+        .create_token(json!({ "name": "other", "scopes": ["publish", "read"], "packages": ["alice/open*"] }))
+        .await;
+    for (who, token) in [("bob", bob.token.clone()), ("limited token", limited)] {
+        let mut answers = Vec::new();
+        for name in ["secret", "nothere"] {
+            let full = format!("alice/{name}");
+            let res = bob
+                .with_token(&token, Method::PUT, &format!("/api/v1/packages/{full}/versions/2.0.0"))
+                .body(trove_tarball::simple_package(&full, "2.0.0", "x"))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status();
+            answers.push((status, res.text().await.unwrap().replace(&full, "NAME")));
+        }
+        assert_eq!(answers[0], answers[1], "{who}");
+        assert_eq!(answers[0].0, StatusCode::FORBIDDEN, "{who}");
+    }
+    app.stop().await;
+}
+
+both_backends!(
+    private_and_missing_packages_answer_publishes_alike,
+    private_packages_are_404_to_outsiders
+);

@@ -234,7 +234,63 @@ async fn bogus_credentials_cannot_bypass_the_limits(b: Backend) {
     app.stop().await;
 }
 
+/// An API token given to the token service as a password (`docker login -p $TOKEN`, skopeo
+/// `--creds user:$TOKEN`, the OAuth2 password grant) is no login attempt: CI jobs pulling
+/// many images a minute are counted as authenticated requests, not throttled as logins.
+/// Real passwords still are.
+async fn api_tokens_at_the_token_service_are_not_logins(b: Backend) {
+    use base64::Engine as _;
+    let app = TestApp::builder(b)
+        .config(|c| c.rate_limits.login_attempts_per_minute = 2)
+        .start()
+        .await;
+    let alice = app.user("alice").await; // one login attempt for alice from this IP
+    let basic = |secret: &str| {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("alice:{secret}"))
+        )
+    };
+    for i in 0..25 {
+        let res = app
+            .get("/v2/token?service=trove&scope=repository:alice/app:pull")
+            .header("authorization", basic(&alice.token))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "token request {i}");
+        let res = app
+            .req(Method::POST, "/v2/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "grant_type=password&service=trove&username=alice&password={}",
+                alice.token
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "password grant {i}");
+    }
+    // Passwords are login attempts: the second is the last one allowed this minute.
+    let res = app
+        .get("/v2/token?service=trove")
+        .header("authorization", basic("correct horse"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .get("/v2/token?service=trove")
+        .header("authorization", basic("correct horse"))
+        .send()
+        .await
+        .unwrap();
+    crate::oci::oci_error(res, StatusCode::TOO_MANY_REQUESTS, "TOOMANYREQUESTS").await;
+    app.stop().await;
+}
+
 both_backends!(
+    api_tokens_at_the_token_service_are_not_logins,
     bogus_credentials_cannot_bypass_the_limits,
     anonymous_reads_are_limited_and_users_have_their_own_budget,
     writes_are_limited_apart_from_reads,

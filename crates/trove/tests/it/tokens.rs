@@ -219,6 +219,15 @@ async fn wrong_expired_and_underscoped_tokens(b: Backend) {
             json!({ "name": "x", "scopes": ["read"], "packages": ["../etc"] }),
             "invalid_package_pattern",
         ),
+        // Patterns that made the old backtracking matcher spin, and unbounded lists.
+        (
+            json!({ "name": "x", "scopes": ["publish"], "packages": [format!("alice/{}", "*".repeat(120))] }),
+            "invalid_package_pattern",
+        ),
+        (
+            json!({ "name": "x", "scopes": ["publish"], "packages": (0..65).map(|i| format!("alice/p{i}")).collect::<Vec<_>>() }),
+            "too_many_package_patterns",
+        ),
         (
             json!({ "name": "x", "scopes": ["read"], "expires_in": -5 }),
             "invalid_expiry",
@@ -341,7 +350,44 @@ async fn limited_tokens_cannot_widen_themselves(b: Backend) {
     app.stop().await;
 }
 
+/// A token stored with a pathological pattern (~120 stars, as the old validation allowed)
+/// once pinned a worker thread per request in exponential backtracking. Matching is linear
+/// now: two publishes with it are refused at once and the server keeps answering.
+async fn star_patterns_cannot_stall_the_server(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let token = alice
+        .create_token(json!({ "name": "ci", "scopes": ["publish"], "packages": ["alice/x*"] }))
+        .await;
+    let stars = format!("{}b", "*".repeat(120));
+    let mut conn = app.services().db.conn().await.unwrap();
+    sqlx::query("UPDATE tokens SET patterns = $1 WHERE name = 'ci'")
+        .bind(&stars)
+        .execute(&mut *conn)
+        .await
+        .unwrap();
+    drop(conn);
+    let name = format!("alice/{}", "a".repeat(60));
+    let started = std::time::Instant::now();
+    let versions = ["1.0.0", "1.0.1"];
+    let publishes = versions
+        .iter()
+        .map(|v| alice.publish_with(&token, &name, v, trove_tarball::simple_package(&name, v, "x")));
+    for res in futures::future::join_all(publishes).await {
+        expect_error(res, StatusCode::FORBIDDEN, "token_pattern_mismatch").await;
+    }
+    let live = app.get("/health/live").send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "took {:?}",
+        started.elapsed()
+    );
+    app.stop().await;
+}
+
 both_backends!(
+    star_patterns_cannot_stall_the_server,
     create_list_use_and_revoke,
     wrong_expired_and_underscoped_tokens,
     limited_tokens_cannot_widen_themselves

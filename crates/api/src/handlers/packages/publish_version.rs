@@ -58,14 +58,11 @@ pub async fn publish_version(
                 drain(&mut stream).await;
                 return Err(too_large());
             }
-            Err(other) => return Err(ApiError(ServiceError::internal(other.to_string()))),
+            Err(other) => return Err(ApiError(ServiceError::from(other))),
         }
     }
 
-    staged
-        .finish()
-        .await
-        .map_err(|e| ServiceError::internal(e.to_string()))?;
+    staged.finish().await.map_err(ServiceError::from)?;
     let v = svc
         .publish(
             &ctx,

@@ -103,6 +103,8 @@ async fn pushing_needs_a_namespace_you_may_publish_to(b: Backend) {
     oci_error(res, StatusCode::FORBIDDEN, "DENIED").await;
     let res = a.send(Method::POST, "/v2/nobody/app/blobs/uploads/").await;
     oci_error(res, StatusCode::NOT_FOUND, "NAME_UNKNOWN").await;
+    // Rights are checked before the manifest is: an invalid manifest pushed where one may
+    // not push is refused as such, not validated for a stranger.
     let res = a
         .req(Method::PUT, "/v2/bob/app/manifests/v1")
         .header("content-type", OCI_MANIFEST)
@@ -110,11 +112,71 @@ async fn pushing_needs_a_namespace_you_may_publish_to(b: Backend) {
         .send()
         .await
         .unwrap();
-    assert!(res.status() == StatusCode::FORBIDDEN || res.status() == StatusCode::BAD_REQUEST);
+    oci_error(res, StatusCode::FORBIDDEN, "DENIED").await;
+    let res = Oci::anonymous(&app)
+        .req(Method::PUT, "/v2/alice/app/manifests/v1")
+        .header("content-type", OCI_MANIFEST)
+        .body("not even json")
+        .send()
+        .await
+        .unwrap();
+    oci_error(res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
+    app.stop().await;
+}
+
+/// Writes to a private repository one cannot see answer exactly as writes to a repository
+/// that does not exist: same status, same body but for the name, for every write path.
+async fn private_and_missing_repositories_answer_writes_alike(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let a = Oci::user(&app, &alice);
+    a.push_image("alice/secret", "v1", &[b"secret layer"]).await;
+    let res = alice
+        .req(Method::PATCH, "/api/v1/packages/alice/secret")
+        .json(&json!({"visibility": "private"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let layer = sha256(b"secret layer");
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{layer}","size":12}},"layers":[]}}"#
+    );
+    for who in [Oci::user(&app, &bob), Oci::anonymous(&app)] {
+        let mut answers = Vec::new();
+        for repo in ["alice/secret", "alice/nothere"] {
+            let mut seen = Vec::new();
+            let writes = [
+                who.req(Method::POST, &format!("/v2/{repo}/blobs/uploads/")),
+                who.req(Method::POST, &format!("/v2/{repo}/blobs/uploads/?digest={layer}"))
+                    .body(b"secret layer".to_vec()),
+                who.req(
+                    Method::POST,
+                    &format!("/v2/{repo}/blobs/uploads/?mount={layer}&from=alice/secret"),
+                ),
+                who.req(Method::PUT, &format!("/v2/{repo}/manifests/v2"))
+                    .header("content-type", OCI_MANIFEST)
+                    .body(manifest.clone()),
+                who.req(Method::DELETE, &format!("/v2/{repo}/manifests/v1")),
+                who.req(Method::DELETE, &format!("/v2/{repo}/blobs/{layer}")),
+            ];
+            for w in writes {
+                let res = w.send().await.unwrap();
+                let status = res.status();
+                let challenge = header(&res, "www-authenticate").replace(repo, "REPO");
+                let body = res.text().await.unwrap().replace(repo, "REPO");
+                seen.push((status, challenge, body));
+            }
+            answers.push(seen);
+        }
+        assert_eq!(answers[0], answers[1]);
+    }
     app.stop().await;
 }
 
 both_backends!(
+    private_and_missing_repositories_answer_writes_alike,
     private_repositories_hide_from_outsiders,
     pushing_needs_a_namespace_you_may_publish_to
 );
