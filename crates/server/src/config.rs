@@ -33,6 +33,19 @@ pub struct ServerConfig {
     pub base_url: Option<String>,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_timeout_secs: u64,
+    /// Time a client has to send a request's headers, counted from the connection's opening
+    /// or the end of the previous response (so also the keep-alive idle timeout).
+    pub header_read_timeout_secs: u64,
+    /// Longest wait for the next bytes of a request body; then 408 and the connection closes.
+    pub body_timeout_secs: u64,
+    /// Least average upload rate in bytes per second (0: none), enforced once a body has been
+    /// arriving for `body_timeout_secs`; slower bodies get 408.
+    pub min_body_bytes_per_sec: u64,
+    /// A client that reads nothing of a response for this long is disconnected.
+    pub send_timeout_secs: u64,
+    /// Most open connections (also kept below the open-file limit). At the cap, the
+    /// connection idle the longest is closed to make room.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -165,6 +178,11 @@ impl Default for ServerConfig {
             listen: "127.0.0.1:8080".into(),
             base_url: None,
             shutdown_timeout_secs: 30,
+            header_read_timeout_secs: 30,
+            body_timeout_secs: 30,
+            min_body_bytes_per_sec: 1024,
+            send_timeout_secs: 60,
+            max_connections: 4096,
         }
     }
 }

@@ -1,7 +1,10 @@
 //! `trove server`: configuration, the HTTP stack (request ids, logs, metrics, limits),
 //! health checks, background jobs and graceful shutdown.
 
+mod body_timeout;
 pub mod config;
+mod conn;
+mod edge;
 mod health;
 mod middleware;
 mod ratelimit;
@@ -12,7 +15,6 @@ pub use config::Config;
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -95,7 +97,7 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     // Search is served from memory: build the index before taking requests.
     services.search.rebuild().await.context("building the search index")?;
     let addr = listener.local_addr()?;
-    let (tx, mut rx) = watch::channel(false);
+    let (tx, rx) = watch::channel(false);
     let tx = std::sync::Arc::new(tx);
     let signal_tx = tx.clone();
     let app = app(services.clone(), &config);
@@ -104,6 +106,17 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     let flush_every = Duration::from_millis(config.stats.flush_interval_ms.max(10));
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
     let deliver_webhooks = config.webhooks.deliver;
+    let secs = |n: u64| Duration::from_secs(n.max(1));
+    let limits = conn::ConnLimits {
+        header_read_timeout: secs(config.server.header_read_timeout_secs),
+        send_timeout: secs(config.server.send_timeout_secs),
+        max_connections: conn::effective_max_connections(config.server.max_connections),
+        body: body_timeout::BodyLimits {
+            timeout: secs(config.server.body_timeout_secs),
+            min_rate: config.server.min_body_bytes_per_sec,
+            grace: secs(config.server.body_timeout_secs),
+        },
+    };
     let handle = tokio::spawn(async move {
         // Keeps the search index in step with changes made through other nodes.
         let indexer = tokio::spawn(svc.search.clone().run(rx.clone()));
@@ -152,25 +165,12 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
                 let _ = tx.send(true);
             });
         }
-        let mut stop_rx = rx.clone();
-        let stop = async move {
-            let _ = stop_rx.changed().await;
-            tracing::info!("shutting down: finishing in-flight requests");
-        };
-        let served = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stop)
-            .into_future();
-        let overdue = async move {
-            let _ = rx.changed().await;
-            tokio::time::sleep(grace).await;
-        };
-        let result = tokio::select! {
-            r = served => r.context("server failed"),
-            _ = overdue => {
-                tracing::warn!("in-flight requests did not finish within the shutdown timeout");
-                Ok(())
-            }
-        };
+        let finished = conn::serve(listener, app, limits, rx.clone(), grace).await;
+        tracing::info!("shutting down: stopped accepting");
+        if !finished {
+            tracing::warn!("in-flight requests did not finish within the shutdown timeout");
+        }
+        let result: anyhow::Result<()> = Ok(());
         flusher.abort();
         sweeper.abort();
         if let Some(mut webhooks) = webhooks {

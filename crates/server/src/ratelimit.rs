@@ -20,7 +20,7 @@ use crate::config::RateLimitsConfig;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use http::{Method, StatusCode};
 use sha2::{Digest, Sha256};
@@ -234,23 +234,13 @@ fn action_label(a: Action) -> &'static str {
 fn refusal(path: &str, d: &Decision) -> Response {
     let secs = d.reset_secs();
     let message = format!("too many requests; retry in {secs} s");
-    let mut res = if path == "/v2" || path.starts_with("/v2/") {
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            axum::Json(serde_json::json!({
-                "errors": [{ "code": "TOOMANYREQUESTS", "message": message, "detail": {} }]
-            })),
-        )
-            .into_response()
-    } else {
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            axum::Json(serde_json::json!({
-                "error": { "code": "rate_limited", "message": message }
-            })),
-        )
-            .into_response()
-    };
+    let mut res = crate::edge::error_response(
+        path,
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "TOOMANYREQUESTS",
+        &message,
+    );
     res.headers_mut()
         .insert(http::header::RETRY_AFTER, HeaderValue::from(secs));
     res

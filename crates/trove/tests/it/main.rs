@@ -7,6 +7,7 @@ mod backup;
 mod bad_input;
 mod cli;
 mod common;
+mod connections;
 mod download;
 mod health;
 mod manage;

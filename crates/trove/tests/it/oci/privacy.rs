@@ -132,6 +132,7 @@ async fn private_and_missing_repositories_answer_writes_alike(b: Backend) {
     let bob = app.user("bob").await;
     let a = Oci::user(&app, &alice);
     a.push_image("alice/secret", "v1", &[b"secret layer"]).await;
+    a.push_image("alice/public", "v1", &[b"secret layer"]).await;
     let res = alice
         .req(Method::PATCH, "/api/v1/packages/alice/secret")
         .json(&json!({"visibility": "private"}))
@@ -153,7 +154,7 @@ async fn private_and_missing_repositories_answer_writes_alike(b: Backend) {
                     .body(b"secret layer".to_vec()),
                 who.req(
                     Method::POST,
-                    &format!("/v2/{repo}/blobs/uploads/?mount={layer}&from=alice/secret"),
+                    &format!("/v2/{repo}/blobs/uploads/?mount={layer}&from=alice/public"),
                 ),
                 who.req(Method::PUT, &format!("/v2/{repo}/manifests/v2"))
                     .header("content-type", OCI_MANIFEST)
