@@ -70,6 +70,9 @@ pub struct StorageSection {
     pub secret_access_key: Option<String>,
     pub prefix: Option<String>,
     pub path_style: bool,
+    /// Leftovers of interrupted uploads (staging files, partial blob files) older than this
+    /// are removed at start and by garbage collection.
+    pub stale_upload_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -208,6 +211,7 @@ impl Default for StorageSection {
             secret_access_key: None,
             prefix: None,
             path_style: true,
+            stale_upload_secs: 3600,
         }
     }
 }
@@ -406,6 +410,7 @@ impl Config {
             webhook_retry_base_ms: self.webhooks.retry_base_ms,
             webhook_timeout_ms: self.webhooks.timeout_ms,
             webhook_allow_private: self.webhooks.allow_private_targets,
+            stale_upload_ms: (self.storage.stale_upload_secs as i64).saturating_mul(1000),
         }
     }
 }

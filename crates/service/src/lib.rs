@@ -46,6 +46,8 @@ pub struct ServiceConfig {
     pub webhook_timeout_ms: u64,
     /// Whether webhooks may target loopback, private and link-local addresses.
     pub webhook_allow_private: bool,
+    /// Age after which leftovers of interrupted uploads are removed.
+    pub stale_upload_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -61,6 +63,7 @@ impl Default for ServiceConfig {
             webhook_retry_base_ms: 10_000,
             webhook_timeout_ms: 10_000,
             webhook_allow_private: false,
+            stale_upload_ms: 3_600_000,
         }
     }
 }

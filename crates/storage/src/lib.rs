@@ -139,7 +139,16 @@ pub struct BlobStore {
     streaming: Arc<dyn ObjectStore>,
     prefix: String,
     staging_dir: PathBuf,
+    /// The directory of the `fs` backend (for sweeping partial files).
+    fs_root: Option<PathBuf>,
     describe: String,
+}
+
+/// What a sweep of leftovers removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SweepReport {
+    pub files: u64,
+    pub bytes: u64,
 }
 
 impl BlobStore {
@@ -199,11 +208,16 @@ impl BlobStore {
                     (inner, streaming, prefix, format!("s3:{bucket}"))
                 }
             };
+        let fs_root = match config {
+            StorageConfig::Fs { path } => Some(path.clone()),
+            StorageConfig::S3 { .. } => None,
+        };
         Ok(BlobStore {
             inner,
             streaming,
             prefix,
             staging_dir: staging_dir.to_path_buf(),
+            fs_root,
             describe,
         })
     }
@@ -220,6 +234,41 @@ impl BlobStore {
         } else {
             ObjPath::from(format!("{}/{}", self.prefix, rel))
         }
+    }
+
+    /// Removes what interrupted uploads leave behind once older than `min_age`: staging files
+    /// (`upload-*`, from a process killed while receiving a body) and, on the `fs` backend,
+    /// partial blob files (`<hex>#<n>`, from a process killed while copying into the store,
+    /// which renames complete files into place). Younger files may belong to uploads in
+    /// progress, here or on another node sharing the directories, and are kept.
+    pub async fn sweep_leftovers(&self, min_age: Duration) -> Result<SweepReport> {
+        let staging = self.staging_dir.clone();
+        let blobs = self.fs_root.as_ref().map(|r| r.join("blobs"));
+        let report = tokio::task::spawn_blocking(move || {
+            let mut report = SweepReport::default();
+            sweep_dir(&staging, min_age, &mut report, &|name| name.starts_with("upload-"))?;
+            if let Some(blobs) = blobs {
+                // blobs/<algorithm>/<xx>/<hex>#<n>
+                for alg in read_dir_or_empty(&blobs)? {
+                    for fan in read_dir_or_empty(&alg)? {
+                        sweep_dir(&fan, min_age, &mut report, &|name| name.contains('#'))?;
+                    }
+                }
+            }
+            Ok::<_, std::io::Error>(report)
+        })
+        .await
+        .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
+        if report.files > 0 {
+            metrics::counter!("trove_storage_leftovers_removed_total").increment(report.files);
+            metrics::counter!("trove_storage_leftover_bytes_removed_total").increment(report.bytes);
+            tracing::info!(
+                files = report.files,
+                bytes = report.bytes,
+                "removed leftovers of interrupted uploads"
+            );
+        }
+        Ok(report)
     }
 
     /// Starts staging an upload in a local temporary file.
@@ -388,6 +437,62 @@ impl BlobStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Subdirectories of `dir` (none when it does not exist).
+fn read_dir_or_empty(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => Ok(entries
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+            .map(|e| e.path())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Removes the files of `dir` that `matches` names and that were last modified before
+/// `min_age` ago.
+fn sweep_dir(
+    dir: &Path,
+    min_age: Duration,
+    report: &mut SweepReport,
+    matches: &dyn Fn(&str) -> bool,
+) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.filter_map(|e| e.ok()) {
+        let name = entry.file_name();
+        if !name.to_str().is_some_and(matches) {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let age = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .unwrap_or_default();
+        if age < min_age {
+            continue;
+        }
+        match std::fs::remove_file(entry.path()) {
+            Ok(()) => {
+                report.files += 1;
+                report.bytes += meta.len();
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => tracing::warn!(path = %entry.path().display(), error = %e, "could not remove a leftover file"),
+        }
+    }
+    Ok(())
 }
 
 /// Runs a storage operation and records it: `trove_storage_operations_total{op,result}` and

@@ -419,6 +419,49 @@ async fn slow_reader_outlives_request_timeout(backend: StoreBackend) {
     assert!(got == bytes[1..10 * 1024 * 1024], "slowly read range differs");
 }
 
+/// What a killed process leaves (a staging file, and on `fs` a partial `<hex>#1` blob file)
+/// is removed once older than the threshold; younger files, complete blobs and unrelated
+/// files stay.
+async fn leftovers_of_killed_uploads_are_swept(backend: StoreBackend) {
+    let t = TestStore::new(backend);
+    let blob = put(&t.store, b"complete blob").await;
+    let old = std::time::SystemTime::now() - Duration::from_secs(7200);
+    let make = |path: std::path::PathBuf, len: usize, aged: bool| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, vec![7u8; len]).unwrap();
+        if aged {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        path
+    };
+    let staging = t.staging_dir();
+    let stale_upload = make(staging.join("upload-KILLED"), 1000, true);
+    let fresh_upload = make(staging.join("upload-INFLIGHT"), 10, false);
+    let unrelated = make(staging.join("notes.txt"), 10, true);
+    let hex = "ab".repeat(32);
+    let partial = match &t.config {
+        StorageConfig::Fs { path } => Some(make(path.join(format!("blobs/sha256/ab/{hex}#1")), 500, true)),
+        StorageConfig::S3 { .. } => None,
+    };
+    let report = t.store.sweep_leftovers(Duration::from_secs(3600)).await.unwrap();
+    let (files, bytes) = if partial.is_some() { (2, 1500) } else { (1, 1000) };
+    assert_eq!((report.files, report.bytes), (files, bytes));
+    assert!(!stale_upload.exists());
+    assert!(fresh_upload.exists() && unrelated.exists());
+    if let Some(p) = partial {
+        assert!(!p.exists());
+    }
+    assert_eq!(collect(t.store.get(&blob, None).await.unwrap()).await, b"complete blob");
+    // Nothing left to do the second time.
+    let again = t.store.sweep_leftovers(Duration::from_secs(3600)).await.unwrap();
+    assert_eq!(again.files, 0);
+}
+
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -440,6 +483,7 @@ both_stores!(
     large_blob_multipart,
     staging_file_removed_on_drop,
     slow_reader_outlives_request_timeout,
+    leftovers_of_killed_uploads_are_swept,
 );
 
 // --- failures of the backend itself -----------------------------------------------------------

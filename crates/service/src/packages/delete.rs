@@ -57,6 +57,9 @@ pub struct GcReport {
     pub deleted: u64,
     pub kept_recent: u64,
     pub bytes_freed: u64,
+    /// Leftovers of interrupted uploads removed (staging and partial files).
+    pub leftover_files: u64,
+    pub leftover_bytes: u64,
 }
 
 impl Services {
@@ -89,6 +92,16 @@ impl Services {
             report.deleted += 1;
             report.bytes_freed += size;
         }
+        let leftovers = self.sweep_upload_leftovers().await?;
+        report.leftover_files = leftovers.files;
+        report.leftover_bytes = leftovers.bytes;
         Ok(report)
+    }
+
+    /// Removes leftovers of interrupted uploads older than the configured age (at start and
+    /// with every garbage collection).
+    pub async fn sweep_upload_leftovers(&self) -> Result<trove_storage::SweepReport> {
+        let min_age = std::time::Duration::from_millis(self.config.stale_upload_ms.max(0) as u64);
+        Ok(self.store.sweep_leftovers(min_age).await?)
     }
 }

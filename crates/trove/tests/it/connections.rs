@@ -195,3 +195,55 @@ both_backends!(
     idle_connections_make_room_at_the_cap,
     stalled_clients_do_not_hold_shutdown,
 );
+
+/// What processes killed in the middle of uploads left behind (staging files, a partial blob
+/// file) is removed at the next start and by garbage collection, once older than
+/// `stale_upload_secs`; uploads in progress are left alone.
+async fn leftovers_of_killed_uploads_are_swept(b: Backend) {
+    let app = TestApp::builder(b)
+        .config(|c| c.storage.stale_upload_secs = 600)
+        .start()
+        .await;
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let make = |path: std::path::PathBuf, aged: bool| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, vec![1u8; 4096]).unwrap();
+        if aged {
+            let f = std::fs::File::options().write(true).open(&path).unwrap();
+            f.set_modified(old).unwrap();
+        }
+        path
+    };
+    let staging = app.config.staging_dir();
+    let blobs = app.dir.path().join("blobs/blobs/sha256/cd");
+    let leftovers = |tag: &str| {
+        vec![
+            make(staging.join(format!("upload-{tag}")), true),
+            make(
+                blobs.join(format!("{}#1", tag.repeat(64).chars().take(64).collect::<String>())),
+                true,
+            ),
+        ]
+    };
+    let in_progress = make(staging.join("upload-inprogress"), false);
+
+    // Garbage collection sweeps them.
+    let first = leftovers("a");
+    let report = app.services().gc_blobs(3_600_000).await.unwrap();
+    assert_eq!((report.leftover_files, report.leftover_bytes), (2, 8192), "{report:?}");
+    assert!(first.iter().all(|p| !p.exists()));
+
+    // So does the start of a server (a node restarted after being killed).
+    let second = leftovers("b");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let node = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    assert!(second.iter().all(|p| !p.exists()), "swept at start");
+    assert!(
+        in_progress.exists(),
+        "a young staging file may be an upload in progress"
+    );
+    node.shutdown().await.unwrap();
+    app.stop().await;
+}
+
+both_backends!(leftovers_of_killed_uploads_are_swept);
