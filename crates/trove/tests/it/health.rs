@@ -106,7 +106,47 @@ async fn unknown_routes_get_json_404(b: Backend) {
     app.stop().await;
 }
 
+/// A database that answers reads but refuses writes (a full disk, a read-only replica) is not
+/// ready: readiness proves a write. Here a trigger makes the probe's write fail as a full
+/// disk would; once it is gone the node is ready again.
+async fn ready_is_503_when_database_cannot_write(b: Backend) {
+    let app = TestApp::new(b).await;
+    let ddl: &[&str] = match b {
+        Backend::Sqlite => &["CREATE TRIGGER refuse_writes BEFORE UPDATE ON health_probe \
+              BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END"],
+        Backend::Postgres => &[
+            "CREATE FUNCTION refuse_writes() RETURNS trigger AS $$ \
+             BEGIN RAISE EXCEPTION 'could not extend file: No space left on device'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER refuse_writes BEFORE UPDATE ON health_probe \
+             FOR EACH ROW EXECUTE FUNCTION refuse_writes()",
+        ],
+    };
+    let mut conn = app.services().db.conn().await.unwrap();
+    for q in ddl {
+        sqlx::query(q).execute(&mut *conn).await.unwrap();
+    }
+    drop(conn);
+    let res = app.get("/health/ready").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(v["checks"]["database"]["status"], "error", "{v}");
+    // Reads still work.
+    let res = app.get("/api/v1/search?q=x").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut conn = app.services().db.conn().await.unwrap();
+    let drop_trigger = match b {
+        Backend::Sqlite => "DROP TRIGGER refuse_writes",
+        Backend::Postgres => "DROP TRIGGER refuse_writes ON health_probe",
+    };
+    sqlx::query(drop_trigger).execute(&mut *conn).await.unwrap();
+    drop(conn);
+    let res = app.get("/health/ready").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    app.stop().await;
+}
+
 both_backends!(
+    ready_is_503_when_database_cannot_write,
     live_ready_and_request_ids,
     ready_is_503_when_database_is_down,
     ready_is_503_when_storage_is_down,
