@@ -149,12 +149,37 @@ async fn pulls_blobs_with_ranges(b: Backend) {
         assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE, "{bad}");
     }
 
+    // Validators work as on native downloads: the ETag is the digest; If-None-Match gets
+    // 304, and a Range is honoured only while If-Range still names it.
+    let etag = header(&res_etag(&oci, &path).await, "etag");
+    assert_eq!(etag, format!("\"{d}\""));
+    let res = oci
+        .req(Method::GET, &path)
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    assert!(res.bytes().await.unwrap().is_empty());
+    let res = oci
+        .req(Method::GET, &path)
+        .header("range", "bytes=0-9")
+        .header("if-range", "\"sha256:other\"")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
     // An empty blob is a blob too.
     let empty = oci.push_blob("alice/blobs", b"").await;
     let res = oci.send(Method::GET, &format!("/v2/alice/blobs/blobs/{empty}")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.unwrap().is_empty());
     app.stop().await;
+}
+
+async fn res_etag(oci: &Oci, path: &str) -> reqwest::Response {
+    oci.send(Method::HEAD, path).await
 }
 
 async fn pull_errors_use_spec_codes(b: Backend) {
