@@ -6,8 +6,10 @@ use axum::body::{Body, BodyDataStream};
 use axum::http::{header, HeaderMap, StatusCode};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
+use trove_service::blobs::BodyLimit;
+use trove_service::oci::codes;
 use trove_service::Services;
-use trove_storage::{StagedBlob, StagingError};
+use trove_storage::StagedBlob;
 
 pub fn content_length(headers: &HeaderMap) -> Option<u64> {
     headers
@@ -16,40 +18,17 @@ pub fn content_length(headers: &HeaderMap) -> Option<u64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-fn too_large(limit: u64) -> OciError {
-    OciError::new(
-        Code::SizeInvalid,
-        format!("the blob is larger than the limit of {limit} bytes"),
-    )
-    .with_status(StatusCode::PAYLOAD_TOO_LARGE)
-}
-
-fn read_failed(e: impl std::fmt::Display) -> OciError {
-    OciError::new(Code::BlobUploadInvalid, format!("reading the request body failed: {e}"))
-}
-
 /// Streams the body into a staged blob, refusing more than `limit` bytes. A declared
 /// `Content-Length` that the body does not match is `SIZE_INVALID`.
 pub async fn stage(svc: &Services, headers: &HeaderMap, body: Body, limit: u64) -> OciResult<StagedBlob> {
     let declared = content_length(headers);
-    let mut stream = body.into_data_stream();
-    if declared.is_some_and(|n| n > limit) {
-        drain(&mut stream).await;
-        return Err(too_large(limit));
-    }
-    let mut staged = svc.store.stage().await.map_err(trove_service::ServiceError::from)?;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(read_failed)?;
-        match staged.write(&chunk, limit).await {
-            Ok(()) => {}
-            Err(StagingError::TooLarge { .. }) => {
-                drain(&mut stream).await;
-                return Err(too_large(limit));
-            }
-            Err(other) => return Err(trove_service::ServiceError::from(other).into()),
-        }
-    }
-    staged.finish().await.map_err(trove_service::ServiceError::from)?;
+    let limit = BodyLimit {
+        max: limit,
+        what: "blob",
+        too_large_code: codes::SIZE_INVALID,
+        read_failed_code: codes::BLOB_UPLOAD_INVALID,
+    };
+    let staged = svc.stage_body(&mut body.into_data_stream(), declared, limit).await?;
     if declared.is_some_and(|n| n != staged.size()) {
         return Err(OciError::new(
             Code::SizeInvalid,
@@ -79,7 +58,8 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> OciR
     }
     let mut buf = BytesMut::new();
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(read_failed)?;
+        let chunk = chunk
+            .map_err(|e| OciError::new(Code::BlobUploadInvalid, format!("reading the request body failed: {e}")))?;
         if buf.len() + chunk.len() > limit {
             drain(&mut stream).await;
             return Err(too_big());
@@ -89,14 +69,7 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> OciR
     Ok(buf.freeze())
 }
 
-/// Reads and discards a bounded amount of a refused body, so that clients still writing it
-/// receive the answer instead of a reset connection.
+/// Reads and discards a bounded amount of a refused body (see the service's blob lifecycle).
 pub async fn drain(stream: &mut BodyDataStream) {
-    let mut left: usize = 8 * 1024 * 1024;
-    while let Some(Ok(chunk)) = stream.next().await {
-        match left.checked_sub(chunk.len()) {
-            Some(l) => left = l,
-            None => break,
-        }
-    }
+    trove_service::blobs::stage::drain(stream).await
 }

@@ -21,8 +21,7 @@ use axum::routing::{any, get};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{watch, OnceCell};
+use tokio::sync::OnceCell;
 use trove_service::Services;
 
 /// The `[oci]` configuration section.
@@ -116,42 +115,4 @@ async fn api_version_header(req: Request, next: Next) -> Response {
         HeaderValue::from_static("registry/2.0"),
     );
     res
-}
-
-/// Background maintenance: removes abandoned uploads every `sweep_interval_secs` and runs the
-/// online garbage collection every `gc_interval_secs`, until `stop` changes.
-pub fn spawn_maintenance(
-    services: Services,
-    config: OciConfig,
-    mut stop: watch::Receiver<bool>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let sweep_every = Duration::from_secs(config.sweep_interval_secs.max(1));
-        let gc_every = (config.gc_interval_secs > 0).then(|| Duration::from_secs(config.gc_interval_secs));
-        let mut sweep = tokio::time::interval(sweep_every);
-        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut last_gc = tokio::time::Instant::now();
-        loop {
-            tokio::select! {
-                _ = sweep.tick() => {}
-                _ = stop.changed() => break,
-            }
-            let ttl = (config.upload_ttl_secs as i64).saturating_mul(1000);
-            if let Err(e) = services.oci_expire_uploads(ttl).await {
-                tracing::warn!(error = %e, "expiring abandoned oci uploads failed; will retry");
-            }
-            if let Some(every) = gc_every {
-                if last_gc.elapsed() >= every {
-                    last_gc = tokio::time::Instant::now();
-                    match services
-                        .gc_blobs((config.gc_min_age_secs as i64).saturating_mul(1000))
-                        .await
-                    {
-                        Ok(r) => tracing::info!(deleted = r.deleted, bytes_freed = r.bytes_freed, "online gc done"),
-                        Err(e) => tracing::warn!(error = %e, "online gc failed; will retry"),
-                    }
-                }
-            }
-        }
-    })
 }

@@ -6,6 +6,7 @@ pub mod config;
 mod conn;
 mod edge;
 mod health;
+mod jobs;
 mod middleware;
 mod ratelimit;
 pub mod telemetry;
@@ -105,11 +106,8 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     let tx = std::sync::Arc::new(tx);
     let signal_tx = tx.clone();
     let app = app(services.clone(), &config);
-    let oci_maintenance = trove_oci::spawn_maintenance(services.clone(), config.oci.clone(), rx.clone());
     let svc = services.clone();
-    let flush_every = Duration::from_millis(config.stats.flush_interval_ms.max(10));
     let grace = Duration::from_secs(config.server.shutdown_timeout_secs);
-    let deliver_webhooks = config.webhooks.deliver;
     let secs = |n: u64| Duration::from_secs(n.max(1));
     let limits = conn::ConnLimits {
         header_read_timeout: secs(config.server.header_read_timeout_secs),
@@ -121,47 +119,8 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
             grace: secs(config.server.body_timeout_secs),
         },
     };
+    let jobs = jobs::Jobs::start(&services, &config, rx.clone());
     let handle = tokio::spawn(async move {
-        // Keeps the search index in step with changes made through other nodes.
-        let indexer = tokio::spawn(svc.search.clone().run(rx.clone()));
-        let flusher = {
-            let svc = svc.clone();
-            let mut rx = rx.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(flush_every);
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = rx.changed() => break,
-                    }
-                    if let Err(e) = svc.flush_downloads().await {
-                        tracing::warn!(error = %e, "flushing download counts failed; will retry");
-                    }
-                }
-            })
-        };
-        // Sends queued webhook deliveries (any node may; claims keep them from sending twice).
-        let webhooks = deliver_webhooks.then(|| tokio::spawn(svc.clone().run_webhook_worker(rx.clone())));
-        // Expired sessions are already refused; this only keeps the table small.
-        let sweeper = {
-            let svc = svc.clone();
-            let mut rx = rx.clone();
-            tokio::spawn(async move {
-                let mut tick = tokio::time::interval(Duration::from_secs(3600));
-                loop {
-                    tokio::select! {
-                        _ = tick.tick() => {}
-                        _ = rx.changed() => break,
-                    }
-                    match svc.sweep_expired_sessions().await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
-                        Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
-                    }
-                }
-            })
-        };
-
         if signals {
             let tx = signal_tx.clone();
             tokio::spawn(async move {
@@ -174,34 +133,10 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
         if !finished {
             tracing::warn!("in-flight requests did not finish within the shutdown timeout");
         }
-        let result: anyhow::Result<()> = Ok(());
-        flusher.abort();
-        sweeper.abort();
-        if let Some(mut webhooks) = webhooks {
-            // It stops by itself between attempts; an attempt cut short is retried later.
-            if tokio::time::timeout(Duration::from_secs(2), &mut webhooks)
-                .await
-                .is_err()
-            {
-                tracing::warn!("webhook worker did not stop in time");
-                webhooks.abort();
-            }
-        }
-        oci_maintenance.abort();
-        indexer.abort();
-        // Counted downloads are never lost at shutdown.
-        for attempt in 0..5 {
-            match svc.flush_downloads().await {
-                Ok(_) => break,
-                Err(e) => {
-                    tracing::error!(error = %e, attempt, "final download flush failed");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        }
+        jobs.stop().await;
         svc.db.close().await;
         tracing::info!("stopped");
-        result
+        Ok(())
     });
     tracing::info!(%addr, "trove listening");
     Ok(RunningServer {

@@ -5,6 +5,7 @@ pub mod access;
 pub mod accounts;
 pub mod audit;
 pub mod auth;
+pub mod blobs;
 pub mod device;
 pub mod downloads;
 pub mod error;

@@ -129,7 +129,7 @@ impl Services {
             return Ok(None);
         };
         let info = info_of(&blob, pkg.is_private())?;
-        self.oci_hold(&info.storage).await?;
+        self.hold_blob(&info.storage).await?;
         let linked = async {
             let mut tx = self.db.write().await?;
             if trove_db::oci_blobs::find(&mut tx, &key).await?.is_none() {
@@ -140,7 +140,7 @@ impl Services {
             Ok::<_, ServiceError>(true)
         }
         .await;
-        self.oci_release(&info.storage).await;
+        self.release_blob(&info.storage).await;
         Ok(linked?.then_some(info))
     }
 }

@@ -1,12 +1,11 @@
 //! Online garbage collection of OCI content. Blobs stay visible in a repository while a
 //! manifest there references them; links nothing references are pruned after a grace period,
 //! and the bytes of the shared store go when nothing at all uses them (see
-//! `Services::gc_blobs`, which asks [`Services::oci_storage_in_use`] and reclaims through
-//! [`Services::oci_reclaim`], so a concurrent push never loses its bytes).
+//! `Services::gc_blobs`, which asks [`Services::storage_in_use`] and reclaims through
+//! [`Services::reclaim_blob`], so a concurrent push never loses its bytes).
 
 use crate::{Result, Services};
-use trove_core::{now_ms, Digest};
-use trove_db::Conn;
+use trove_core::now_ms;
 
 impl Services {
     /// Removes blobs from repositories when no manifest there references them and they were
@@ -30,11 +29,5 @@ impl Services {
             tracing::info!(pruned, "unreferenced oci blobs removed from their repositories");
         }
         Ok(pruned)
-    }
-
-    /// Whether OCI content uses these stored bytes (a quick check before
-    /// [`Services::oci_reclaim`], which checks again under its mark).
-    pub async fn oci_storage_in_use(&self, conn: &mut Conn, storage: &Digest) -> Result<bool> {
-        Ok(trove_db::oci_gc::storage_in_use(conn, &storage.to_string(), now_ms()).await?)
     }
 }

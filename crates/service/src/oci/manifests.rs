@@ -312,9 +312,9 @@ impl Services {
             .chain(&parsed.manifests)
             .map(|(d, _)| d.clone())
             .collect();
-        self.oci_hold(&storage).await?;
+        self.hold_blob(&storage).await?;
         let committed = async {
-            self.oci_store_bytes(body).await?;
+            self.store_bytes(body).await?;
             let now = now_ms();
             let mut tx = self.db.write().await?;
             trove_db::oci_manifests::insert_if_absent(
@@ -355,7 +355,7 @@ impl Services {
             Ok::<_, ServiceError>(())
         }
         .await;
-        self.oci_release(&storage).await;
+        self.release_blob(&storage).await;
         committed?;
         if !tags.is_empty() {
             self.reindex_package(pkg.id).await;

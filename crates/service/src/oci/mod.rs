@@ -12,7 +12,6 @@ mod catalog;
 mod gc;
 mod manifests;
 mod names;
-mod store;
 mod token;
 mod uploads;
 mod views;

@@ -121,9 +121,9 @@ impl Services {
         let storage = chunk
             .digest()
             .ok_or_else(|| ServiceError::internal("chunk upload not finished"))?;
-        self.oci_hold(&storage).await?;
+        self.hold_blob(&storage).await?;
         let appended = async {
-            self.oci_store_staged(chunk).await?;
+            self.store_staged(chunk).await?;
             let mut tx = self.db.write().await?;
             let ok = trove_db::oci_uploads::append_part(
                 &mut tx,
@@ -138,10 +138,10 @@ impl Services {
             Ok::<_, ServiceError>(ok)
         }
         .await;
-        self.oci_release(&storage).await;
+        self.release_blob(&storage).await;
         if !appended? {
             // Another chunk got there first (or the upload ended): this chunk is not part of it.
-            let _ = self.oci_reclaim(&storage).await;
+            let _ = self.reclaim_blob(&storage).await;
             let mut conn = self.db.conn().await?;
             return match trove_db::oci_uploads::find(&mut conn, &up.id).await? {
                 Some(now) => Err(range_invalid(now.size, up.size as u64)),
@@ -175,10 +175,10 @@ impl Services {
         let assembled = self.oci_assemble(&parts, &digest, max_blob_bytes).await?;
         let storage = assembled.storage.clone();
         let size = assembled.size;
-        self.oci_hold(&storage).await?;
+        self.hold_blob(&storage).await?;
         let committed = async {
             if let Some(staged) = &assembled.staged {
-                self.oci_store_staged(staged).await?;
+                self.store_staged(staged).await?;
             }
             let mut tx = self.db.write().await?;
             if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
@@ -192,14 +192,14 @@ impl Services {
             Ok(())
         }
         .await;
-        self.oci_release(&storage).await;
+        self.release_blob(&storage).await;
         committed?;
         // The chunks were only the way there.
         let mut seen = std::collections::HashSet::new();
         for p in &parts {
             if p.storage_digest != storage.to_string() && seen.insert(p.storage_digest.clone()) {
                 if let Ok(d) = Digest::parse(&p.storage_digest) {
-                    if let Err(e) = self.oci_reclaim(&d).await {
+                    if let Err(e) = self.reclaim_blob(&d).await {
                         tracing::warn!(error = %e, "could not remove an upload chunk; gc will");
                     }
                 }
@@ -293,9 +293,9 @@ impl Services {
         if actual != digest {
             return Err(digest_mismatch(&digest, &actual));
         }
-        self.oci_hold(&storage).await?;
+        self.hold_blob(&storage).await?;
         let committed = async {
-            self.oci_store_staged(&staged).await?;
+            self.store_staged(&staged).await?;
             let mut tx = self.db.write().await?;
             let now = now_ms();
             trove_db::oci_blobs::insert_if_absent(
@@ -311,7 +311,7 @@ impl Services {
             Ok::<_, ServiceError>(())
         }
         .await;
-        self.oci_release(&storage).await;
+        self.release_blob(&storage).await;
         committed?;
         let blob = trove_db::oci_blobs::OciBlob {
             digest: digest.to_string(),
@@ -351,7 +351,7 @@ impl Services {
         tx.commit().await?;
         for p in parts {
             if let Ok(d) = Digest::parse(&p.storage_digest) {
-                self.oci_reclaim(&d).await?;
+                self.reclaim_blob(&d).await?;
             }
         }
         Ok(deleted)

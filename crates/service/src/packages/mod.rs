@@ -8,7 +8,7 @@ mod publish;
 mod query;
 mod yank;
 
-pub use delete::GcReport;
+pub use crate::blobs::GcReport;
 pub use download::Download;
 pub use owners::OwnerView;
 pub use publish::PublishRequest;

@@ -109,7 +109,7 @@ impl Services {
         // Store the bytes first: if the transaction below fails, an unreferenced blob is left
         // for garbage collection, never a version without its archive. The hold keeps a
         // collector on any node from deleting these bytes until the version is committed.
-        self.oci_hold(&digest).await?;
+        self.hold_blob(&digest).await?;
         let committed = async {
             self.store.commit(&req.archive).await?;
 
@@ -233,7 +233,7 @@ impl Services {
             }
         }
         .await;
-        self.oci_release(&digest).await;
+        self.release_blob(&digest).await;
         let (pkg, v) = committed?;
         self.reindex_package(pkg.id).await;
         let data = serde_json::json!({ "digest": digest.to_string(), "size": size });

@@ -142,7 +142,7 @@ async fn gc_never_deletes_bytes_a_concurrent_push_uses(b: Backend) {
             tokio::spawn(async move {
                 let mut deleted = 0;
                 for _ in 0..20 {
-                    if svc.oci_reclaim(&storage).await.unwrap() {
+                    if svc.reclaim_blob(&storage).await.unwrap() {
                         deleted += 1;
                     }
                     tokio::task::yield_now().await;

@@ -1,5 +1,7 @@
-//! Storing and reclaiming bytes in the shared blob store without racing the garbage
-//! collector: see `trove_db::oci_gc` for the protocol.
+//! Holding, storing and reclaiming bytes in the shared blob store without racing the garbage
+//! collector on any node: a writer holds the digest (a row in the database) before storing
+//! and until its reference is committed; the collector marks the same row before deleting,
+//! so the database serializes them. See `trove_db::oci_gc` for the protocol.
 
 use crate::{ErrorKind, Result, ServiceError, Services};
 use bytes::Bytes;
@@ -15,8 +17,8 @@ const STALE_GC_MS: i64 = 10 * 60 * 1000;
 const WAIT_FOR_GC: Duration = Duration::from_secs(60);
 
 impl Services {
-    /// Holds `storage` against garbage collection until [`Services::oci_release`].
-    pub(crate) async fn oci_hold(&self, storage: &Digest) -> Result<()> {
+    /// Holds `storage` against garbage collection until [`Services::release_blob`].
+    pub(crate) async fn hold_blob(&self, storage: &Digest) -> Result<()> {
         let key = storage.to_string();
         let started = tokio::time::Instant::now();
         loop {
@@ -39,7 +41,7 @@ impl Services {
     }
 
     /// Releases a hold (best effort: an unreleased hold expires by itself).
-    pub(crate) async fn oci_release(&self, storage: &Digest) {
+    pub(crate) async fn release_blob(&self, storage: &Digest) {
         let res = async {
             let mut tx = self.db.write().await?;
             trove_db::oci_gc::release(&mut tx, &storage.to_string()).await?;
@@ -52,14 +54,14 @@ impl Services {
     }
 
     /// Stores a finished staged blob under its sha256 (the caller holds it).
-    pub(crate) async fn oci_store_staged(&self, staged: &StagedBlob) -> Result<()> {
+    pub(crate) async fn store_staged(&self, staged: &StagedBlob) -> Result<()> {
         self.store.commit(staged).await?;
         metrics::counter!("trove_storage_bytes_written_total").increment(staged.size());
         Ok(())
     }
 
     /// Stores small bytes (manifests) under their sha256 (the caller holds them).
-    pub(crate) async fn oci_store_bytes(&self, bytes: Bytes) -> Result<Digest> {
+    pub(crate) async fn store_bytes(&self, bytes: Bytes) -> Result<Digest> {
         let n = bytes.len() as u64;
         let d = self.store.put_bytes(bytes).await?;
         metrics::counter!("trove_storage_bytes_written_total").increment(n);
@@ -69,7 +71,7 @@ impl Services {
     /// Deletes stored bytes when nothing references them any more: no native version, no
     /// OCI blob visible in a repository, no manifest, no upload part and no push holding
     /// them. Returns whether they were deleted. Safe against concurrent pushes on any node.
-    pub async fn oci_reclaim(&self, storage: &Digest) -> Result<bool> {
+    pub async fn reclaim_blob(&self, storage: &Digest) -> Result<bool> {
         let key = storage.to_string();
         let since = now_ms();
         {
