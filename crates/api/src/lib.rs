@@ -14,6 +14,22 @@ use trove_service::Services;
 
 pub use openapi::openapi_document;
 
+use trove_http::edge::{json_error_body, FrontEnd, LoginEndpoint, LoginSource};
+
+/// What the HTTP stack needs to know of this front-end: its prefix, its password login and
+/// its error body.
+pub const FRONT_END: FrontEnd = FrontEnd {
+    name: "api",
+    prefix: "/api/v1",
+    logins: &[LoginEndpoint {
+        method: Some("POST"),
+        path: "/api/v1/session",
+        source: LoginSource::BasicOrBody,
+        always: true,
+    }],
+    error_body: json_error_body,
+};
+
 #[derive(Clone)]
 pub struct AppState {
     pub services: Services,

@@ -1,7 +1,7 @@
 //! HTTP rules shared by every protocol front-end (native API, OCI, and the npm, Cargo and
 //! PyPI front-ends to come): how a stored, content-addressed body is served to a `GET` or
-//! `HEAD` with validators and byte ranges. Each front-end keeps its own error envelope; this
-//! crate only decides and writes the headers.
+//! `HEAD` with validators and byte ranges, and (in [`edge`]) what a front-end declares to the
+//! stack in front of it. Each front-end keeps its own error envelope.
 
 use http::header::{self, HeaderMap, HeaderValue};
 use http::StatusCode;
@@ -191,3 +191,4 @@ mod tests {
         assert!(h.get("content-length").is_none());
     }
 }
+pub mod edge;

@@ -22,6 +22,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::OnceCell;
+use trove_http::edge::{ErrorCode, FrontEnd, LoginEndpoint, LoginSource};
 use trove_service::Services;
 
 /// The `[oci]` configuration section.
@@ -92,6 +93,37 @@ impl OciState {
 }
 
 /// The `/v2` router (merge it into the application at the root).
+/// What the HTTP stack needs to know of `/v2`: the token service is a password login when it
+/// is given credentials; errors use the distribution spec's envelope.
+pub const FRONT_END: FrontEnd = FrontEnd {
+    name: "oci",
+    prefix: "/v2",
+    logins: &[
+        LoginEndpoint {
+            method: Some("GET"),
+            path: "/v2/token",
+            source: LoginSource::Basic,
+            always: false,
+        },
+        LoginEndpoint {
+            method: Some("POST"),
+            path: "/v2/token",
+            source: LoginSource::BasicOrBody,
+            always: false,
+        },
+    ],
+    error_body: oci_error_body,
+};
+
+fn oci_error_body(code: &ErrorCode, message: &str) -> (&'static str, Vec<u8>) {
+    let code = match code {
+        ErrorCode::RateLimited => errors::Code::TooManyRequests,
+        ErrorCode::RequestTimeout => errors::Code::BlobUploadInvalid,
+    };
+    let body = serde_json::json!({ "errors": [{ "code": code.as_str(), "message": message, "detail": {} }] });
+    ("application/json", body.to_string().into_bytes())
+}
+
 pub fn router(services: Services, config: OciConfig, base_url: Option<String>) -> Router {
     let state = OciState::new(services, config, base_url);
     Router::new()

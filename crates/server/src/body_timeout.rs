@@ -195,8 +195,7 @@ pub fn refusal(path: &str, reason: Reason) -> Response {
     let mut res = crate::edge::error_response(
         path,
         http::StatusCode::REQUEST_TIMEOUT,
-        "request_timeout",
-        "BLOB_UPLOAD_INVALID",
+        trove_http::edge::ErrorCode::RequestTimeout,
         message,
     );
     res.headers_mut()

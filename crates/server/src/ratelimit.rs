@@ -5,14 +5,15 @@
 //!   here would cost a second lookup per request; an unknown credential is refused by the
 //!   handler anyway). Anything else is *anonymous*, counted by client IP: the peer address,
 //!   or the nearest untrusted `X-Forwarded-For` hop when the peer is a trusted proxy.
-//! - Action: `login` (`POST /api/v1/session`, `POST /login`, `/v2/token` with Basic
-//!   credentials or the OAuth2 password grant), counted per client IP + username whatever
+//! - Action: `login` (the endpoints each front-end declares in its `FRONT_END`: today
+//!   `POST /api/v1/session`, `POST /login`, and `/v2/token` with Basic credentials or the
+//!   OAuth2 password grant), counted per client IP + username whatever
 //!   the class — unless the "password" is an API token (`trv_…`), which makes it an
 //!   authenticated request counted under that token; else `read`
 //!   (GET/HEAD) or `write`.
 //!
 //! Every answer carries `RateLimit-Limit/Remaining/Reset`; refusals are 429 with
-//! `Retry-After`, the JSON error envelope (OCI `TOOMANYREQUESTS` under `/v2`), and count in
+//! `Retry-After`, the owning front-end's error body (OCI `TOOMANYREQUESTS` under `/v2`), and count in
 //! `trove_rate_limited_total{class,action}`. When the backend fails, requests pass (fail
 //! open), with a warning and `trove_rate_limit_backend_errors_total`.
 
@@ -27,6 +28,7 @@ use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
+use trove_http::edge::LoginSource;
 use trove_ratelimit::{Decision, Limiter, MemoryLimiter, RedisLimiter};
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -101,14 +103,12 @@ pub async fn limit(State(rl): State<Arc<RateLimits>>, req: Request, next: Next) 
         }
     }
     let method = req.method().clone();
-    let login_form = method == Method::POST && (path == "/api/v1/session" || path == "/login");
-    let token_service = path == "/v2/token";
-    let (login, req) = if login_form || (token_service && method == Method::POST) {
-        login_attempt(req).await
-    } else if token_service {
-        (basic_login(req.headers()), req)
-    } else {
-        (None, req)
+    // Login endpoints are those the owning front-end declares.
+    let endpoint = crate::edge::front_end(path).login(&method, path).copied();
+    let (login, req) = match endpoint {
+        Some(e) if e.source == LoginSource::BasicOrBody => login_attempt(req).await,
+        Some(_) => (basic_login(req.headers()), req),
+        None => (None, req),
     };
     // An API token given where a password could go (Basic credentials, the OAuth2 password
     // grant) is no login attempt: it counts as an authenticated request under that token,
@@ -119,9 +119,10 @@ pub async fn limit(State(rl): State<Arc<RateLimits>>, req: Request, next: Next) 
         }) => (None, Some(token), Class::Authenticated),
         other => (other, credential, class),
     };
-    // The token service is a login when it is given a password (Basic, or the OAuth2
-    // password grant); its refresh-token grant is an ordinary write.
-    let (action, key, limit, req) = if login_form || login.is_some() {
+    // A login form is a login attempt whatever it carries; a token service only when it is
+    // given a password (its refresh-token grant is an ordinary write).
+    let always = endpoint.is_some_and(|e| e.always);
+    let (action, key, limit, req) = if always || login.is_some() {
         let username = login.map(|l| l.username).unwrap_or_default();
         let key = format!("login:{}:{}", ip, hash(&username.to_lowercase()));
         (Action::Login, key, rl.config.login_attempts_per_minute, req)
@@ -237,8 +238,7 @@ fn refusal(path: &str, d: &Decision) -> Response {
     let mut res = crate::edge::error_response(
         path,
         StatusCode::TOO_MANY_REQUESTS,
-        "rate_limited",
-        "TOOMANYREQUESTS",
+        trove_http::edge::ErrorCode::RateLimited,
         &message,
     );
     res.headers_mut()

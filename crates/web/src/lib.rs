@@ -19,6 +19,22 @@ mod session;
 
 pub use error::{WebError, WebResult};
 
+use trove_http::edge::{json_error_body, FrontEnd, LoginEndpoint, LoginSource};
+
+/// What the HTTP stack needs to know of the web UI: it owns every path the other front-ends
+/// do not; its login form; errors of the stack as JSON (forms and scripts read them alike).
+pub const FRONT_END: FrontEnd = FrontEnd {
+    name: "web",
+    prefix: "/",
+    logins: &[LoginEndpoint {
+        method: Some("POST"),
+        path: "/login",
+        source: LoginSource::BasicOrBody,
+        always: true,
+    }],
+    error_body: json_error_body,
+};
+
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
