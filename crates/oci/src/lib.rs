@@ -11,6 +11,7 @@ pub mod auth;
 mod body;
 pub mod errors;
 mod handlers;
+pub mod request;
 pub mod route;
 
 use axum::extract::Request;

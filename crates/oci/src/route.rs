@@ -3,10 +3,11 @@
 //! authenticated and checked against the scope the endpoint needs, and the request goes to
 //! the handler of that action.
 
+use crate::auth;
 use crate::auth::ClientIp;
-use crate::auth::{self, Caller};
 use crate::errors::{Code, OciError, OciResult};
 use crate::handlers;
+use crate::request::{parse_query, Req};
 use crate::OciState;
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -58,59 +59,6 @@ pub fn parse_path(rest: &str) -> Option<(&str, Target)> {
         }
     }
     None
-}
-
-/// What a request to a repository brings to its handler.
-pub struct Req {
-    pub state: OciState,
-    pub caller: Caller,
-    pub repo: RepoName,
-    pub method: Method,
-    pub headers: HeaderMap,
-    pub query: Vec<(String, String)>,
-    pub body: Body,
-}
-
-impl Req {
-    /// The first value of a query parameter.
-    pub fn query(&self, key: &str) -> Option<&str> {
-        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
-    }
-}
-
-/// Decodes `application/x-www-form-urlencoded` pairs (also used for query strings).
-pub fn parse_query(q: &str) -> Vec<(String, String)> {
-    q.split('&')
-        .filter(|kv| !kv.is_empty())
-        .map(|kv| {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            (percent_decode(k), percent_decode(v))
-        })
-        .collect()
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).ok();
-                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What a request needs the caller to hold on the repository.
@@ -267,6 +215,6 @@ mod tests {
         assert_eq!(q[0], ("scope".into(), "repository:acme/app:pull".into()));
         assert_eq!(q[1].1, "registry:catalog:*");
         assert_eq!(q[3], ("x".into(), String::new()));
-        assert_eq!(percent_decode("a+b%2"), "a b%2");
+        assert_eq!(parse_query("a=a+b%2")[0].1, "a b%2");
     }
 }

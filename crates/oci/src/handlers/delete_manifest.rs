@@ -1,6 +1,6 @@
 use super::{deletes_enabled, respond};
 use crate::errors::OciResult;
-use crate::route::Req;
+use crate::request::Req;
 use axum::body::Body;
 use axum::http::StatusCode;
 use axum::response::Response;

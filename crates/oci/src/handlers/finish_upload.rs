@@ -2,7 +2,7 @@ use super::blob_created;
 use super::patch_upload::{content_range, with_progress};
 use crate::body;
 use crate::errors::{Code, OciError, OciResult};
-use crate::route::Req;
+use crate::request::Req;
 use axum::response::Response;
 
 /// `PUT /v2/<name>/blobs/uploads/<id>?digest=<digest>`, optionally with the last chunk:

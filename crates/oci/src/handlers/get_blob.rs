@@ -1,5 +1,5 @@
 use crate::errors::{Code, OciError, OciResult};
-use crate::route::Req;
+use crate::request::Req;
 use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,6 +1,6 @@
 use super::upload_response;
 use crate::errors::OciResult;
-use crate::route::Req;
+use crate::request::Req;
 use axum::http::StatusCode;
 use axum::response::Response;
 

@@ -1,6 +1,6 @@
 use super::{next_link, page_size};
 use crate::errors::OciResult;
-use crate::route::Req;
+use crate::request::Req;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 

@@ -1,7 +1,7 @@
 use super::{upload_location, upload_range, upload_response};
 use crate::body;
 use crate::errors::{Code, OciError, OciResult};
-use crate::route::Req;
+use crate::request::Req;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use trove_service::oci::RepoName;

@@ -1,7 +1,7 @@
 use super::respond;
 use crate::body;
 use crate::errors::OciResult;
-use crate::route::Req;
+use crate::request::Req;
 use axum::body::Body;
 use axum::http::{header, StatusCode};
 use axum::response::Response;

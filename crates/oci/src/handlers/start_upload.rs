@@ -2,7 +2,7 @@ use super::{blob_created, upload_response};
 use crate::auth;
 use crate::body;
 use crate::errors::{Code, OciError, OciResult};
-use crate::route::Req;
+use crate::request::Req;
 use axum::http::{header, StatusCode};
 use axum::response::Response;
 use trove_service::oci::{OciAction, RepoName};

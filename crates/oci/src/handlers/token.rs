@@ -1,7 +1,7 @@
 use crate::auth;
 use crate::auth::ClientIp;
 use crate::errors::{Code, OciError, OciResult};
-use crate::route::parse_query;
+use crate::request::parse_query;
 use crate::OciState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
