@@ -170,15 +170,18 @@ pub async fn export(db: &Db, root: &Path, sub: &str) -> Result<Export> {
 
 /// Percent-encodes what SQLite URLs give a meaning to.
 fn encode_path(p: &Path) -> String {
-    let mut s = String::new();
-    for b in p.to_string_lossy().bytes() {
-        if b.is_ascii_control() || b" \"#<>?`{}%".contains(&b) || b >= 0x80 {
-            s.push_str(&format!("%{b:02X}"));
-        } else {
-            s.push(b as char);
-        }
-    }
-    s
+    const SQLITE_URL_PATH: &percent_encoding::AsciiSet = &percent_encoding::CONTROLS
+        .add(b' ')
+        .add(b'"')
+        .add(b'#')
+        .add(b'<')
+        .add(b'>')
+        .add(b'?')
+        .add(b'`')
+        .add(b'{')
+        .add(b'}')
+        .add(b'%');
+    percent_encoding::utf8_percent_encode(&p.to_string_lossy(), SQLITE_URL_PATH).to_string()
 }
 
 async fn export_from(conn: &mut Conn, backend: Backend, root: &Path, sub: &str) -> Result<Export> {

@@ -2,16 +2,15 @@
 
 use maud::{html, Markup};
 
-/// Percent-encodes a query-string component.
+/// Percent-encodes a query-string component (unreserved characters and `/` stay).
 pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~')
+        .remove(b'/');
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
 /// A query string from pairs, empty values left out: `?a=1&b=2` (or "" when empty).

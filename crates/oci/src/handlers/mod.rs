@@ -109,15 +109,12 @@ pub(crate) fn next_link(path: &str, n: Option<usize>, last: &str) -> String {
     format!("<{path}?{q}>; rel=\"next\"")
 }
 
-/// Percent-encodes a query value.
+/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
 pub(crate) fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'_')
+        .remove(b'.')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
