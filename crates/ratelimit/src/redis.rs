@@ -164,6 +164,7 @@ impl Limiter for RedisLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     /// Redis keys unique to one test run.
     fn prefix(name: &str) -> String {
@@ -213,6 +214,35 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(d.remaining, 0);
         assert!(b.hit("other", 2, w).await.unwrap().allowed);
+        // The script was loaded once and is invoked by its SHA.
+        let mut conn = a.client.get_multiplexed_async_connection().await.unwrap();
+        let loaded: Vec<bool> = redis::cmd("SCRIPT")
+            .arg("EXISTS")
+            .arg(a.script.get_hash())
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(loaded, [true]);
+        // Keys carry the prefix.
+        let n: u64 = redis::cmd("GET")
+            .arg(format!("{p}k"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_hits_are_all_counted() {
+        let l = Arc::new(RedisLimiter::new("redis://127.0.0.1:6379", &prefix("concurrent")).unwrap());
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let l = l.clone();
+            tasks.spawn(async move { l.hit("k", 1000, Duration::from_secs(60)).await.unwrap() });
+        }
+        let mut counts: Vec<u64> = tasks.join_all().await.iter().map(|d| 1000 - d.remaining).collect();
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=200).collect::<Vec<_>>());
     }
 
     #[tokio::test]
@@ -234,5 +264,30 @@ mod tests {
         let t = Instant::now();
         assert!(l.hit("k", 1, Duration::from_secs(60)).await.is_err());
         assert!(t.elapsed() < Duration::from_millis(100));
+    }
+
+    /// A server that accepts connections but never answers: hits fail within the timeouts,
+    /// and only one connection is attempted per second.
+    #[tokio::test]
+    async fn silent_redis_is_an_error_within_a_second() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                open.push(socket);
+            }
+        });
+        let l = RedisLimiter::new(&url, "p:").unwrap();
+        let t = Instant::now();
+        assert!(l.hit("k", 1, Duration::from_secs(60)).await.is_err());
+        assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+        let t = Instant::now();
+        assert!(l.hit("k", 1, Duration::from_secs(60)).await.is_err());
+        assert!(t.elapsed() < Duration::from_millis(100));
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }
