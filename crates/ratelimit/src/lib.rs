@@ -1,6 +1,6 @@
 //! Fixed-window rate limiting: a [`Limiter`] counts hits per key in windows of a given
-//! length. [`MemoryLimiter`] serves one node; [`RedisLimiter`] (an atomic Lua script over a
-//! tiny RESP client) shares the counts between nodes. No web dependencies.
+//! length. [`MemoryLimiter`] serves one node; [`RedisLimiter`] (an atomic Lua script run
+//! with the `redis` crate) shares the counts between nodes. No web dependencies.
 
 mod memory;
 mod redis;

@@ -1,13 +1,14 @@
 //! Counts in Redis, shared by every node: one atomic Lua script per hit (INCR, PEXPIRE on
-//! the first hit of a window, PTTL), over a minimal RESP2 client on one pipelined-free
-//! connection that is re-opened after an error.
+//! the first hit of a window, PTTL), invoked by its SHA (`EVALSHA`, loaded on `NOSCRIPT`)
+//! over one multiplexed connection that all hits share and that is re-opened after an error.
 
 use crate::{BoxFuture, Decision, Error, Limiter};
-use std::sync::atomic::{AtomicU64, Ordering};
+use futures::future::{FutureExt, Shared};
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, RedisError, Script};
+use std::io;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufStream};
-use tokio::net::TcpStream;
-use tokio::sync::Mutex;
 
 const SCRIPT: &str = "local c = redis.call('INCR', KEYS[1]) \
 if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end \
@@ -15,131 +16,138 @@ local t = redis.call('PTTL', KEYS[1]) \
 if t < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end \
 return {c, t}";
 
-/// After a connection failure, hits fail immediately for this long instead of each one
-/// waiting for a connect timeout.
+/// Connection attempts start at most this often; in between, hits fail immediately instead
+/// of each one waiting for a connect timeout.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(500);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(1);
 
-#[derive(Debug)]
+/// The open connection, or the attempt to open it, shared by every hit.
+type SharedConnection = Shared<futures::future::BoxFuture<'static, Result<MultiplexedConnection, RedisError>>>;
+
 pub struct RedisLimiter {
-    addr: String,
-    password: Option<(Option<String>, String)>,
-    db: Option<u32>,
+    client: Client,
+    script: Script,
     prefix: String,
-    conn: Mutex<Option<BufStream<TcpStream>>>,
-    started: Instant,
-    /// Milliseconds since `started` before which no reconnect is tried.
-    down_until_ms: AtomicU64,
+    /// Only held to read or replace the fields, never across an await.
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    conn: Option<SharedConnection>,
+    last_attempt: Option<Instant>,
+}
+
+impl std::fmt::Debug for RedisLimiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLimiter")
+            .field("addr", &self.addr())
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 impl RedisLimiter {
     /// `url` is `redis://[[user]:password@]host[:port][/db]`; every key starts with `prefix`.
+    /// Nothing is connected until the first hit.
     pub fn new(url: &str, prefix: &str) -> Result<RedisLimiter, Error> {
-        let rest = url
-            .strip_prefix("redis://")
-            .ok_or_else(|| Error::Protocol(format!("unsupported Redis URL (use redis://host:port): {url}")))?;
-        let (auth, hostpart) = match rest.rsplit_once('@') {
-            Some((a, h)) => (Some(a), h),
-            None => (None, rest),
-        };
-        let (hostport, db) = match hostpart.split_once('/') {
-            Some((h, "")) => (h, None),
-            Some((h, d)) => (
-                h,
-                Some(
-                    d.parse::<u32>()
-                        .map_err(|_| Error::Protocol(format!("bad database number in Redis URL: {d}")))?,
-                ),
-            ),
-            None => (hostpart, None),
-        };
-        let addr = if hostport.contains(':') {
-            hostport.to_string()
-        } else {
-            format!("{hostport}:6379")
-        };
-        let password = auth.map(|a| match a.split_once(':') {
-            Some(("", p)) => (None, p.to_string()),
-            Some((u, p)) => (Some(u.to_string()), p.to_string()),
-            None => (None, a.to_string()),
-        });
+        let client = Client::open(url).map_err(|e| {
+            Error::Protocol(format!(
+                "invalid Redis URL (use redis://[[user]:password@]host[:port][/db]): {e}"
+            ))
+        })?;
         Ok(RedisLimiter {
-            addr,
-            password,
-            db,
+            client,
+            script: Script::new(SCRIPT),
             prefix: prefix.to_string(),
-            conn: Mutex::new(None),
-            started: Instant::now(),
-            down_until_ms: AtomicU64::new(0),
+            state: Mutex::default(),
         })
     }
 
-    async fn connect(&self) -> Result<BufStream<TcpStream>, Error> {
-        let tcp = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(&self.addr))
-            .await
-            .map_err(|_| Error::Io(std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out")))??;
-        tcp.set_nodelay(true)?;
-        let mut s = BufStream::new(tcp);
-        if let Some((user, pass)) = &self.password {
-            let mut args = vec!["AUTH"];
-            if let Some(u) = user {
-                args.push(u);
-            }
-            args.push(pass);
-            command(&mut s, &args).await?;
+    fn addr(&self) -> String {
+        self.client.get_connection_info().addr().to_string()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The shared connection; opens one unless an attempt started less than
+    /// `RETRY_AFTER_FAILURE` ago.
+    fn connection(&self) -> Result<SharedConnection, Error> {
+        let mut state = self.state();
+        if let Some(conn) = &state.conn {
+            return Ok(conn.clone());
         }
-        if let Some(db) = self.db {
-            command(&mut s, &["SELECT", &db.to_string()]).await?;
+        let now = Instant::now();
+        if state
+            .last_attempt
+            .is_some_and(|t| now.duration_since(t) < RETRY_AFTER_FAILURE)
+        {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!("Redis at {} was unreachable moments ago", self.addr()),
+            )));
         }
-        Ok(s)
+        state.last_attempt = Some(now);
+        let client = self.client.clone();
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(CONNECT_TIMEOUT))
+            .set_response_timeout(Some(COMMAND_TIMEOUT));
+        let conn = async move { client.get_multiplexed_async_connection_with_config(&config).await }
+            .boxed()
+            .shared();
+        state.conn = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Drops `conn` (failed to open, or broken) so that the next hit opens another.
+    fn forget(&self, conn: &SharedConnection) {
+        let mut state = self.state();
+        if state.conn.as_ref().is_some_and(|c| c.ptr_eq(conn)) {
+            state.conn = None;
+        }
     }
 
     async fn eval(&self, key: &str, window_ms: u64) -> Result<(u64, u64), Error> {
-        let now_ms = self.started.elapsed().as_millis() as u64;
-        let mut guard = self.conn.lock().await;
-        if guard.is_none() {
-            if now_ms < self.down_until_ms.load(Ordering::Relaxed) {
-                return Err(Error::Io(std::io::Error::new(
-                    std::io::ErrorKind::NotConnected,
-                    format!("Redis at {} was unreachable moments ago", self.addr),
-                )));
-            }
-            match self.connect().await {
-                Ok(s) => *guard = Some(s),
-                Err(e) => {
-                    self.down_until_ms
-                        .store(now_ms + RETRY_AFTER_FAILURE.as_millis() as u64, Ordering::Relaxed);
-                    return Err(e);
-                }
-            }
-        }
-        let stream = guard.as_mut().expect("connected");
-        let full_key = format!("{}{}", self.prefix, key);
-        let window = window_ms.to_string();
-        let reply = tokio::time::timeout(
-            COMMAND_TIMEOUT,
-            command(stream, &["EVAL", SCRIPT, "1", &full_key, &window]),
-        )
-        .await
-        .unwrap_or_else(|_| {
-            Err(Error::Io(std::io::Error::new(
-                std::io::ErrorKind::TimedOut,
-                "Redis timed out",
-            )))
-        });
-        match reply {
-            Ok(Value::Array(v)) => match v.as_slice() {
-                [Value::Int(c), Value::Int(t)] => Ok(((*c).max(0) as u64, (*t).max(0) as u64)),
-                _ => Err(Error::Protocol(format!("unexpected script reply {v:?}"))),
-            },
-            Ok(other) => Err(Error::Protocol(format!("unexpected script reply {other:?}"))),
+        let shared = self.connection()?;
+        let mut conn = match shared.clone().await {
+            Ok(conn) => conn,
             Err(e) => {
-                // The stream may be mid-reply: start over with a new connection.
-                *guard = None;
-                Err(e)
+                self.forget(&shared);
+                return Err(backend_error(e));
+            }
+        };
+        let mut invocation = self.script.key(format!("{}{}", self.prefix, key));
+        invocation.arg(window_ms);
+        match tokio::time::timeout(COMMAND_TIMEOUT, invocation.invoke_async::<(i64, i64)>(&mut conn)).await {
+            Ok(Ok((count, ttl_ms))) => Ok((count.max(0) as u64, ttl_ms.max(0) as u64)),
+            Ok(Err(e)) => {
+                // An error reply (a script error, say) leaves the connection usable.
+                if e.is_io_error() || e.is_unrecoverable_error() {
+                    self.forget(&shared);
+                }
+                Err(backend_error(e))
+            }
+            Err(_) => {
+                self.forget(&shared);
+                Err(Error::Io(io::Error::new(io::ErrorKind::TimedOut, "Redis timed out")))
             }
         }
+    }
+}
+
+fn backend_error(e: RedisError) -> Error {
+    if e.is_io_error() {
+        let kind = if e.is_timeout() {
+            io::ErrorKind::TimedOut
+        } else {
+            io::ErrorKind::Other
+        };
+        Error::Io(io::Error::new(kind, e))
+    } else {
+        Error::Protocol(e.to_string())
     }
 }
 
@@ -153,85 +161,38 @@ impl Limiter for RedisLimiter {
     }
 }
 
-#[derive(Debug, PartialEq)]
-enum Value {
-    Nil,
-    Int(i64),
-    Str(Vec<u8>),
-    Array(Vec<Value>),
-}
-
-async fn command(s: &mut BufStream<TcpStream>, args: &[&str]) -> Result<Value, Error> {
-    let mut buf = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        buf.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        buf.extend_from_slice(a.as_bytes());
-        buf.extend_from_slice(b"\r\n");
-    }
-    s.write_all(&buf).await?;
-    s.flush().await?;
-    read_value(s).await
-}
-
-fn read_value(s: &mut BufStream<TcpStream>) -> BoxFuture<'_, Result<Value, Error>> {
-    Box::pin(async move {
-        let mut line = String::new();
-        if s.read_line(&mut line).await? == 0 {
-            return Err(Error::Io(std::io::ErrorKind::UnexpectedEof.into()));
-        }
-        let line = line.trim_end_matches(['\r', '\n']);
-        let (kind, rest) = line.split_at(line.len().min(1));
-        let int = |r: &str| {
-            r.parse::<i64>()
-                .map_err(|_| Error::Protocol(format!("bad RESP line {line:?}")))
-        };
-        match kind {
-            "+" => Ok(Value::Str(rest.as_bytes().to_vec())),
-            "-" => Err(Error::Protocol(rest.to_string())),
-            ":" => Ok(Value::Int(int(rest)?)),
-            "$" => {
-                let n = int(rest)?;
-                if n < 0 {
-                    return Ok(Value::Nil);
-                }
-                let mut data = vec![0; n as usize + 2];
-                s.read_exact(&mut data).await?;
-                data.truncate(n as usize);
-                Ok(Value::Str(data))
-            }
-            "*" => {
-                let n = int(rest)?;
-                if n < 0 {
-                    return Ok(Value::Nil);
-                }
-                let mut items = Vec::with_capacity(n as usize);
-                for _ in 0..n {
-                    items.push(read_value(s).await?);
-                }
-                Ok(Value::Array(items))
-            }
-            _ => Err(Error::Protocol(format!("bad RESP line {line:?}"))),
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
+    /// Redis keys unique to one test run.
     fn prefix(name: &str) -> String {
-        format!("trove-test:rl:{}:{}:", name, std::process::id())
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        format!("trove-test:rl:{}:{}:{}:", name, std::process::id(), nanos)
     }
 
     #[test]
     fn parses_urls() {
         let l = RedisLimiter::new("redis://127.0.0.1:6379/2", "p:").unwrap();
-        assert_eq!(l.addr, "127.0.0.1:6379");
-        assert_eq!(l.db, Some(2));
+        let info = l.client.get_connection_info();
+        assert_eq!(info.addr().to_string(), "127.0.0.1:6379");
+        assert_eq!(info.redis_settings().db(), 2);
         let l = RedisLimiter::new("redis://:secret@cache", "p:").unwrap();
-        assert_eq!(l.addr, "cache:6379");
-        assert_eq!(l.password, Some((None, "secret".into())));
+        let info = l.client.get_connection_info();
+        assert_eq!(info.addr().to_string(), "cache:6379");
+        assert_eq!(info.redis_settings().username(), None);
+        assert_eq!(info.redis_settings().password(), Some("secret"));
+        let l = RedisLimiter::new("redis://bob:secret@cache:7000", "p:").unwrap();
+        let info = l.client.get_connection_info();
+        assert_eq!(info.addr().to_string(), "cache:7000");
+        assert_eq!(info.redis_settings().username(), Some("bob"));
         assert!(RedisLimiter::new("http://x", "p:").is_err());
+        assert!(RedisLimiter::new("redis://cache/x", "p:").is_err());
+        assert!(RedisLimiter::new("not a url", "p:").is_err());
     }
 
     #[tokio::test]
@@ -242,13 +203,46 @@ mod tests {
         let w = Duration::from_secs(60);
         let d = a.hit("k", 2, w).await.unwrap();
         assert!(d.allowed);
-        assert_eq!(d.remaining, 1);
+        assert_eq!((d.limit, d.remaining), (2, 1));
         assert!(d.reset <= w && d.reset > Duration::from_secs(50));
-        assert!(b.hit("k", 2, w).await.unwrap().allowed);
+        assert_eq!(d.reset_secs(), 60);
+        let d = b.hit("k", 2, w).await.unwrap();
+        assert!(d.allowed);
+        assert_eq!(d.remaining, 0);
+        assert!(d.reset <= w && d.reset > Duration::from_secs(50));
         let d = a.hit("k", 2, w).await.unwrap();
         assert!(!d.allowed);
         assert_eq!(d.remaining, 0);
         assert!(b.hit("other", 2, w).await.unwrap().allowed);
+        // The script was loaded once and is invoked by its SHA.
+        let mut conn = a.client.get_multiplexed_async_connection().await.unwrap();
+        let loaded: Vec<bool> = redis::cmd("SCRIPT")
+            .arg("EXISTS")
+            .arg(a.script.get_hash())
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(loaded, [true]);
+        // Keys carry the prefix.
+        let n: u64 = redis::cmd("GET")
+            .arg(format!("{p}k"))
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 3);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_hits_are_all_counted() {
+        let l = Arc::new(RedisLimiter::new("redis://127.0.0.1:6379", &prefix("concurrent")).unwrap());
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..200 {
+            let l = l.clone();
+            tasks.spawn(async move { l.hit("k", 1000, Duration::from_secs(60)).await.unwrap() });
+        }
+        let mut counts: Vec<u64> = tasks.join_all().await.iter().map(|d| 1000 - d.remaining).collect();
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=200).collect::<Vec<_>>());
     }
 
     #[tokio::test]
@@ -264,9 +258,36 @@ mod tests {
     #[tokio::test]
     async fn unreachable_redis_is_an_error_quickly() {
         let l = RedisLimiter::new("redis://127.0.0.1:1", "p:").unwrap();
+        let t = Instant::now();
         assert!(l.hit("k", 1, Duration::from_secs(60)).await.is_err());
+        assert!(t.elapsed() < Duration::from_secs(2));
         let t = Instant::now();
         assert!(l.hit("k", 1, Duration::from_secs(60)).await.is_err());
         assert!(t.elapsed() < Duration::from_millis(100));
+    }
+
+    /// A server that accepts connections but never answers: hits fail within the timeouts,
+    /// and only one connection is attempted per second.
+    #[tokio::test]
+    async fn silent_redis_is_an_error_within_a_second() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("redis://{}", listener.local_addr().unwrap());
+        let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((socket, _)) = listener.accept().await {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                open.push(socket);
+            }
+        });
+        let l = RedisLimiter::new(&url, "p:").unwrap();
+        let t = Instant::now();
+        assert!(l.hit("k", 1, Duration::from_secs(60)).await.is_err());
+        assert!(t.elapsed() < Duration::from_millis(1500), "{:?}", t.elapsed());
+        let t = Instant::now();
+        assert!(l.hit("k", 1, Duration::from_secs(60)).await.is_err());
+        assert!(t.elapsed() < Duration::from_millis(100));
+        assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }
