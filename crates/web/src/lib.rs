@@ -3,7 +3,7 @@
 //! - Pages are `maud` templates (checked at compile time, every splice HTML-escaped).
 //! - One hand-written stylesheet, served under a content hash with a one-year cache.
 //! - No script runs on any page: the Content-Security-Policy allows none, and READMEs are
-//!   rendered from Markdown with raw HTML and unsafe URLs removed ([`markdown`]).
+//!   rendered from Markdown and sanitized by `ammonia` to a safe HTML subset ([`markdown`]).
 //! - Browser sessions share the API's `trove_session` cookie. Every state-changing form
 //!   carries a CSRF token: the session's own, or before login a double-submit cookie.
 //! - Private packages the viewer may not read are a 404 page, as in the API.

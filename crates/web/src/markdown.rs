@@ -1,88 +1,196 @@
 //! README rendering: CommonMark (+ tables, strikethrough, task lists, footnotes) to HTML,
-//! sanitized on the way:
+//! sanitized by [`ammonia`] down to a GitHub-like subset of HTML:
 //!
-//! - raw HTML never reaches the page: tags are removed and only their text is kept, as
-//!   escaped text; the contents of `<script>`, `<style>` and similar elements and HTML
-//!   comments are dropped entirely;
-//! - link and image URLs must be `http:`, `https:`, `mailto:` or relative; any other scheme
-//!   (`javascript:`, `data:`, `vbscript:`, …) removes the link (its text stays) or the image;
-//! - links get `rel="nofollow noopener noreferrer ugc"`; headings move one level down so the
-//!   page keeps a single `<h1>`.
+//! - elements: headings, paragraphs, quotes, code, emphasis, lists, tables, `<details>`,
+//!   links, images, `<picture>` and task-list checkboxes (always disabled); any other
+//!   element is removed and its text kept, except `<script>`, `<style>`, `<iframe>`, `<svg>`
+//!   and the like, which go with their content;
+//! - attributes: only those listed for each element; no event handlers, no `style` (the CSP
+//!   forbids it; table alignment is an `align` attribute); ids get a `user-content-` prefix
+//!   so none can clobber one of the page's, and `name` is dropped;
+//! - URLs: links `http:`, `https:`, `mailto:` or relative, images `http:`, `https:` or
+//!   relative; any other URL (`javascript:`, `data:`, …) is dropped and its element left inert;
+//! - links get `rel="nofollow noopener noreferrer ugc"`.
+//!
+//! Before sanitizing, the Markdown's HTML is adjusted to fit the page (none of this is needed
+//! for safety): headings, Markdown and raw, move one level down so the page keeps a single
+//! `<h1>`; a raw `<script>`, `<style>`, … left open ends with the Markdown block it is in
+//! instead of swallowing the rest of the README; footnote links target the prefixed ids.
 
-use pulldown_cmark::{CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use ammonia::{url, Builder, Url, UrlRelative};
+use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
 
-/// Elements whose content is never text for the reader.
-const DROP_CONTENT: &[&str] = &[
-    "script", "style", "textarea", "title", "iframe", "noscript", "template", "xmp", "noembed", "noframes", "object",
-    "svg", "math",
+/// Prefix of every id in a README, so that none clobbers an id of the page around it.
+const ID_PREFIX: &str = "user-content-";
+
+/// Elements kept (with the attributes [`SANITIZER`] allows); others are removed, their text kept.
+#[rustfmt::skip]
+const ALLOWED: &[&str] = &[
+    "h1", "h2", "h3", "h4", "h5", "h6", "p", "br", "hr", "blockquote", "pre", "code",
+    "em", "strong", "b", "i", "del", "s", "sup", "sub", "kbd",
+    "ul", "ol", "li", "dl", "dt", "dd",
+    "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
+    "a", "img", "picture", "source", "details", "summary", "input",
 ];
+
+/// Elements that take in everything up to their own end tag (their content is raw text to
+/// the HTML parser, or a template's): removed with their content, and closed at the end of
+/// the Markdown block they were opened in.
+const GREEDY: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript", "template",
+];
+
+/// End tags for every [`GREEDY`] element; where none is open, the parser ignores them.
+static CLOSE_GREEDY: LazyLock<String> = LazyLock::new(|| GREEDY.iter().map(|t| format!("</{t}>")).collect());
+
+static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
+    let align = || HashMap::from([("align", HashSet::from(["left", "center", "right"]))]);
+    let mut b = Builder::empty();
+    b.tags(ALLOWED.iter().copied().collect())
+        .clean_content_tags(GREEDY.iter().copied().chain(["object", "svg", "math"]).collect())
+        .generic_attributes(HashSet::from(["id", "title", "lang"]))
+        .tag_attributes(HashMap::from([
+            ("a", HashSet::from(["href"])),
+            ("img", HashSet::from(["src", "alt", "width", "height"])),
+            ("source", HashSet::from(["srcset", "media", "type", "width", "height"])),
+            ("ol", HashSet::from(["start"])),
+            ("th", HashSet::from(["colspan", "rowspan"])),
+            ("td", HashSet::from(["colspan", "rowspan"])),
+            ("details", HashSet::from(["open"])),
+            ("input", HashSet::from(["checked", "disabled"])),
+        ]))
+        .tag_attribute_values(
+            ["p", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td"]
+                .into_iter()
+                .map(|tag| (tag, align()))
+                .chain([("input", HashMap::from([("type", HashSet::from(["checkbox"]))]))])
+                .collect(),
+        )
+        // Whatever an `<input>` was, it is now a task-list checkbox the reader cannot change.
+        .set_tag_attribute_values(HashMap::from([(
+            "input",
+            HashMap::from([("type", "checkbox"), ("disabled", "")]),
+        )]))
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .url_relative(UrlRelative::PassThrough)
+        .link_rel(Some("nofollow noopener noreferrer ugc"))
+        .id_prefix(Some(ID_PREFIX))
+        .strip_comments(true)
+        .attribute_filter(|element, attribute, value| {
+            let keep = match (element, attribute) {
+                ("img", "src") => web_url(value),
+                // Not a URL attribute to ammonia: every candidate URL is checked here.
+                ("source", "srcset") => value
+                    .split(|c: char| c == ',' || c.is_ascii_whitespace())
+                    .filter(|part| !part.is_empty())
+                    .all(web_url),
+                _ => true,
+            };
+            keep.then_some(Cow::Borrowed(value))
+        });
+    b
+});
+
+/// Whether an image URL is `http:`, `https:` or relative (as ammonia reads URLs).
+fn web_url(value: &str) -> bool {
+    match Url::parse(value) {
+        Ok(url) => matches!(url.scheme(), "http" | "https"),
+        Err(e) => e == url::ParseError::RelativeUrlWithoutBase,
+    }
+}
 
 /// Renders a README to sanitized HTML.
 pub fn render(markdown: &str) -> String {
+    SANITIZER.clean(&to_html(markdown)).to_string()
+}
+
+/// The Markdown as HTML, adjusted for the page but not yet sanitized.
+fn to_html(markdown: &str) -> String {
     let opts =
         Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_FOOTNOTES;
-    let mut raw = RawHtml::default();
-    // Whether each open link / image was kept.
-    let mut links: Vec<bool> = Vec::new();
-    let mut images: Vec<bool> = Vec::new();
-    let events = Parser::new_ext(markdown, opts).filter_map(|ev| match ev {
-        Event::Html(s) | Event::InlineHtml(s) => {
-            let text = raw.strip(&s);
-            (!text.trim().is_empty()).then(|| Event::Text(text.into()))
+    let mut events = Vec::new();
+    // Raw HTML was seen since greedy elements were last closed.
+    let mut raw = false;
+    let mut alignments: Vec<Alignment> = Vec::new();
+    let mut in_head = false;
+    let mut column = 0;
+    let mut footnotes: HashMap<CowStr, usize> = HashMap::new();
+    let mut number = |label| {
+        let next = footnotes.len() + 1;
+        *footnotes.entry(label).or_insert(next)
+    };
+    for ev in Parser::new_ext(markdown, opts) {
+        if raw && matches!(ev, Event::End(_)) {
+            events.push(Event::Html(CLOSE_GREEDY.as_str().into()));
+            raw = false;
         }
-        Event::Text(_) | Event::Code(_) if raw.dropping() => None,
-        Event::Start(Tag::Link { dest_url, title, .. }) => match safe_url(&dest_url) {
-            true => {
-                links.push(true);
-                let title = if title.is_empty() {
-                    String::new()
-                } else {
-                    format!(" title=\"{}\"", escape_attr(&title))
+        events.push(match ev {
+            Event::Html(s) => {
+                raw = true;
+                Event::Html(adjust_raw_html(s))
+            }
+            Event::InlineHtml(s) => {
+                raw = true;
+                Event::InlineHtml(adjust_raw_html(s))
+            }
+            Event::Start(Tag::Heading {
+                level,
+                id,
+                classes,
+                attrs,
+            }) => Event::Start(Tag::Heading {
+                level: demote(level),
+                id,
+                classes,
+                attrs,
+            }),
+            Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(demote(level))),
+            // Table cells are written here to carry their alignment as `align`, not `style`.
+            Event::Start(Tag::Table(a)) => {
+                alignments.clone_from(&a);
+                Event::Start(Tag::Table(a))
+            }
+            Event::Start(Tag::TableHead) => {
+                (in_head, column) = (true, 0);
+                Event::Start(Tag::TableHead)
+            }
+            Event::End(TagEnd::TableHead) => {
+                in_head = false;
+                Event::End(TagEnd::TableHead)
+            }
+            Event::Start(Tag::TableRow) => {
+                column = 0;
+                Event::Start(Tag::TableRow)
+            }
+            Event::Start(Tag::TableCell) => {
+                let cell = if in_head { "th" } else { "td" };
+                let align = match alignments.get(column) {
+                    Some(Alignment::Left) => " align=\"left\"",
+                    Some(Alignment::Center) => " align=\"center\"",
+                    Some(Alignment::Right) => " align=\"right\"",
+                    _ => "",
                 };
-                Some(Event::InlineHtml(CowStr::from(format!(
-                    "<a href=\"{}\" rel=\"nofollow noopener noreferrer ugc\"{title}>",
-                    escape_attr(&dest_url)
-                ))))
+                column += 1;
+                Event::Html(format!("<{cell}{align}>").into())
             }
-            false => {
-                links.push(false);
-                None
+            // Footnotes: numbered, with ids that survive the prefix.
+            Event::FootnoteReference(label) => {
+                let n = number(label);
+                Event::InlineHtml(format!("<sup><a href=\"#{ID_PREFIX}fn-{n}\">{n}</a></sup>").into())
             }
-        },
-        Event::End(TagEnd::Link) => match links.pop() {
-            Some(true) => Some(Event::InlineHtml(CowStr::Borrowed("</a>"))),
-            _ => None,
-        },
-        Event::Start(Tag::Image { ref dest_url, .. }) => {
-            let keep = safe_url(dest_url);
-            images.push(keep);
-            keep.then_some(ev)
-        }
-        Event::End(TagEnd::Image) => match images.pop() {
-            Some(true) => Some(ev),
-            _ => None,
-        },
-        Event::Start(Tag::Heading {
-            level,
-            id,
-            classes,
-            attrs,
-        }) => Some(Event::Start(Tag::Heading {
-            level: demote(level),
-            id,
-            classes,
-            attrs,
-        })),
-        Event::End(TagEnd::Heading(level)) => Some(Event::End(TagEnd::Heading(demote(level)))),
-        Event::End(TagEnd::Paragraph) | Event::End(TagEnd::HtmlBlock) => {
-            // Raw HTML never spans blocks: an unclosed `<script>` must not hide the rest.
-            raw = RawHtml::default();
-            Some(ev)
-        }
-        other => Some(other),
-    });
+            Event::Start(Tag::FootnoteDefinition(label)) => {
+                let n = number(label);
+                Event::Html(format!("<ol start=\"{n}\"><li id=\"fn-{n}\">").into())
+            }
+            Event::End(TagEnd::FootnoteDefinition) => Event::Html("</li></ol>\n".into()),
+            other => other,
+        });
+    }
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
-    pulldown_cmark::html::push_html(&mut out, events);
+    pulldown_cmark::html::push_html(&mut out, events.into_iter());
     out
 }
 
@@ -96,124 +204,37 @@ fn demote(level: HeadingLevel) -> HeadingLevel {
     }
 }
 
-/// Whether a link or image URL may be used: `http(s)`, `mailto`, or relative (no scheme).
-pub fn safe_url(url: &str) -> bool {
-    // Browsers ignore ASCII whitespace and control characters inside a scheme.
-    let cleaned: String = url
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace() && !c.is_control())
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if cleaned.starts_with("http://") || cleaned.starts_with("https://") || cleaned.starts_with("mailto:") {
-        return true;
+/// Renames tags in raw HTML before it is parsed: headings move one level down like Markdown
+/// ones (`<h1>` → `<h2>`, …), and `<plaintext>`, which nothing ends, is shown as text (as
+/// GFM's tag filter does).
+fn adjust_raw_html(html: CowStr<'_>) -> CowStr<'_> {
+    let mut out = String::new();
+    let mut done = 0;
+    for (lt, _) in html.match_indices('<') {
+        let start = lt + 1 + usize::from(html[lt + 1..].starts_with('/'));
+        let name = html[start..]
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .next()
+            .unwrap_or_default();
+        let lower = name.to_ascii_lowercase();
+        let (from, to) = match lower.as_str() {
+            "h1" => (start, "h2"),
+            "h2" => (start, "h3"),
+            "h3" => (start, "h4"),
+            "h4" => (start, "h5"),
+            "h5" => (start, "h6"),
+            "plaintext" => (lt, "&lt;"),
+            _ => continue,
+        };
+        out.push_str(&html[done..from]);
+        out.push_str(to);
+        done = if from == lt { lt + 1 } else { start + name.len() };
     }
-    // Relative: no `:` before the first `/`, `?` or `#`.
-    let head = cleaned.split(['/', '?', '#']).next().unwrap_or("");
-    !head.contains(':') && !cleaned.starts_with('\\')
-}
-
-fn escape_attr(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    if done == 0 {
+        return html;
     }
-    out
-}
-
-/// Strips tags from raw HTML, keeping the text between them; remembers across events
-/// whether it is inside a comment or an element whose content is dropped.
-#[derive(Default)]
-struct RawHtml {
-    /// Inside `<script>` (etc.): the element's name.
-    dropping: Option<String>,
-    in_comment: bool,
-}
-
-impl RawHtml {
-    fn dropping(&self) -> bool {
-        self.dropping.is_some() || self.in_comment
-    }
-
-    fn strip(&mut self, html: &str) -> String {
-        let mut out = String::new();
-        let mut rest = html;
-        while !rest.is_empty() {
-            if self.in_comment {
-                match rest.find("-->") {
-                    Some(i) => {
-                        rest = &rest[i + 3..];
-                        self.in_comment = false;
-                    }
-                    None => break,
-                }
-                continue;
-            }
-            let Some(lt) = rest.find('<') else {
-                if self.dropping.is_none() {
-                    out.push_str(rest);
-                }
-                break;
-            };
-            if self.dropping.is_none() {
-                out.push_str(&rest[..lt]);
-            }
-            rest = &rest[lt..];
-            if rest.starts_with("<!--") {
-                self.in_comment = true;
-                rest = &rest[4..];
-                continue;
-            }
-            let Some(gt) = rest.find('>') else {
-                // A lone `<`: text (escaped on output), unless dropping.
-                if self.dropping.is_none() {
-                    out.push_str(rest);
-                }
-                break;
-            };
-            let tag = &rest[1..gt];
-            let closing = tag.starts_with('/');
-            let name: String = tag
-                .trim_start_matches('/')
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric())
-                .collect::<String>()
-                .to_ascii_lowercase();
-            match &self.dropping {
-                Some(open) if closing && *open == name => self.dropping = None,
-                Some(_) => {}
-                None if !closing && !tag.ends_with('/') && DROP_CONTENT.contains(&name.as_str()) => {
-                    self.dropping = Some(name)
-                }
-                None => {
-                    if matches!(name.as_str(), "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3") {
-                        out.push(' ');
-                    }
-                }
-            }
-            rest = &rest[gt + 1..];
-        }
-        decode_entities(&out)
-    }
-}
-
-/// Decodes the few entities raw HTML commonly uses (the text is escaped again on output).
-fn decode_entities(s: &str) -> String {
-    if !s.contains('&') {
-        return s.to_string();
-    }
-    s.replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&")
+    out.push_str(&html[done..]);
+    out.into()
 }
 
 #[cfg(test)]
@@ -239,7 +260,8 @@ mod tests {
         assert!(!html.contains("alert("), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("onclick"), "{html}");
-        assert!(!html.contains("<img"), "{html}");
+        // The image stays, without its handler (it used to be removed with all raw HTML).
+        assert!(html.contains("<img src=\"x\">"), "{html}");
         assert!(!html.contains("<div"), "{html}");
         assert!(!html.contains("<style"), "{html}");
         assert!(html.contains("Hi"), "{html}");
@@ -253,6 +275,23 @@ mod tests {
         let html = render("a <script> b\n\nstill here\n");
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("still here"), "{html}");
+        for open in [
+            "<style>",
+            "<textarea>",
+            "<title>",
+            "<iframe>",
+            "<xmp>",
+            "<noscript>",
+            "<template>",
+            "<plaintext>",
+        ] {
+            let html = render(&format!(
+                "a {open} b\n\nstill here\n\n- in *a {open} list*\n- still listed\n"
+            ));
+            assert!(html.contains("<p>still here</p>"), "{open}: {html}");
+            assert!(html.contains("<li>still listed</li>"), "{open}: {html}");
+            assert!(!html.contains(open), "{open}: {html}");
+        }
     }
 
     #[test]
@@ -269,14 +308,16 @@ mod tests {
                 assert!(!lower.contains(&format!("{attr}{scheme}")), "{attr}{scheme}: {html}");
             }
         }
-        assert_eq!(lower.matches("<a ").count(), 4, "only the four safe links: {html}");
-        assert_eq!(lower.matches("<img").count(), 1, "only the safe image: {html}");
+        // ammonia drops an unsafe URL, not its element: count what still points somewhere.
+        assert_eq!(lower.matches("<a href=").count(), 4, "only the four safe links: {html}");
+        assert_eq!(lower.matches("<img src=").count(), 1, "only the safe image: {html}");
         for text in ["a", "b", "d", "e", "f"] {
-            assert!(html.contains(&format!("{text} ")), "{text} kept as text: {html}");
+            assert!(html.contains(&format!(">{text}</a> ")), "{text} kept as text: {html}");
         }
+        // pulldown-cmark percent-encodes the quotes in the URL.
         assert!(
             html.contains(
-                "<a href=\"https://example.com/x?a=1&amp;b=&quot;2&quot;\" rel=\"nofollow noopener noreferrer ugc\">ok1</a>"
+                "<a href=\"https://example.com/x?a=1&amp;b=%222%22\" rel=\"nofollow noopener noreferrer ugc\">ok1</a>"
             ),
             "{html}"
         );
@@ -291,17 +332,31 @@ mod tests {
 
     #[test]
     fn url_rules() {
-        assert!(safe_url("https://x.y"));
-        assert!(safe_url("HTTP://x.y"));
-        assert!(safe_url("mailto:x@y.z"));
-        assert!(safe_url("docs/a.md"));
-        assert!(safe_url("../a.md#x"));
-        assert!(safe_url("?a=b:c"));
-        assert!(!safe_url("javascript:alert(1)"));
-        assert!(!safe_url(" javascript:alert(1)"));
-        assert!(!safe_url("java\nscript:alert(1)"));
-        assert!(!safe_url("data:text/html,x"));
-        assert!(!safe_url("file:///etc/passwd"));
+        let link = |url: &str| render(&format!("<a href=\"{url}\">x</a>")).contains("href=");
+        let image = |url: &str| render(&format!("<img src=\"{url}\">")).contains("src=");
+        for url in [
+            "https://x.y",
+            "HTTP://x.y",
+            "docs/a.md",
+            "../a.md#x",
+            "?a=b:c",
+            "//cdn.example/x",
+        ] {
+            assert!(link(url) && image(url), "{url}");
+        }
+        assert!(link("mailto:x@y.z") && !image("mailto:x@y.z"));
+        for url in [
+            "javascript:alert(1)",
+            " javascript:alert(1)",
+            "java\nscript:alert(1)",
+            "java&#9;script:alert(1)",
+            "data:text/html,x",
+            "data:image/png;base64,AAAA",
+            "file:///etc/passwd",
+            "vbscript:x",
+        ] {
+            assert!(!link(url) && !image(url), "{url:?}");
+        }
     }
 
     #[test]
@@ -309,5 +364,190 @@ mod tests {
         let html = render("<p>Fish &amp; chips &lt;script&gt;alert(1)&lt;/script&gt;</p>\n");
         assert!(!html.contains("<script"), "{html}");
         assert!(html.contains("Fish &amp; chips &lt;script&gt;"), "{html}");
+    }
+
+    #[test]
+    fn badges_keep_their_link_and_image() {
+        let html = render("[![CI](https://img.shields.io/x.svg)](https://ci.example)\n");
+        assert!(
+            html.contains(
+                "<a href=\"https://ci.example\" rel=\"nofollow noopener noreferrer ugc\">\
+                 <img src=\"https://img.shields.io/x.svg\" alt=\"CI\"></a>"
+            ),
+            "{html}"
+        );
+        let html = render(
+            "<p align=\"center\">\n  <a href=\"https://ci.example\"><img src=\"https://img.shields.io/x.svg\" alt=\"CI\" \
+             width=\"90\"></a>\n</p>\n",
+        );
+        assert!(html.contains("<p align=\"center\">"), "{html}");
+        assert!(
+            html.contains(
+                "<a href=\"https://ci.example\" rel=\"nofollow noopener noreferrer ugc\">\
+                 <img src=\"https://img.shields.io/x.svg\" alt=\"CI\" width=\"90\"></a>"
+            ),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn details_survive() {
+        let html = render("<details><summary>More</summary>text</details>\n");
+        assert!(
+            html.contains("<details><summary>More</summary>text</details>"),
+            "{html}"
+        );
+        // Markdown between the tags, as GitHub READMEs write it.
+        let html = render("<details open>\n<summary>More</summary>\n\n*text*\n\n</details>\n\nafter\n");
+        assert!(html.contains("<details open=\"\">"), "{html}");
+        assert!(html.contains("<summary>More</summary>"), "{html}");
+        assert!(html.contains("<p><em>text</em></p>\n</details>"), "{html}");
+        assert!(html.contains("<p>after</p>"), "{html}");
+    }
+
+    #[test]
+    fn table_alignment_is_an_attribute() {
+        let html = render("| l | c | r | n |\n|:--|:-:|--:|---|\n| 1 | 2 | 3 | 4 |\n");
+        assert!(
+            html.contains("<th align=\"left\">l</th><th align=\"center\">c</th><th align=\"right\">r</th><th>n</th>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<td align=\"left\">1</td><td align=\"center\">2</td><td align=\"right\">3</td><td>4</td>"),
+            "{html}"
+        );
+        assert!(!html.contains("style"), "{html}");
+        let html = render(
+            "<table><tr><td align=\"center\" style=\"color:red\">x</td><td align=\"javascript\">y</td></tr></table>\n",
+        );
+        assert!(html.contains("<td align=\"center\">x</td><td>y</td>"), "{html}");
+        assert!(!html.contains("style"), "{html}");
+    }
+
+    #[test]
+    fn xss_payloads_are_neutralised() {
+        let cases: &[(&str, &[&str])] = &[
+            ("<img src=x onerror=alert(1)>", &["onerror", "alert"]),
+            ("<a href=\"javascript:alert(1)\">x</a>", &["javascript", "alert"]),
+            ("<svg><script>alert(1)</script></svg>", &["<svg", "<script", "alert"]),
+            ("<svg onload=alert(1)><text>x</text></svg>", &["<svg", "onload", "alert"]),
+            ("<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>", &["<math", "javascript"]),
+            ("<iframe src=\"https://evil.example\"></iframe>", &["<iframe", "evil.example"]),
+            ("<style>body { display: none }</style>", &["<style", "display"]),
+            (
+                "<form action=\"https://evil.example\"><input type=\"text\" name=\"q\"><button formaction=\"x\">Go</button></form>",
+                &["<form", "action", "evil.example", "name=", "text", "<button"],
+            ),
+            ("<a href=\"data:text/html,<script>alert(1)</script>\">x</a>", &["data:", "<script", "alert"]),
+            ("<a href=\"data:text/html;base64,PHNjcmlwdD4=\">x</a>", &["data:", "base64"]),
+            ("<img src=\"data:image/svg+xml,<svg onload=alert(1)>\">", &["data:", "alert"]),
+            ("<object data=\"https://evil.example/x.swf\"></object><embed src=\"https://evil.example/x.swf\">", &["<object", "<embed", "evil"]),
+            ("<p style=\"background:url(https://evil.example)\" onmouseover=\"alert(1)\">x</p>", &["style", "evil", "alert"]),
+            ("<a href=\"https://ok.example\" target=\"_blank\" onclick=\"alert(1)\">x</a>", &["target", "alert"]),
+            ("<meta http-equiv=\"refresh\" content=\"0;url=https://evil.example\">", &["<meta", "evil"]),
+            ("<link rel=\"stylesheet\" href=\"https://evil.example/x.css\">", &["<link", "evil"]),
+            ("<base href=\"https://evil.example/\">", &["<base", "evil"]),
+            ("<img name=\"getElementById\" src=\"x\"><form name=\"cookie\"></form>", &["name=", "<form"]),
+            (
+                "<picture><source srcset=\"https://ok.example/a.png, data:image/png;base64,AAAA 2x\"><img src=\"b.png\"></picture>",
+                &["srcset", "data:"],
+            ),
+            ("<a href=\"x\">Inline <script>alert(1)</script> and <noscript><img src=x onerror=alert(2)></noscript></a>", &["<script", "<noscript", "alert"]),
+        ];
+        for (payload, forbidden) in cases {
+            let html = render(payload).to_ascii_lowercase();
+            for bad in *forbidden {
+                assert!(!html.contains(bad), "{payload} → {html} has {bad}");
+            }
+            assert!(!html.contains(" on"), "{payload} → {html} has a handler");
+        }
+        let html = render("<form><input type=\"text\" name=\"q\"></form>");
+        assert!(
+            html.contains("<input ") && html.contains(" type=\"checkbox\"") && html.contains(" disabled=\"\""),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn ids_are_prefixed_and_footnotes_link_to_them() {
+        let html = render("<h2 id=\"install\">Install</h2>\n\n<a id=\"main\"></a>\n");
+        assert!(html.contains("<h3 id=\"user-content-install\">Install</h3>"), "{html}");
+        assert!(html.contains("<a id=\"user-content-main\""), "{html}");
+        let html = render("Text[^note] and[^other].\n\n[^other]: Other.\n[^note]: The note.\n");
+        assert!(
+            html.contains("<sup><a href=\"#user-content-fn-1\" rel=\"nofollow noopener noreferrer ugc\">1</a></sup>"),
+            "{html}"
+        );
+        assert!(html.contains("<a href=\"#user-content-fn-2\""), "{html}");
+        assert!(
+            html.contains("<ol start=\"2\"><li id=\"user-content-fn-2\">\n<p>Other.</p>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<ol start=\"1\"><li id=\"user-content-fn-1\">\n<p>The note.</p>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn raw_headings_move_down_too() {
+        let html = render("<h1 align=\"center\">Logo</h1>\n\n<H5>five</H5> <h6>six</h6>\n\n# Title\n");
+        assert!(html.contains("<h2 align=\"center\">Logo</h2>"), "{html}");
+        assert!(html.contains("<h6>five</h6>"), "{html}");
+        assert!(html.contains("<h6>six</h6>"), "{html}");
+        assert!(html.contains("<h2>Title</h2>"), "{html}");
+        assert!(!html.contains("<h1"), "{html}");
+        // Stray `<` and `</` at the ends of raw HTML are left alone.
+        let html = render("<div>\nx <\n</div>\n\n<div>\n</\n\nok <\n");
+        assert!(html.contains("x &lt;") && html.contains("ok &lt;"), "{html}");
+    }
+
+    #[test]
+    fn task_lists_and_pictures() {
+        let html = render("- [x] done\n- [ ] todo\n");
+        assert!(
+            html.contains("<li><input disabled=\"\" type=\"checkbox\" checked=\"\">\ndone</li>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<li><input disabled=\"\" type=\"checkbox\">\ntodo</li>"),
+            "{html}"
+        );
+        let html = render(
+            "<picture>\n<source media=\"(prefers-color-scheme: dark)\" srcset=\"https://x.example/dark.png 1x, dark@2x.png 2x\">\n\
+             <img src=\"https://x.example/light.png\" alt=\"Logo\">\n</picture>\n",
+        );
+        assert!(
+            html.contains("<source media=\"(prefers-color-scheme: dark)\" srcset=\"https://x.example/dark.png 1x, dark@2x.png 2x\">"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<img src=\"https://x.example/light.png\" alt=\"Logo\">"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn safe_markup_is_kept() {
+        let md = "<kbd>Ctrl</kbd> <sup>1</sup> <sub>2</sub> <s>old</s> <del>gone</del> <b>b</b> <i>i</i>\n\n\
+                  <dl><dt>term</dt><dd>definition</dd></dl>\n\n<ol start=\"3\"><li>three</li></ol>\n\n\
+                  <blockquote>quoted<br>line</blockquote>\n\n<pre><code>code</code></pre>\n\n<hr>\n";
+        let html = render(md);
+        for kept in [
+            "<kbd>Ctrl</kbd>",
+            "<sup>1</sup>",
+            "<sub>2</sub>",
+            "<s>old</s>",
+            "<del>gone</del>",
+            "<b>b</b>",
+            "<i>i</i>",
+            "<dl><dt>term</dt><dd>definition</dd></dl>",
+            "<ol start=\"3\"><li>three</li></ol>",
+            "<blockquote>quoted<br>line</blockquote>",
+            "<pre><code>code</code></pre>",
+            "<hr>",
+        ] {
+            assert!(html.contains(kept), "{kept}: {html}");
+        }
     }
 }
