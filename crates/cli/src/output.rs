@@ -175,24 +175,6 @@ pub fn sparkline(values: &[i64]) -> String {
         .collect()
 }
 
-/// Days since 1970-01-01 for `YYYY-MM-DD` (Howard Hinnant's algorithm).
-pub fn day_number(date: &str) -> Option<i64> {
-    let mut parts = date.get(..10)?.split('-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: i64 = parts.next()?.parse().ok()?;
-    let d: i64 = parts.next()?.parse().ok()?;
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -210,14 +192,5 @@ mod tests {
         assert_eq!(sparkline(&[0, 0]), "▁▁");
         assert_eq!(sparkline(&[]), "");
         assert_eq!(sparkline(&[1, 1000]).chars().next(), Some('▂'));
-    }
-
-    #[test]
-    fn dates() {
-        assert_eq!(day_number("1970-01-01"), Some(0));
-        assert_eq!(day_number("2000-02-29"), Some(11_016));
-        assert_eq!(trove_core::time::date(day_number("2026-11-01").unwrap()), "2026-11-01");
-        assert_eq!(day_number("2026-13-01"), None);
-        assert_eq!(day_number("nope"), None);
     }
 }

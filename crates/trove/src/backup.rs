@@ -297,7 +297,7 @@ pub async fn backup(services: &Services, dir: &Path, all_blobs: bool, json_out: 
         kind: dbb::MANIFEST_KIND.into(),
         format: dbb::FORMAT_VERSION,
         trove_version: env!("CARGO_PKG_VERSION").into(),
-        created_at: dbb::rfc3339(created_at_ms),
+        created_at: trove_core::time::rfc3339_secs(created_at_ms),
         created_at_ms,
         duration_secs: started.elapsed().as_secs_f64(),
         database: export.dump,

@@ -1,11 +1,12 @@
 //! `search`, `info`, `stats`.
 
-use crate::output::{day_number, sparkline};
+use crate::output::sparkline;
 use crate::{client_error, parse_package_name, Ctx};
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use trove_client::{ClientError, SearchQuery};
+use trove_core::time::day_number;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum SortArg {

@@ -36,7 +36,7 @@ async fn issue(state: &OciState, ctx: &Ctx, scopes: Vec<Access>) -> OciResult<(S
         ctx,
         granted,
         (state.config.token_ttl_secs as i64).saturating_mul(1000),
-    );
+    )?;
     Ok((t.token, t.expires_in_secs, t.issued_at_ms))
 }
 

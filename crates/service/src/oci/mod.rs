@@ -10,6 +10,7 @@ mod access;
 mod blobs;
 mod catalog;
 mod gc;
+mod jwt;
 mod manifests;
 mod names;
 mod token;

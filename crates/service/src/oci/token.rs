@@ -7,13 +7,15 @@ use super::{OciAction, RepoName};
 use crate::{AuthVia, Ctx, ErrorKind, Principal, Result, ServiceError, Services};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use trove_core::{now_ms, TokenScope};
 
 const ISSUER: &str = "trove";
 const KEY_SETTING: &str = "registry_token_hmac_key";
+/// How far a node's clock may lag the issuing node's: a token is accepted up to this long
+/// before its `nbf`. Expiry has no leeway.
+const NBF_LEEWAY_SECS: u64 = 60;
 
 /// One granted (or requested) access: `repository:<name>:<actions>` or `registry:catalog:*`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,10 +87,39 @@ fn invalid_token() -> ServiceError {
     )
 }
 
-fn sign(key: &[u8], data: &str) -> Vec<u8> {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("hmac takes any key length");
-    mac.update(data.as_bytes());
-    mac.finalize().into_bytes().to_vec()
+/// What a registry token must satisfy: HS256 only (`none`, `RS256` and every other `alg` are
+/// refused), issuer and audience `trove`, not expired, and not before its `nbf` (less the leeway).
+fn validation() -> Validation {
+    let mut v = Validation::new(Algorithm::HS256);
+    v.set_issuer(&[ISSUER]);
+    v.set_audience(&[ISSUER]);
+    v.set_required_spec_claims(&["exp", "nbf", "iss", "aud"]);
+    v.validate_exp = true;
+    v.validate_nbf = true;
+    v.leeway = NBF_LEEWAY_SECS;
+    // `leeway` widens both `nbf` and `exp`; this takes it back from `exp`, so a token is refused
+    // once `exp < now` (the check is `exp - this < now - leeway`).
+    v.reject_tokens_expiring_in_less_than = NBF_LEEWAY_SECS;
+    v
+}
+
+/// The signed token (`header.claims.signature`, HS256) for `claims`.
+fn encode_claims(key: &[u8], claims: &RegistryClaims) -> Result<String> {
+    super::jwt::install();
+    let key =
+        EncodingKey::from_secret(key).map_err(|_| ServiceError::internal("the registry token key is unusable"))?;
+    jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &key)
+        .map_err(|_| ServiceError::internal("could not sign a registry token"))
+}
+
+/// The claims of a token signed with `key` that passes [`validation`]; any failure (format,
+/// signature, algorithm, claims, time) is the same `token_invalid`.
+fn decode_claims(key: &[u8], token: &str) -> Result<RegistryClaims> {
+    super::jwt::install();
+    let key = DecodingKey::from_secret(key).map_err(|_| invalid_token())?;
+    jsonwebtoken::decode::<RegistryClaims>(token, &key, &validation())
+        .map(|data| data.claims)
+        .map_err(|_| invalid_token())
 }
 
 impl Services {
@@ -99,7 +130,9 @@ impl Services {
         let stored = trove_db::oci_settings::get_or_insert(&mut tx, KEY_SETTING, &candidate, now_ms()).await?;
         tx.commit().await?;
         B64.decode(stored.as_bytes())
-            .map_err(|_| ServiceError::internal("the stored registry token key is corrupt"))
+            .ok()
+            .filter(|key| !key.is_empty())
+            .ok_or_else(|| ServiceError::internal("the stored registry token key is corrupt"))
     }
 
     /// Logs in for the registry: a username with its password, or any username with a Trove
@@ -162,7 +195,7 @@ impl Services {
     }
 
     /// Signs a registry token for the caller with the granted access.
-    pub fn oci_issue_token(&self, key: &[u8], ctx: &Ctx, access: Vec<Access>, ttl_ms: i64) -> IssuedToken {
+    pub fn oci_issue_token(&self, key: &[u8], ctx: &Ctx, access: Vec<Access>, ttl_ms: i64) -> Result<IssuedToken> {
         let now = now_ms();
         let (uid, tid, sub) = match &ctx.principal {
             Some(p) => (
@@ -187,34 +220,17 @@ impl Services {
             uid,
             tid,
         };
-        let header = B64.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-        let body = B64.encode(serde_json::to_vec(&claims).expect("claims serialize"));
-        let signing_input = format!("{header}.{body}");
-        let sig = B64.encode(sign(key, &signing_input));
-        IssuedToken {
-            token: format!("{signing_input}.{sig}"),
+        Ok(IssuedToken {
+            token: encode_claims(key, &claims)?,
             expires_in_secs: ttl_ms / 1000,
             issued_at_ms: now,
-        }
+        })
     }
 
     /// Checks a registry token and rebuilds its caller: the user must still be active and the
     /// API token it was issued for still valid.
     pub async fn oci_verify_token(&self, key: &[u8], token: &str) -> Result<(Option<Principal>, RegistryClaims)> {
-        let mut parts = token.splitn(3, '.');
-        let (Some(h), Some(b), Some(s)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(invalid_token());
-        };
-        let sig = B64.decode(s).map_err(|_| invalid_token())?;
-        let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("hmac takes any key length");
-        mac.update(format!("{h}.{b}").as_bytes());
-        mac.verify_slice(&sig).map_err(|_| invalid_token())?;
-        let claims: RegistryClaims =
-            serde_json::from_slice(&B64.decode(b).map_err(|_| invalid_token())?).map_err(|_| invalid_token())?;
-        let now = now_ms() / 1000;
-        if claims.iss != ISSUER || claims.exp < now || claims.nbf > now + 60 {
-            return Err(invalid_token());
-        }
+        let claims = decode_claims(key, token)?;
         let Some(uid) = claims.uid else {
             return Ok((None, claims));
         };
@@ -258,5 +274,149 @@ mod tests {
         let c = Access::parse_scope("registry:catalog:*").unwrap();
         assert_eq!((c.kind.as_str(), c.name.as_str()), ("registry", "catalog"));
         assert!(Access::parse_scope("nonsense").is_none());
+    }
+
+    const KEY: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn claims_at(now: i64) -> RegistryClaims {
+        RegistryClaims {
+            iss: ISSUER.into(),
+            sub: "alice".into(),
+            aud: ISSUER.into(),
+            exp: now + 300,
+            nbf: now - 5,
+            iat: now,
+            jti: "jti".into(),
+            access: vec![
+                Access::parse_scope("repository:alice/app:pull,push").unwrap(),
+                Access::parse_scope("registry:catalog:*").unwrap(),
+            ],
+            uid: Some(7),
+            tid: None,
+        }
+    }
+
+    fn now() -> i64 {
+        now_ms() / 1000
+    }
+
+    /// A token put together by hand: any header, the claims, signed HS256 with `key`.
+    fn forge(header: &str, claims: &serde_json::Value, key: &[u8]) -> String {
+        use hmac::{Hmac, Mac};
+        let input = format!(
+            "{}.{}",
+            B64.encode(header),
+            B64.encode(serde_json::to_vec(claims).unwrap())
+        );
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(input.as_bytes());
+        format!("{input}.{}", B64.encode(mac.finalize().into_bytes()))
+    }
+
+    fn refused(token: &str) -> bool {
+        match decode_claims(KEY, token) {
+            Err(e) => e.code == "token_invalid",
+            Ok(_) => false,
+        }
+    }
+
+    #[test]
+    fn tokens_round_trip_their_claims() {
+        let c = claims_at(now());
+        let token = encode_claims(KEY, &c).unwrap();
+        let back = decode_claims(KEY, &token).unwrap();
+        assert_eq!(back.access, c.access);
+        assert_eq!(back.access[0].actions, vec!["pull", "push"]);
+        assert_eq!((back.sub.as_str(), back.uid, back.tid), ("alice", Some(7), None));
+        assert_eq!(
+            (back.exp, back.nbf, back.iat, back.jti.as_str()),
+            (c.exp, c.nbf, c.iat, "jti")
+        );
+
+        // The wire format: an HS256 JWT header and the claims exactly as serde writes them.
+        let parts: Vec<&str> = token.split('.').collect();
+        assert_eq!(parts.len(), 3);
+        let header: serde_json::Value = serde_json::from_slice(&B64.decode(parts[0]).unwrap()).unwrap();
+        assert_eq!(header, serde_json::json!({"alg": "HS256", "typ": "JWT"}));
+        assert_eq!(B64.decode(parts[1]).unwrap(), serde_json::to_vec(&c).unwrap());
+        let body: serde_json::Value = serde_json::from_slice(&B64.decode(parts[1]).unwrap()).unwrap();
+        assert_eq!(
+            body["access"][1],
+            serde_json::json!({"type": "registry", "name": "catalog", "actions": ["*"]})
+        );
+        assert!(body.get("tid").is_none());
+
+        // A hand-made HS256 token (what earlier versions issued) is accepted too.
+        let old = forge(
+            r#"{"alg":"HS256","typ":"JWT"}"#,
+            &serde_json::to_value(&c).unwrap(),
+            KEY,
+        );
+        assert_eq!(decode_claims(KEY, &old).unwrap().access, c.access);
+    }
+
+    #[test]
+    fn tokens_signed_with_another_key_or_tampered_are_refused() {
+        let c = claims_at(now());
+        let other = encode_claims(b"another key, not the stored one!", &c).unwrap();
+        assert!(refused(&other));
+
+        let token = encode_claims(KEY, &c).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let mut changed = serde_json::to_value(&c).unwrap();
+        changed["access"][0]["name"] = "bob/app".into();
+        let body = B64.encode(serde_json::to_vec(&changed).unwrap());
+        assert!(refused(&format!("{}.{body}.{}", parts[0], parts[2])));
+        for bad in ["", "eyJ.bogus.jwt", "a.b", &format!("{token}.x"), &parts[..2].join(".")] {
+            assert!(refused(bad), "{bad}");
+        }
+        assert!(encode_claims(b"", &c).is_err());
+    }
+
+    #[test]
+    fn other_algorithms_are_refused() {
+        let c = serde_json::to_value(claims_at(now())).unwrap();
+        // `none`, unsigned and signed.
+        let unsigned = forge(r#"{"alg":"none","typ":"JWT"}"#, &c, KEY);
+        let (input, _) = unsigned.rsplit_once('.').unwrap();
+        assert!(refused(&format!("{input}.")));
+        assert!(refused(&unsigned));
+        // RS256/HS512 headers over a signature made with the right key (algorithm confusion).
+        for header in [
+            r#"{"alg":"RS256","typ":"JWT"}"#,
+            r#"{"alg":"HS512","typ":"JWT"}"#,
+            r#"{"alg":"NONE","typ":"JWT"}"#,
+            r#"{"typ":"JWT"}"#,
+        ] {
+            assert!(refused(&forge(header, &c, KEY)), "{header}");
+        }
+        // The same token with the right header passes, so it is the `alg` that is refused.
+        assert!(!refused(&forge(r#"{"alg":"HS256","typ":"JWT"}"#, &c, KEY)));
+    }
+
+    #[test]
+    fn time_issuer_and_audience_are_checked() {
+        let now = now();
+        let token = |f: &dyn Fn(&mut RegistryClaims)| {
+            let mut c = claims_at(now);
+            f(&mut c);
+            encode_claims(KEY, &c).unwrap()
+        };
+        // Expired: no leeway after `exp`.
+        assert!(refused(&token(&|c| c.exp = now - 2)));
+        assert!(refused(&token(&|c| c.exp = now - 3600)));
+        assert!(!refused(&token(&|c| c.exp = now + 2)));
+        // Not yet valid: up to a minute of clock skew is tolerated, not more.
+        assert!(!refused(&token(&|c| c.nbf = now + 30)));
+        assert!(refused(&token(&|c| c.nbf = now + 120)));
+        // Issuer and audience are `trove`.
+        assert!(refused(&token(&|c| c.iss = "elsewhere".into())));
+        assert!(refused(&token(&|c| c.aud = "elsewhere".into())));
+        // Every claim must be there.
+        for missing in ["exp", "nbf", "iss", "aud", "access", "jti"] {
+            let mut c = serde_json::to_value(claims_at(now)).unwrap();
+            c.as_object_mut().unwrap().remove(missing);
+            assert!(refused(&forge(r#"{"alg":"HS256","typ":"JWT"}"#, &c, KEY)), "{missing}");
+        }
     }
 }
