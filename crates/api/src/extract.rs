@@ -52,14 +52,14 @@ impl FromRequestParts<AppState> for Caller {
         let svc = &state.services;
         if parts.headers.contains_key(header::AUTHORIZATION) {
             let token = bearer(parts).unwrap_or_default();
-            let principal = svc.authenticate_token(token).await?;
+            let principal = svc.accounts().authenticate_token(token).await?;
             return Ok(Caller(Ctx {
                 principal: Some(principal),
                 ip,
             }));
         }
         if let Some(c) = cookie(parts, SESSION_COOKIE) {
-            if let Some(principal) = svc.authenticate_session(c).await? {
+            if let Some(principal) = svc.accounts().authenticate_session(c).await? {
                 let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
                 if let AuthVia::Session { csrf_token } = &principal.via {
                     let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());

@@ -69,7 +69,7 @@ pub async fn authenticate(state: &OciState, headers: &HeaderMap, ip: Option<Stri
     };
     if let Some(token) = bearer(headers) {
         if token.starts_with(trove_service::auth::TOKEN_PREFIX) {
-            let principal = svc.authenticate_token(token).await.map_err(challenge)?;
+            let principal = svc.accounts().authenticate_token(token).await.map_err(challenge)?;
             return Ok(Caller {
                 ctx: Ctx {
                     principal: Some(principal),
@@ -79,14 +79,14 @@ pub async fn authenticate(state: &OciState, headers: &HeaderMap, ip: Option<Stri
             });
         }
         let key = state.signing_key().await?;
-        let (principal, claims) = svc.oci_verify_token(key, token).await.map_err(challenge)?;
+        let (principal, claims) = svc.oci().verify_token(key, token).await.map_err(challenge)?;
         return Ok(Caller {
             ctx: Ctx { principal, ..anonymous },
             grants: Some(claims.access),
         });
     }
     if let Some((user, password)) = basic_credentials(headers) {
-        let principal = svc.oci_login(&anonymous, &user, &password).await.map_err(challenge)?;
+        let principal = svc.oci().login(&anonymous, &user, &password).await.map_err(challenge)?;
         return Ok(Caller {
             ctx: Ctx {
                 principal: Some(principal),

@@ -28,7 +28,10 @@ pub async fn stage(svc: &Services, headers: &HeaderMap, body: Body, limit: u64) 
         too_large_code: codes::SIZE_INVALID,
         read_failed_code: codes::BLOB_UPLOAD_INVALID,
     };
-    let staged = svc.stage_body(&mut body.into_data_stream(), declared, limit).await?;
+    let staged = svc
+        .blobs()
+        .stage_body(&mut body.into_data_stream(), declared, limit)
+        .await?;
     if declared.is_some_and(|n| n != staged.size()) {
         return Err(OciError::new(
             Code::SizeInvalid,

@@ -87,7 +87,7 @@ impl OciState {
     /// The registry token signing key (loaded once from the database).
     pub async fn signing_key(&self) -> trove_service::Result<&[u8]> {
         self.key
-            .get_or_try_init(|| self.services.oci_signing_key())
+            .get_or_try_init(|| async { self.services.oci().signing_key().await })
             .await
             .map(Vec::as_slice)
     }

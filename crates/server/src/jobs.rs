@@ -40,7 +40,7 @@ impl Jobs {
     pub fn start(services: &Services, config: &Config, stop: watch::Receiver<bool>) -> Jobs {
         let mut periodic = Vec::new();
         // Keeps the search index in step with changes made through other nodes.
-        periodic.push(tokio::spawn(services.search.clone().run(stop.clone())));
+        periodic.push(tokio::spawn(services.search_index.clone().run(stop.clone())));
 
         // Download counts are buffered in memory and written in batches.
         let svc = services.clone();
@@ -59,7 +59,7 @@ impl Jobs {
         periodic.push(every(Duration::from_secs(3600), stop.clone(), move || {
             let svc = svc.clone();
             async move {
-                match svc.sweep_expired_sessions().await {
+                match svc.accounts().sweep_expired_sessions().await {
                     Ok(0) => {}
                     Ok(n) => tracing::info!(sessions = n, "expired sessions removed"),
                     Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
@@ -84,11 +84,11 @@ impl Jobs {
                     last_gc = tokio::time::Instant::now();
                 }
                 async move {
-                    if let Err(e) = svc.oci_expire_uploads(ttl_ms).await {
+                    if let Err(e) = svc.oci().expire_uploads(ttl_ms).await {
                         tracing::warn!(error = %e, "expiring abandoned oci uploads failed; will retry");
                     }
                     if run_gc {
-                        match svc.gc_blobs(gc_min_age_ms).await {
+                        match svc.blobs().gc_blobs(gc_min_age_ms).await {
                             Ok(r) => tracing::info!(
                                 deleted = r.deleted,
                                 bytes_freed = r.bytes_freed,

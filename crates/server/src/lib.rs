@@ -96,11 +96,15 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     telemetry::install_metrics();
     let services = open_services(&config).await?;
     // What a killed process left behind while receiving or storing uploads.
-    if let Err(e) = services.sweep_upload_leftovers().await {
+    if let Err(e) = services.blobs().sweep_upload_leftovers().await {
         tracing::warn!(error = %e.message, "removing leftovers of interrupted uploads failed");
     }
     // Search is served from memory: build the index before taking requests.
-    services.search.rebuild().await.context("building the search index")?;
+    services
+        .search_index
+        .rebuild()
+        .await
+        .context("building the search index")?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
     let tx = std::sync::Arc::new(tx);

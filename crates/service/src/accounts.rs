@@ -1,11 +1,17 @@
 //! Registration, login and logout.
 
 use crate::auth::{random_secret, sha256_hex};
-use crate::{audit, Ctx, ErrorKind, Result, ServiceError, Services};
+use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use serde::Deserialize;
 use trove_core::{now_ms, ScopeName};
 use trove_db::sessions::Session;
 use trove_db::users::User;
+
+sub_service!(
+    /// Accounts: registration, passwords, sessions, logins, site admins, device logins.
+    Accounts,
+    accounts
+);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,7 +57,7 @@ fn validate_new_user(u: &NewUser) -> Result<()> {
     Ok(())
 }
 
-impl Services {
+impl Accounts<'_> {
     /// Self-service registration; refused when registration is closed.
     pub async fn register(&self, ctx: &Ctx, new: NewUser) -> Result<User> {
         if !self.config.registration_open {
@@ -220,7 +226,7 @@ impl ServiceError {
     }
 }
 
-impl Services {
+impl Accounts<'_> {
     /// Deletes sessions past their expiry; returns how many.
     pub async fn sweep_expired_sessions(&self) -> Result<u64> {
         let mut tx = self.db.write().await?;

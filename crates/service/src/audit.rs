@@ -1,9 +1,15 @@
 //! Recording and reading the audit log.
 
-use crate::{Ctx, Result, ServiceError, Services};
+use crate::{Ctx, Result, ServiceError};
 use trove_core::{now_ms, TokenScope};
 use trove_db::audit::{AuditEvent, AuditFilter, NewEvent};
 use trove_db::Conn;
+
+sub_service!(
+    /// The audit log.
+    Audit,
+    audit
+);
 
 /// Writes an audit event inside the caller's transaction, so the event exists exactly when
 /// the action does.
@@ -43,7 +49,7 @@ pub struct AuditQuery {
     pub limit: Option<i64>,
 }
 
-impl Services {
+impl Audit<'_> {
     /// Site admins read everything; organization owners read their organization's events.
     pub async fn list_audit(&self, ctx: &Ctx, q: AuditQuery) -> Result<Vec<AuditEvent>> {
         let p = ctx.require_scope(TokenScope::Admin)?;

@@ -1,6 +1,6 @@
 //! Who is calling: API tokens, web sessions and passwords.
 
-use crate::{Result, ServiceError, Services};
+use crate::{Result, ServiceError};
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 use base64::Engine as _;
@@ -128,7 +128,7 @@ pub fn new_token() -> String {
 #[derive(Default)]
 pub(crate) struct TouchCache(Mutex<HashMap<i64, i64>>);
 
-impl Services {
+impl crate::accounts::Accounts<'_> {
     fn argon2(&self) -> Argon2<'static> {
         let params = Params::new(self.config.argon2_m_cost, 2, 1, None).expect("valid argon2 params");
         Argon2::new(Algorithm::Argon2id, Version::V0x13, params)

@@ -5,7 +5,7 @@
 //! Both codes are stored only as SHA-256 hashes. A device code yields at most one token.
 
 use crate::auth::{new_token, random_secret, sha256_hex};
-use crate::{audit, AuthVia, Ctx, Principal, Result, ServiceError, Services};
+use crate::{audit, AuthVia, Ctx, Principal, Result, ServiceError};
 use rand::Rng;
 use serde::Serialize;
 use trove_core::{now_ms, TokenScope};
@@ -83,7 +83,7 @@ fn device_error(code: &'static str, message: impl Into<String>) -> ServiceError 
     ServiceError::bad_request(code, message)
 }
 
-impl Services {
+impl crate::accounts::Accounts<'_> {
     /// Starts a device login (anonymous). `client_name` says what is asking, e.g.
     /// `trove CLI on build-host`; it is shown to the person approving.
     pub async fn start_device_login(&self, client_name: Option<&str>) -> Result<DeviceAuthorization> {

@@ -108,7 +108,7 @@ impl crate::Services {
     pub async fn flush_downloads(&self) -> Result<i64, trove_db::DbError> {
         let (total, packages) = self.downloads.flush_packages().await?;
         for id in packages {
-            self.search.refresh_package(id).await;
+            self.search_index.refresh_package(id).await;
         }
         Ok(total)
     }

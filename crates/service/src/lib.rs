@@ -1,6 +1,31 @@
 //! Trove's use cases. The only crate that touches both the database and blob storage;
 //! protocol front-ends call these functions and map `ServiceError` to their wire format.
 
+/// Declares a named sub-service: a view of [`Services`] whose use cases live in one module,
+/// so that a call site names its home (`svc.packages().publish(…)`, `svc.oci().put_manifest(…)`).
+/// It derefs to [`Services`] for the shared parts (database, store, configuration, access rules).
+macro_rules! sub_service {
+    ($(#[$doc:meta])* $name:ident, $accessor:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy)]
+        pub struct $name<'a>(&'a $crate::Services);
+
+        impl std::ops::Deref for $name<'_> {
+            type Target = $crate::Services;
+            fn deref(&self) -> &$crate::Services {
+                self.0
+            }
+        }
+
+        impl $crate::Services {
+            $(#[$doc])*
+            pub fn $accessor(&self) -> $name<'_> {
+                $name(self)
+            }
+        }
+    };
+}
+
 pub mod access;
 pub mod accounts;
 pub mod audit;
@@ -77,7 +102,7 @@ pub struct Services {
     pub config: Arc<ServiceConfig>,
     pub downloads: Arc<downloads::DownloadCounter>,
     /// This node's package search index.
-    pub search: Arc<search::SearchIndex>,
+    pub search_index: Arc<search::SearchIndex>,
     pub(crate) token_touches: Arc<auth::TouchCache>,
     pub(crate) package_cache: Arc<package_cache::PackageCache>,
     /// Wakes this node's webhook worker when deliveries are queued.
@@ -88,7 +113,7 @@ impl Services {
     pub fn new(db: Db, store: BlobStore, config: ServiceConfig) -> Self {
         Services {
             downloads: Arc::new(downloads::DownloadCounter::new(db.clone())),
-            search: Arc::new(search::SearchIndex::new(db.clone())),
+            search_index: Arc::new(search::SearchIndex::new(db.clone())),
             db,
             store,
             config: Arc::new(config),

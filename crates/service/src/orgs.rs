@@ -1,11 +1,17 @@
 //! Organizations and their members.
 
 use crate::access::{namespace_role, Role};
-use crate::{audit, Ctx, Result, ServiceError, Services};
+use crate::{audit, Ctx, Result, ServiceError};
 use serde::Serialize;
 use trove_core::{now_ms, time::rfc3339, ScopeName, TokenScope};
 use trove_db::namespaces::Namespace;
 use trove_db::Conn;
+
+sub_service!(
+    /// Organizations and their members.
+    Orgs,
+    orgs
+);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OrgView {
@@ -41,7 +47,7 @@ async fn members(conn: &mut Conn, ns: &Namespace) -> Result<Vec<MemberView>> {
         .collect())
 }
 
-impl Services {
+impl Orgs<'_> {
     /// Creates an organization; its creator becomes its first owner.
     pub async fn create_org(&self, ctx: &Ctx, name: &str, description: Option<&str>) -> Result<OrgView> {
         let p = ctx.require_scope(TokenScope::Owners)?;
@@ -149,7 +155,9 @@ impl Services {
             "action": "set", "username": target.username, "role": new_role.as_str(),
             "previous": current.map(Role::as_str),
         });
-        self.emit_event(ctx, ns.id, "membership", None, None, data).await;
+        self.webhooks()
+            .emit_event(ctx, ns.id, "membership", None, None, data)
+            .await;
         Ok(list)
     }
 
@@ -200,12 +208,14 @@ impl Services {
         let data = serde_json::json!({
             "action": "remove", "username": target.username, "role": current.as_str(),
         });
-        self.emit_event(ctx, ns.id, "membership", None, None, data).await;
+        self.webhooks()
+            .emit_event(ctx, ns.id, "membership", None, None, data)
+            .await;
         Ok(())
     }
 }
 
-impl Services {
+impl Orgs<'_> {
     /// The organizations a user belongs to, with their role.
     pub async fn orgs_of(&self, user_id: i64) -> Result<Vec<(String, String)>> {
         let mut conn = self.db.conn().await?;

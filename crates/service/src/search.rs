@@ -15,7 +15,7 @@
 //! The index only holds what `trove-search` needs; results are rendered from it without a
 //! database read. Private packages are filtered per caller ([`Services::search_access`]).
 
-use crate::{AuthVia, Ctx, Result, ServiceError, Services};
+use crate::{AuthVia, Ctx, Result, ServiceError};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
@@ -27,6 +27,12 @@ use trove_core::TokenScope;
 use trove_db::packages::Package;
 use trove_db::Db;
 use trove_search::{Access, Document, Index, Query, Sort};
+
+sub_service!(
+    /// Package search over this node's index, with the caller's access applied.
+    Search,
+    search
+);
 
 /// How often a node looks for changes made elsewhere and for a reindex request.
 pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
@@ -461,7 +467,7 @@ fn filter<'a>(
     Ok(Some(v))
 }
 
-impl Services {
+impl Search<'_> {
     /// Which private packages the caller may find: none for anonymous callers and tokens
     /// without the `read` scope; all for site admins; otherwise those in the caller's own
     /// namespace and organizations and those they own or maintain. Token package patterns
@@ -550,7 +556,7 @@ impl Services {
         let keyword = filter("keyword", &params.keyword, |_| Ok(()))?;
         let access = self.search_access(ctx).await?;
 
-        let ix = self.search.read();
+        let ix = self.search_index.read();
         let r = ix.search(
             &Query {
                 text,
@@ -591,7 +597,7 @@ impl Services {
     /// The fixed category list with the number of public packages in each.
     pub fn list_categories(&self) -> Vec<CategoryView> {
         let counts: HashMap<String, u32> = {
-            let ix = self.search.read();
+            let ix = self.search_index.read();
             let r = ix.search(
                 &Query {
                     limit: 0,
@@ -615,7 +621,7 @@ impl Services {
 
     /// The first `limit` public packages in `sort` order.
     pub(crate) fn top_packages(&self, sort: Sort, limit: usize) -> Vec<PackageSummary> {
-        let ix = self.search.read();
+        let ix = self.search_index.read();
         let r = ix.search(
             &Query {
                 sort,
@@ -634,7 +640,7 @@ impl Services {
 
     /// Public packages by id (those in the index), for lists computed elsewhere.
     pub(crate) fn public_summaries(&self, ids: &[i64]) -> HashMap<i64, PackageSummary> {
-        let ix = self.search.read();
+        let ix = self.search_index.read();
         ids.iter()
             .filter_map(|&id| ix.get(id).filter(|d| !d.private).map(|d| (id, PackageSummary::from(d))))
             .collect()
@@ -642,11 +648,11 @@ impl Services {
 
     /// Refreshes a package in this node's search index after a committed change.
     pub(crate) async fn reindex_package(&self, package_id: i64) {
-        self.search.refresh_package(package_id).await;
+        self.search_index.refresh_package(package_id).await;
     }
 
     /// How many packages this node's index holds.
     pub fn search_index_len(&self) -> usize {
-        self.search.len()
+        self.search_index.len()
     }
 }

@@ -8,11 +8,17 @@
 //! "last 7 days" is today and the six days before.
 
 use crate::search::PackageSummary;
-use crate::{Ctx, Result, Services};
+use crate::{Ctx, Result};
 use serde::Serialize;
 use trove_core::now_ms;
 use trove_core::time::{date, day_of};
 use trove_search::Sort;
+
+sub_service!(
+    /// Download statistics, trending and explore.
+    Stats,
+    stats
+);
 
 /// Days in the daily series.
 pub const DAILY_DAYS: i64 = 90;
@@ -88,12 +94,12 @@ fn windows(total: i64, rows: &[(i64, i64)], today: i64) -> DownloadStats {
     }
 }
 
-impl Services {
+impl Stats<'_> {
     /// Download statistics of a package the caller can see (404 otherwise): a native
     /// package, else an OCI repository of that name (its pulls).
     pub async fn package_stats(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<DownloadStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         let today = day_of(now_ms());
         let rows = trove_db::downloads::daily_for_package(&mut conn, pkg.id, today - 364).await?;
         if pkg.ecosystem != crate::packages::NATIVE {
@@ -144,7 +150,7 @@ impl Services {
         };
         let growing: Vec<(i64, i64, i64)> = rows.into_iter().filter(|r| r.1 > r.2).collect();
         let ids: Vec<i64> = growing.iter().map(|r| r.0).collect();
-        let summaries = self.public_summaries(&ids);
+        let summaries = self.search().public_summaries(&ids);
         let mut list: Vec<(f64, TrendingPackage)> = growing
             .into_iter()
             .filter_map(|(id, recent, previous)| {
@@ -173,8 +179,8 @@ impl Services {
         Ok(Explore {
             totals: self.global_stats().await?,
             trending: self.trending(EXPLORE_LIMIT).await?,
-            most_downloaded: self.top_packages(Sort::Downloads, EXPLORE_LIMIT),
-            recently_updated: self.top_packages(Sort::Recent, EXPLORE_LIMIT),
+            most_downloaded: self.search().top_packages(Sort::Downloads, EXPLORE_LIMIT),
+            recently_updated: self.search().top_packages(Sort::Recent, EXPLORE_LIMIT),
         })
     }
 }

@@ -1,9 +1,15 @@
 //! API tokens: create (the secret is shown once), list, revoke.
 
 use crate::auth::{new_token, sha256_hex};
-use crate::{audit, Ctx, Result, ServiceError, Services};
+use crate::{audit, Ctx, Result, ServiceError};
 use serde::{Deserialize, Serialize};
 use trove_core::{now_ms, TokenScope};
+
+sub_service!(
+    /// API tokens: create (the secret shown once), list, revoke.
+    Tokens,
+    tokens
+);
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -50,7 +56,7 @@ fn view(t: trove_db::tokens::Token) -> TokenView {
     }
 }
 
-impl Services {
+impl Tokens<'_> {
     /// Tokens are managed from a browser session or with a token holding the `admin` scope.
     pub async fn create_token(&self, ctx: &Ctx, req: NewTokenRequest) -> Result<CreatedToken> {
         let p = ctx.require_scope(TokenScope::Admin)?;

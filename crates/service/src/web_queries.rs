@@ -4,13 +4,19 @@
 use crate::packages::OwnerView;
 use crate::stats::DownloadStats;
 use crate::views::{PackageView, VersionView};
-use crate::{Ctx, Result, ServiceError, Services};
+use crate::{Ctx, Result, ServiceError};
 use std::collections::{BTreeMap, HashSet};
 use trove_core::time::rfc3339;
 use trove_core::TokenScope;
 use trove_db::packages::Package;
 use trove_db::users::User;
 use trove_db::Conn;
+
+sub_service!(
+    /// What the web UI's pages show, gathered in one call each.
+    Pages,
+    pages
+);
 
 /// Most dependents listed on a package page.
 pub const DEPENDENTS_LIMIT: i64 = 50;
@@ -57,19 +63,19 @@ pub struct Profile {
     pub packages: Vec<PackageView>,
 }
 
-impl Services {
+impl Pages<'_> {
     /// A package page: the package (native first, else an OCI repository) with its
     /// versions, owners, dependents and download statistics; 404 when the caller can't see it.
     pub async fn package_page(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePage> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         let native = pkg.ecosystem == crate::packages::NATIVE;
         let versions = if native {
             let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
             versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
             versions.iter().map(|v| VersionView::new(&pkg, v)).collect()
         } else {
-            self.oci_tag_versions(&mut conn, &pkg).await?
+            self.oci().tag_versions(&mut conn, &pkg).await?
         };
         let owners = trove_db::owners::list(&mut conn, pkg.id)
             .await?
@@ -86,7 +92,7 @@ impl Services {
             .is_some_and(|n| n.is_org());
         drop(conn);
         // OCI repositories too: their pulls are counted like native downloads.
-        let stats = Some(self.package_stats(ctx, &pkg.scope, &pkg.name).await?);
+        let stats = Some(self.stats().package_stats(ctx, &pkg.scope, &pkg.name).await?);
         Ok(PackagePage {
             package: PackageView::from(&pkg),
             versions,
@@ -155,13 +161,13 @@ impl Services {
         };
         if ns.is_org() {
             drop(conn);
-            profile.members = self.get_org(&ns.name).await?.members;
+            profile.members = self.orgs().get_org(&ns.name).await?.members;
         } else if let Some(user_id) = ns.user_id {
             if let Some(u) = trove_db::users::find_by_id(&mut conn, user_id).await? {
                 profile.admin = u.admin();
             }
             drop(conn);
-            profile.orgs = self.orgs_of(user_id).await?;
+            profile.orgs = self.orgs().orgs_of(user_id).await?;
         }
         Ok(profile)
     }
@@ -224,13 +230,13 @@ pub struct PackagePermissions {
     pub owners: bool,
 }
 
-impl Services {
+impl Pages<'_> {
     /// What the caller may change on a package they can see; 404 when they can't see it.
     /// Anonymous callers may change nothing.
     pub async fn package_permissions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePermissions> {
         use crate::access::PackageAction;
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         if ctx.principal.is_none() {
             return Ok(PackagePermissions::default());
         }

@@ -15,6 +15,12 @@ use trove_db::namespaces::Namespace;
 use trove_db::webhooks::{self as repo, AttemptRecord, Webhook};
 use trove_db::Conn;
 
+sub_service!(
+    /// Webhooks: subscriptions, events, deliveries.
+    Webhooks,
+    webhooks
+);
+
 /// Events a webhook may subscribe to. `advisory` is reserved: nothing emits it yet.
 pub const EVENTS: &[&str] = &["publish", "yank", "delete", "advisory", "membership"];
 /// Attempts before a delivery is given up.
@@ -194,7 +200,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-impl Services {
+impl Webhooks<'_> {
     /// The namespace whose webhooks the caller manages: owners of a user namespace, owners
     /// and admins of an organization, site admins. Others get 404 (403 for members with a
     /// smaller role).
@@ -395,7 +401,9 @@ impl Services {
             Err(e) => tracing::error!(error = %e, event, namespace_id, "queueing webhook deliveries failed"),
         }
     }
+}
 
+impl Services {
     /// The delivery worker: runs until `stop` changes. Every node may run one.
     pub async fn run_webhook_worker(self, mut stop: watch::Receiver<bool>) {
         let mut builder = reqwest::Client::builder();

@@ -475,7 +475,7 @@ pub async fn restore(services: &Services, dir: &Path, force: bool, json_out: boo
         .context("importing the database (rolled back)")?;
     let rows: u64 = imported.iter().map(|(_, n)| n).sum();
     // Running servers rebuild their search index from the restored data.
-    let _ = services.search.request_reindex().await;
+    let _ = services.search_index.request_reindex().await;
     let secs = started.elapsed().as_secs_f64();
     if json_out {
         println!(

@@ -143,6 +143,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         }
                     };
                     let user = services
+                        .accounts()
                         .create_user(
                             &ctx,
                             NewUser {
@@ -162,6 +163,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 AdminCommand::SetAdmin { username, admin } => {
                     services
+                        .accounts()
                         .set_admin(&ctx, &username, admin)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
@@ -169,6 +171,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 AdminCommand::Gc { min_age_secs } => {
                     let report = services
+                        .blobs()
                         .gc_blobs(min_age_secs * 1000)
                         .await
                         .map_err(|e| anyhow::anyhow!("{}", e.message))?;
@@ -176,8 +179,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 AdminCommand::Reindex => {
                     let err = |e: trove_service::ServiceError| anyhow::anyhow!("{}", e.message);
-                    let generation = services.search.request_reindex().await.map_err(err)?;
-                    let indexed = services.search.rebuild().await.map_err(err)?;
+                    let generation = services.search_index.request_reindex().await.map_err(err)?;
+                    let indexed = services.search_index.rebuild().await.map_err(err)?;
                     println!("search reindex {generation} requested: {indexed} packages; running servers rebuild within seconds");
                 }
                 AdminCommand::Backup { dir, all_blobs } => backup::backup(&services, &dir, all_blobs, json).await?,

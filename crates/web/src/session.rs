@@ -102,6 +102,7 @@ impl FromRequestParts<WebState> for Viewer {
         if let Some(c) = cookie(&parts.headers, SESSION_COOKIE) {
             let principal = state
                 .services
+                .accounts()
                 .authenticate_session(c)
                 .await
                 .map_err(|e| WebError::from_service(e, Chrome::default()))?;

@@ -9,7 +9,8 @@ use axum::response::Response;
 pub async fn cancel_upload(req: Req, id: String) -> OciResult<Response> {
     req.state
         .services
-        .oci_cancel_upload(&req.caller.ctx, &req.repo, &id)
+        .oci()
+        .cancel_upload(&req.caller.ctx, &req.repo, &id)
         .await?;
     Ok(respond(StatusCode::NO_CONTENT, &[], Body::empty()))
 }

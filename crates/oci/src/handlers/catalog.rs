@@ -37,7 +37,7 @@ pub async fn list_catalog(
         let query = parse_query(uri.query().unwrap_or(""));
         let get = |k: &str| query.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         let n = super::page_size(get("n"))?;
-        let page = state.services.oci_catalog(&caller.ctx, n, get("last")).await?;
+        let page = state.services.oci().catalog(&caller.ctx, n, get("last")).await?;
         let mut res = axum::Json(serde_json::json!({ "repositories": page.tags })).into_response();
         if page.more {
             if let Some(last) = page.tags.last() {

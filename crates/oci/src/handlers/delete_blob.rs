@@ -11,7 +11,8 @@ pub async fn delete_blob(req: Req, digest: String) -> OciResult<Response> {
     deletes_enabled(&req.state)?;
     req.state
         .services
-        .oci_delete_blob(&req.caller.ctx, &req.repo, &digest)
+        .oci()
+        .delete_blob(&req.caller.ctx, &req.repo, &digest)
         .await?;
     Ok(respond(
         StatusCode::ACCEPTED,

@@ -11,7 +11,8 @@ pub async fn delete_manifest(req: Req, reference: String) -> OciResult<Response>
     deletes_enabled(&req.state)?;
     req.state
         .services
-        .oci_delete_manifest(&req.caller.ctx, &req.repo, &reference)
+        .oci()
+        .delete_manifest(&req.caller.ctx, &req.repo, &reference)
         .await?;
     Ok(respond(
         StatusCode::ACCEPTED,

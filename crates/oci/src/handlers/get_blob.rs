@@ -10,7 +10,7 @@ use trove_http::{immutable_cache_control, Serve};
 /// `If-None-Match` names its digest.
 pub async fn get_blob(req: Req, digest: String) -> OciResult<Response> {
     let svc = &req.state.services;
-    let info = svc.oci_stat_blob(&req.caller.ctx, &req.repo, &digest).await?;
+    let info = svc.oci().stat_blob(&req.caller.ctx, &req.repo, &digest).await?;
     let size = info.size;
     let etag = format!("\"{}\"", info.digest);
     let serve = Serve::evaluate(&req.headers, &etag, size);
@@ -36,7 +36,7 @@ pub async fn get_blob(req: Req, digest: String) -> OciResult<Response> {
     let Some(served) = serve.bytes(size).filter(|_| req.method != Method::HEAD) else {
         return Ok((status, out).into_response());
     };
-    let read = svc.oci_open_blob(&info, serve.storage_range()).await?;
+    let read = svc.oci().open_blob(&info, serve.storage_range()).await?;
     metrics::counter!("trove_download_bytes_total", "ecosystem" => "oci").increment(served.end - served.start);
     let body = Body::from_stream(read.stream.map(|r| r.map_err(std::io::Error::other)));
     Ok((status, out, body).into_response())

@@ -13,7 +13,8 @@ pub async fn get_manifest(req: Req, reference: String) -> OciResult<Response> {
     let m = req
         .state
         .services
-        .oci_get_manifest(&req.caller.ctx, &req.repo, &reference, head)
+        .oci()
+        .get_manifest(&req.caller.ctx, &req.repo, &reference, head)
         .await?;
     let by_digest = reference.contains(':');
     let cache = match (by_digest, m.private) {
@@ -47,7 +48,7 @@ pub async fn get_manifest(req: Req, reference: String) -> OciResult<Response> {
         _ => Body::empty(),
     };
     if !head {
-        req.state.services.oci_count_pull(&m);
+        req.state.services.oci().count_pull(&m);
     }
     Ok(respond(StatusCode::OK, &headers, body))
 }

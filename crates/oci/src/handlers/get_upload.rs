@@ -9,7 +9,8 @@ pub async fn get_upload(req: Req, id: String) -> OciResult<Response> {
     let st = req
         .state
         .services
-        .oci_upload_status(&req.caller.ctx, &req.repo, &id)
+        .oci()
+        .upload_status(&req.caller.ctx, &req.repo, &id)
         .await?;
     Ok(upload_response(StatusCode::NO_CONTENT, &req.repo, &st))
 }

@@ -14,7 +14,8 @@ pub async fn list_referrers(req: Req, digest: String) -> OciResult<Response> {
     let manifests = req
         .state
         .services
-        .oci_referrers(&req.caller.ctx, &req.repo, &digest, filter.as_deref())
+        .oci()
+        .referrers(&req.caller.ctx, &req.repo, &digest, filter.as_deref())
         .await?;
     let body = serde_json::json!({
         "schemaVersion": 2,

@@ -12,7 +12,8 @@ pub async fn list_tags(req: Req) -> OciResult<Response> {
     let page = req
         .state
         .services
-        .oci_list_tags(&req.caller.ctx, &req.repo, n, last)
+        .oci()
+        .list_tags(&req.caller.ctx, &req.repo, n, last)
         .await?;
     let mut res = axum::Json(serde_json::json!({ "name": req.repo.as_str(), "tags": page.tags })).into_response();
     if page.more {

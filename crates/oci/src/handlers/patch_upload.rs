@@ -44,7 +44,7 @@ pub(crate) async fn with_progress(e: OciError, svc: &Services, ctx: &Ctx, repo: 
     if e.status != StatusCode::RANGE_NOT_SATISFIABLE {
         return e;
     }
-    match svc.oci_upload_status(ctx, repo, id).await {
+    match svc.oci().upload_status(ctx, repo, id).await {
         Ok(st) => e
             .with_header(header::LOCATION, &upload_location(repo, &st.id))
             .with_header(header::RANGE, &upload_range(st.size))
@@ -72,7 +72,7 @@ pub async fn patch_upload(req: Req, id: String) -> OciResult<Response> {
         let range = content_range(&headers)?;
         if let Some((start, _)) = range {
             // Refuse an out-of-order chunk before reading it.
-            let st = svc.oci_upload_status(ctx, &repo, &id).await?;
+            let st = svc.oci().upload_status(ctx, &repo, &id).await?;
             if st.size != start {
                 let mut stream = request_body.into_data_stream();
                 body::drain(&mut stream).await;
@@ -85,7 +85,8 @@ pub async fn patch_upload(req: Req, id: String) -> OciResult<Response> {
         }
         let staged = body::stage(svc, &headers, request_body, limit).await?;
         let st = svc
-            .oci_append_upload(ctx, &repo, &id, range.map(|r| r.0), staged, limit)
+            .oci()
+            .append_upload(ctx, &repo, &id, range.map(|r| r.0), staged, limit)
             .await?;
         Ok(upload_response(StatusCode::ACCEPTED, &repo, &st))
     }

@@ -24,12 +24,13 @@ pub async fn put_manifest(req: Req, reference: String) -> OciResult<Response> {
         .map(|(_, v)| v.clone())
         .collect();
     // Who may push is settled before the body is read or validated.
-    req.state.services.oci_check_push(&req.caller.ctx, &req.repo).await?;
+    req.state.services.oci().check_push(&req.caller.ctx, &req.repo).await?;
     let bytes = body::read_limited(&req.headers, req.body, MAX_MANIFEST_BYTES).await?;
     let pushed = req
         .state
         .services
-        .oci_put_manifest(
+        .oci()
+        .put_manifest(
             &req.caller.ctx,
             &req.repo,
             &reference,

@@ -24,7 +24,7 @@ pub async fn start_upload(req: Req) -> OciResult<Response> {
         if let Some(f) = from.filter(|f| !req.caller.covers(f, OciAction::Pull)) {
             may = false;
             if let Ok(src) = RepoName::parse(f) {
-                if svc.oci_allowed(ctx, &src, OciAction::Pull).await? {
+                if svc.oci().allowed(ctx, &src, OciAction::Pull).await? {
                     let scope = format!(
                         "{} {}",
                         auth::scope_for(req.repo.as_str(), OciAction::Push),
@@ -40,16 +40,16 @@ pub async fn start_upload(req: Req) -> OciResult<Response> {
             }
         }
         if may {
-            if let Some(info) = svc.oci_mount_blob(ctx, &req.repo, mount, from).await? {
+            if let Some(info) = svc.oci().mount_blob(ctx, &req.repo, mount, from).await? {
                 return Ok(blob_created(&req.repo, &info));
             }
         }
     } else if let Some(digest) = req.query("digest").map(str::to_string) {
         let limit = req.state.config.max_blob_bytes;
         let staged = body::stage(svc, &req.headers, req.body, limit).await?;
-        let info = svc.oci_push_blob(ctx, &req.repo, &digest, staged).await?;
+        let info = svc.oci().push_blob(ctx, &req.repo, &digest, staged).await?;
         return Ok(blob_created(&req.repo, &info));
     }
-    let st = svc.oci_start_upload(ctx, &req.repo).await?;
+    let st = svc.oci().start_upload(ctx, &req.repo).await?;
     Ok(upload_response(StatusCode::ACCEPTED, &req.repo, &st))
 }

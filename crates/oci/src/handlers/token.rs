@@ -29,9 +29,9 @@ fn login_failed(e: OciError) -> OciError {
 
 async fn issue(state: &OciState, ctx: &Ctx, scopes: Vec<Access>) -> OciResult<(String, i64, i64)> {
     let svc = &state.services;
-    let granted = svc.oci_grant(ctx, &scopes).await?;
+    let granted = svc.oci().grant(ctx, &scopes).await?;
     let key = state.signing_key().await?;
-    let t = svc.oci_issue_token(
+    let t = svc.oci().issue_token(
         key,
         ctx,
         granted,
@@ -89,7 +89,8 @@ pub async fn post_token(State(state): State<OciState>, ClientIp(ip): ClientIp, b
         let ctx = Ctx { principal: None, ip };
         let principal = state
             .services
-            .oci_login(
+            .oci()
+            .login(
                 &ctx,
                 &get("username").unwrap_or_default(),
                 &get("password").unwrap_or_default(),

@@ -3,7 +3,7 @@
 //! [`Services::reclaim_blob`], so a concurrent writer never loses its bytes), and what
 //! interrupted uploads left behind is swept.
 
-use crate::{Result, Services};
+use crate::Result;
 use trove_core::{now_ms, Digest};
 use trove_db::Conn;
 
@@ -19,7 +19,7 @@ pub struct GcReport {
     pub leftover_bytes: u64,
 }
 
-impl Services {
+impl crate::blobs::Blobs<'_> {
     /// Deletes stored blobs that no live version and no OCI content references. Blobs younger
     /// than `min_age_ms` are kept: a publish stores its archive before committing the version
     /// that uses it. OCI blobs that no manifest references leave their repositories first (after
@@ -27,7 +27,7 @@ impl Services {
     pub async fn gc_blobs(&self, min_age_ms: i64) -> Result<GcReport> {
         let mut report = GcReport::default();
         let now = now_ms();
-        self.oci_prune_links(min_age_ms).await?;
+        self.oci().prune_links(min_age_ms).await?;
         for (digest, modified) in self.store.list().await? {
             report.scanned += 1;
             let mut conn = self.db.conn().await?;
@@ -63,7 +63,7 @@ impl Services {
     }
 }
 
-impl Services {
+impl crate::blobs::Blobs<'_> {
     /// Whether OCI content uses these stored bytes (a quick check before
     /// [`Services::reclaim_blob`], which checks again under its mark).
     pub async fn storage_in_use(&self, conn: &mut Conn, storage: &Digest) -> Result<bool> {

@@ -3,7 +3,7 @@
 //! and until its reference is committed; the collector marks the same row before deleting,
 //! so the database serializes them. See `trove_db::oci_gc` for the protocol.
 
-use crate::{ErrorKind, Result, ServiceError, Services};
+use crate::{ErrorKind, Result, ServiceError};
 use bytes::Bytes;
 use std::time::Duration;
 use trove_core::{now_ms, Digest};
@@ -16,7 +16,7 @@ const STALE_GC_MS: i64 = 10 * 60 * 1000;
 /// How long a push waits for a collector deleting the same bytes.
 const WAIT_FOR_GC: Duration = Duration::from_secs(60);
 
-impl Services {
+impl crate::blobs::Blobs<'_> {
     /// Holds `storage` against garbage collection until [`Services::release_blob`].
     pub(crate) async fn hold_blob(&self, storage: &Digest) -> Result<()> {
         let key = storage.to_string();

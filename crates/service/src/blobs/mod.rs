@@ -23,3 +23,9 @@ pub mod stage;
 
 pub use gc::GcReport;
 pub use stage::BodyLimit;
+
+sub_service!(
+    /// The blob lifecycle: stage, hold, store, release, reclaim, garbage collection.
+    Blobs,
+    blobs
+);

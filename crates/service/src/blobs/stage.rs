@@ -1,6 +1,6 @@
 //! Staging request bodies: streamed to a local file while hashed, bounded in size.
 
-use crate::{ErrorKind, Result, ServiceError, Services};
+use crate::{ErrorKind, Result, ServiceError};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use trove_storage::{StagedBlob, StagingError};
@@ -29,7 +29,7 @@ impl BodyLimit {
     }
 }
 
-impl Services {
+impl crate::blobs::Blobs<'_> {
     /// Streams a request body into a finished staged blob (hashed, flushed). A declared
     /// `Content-Length` over the limit is refused before anything is read; a body that grows
     /// past it is refused as soon as it does. Refused bodies are drained (bounded) so that

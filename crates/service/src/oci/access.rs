@@ -4,7 +4,7 @@
 
 use super::{codes, OciAction, RepoName, ECOSYSTEM};
 use crate::access::PackageAction;
-use crate::{audit, Ctx, ErrorKind, Result, ServiceError, Services};
+use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use trove_core::now_ms;
 use trove_db::packages::Package;
 use trove_db::Conn;
@@ -26,10 +26,10 @@ fn hidden(ctx: &Ctx, repo: &RepoName) -> ServiceError {
     }
 }
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// Loads the repository for `action`. Pushing to a repository that does not exist yet
     /// creates it (the namespace must exist and the caller must be allowed to publish there).
-    pub(crate) async fn oci_repo(&self, ctx: &Ctx, repo: &RepoName, action: OciAction) -> Result<Package> {
+    pub(crate) async fn repo(&self, ctx: &Ctx, repo: &RepoName, action: OciAction) -> Result<Package> {
         let mut conn = self.db.conn().await?;
         let existing = trove_db::packages::find(&mut conn, ECOSYSTEM, repo.scope(), repo.name()).await?;
         match (existing, action) {
@@ -48,7 +48,7 @@ impl Services {
     /// Checks the caller may push to the repository, without creating it: the same answer a
     /// push gets (401, `DENIED`, `NAME_UNKNOWN`), given before a request body is read or
     /// validated.
-    pub async fn oci_check_push(&self, ctx: &Ctx, repo: &RepoName) -> Result<()> {
+    pub async fn check_push(&self, ctx: &Ctx, repo: &RepoName) -> Result<()> {
         let mut conn = self.db.conn().await?;
         match trove_db::packages::find(&mut conn, ECOSYSTEM, repo.scope(), repo.name()).await? {
             Some(pkg) => self.oci_authorize(&mut conn, ctx, repo, &pkg, OciAction::Push).await,
@@ -170,7 +170,7 @@ impl Services {
             .await?
             .ok_or_else(|| ServiceError::internal("repository vanished"))?;
         tx.commit().await?;
-        self.reindex_package(pkg.id).await;
+        self.search().reindex_package(pkg.id).await;
         tracing::info!(repository = %repo, "oci repository created");
         Ok(pkg)
     }
@@ -178,7 +178,7 @@ impl Services {
     /// Whether the caller may do `action` on the repository (for the token service, which
     /// grants only what would be allowed). Pull is also granted on a repository the caller
     /// could create, so that a first push can check for existing blobs.
-    pub async fn oci_allowed(&self, ctx: &Ctx, repo: &RepoName, action: OciAction) -> Result<bool> {
+    pub async fn allowed(&self, ctx: &Ctx, repo: &RepoName, action: OciAction) -> Result<bool> {
         let mut conn = self.db.conn().await?;
         let existing = trove_db::packages::find(&mut conn, ECOSYSTEM, repo.scope(), repo.name()).await?;
         let result = match existing {

@@ -1,7 +1,7 @@
 //! Blobs of a repository: stat, read (with ranges), delete, and cross-repository mount.
 
 use super::{codes, names, OciAction, RepoName, ECOSYSTEM};
-use crate::{audit, Ctx, ErrorKind, Result, ServiceError, Services};
+use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use std::ops::Range;
 use trove_core::{now_ms, Digest};
 
@@ -35,11 +35,11 @@ pub(crate) fn info_of(b: &trove_db::oci_blobs::OciBlob, private: bool) -> Result
     })
 }
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// A blob visible in the repository, or `BLOB_UNKNOWN`.
-    pub async fn oci_stat_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<BlobInfo> {
+    pub async fn stat_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<BlobInfo> {
         let digest = names::parse_digest(digest)?;
-        let pkg = self.oci_repo(ctx, repo, OciAction::Pull).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Pull).await?;
         let mut conn = self.db.conn().await?;
         let b = trove_db::oci_blobs::find_linked(&mut conn, pkg.id, &digest.to_string())
             .await?
@@ -48,7 +48,7 @@ impl Services {
     }
 
     /// Opens a blob's bytes (or a range of them).
-    pub async fn oci_open_blob(&self, info: &BlobInfo, range: Option<Range<u64>>) -> Result<trove_storage::BlobRead> {
+    pub async fn open_blob(&self, info: &BlobInfo, range: Option<Range<u64>>) -> Result<trove_storage::BlobRead> {
         match self.store.get(&info.storage, range).await {
             Ok(r) => Ok(r),
             Err(trove_storage::StorageError::NotFound(_)) => {
@@ -61,9 +61,9 @@ impl Services {
 
     /// Removes a blob from a repository (the bytes go at the next garbage collection when
     /// nothing else uses them).
-    pub async fn oci_delete_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<()> {
+    pub async fn delete_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<()> {
         let digest = names::parse_digest(digest)?;
-        let pkg = self.oci_repo(ctx, repo, OciAction::Delete).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Delete).await?;
         let mut tx = self.db.write().await?;
         if !trove_db::oci_blobs::unlink(&mut tx, pkg.id, &digest.to_string()).await? {
             return Err(blob_unknown(&digest.to_string()));
@@ -84,7 +84,7 @@ impl Services {
     /// Mounts a blob from another repository the caller can read (`from`), or from any such
     /// repository holding it when `from` is not given. `None` when there is nothing to mount,
     /// so the caller falls back to an ordinary upload.
-    pub async fn oci_mount_blob(
+    pub async fn mount_blob(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
@@ -92,7 +92,7 @@ impl Services {
         from: Option<&str>,
     ) -> Result<Option<BlobInfo>> {
         let digest = names::parse_digest(digest)?;
-        let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Push).await?;
         let key = digest.to_string();
         let mut conn = self.db.conn().await?;
         let candidates: Vec<i64> = match from {
@@ -129,7 +129,7 @@ impl Services {
             return Ok(None);
         };
         let info = info_of(&blob, pkg.is_private())?;
-        self.hold_blob(&info.storage).await?;
+        self.blobs().hold_blob(&info.storage).await?;
         let linked = async {
             let mut tx = self.db.write().await?;
             if trove_db::oci_blobs::find(&mut tx, &key).await?.is_none() {
@@ -140,7 +140,7 @@ impl Services {
             Ok::<_, ServiceError>(true)
         }
         .await;
-        self.release_blob(&info.storage).await;
+        self.blobs().release_blob(&info.storage).await;
         Ok(linked?.then_some(info))
     }
 }

@@ -1,11 +1,11 @@
 //! The repository catalog (`/v2/_catalog`): the repositories the caller can pull from.
 
 use super::TagPage;
-use crate::{Ctx, Result, Services};
+use crate::{Ctx, Result};
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// Repository names in lexical order after `last`, at most `n`.
-    pub async fn oci_catalog(&self, ctx: &Ctx, n: Option<usize>, last: Option<&str>) -> Result<TagPage> {
+    pub async fn catalog(&self, ctx: &Ctx, n: Option<usize>, last: Option<&str>) -> Result<TagPage> {
         let mut conn = self.db.conn().await?;
         let mut names = Vec::new();
         for p in trove_db::oci_settings::list_repositories(&mut conn).await? {

@@ -4,14 +4,14 @@
 //! `Services::gc_blobs`, which asks [`Services::storage_in_use`] and reclaims through
 //! [`Services::reclaim_blob`], so a concurrent push never loses its bytes).
 
-use crate::{Result, Services};
+use crate::Result;
 use trove_core::now_ms;
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// Removes blobs from repositories when no manifest there references them and they were
     /// pushed more than `min_age_ms` ago (a push uploads its blobs before the manifest that
     /// uses them). Returns how many links went.
-    pub async fn oci_prune_links(&self, min_age_ms: i64) -> Result<u64> {
+    pub async fn prune_links(&self, min_age_ms: i64) -> Result<u64> {
         let before = now_ms() - min_age_ms;
         let candidates = {
             let mut conn = self.db.conn().await?;

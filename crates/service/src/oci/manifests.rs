@@ -2,7 +2,7 @@
 //! digest, delete, tags listing, and the referrers of a subject.
 
 use super::{codes, names, OciAction, Reference, RepoName, MAX_MANIFEST_BYTES};
-use crate::{audit, Ctx, ErrorKind, Result, ServiceError, Services};
+use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
@@ -220,11 +220,11 @@ fn parse_manifest(body: &[u8], content_type: Option<&str>) -> Result<Parsed> {
     })
 }
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// Pushes a manifest under a tag or its digest, plus `extra_tags` (the `?tag=` parameters
     /// of a push by digest). Every blob and child manifest it references must already be in
     /// the repository (`MANIFEST_BLOB_UNKNOWN`); its subject need not be.
-    pub async fn oci_put_manifest(
+    pub async fn put_manifest(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
@@ -272,7 +272,7 @@ impl Services {
             }
         };
         let parsed = parse_manifest(&body, content_type)?;
-        let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Push).await?;
         {
             let mut conn = self.db.conn().await?;
             let wrong_size = |what: &str, d: &str, actual: i64, declared: i64| {
@@ -312,9 +312,9 @@ impl Services {
             .chain(&parsed.manifests)
             .map(|(d, _)| d.clone())
             .collect();
-        self.hold_blob(&storage).await?;
+        self.blobs().hold_blob(&storage).await?;
         let committed = async {
-            self.store_bytes(body).await?;
+            self.blobs().store_bytes(body).await?;
             let now = now_ms();
             let mut tx = self.db.write().await?;
             trove_db::oci_manifests::insert_if_absent(
@@ -355,10 +355,10 @@ impl Services {
             Ok::<_, ServiceError>(())
         }
         .await;
-        self.release_blob(&storage).await;
+        self.blobs().release_blob(&storage).await;
         committed?;
         if !tags.is_empty() {
-            self.reindex_package(pkg.id).await;
+            self.search().reindex_package(pkg.id).await;
         }
         metrics::counter!("trove_publishes_total", "ecosystem" => "oci").increment(1);
         tracing::info!(repository = %repo, %reference, %digest, "manifest pushed");
@@ -378,7 +378,7 @@ impl Services {
     /// `HEAD`s (update checks), refused or failed requests, revalidations answered `304` and
     /// blob fetches do not count. The front-end counts a served `GET` with
     /// [`Services::oci_count_pull`].
-    pub async fn oci_get_manifest(
+    pub async fn get_manifest(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
@@ -390,7 +390,7 @@ impl Services {
             Err(e) if e.code == codes::TAG_INVALID => return Err(manifest_unknown(repo, reference)),
             Err(e) => return Err(e),
         };
-        let pkg = self.oci_repo(ctx, repo, OciAction::Pull).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Pull).await?;
         let mut conn = self.db.conn().await?;
         let digest = match &parsed {
             Reference::Digest(d) => d.to_string(),
@@ -433,20 +433,20 @@ impl Services {
     /// Counts a manifest `GET` that was answered in full as a pull of its repository, when
     /// [`Services::oci_get_manifest`] decided it is one (buffered in memory, like native
     /// downloads: no database write per request).
-    pub fn oci_count_pull(&self, m: &ManifestContent) {
+    pub fn count_pull(&self, m: &ManifestContent) {
         if let Some(package_id) = m.pull {
             self.downloads.record_package(package_id);
         }
     }
 
     /// Deletes a manifest (by digest: the manifest and its tags) or a tag (by tag: only the tag).
-    pub async fn oci_delete_manifest(&self, ctx: &Ctx, repo: &RepoName, reference: &str) -> Result<()> {
+    pub async fn delete_manifest(&self, ctx: &Ctx, repo: &RepoName, reference: &str) -> Result<()> {
         let parsed = match Reference::parse(reference) {
             Ok(r) => r,
             Err(e) if e.code == codes::TAG_INVALID => return Err(manifest_unknown(repo, reference)),
             Err(e) => return Err(e),
         };
-        let pkg = self.oci_repo(ctx, repo, OciAction::Delete).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Delete).await?;
         let mut tx = self.db.write().await?;
         let (found, action) = match &parsed {
             Reference::Digest(d) => (
@@ -471,19 +471,13 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        self.reindex_package(pkg.id).await;
+        self.search().reindex_package(pkg.id).await;
         Ok(())
     }
 
     /// Tags in lexical order after `last`, at most `n` (`None`: all of them).
-    pub async fn oci_list_tags(
-        &self,
-        ctx: &Ctx,
-        repo: &RepoName,
-        n: Option<usize>,
-        last: Option<&str>,
-    ) -> Result<TagPage> {
-        let pkg = self.oci_repo(ctx, repo, OciAction::Pull).await?;
+    pub async fn list_tags(&self, ctx: &Ctx, repo: &RepoName, n: Option<usize>, last: Option<&str>) -> Result<TagPage> {
+        let pkg = self.repo(ctx, repo, OciAction::Pull).await?;
         let mut conn = self.db.conn().await?;
         let limit = n.unwrap_or(usize::MAX);
         let mut tags = trove_db::oci_tags::list_names(&mut conn, pkg.id, last, limit.saturating_add(1)).await?;
@@ -493,7 +487,7 @@ impl Services {
     }
 
     /// Manifests whose subject is `digest` (optionally only of one artifact type).
-    pub async fn oci_referrers(
+    pub async fn referrers(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
@@ -501,7 +495,7 @@ impl Services {
         artifact_type: Option<&str>,
     ) -> Result<Vec<Descriptor>> {
         let digest = names::parse_digest(digest)?;
-        let pkg = match self.oci_repo(ctx, repo, OciAction::Pull).await {
+        let pkg = match self.repo(ctx, repo, OciAction::Pull).await {
             Ok(p) => p,
             // A repository that does not exist (or that the caller cannot see: the answer is
             // the same) has no referrers; anonymous callers are still asked to log in.

@@ -23,6 +23,12 @@ pub use names::{parse_digest, Reference, RepoName};
 pub use token::{Access, IssuedToken, RegistryClaims};
 pub use uploads::UploadState;
 
+sub_service!(
+    /// The OCI registry: repositories, blobs, uploads, manifests, tags, referrers, registry tokens.
+    Oci,
+    oci
+);
+
 /// The ecosystem of packages that are OCI repositories.
 pub const ECOSYSTEM: &str = "oci";
 

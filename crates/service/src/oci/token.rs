@@ -4,7 +4,7 @@
 //! The signing key is stored in the database, so every node issues and accepts the same tokens.
 
 use super::{OciAction, RepoName};
-use crate::{AuthVia, Ctx, ErrorKind, Principal, Result, ServiceError, Services};
+use crate::{AuthVia, Ctx, ErrorKind, Principal, Result, ServiceError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -122,9 +122,9 @@ fn decode_claims(key: &[u8], token: &str) -> Result<RegistryClaims> {
         .map_err(|_| invalid_token())
 }
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// The registry token signing key, created on first use and shared through the database.
-    pub async fn oci_signing_key(&self) -> Result<Vec<u8>> {
+    pub async fn signing_key(&self) -> Result<Vec<u8>> {
         let candidate = crate::auth::random_secret(32);
         let mut tx = self.db.write().await?;
         let stored = trove_db::oci_settings::get_or_insert(&mut tx, KEY_SETTING, &candidate, now_ms()).await?;
@@ -137,11 +137,14 @@ impl Services {
 
     /// Logs in for the registry: a username with its password, or any username with a Trove
     /// API token (`trv_…`) as the password.
-    pub async fn oci_login(&self, ctx: &Ctx, username: &str, password: &str) -> Result<Principal> {
+    pub async fn login(&self, ctx: &Ctx, username: &str, password: &str) -> Result<Principal> {
         if password.starts_with(crate::auth::TOKEN_PREFIX) {
-            return self.authenticate_token(password).await;
+            return self.accounts().authenticate_token(password).await;
         }
-        let user = self.check_password(ctx, username, password, "registry").await?;
+        let user = self
+            .accounts()
+            .check_password(ctx, username, password, "registry")
+            .await?;
         Ok(Principal {
             user,
             via: AuthVia::Session {
@@ -152,7 +155,7 @@ impl Services {
 
     /// The part of `requested` the caller may have. Unknown scope types and actions are
     /// dropped; `*` stands for every action the caller may do.
-    pub async fn oci_grant(&self, ctx: &Ctx, requested: &[Access]) -> Result<Vec<Access>> {
+    pub async fn grant(&self, ctx: &Ctx, requested: &[Access]) -> Result<Vec<Access>> {
         let mut out: Vec<Access> = Vec::new();
         for r in requested {
             let granted = match r.kind.as_str() {
@@ -168,7 +171,7 @@ impl Services {
                     };
                     let mut granted = Vec::new();
                     for a in wanted {
-                        if !granted.contains(&a.as_str().to_string()) && self.oci_allowed(ctx, &repo, a).await? {
+                        if !granted.contains(&a.as_str().to_string()) && self.allowed(ctx, &repo, a).await? {
                             granted.push(a.as_str().to_string());
                         }
                     }
@@ -195,7 +198,7 @@ impl Services {
     }
 
     /// Signs a registry token for the caller with the granted access.
-    pub fn oci_issue_token(&self, key: &[u8], ctx: &Ctx, access: Vec<Access>, ttl_ms: i64) -> Result<IssuedToken> {
+    pub fn issue_token(&self, key: &[u8], ctx: &Ctx, access: Vec<Access>, ttl_ms: i64) -> Result<IssuedToken> {
         let now = now_ms();
         let (uid, tid, sub) = match &ctx.principal {
             Some(p) => (
@@ -229,7 +232,7 @@ impl Services {
 
     /// Checks a registry token and rebuilds its caller: the user must still be active and the
     /// API token it was issued for still valid.
-    pub async fn oci_verify_token(&self, key: &[u8], token: &str) -> Result<(Option<Principal>, RegistryClaims)> {
+    pub async fn verify_token(&self, key: &[u8], token: &str) -> Result<(Option<Principal>, RegistryClaims)> {
         let claims = decode_claims(key, token)?;
         let Some(uid) = claims.uid else {
             return Ok((None, claims));

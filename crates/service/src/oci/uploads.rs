@@ -5,7 +5,7 @@
 
 use super::blobs::info_of;
 use super::{codes, names, BlobInfo, OciAction, RepoName};
-use crate::{audit, Ctx, ErrorKind, Result, ServiceError, Services};
+use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use futures::StreamExt;
 use sha2::Digest as _;
 use trove_core::digest::Algorithm;
@@ -55,10 +55,10 @@ fn too_large(limit: u64) -> ServiceError {
     )
 }
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// Starts an upload session.
-    pub async fn oci_start_upload(&self, ctx: &Ctx, repo: &RepoName) -> Result<UploadState> {
-        let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
+    pub async fn start_upload(&self, ctx: &Ctx, repo: &RepoName) -> Result<UploadState> {
+        let pkg = self.repo(ctx, repo, OciAction::Push).await?;
         let id = uuid::Uuid::new_v4().simple().to_string();
         let mut tx = self.db.write().await?;
         trove_db::oci_uploads::insert(&mut tx, &id, pkg.id, ctx.user().map(|u| u.id), now_ms()).await?;
@@ -72,7 +72,7 @@ impl Services {
         repo: &RepoName,
         id: &str,
     ) -> Result<(trove_db::packages::Package, OciUpload)> {
-        let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Push).await?;
         let mut conn = self.db.conn().await?;
         let up = trove_db::oci_uploads::find(&mut conn, id)
             .await?
@@ -82,7 +82,7 @@ impl Services {
     }
 
     /// The state of an upload (for resuming it).
-    pub async fn oci_upload_status(&self, ctx: &Ctx, repo: &RepoName, id: &str) -> Result<UploadState> {
+    pub async fn upload_status(&self, ctx: &Ctx, repo: &RepoName, id: &str) -> Result<UploadState> {
         let (_, up) = self.oci_find_upload(ctx, repo, id).await?;
         Ok(UploadState {
             id: up.id,
@@ -92,7 +92,7 @@ impl Services {
 
     /// Appends a finished staged chunk. `start` is the chunk's first byte from
     /// `Content-Range`; a chunk that does not start where the upload ends is refused (416).
-    pub async fn oci_append_upload(
+    pub async fn append_upload(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
@@ -121,9 +121,9 @@ impl Services {
         let storage = chunk
             .digest()
             .ok_or_else(|| ServiceError::internal("chunk upload not finished"))?;
-        self.hold_blob(&storage).await?;
+        self.blobs().hold_blob(&storage).await?;
         let appended = async {
-            self.store_staged(chunk).await?;
+            self.blobs().store_staged(chunk).await?;
             let mut tx = self.db.write().await?;
             let ok = trove_db::oci_uploads::append_part(
                 &mut tx,
@@ -138,10 +138,10 @@ impl Services {
             Ok::<_, ServiceError>(ok)
         }
         .await;
-        self.release_blob(&storage).await;
+        self.blobs().release_blob(&storage).await;
         if !appended? {
             // Another chunk got there first (or the upload ended): this chunk is not part of it.
-            let _ = self.reclaim_blob(&storage).await;
+            let _ = self.blobs().reclaim_blob(&storage).await;
             let mut conn = self.db.conn().await?;
             return match trove_db::oci_uploads::find(&mut conn, &up.id).await? {
                 Some(now) => Err(range_invalid(now.size, up.size as u64)),
@@ -153,7 +153,7 @@ impl Services {
 
     /// Finishes an upload with its final chunk (may be empty): verifies the whole content
     /// against `digest`, stores it once and makes it visible in the repository.
-    pub async fn oci_finish_upload(
+    pub async fn finish_upload(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
@@ -175,10 +175,10 @@ impl Services {
         let assembled = self.oci_assemble(&parts, &digest, max_blob_bytes).await?;
         let storage = assembled.storage.clone();
         let size = assembled.size;
-        self.hold_blob(&storage).await?;
+        self.blobs().hold_blob(&storage).await?;
         let committed = async {
             if let Some(staged) = &assembled.staged {
-                self.store_staged(staged).await?;
+                self.blobs().store_staged(staged).await?;
             }
             let mut tx = self.db.write().await?;
             if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
@@ -192,14 +192,14 @@ impl Services {
             Ok(())
         }
         .await;
-        self.release_blob(&storage).await;
+        self.blobs().release_blob(&storage).await;
         committed?;
         // The chunks were only the way there.
         let mut seen = std::collections::HashSet::new();
         for p in &parts {
             if p.storage_digest != storage.to_string() && seen.insert(p.storage_digest.clone()) {
                 if let Ok(d) = Digest::parse(&p.storage_digest) {
-                    if let Err(e) = self.reclaim_blob(&d).await {
+                    if let Err(e) = self.blobs().reclaim_blob(&d).await {
                         tracing::warn!(error = %e, "could not remove an upload chunk; gc will");
                     }
                 }
@@ -274,15 +274,9 @@ impl Services {
     }
 
     /// Pushes a whole blob in one request (`POST ?digest=` with the body).
-    pub async fn oci_push_blob(
-        &self,
-        ctx: &Ctx,
-        repo: &RepoName,
-        digest: &str,
-        staged: StagedBlob,
-    ) -> Result<BlobInfo> {
+    pub async fn push_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str, staged: StagedBlob) -> Result<BlobInfo> {
         let digest = names::parse_digest(digest)?;
-        let pkg = self.oci_repo(ctx, repo, OciAction::Push).await?;
+        let pkg = self.repo(ctx, repo, OciAction::Push).await?;
         let storage = staged
             .digest()
             .ok_or_else(|| ServiceError::internal("upload not finished"))?;
@@ -293,9 +287,9 @@ impl Services {
         if actual != digest {
             return Err(digest_mismatch(&digest, &actual));
         }
-        self.hold_blob(&storage).await?;
+        self.blobs().hold_blob(&storage).await?;
         let committed = async {
-            self.store_staged(&staged).await?;
+            self.blobs().store_staged(&staged).await?;
             let mut tx = self.db.write().await?;
             let now = now_ms();
             trove_db::oci_blobs::insert_if_absent(
@@ -311,7 +305,7 @@ impl Services {
             Ok::<_, ServiceError>(())
         }
         .await;
-        self.release_blob(&storage).await;
+        self.blobs().release_blob(&storage).await;
         committed?;
         let blob = trove_db::oci_blobs::OciBlob {
             digest: digest.to_string(),
@@ -323,7 +317,7 @@ impl Services {
     }
 
     /// Cancels an upload and drops its chunks.
-    pub async fn oci_cancel_upload(&self, ctx: &Ctx, repo: &RepoName, id: &str) -> Result<()> {
+    pub async fn cancel_upload(&self, ctx: &Ctx, repo: &RepoName, id: &str) -> Result<()> {
         let (pkg, up) = self.oci_find_upload(ctx, repo, id).await?;
         self.oci_drop_upload(&up.id).await?;
         let mut tx = self.db.write().await?;
@@ -351,14 +345,14 @@ impl Services {
         tx.commit().await?;
         for p in parts {
             if let Ok(d) = Digest::parse(&p.storage_digest) {
-                self.reclaim_blob(&d).await?;
+                self.blobs().reclaim_blob(&d).await?;
             }
         }
         Ok(deleted)
     }
 
     /// Removes uploads untouched for `ttl_ms` (abandoned by their clients). Returns how many.
-    pub async fn oci_expire_uploads(&self, ttl_ms: i64) -> Result<u64> {
+    pub async fn expire_uploads(&self, ttl_ms: i64) -> Result<u64> {
         let before = now_ms() - ttl_ms;
         let mut n = 0;
         loop {

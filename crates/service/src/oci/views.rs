@@ -4,12 +4,12 @@
 
 use super::ECOSYSTEM;
 use crate::views::VersionView;
-use crate::{Ctx, Result, Services};
+use crate::{Ctx, Result};
 use trove_core::time::rfc3339;
 use trove_db::packages::Package;
 use trove_db::Conn;
 
-impl Services {
+impl crate::oci::Oci<'_> {
     /// A package the caller can see, native first, else an OCI repository of that name.
     pub async fn visible_package_any(&self, conn: &mut Conn, ctx: &Ctx, scope: &str, name: &str) -> Result<Package> {
         match self
@@ -25,7 +25,7 @@ impl Services {
     }
 
     /// An OCI repository's tags as versions, most recently pushed first.
-    pub async fn oci_tag_versions(&self, conn: &mut Conn, pkg: &Package) -> Result<Vec<VersionView>> {
+    pub async fn tag_versions(&self, conn: &mut Conn, pkg: &Package) -> Result<Vec<VersionView>> {
         let full = pkg.full_name();
         let mut out = Vec::new();
         for t in trove_db::oci_tags::list_recent(conn, pkg.id).await? {

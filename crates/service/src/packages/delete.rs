@@ -1,8 +1,8 @@
 use crate::access::PackageAction;
-use crate::{audit, Ctx, Result, ServiceError, Services};
+use crate::{audit, Ctx, Result, ServiceError};
 use trove_core::now_ms;
 
-impl Services {
+impl crate::packages::Packages<'_> {
     /// Deletes a version within the grace period after publishing (site admins: any time).
     /// The number stays taken; garbage collection removes the archive once nothing else
     /// references it (not here: a concurrent publish of the same bytes may be using it).
@@ -35,17 +35,18 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        self.reindex_package(pkg.id).await;
+        self.search().reindex_package(pkg.id).await;
         let data = serde_json::json!({ "digest": v.digest });
-        self.emit_event(
-            ctx,
-            pkg.namespace_id,
-            "delete",
-            Some(&pkg.full_name()),
-            Some(&v.version),
-            data,
-        )
-        .await;
+        self.webhooks()
+            .emit_event(
+                ctx,
+                pkg.namespace_id,
+                "delete",
+                Some(&pkg.full_name()),
+                Some(&v.version),
+                data,
+            )
+            .await;
         Ok(())
     }
 }

@@ -1,8 +1,8 @@
 use crate::access::PackageAction;
 use crate::views::VersionView;
-use crate::{audit, Ctx, Result, ServiceError, Services};
+use crate::{audit, Ctx, Result, ServiceError};
 
-impl Services {
+impl crate::packages::Packages<'_> {
     /// Marks a version deprecated with a message, or clears the mark with `None`.
     pub async fn set_deprecated(
         &self,

@@ -1,4 +1,4 @@
-use crate::{Ctx, Result, ServiceError, Services};
+use crate::{Ctx, Result, ServiceError};
 use std::ops::Range;
 use trove_core::Digest;
 
@@ -13,7 +13,7 @@ pub struct Download {
     version_id: i64,
 }
 
-impl Services {
+impl crate::packages::Packages<'_> {
     /// Resolves a version's archive for download (yanked versions stay downloadable).
     pub async fn prepare_download(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<Download> {
         let mut conn = self.db.conn().await?;

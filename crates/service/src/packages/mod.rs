@@ -17,6 +17,12 @@ use crate::{Result, ServiceError};
 use trove_db::versions::Version;
 use trove_db::Conn;
 
+sub_service!(
+    /// Native packages: publish, read, download, yank, deprecate, delete, owners, visibility.
+    Packages,
+    packages
+);
+
 pub const NATIVE: &str = "native";
 
 /// Parses a version from a URL, 400 on bad semver.

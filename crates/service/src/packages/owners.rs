@@ -1,5 +1,5 @@
 use crate::access::PackageAction;
-use crate::{audit, Ctx, Result, ServiceError, Services};
+use crate::{audit, Ctx, Result, ServiceError};
 use serde::Serialize;
 use trove_core::{now_ms, time::rfc3339};
 
@@ -11,7 +11,7 @@ pub struct OwnerView {
     pub since: String,
 }
 
-impl Services {
+impl crate::packages::Packages<'_> {
     pub async fn list_owners(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<OwnerView>> {
         let mut conn = self.db.conn().await?;
         let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;

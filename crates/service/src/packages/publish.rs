@@ -3,7 +3,7 @@
 
 use crate::access::PackageAction;
 use crate::views::VersionView;
-use crate::{audit, Ctx, ErrorKind, Result, ServiceError, Services};
+use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use trove_core::name::{PackageName, ScopeName};
 use trove_core::{now_ms, Visibility};
 use trove_storage::StagedBlob;
@@ -19,7 +19,7 @@ pub struct PublishRequest {
     pub archive: StagedBlob,
 }
 
-impl Services {
+impl crate::packages::Packages<'_> {
     pub async fn publish(&self, ctx: &Ctx, req: PublishRequest) -> Result<VersionView> {
         let principal = ctx.require_scope(trove_core::TokenScope::Publish)?;
         let scope =
@@ -109,7 +109,7 @@ impl Services {
         // Store the bytes first: if the transaction below fails, an unreferenced blob is left
         // for garbage collection, never a version without its archive. The hold keeps a
         // collector on any node from deleting these bytes until the version is committed.
-        self.hold_blob(&digest).await?;
+        self.blobs().hold_blob(&digest).await?;
         let committed = async {
             self.store.commit(&req.archive).await?;
 
@@ -233,11 +233,12 @@ impl Services {
             }
         }
         .await;
-        self.release_blob(&digest).await;
+        self.blobs().release_blob(&digest).await;
         let (pkg, v) = committed?;
-        self.reindex_package(pkg.id).await;
+        self.search().reindex_package(pkg.id).await;
         let data = serde_json::json!({ "digest": digest.to_string(), "size": size });
-        self.emit_event(ctx, pkg.namespace_id, "publish", Some(&full), Some(&v.version), data)
+        self.webhooks()
+            .emit_event(ctx, pkg.namespace_id, "publish", Some(&full), Some(&v.version), data)
             .await;
 
         metrics::counter!("trove_publishes_total").increment(1);

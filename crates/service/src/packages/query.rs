@@ -2,10 +2,10 @@
 
 use crate::access::PackageAction;
 use crate::views::{PackageView, VersionView};
-use crate::{audit, Ctx, Result, ServiceError, Services};
+use crate::{audit, Ctx, Result, ServiceError};
 use trove_core::{now_ms, Visibility};
 
-impl Services {
+impl crate::packages::Packages<'_> {
     /// Package metadata, the hottest read: public packages come from a per-node cache that
     /// any local write invalidates and that lives at most a second (see `package_cache`).
     pub async fn get_package(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackageView> {
@@ -16,7 +16,7 @@ impl Services {
             }
         }
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         if !pkg.is_private() {
             self.package_cache.put(scope, name, generation, pkg.clone());
         }
@@ -26,9 +26,9 @@ impl Services {
     /// Versions newest first by semver (yanked ones included and marked).
     pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         if pkg.ecosystem == crate::oci::ECOSYSTEM {
-            return self.oci_tag_versions(&mut conn, &pkg).await;
+            return self.oci().tag_versions(&mut conn, &pkg).await;
         }
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
         versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
@@ -66,7 +66,7 @@ impl Services {
         visibility: Visibility,
     ) -> Result<PackageView> {
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package_any(&mut tx, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut tx, ctx, scope, name).await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         trove_db::packages::set_visibility(&mut tx, pkg.id, visibility.as_str(), now_ms()).await?;
@@ -85,7 +85,7 @@ impl Services {
             .await?
             .ok_or_else(|| ServiceError::internal("package vanished"))?;
         tx.commit().await?;
-        self.reindex_package(pkg.id).await;
+        self.search().reindex_package(pkg.id).await;
         Ok(PackageView::from(&pkg))
     }
 }

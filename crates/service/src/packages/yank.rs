@@ -1,9 +1,9 @@
 use crate::access::PackageAction;
 use crate::views::VersionView;
-use crate::{audit, Ctx, Result, Services};
+use crate::{audit, Ctx, Result};
 use trove_core::now_ms;
 
-impl Services {
+impl crate::packages::Packages<'_> {
     /// Yanks (or unyanks) a version: it stays downloadable for lock files that pin it, but
     /// resolvers skip it. Repeating the same state is a no-op.
     pub async fn set_yanked(
@@ -36,18 +36,19 @@ impl Services {
         }
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
-        self.reindex_package(pkg.id).await;
+        self.search().reindex_package(pkg.id).await;
         if changed {
             let data = serde_json::json!({ "yanked": yanked });
-            self.emit_event(
-                ctx,
-                pkg.namespace_id,
-                "yank",
-                Some(&pkg.full_name()),
-                Some(&v.version),
-                data,
-            )
-            .await;
+            self.webhooks()
+                .emit_event(
+                    ctx,
+                    pkg.namespace_id,
+                    "yank",
+                    Some(&pkg.full_name()),
+                    Some(&v.version),
+                    data,
+                )
+                .await;
         }
         Ok(VersionView::new(&pkg, &v))
     }

@@ -212,8 +212,8 @@ async fn expired_sessions_are_refused_and_swept(b: Backend) {
         .to_string();
     let res = app.get("/api/v1/me").header("cookie", &cookie).send().await.unwrap();
     expect_error(res, StatusCode::UNAUTHORIZED, "unauthenticated").await;
-    assert_eq!(app.services().sweep_expired_sessions().await.unwrap(), 1);
-    assert_eq!(app.services().sweep_expired_sessions().await.unwrap(), 0);
+    assert_eq!(app.services().accounts().sweep_expired_sessions().await.unwrap(), 1);
+    assert_eq!(app.services().accounts().sweep_expired_sessions().await.unwrap(), 0);
     app.stop().await;
 }
 

@@ -138,6 +138,7 @@ impl TestApp {
     /// Creates a site admin directly through the service (as `trove admin create-user` does).
     pub async fn admin(&self, name: &str) -> TestUser {
         self.services()
+            .accounts()
             .create_user(
                 &trove_service::Ctx::anonymous(),
                 trove_service::accounts::NewUser {

@@ -229,7 +229,7 @@ async fn leftovers_of_killed_uploads_are_swept(b: Backend) {
 
     // Garbage collection sweeps them.
     let first = leftovers("a");
-    let report = app.services().gc_blobs(3_600_000).await.unwrap();
+    let report = app.services().blobs().gc_blobs(3_600_000).await.unwrap();
     assert_eq!((report.leftover_files, report.leftover_bytes), (2, 8192), "{report:?}");
     assert!(first.iter().all(|p| !p.exists()));
 

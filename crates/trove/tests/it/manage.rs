@@ -147,7 +147,7 @@ async fn delete_within_grace_period_and_number_stays_taken(b: Backend) {
     expect_error(res, StatusCode::CONFLICT, "version_deleted").await;
     // Garbage collection removes the orphaned archive (with no minimum age).
     let before = app.blob_count().await;
-    let report = app.services().gc_blobs(0).await.unwrap();
+    let report = app.services().blobs().gc_blobs(0).await.unwrap();
     assert_eq!(report.deleted, 1);
     assert_eq!(app.blob_count().await, before - 1);
     assert_eq!(
@@ -158,7 +158,7 @@ async fn delete_within_grace_period_and_number_stays_taken(b: Backend) {
     // Fresh blobs are protected from collection (a publish may be about to commit them).
     alice.publish("alice/lib", "1.0.2").await;
     alice.req(Method::DELETE, &format!("{V}/1.0.2")).send().await.unwrap();
-    let report = app.services().gc_blobs(3_600_000).await.unwrap();
+    let report = app.services().blobs().gc_blobs(3_600_000).await.unwrap();
     assert_eq!((report.deleted, report.kept_recent), (0, 1));
     app.stop().await;
 }

@@ -49,7 +49,7 @@ async fn publish_download_and_ready_on_s3(b: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(app.services().gc_blobs(0).await.unwrap().deleted, 1);
+    assert_eq!(app.services().blobs().gc_blobs(0).await.unwrap().deleted, 1);
     app.stop().await;
 }
 

@@ -241,7 +241,7 @@ async fn every_sort_and_pages(b: Backend) {
         }
     }
     app.flush_downloads().await;
-    app.services().search.reconcile().await.unwrap();
+    app.services().search_index.reconcile().await.unwrap();
 
     let sorted = |sort: &'static str| {
         let app = &app;
@@ -532,12 +532,12 @@ async fn every_node_follows_changes_and_reindex_rebuilds_all(b: Backend) {
         tx.commit().await.unwrap();
     }
     for node in [app.services(), &other.services] {
-        node.search.sync().await.unwrap();
-        node.search.reconcile().await.unwrap();
+        node.search_index.sync().await.unwrap();
+        node.search_index.reconcile().await.unwrap();
     }
     assert_eq!(search(&app, &[("q", "stellar")]).await["total"], 0);
 
-    let before = other.services.search.generation().await;
+    let before = other.services.search_index.generation().await;
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_trove"))
         .env("TROVE_DATA_DIR", app.dir.path())
         .env("TROVE_DATABASE_URL", &app.db.url)
@@ -555,8 +555,8 @@ async fn every_node_follows_changes_and_reindex_rebuilds_all(b: Backend) {
         let v = eventually(base, &[("q", "stellar")], |v| v["total"] == 1).await;
         assert_eq!(v["results"][0]["description"], "Stellar nursery");
     }
-    assert_eq!(other.services.search.generation().await, before + 1);
-    assert_eq!(app.services().search.generation().await, before + 1);
+    assert_eq!(other.services.search_index.generation().await, before + 1);
+    assert_eq!(app.services().search_index.generation().await, before + 1);
     other.shutdown().await.unwrap();
     app.stop().await;
 }
@@ -609,7 +609,7 @@ async fn explore_shows_trending_popular_and_recent(b: Backend) {
         today,
     )
     .await;
-    app.services().search.reconcile().await.unwrap();
+    app.services().search_index.reconcile().await.unwrap();
 
     let v = json_ok(app.get("/api/v1/explore").send().await.unwrap()).await;
     let list = |k: &str| -> Vec<String> {
@@ -676,7 +676,7 @@ async fn sqlite_and_postgres_give_the_same_answers() {
             }
         }
         app.flush_downloads().await;
-        app.services().search.reconcile().await.unwrap();
+        app.services().search_index.reconcile().await.unwrap();
         let mut these = Vec::new();
         for params in [
             vec![("q", "markdown")],

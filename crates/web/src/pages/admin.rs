@@ -45,6 +45,7 @@ pub async fn users(State(state): State<WebState>, viewer: Viewer, RawQuery(raw):
     let page = param(&p, "page").parse::<i64>().ok().filter(|n| *n >= 1).unwrap_or(1);
     let (users, total) = state
         .services
+        .pages()
         .admin_list_users(&viewer.ctx, USERS_PER_PAGE, (page - 1) * USERS_PER_PAGE)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -98,6 +99,7 @@ pub async fn audit(State(state): State<WebState>, viewer: Viewer, RawQuery(raw):
     let some = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let events = state
         .services
+        .audit()
         .list_audit(
             &viewer.ctx,
             AuditQuery {

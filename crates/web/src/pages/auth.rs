@@ -129,11 +129,16 @@ pub async fn login(State(state): State<WebState>, viewer: Viewer, form: FormData
     form.pre_session(&viewer)?;
     let username = form.get("username");
     let next = safe_next(form.get("next"));
-    match state.services.login(&viewer.ctx, username, form.raw("password")).await {
+    match state
+        .services
+        .accounts()
+        .login(&viewer.ctx, username, form.raw("password"))
+        .await
+    {
         Ok(s) => {
             // Someone else was signed in on this browser: end that session too.
             if let Some(old) = &viewer.session_cookie {
-                if let Err(e) = state.services.logout(&viewer.ctx, old).await {
+                if let Err(e) = state.services.accounts().logout(&viewer.ctx, old).await {
                     tracing::warn!(error = %e.message, "could not end the previous session");
                 }
             }
@@ -240,7 +245,7 @@ pub async fn register(State(state): State<WebState>, viewer: Viewer, form: FormD
         email: form.get("email").to_string(),
         password: form.raw("password").to_string(),
     };
-    if let Err(e) = svc.register(&viewer.ctx, new.clone()).await {
+    if let Err(e) = svc.accounts().register(&viewer.ctx, new.clone()).await {
         let status = match e.kind {
             ErrorKind::Unprocessable | ErrorKind::BadRequest => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorKind::Conflict => StatusCode::CONFLICT,
@@ -259,6 +264,7 @@ pub async fn register(State(state): State<WebState>, viewer: Viewer, form: FormD
         ));
     }
     let s = svc
+        .accounts()
         .login(&viewer.ctx, &new.username, &new.password)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -283,6 +289,7 @@ pub async fn logout(State(state): State<WebState>, viewer: Viewer, form: FormDat
     form.signed_in(&viewer)?;
     state
         .services
+        .accounts()
         .logout(&viewer.ctx, &cookie)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;

@@ -15,10 +15,12 @@ pub async fn overview(State(state): State<WebState>, viewer: Viewer, RawQuery(ra
     let svc = &state.services;
     let chrome = || viewer.chrome();
     let packages = svc
+        .pages()
         .my_packages(&viewer.ctx)
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;
     let orgs = svc
+        .orgs()
         .orgs_of(user.id)
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;

@@ -33,7 +33,12 @@ pub async fn decide(State(state): State<WebState>, viewer: Viewer, form: FormDat
             return Ok(page(&viewer, code, Some(msg), StatusCode::UNPROCESSABLE_ENTITY));
         }
     };
-    match state.services.decide_device_login(&viewer.ctx, code, approve).await {
+    match state
+        .services
+        .accounts()
+        .decide_device_login(&viewer.ctx, code, approve)
+        .await
+    {
         Ok(d) => {
             let client = d.client_name.as_deref().unwrap_or("the trove CLI");
             let msg = if d.approved {

@@ -13,10 +13,11 @@ use maud::html;
 pub async fn home(State(state): State<WebState>, viewer: Viewer) -> WebResult {
     let svc = &state.services;
     let explore = svc
+        .stats()
         .explore()
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
-    let categories = svc.list_categories();
+    let categories = svc.search().list_categories();
     let t = explore.totals;
     let body = html! {
         section.hero aria-labelledby="hero-title" {

@@ -110,17 +110,20 @@ pub async fn action(
     let mut prefill = Prefill::default();
     let result: Result<String, ServiceError> = match action {
         "yank" | "unyank" => svc
+            .packages()
             .set_yanked(ctx, &scope, name, version, action == "yank")
             .await
             .map(|_| done(&format!("{action}ed"))),
         "deprecate" => {
             prefill.version = version.to_string();
             prefill.message = form.get("message").to_string();
-            svc.set_deprecated(ctx, &scope, name, version, Some(form.get("message").to_string()))
+            svc.packages()
+                .set_deprecated(ctx, &scope, name, version, Some(form.get("message").to_string()))
                 .await
                 .map(|_| done("deprecated"))
         }
         "undeprecate" => svc
+            .packages()
             .set_deprecated(ctx, &scope, name, version, None)
             .await
             .map(|_| done("undeprecated")),
@@ -131,7 +134,8 @@ pub async fn action(
                     format!("Tick the box to confirm that version {version} should be deleted."),
                 ))
             } else {
-                svc.delete_version(ctx, &scope, name, version)
+                svc.packages()
+                    .delete_version(ctx, &scope, name, version)
                     .await
                     .map(|_| done("deleted"))
             }
@@ -148,6 +152,7 @@ pub async fn action(
                     format!("Type the package's name, {full}, to confirm the change of visibility."),
                 )),
                 Ok(v) => svc
+                    .packages()
                     .set_visibility(ctx, &scope, name, v)
                     .await
                     .map(|p| format!("{back}?done=visibility&visibility={}", p.visibility)),
@@ -160,18 +165,21 @@ pub async fn action(
             if username.is_empty() {
                 Err(ServiceError::unprocessable("invalid_username", "Enter a username."))
             } else {
-                svc.add_owner(ctx, &scope, name, username, role).await.map(|_| {
-                    format!(
-                        "{back}?done=owner-added&user={}&role={}",
-                        encode(username),
-                        encode(role)
-                    )
-                })
+                svc.packages()
+                    .add_owner(ctx, &scope, name, username, role)
+                    .await
+                    .map(|_| {
+                        format!(
+                            "{back}?done=owner-added&user={}&role={}",
+                            encode(username),
+                            encode(role)
+                        )
+                    })
             }
         }
         "remove-owner" => {
             let username = form.get("username");
-            match svc.remove_owner(ctx, &scope, name, username).await {
+            match svc.packages().remove_owner(ctx, &scope, name, username).await {
                 Ok(()) => Ok(after_removal(&state, &viewer, &scope, name, username).await),
                 Err(e) => Err(e),
             }
@@ -187,7 +195,12 @@ pub async fn action(
 /// Where to go after removing an owner: back to the management page, unless that removed
 /// the viewer's own right to manage it.
 async fn after_removal(state: &WebState, viewer: &Viewer, scope: &str, name: &str, username: &str) -> String {
-    match state.services.package_permissions(&viewer.ctx, scope, name).await {
+    match state
+        .services
+        .pages()
+        .package_permissions(&viewer.ctx, scope, name)
+        .await
+    {
         Ok(p) if p.versions || p.owners => format!(
             "{}?done=owner-removed&user={}",
             manage_url(scope, name),
@@ -240,10 +253,12 @@ async fn render(
     let svc = &state.services;
     let chrome = || viewer.chrome();
     let page = svc
+        .pages()
         .package_page(&viewer.ctx, scope, name)
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;
     let perms = svc
+        .pages()
         .package_permissions(&viewer.ctx, scope, name)
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;

@@ -34,7 +34,7 @@ pub async fn create_org(State(state): State<WebState>, viewer: Viewer, form: For
     form.signed_in(&viewer)?;
     let name = form.get("name");
     let description = Some(form.get("description")).filter(|d| !d.is_empty());
-    match state.services.create_org(&viewer.ctx, name, description).await {
+    match state.services.orgs().create_org(&viewer.ctx, name, description).await {
         Ok(org) => Ok(redirect(&format!("/dashboard/orgs/{}?created=1", org.name))),
         Err(e)
             if matches!(
@@ -73,6 +73,7 @@ async fn list_page(
     let user = viewer.require_user()?;
     let orgs = state
         .services
+        .orgs()
         .orgs_of(user.id)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -147,6 +148,7 @@ async fn manage_page(
     let user = viewer.require_user()?;
     let view = state
         .services
+        .orgs()
         .get_org(org)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -260,6 +262,7 @@ pub async fn set_member(
     form.signed_in(&viewer)?;
     match state
         .services
+        .orgs()
         .set_member(&viewer.ctx, &org, form.get("username"), form.get("role"))
         .await
     {
@@ -275,7 +278,7 @@ pub async fn remove_member(
     form: FormData,
 ) -> WebResult {
     let me = form.signed_in(&viewer)?.username.clone();
-    match state.services.remove_member(&viewer.ctx, &org, &username).await {
+    match state.services.orgs().remove_member(&viewer.ctx, &org, &username).await {
         Ok(()) if me == username => Ok(redirect("/dashboard/orgs?left=1")),
         Ok(()) => Ok(redirect(&format!("/dashboard/orgs/{org}?removed=1"))),
         Err(e) => member_error(&state, &viewer, &org, e).await,

@@ -62,6 +62,7 @@ pub async fn package(
         return super::manage::show(&state, &viewer, &scope, base, raw.as_deref()).await;
     }
     let page = svc
+        .pages()
         .package_page(&viewer.ctx, &scope, &name)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -87,6 +88,7 @@ pub async fn package(
     // The management link, for those the service lets manage the package.
     let manageable = match viewer.user() {
         Some(_) => svc
+            .pages()
             .package_permissions(&viewer.ctx, &pkg.scope, &pkg.name)
             .await
             .map(|p| super::manage::can_manage(&p, &pkg.ecosystem))

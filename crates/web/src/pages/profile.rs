@@ -14,6 +14,7 @@ use trove_service::web_queries::Profile;
 async fn load(state: &WebState, viewer: &Viewer, name: &str) -> Result<Profile, WebError> {
     state
         .services
+        .pages()
         .profile(&viewer.ctx, name)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))

@@ -87,7 +87,7 @@ pub async fn search(State(state): State<WebState>, viewer: Viewer, RawQuery(raw)
         .and_then(|q| serde_urlencoded::from_str(q).ok())
         .unwrap_or_default();
     let st = Current::from(&params);
-    let (result, error) = match state.services.search_packages(&viewer.ctx, &params).await {
+    let (result, error) = match state.services.search().search_packages(&viewer.ctx, &params).await {
         Ok(r) => (Some(r), None),
         Err(e) if matches!(e.kind, ErrorKind::BadRequest | ErrorKind::Unprocessable) => (None, Some(e.message)),
         Err(e) => return Err(WebError::from_service(e, viewer.chrome())),

@@ -87,7 +87,7 @@ pub async fn create_token(State(state): State<WebState>, viewer: Viewer, form: F
         packages: (!patterns.is_empty()).then_some(patterns),
         expires_in,
     };
-    match state.services.create_token(&viewer.ctx, req).await {
+    match state.services.tokens().create_token(&viewer.ctx, req).await {
         Ok(created) => {
             render(
                 &state,
@@ -128,6 +128,7 @@ pub async fn revoke_token(
     form.signed_in(&viewer)?;
     state
         .services
+        .tokens()
         .revoke_token(&viewer.ctx, id)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -146,6 +147,7 @@ async fn render(
     let csrf = viewer.csrf().unwrap_or_default();
     let tokens = state
         .services
+        .tokens()
         .list_tokens(&viewer.ctx)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;

@@ -130,7 +130,12 @@ pub async fn create(State(state): State<WebState>, viewer: Viewer, form: FormDat
         url: draft.url.clone(),
         events: draft.events.clone(),
     };
-    match state.services.create_webhook(&viewer.ctx, &draft.namespace, req).await {
+    match state
+        .services
+        .webhooks()
+        .create_webhook(&viewer.ctx, &draft.namespace, req)
+        .await
+    {
         Ok(created) => {
             let keep = Draft {
                 namespace: draft.namespace.clone(),
@@ -182,6 +187,7 @@ pub async fn test(
     let id = parse_id(&viewer, &id)?;
     state
         .services
+        .webhooks()
         .test_webhook(&viewer.ctx, &scope, id)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -201,6 +207,7 @@ pub async fn delete(
         // Still ask the service first, so a webhook the viewer may not see stays a 404.
         state
             .services
+            .webhooks()
             .webhook_deliveries(&viewer.ctx, &scope, id)
             .await
             .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -217,6 +224,7 @@ pub async fn delete(
     }
     state
         .services
+        .webhooks()
         .delete_webhook(&viewer.ctx, &scope, id)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
@@ -238,10 +246,11 @@ pub async fn deliveries(
 /// Loads a namespace's webhooks with their newest delivery.
 async fn section(state: &WebState, viewer: &Viewer, scope: &str) -> Result<Section, ServiceError> {
     let svc = &state.services;
-    let list = svc.list_webhooks(&viewer.ctx, scope).await?;
+    let list = svc.webhooks().list_webhooks(&viewer.ctx, scope).await?;
     let mut hooks = Vec::with_capacity(list.len());
     for w in list {
         let last = svc
+            .webhooks()
             .webhook_deliveries(&viewer.ctx, scope, w.id)
             .await?
             .into_iter()
@@ -288,6 +297,7 @@ async fn render(
             let mut candidates = vec![user.username.clone()];
             let orgs = state
                 .services
+                .orgs()
                 .orgs_of(user.id)
                 .await
                 .map_err(|e| WebError::from_service(e, chrome()))?;
@@ -469,6 +479,7 @@ async fn deliveries_page(
     let svc = &state.services;
     let chrome = || viewer.chrome();
     let hooks = svc
+        .webhooks()
         .list_webhooks(&viewer.ctx, scope)
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;
@@ -477,6 +488,7 @@ async fn deliveries_page(
         .find(|w| w.id == id)
         .ok_or_else(|| WebError::not_found(chrome()))?;
     let log = svc
+        .webhooks()
         .webhook_deliveries(&viewer.ctx, scope, id)
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;

@@ -21,6 +21,7 @@ pub async fn list_audit(
 ) -> ApiResult<Json<serde_json::Value>> {
     let events = state
         .services
+        .audit()
         .list_audit(
             &ctx,
             trove_service::audit::AuditQuery {

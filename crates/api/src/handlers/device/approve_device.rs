@@ -19,6 +19,10 @@ pub async fn approve_device(
     Json(body): Json<UserCode>,
 ) -> ApiResult<Json<DeviceDecision>> {
     Ok(Json(
-        state.services.decide_device_login(&ctx, &body.user_code, true).await?,
+        state
+            .services
+            .accounts()
+            .decide_device_login(&ctx, &body.user_code, true)
+            .await?,
     ))
 }

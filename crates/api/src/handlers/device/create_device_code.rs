@@ -18,6 +18,10 @@ pub async fn create_device_code(
     Json(body): Json<DeviceCodeRequest>,
 ) -> ApiResult<Json<DeviceAuthorization>> {
     Ok(Json(
-        state.services.start_device_login(body.client_name.as_deref()).await?,
+        state
+            .services
+            .accounts()
+            .start_device_login(body.client_name.as_deref())
+            .await?,
     ))
 }

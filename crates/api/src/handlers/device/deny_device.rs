@@ -13,6 +13,10 @@ pub async fn deny_device(
     Json(body): Json<UserCode>,
 ) -> ApiResult<Json<DeviceDecision>> {
     Ok(Json(
-        state.services.decide_device_login(&ctx, &body.user_code, false).await?,
+        state
+            .services
+            .accounts()
+            .decide_device_login(&ctx, &body.user_code, false)
+            .await?,
     ))
 }

@@ -18,5 +18,11 @@ pub async fn poll_device_token(
     Caller(ctx): Caller,
     Json(body): Json<DeviceCodeGrant>,
 ) -> ApiResult<Json<DeviceGrant>> {
-    Ok(Json(state.services.poll_device_login(&ctx, &body.device_code).await?))
+    Ok(Json(
+        state
+            .services
+            .accounts()
+            .poll_device_login(&ctx, &body.device_code)
+            .await?,
+    ))
 }

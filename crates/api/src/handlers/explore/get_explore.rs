@@ -6,5 +6,5 @@ use trove_service::stats::Explore;
 /// `GET /api/v1/explore`: totals, trending, most downloaded and recently updated packages
 /// (public packages only).
 pub async fn get_explore(State(state): State<AppState>) -> ApiResult<Json<Explore>> {
-    Ok(Json(state.services.explore().await?))
+    Ok(Json(state.services.stats().explore().await?))
 }

@@ -22,6 +22,7 @@ pub async fn create_org(
 ) -> ApiResult<(StatusCode, Json<OrgView>)> {
     let org = state
         .services
+        .orgs()
         .create_org(&ctx, &body.name, body.description.as_deref())
         .await?;
     Ok((StatusCode::CREATED, Json(org)))

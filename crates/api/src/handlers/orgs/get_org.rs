@@ -5,5 +5,5 @@ use trove_service::orgs::OrgView;
 
 /// `GET /api/v1/orgs/{org}`: the organization and its members.
 pub async fn get_org(State(state): State<AppState>, Path(org): Path<String>) -> ApiResult<Json<OrgView>> {
-    Ok(Json(state.services.get_org(&org).await?))
+    Ok(Json(state.services.orgs().get_org(&org).await?))
 }

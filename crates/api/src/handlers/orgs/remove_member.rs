@@ -10,6 +10,6 @@ pub async fn remove_member(
     Caller(ctx): Caller,
     Path((org, username)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.services.remove_member(&ctx, &org, &username).await?;
+    state.services.orgs().remove_member(&ctx, &org, &username).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -19,6 +19,10 @@ pub async fn set_member(
     Json(body): Json<MemberRole>,
 ) -> ApiResult<Json<Vec<MemberView>>> {
     Ok(Json(
-        state.services.set_member(&ctx, &org, &username, &body.role).await?,
+        state
+            .services
+            .orgs()
+            .set_member(&ctx, &org, &username, &body.role)
+            .await?,
     ))
 }

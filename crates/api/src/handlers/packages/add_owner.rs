@@ -27,6 +27,7 @@ pub async fn add_owner(
     Ok(Json(
         state
             .services
+            .packages()
             .add_owner(&ctx, &scope, &name, &username, &body.role)
             .await?,
     ))

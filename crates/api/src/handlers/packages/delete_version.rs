@@ -11,6 +11,10 @@ pub async fn delete_version(
     Caller(ctx): Caller,
     Path((scope, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.services.delete_version(&ctx, &scope, &name, &version).await?;
+    state
+        .services
+        .packages()
+        .delete_version(&ctx, &scope, &name, &version)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

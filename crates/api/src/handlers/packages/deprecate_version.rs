@@ -21,6 +21,7 @@ pub async fn deprecate_version(
     Ok(Json(
         state
             .services
+            .packages()
             .set_deprecated(&ctx, &scope, &name, &version, Some(body.message))
             .await?,
     ))
@@ -35,6 +36,7 @@ pub async fn undeprecate_version(
     Ok(Json(
         state
             .services
+            .packages()
             .set_deprecated(&ctx, &scope, &name, &version, None)
             .await?,
     ))

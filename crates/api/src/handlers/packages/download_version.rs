@@ -20,7 +20,7 @@ pub async fn download_version(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let svc = &state.services;
-    let d = svc.prepare_download(&ctx, &scope, &name, &version).await?;
+    let d = svc.packages().prepare_download(&ctx, &scope, &name, &version).await?;
     let etag = format!("\"{}\"", d.digest);
     let size = d.size as u64;
     let serve = Serve::evaluate(&headers, &etag, size);
@@ -51,7 +51,7 @@ pub async fn download_version(
         return Ok((status, out).into_response());
     };
     let count = served.start == 0;
-    let read = svc.open_download(&d, serve.storage_range(), count).await?;
+    let read = svc.packages().open_download(&d, serve.storage_range(), count).await?;
     metrics::counter!("trove_download_bytes_total").increment(served.end - served.start);
     let body = Body::from_stream(read.stream.map(|r| r.map_err(std::io::Error::other)));
     Ok((status, out, body).into_response())

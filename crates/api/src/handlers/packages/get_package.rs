@@ -10,5 +10,5 @@ pub async fn get_package(
     Caller(ctx): Caller,
     Path((scope, name)): Path<(String, String)>,
 ) -> ApiResult<Json<PackageView>> {
-    Ok(Json(state.services.get_package(&ctx, &scope, &name).await?))
+    Ok(Json(state.services.packages().get_package(&ctx, &scope, &name).await?))
 }

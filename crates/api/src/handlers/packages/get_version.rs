@@ -10,5 +10,11 @@ pub async fn get_version(
     Caller(ctx): Caller,
     Path((scope, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<VersionView>> {
-    Ok(Json(state.services.get_version(&ctx, &scope, &name, &version).await?))
+    Ok(Json(
+        state
+            .services
+            .packages()
+            .get_version(&ctx, &scope, &name, &version)
+            .await?,
+    ))
 }

@@ -11,5 +11,7 @@ pub async fn list_namespace_packages(
     Caller(ctx): Caller,
     Path(scope): Path<String>,
 ) -> ApiResult<Json<Vec<PackageView>>> {
-    Ok(Json(state.services.list_namespace_packages(&ctx, &scope).await?))
+    Ok(Json(
+        state.services.packages().list_namespace_packages(&ctx, &scope).await?,
+    ))
 }

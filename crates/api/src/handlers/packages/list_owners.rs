@@ -10,5 +10,5 @@ pub async fn list_owners(
     Caller(ctx): Caller,
     Path((scope, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<OwnerView>>> {
-    Ok(Json(state.services.list_owners(&ctx, &scope, &name).await?))
+    Ok(Json(state.services.packages().list_owners(&ctx, &scope, &name).await?))
 }

@@ -10,5 +10,7 @@ pub async fn list_versions(
     Caller(ctx): Caller,
     Path((scope, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Vec<VersionView>>> {
-    Ok(Json(state.services.list_versions(&ctx, &scope, &name).await?))
+    Ok(Json(
+        state.services.packages().list_versions(&ctx, &scope, &name).await?,
+    ))
 }

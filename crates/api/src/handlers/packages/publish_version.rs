@@ -40,8 +40,12 @@ pub async fn publish_version(
         too_large_code: "archive_too_large",
         read_failed_code: "body_read_failed",
     };
-    let staged = svc.stage_body(&mut body.into_data_stream(), declared, limit).await?;
+    let staged = svc
+        .blobs()
+        .stage_body(&mut body.into_data_stream(), declared, limit)
+        .await?;
     let v = svc
+        .packages()
         .publish(
             &ctx,
             PublishRequest {

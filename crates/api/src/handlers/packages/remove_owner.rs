@@ -10,6 +10,10 @@ pub async fn remove_owner(
     Caller(ctx): Caller,
     Path((scope, name, username)): Path<(String, String, String)>,
 ) -> ApiResult<StatusCode> {
-    state.services.remove_owner(&ctx, &scope, &name, &username).await?;
+    state
+        .services
+        .packages()
+        .remove_owner(&ctx, &scope, &name, &username)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,6 +22,7 @@ pub async fn update_package(
     Ok(Json(
         state
             .services
+            .packages()
             .set_visibility(&ctx, &scope, &name, body.visibility)
             .await?,
     ))

@@ -11,7 +11,11 @@ pub async fn yank_version(
     Path((scope, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<VersionView>> {
     Ok(Json(
-        state.services.set_yanked(&ctx, &scope, &name, &version, true).await?,
+        state
+            .services
+            .packages()
+            .set_yanked(&ctx, &scope, &name, &version, true)
+            .await?,
     ))
 }
 
@@ -22,6 +26,10 @@ pub async fn unyank_version(
     Path((scope, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<VersionView>> {
     Ok(Json(
-        state.services.set_yanked(&ctx, &scope, &name, &version, false).await?,
+        state
+            .services
+            .packages()
+            .set_yanked(&ctx, &scope, &name, &version, false)
+            .await?,
     ))
 }

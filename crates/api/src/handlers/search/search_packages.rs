@@ -11,5 +11,5 @@ pub async fn search_packages(
     Caller(ctx): Caller,
     Query(params): Query<SearchParams>,
 ) -> ApiResult<Json<SearchPage>> {
-    Ok(Json(state.services.search_packages(&ctx, &params).await?))
+    Ok(Json(state.services.search().search_packages(&ctx, &params).await?))
 }

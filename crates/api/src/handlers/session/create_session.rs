@@ -19,7 +19,11 @@ pub async fn create_session(
     Caller(ctx): Caller,
     Json(body): Json<Login>,
 ) -> ApiResult<(HeaderMap, Json<serde_json::Value>)> {
-    let s = state.services.login(&ctx, &body.username, &body.password).await?;
+    let s = state
+        .services
+        .accounts()
+        .login(&ctx, &body.username, &body.password)
+        .await?;
     let max_age = state.services.config.session_ttl_ms / 1000;
     let secure = if state.services.config.base_url.starts_with("https://") {
         "; Secure"

@@ -11,7 +11,7 @@ pub async fn delete_session(
     req: HeaderMap,
 ) -> ApiResult<(StatusCode, HeaderMap)> {
     if let Some(c) = cookie_in(&req, SESSION_COOKIE) {
-        state.services.logout(&ctx, c).await?;
+        state.services.accounts().logout(&ctx, c).await?;
     }
 
     let mut headers = HeaderMap::new();

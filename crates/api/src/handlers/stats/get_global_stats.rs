@@ -6,5 +6,5 @@ use trove_service::db::stats::Totals;
 /// `GET /api/v1/stats`: registry totals (public packages, their versions and downloads;
 /// user accounts).
 pub async fn get_global_stats(State(state): State<AppState>) -> ApiResult<Json<Totals>> {
-    Ok(Json(state.services.global_stats().await?))
+    Ok(Json(state.services.stats().global_stats().await?))
 }

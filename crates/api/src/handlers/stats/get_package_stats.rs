@@ -11,5 +11,5 @@ pub async fn get_package_stats(
     Caller(ctx): Caller,
     Path((scope, name)): Path<(String, String)>,
 ) -> ApiResult<Json<DownloadStats>> {
-    Ok(Json(state.services.package_stats(&ctx, &scope, &name).await?))
+    Ok(Json(state.services.stats().package_stats(&ctx, &scope, &name).await?))
 }

@@ -10,5 +10,11 @@ pub async fn get_version_stats(
     Caller(ctx): Caller,
     Path((scope, name, version)): Path<(String, String, String)>,
 ) -> ApiResult<Json<DownloadStats>> {
-    Ok(Json(state.services.version_stats(&ctx, &scope, &name, &version).await?))
+    Ok(Json(
+        state
+            .services
+            .stats()
+            .version_stats(&ctx, &scope, &name, &version)
+            .await?,
+    ))
 }

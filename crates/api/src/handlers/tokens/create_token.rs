@@ -13,6 +13,6 @@ pub async fn create_token(
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_token(&ctx, body).await?),
+        Json(state.services.tokens().create_token(&ctx, body).await?),
     ))
 }

@@ -6,5 +6,5 @@ use trove_service::tokens::TokenView;
 
 /// `GET /api/v1/tokens`: the caller's live tokens with last use (never the secrets).
 pub async fn list_tokens(State(state): State<AppState>, Caller(ctx): Caller) -> ApiResult<Json<Vec<TokenView>>> {
-    Ok(Json(state.services.list_tokens(&ctx).await?))
+    Ok(Json(state.services.tokens().list_tokens(&ctx).await?))
 }

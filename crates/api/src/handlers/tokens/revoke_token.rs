@@ -10,6 +10,6 @@ pub async fn revoke_token(
     Caller(ctx): Caller,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    state.services.revoke_token(&ctx, id).await?;
+    state.services.tokens().revoke_token(&ctx, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

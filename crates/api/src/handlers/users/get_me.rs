@@ -7,7 +7,7 @@ use trove_service::AuthVia;
 /// `GET /api/v1/me`: the caller, how they authenticated, and their organizations.
 pub async fn get_me(State(state): State<AppState>, Caller(ctx): Caller) -> ApiResult<Json<serde_json::Value>> {
     let p = ctx.require()?;
-    let orgs = state.services.orgs_of(p.user.id).await?;
+    let orgs = state.services.orgs().orgs_of(p.user.id).await?;
     let mut body = crate::user_json(&p.user);
     body["auth"] = match &p.via {
         AuthVia::Session { csrf_token } => {

@@ -11,6 +11,6 @@ pub async fn register_user(
     Caller(ctx): Caller,
     Json(body): Json<NewUser>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let user = state.services.register(&ctx, body).await?;
+    let user = state.services.accounts().register(&ctx, body).await?;
     Ok((StatusCode::CREATED, Json(crate::user_json(&user))))
 }

@@ -15,6 +15,6 @@ pub async fn create_webhook(
 ) -> ApiResult<(StatusCode, Json<CreatedWebhook>)> {
     Ok((
         StatusCode::CREATED,
-        Json(state.services.create_webhook(&ctx, &scope, body).await?),
+        Json(state.services.webhooks().create_webhook(&ctx, &scope, body).await?),
     ))
 }

@@ -10,6 +10,6 @@ pub async fn delete_webhook(
     Caller(ctx): Caller,
     Path((scope, id)): Path<(String, i64)>,
 ) -> ApiResult<StatusCode> {
-    state.services.delete_webhook(&ctx, &scope, id).await?;
+    state.services.webhooks().delete_webhook(&ctx, &scope, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

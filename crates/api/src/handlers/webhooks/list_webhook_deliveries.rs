@@ -10,5 +10,7 @@ pub async fn list_webhook_deliveries(
     Caller(ctx): Caller,
     Path((scope, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<Vec<DeliveryView>>> {
-    Ok(Json(state.services.webhook_deliveries(&ctx, &scope, id).await?))
+    Ok(Json(
+        state.services.webhooks().webhook_deliveries(&ctx, &scope, id).await?,
+    ))
 }

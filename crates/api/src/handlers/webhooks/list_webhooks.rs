@@ -10,5 +10,5 @@ pub async fn list_webhooks(
     Caller(ctx): Caller,
     Path(scope): Path<String>,
 ) -> ApiResult<Json<Vec<WebhookView>>> {
-    Ok(Json(state.services.list_webhooks(&ctx, &scope).await?))
+    Ok(Json(state.services.webhooks().list_webhooks(&ctx, &scope).await?))
 }

@@ -10,7 +10,7 @@ pub async fn test_webhook(
     Caller(ctx): Caller,
     Path((scope, id)): Path<(String, i64)>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let delivery = state.services.test_webhook(&ctx, &scope, id).await?;
+    let delivery = state.services.webhooks().test_webhook(&ctx, &scope, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "delivery_id": delivery })),

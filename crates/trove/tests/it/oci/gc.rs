@@ -20,7 +20,7 @@ async fn blobs_are_shared_and_collected_when_unreferenced(b: Backend) {
     alice.publish("alice/native", "1.0.0").await;
 
     let svc = app.services();
-    let report = svc.gc_blobs(0).await.unwrap();
+    let report = svc.blobs().gc_blobs(0).await.unwrap();
     assert_eq!(report.deleted, 0, "everything is referenced: {report:?}");
 
     // Delete a's manifest: its config and private layer go, the shared layer stays for b.
@@ -28,7 +28,7 @@ async fn blobs_are_shared_and_collected_when_unreferenced(b: Backend) {
         .send(Method::DELETE, &format!("/v2/alice/a/manifests/{}", sha256(&ma)))
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let report = svc.gc_blobs(0).await.unwrap();
+    let report = svc.blobs().gc_blobs(0).await.unwrap();
     assert_eq!(report.deleted, 3, "a's manifest, config and own layer: {report:?}");
     let res = oci
         .send(Method::GET, &format!("/v2/alice/a/blobs/{}", sha256(&shared)))
@@ -49,14 +49,14 @@ async fn blobs_are_shared_and_collected_when_unreferenced(b: Backend) {
 
     // Young unreferenced blobs are kept for the grace period.
     oci.push_blob("alice/b", b"pushed but never used").await;
-    let report = svc.gc_blobs(3_600_000).await.unwrap();
+    let report = svc.blobs().gc_blobs(3_600_000).await.unwrap();
     assert_eq!(report.deleted, 0);
     // A deleted blob goes at the next collection once nothing else uses it.
     let res = oci
         .send(Method::DELETE, &format!("/v2/alice/b/manifests/{}", sha256(&mb)))
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let report = svc.gc_blobs(0).await.unwrap();
+    let report = svc.blobs().gc_blobs(0).await.unwrap();
     assert_eq!(
         report.deleted, 4,
         "b's manifest, config, the shared layer and the unused blob: {report:?}"
@@ -82,12 +82,12 @@ async fn abandoned_uploads_expire(b: Backend) {
     assert_eq!(app.blob_count().await, 1, "the chunk is stored");
     let svc = app.services();
     // Uploads touched within the TTL stay.
-    assert_eq!(svc.oci_expire_uploads(3_600_000).await.unwrap(), 0);
+    assert_eq!(svc.oci().expire_uploads(3_600_000).await.unwrap(), 0);
     // The collector does not take a chunk of an upload in progress.
-    assert_eq!(svc.gc_blobs(0).await.unwrap().deleted, 0);
+    assert_eq!(svc.blobs().gc_blobs(0).await.unwrap().deleted, 0);
     assert_eq!(app.blob_count().await, 1);
     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    assert_eq!(svc.oci_expire_uploads(10).await.unwrap(), 1);
+    assert_eq!(svc.oci().expire_uploads(10).await.unwrap(), 1);
     let res = oci.send(Method::GET, &loc).await;
     oci_error(res, StatusCode::NOT_FOUND, "BLOB_UPLOAD_UNKNOWN").await;
     assert_eq!(app.blob_count().await, 0, "the chunk went with the upload");
@@ -142,7 +142,7 @@ async fn gc_never_deletes_bytes_a_concurrent_push_uses(b: Backend) {
             tokio::spawn(async move {
                 let mut deleted = 0;
                 for _ in 0..20 {
-                    if svc.reclaim_blob(&storage).await.unwrap() {
+                    if svc.blobs().reclaim_blob(&storage).await.unwrap() {
                         deleted += 1;
                     }
                     tokio::task::yield_now().await;
@@ -183,7 +183,7 @@ async fn gc_never_deletes_bytes_a_concurrent_push_uses(b: Backend) {
         let svc = svc.clone();
         tokio::spawn(async move {
             for _ in 0..10 {
-                svc.gc_blobs(60_000).await.unwrap();
+                svc.blobs().gc_blobs(60_000).await.unwrap();
             }
         })
     };

@@ -74,7 +74,7 @@ async fn oci_push_pull_and_gc_on_s3(b: Backend) {
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let res = oci.send(Method::DELETE, &format!("/v2/alice/copy/blobs/{d}")).await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
-    let report = app.services().gc_blobs(0).await.unwrap();
+    let report = app.services().blobs().gc_blobs(0).await.unwrap();
     assert_eq!(report.deleted, 3, "{report:?}");
     assert_eq!(app.blob_count().await, 0);
     app.stop().await;
