@@ -690,12 +690,13 @@ fn the_documents_patterns_take_what_the_server_takes() {
             owned(&["alice", "a/../b", "a..b/c", "A/b", "/b", "a/", "a/b/c", "a /b"]),
         ),
         (
-            "non-blank",
+            "non-blank (str::trim)",
             &c["NewToken"]["properties"]["name"],
-            owned(&[" x ", "ci", "\u{180e}", "\t\u{200b}\n"]),
+            owned(&[" x ", "ci", "\u{feff}", "\u{180e}", "\t\u{200b}\n"]),
             owned(&[
                 "",
                 " \t\n",
+                "\u{85}",
                 "\u{3000}\u{2028}\u{a0}\u{b}\u{c}\r",
                 "\u{2000}\u{200a}\u{202f}\u{205f}",
             ]),
