@@ -133,8 +133,11 @@ pub const CLIENT_NAME_PATTERN: &str =
     "^[\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*\
      [^\\x00-\\x1f\\x7f-\\x9f]{0,100}\
      [\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*$";
-/// Not blank: the server trims text before checking it is non-empty.
-pub const NON_BLANK_PATTERN: &str = r"\S";
+/// Not blank: the server trims text (`str::trim`) before checking it is non-empty, so some
+/// character other than the whitespace it trims (the class of [`CLIENT_NAME_PATTERN`]; ECMA-262's
+/// `\S` is not that: it takes U+0085 as text and U+FEFF as whitespace).
+pub const NON_BLANK_PATTERN: &str =
+    "[^\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]";
 /// Longest token lifetime: 10 years, in seconds.
 const MAX_TOKEN_LIFETIME_S: i64 = 10 * 365 * 86_400;
 

@@ -1,7 +1,7 @@
 use crate::common::*;
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 use trove_testkit::{both_backends, Backend};
 
@@ -76,425 +76,308 @@ both_backends!(openapi_document_matches_the_router);
 // Documented schemas against real traffic.
 // ---------------------------------------------------------------------------------------
 
-/// The JSON-Schema subset the document uses, validated strictly: an object schema that lists
-/// `properties` without saying `additionalProperties` accepts no undocumented member here (the
-/// document leaves them open for clients, but the test holds the document to exactly what the
-/// server sends). A keyword this validator does not know fails loudly instead of being ignored.
-mod validator {
-    use serde_json::Value;
+/// Validation against the served document with the `jsonschema` crate (JSON Schema 2020-12, the
+/// dialect of OpenAPI 3.1), `$ref`s resolved in the document's `components`, formats asserted.
+///
+/// The test holds the server to a stricter reading than the document gives clients, on a copy of
+/// the schemas ([`strict`]):
+/// - an object schema that lists `properties` without saying `additionalProperties` accepts no
+///   undocumented member (the document leaves response objects open so that clients tolerate new
+///   fields; the test holds the server to exactly what is documented);
+/// - an `integer` is written as one (`1`, not `1.0`, which JSON Schema counts as an integer), and
+///   fits OpenAPI's `int64`/`int32` format where one is given (JSON Schema's `format` asserts on
+///   strings only): the test's own keyword [`INTEGER`].
+///
+/// The document may use only the keywords and formats listed here ([`check_vocabulary`]), so a
+/// typo'd keyword fails loudly instead of being ignored as an annotation.
+mod schema {
+    use jsonschema::{Draft, Keyword, ValidationError, Validator};
+    use serde_json::{json, Map, Value};
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
 
+    /// The keywords the document uses that constrain values.
+    const KEYWORDS: &[&str] = &[
+        "$ref",
+        "type",
+        "enum",
+        "properties",
+        "required",
+        "additionalProperties",
+        "items",
+        "format",
+        "oneOf",
+        "not",
+        "minLength",
+        "maxLength",
+        "pattern",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+    ];
     const ANNOTATIONS: &[&str] = &["description", "example", "examples", "title", "default"];
+    /// String formats the crate asserts, and OpenAPI's numeric ones that [`INTEGER`] does.
+    /// `binary` only describes the archive bodies, which are not JSON.
+    const FORMATS: &[&str] = &["date-time", "date", "uri", "email", "binary", "int64", "int32"];
+    /// The test's keyword: the value is a JSON integer, of this OpenAPI format (or `integer`).
+    const INTEGER: &str = "x-test-integer";
 
-    pub fn validate(doc: &Value, schema: &Value, v: &Value) -> Vec<String> {
-        let mut errors = Vec::new();
-        check(doc, schema, v, "$", &mut errors);
-        errors
-    }
-
-    fn resolve<'a>(doc: &'a Value, reference: &str) -> &'a Value {
-        let pointer = reference
-            .strip_prefix('#')
-            .unwrap_or_else(|| panic!("only local $refs are supported: {reference}"));
-        doc.pointer(pointer)
-            .unwrap_or_else(|| panic!("dangling $ref {reference}"))
-    }
-
-    fn type_matches(ty: &str, v: &Value) -> bool {
-        match ty {
-            "null" => v.is_null(),
-            "boolean" => v.is_boolean(),
-            "string" => v.is_string(),
-            "integer" => v.is_i64() || v.is_u64(),
-            "number" => v.is_number(),
-            "array" => v.is_array(),
-            "object" => v.is_object(),
-            other => panic!("unknown JSON type `{other}` in the document"),
-        }
-    }
-
-    fn digits(s: &[u8]) -> bool {
-        !s.is_empty() && s.iter().all(u8::is_ascii_digit)
-    }
-
-    /// `YYYY-MM-DD`.
-    fn is_date(s: &str) -> bool {
-        let b = s.as_bytes();
-        b.len() == 10 && digits(&b[0..4]) && b[4] == b'-' && digits(&b[5..7]) && b[7] == b'-' && digits(&b[8..10])
-    }
-
-    /// RFC 3339: `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`.
-    fn is_date_time(s: &str) -> bool {
-        let Some((date, time)) = s.split_once('T') else {
-            return false;
+    /// Calls `f` on `schema` and every subschema in it (`at`: where), outermost first.
+    fn each_schema(schema: &mut Value, at: &str, f: &mut dyn FnMut(&str, &mut Map<String, Value>)) {
+        let Value::Object(s) = schema else {
+            assert!(
+                schema.is_boolean(),
+                "{at}: a schema is an object or a boolean, not {schema}"
+            );
+            return;
         };
-        let b = time.as_bytes();
-        if !is_date(date)
-            || b.len() < 9
-            || !(digits(&b[0..2]) && b[2] == b':' && digits(&b[3..5]) && b[5] == b':' && digits(&b[6..8]))
-        {
-            return false;
-        }
-        let mut rest = &time[8..];
-        if let Some(frac) = rest.strip_prefix('.') {
-            let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-            if n == 0 {
-                return false;
-            }
-            rest = &frac[n..];
-        }
-        rest == "Z"
-            || (rest.len() == 6
-                && matches!(rest.as_bytes()[0], b'+' | b'-')
-                && digits(&rest.as_bytes()[1..3])
-                && rest.as_bytes()[3] == b':'
-                && digits(&rest.as_bytes()[4..6]))
-    }
-
-    /// An absolute URI: `scheme:rest`, the scheme a letter then letters, digits, `+`, `-`, `.`,
-    /// and no whitespace or control characters.
-    fn is_uri(s: &str) -> bool {
-        let Some((scheme, rest)) = s.split_once(':') else {
-            return false;
-        };
-        let mut b = scheme.bytes();
-        b.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && b.all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
-            && !rest.is_empty()
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control())
-    }
-
-    /// `local@domain` with a dot in the domain (what JSON Schema tools generate and accept).
-    fn is_email(s: &str) -> bool {
-        s.split_once('@')
-            .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.') && !b.ends_with('.'))
-    }
-
-    /// The `pattern`s the document uses, each checked by a hand-written matcher (the test has no
-    /// regex engine). An unknown pattern fails loudly: add its matcher here.
-    mod patterns {
-        const NAME: &str = "^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$";
-        const SEMVER: &str = r"^(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})\.(0|[1-9][0-9]{0,18})(-((0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*)(\.(0|[1-9][0-9]*|[0-9]*[a-zA-Z-][0-9a-zA-Z-]*))*))?(\+[0-9a-zA-Z-]+(\.[0-9a-zA-Z-]+)*)?$";
-        const EMAIL: &str = r"^[^@]+@[^.][\s\S]*\.";
-        const PACKAGE_PATTERN: &str =
-            r"^(\.?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*\.?|\.)/(\.?[a-z0-9_*-]+(\.[a-z0-9_*-]+)*\.?|\.)$";
-        const NON_BLANK: &str = r"\S";
-        const WEBHOOK_URL: &str = "^[Hh][Tt][Tt][Pp][Ss]?://[^/?#]";
-        const CLIENT_NAME: &str =
-            "^[\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*\
-             [^\\x00-\\x1f\\x7f-\\x9f]{0,100}\
-             [\\t-\\r \\x85\u{a0}\u{1680}\u{2000}-\u{200a}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}]*$";
-
-        pub fn matches(pattern: &str, s: &str) -> bool {
-            match pattern {
-                NAME => {
-                    let b = s.as_bytes();
-                    let edge = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-                    !b.is_empty()
-                        && edge(b[0])
-                        && edge(b[b.len() - 1])
-                        && b.iter().all(|&c| edge(c) || matches!(c, b'-' | b'_' | b'.'))
-                }
-                SEMVER => semver(s),
-                EMAIL => s.split_once('@').is_some_and(|(a, b)| {
-                    let mut domain = b.chars();
-                    !a.is_empty() && domain.next().is_some_and(|c| c != '.') && domain.as_str().contains('.')
-                }),
-                PACKAGE_PATTERN => {
-                    let part = |p: &str| {
-                        !p.is_empty()
-                            && !p.contains("..")
-                            && p.bytes()
-                                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"-_.*".contains(&c))
-                    };
-                    s.split_once('/').is_some_and(|(a, b)| part(a) && part(b))
-                }
-                NON_BLANK => s.chars().any(|c| !c.is_whitespace()),
-                WEBHOOK_URL => {
-                    let lower = s.to_ascii_lowercase();
-                    let rest = lower.strip_prefix("http://").or_else(|| lower.strip_prefix("https://"));
-                    rest.and_then(|r| r.chars().next())
-                        .is_some_and(|c| !matches!(c, '/' | '?' | '#'))
-                }
-                // Whitespace around, then at most 100 characters and no control characters (what `str::trim` leaves).
-                CLIENT_NAME => s.trim().chars().count() <= 100 && !s.trim().chars().any(char::is_control),
-                other => panic!("the test's validator has no matcher for the pattern `{other}`; add one"),
-            }
-        }
-
-        fn numeric(s: &str, max_digits: usize) -> bool {
-            !s.is_empty()
-                && s.len() <= max_digits
-                && s.bytes().all(|c| c.is_ascii_digit())
-                && (s == "0" || !s.starts_with('0'))
-        }
-
-        fn identifier(s: &str, numeric_ok: bool) -> bool {
-            !s.is_empty()
-                && s.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-                && (numeric_ok || s.bytes().any(|c| !c.is_ascii_digit()) || numeric(s, usize::MAX))
-        }
-
-        /// Semver 2.0 with core numbers of at most 19 digits.
-        fn semver(s: &str) -> bool {
-            let (rest, build) = match s.split_once('+') {
-                Some((r, b)) => (r, Some(b)),
-                None => (s, None),
-            };
-            let (core, pre) = match rest.split_once('-') {
-                Some((c, p)) => (c, Some(p)),
-                None => (rest, None),
-            };
-            let parts: Vec<&str> = core.split('.').collect();
-            parts.len() == 3
-                && parts.iter().all(|p| numeric(p, 19))
-                && pre.is_none_or(|p| p.split('.').all(|i| identifier(i, false)))
-                && build.is_none_or(|b| b.split('.').all(|i| identifier(i, true)))
-        }
-
-        #[test]
-        fn hand_written_matchers() {
-            assert!(matches(CLIENT_NAME, "trove CLI on host") && matches(CLIENT_NAME, "\n\u{85} x\t"));
-            assert!(matches(CLIENT_NAME, &format!("\u{85}{}\u{85}  ", "x".repeat(100))));
-            assert!(!matches(CLIENT_NAME, &"x".repeat(101)));
-            assert!(
-                !matches(CLIENT_NAME, "a\nb") && !matches(CLIENT_NAME, "\u{8a}x") && !matches(CLIENT_NAME, "x\u{0}")
-            );
-            assert!(matches(NAME, "foo.bar-1") && matches(NAME, "a"));
-            assert!(!matches(NAME, "-foo") && !matches(NAME, "Foo") && !matches(NAME, "foo.") && !matches(NAME, ""));
-            for v in [
-                "1.0.0",
-                "0.3.0",
-                "1.1.0-beta.1",
-                "1.0.0-x-y.0+build.01",
-                "10.20.30-rc.1+a-b",
-            ] {
-                assert!(matches(SEMVER, v), "{v}");
-            }
-            for v in [
-                "1.0",
-                "v1.0.0",
-                "01.0.0",
-                "1.0.0-01",
-                "1.0.0-",
-                "1.0.0+",
-                "1.0.0-a..b",
-                " 1.0.0",
-                "1.0.0 ",
-            ] {
-                assert!(!matches(SEMVER, v), "{v}");
-            }
-            assert!(!matches(SEMVER, "99999999999999999999.0.0"));
-            assert!(matches(EMAIL, "a@example.com") && matches(EMAIL, "a@b.c@d"));
-            assert!(!matches(EMAIL, "@example.com") && !matches(EMAIL, "a@.com") && !matches(EMAIL, "a@com"));
-            assert!(matches(PACKAGE_PATTERN, "alice/*") && matches(PACKAGE_PATTERN, "*/w.x_y-z"));
-            assert!(!matches(PACKAGE_PATTERN, "alice") && !matches(PACKAGE_PATTERN, "a/../b"));
-            assert!(
-                !matches(PACKAGE_PATTERN, "a..b/c")
-                    && !matches(PACKAGE_PATTERN, "A/b")
-                    && !matches(PACKAGE_PATTERN, "/b")
-            );
-            assert!(matches(NON_BLANK, " x ") && !matches(NON_BLANK, " \t\n"));
-            assert!(
-                matches(WEBHOOK_URL, "https://ci.example.com/trove") && matches(WEBHOOK_URL, "HTTP://127.0.0.1:9/hook")
-            );
-            assert!(
-                !matches(WEBHOOK_URL, "ftp://x")
-                    && !matches(WEBHOOK_URL, "http:///x")
-                    && !matches(WEBHOOK_URL, "http://")
-            );
-        }
-    }
-
-    fn check(doc: &Value, schema: &Value, v: &Value, at: &str, errors: &mut Vec<String>) {
-        let Some(s) = schema.as_object() else {
-            match schema {
-                Value::Bool(true) => return,
-                Value::Bool(false) => return errors.push(format!("{at}: not allowed here")),
-                other => panic!("{at}: a schema must be an object or a boolean, not {other}"),
-            }
-        };
-        for key in s.keys() {
-            let known = [
-                "$ref",
-                "type",
-                "enum",
-                "properties",
-                "required",
-                "additionalProperties",
-                "items",
-                "format",
-                "oneOf",
-                "not",
-                "minLength",
-                "maxLength",
-                "pattern",
-                "minimum",
-                "maximum",
-                "minItems",
-                "maxItems",
-            ];
-            assert!(
-                known.contains(&key.as_str()) || ANNOTATIONS.contains(&key.as_str()),
-                "{at}: the test's validator does not support the keyword `{key}`; teach it"
-            );
-        }
-        if let Some(Value::String(r)) = s.get("$ref") {
-            check(doc, resolve(doc, r), v, at, errors);
-        }
-        if let Some(ty) = s.get("type") {
-            let types: Vec<&str> = match ty {
-                Value::String(t) => vec![t.as_str()],
-                Value::Array(ts) => ts.iter().map(|t| t.as_str().expect("type names")).collect(),
-                other => panic!("{at}: bad `type` {other}"),
-            };
-            if !types.iter().any(|t| type_matches(t, v)) {
-                errors.push(format!("{at}: expected {}, got {v}", types.join(" or ")));
-                return;
-            }
-        }
-        if let Some(values) = s.get("enum") {
-            if !values.as_array().expect("enum is an array").contains(v) {
-                errors.push(format!("{at}: {v} is not one of {values}"));
-            }
-        }
-        if let (Some(format), Some(text)) = (s.get("format").and_then(Value::as_str), v.as_str()) {
-            let ok = match format {
-                "date-time" => is_date_time(text),
-                "date" => is_date(text),
-                "binary" => true,
-                "uri" => is_uri(text),
-                "email" => is_email(text),
-                other => panic!("{at}: the test's validator does not know the format `{other}`"),
-            };
-            if !ok {
-                errors.push(format!("{at}: `{text}` is not a {format}"));
-            }
-        }
-        if let (Some(format), Some(n)) = (s.get("format").and_then(Value::as_str), v.as_number()) {
-            let ok = match format {
-                "int64" => n.is_i64(),
-                "int32" => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
-                other => panic!("{at}: the test's validator does not know the numeric format `{other}`"),
-            };
-            if !ok {
-                errors.push(format!("{at}: {n} is not an {format}"));
-            }
-        }
-        if let Some(text) = v.as_str() {
-            let chars = text.chars().count() as u64;
-            if let Some(min) = s.get("minLength") {
-                let min = min.as_u64().expect("minLength is a count");
-                if chars < min {
-                    errors.push(format!("{at}: `{text}` is shorter than {min} characters"));
-                }
-            }
-            if let Some(max) = s.get("maxLength") {
-                let max = max.as_u64().expect("maxLength is a count");
-                if chars > max {
-                    errors.push(format!("{at}: `{text}` is longer than {max} characters"));
-                }
-            }
-            if let Some(pattern) = s.get("pattern") {
-                let pattern = pattern.as_str().expect("pattern is a string");
-                if !patterns::matches(pattern, text) {
-                    errors.push(format!("{at}: `{text}` does not match {pattern}"));
-                }
-            }
-        }
-        if let Some(n) = v.as_f64().filter(|_| v.is_number()) {
-            if let Some(min) = s.get("minimum") {
-                if n < min.as_f64().expect("minimum is a number") {
-                    errors.push(format!("{at}: {v} is below the minimum {min}"));
-                }
-            }
-            if let Some(max) = s.get("maximum") {
-                if n > max.as_f64().expect("maximum is a number") {
-                    errors.push(format!("{at}: {v} is above the maximum {max}"));
-                }
-            }
-        }
-        if let (Some(max), Some(arr)) = (s.get("maxItems"), v.as_array()) {
-            let max = max.as_u64().expect("maxItems is a count");
-            if (arr.len() as u64) > max {
-                errors.push(format!("{at}: more than {max} items"));
-            }
-        }
-        if let (Some(min), Some(arr)) = (s.get("minItems"), v.as_array()) {
-            let min = min.as_u64().expect("minItems is a count");
-            if (arr.len() as u64) < min {
-                errors.push(format!("{at}: fewer than {min} items"));
-            }
-        }
-        if let Some(not) = s.get("not") {
-            let mut e = Vec::new();
-            check(doc, not, v, at, &mut e);
-            if e.is_empty() {
-                errors.push(format!("{at}: {v} matches the excluded schema {not}"));
-            }
-        }
-        if let Some(branches) = s.get("oneOf") {
-            let branches = branches.as_array().expect("oneOf is an array");
-            let results: Vec<Vec<String>> = branches
-                .iter()
-                .map(|b| {
-                    let mut e = Vec::new();
-                    check(doc, b, v, at, &mut e);
-                    e
-                })
-                .collect();
-            let matching = results.iter().filter(|e| e.is_empty()).count();
-            if matching != 1 {
-                errors.push(format!(
-                    "{at}: matches {matching} of the oneOf branches (exactly one needed): {results:?}"
-                ));
-            }
-        }
-        if let Some(obj) = v.as_object() {
-            let props = s.get("properties").and_then(Value::as_object);
-            for name in s.get("required").and_then(Value::as_array).into_iter().flatten() {
-                let name = name.as_str().expect("required names");
-                if !obj.contains_key(name) {
-                    errors.push(format!("{at}: the required member `{name}` is missing"));
-                }
-            }
-            for (name, value) in obj {
-                let here = format!("{at}.{name}");
-                match (props.and_then(|p| p.get(name)), s.get("additionalProperties")) {
-                    (Some(p), _) => check(doc, p, value, &here, errors),
-                    (None, Some(extra)) => check(doc, extra, value, &here, errors),
-                    // Strict: a documented object carries only documented members.
-                    (None, None) if props.is_some() => {
-                        errors.push(format!("{here}: undocumented member (value {value})"))
+        f(at, s);
+        for (key, value) in s.iter_mut() {
+            let here = format!("{at}/{key}");
+            match (key.as_str(), value) {
+                ("properties", Value::Object(props)) => {
+                    for (name, p) in props {
+                        each_schema(p, &format!("{here}/{name}"), f);
                     }
-                    (None, None) => {}
                 }
-            }
-        }
-        if let (Some(items), Some(arr)) = (s.get("items"), v.as_array()) {
-            for (i, item) in arr.iter().enumerate() {
-                check(doc, items, item, &format!("{at}[{i}]"), errors);
+                ("oneOf", Value::Array(branches)) => {
+                    for (i, b) in branches.iter_mut().enumerate() {
+                        each_schema(b, &format!("{here}/{i}"), f);
+                    }
+                }
+                ("items" | "not" | "additionalProperties", v) => each_schema(v, &here, f),
+                _ => {}
             }
         }
     }
 
-    /// Follows `$ref`s to the schema that says what the value is.
-    pub fn deref<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
-        while let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-            schema = resolve(doc, r);
+    /// Every schema of the document: the components, and the `schema` of each parameter, header,
+    /// request and response body.
+    fn document_schemas(doc: &Value) -> Vec<(String, Value)> {
+        fn under_paths(v: &Value, at: &str, out: &mut Vec<(String, Value)>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, x) in m {
+                        let here = format!("{at}/{k}");
+                        if k == "schema" {
+                            out.push((here, x.clone()));
+                        } else {
+                            under_paths(x, &here, out);
+                        }
+                    }
+                }
+                Value::Array(a) => a
+                    .iter()
+                    .enumerate()
+                    .for_each(|(i, x)| under_paths(x, &format!("{at}/{i}"), out)),
+                _ => {}
+            }
         }
+        let mut out: Vec<(String, Value)> = doc["components"]["schemas"]
+            .as_object()
+            .expect("components.schemas")
+            .iter()
+            .map(|(name, s)| (format!("#/components/schemas/{name}"), s.clone()))
+            .collect();
+        under_paths(&doc["paths"], "#/paths", &mut out);
+        out
+    }
+
+    /// The document uses only [`KEYWORDS`] (and [`ANNOTATIONS`]), [`FORMATS`], and `$ref`s to
+    /// defined components.
+    pub fn check_vocabulary(doc: &Value) {
+        for (at, mut s) in document_schemas(doc) {
+            each_schema(&mut s, &at, &mut |at, s| {
+                for key in s.keys() {
+                    assert!(
+                        KEYWORDS.contains(&key.as_str()) || ANNOTATIONS.contains(&key.as_str()),
+                        "{at}: the keyword `{key}` is not one the test expects (a typo? if not, add it)"
+                    );
+                }
+                if let Some(format) = s.get("format") {
+                    assert!(
+                        format.as_str().is_some_and(|f| FORMATS.contains(&f)),
+                        "{at}: the format {format} is not one the test expects"
+                    );
+                }
+                if let Some(r) = s.get("$ref") {
+                    let target = r
+                        .as_str()
+                        .and_then(|r| r.strip_prefix('#'))
+                        .and_then(|p| doc.pointer(p));
+                    assert!(target.is_some(), "{at}: dangling or non-local $ref {r}");
+                }
+            });
+        }
+    }
+
+    /// The test's stricter reading of `schema` (see the module).
+    fn strict(mut schema: Value) -> Value {
+        each_schema(&mut schema, "#", &mut |_, s| {
+            if s.contains_key("properties") && !s.contains_key("additionalProperties") {
+                s.insert("additionalProperties".into(), false.into());
+            }
+            let integer = match s.get("type") {
+                Some(Value::String(t)) => t == "integer",
+                Some(Value::Array(ts)) => ts.iter().any(|t| t.as_str() == Some("integer")),
+                _ => false,
+            };
+            if integer {
+                let width = match s.get("format").and_then(Value::as_str) {
+                    Some(f @ ("int64" | "int32")) => f.to_string(),
+                    _ => "integer".to_string(),
+                };
+                if width != "integer" {
+                    s.remove("format");
+                }
+                s.insert(INTEGER.into(), width.into());
+            }
+        });
         schema
     }
 
-    #[test]
-    fn times_and_dates() {
-        assert!(is_date_time("2026-01-31T12:00:00.000Z"));
-        assert!(is_date_time("2026-01-31T12:00:00+02:00"));
-        assert!(!is_date_time("2026-01-31 12:00:00Z"));
-        assert!(!is_date_time("2026-01-31T12:00:00"));
-        assert!(!is_date_time("1700000000000"));
-        assert!(is_date("2026-01-31"));
-        assert!(!is_date("2026-1-31"));
+    /// [`INTEGER`]: a number is written as an integer (serde_json reads `1.0` as a float) and fits
+    /// the format.
+    struct IntegerLiteral(String);
+
+    impl<'i> Keyword<'i> for IntegerLiteral {
+        fn validate(&self, instance: &'i Value) -> Result<(), ValidationError<'i>> {
+            if self.is_valid(instance) {
+                Ok(())
+            } else {
+                Err(ValidationError::custom(format!("{instance} is not an {}", self.0)))
+            }
+        }
+
+        fn is_valid(&self, instance: &'i Value) -> bool {
+            let Some(n) = instance.as_number() else {
+                return true;
+            };
+            match self.0.as_str() {
+                "int64" => n.is_i64(),
+                "int32" => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+                _ => n.is_i64() || n.is_u64(),
+            }
+        }
     }
+
+    /// Compiles `schema` (2020-12, formats asserted, unknown formats refused); `#/components/...`
+    /// `$ref`s in it resolve in `components`.
+    fn compile(schema: &Value, components: &Value) -> Result<Validator, ValidationError<'static>> {
+        let mut root = schema.clone();
+        root.as_object_mut()
+            .expect("an object schema")
+            .insert("components".into(), components.clone());
+        jsonschema::options()
+            .with_draft(Draft::Draft202012)
+            .should_validate_formats(true)
+            .should_ignore_unknown_formats(false)
+            .with_keyword(INTEGER, |_, value, _| {
+                let width = value.as_str().expect("a format name").to_string();
+                Ok(Box::new(IntegerLiteral(width)))
+            })
+            .build(&root)
+    }
+
+    /// The served document's schemas, read strictly, compiled on first use.
+    pub struct Schemas {
+        components: Value,
+        compiled: Mutex<HashMap<String, Arc<Validator>>>,
+    }
+
+    impl Schemas {
+        pub fn new(doc: &Value) -> Schemas {
+            check_vocabulary(doc);
+            let schemas: Map<String, Value> = doc["components"]["schemas"]
+                .as_object()
+                .expect("components.schemas")
+                .iter()
+                .map(|(name, s)| (name.clone(), strict(s.clone())))
+                .collect();
+            Schemas {
+                components: json!({ "schemas": schemas }),
+                compiled: Mutex::new(HashMap::new()),
+            }
+        }
+
+        /// Why `v` does not match `schema` (a schema of the document, e.g. a `$ref`); empty if it does.
+        pub fn errors(&self, schema: &Value, v: &Value) -> Vec<String> {
+            let validator = self
+                .compiled
+                .lock()
+                .unwrap()
+                .entry(schema.to_string())
+                .or_insert_with(|| {
+                    let compiled = compile(&strict(schema.clone()), &self.components);
+                    Arc::new(compiled.unwrap_or_else(|e| panic!("the schema {schema} does not compile: {e}")))
+                })
+                .clone();
+            validator
+                .iter_errors(v)
+                .map(|e| format!("at `{}`: {e}", e.instance_path()))
+                .collect()
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "the keyword `propertie` is not one the test expects")]
+    fn a_typod_keyword_is_not_ignored() {
+        let s = json!({ "type": "object", "properties": { "a": { "type": "object", "propertie": {} } } });
+        check_vocabulary(&json!({ "paths": {}, "components": { "schemas": { "X": s } } }));
+    }
+
+    #[test]
+    fn integers_are_integer_literals_of_their_width() {
+        let doc = json!({ "paths": {}, "components": { "schemas": {} } });
+        let s = Schemas::new(&doc);
+        let valid = |schema: Value, v: Value| s.errors(&schema, &v).is_empty();
+        let integer = json!({ "type": "integer" });
+        assert!(valid(integer.clone(), json!(1)) && valid(integer.clone(), json!(u64::MAX)));
+        assert!(!valid(integer.clone(), json!(1.0)) && !valid(integer, json!("1")));
+        let int64 = json!({ "type": ["integer", "null"], "format": "int64" });
+        assert!(valid(int64.clone(), json!(i64::MIN)) && valid(int64.clone(), Value::Null));
+        assert!(!valid(int64.clone(), json!(u64::MAX)) && !valid(int64, json!(2.0)));
+        let int32 = json!({ "type": "integer", "format": "int32" });
+        assert!(valid(int32.clone(), json!(i32::MIN)) && !valid(int32, json!(i64::from(i32::MAX) + 1)));
+    }
+
+    #[test]
+    fn formats_are_asserted() {
+        let doc = json!({ "paths": {}, "components": { "schemas": {} } });
+        let s = Schemas::new(&doc);
+        let valid = |format: &str, v: &str| {
+            s.errors(&json!({ "type": "string", "format": format }), &json!(v))
+                .is_empty()
+        };
+        assert!(valid("date-time", "2026-01-31T12:00:00.000Z"));
+        assert!(valid("date-time", "2026-01-31T12:00:00+02:00"));
+        for bad in [
+            "2026-01-31 12:00:00Z",
+            "2026-01-31T12:00:00",
+            "1700000000000",
+            "2026-13-31T12:00:00Z",
+        ] {
+            assert!(!valid("date-time", bad), "{bad}");
+        }
+        assert!(valid("date", "2026-01-31") && !valid("date", "2026-1-31"));
+        assert!(valid("uri", "https://ci.example.com/trove") && valid("uri", "http://127.0.0.1:9/hook"));
+        assert!(!valid("uri", "no scheme") && !valid("uri", "http://exa mple.com/") && !valid("uri", "/relative"));
+        assert!(valid("email", "a@example.com") && !valid("email", "alice"));
+        // A typo'd format is refused when the schema compiles, not ignored.
+        assert!(compile(&json!({ "type": "string", "format": "date-tme" }), &json!({})).is_err());
+    }
+}
+
+/// Follows `$ref`s to the schema that says what the value is.
+fn deref<'a>(doc: &'a Value, mut schema: &'a Value) -> &'a Value {
+    while let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        schema = r
+            .strip_prefix('#')
+            .and_then(|p| doc.pointer(p))
+            .unwrap_or_else(|| panic!("dangling $ref {r}"));
+    }
+    schema
 }
 
 /// The operations of the served document by id: (path template, method, operation).
@@ -536,6 +419,7 @@ fn path_matches(template: &str, path: &str) -> bool {
 /// Sends requests as documented operations and holds both directions to the schemas.
 struct Checker {
     doc: Value,
+    schemas: schema::Schemas,
     ops: BTreeMap<String, (String, String, Value)>,
     client: reqwest::Client,
     /// Operations exercised, with how many bodies were validated.
@@ -546,6 +430,7 @@ impl Checker {
     fn new(doc: Value) -> Checker {
         Checker {
             ops: operations(&doc),
+            schemas: schema::Schemas::new(&doc),
             doc,
             client: reqwest::Client::new(),
             covered: BTreeMap::new(),
@@ -557,7 +442,7 @@ impl Checker {
     }
 
     fn assert_valid(&self, what: &str, schema: &Value, v: &Value) {
-        let errors = validator::validate(&self.doc, schema, v);
+        let errors = self.schemas.errors(schema, v);
         assert!(
             errors.is_empty(),
             "{what} does not match its documented schema {schema}:\n  {}\nbody: {v:#}",
@@ -635,10 +520,10 @@ impl Checker {
     fn assert_drift_is_caught(&self, name: &str, v: &Value) {
         let schema = self.schema(name);
         self.assert_valid(name, &schema, v);
-        let resolved = validator::deref(&self.doc, &schema);
+        let resolved = deref(&self.doc, &schema);
         let obj = v.as_object().expect("an object");
         let fails = |mutated: Map<String, Value>, what: &str| {
-            let errors = validator::validate(&self.doc, &schema, &Value::Object(mutated));
+            let errors = self.schemas.errors(&schema, &Value::Object(mutated));
             assert!(!errors.is_empty(), "{name}: {what} went unnoticed");
         };
         for member in resolved["required"].as_array().unwrap() {
@@ -668,7 +553,7 @@ impl Checker {
 #[test]
 fn every_json_body_has_a_real_schema() {
     let doc = trove_api::openapi_document();
-    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let components = doc["components"]["schemas"].as_object().unwrap();
     for name in [
         "User",
         "Me",
@@ -696,13 +581,14 @@ fn every_json_body_has_a_real_schema() {
         "Delivery",
         "Error",
     ] {
-        assert!(schemas.contains_key(name), "components.schemas.{name} missing");
+        assert!(components.contains_key(name), "components.schemas.{name} missing");
     }
+    let schemas = schema::Schemas::new(&doc);
     let real = |what: &str, schema: &Value| {
         assert_ne!(schema, &json!({ "type": "object" }), "{what} is generic");
-        let mut s = validator::deref(&doc, schema);
+        let mut s = deref(&doc, schema);
         if s["type"] == "array" {
-            s = validator::deref(&doc, &s["items"]);
+            s = deref(&doc, &s["items"]);
         }
         assert!(
             s["properties"].as_object().is_some_and(|p| !p.is_empty()),
@@ -716,7 +602,7 @@ fn every_json_body_has_a_real_schema() {
                     real(&format!("the request body of {id}"), &media["schema"]);
                     // Examples are valid requests.
                     if let Some(example) = media.get("example") {
-                        let errors = validator::validate(&doc, &media["schema"], example);
+                        let errors = schemas.errors(&media["schema"], example);
                         assert!(errors.is_empty(), "example of {id}: {errors:?}");
                     }
                 }
@@ -740,6 +626,148 @@ fn every_json_body_has_a_real_schema() {
             }
         }
     }
+}
+
+/// The document's `pattern`s are ECMA-262 regexes that the crate evaluates, and they take and
+/// refuse what the server's own checks do: a table of sample strings for each (those the test's
+/// former hand-written matchers were held to, and more). A new pattern needs its row.
+#[test]
+fn the_documents_patterns_take_what_the_server_takes() {
+    let doc = trove_api::openapi_document();
+    let schemas = schema::Schemas::new(&doc);
+    let c = &doc["components"]["schemas"];
+    let version = operations(&doc)["get_version"].2["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "version")
+        .unwrap()["schema"]
+        .clone();
+    let x = |n: usize| "x".repeat(n);
+    let owned = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let table: Vec<(&str, &Value, Vec<String>, Vec<String>)> = vec![
+        (
+            "name",
+            &c["NewUser"]["properties"]["username"],
+            owned(&["foo.bar-1", "a", "a_b", "0", "a-._z"]),
+            owned(&["-foo", "Foo", "foo.", "", "a b", "é", "foo\n"]),
+        ),
+        (
+            "semver",
+            &version,
+            owned(&[
+                "1.0.0",
+                "0.3.0",
+                "1.1.0-beta.1",
+                "1.0.0-x-y.0+build.01",
+                "10.20.30-rc.1+a-b",
+                "9999999999999999999.0.0",
+            ]),
+            owned(&[
+                "1.0",
+                "v1.0.0",
+                "01.0.0",
+                "1.0.0-01",
+                "1.0.0-",
+                "1.0.0+",
+                "1.0.0-a..b",
+                " 1.0.0",
+                "1.0.0 ",
+                "1.0.0\n",
+                "99999999999999999999.0.0",
+            ]),
+        ),
+        (
+            "email",
+            &c["NewUser"]["properties"]["email"],
+            owned(&["a@example.com", "a@b.c@d", "a\n@b\n.c"]),
+            owned(&["@example.com", "a@.com", "a@com", "alice", ""]),
+        ),
+        (
+            "package pattern",
+            &c["NewToken"]["properties"]["packages"]["items"],
+            owned(&["alice/*", "*/w.x_y-z", "./.", ".a./b.", "a*b/c"]),
+            owned(&["alice", "a/../b", "a..b/c", "A/b", "/b", "a/", "a/b/c", "a /b"]),
+        ),
+        (
+            "non-blank (str::trim)",
+            &c["NewToken"]["properties"]["name"],
+            owned(&[" x ", "ci", "\u{feff}", "\u{180e}", "\t\u{200b}\n"]),
+            owned(&[
+                "",
+                " \t\n",
+                "\u{85}",
+                "\u{3000}\u{2028}\u{a0}\u{b}\u{c}\r",
+                "\u{2000}\u{200a}\u{202f}\u{205f}",
+            ]),
+        ),
+        (
+            "webhook url",
+            &c["NewWebhook"]["properties"]["url"],
+            owned(&["https://ci.example.com/trove", "HTTP://127.0.0.1:9/hook", "hTtPs://x"]),
+            owned(&[
+                "ftp://x",
+                "http:///x",
+                "http://",
+                "http:/x",
+                " https://x",
+                "https://?q",
+                "https://#f",
+            ]),
+        ),
+        (
+            "client name",
+            &c["DeviceCodeRequest"]["properties"]["client_name"],
+            vec![
+                "trove CLI on host".into(),
+                "\n\u{85} x\t".into(),
+                String::new(),
+                "\u{feff}x".into(),
+                format!("\u{85}{}\u{85}  ", x(100)),
+                format!("{}{}{}", " ".repeat(200), x(100), "\u{3000}".repeat(5)),
+                // Characters, not UTF-16 units, as the server counts them.
+                "😀".repeat(100),
+            ],
+            vec![
+                x(101),
+                format!("{} {}", x(50), x(50)),
+                "😀".repeat(101),
+                "a\nb".into(),
+                "\u{8a}x".into(),
+                "x\u{0}".into(),
+                "x\u{7f}y".into(),
+            ],
+        ),
+    ];
+
+    // Every pattern in the document has a row.
+    fn patterns(v: &Value, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(p)) = m.get("pattern") {
+                    out.insert(p.clone());
+                }
+                m.values().for_each(|x| patterns(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| patterns(x, out)),
+            _ => {}
+        }
+    }
+    let mut unsampled = BTreeSet::new();
+    patterns(&doc, &mut unsampled);
+    for (what, schema, accepted, refused) in &table {
+        let pattern = schema["pattern"].as_str().unwrap_or_else(|| panic!("{what}: {schema}"));
+        unsampled.remove(pattern);
+        let only = json!({ "type": "string", "pattern": pattern });
+        for s in accepted {
+            let errors = schemas.errors(&only, &json!(s));
+            assert!(errors.is_empty(), "{what} refused {s:?}: {errors:?}");
+        }
+        for s in refused {
+            assert!(!schemas.errors(&only, &json!(s)).is_empty(), "{what} took {s:?}");
+        }
+    }
+    assert!(unsampled.is_empty(), "patterns without sample strings: {unsampled:?}");
 }
 
 /// The document states the rules the server enforces: closed request bodies, name and version
@@ -873,12 +901,15 @@ fn the_document_states_the_servers_rules() {
     );
 
     // The validator applies them.
+    let schemas = schema::Schemas::new(&doc);
     let invalid = |name: &str, v: Value| {
-        let errors = validator::validate(&doc, &json!({ "$ref": format!("#/components/schemas/{name}") }), &v);
+        let errors = schemas.errors(&json!({ "$ref": format!("#/components/schemas/{name}") }), &v);
         assert!(!errors.is_empty(), "{name} accepted {v}");
     };
     let good = json!({ "username": "alice", "email": "alice@example.com", "password": "correct horse" });
-    assert!(validator::validate(&doc, &json!({ "$ref": "#/components/schemas/NewUser" }), &good).is_empty());
+    assert!(schemas
+        .errors(&json!({ "$ref": "#/components/schemas/NewUser" }), &good)
+        .is_empty());
     for (k, v) in [
         ("username", json!("Alice")),
         ("username", json!("admin")),
