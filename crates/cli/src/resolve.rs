@@ -1082,4 +1082,113 @@ mod tests {
         );
         assert!(msg.ends_with("\nversions of `x/never` on the registry: 1.0.0"), "{msg}");
     }
+
+    #[test]
+    fn a_conflict_two_steps_away_is_explained_step_by_step() {
+        // a needs b ^1 and c ^1; every b ^1 needs d ^1, every c ^1 needs d ^2.
+        let idx = index(&[
+            ("x/a", "1.0.0", false, &[("x/b", "^1"), ("x/c", "^1")]),
+            ("x/b", "1.0.0", false, &[("x/d", "^1")]),
+            ("x/b", "1.1.0", false, &[("x/d", "^1")]),
+            ("x/b", "2.0.0", false, &[]),
+            ("x/c", "1.0.0", false, &[("x/d", "^2")]),
+            ("x/c", "1.1.0", false, &[("x/d", "^2")]),
+            ("x/c", "2.0.0", false, &[]),
+            ("x/d", "1.0.0", false, &[]),
+            ("x/d", "2.0.0", false, &[]),
+        ]);
+        let msg = resolve(&idx, &[dep("x/a", "^1")], &none()).unwrap_err().to_string();
+        assert!(msg.lines().count() >= 2, "{msg}");
+        for part in [
+            "`x/b` 1.0.0 or 1.1.0 cannot be used together with `x/c` 1.0.0 or 1.1.0",
+            "`x/b` 1.0.0 or 1.1.0 depends on `x/d` ^1",
+            "`x/c` 1.0.0 or 1.1.0 depends on `x/d` ^2",
+            "`x/a` 1.0.0 depends on `x/b` ^1",
+            "`x/a` 1.0.0 depends on `x/c` ^1",
+            "your project depends on `x/a` ^1",
+        ] {
+            assert!(msg.contains(part), "{part}: {msg}");
+        }
+        // Without the clash, the highest versions that fit.
+        let r = resolve(&idx, &[dep("x/b", "^1"), dep("x/c", "*")], &none()).unwrap();
+        assert_eq!(picked(&r), ["x/b 1.1.0", "x/c 2.0.0", "x/d 1.0.0"]);
+    }
+
+    #[test]
+    fn a_chain_of_200_packages_resolves_quickly() {
+        // p0 → p1 → … → p199, three versions each; the newest p199 needs a package that
+        // does not exist, so p199 1.1.0 is picked and everything else at its newest.
+        let mut idx = Index::default();
+        for i in 0..200 {
+            let versions = (0..3)
+                .map(|minor| Candidate {
+                    version: v(&format!("1.{minor}.0")),
+                    yanked: false,
+                    deps: match (i, minor) {
+                        (199, 2) => vec![dep("x/ghost", "^1")],
+                        (199, _) => vec![],
+                        _ => vec![dep(&format!("x/p{}", i + 1), "^1")],
+                    },
+                })
+                .collect();
+            idx.insert(&format!("x/p{i}"), versions);
+        }
+        let started = std::time::Instant::now();
+        let r = resolve(&idx, &[dep("x/p0", "^1")], &none()).unwrap();
+        let took = started.elapsed();
+        assert_eq!(r.len(), 200);
+        assert_eq!(r["x/p199"].version, v("1.1.0"));
+        assert!(r.iter().all(|(n, p)| n == "x/p199" || p.version == v("1.2.0")));
+        assert_eq!(r["x/p42"].deps, ["x/p43"]);
+        assert!(took < std::time::Duration::from_secs(2), "took {took:?}");
+    }
+
+    #[test]
+    fn version_lists_are_short() {
+        let cands: Vec<Candidate> = ["1.0.0", "1.1.0", "1.2.0", "1.3.0", "2.0.0", "2.1.0"]
+            .iter()
+            .map(|s| Candidate {
+                version: v(s),
+                yanked: false,
+                deps: vec![],
+            })
+            .collect();
+        let usable: Vec<&Candidate> = cands.iter().collect();
+        let list = |vs: &[&str]| {
+            let vs: Vec<Version> = vs.iter().map(|s| v(s)).collect();
+            list_versions(&vs.iter().collect::<Vec<_>>(), &usable)
+        };
+        assert_eq!(list(&[]), "(no version)");
+        assert_eq!(list(&["1.1.0"]), "1.1.0");
+        assert_eq!(list(&["1.0.0", "1.2.0", "2.1.0"]), "1.0.0, 1.2.0 or 2.1.0");
+        assert_eq!(list(&["1.0.0", "1.1.0", "1.2.0", "1.3.0"]), "1.0.0 through 1.3.0");
+        assert_eq!(
+            list(&["1.0.0", "1.1.0", "1.3.0", "2.0.0", "2.1.0"]),
+            "1.0.0, 1.1.0, 1.3.0 and 2 more"
+        );
+    }
+
+    #[test]
+    fn version_sets_are_finite_or_cofinite() {
+        let set = |vs: &[&str]| Versions::of(vs.iter().map(|s| v(s)).collect(), None);
+        let (a, b) = (set(&["1.0.0", "1.1.0"]), set(&["1.1.0", "2.0.0"]));
+        assert_eq!(a.intersection(&b), set(&["1.1.0"]));
+        assert_eq!(a.union(&b), set(&["1.0.0", "1.1.0", "2.0.0"]));
+        let not_a = a.complement();
+        assert!(!not_a.contains(&v("1.0.0")) && not_a.contains(&v("3.0.0")));
+        assert_eq!(not_a.intersection(&b), set(&["2.0.0"]));
+        assert_eq!(not_a.union(&b), set(&["1.0.0"]).complement());
+        assert_eq!(not_a.complement(), a);
+        assert_eq!(a.intersection(&Versions::full()), a);
+        assert_eq!(a.union(&Versions::empty()), a);
+        assert!(a.union(&not_a) == Versions::full() && a.intersection(&not_a) == Versions::empty());
+        // A result equal to an operand keeps that operand's requirement, for explanations.
+        let req = Arc::new(Req {
+            text: "^1".to_string(),
+            req: VersionReq::parse("^1").unwrap(),
+        });
+        let named = Versions::of(vec![v("1.0.0"), v("1.1.0")], Some(req));
+        assert_eq!(named.intersection(&b.union(&a)).to_string(), "^1");
+        assert_eq!(named.intersection(&b).to_string(), "1.1.0");
+    }
 }
