@@ -219,16 +219,12 @@ async fn publish_install_yank_lock_and_conflicts(b: Backend) {
     let msg = &conflict.stderr;
     assert!(msg.contains("cannot resolve the dependencies of alice/app"), "{msg}");
     assert!(
-        msg.contains("no version of `alice/c` satisfies every requirement"),
-        "{msg}"
-    );
-    assert!(msg.contains("your project requires `alice/c` ^2"), "{msg}");
-    assert!(
-        msg.contains("`alice/b` 1.0.0 (needed by `alice/a` 1.0.0, needed by your project) requires `alice/c` ^1.0"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("versions of `alice/c` on the registry: 2.0.0, 1.1.0 (yanked), 1.0.0"),
+        msg.contains(
+            "Because `alice/b` 1.0.0 depends on `alice/c` ^1.0 and `alice/a` 1.0.0 depends on `alice/b` ^1, \
+             `alice/a` 1.0.0 depends on `alice/c` ^1.0.\n\
+             And because your project depends on `alice/a` ^1.0.0 and `alice/c` ^2, \
+             the dependencies cannot be resolved."
+        ),
         "{msg}"
     );
     assert_eq!(read(&proj.join("trove.toml")), manifest_before);
