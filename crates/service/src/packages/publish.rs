@@ -19,8 +19,64 @@ pub struct PublishRequest {
     pub archive: StagedBlob,
 }
 
+/// A publish that passed every check: what the transaction records.
+struct Checked {
+    scope: ScopeName,
+    name: PackageName,
+    version: semver::Version,
+    version_key: String,
+    full: String,
+    digest: trove_core::Digest,
+    size: u64,
+    info: ArchiveInfo,
+    namespace_id: i64,
+    publisher_id: i64,
+    visibility: Visibility,
+}
+
 impl crate::packages::Packages<'_> {
+    /// Publishes a version: checks the name, the archive and the caller's rights; stores the
+    /// archive (held against garbage collection until the version is committed); records the
+    /// version in one transaction; then reindexes, emits the webhook event and counts it.
     pub async fn publish(&self, ctx: &Ctx, req: PublishRequest) -> Result<VersionView> {
+        let c = self.check_publish(ctx, &req).await?;
+        // Store the bytes first: if the transaction below fails, an unreferenced blob is left
+        // for garbage collection, never a version without its archive. The hold keeps a
+        // collector on any node from deleting these bytes until the version is committed.
+        self.blobs().hold_blob(&c.digest).await?;
+        let committed = async {
+            self.store.commit(&req.archive).await?;
+            metrics::counter!("trove_storage_bytes_written_total").increment(c.size);
+            // Concurrent first publishes of one package (different versions) race to create
+            // it; the losers' transactions fail on the unique name and are simply run again,
+            // now finding the package.
+            let mut attempt = 0;
+            loop {
+                match self.commit_version(ctx, &c).await {
+                    Err(e) if e.code == "publish_conflict" && attempt < 5 => {
+                        attempt += 1;
+                        tracing::debug!(package = %c.full, attempt, "package created concurrently; publishing again");
+                    }
+                    other => break other,
+                }
+            }
+        }
+        .await;
+        self.blobs().release_blob(&c.digest).await;
+        let (pkg, v) = committed?;
+        self.search().reindex_package(pkg.id).await;
+        let data = serde_json::json!({ "digest": c.digest.to_string(), "size": c.size });
+        self.webhooks()
+            .emit_event(ctx, pkg.namespace_id, "publish", Some(&c.full), Some(&v.version), data)
+            .await;
+        metrics::counter!("trove_publishes_total").increment(1);
+        tracing::info!(package = %c.full, version = %c.version, digest = %c.digest, size = c.size, "published");
+        Ok(VersionView::new(&pkg, &v))
+    }
+
+    /// Everything a publish is refused for before anything is stored: names, the archive and
+    /// its manifest, dependencies, the caller's rights, a version number already used.
+    async fn check_publish(&self, ctx: &Ctx, req: &PublishRequest) -> Result<Checked> {
         let principal = ctx.require_scope(trove_core::TokenScope::Publish)?;
         let scope =
             ScopeName::parse(&req.scope).map_err(|e| ServiceError::bad_request("invalid_name", e.to_string()))?;
@@ -39,7 +95,6 @@ impl crate::packages::Packages<'_> {
                 "the request body is empty: send the .tar.gz archive",
             ));
         }
-
         let info = self.inspect_archive(&req.archive).await?;
         let m = &info.manifest;
         if m.package.name != full {
@@ -57,8 +112,6 @@ impl crate::packages::Packages<'_> {
                 ),
             ));
         }
-
-        let now = now_ms();
         let version_key = trove_core::version::version_key(&version);
         let mut conn = self.db.conn().await?;
         let ns = trove_db::namespaces::find(&mut conn, scope.as_str())
@@ -94,156 +147,106 @@ impl crate::packages::Packages<'_> {
                         format!("`{full}` is too similar to the existing package `{}`", pkg.full_name()),
                     ));
                 }
+                if let Some(old) = trove_db::versions::find(&mut conn, pkg.id, &version_key).await? {
+                    return Err(version_taken(&full, &old));
+                }
             }
             None => {
                 self.authorize_namespace_publish(&mut conn, ctx, &ns, &full).await?;
             }
         }
-        if let Some(pkg) = &existing {
-            if let Some(old) = trove_db::versions::find(&mut conn, pkg.id, &version_key).await? {
-                return Err(version_taken(&full, &old));
+        Ok(Checked {
+            scope,
+            name,
+            version,
+            version_key,
+            full,
+            digest,
+            size,
+            info,
+            namespace_id: ns.id,
+            publisher_id: principal.user.id,
+            visibility: req.visibility.unwrap_or(Visibility::Public),
+        })
+    }
+
+    /// The package's row (created on its first version, owned by the publisher), the version,
+    /// the blob, the package's metadata and the audit entry, in one transaction.
+    async fn commit_version(
+        &self,
+        ctx: &Ctx,
+        c: &Checked,
+    ) -> Result<(trove_db::packages::Package, trove_db::versions::Version)> {
+        let now = now_ms();
+        let m = &c.info.manifest;
+        let full = &c.full;
+        let mut tx = self.db.write().await?;
+        let found = trove_db::packages::find(&mut tx, super::NATIVE, c.scope.as_str(), c.name.as_str()).await?;
+        let pkg_id = match found {
+            Some(p) => {
+                trove_db::packages::lock(&mut tx, p.id).await?;
+                p.id
             }
+            None => {
+                let new = trove_db::packages::NewPackage {
+                    namespace_id: c.namespace_id,
+                    name: c.name.as_str(),
+                    ecosystem: super::NATIVE,
+                    kind: m.package.kind.as_str(),
+                    visibility: c.visibility.as_str(),
+                    now,
+                };
+                let id = trove_db::packages::insert(&mut tx, new).await.map_err(|e| {
+                    if e.is_unique_violation() {
+                        ServiceError::conflict("publish_conflict", format!("`{full}` was created concurrently; retry"))
+                    } else {
+                        e.into()
+                    }
+                })?;
+                trove_db::owners::upsert(&mut tx, id, c.publisher_id, "owner", now).await?;
+                id
+            }
+        };
+        if let Some(old) = trove_db::versions::find(&mut tx, pkg_id, &c.version_key).await? {
+            return Err(version_taken(full, &old));
         }
-        drop(conn);
-
-        // Store the bytes first: if the transaction below fails, an unreferenced blob is left
-        // for garbage collection, never a version without its archive. The hold keeps a
-        // collector on any node from deleting these bytes until the version is committed.
-        self.blobs().hold_blob(&digest).await?;
-        let committed = async {
-            self.store.commit(&req.archive).await?;
-
-            metrics::counter!("trove_storage_bytes_written_total").increment(size);
-
-            let exists = |v: &str| {
+        let manifest_json = serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let deps_json = serde_json::to_string(&m.dependencies).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let new = trove_db::versions::NewVersion {
+            package_id: pkg_id,
+            version: &c.version.to_string(),
+            version_key: &c.version_key,
+            digest: &c.digest.to_string(),
+            size: c.size as i64,
+            manifest: &manifest_json,
+            dependencies: &deps_json,
+            readme: c.info.readme.as_deref(),
+            publisher_id: c.publisher_id,
+            now,
+        };
+        trove_db::versions::insert(&mut tx, new).await.map_err(|e| {
+            if e.is_unique_violation() {
                 ServiceError::conflict(
                     "version_exists",
-                    format!("`{full}` version {v} already exists; versions are immutable"),
+                    format!("`{full}` version {} already exists; versions are immutable", c.version),
                 )
-            };
-            // Concurrent first publishes of one package (different versions) race to create
-            // it; the losers' transactions fail on the unique name and are simply run again,
-            // now finding the package.
-            let mut attempt = 0;
-            loop {
-                let tried = async {
-                    let mut tx = self.db.write().await?;
-                    let pkg_id =
-                        match trove_db::packages::find(&mut tx, super::NATIVE, scope.as_str(), name.as_str()).await? {
-                            Some(p) => {
-                                trove_db::packages::lock(&mut tx, p.id).await?;
-                                p.id
-                            }
-                            None => {
-                                let id = trove_db::packages::insert(
-                                    &mut tx,
-                                    trove_db::packages::NewPackage {
-                                        namespace_id: ns.id,
-                                        name: name.as_str(),
-                                        ecosystem: super::NATIVE,
-                                        kind: m.package.kind.as_str(),
-                                        visibility: req.visibility.unwrap_or(Visibility::Public).as_str(),
-                                        now,
-                                    },
-                                )
-                                .await
-                                .map_err(|e| {
-                                    if e.is_unique_violation() {
-                                        ServiceError::conflict(
-                                            "publish_conflict",
-                                            format!("`{full}` was created concurrently; retry"),
-                                        )
-                                    } else {
-                                        e.into()
-                                    }
-                                })?;
-                                trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
-                                id
-                            }
-                        };
-                    if let Some(old) = trove_db::versions::find(&mut tx, pkg_id, &version_key).await? {
-                        return Err(if old.is_deleted() {
-                            ServiceError::conflict(
-                                "version_deleted",
-                                format!(
-                                    "`{full}` version {} was deleted; its number cannot be reused",
-                                    old.version
-                                ),
-                            )
-                        } else {
-                            exists(&old.version)
-                        });
-                    }
-                    let manifest_json = serde_json::to_string(m).map_err(|e| ServiceError::internal(e.to_string()))?;
-                    let deps_json =
-                        serde_json::to_string(&m.dependencies).map_err(|e| ServiceError::internal(e.to_string()))?;
-                    trove_db::versions::insert(
-                        &mut tx,
-                        trove_db::versions::NewVersion {
-                            package_id: pkg_id,
-                            version: &version.to_string(),
-                            version_key: &version_key,
-                            digest: &digest.to_string(),
-                            size: size as i64,
-                            manifest: &manifest_json,
-                            dependencies: &deps_json,
-                            readme: info.readme.as_deref(),
-                            publisher_id: principal.user.id,
-                            now,
-                        },
-                    )
-                    .await
-                    .map_err(|e| {
-                        if e.is_unique_violation() {
-                            exists(&version.to_string())
-                        } else {
-                            e.into()
-                        }
-                    })?;
-                    trove_db::blobs::insert_if_absent(&mut tx, &digest.to_string(), size as i64, now).await?;
-                    self.update_package_meta(&mut tx, pkg_id, &info, now).await?;
-                    audit::record(
-                        &mut tx,
-                        ctx,
-                        "version.publish",
-                        &format!("{full}@{version}"),
-                        Some(ns.id),
-                        serde_json::json!({
-                            "digest": digest.to_string(), "size": size,
-                        }),
-                    )
-                    .await?;
-                    let pkg = trove_db::packages::find_by_id(&mut tx, pkg_id)
-                        .await?
-                        .ok_or_else(|| ServiceError::internal("package vanished"))?;
-                    let v = trove_db::versions::find(&mut tx, pkg_id, &version_key)
-                        .await?
-                        .ok_or_else(|| ServiceError::internal("version vanished"))?;
-                    tx.commit().await?;
-                    Ok::<_, ServiceError>((pkg, v))
-                }
-                .await;
-                match tried {
-                    Err(e) if e.code == "publish_conflict" && attempt < 5 => {
-                        attempt += 1;
-                        tracing::debug!(package = %full, attempt, "package created concurrently; publishing again");
-                    }
-                    other => break other,
-                }
+            } else {
+                e.into()
             }
-        }
-        .await;
-        self.blobs().release_blob(&digest).await;
-        let (pkg, v) = committed?;
-        self.search().reindex_package(pkg.id).await;
-        let data = serde_json::json!({ "digest": digest.to_string(), "size": size });
-        self.webhooks()
-            .emit_event(ctx, pkg.namespace_id, "publish", Some(&full), Some(&v.version), data)
-            .await;
-
-        metrics::counter!("trove_publishes_total").increment(1);
-        tracing::info!(package = %full, %version, %digest, size, "published");
-        Ok(VersionView::new(&pkg, &v))
+        })?;
+        trove_db::blobs::insert_if_absent(&mut tx, &c.digest.to_string(), c.size as i64, now).await?;
+        self.update_package_meta(&mut tx, pkg_id, &c.info, now).await?;
+        let target = format!("{full}@{}", c.version);
+        let data = serde_json::json!({ "digest": c.digest.to_string(), "size": c.size });
+        audit::record(&mut tx, ctx, "version.publish", &target, Some(c.namespace_id), data).await?;
+        let pkg = trove_db::packages::find_by_id(&mut tx, pkg_id)
+            .await?
+            .ok_or_else(|| ServiceError::internal("package vanished"))?;
+        let v = trove_db::versions::find(&mut tx, pkg_id, &c.version_key)
+            .await?
+            .ok_or_else(|| ServiceError::internal("version vanished"))?;
+        tx.commit().await?;
+        Ok((pkg, v))
     }
 
     async fn inspect_archive(&self, staged: &StagedBlob) -> Result<ArchiveInfo> {
