@@ -273,36 +273,7 @@ impl crate::oci::Oci<'_> {
         };
         let parsed = parse_manifest(&body, content_type)?;
         let pkg = self.repo(ctx, repo, OciAction::Push).await?;
-        {
-            let mut conn = self.db.conn().await?;
-            let wrong_size = |what: &str, d: &str, actual: i64, declared: i64| {
-                manifest_invalid(format!("{what} {d} is {actual} bytes but the manifest says {declared}"))
-            };
-            for (b, declared) in &parsed.blobs {
-                let Some(blob) = trove_db::oci_blobs::find_linked(&mut conn, pkg.id, b).await? else {
-                    return Err(ServiceError::new(
-                        ErrorKind::BadRequest,
-                        codes::MANIFEST_BLOB_UNKNOWN,
-                        format!("blob {b} referenced by the manifest is not in `{repo}`: push it first"),
-                    ));
-                };
-                if blob.size != *declared {
-                    return Err(wrong_size("blob", b, blob.size, *declared));
-                }
-            }
-            for (m, declared) in &parsed.manifests {
-                let Some(child) = trove_db::oci_manifests::find(&mut conn, pkg.id, m).await? else {
-                    return Err(ServiceError::new(
-                        ErrorKind::BadRequest,
-                        codes::MANIFEST_BLOB_UNKNOWN,
-                        format!("manifest {m} referenced by the index is not in `{repo}`: push it first"),
-                    ));
-                };
-                if child.size != *declared {
-                    return Err(wrong_size("manifest", m, child.size, *declared));
-                }
-            }
-        }
+        self.check_references(&pkg, repo, &parsed).await?;
         let size = body.len() as i64;
         let storage = Digest::sha256_of(&body);
         let user_id = ctx.user().map(|u| u.id);
@@ -367,6 +338,45 @@ impl crate::oci::Oci<'_> {
             subject: parsed.subject,
             tags,
         })
+    }
+
+    /// Every blob and child manifest a manifest references is in the repository, with the
+    /// size the manifest declares (`MANIFEST_BLOB_UNKNOWN`, `MANIFEST_INVALID`).
+    async fn check_references(
+        &self,
+        pkg: &trove_db::packages::Package,
+        repo: &RepoName,
+        parsed: &Parsed,
+    ) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        let wrong_size = |what: &str, d: &str, actual: i64, declared: i64| {
+            manifest_invalid(format!("{what} {d} is {actual} bytes but the manifest says {declared}"))
+        };
+        for (b, declared) in &parsed.blobs {
+            let Some(blob) = trove_db::oci_blobs::find_linked(&mut conn, pkg.id, b).await? else {
+                return Err(ServiceError::new(
+                    ErrorKind::BadRequest,
+                    codes::MANIFEST_BLOB_UNKNOWN,
+                    format!("blob {b} referenced by the manifest is not in `{repo}`: push it first"),
+                ));
+            };
+            if blob.size != *declared {
+                return Err(wrong_size("blob", b, blob.size, *declared));
+            }
+        }
+        for (m, declared) in &parsed.manifests {
+            let Some(child) = trove_db::oci_manifests::find(&mut conn, pkg.id, m).await? else {
+                return Err(ServiceError::new(
+                    ErrorKind::BadRequest,
+                    codes::MANIFEST_BLOB_UNKNOWN,
+                    format!("manifest {m} referenced by the index is not in `{repo}`: push it first"),
+                ));
+            };
+            if child.size != *declared {
+                return Err(wrong_size("manifest", m, child.size, *declared));
+            }
+        }
+        Ok(())
     }
 
     /// Resolves a reference to a manifest of the repository (with its bytes unless `head`).
