@@ -38,7 +38,7 @@ async fn fill(db: &Db) {
         NewPackage {
             namespace_id: ns,
             name: "widget",
-            ecosystem: "trove",
+            ecosystem: "native",
             kind: "library",
             visibility: "public",
             now: NOW,

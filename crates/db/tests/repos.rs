@@ -44,7 +44,7 @@ async fn package(conn: &mut Conn, namespace_id: i64, name: &str) -> i64 {
         NewPackage {
             namespace_id,
             name,
-            ecosystem: "trove",
+            ecosystem: "native",
             kind: "library",
             visibility: "public",
             now: NOW,
@@ -221,7 +221,7 @@ async fn org_members(backend: Backend) {
     namespaces::upsert_member(&mut c, acme, alice, "owner", NOW)
         .await
         .unwrap();
-    namespaces::upsert_member(&mut c, acme, bob, "member", NOW + 1)
+    namespaces::upsert_member(&mut c, acme, bob, "write", NOW + 1)
         .await
         .unwrap();
     namespaces::upsert_member(&mut c, zeta, bob, "owner", NOW)
@@ -229,11 +229,11 @@ async fn org_members(backend: Backend) {
         .unwrap();
     assert_eq!(
         namespaces::member_role(&mut c, acme, bob).await.unwrap().as_deref(),
-        Some("member")
+        Some("write")
     );
     assert_eq!(namespaces::member_role(&mut c, acme, carol).await.unwrap(), None);
     assert_eq!(namespaces::count_role(&mut c, acme, "owner").await.unwrap(), 1);
-    assert_eq!(namespaces::count_role(&mut c, acme, "member").await.unwrap(), 1);
+    assert_eq!(namespaces::count_role(&mut c, acme, "write").await.unwrap(), 1);
 
     // Upsert changes the role and keeps the original join time.
     namespaces::upsert_member(&mut c, acme, bob, "owner", NOW + 50)
@@ -244,7 +244,7 @@ async fn org_members(backend: Backend) {
         Some("owner")
     );
     assert_eq!(namespaces::count_role(&mut c, acme, "owner").await.unwrap(), 2);
-    assert_eq!(namespaces::count_role(&mut c, acme, "member").await.unwrap(), 0);
+    assert_eq!(namespaces::count_role(&mut c, acme, "write").await.unwrap(), 0);
 
     let members = namespaces::members(&mut c, acme).await.unwrap();
     let got: Vec<_> = members
@@ -439,7 +439,7 @@ async fn packages_crud(backend: Backend) {
         ("my_org", "my-widget"),
         ("my.org", "my.widget"),
     ] {
-        let p = packages::find(&mut c, "trove", scope, name)
+        let p = packages::find(&mut c, "native", scope, name)
             .await
             .unwrap()
             .unwrap_or_else(|| panic!("{scope}/{name}"));
@@ -455,14 +455,14 @@ async fn packages_crud(backend: Backend) {
     assert_eq!(p.id, npm);
     assert!(p.is_private());
     assert_eq!(
-        packages::find(&mut c, "trove", "alice", "my-widget")
+        packages::find(&mut c, "native", "alice", "my-widget")
             .await
             .unwrap()
             .unwrap()
             .id,
         other
     );
-    assert!(packages::find(&mut c, "trove", "my-org", "nope")
+    assert!(packages::find(&mut c, "native", "my-org", "nope")
         .await
         .unwrap()
         .is_none());
@@ -474,7 +474,7 @@ async fn packages_crud(backend: Backend) {
     let p = packages::find_by_id(&mut c, widget).await.unwrap().unwrap();
     assert_eq!(
         (p.namespace_id, p.ecosystem.as_str(), p.kind.as_str()),
-        (org, "trove", "library")
+        (org, "native", "library")
     );
     assert_eq!(p.visibility, "public");
     assert!(!p.is_private());
@@ -495,7 +495,7 @@ async fn packages_crud(backend: Backend) {
                 NewPackage {
                     namespace_id: org,
                     name: dup,
-                    ecosystem: "trove",
+                    ecosystem: "native",
                     kind: "library",
                     visibility: "public",
                     now: NOW,
@@ -509,7 +509,7 @@ async fn packages_crud(backend: Backend) {
         &mut c,
         widget,
         PackageMeta {
-            kind: "app",
+            kind: "plugin",
             description: Some("A widget"),
             license: Some("MIT"),
             keywords: r#"["ui","widget"]"#,
@@ -524,7 +524,7 @@ async fn packages_crud(backend: Backend) {
     .await
     .unwrap();
     let p = packages::find_by_id(&mut c, widget).await.unwrap().unwrap();
-    assert_eq!(p.kind, "app");
+    assert_eq!(p.kind, "plugin");
     assert_eq!(p.description.as_deref(), Some("A widget"));
     assert_eq!(p.license.as_deref(), Some("MIT"));
     assert_eq!(p.keyword_list(), ["ui", "widget"]);
@@ -1112,7 +1112,7 @@ async fn concurrent_writes(backend: Backend) {
                 NewPackage {
                     namespace_id: ns,
                     name: "pkg",
-                    ecosystem: "trove",
+                    ecosystem: "native",
                     kind: "library",
                     visibility: "public",
                     now: NOW,
@@ -1123,7 +1123,7 @@ async fn concurrent_writes(backend: Backend) {
             tx.commit().await?;
             // Reads outside the writer lock run alongside other writers.
             let mut c = db.conn().await?;
-            assert!(packages::find(&mut c, "trove", &name, "pkg").await?.is_some());
+            assert!(packages::find(&mut c, "native", &name, "pkg").await?.is_some());
             Ok::<_, DbError>(())
         }));
     }
@@ -1172,7 +1172,7 @@ async fn constraints_and_pragmas(backend: Backend) {
         NewPackage {
             namespace_id: 424_242,
             name: "orphan",
-            ecosystem: "trove",
+            ecosystem: "native",
             kind: "library",
             visibility: "public",
             now: NOW,
@@ -1387,4 +1387,37 @@ async fn failed_commits_never_poison_the_pool(backend: Backend) {
     assert_eq!(n, if backend == Backend::Sqlite { 40 } else { 30 });
 }
 
-both_backends!(refused_values_are_not_outages, failed_commits_never_poison_the_pool);
+/// Values the code gives a meaning to are enforced by the database as well (CHECK
+/// constraints on PostgreSQL, equivalent triggers on SQLite), for inserts and updates.
+async fn checks_refuse_unknown_values(backend: Backend) {
+    let (_t, db) = setup(backend).await;
+    let mut c = db.conn().await.unwrap();
+    let (uid, ns) = user_with_ns(&mut c, "alice").await;
+    let pkg = package(&mut c, ns, "widget").await;
+    let refused = [
+        format!("UPDATE packages SET visibility = 'hidden' WHERE id = {pkg}"),
+        format!("UPDATE packages SET kind = 'virus' WHERE id = {pkg}"),
+        format!("UPDATE packages SET ecosystem = 'maven' WHERE id = {pkg}"),
+        format!("UPDATE packages SET keywords = 'oops' WHERE id = {pkg}"),
+        format!("UPDATE namespaces SET kind = 'team' WHERE id = {ns}"),
+        format!("UPDATE users SET is_admin = 2 WHERE id = {uid}"),
+        format!("INSERT INTO package_owners (package_id, user_id, role, created_at) VALUES ({pkg}, {uid}, 'king', 0)"),
+    ];
+    for q in &refused {
+        let err = sqlx::query(q).execute(&mut *c).await.expect_err(q);
+        assert!(err.to_string().to_lowercase().contains("check"), "{q}: {err}");
+    }
+    // The values the code writes pass.
+    for q in [
+        format!("UPDATE packages SET visibility = 'private', kind = 'model' WHERE id = {pkg}"),
+        format!("UPDATE users SET is_admin = 1 WHERE id = {uid}"),
+    ] {
+        sqlx::query(&q).execute(&mut *c).await.unwrap();
+    }
+}
+
+both_backends!(
+    refused_values_are_not_outages,
+    failed_commits_never_poison_the_pool,
+    checks_refuse_unknown_values
+);

@@ -320,9 +320,12 @@ impl Webhooks<'_> {
                 created_at: rfc3339(d.created_at),
                 delivered_at: d.delivered_at.map(rfc3339),
                 payload: serde_json::from_str(&d.payload).unwrap_or(serde_json::Value::Null),
+                // Attempts are read after the deliveries: one recorded in between belongs to
+                // a newer state than the status read, so only those the row counts are shown
+                // (a consistent view: "pending" never comes with the attempt that ended it).
                 attempts: attempts
                     .iter()
-                    .filter(|a| a.delivery_id == d.id)
+                    .filter(|a| a.delivery_id == d.id && a.attempt <= d.attempts)
                     .map(|a| AttemptView {
                         attempt: a.attempt,
                         at: rfc3339(a.at),
