@@ -23,6 +23,7 @@ pub mod sessions;
 pub mod stats;
 pub mod tokens;
 pub mod users;
+pub mod version_files;
 pub mod versions;
 pub mod webhooks;
 

@@ -123,11 +123,15 @@ pub async fn mark_deleted(conn: &mut Conn, id: i64, now: i64) -> Result<()> {
 
 /// Whether any live version still references this blob.
 pub async fn digest_in_use(conn: &mut Conn, digest: &str) -> Result<bool> {
-    let row: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM versions WHERE digest = $1 AND deleted_at IS NULL LIMIT 1")
-            .bind(digest)
-            .fetch_optional(conn)
-            .await?;
+    // A version's archive, or any file of a version that is not deleted.
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM versions WHERE digest = $1 AND deleted_at IS NULL \
+         UNION ALL SELECT f.id FROM version_files f JOIN versions v ON v.id = f.version_id \
+         WHERE f.digest = $1 AND v.deleted_at IS NULL LIMIT 1",
+    )
+    .bind(digest)
+    .fetch_optional(conn)
+    .await?;
     Ok(row.is_some())
 }
 

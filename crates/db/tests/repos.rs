@@ -1416,7 +1416,76 @@ async fn checks_refuse_unknown_values(backend: Backend) {
     }
 }
 
+/// A version holds files (an archive; or an sdist and wheels): added, listed in upload order,
+/// unique by name, kind checked; files keep their bytes from garbage collection while their
+/// version lives; existing versions got their archive as their one file (migration 0009).
+async fn version_files(backend: Backend) {
+    use trove_db::version_files::{self, NewFile};
+    let (_t, db) = setup(backend).await;
+    let mut c = db.conn().await.unwrap();
+    let (uid, ns) = user_with_ns(&mut c, "alice").await;
+    let pkg = package(&mut c, ns, "torch").await;
+    let v = version(&mut c, pkg, "2.0.0", &digest(1), uid).await;
+    let file = |name: &'static str, kind: &'static str, d: &'static str| NewFile {
+        version_id: v,
+        filename: name,
+        kind,
+        digest: d,
+        size: 10,
+        metadata: r#"{"tags":["py3-none-any"]}"#,
+        now: NOW,
+    };
+    let d2: &'static str = Box::leak(digest(2).into_boxed_str());
+    let d3: &'static str = Box::leak(digest(3).into_boxed_str());
+    version_files::insert(&mut c, file("torch-2.0.0.tar.gz", "sdist", d2))
+        .await
+        .unwrap();
+    version_files::insert(&mut c, file("torch-2.0.0-py3-none-any.whl", "wheel", d3))
+        .await
+        .unwrap();
+    assert_unique(version_files::insert(&mut c, file("torch-2.0.0.tar.gz", "sdist", d3)).await);
+    assert!(version_files::insert(&mut c, file("x.bin", "virus", d3)).await.is_err());
+    let files = version_files::list(&mut c, v).await.unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+    assert_eq!(names, ["torch-2.0.0.tar.gz", "torch-2.0.0-py3-none-any.whl"]);
+    let wheel = version_files::find(&mut c, v, "torch-2.0.0-py3-none-any.whl")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (wheel.kind.as_str(), wheel.size, wheel.digest.as_str()),
+        ("wheel", 10, d3)
+    );
+    assert!(wheel.metadata.contains("py3-none-any"));
+    // A wheel's bytes are in use while the version lives, not once it is deleted.
+    assert!(versions::digest_in_use(&mut c, d3).await.unwrap());
+    sqlx::query("UPDATE versions SET deleted_at = 1 WHERE id = $1")
+        .bind(v)
+        .execute(&mut *c)
+        .await
+        .unwrap();
+    assert!(!versions::digest_in_use(&mut c, d3).await.unwrap());
+
+    // The backfill of migration 0009: every version gets its archive as a file.
+    let v2 = version(&mut c, pkg, "2.1.0", &digest(4), uid).await;
+    sqlx::query("DELETE FROM version_files").execute(&mut *c).await.unwrap();
+    let migration = match backend {
+        Backend::Sqlite => include_str!("../migrations/sqlite/0009_version_files.sql"),
+        Backend::Postgres => include_str!("../migrations/postgres/0009_version_files.sql"),
+    };
+    let backfill = &migration[migration.find("INSERT INTO version_files").unwrap()..];
+    sqlx::query(backfill).execute(&mut *c).await.unwrap();
+    let files = version_files::list(&mut c, v2).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].filename, "alice-torch-2.1.0.tar.gz");
+    assert_eq!(
+        (files[0].kind.as_str(), files[0].digest.clone(), files[0].size),
+        ("archive", digest(4), 1234)
+    );
+}
+
 both_backends!(
+    version_files,
     refused_values_are_not_outages,
     failed_commits_never_poison_the_pool,
     checks_refuse_unknown_values

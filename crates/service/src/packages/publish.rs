@@ -234,6 +234,19 @@ impl crate::packages::Packages<'_> {
                 e.into()
             }
         })?;
+        let v = trove_db::versions::find(&mut tx, pkg_id, &c.version_key)
+            .await?
+            .ok_or_else(|| ServiceError::internal("version vanished"))?;
+        let file = trove_db::version_files::NewFile {
+            version_id: v.id,
+            filename: &format!("{}-{}-{}.tar.gz", c.scope, c.name, c.version),
+            kind: "archive",
+            digest: &c.digest.to_string(),
+            size: c.size as i64,
+            metadata: "{}",
+            now,
+        };
+        trove_db::version_files::insert(&mut tx, file).await?;
         trove_db::blobs::insert_if_absent(&mut tx, &c.digest.to_string(), c.size as i64, now).await?;
         self.update_package_meta(&mut tx, pkg_id, &c.info, now).await?;
         let target = format!("{full}@{}", c.version);

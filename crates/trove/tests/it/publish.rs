@@ -444,6 +444,17 @@ async fn concurrent_first_publishes_of_different_versions_all_succeed(b: Backend
     }
     let versions: Value = json_ok(app.get("/api/v1/packages/alice/burst/versions").send().await.unwrap()).await;
     assert_eq!(versions.as_array().unwrap().len(), 30);
+    // Each version holds its archive as its one file.
+    let mut conn = app.services().db.conn().await.unwrap();
+    let (files,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM version_files f JOIN versions v ON v.id = f.version_id \
+         WHERE f.kind = 'archive' AND f.digest = v.digest AND f.filename = 'alice-burst-' || v.version || '.tar.gz'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
+    assert_eq!(files, 30);
+    drop(conn);
     let pkg = json_ok(app.get("/api/v1/packages/alice/burst").send().await.unwrap()).await;
     assert_eq!(pkg["latest_version"], "1.0.29", "{pkg}");
     app.stop().await;

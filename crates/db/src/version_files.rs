@@ -1,0 +1,69 @@
+//! The files of a version (an archive; or an sdist and wheels; or model weights), each with
+//! its digest, size, upload time and per-file metadata.
+
+use crate::{Conn, Result};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct VersionFile {
+    pub id: i64,
+    pub version_id: i64,
+    pub filename: String,
+    /// `archive`, `tarball`, `crate`, `sdist`, `wheel` or `other`.
+    pub kind: String,
+    pub digest: String,
+    pub size: i64,
+    /// A JSON object.
+    pub metadata: String,
+    pub uploaded_at: i64,
+}
+
+pub struct NewFile<'a> {
+    pub version_id: i64,
+    pub filename: &'a str,
+    pub kind: &'a str,
+    pub digest: &'a str,
+    pub size: i64,
+    pub metadata: &'a str,
+    pub now: i64,
+}
+
+const COLUMNS: &str = "id, version_id, filename, kind, digest, size, metadata, uploaded_at";
+
+/// Adds a file; a second file of the same name in one version is a unique violation.
+pub async fn insert(conn: &mut Conn, f: NewFile<'_>) -> Result<i64> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO version_files (version_id, filename, kind, digest, size, metadata, uploaded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(f.version_id)
+    .bind(f.filename)
+    .bind(f.kind)
+    .bind(f.digest)
+    .bind(f.size)
+    .bind(f.metadata)
+    .bind(f.now)
+    .fetch_one(conn)
+    .await?;
+    Ok(id)
+}
+
+/// A version's files in upload order.
+pub async fn list(conn: &mut Conn, version_id: i64) -> Result<Vec<VersionFile>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM version_files WHERE version_id = $1 ORDER BY id"
+    ))
+    .bind(version_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A file of a version by name.
+pub async fn find(conn: &mut Conn, version_id: i64, filename: &str) -> Result<Option<VersionFile>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM version_files WHERE version_id = $1 AND filename = $2"
+    ))
+    .bind(version_id)
+    .bind(filename)
+    .fetch_optional(conn)
+    .await?)
+}
