@@ -31,12 +31,10 @@ pub async fn find_token(conn: &mut Conn, id: i64) -> Result<Option<crate::tokens
 
 /// Every OCI repository (packages of ecosystem `oci`), by full name.
 pub async fn list_repositories(conn: &mut Conn) -> Result<Vec<crate::packages::Package>> {
-    Ok(sqlx::query_as(
-        "SELECT p.id, p.namespace_id, n.name AS scope, p.name, p.ecosystem, p.kind, p.visibility, p.description, \
-         p.license, p.keywords, p.categories, p.homepage, p.repository, p.readme, p.latest_version, p.downloads, \
-         p.created_at, p.updated_at FROM packages p JOIN namespaces n ON n.id = p.namespace_id \
-         WHERE p.ecosystem = 'oci' ORDER BY n.name, p.name",
-    )
+    Ok(sqlx::query_as(&format!(
+        "{} WHERE p.ecosystem = 'oci' ORDER BY n.name, p.name",
+        crate::packages::SELECT
+    ))
     .fetch_all(conn)
     .await?)
 }

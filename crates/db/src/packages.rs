@@ -40,7 +40,8 @@ impl Package {
     }
 }
 
-const SELECT: &str = "SELECT p.id, p.namespace_id, n.name AS scope, p.name, p.ecosystem, p.kind, \
+/// The one column list of a package row (with its scope), for every query that returns one.
+pub(crate) const SELECT: &str = "SELECT p.id, p.namespace_id, n.name AS scope, p.name, p.ecosystem, p.kind, \
     p.visibility, p.description, p.license, p.keywords, p.categories, p.homepage, p.repository, \
     p.readme, p.latest_version, p.downloads, p.created_at, p.updated_at \
     FROM packages p JOIN namespaces n ON n.id = p.namespace_id";

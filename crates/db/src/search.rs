@@ -4,10 +4,7 @@
 use crate::packages::Package;
 use crate::{Conn, Result};
 
-const SELECT: &str = "SELECT p.id, p.namespace_id, n.name AS scope, p.name, p.ecosystem, p.kind, \
-    p.visibility, p.description, p.license, p.keywords, p.categories, p.homepage, p.repository, \
-    p.readme, p.latest_version, p.downloads, p.created_at, p.updated_at \
-    FROM packages p JOIN namespaces n ON n.id = p.namespace_id";
+use crate::packages::SELECT;
 
 /// Packages with an id above `after_id`, in id order, at most `limit` (README included).
 pub async fn packages_after(conn: &mut Conn, after_id: i64, limit: i64) -> Result<Vec<Package>> {
