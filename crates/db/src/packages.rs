@@ -1,5 +1,6 @@
 use crate::{Conn, Result};
 use trove_core::name::normalize;
+use trove_core::{Ecosystem, PackageKind, Visibility};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Package {
@@ -7,9 +8,12 @@ pub struct Package {
     pub namespace_id: i64,
     pub scope: String,
     pub name: String,
-    pub ecosystem: String,
-    pub kind: String,
-    pub visibility: String,
+    #[sqlx(try_from = "String")]
+    pub ecosystem: Ecosystem,
+    #[sqlx(try_from = "String")]
+    pub kind: PackageKind,
+    #[sqlx(try_from = "String")]
+    pub visibility: Visibility,
     pub description: Option<String>,
     pub license: Option<String>,
     /// JSON array.
@@ -27,7 +31,7 @@ pub struct Package {
 
 impl Package {
     pub fn is_private(&self) -> bool {
-        self.visibility == "private"
+        self.visibility == Visibility::Private
     }
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.scope, self.name)

@@ -203,7 +203,11 @@ impl Pages<'_> {
                 }
             }
         }
-        out.sort_by(|a, b| a.full_name.cmp(&b.full_name).then(a.ecosystem.cmp(&b.ecosystem)));
+        out.sort_by(|a, b| {
+            a.full_name
+                .cmp(&b.full_name)
+                .then(a.ecosystem.as_str().cmp(b.ecosystem.as_str()))
+        });
         Ok(out)
     }
 

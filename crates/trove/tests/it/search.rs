@@ -515,7 +515,7 @@ async fn every_node_follows_changes_and_reindex_rebuilds_all(b: Backend) {
             &mut tx,
             p.id,
             trove_service::db::packages::PackageMeta {
-                kind: &p.kind,
+                kind: p.kind.as_str(),
                 description: Some("Stellar nursery"),
                 license: None,
                 keywords: "[]",

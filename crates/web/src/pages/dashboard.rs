@@ -63,7 +63,7 @@ pub async fn overview(State(state): State<WebState>, viewer: Viewer, RawQuery(ra
                                     tr {
                                         th scope="row" {
                                             a href=(package_url(&p.scope, &p.name)) { (p.full_name) }
-                                            " " (super::ecosystem_badge(&p.ecosystem))
+                                            " " (super::ecosystem_badge(p.ecosystem.as_str()))
                                             @if p.visibility == "private" { " " span.badge.badge-private { "private" } }
                                         }
                                         td { (p.latest_version.as_deref().unwrap_or("—")) }

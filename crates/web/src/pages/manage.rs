@@ -263,7 +263,7 @@ async fn render(
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;
     let pkg = &page.package;
-    if !can_manage(&perms, &pkg.ecosystem) {
+    if !can_manage(&perms, pkg.ecosystem.as_str()) {
         return Err(WebError::page(
             StatusCode::FORBIDDEN,
             "Not allowed",
@@ -293,7 +293,7 @@ async fn render(
                     a.pkg-link href=(package_url(&pkg.scope, &pkg.name)) { (pkg.full_name) }
                 }
                 @if pkg.visibility == "private" { span.badge.badge-private { "private" } }
-                (ecosystem_badge(&pkg.ecosystem))
+                (ecosystem_badge(pkg.ecosystem.as_str()))
             }
             p.lede {
                 "Changes take effect at once and are recorded in the audit log, as when made with the "

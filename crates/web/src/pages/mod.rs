@@ -59,8 +59,8 @@ impl<'a> From<&'a PackageView> for Card<'a> {
         Card {
             scope: &p.scope,
             name: &p.name,
-            ecosystem: &p.ecosystem,
-            kind: &p.kind,
+            ecosystem: p.ecosystem.as_str(),
+            kind: p.kind.as_str(),
             description: p.description.as_deref(),
             version: p.latest_version.as_deref(),
             downloads: p.downloads,

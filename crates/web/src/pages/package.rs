@@ -91,7 +91,7 @@ pub async fn package(
             .pages()
             .package_permissions(&viewer.ctx, &pkg.scope, &pkg.name)
             .await
-            .map(|p| super::manage::can_manage(&p, &pkg.ecosystem))
+            .map(|p| super::manage::can_manage(&p, pkg.ecosystem.as_str()))
             .unwrap_or(false),
         None => false,
     };
@@ -127,7 +127,7 @@ pub async fn package(
             }
             @if let Some(d) = &pkg.description { p.lede { (d) } }
             div.pkg-meta {
-                (ecosystem_badge(&pkg.ecosystem))
+                (ecosystem_badge(pkg.ecosystem.as_str()))
                 span.badge { (pkg.kind) }
                 @if let Some(l) = &pkg.license {
                     a.badge.badge-license href={ "/search?license=" (encode(l)) } { (l) }
@@ -414,9 +414,9 @@ mod tests {
             scope: scope.into(),
             name: name.into(),
             full_name: format!("{scope}/{name}"),
-            ecosystem: ecosystem.into(),
-            kind: "library".into(),
-            visibility: "public".into(),
+            ecosystem: ecosystem.parse().unwrap(),
+            kind: trove_core::PackageKind::Library,
+            visibility: trove_core::Visibility::Public,
             description: None,
             license: None,
             keywords: vec![],
