@@ -106,40 +106,10 @@ pub async fn package(
         Some(v) => format!("{} {}", pkg.full_name, v.version),
         None => pkg.full_name.clone(),
     };
-    let versions_label = if oci { "Tags" } else { "Versions" };
 
     let body = html! {
         (advisories_banner(&advisories))
-        header.pkg-header {
-            div.pkg-title-row {
-                h1.pkg-title {
-                    a.scope href=(profile_url(&page)) { (pkg.scope) }
-                    span.sep aria-hidden="true" { "/" }
-                    span { (pkg.name) }
-                }
-                @if let Some(v) = selected { span.version.version-large { (v.version) } }
-                @if pkg.visibility == "private" { span.badge.badge-private { "private" } }
-                @if manageable {
-                    a.btn.btn-small.manage-link href=(super::manage::manage_url(&pkg.scope, &pkg.name)) {
-                        (GEAR_ICON) "Manage"
-                    }
-                }
-            }
-            @if let Some(d) = &pkg.description { p.lede { (d) } }
-            div.pkg-meta {
-                (ecosystem_badge(pkg.ecosystem.as_str()))
-                span.badge { (pkg.kind) }
-                @if let Some(l) = &pkg.license {
-                    a.badge.badge-license href={ "/search?license=" (encode(l)) } { (l) }
-                }
-                @for c in &pkg.categories {
-                    a.chip href={ "/search?category=" (encode(c)) } { (c) }
-                }
-                @for k in &pkg.keywords {
-                    a.chip href={ "/search?keyword=" (encode(k)) } { "#" (k) }
-                }
-            }
-        }
+        (package_header(&page, selected, manageable))
         @if let Some(v) = selected {
             @if v.yanked {
                 (notice("warn", &format!("Version {} has been yanked: resolvers skip it, but lock files that pin it still download it.", v.version)))
@@ -149,139 +119,8 @@ pub async fn package(
             }
         }
         div.pkg-layout {
-            div.pkg-main {
-                nav.tabs.in-page aria-label="On this page" {
-                    a href="#readme" { "Readme" }
-                    @if page.stats.is_some() { a href="#downloads" { "Downloads" } }
-                    a href="#versions" { (versions_label) " " span.count { (page.versions.len()) } }
-                    @if !oci {
-                        a href="#dependencies" {
-                            "Dependencies " span.count { (selected.map(|v| v.dependencies.len()).unwrap_or(0)) }
-                        }
-                        a href="#dependents" { "Dependents " span.count { (page.dependents.len()) } }
-                    }
-                }
-                section #readme .card.readme-card aria-label="Readme" {
-                    @match &readme {
-                        Some(html) => article.readme { (PreEscaped(html)) },
-                        None => p.empty { "This package has no README." },
-                    }
-                }
-                @if let Some(stats) = &page.stats {
-                    section #downloads .card aria-labelledby="downloads-title" {
-                        div.section-head {
-                            h2 #downloads-title { "Downloads" }
-                            span.section-note { "last 90 days" }
-                        }
-                        dl.stat-row {
-                            div { dt { "Total" } dd { (thousands(stats.total)) } }
-                            div { dt { "Last 7 days" } dd { (thousands(stats.last_7_days)) } }
-                            div { dt { "Last 30 days" } dd { (thousands(stats.last_30_days)) } }
-                            div { dt { "Last year" } dd { (thousands(stats.last_365_days)) } }
-                        }
-                        @let days: Vec<(String, i64)> = stats.daily.iter().map(|d| (d.date.clone(), d.downloads)).collect();
-                        (downloads_chart(&days))
-                    }
-                }
-                section #versions .card aria-labelledby="versions-title" {
-                    h2 #versions-title { (versions_label) }
-                    (versions_table(pkg, &page.versions, selected, oci))
-                }
-                @if !oci {
-                    section #dependencies .card aria-labelledby="deps-title" {
-                        h2 #deps-title {
-                            "Dependencies"
-                            @if let Some(v) = selected { span.section-note { " of " (v.version) } }
-                        }
-                        @match selected.filter(|v| !v.dependencies.is_empty()) {
-                            Some(v) => ul.dep-list {
-                                @for (dep, req) in &v.dependencies {
-                                    li {
-                                        @match dep.split_once('/') {
-                                            Some((s, n)) => a href=(package_url(s, n)) { (dep) },
-                                            None => span { (dep) },
-                                        }
-                                        code.req { (req) }
-                                    }
-                                }
-                            },
-                            None => p.empty { "No dependencies." },
-                        }
-                    }
-                    section #dependents .card aria-labelledby="dependents-title" {
-                        h2 #dependents-title { "Dependents" }
-                        @if page.dependents.is_empty() {
-                            p.empty { "No package depends on this one yet." }
-                        } @else {
-                            ul.dep-list {
-                                @for d in &page.dependents {
-                                    li {
-                                        a href=(package_url(&d.scope, &d.name)) { (d.full_name) }
-                                        @if let Some(v) = &d.latest_version { span.version { (v) } }
-                                        code.req { (d.requirement) }
-                                        @if let Some(desc) = &d.description { span.dep-desc { (desc) } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            aside.pkg-side aria-label="Package details" {
-                section.card.install-card aria-labelledby="install-title" {
-                    h2 #install-title { "Install" }
-                    @for (label, cmd) in install_snippets(pkg, selected, &base) {
-                        p.snippet-label { (label) }
-                        pre.snippet { code { (cmd) } }
-                    }
-                }
-                section.card aria-labelledby="about-title" {
-                    h2 #about-title { "About" }
-                    dl.facts {
-                        @if let Some(v) = selected {
-                            dt { @if oci { "Tag" } @else { "Version" } } dd { (v.version) }
-                            dt { @if oci { "Pushed" } @else { "Published" } } dd { (time_ago(&v.created_at)) }
-                            @if let Some(p) = &v.publisher {
-                                dt { @if oci { "Pushed by" } @else { "Publisher" } }
-                                dd { a href={ "/users/" (p) } { (p) } }
-                            }
-                            dt { "Size" } dd { (bytes(v.size)) }
-                        }
-                        @if let Some(l) = &pkg.license { dt { "License" } dd { (l) } }
-                        @if !oci {
-                            dt { "Downloads" } dd { (DOWNLOAD_ICON) " " (thousands(pkg.downloads)) }
-                        }
-                        dt { "Created" } dd { (time_ago(&pkg.created_at)) }
-                        @if let Some(h) = &pkg.homepage { dt { "Homepage" } dd { (link(h)) } }
-                        @if let Some(r) = &pkg.repository { dt { "Repository" } dd { (link(r)) } }
-                    }
-                }
-                @if let Some(v) = selected {
-                    section.card aria-labelledby="digest-title" {
-                        h2 #digest-title { "Digest" }
-                        p.digest { code { (v.digest) } }
-                        @if !oci {
-                            a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
-                        }
-                    }
-                }
-                section.card aria-labelledby="owners-title" {
-                    h2 #owners-title { "Owners" }
-                    @if page.owners.is_empty() {
-                        p.empty { "Managed by the " a href=(profile_url(&page)) { (pkg.scope) } " namespace." }
-                    } @else {
-                        ul.people {
-                            @for o in &page.owners {
-                                li {
-                                    (super::avatar(&o.username, "sm"))
-                                    a href={ "/users/" (o.username) } { (o.username) }
-                                    @if o.role != "owner" { span.badge { (o.role) } }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (main_column(&page, selected, readme.as_deref(), oci))
+            (side_column(&page, selected, &base, oci))
         }
     };
     let mut p = Page::new(viewer.chrome(), title, body);
@@ -289,6 +128,191 @@ pub async fn package(
         p = p.description(d.clone());
     }
     Ok(p.into_response())
+}
+
+/// Title, badges, description and facets of a package.
+fn package_header(page: &PackagePage, selected: Option<&VersionView>, manageable: bool) -> Markup {
+    let pkg = &page.package;
+    html! {
+    header.pkg-header {
+        div.pkg-title-row {
+            h1.pkg-title {
+                a.scope href=(profile_url(&page)) { (pkg.scope) }
+                span.sep aria-hidden="true" { "/" }
+                span { (pkg.name) }
+            }
+            @if let Some(v) = selected { span.version.version-large { (v.version) } }
+            @if pkg.visibility == "private" { span.badge.badge-private { "private" } }
+            @if manageable {
+                a.btn.btn-small.manage-link href=(super::manage::manage_url(&pkg.scope, &pkg.name)) {
+                    (GEAR_ICON) "Manage"
+                }
+            }
+        }
+        @if let Some(d) = &pkg.description { p.lede { (d) } }
+        div.pkg-meta {
+            (ecosystem_badge(pkg.ecosystem.as_str()))
+            span.badge { (pkg.kind) }
+            @if let Some(l) = &pkg.license {
+                a.badge.badge-license href={ "/search?license=" (encode(l)) } { (l) }
+            }
+            @for c in &pkg.categories {
+                a.chip href={ "/search?category=" (encode(c)) } { (c) }
+            }
+            @for k in &pkg.keywords {
+                a.chip href={ "/search?keyword=" (encode(k)) } { "#" (k) }
+            }
+        }
+    }
+    }
+}
+
+/// Readme, downloads, versions, dependencies and dependents.
+fn main_column(page: &PackagePage, selected: Option<&VersionView>, readme: Option<&str>, oci: bool) -> Markup {
+    let pkg = &page.package;
+    let versions_label = if oci { "Tags" } else { "Versions" };
+    html! {
+    div.pkg-main {
+        nav.tabs.in-page aria-label="On this page" {
+            a href="#readme" { "Readme" }
+            @if page.stats.is_some() { a href="#downloads" { "Downloads" } }
+            a href="#versions" { (versions_label) " " span.count { (page.versions.len()) } }
+            @if !oci {
+                a href="#dependencies" {
+                    "Dependencies " span.count { (selected.map(|v| v.dependencies.len()).unwrap_or(0)) }
+                }
+                a href="#dependents" { "Dependents " span.count { (page.dependents.len()) } }
+            }
+        }
+        section #readme .card.readme-card aria-label="Readme" {
+            @match &readme {
+                Some(html) => article.readme { (PreEscaped(html)) },
+                None => p.empty { "This package has no README." },
+            }
+        }
+        @if let Some(stats) = &page.stats {
+            section #downloads .card aria-labelledby="downloads-title" {
+                div.section-head {
+                    h2 #downloads-title { "Downloads" }
+                    span.section-note { "last 90 days" }
+                }
+                dl.stat-row {
+                    div { dt { "Total" } dd { (thousands(stats.total)) } }
+                    div { dt { "Last 7 days" } dd { (thousands(stats.last_7_days)) } }
+                    div { dt { "Last 30 days" } dd { (thousands(stats.last_30_days)) } }
+                    div { dt { "Last year" } dd { (thousands(stats.last_365_days)) } }
+                }
+                @let days: Vec<(String, i64)> = stats.daily.iter().map(|d| (d.date.clone(), d.downloads)).collect();
+                (downloads_chart(&days))
+            }
+        }
+        section #versions .card aria-labelledby="versions-title" {
+            h2 #versions-title { (versions_label) }
+            (versions_table(pkg, &page.versions, selected, oci))
+        }
+        @if !oci {
+            section #dependencies .card aria-labelledby="deps-title" {
+                h2 #deps-title {
+                    "Dependencies"
+                    @if let Some(v) = selected { span.section-note { " of " (v.version) } }
+                }
+                @match selected.filter(|v| !v.dependencies.is_empty()) {
+                    Some(v) => ul.dep-list {
+                        @for (dep, req) in &v.dependencies {
+                            li {
+                                @match dep.split_once('/') {
+                                    Some((s, n)) => a href=(package_url(s, n)) { (dep) },
+                                    None => span { (dep) },
+                                }
+                                code.req { (req) }
+                            }
+                        }
+                    },
+                    None => p.empty { "No dependencies." },
+                }
+            }
+            section #dependents .card aria-labelledby="dependents-title" {
+                h2 #dependents-title { "Dependents" }
+                @if page.dependents.is_empty() {
+                    p.empty { "No package depends on this one yet." }
+                } @else {
+                    ul.dep-list {
+                        @for d in &page.dependents {
+                            li {
+                                a href=(package_url(&d.scope, &d.name)) { (d.full_name) }
+                                @if let Some(v) = &d.latest_version { span.version { (v) } }
+                                code.req { (d.requirement) }
+                                @if let Some(desc) = &d.description { span.dep-desc { (desc) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    }
+}
+
+/// Install snippets, facts, digest and owners.
+fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, oci: bool) -> Markup {
+    let pkg = &page.package;
+    html! {
+    aside.pkg-side aria-label="Package details" {
+        section.card.install-card aria-labelledby="install-title" {
+            h2 #install-title { "Install" }
+            @for (label, cmd) in install_snippets(pkg, selected, &base) {
+                p.snippet-label { (label) }
+                pre.snippet { code { (cmd) } }
+            }
+        }
+        section.card aria-labelledby="about-title" {
+            h2 #about-title { "About" }
+            dl.facts {
+                @if let Some(v) = selected {
+                    dt { @if oci { "Tag" } @else { "Version" } } dd { (v.version) }
+                    dt { @if oci { "Pushed" } @else { "Published" } } dd { (time_ago(&v.created_at)) }
+                    @if let Some(p) = &v.publisher {
+                        dt { @if oci { "Pushed by" } @else { "Publisher" } }
+                        dd { a href={ "/users/" (p) } { (p) } }
+                    }
+                    dt { "Size" } dd { (bytes(v.size)) }
+                }
+                @if let Some(l) = &pkg.license { dt { "License" } dd { (l) } }
+                @if !oci {
+                    dt { "Downloads" } dd { (DOWNLOAD_ICON) " " (thousands(pkg.downloads)) }
+                }
+                dt { "Created" } dd { (time_ago(&pkg.created_at)) }
+                @if let Some(h) = &pkg.homepage { dt { "Homepage" } dd { (link(h)) } }
+                @if let Some(r) = &pkg.repository { dt { "Repository" } dd { (link(r)) } }
+            }
+        }
+        @if let Some(v) = selected {
+            section.card aria-labelledby="digest-title" {
+                h2 #digest-title { "Digest" }
+                p.digest { code { (v.digest) } }
+                @if !oci {
+                    a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
+                }
+            }
+        }
+        section.card aria-labelledby="owners-title" {
+            h2 #owners-title { "Owners" }
+            @if page.owners.is_empty() {
+                p.empty { "Managed by the " a href=(profile_url(&page)) { (pkg.scope) } " namespace." }
+            } @else {
+                ul.people {
+                    @for o in &page.owners {
+                        li {
+                            (super::avatar(&o.username, "sm"))
+                            a href={ "/users/" (o.username) } { (o.username) }
+                            @if o.role != "owner" { span.badge { (o.role) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    }
 }
 
 const GEAR_ICON: PreEscaped<&str> = PreEscaped(
