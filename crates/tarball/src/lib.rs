@@ -191,22 +191,7 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
             }
             return Err(bad_path(&raw, "names the archive root"));
         };
-        let kind = match ty {
-            EntryType::Regular | EntryType::Continuous if raw.ends_with(b"/") => Kind::Dir,
-            EntryType::Regular | EntryType::Continuous => Kind::File,
-            EntryType::Directory => Kind::Dir,
-            EntryType::Symlink => {
-                check_symlink(&path, &entry.link_name_bytes().unwrap_or_default())?;
-                Kind::Symlink
-            }
-            EntryType::Link => return Err(TarballError::HardLink(path)),
-            other => {
-                return Err(TarballError::SpecialFile {
-                    path,
-                    kind: describe(other),
-                })
-            }
-        };
+        let kind = entry_kind(ty, &raw, &path, &entry.link_name_bytes().unwrap_or_default())?;
         if entries.insert(path.clone(), kind).is_some() {
             return Err(TarballError::DuplicatePath(path));
         }
@@ -270,6 +255,42 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
     // Drain what follows the tar end marker so that a corrupt or truncated gzip trailer is caught.
     io::copy(&mut archive.into_inner(), &mut io::sink()).map_err(io_err)?;
 
+    check_nesting(&entries)?;
+
+    let (manifest, manifest_text) = manifest.ok_or(TarballError::ManifestMissing)?;
+    let readme = pick_readme(&manifest, &entries, &mut stash, limits)?;
+    Ok(ArchiveInfo {
+        manifest,
+        manifest_text,
+        readme: readme.map(|(bytes, truncated)| readme_text(bytes, truncated)),
+        files,
+        unpacked_bytes: unpacked,
+    })
+}
+
+/// What a tar entry is: a file, a directory or a symlink (checked to stay inside the
+/// archive); hard links and special files are refused.
+fn entry_kind(ty: EntryType, raw: &[u8], path: &str, link: &[u8]) -> Result<Kind, TarballError> {
+    Ok(match ty {
+        EntryType::Regular | EntryType::Continuous if raw.ends_with(b"/") => Kind::Dir,
+        EntryType::Regular | EntryType::Continuous => Kind::File,
+        EntryType::Directory => Kind::Dir,
+        EntryType::Symlink => {
+            check_symlink(path, link)?;
+            Kind::Symlink
+        }
+        EntryType::Link => return Err(TarballError::HardLink(path.to_string())),
+        other => {
+            return Err(TarballError::SpecialFile {
+                path: path.to_string(),
+                kind: describe(other),
+            })
+        }
+    })
+}
+
+/// No entry lies below a symlink or below a file.
+fn check_nesting(entries: &BTreeMap<String, Kind>) -> Result<(), TarballError> {
     for path in entries.keys() {
         for (i, _) in path.match_indices('/') {
             match entries.get(&path[..i]) {
@@ -285,35 +306,38 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
             }
         }
     }
+    Ok(())
+}
 
-    let (manifest, manifest_text) = manifest.ok_or(TarballError::ManifestMissing)?;
-    let readme =
-        match &manifest.package.readme {
-            Some(named) => {
-                let missing = |reason| TarballError::ReadmeMissing {
-                    path: named.clone(),
-                    reason,
-                };
-                let key = normalize_path(named.as_bytes(), limits.max_path_len)
-                    .ok()
-                    .flatten()
-                    .ok_or_else(|| missing("is not a valid path"))?;
-                match entries.get(&key) {
-                    None => return Err(missing("is not in the archive")),
-                    Some(Kind::File) => Some(stash.remove(&key).ok_or_else(|| {
+/// The README the manifest names (which must be a regular file of the archive, kept while
+/// reading), or the first default README found.
+fn pick_readme(
+    manifest: &Manifest,
+    entries: &BTreeMap<String, Kind>,
+    stash: &mut HashMap<String, (Vec<u8>, bool)>,
+    limits: &Limits,
+) -> Result<Option<(Vec<u8>, bool)>, TarballError> {
+    Ok(match &manifest.package.readme {
+        Some(named) => {
+            let missing = |reason| TarballError::ReadmeMissing {
+                path: named.clone(),
+                reason,
+            };
+            let key = normalize_path(named.as_bytes(), limits.max_path_len)
+                .ok()
+                .flatten()
+                .ok_or_else(|| missing("is not a valid path"))?;
+            match entries.get(&key) {
+                None => return Err(missing("is not in the archive")),
+                Some(Kind::File) => {
+                    Some(stash.remove(&key).ok_or_else(|| {
                         missing("comes before trove.toml and could not be kept; put trove.toml first")
-                    })?),
-                    Some(_) => return Err(missing("is not a regular file")),
+                    })?)
                 }
+                Some(_) => return Err(missing("is not a regular file")),
             }
-            None => DEFAULT_READMES.iter().find_map(|r| stash.remove(*r)),
-        };
-    Ok(ArchiveInfo {
-        manifest,
-        manifest_text,
-        readme: readme.map(|(bytes, truncated)| readme_text(bytes, truncated)),
-        files,
-        unpacked_bytes: unpacked,
+        }
+        None => DEFAULT_READMES.iter().find_map(|r| stash.remove(*r)),
     })
 }
 
