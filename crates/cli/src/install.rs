@@ -338,19 +338,7 @@ pub async fn install(
         .as_ref()
         .map(|l| l.by_name().into_iter().map(|(k, v)| (k, v.clone())).collect())
         .unwrap_or_default();
-    let mut prefs: BTreeMap<String, semver::Version> = BTreeMap::new();
-    for (norm, p) in &old_by_name {
-        let unlocked = match &opts.update {
-            Some(list) if list.is_empty() => true,
-            Some(list) => list.iter().any(|n| normalize(n) == *norm),
-            None => false,
-        };
-        if !unlocked {
-            if let Ok(v) = semver::Version::parse(&p.version) {
-                prefs.insert(norm.clone(), v);
-            }
-        }
-    }
+    let prefs = lock_preferences(&old_by_name, opts);
 
     out.status(format!("Resolving dependencies of {}", project.manifest.package.name));
     let (index, infos) = fetch_index(client, &roots, &prefs).await?;
@@ -362,9 +350,163 @@ pub async fn install(
     })?;
 
     // The new lock, checked against the old one for silently changed archives.
+    let (new_lock, yanked) = build_lock(&resolution, &infos, &old_by_name, out)?;
+    let lock_diff = match &old_lock {
+        Some(old) => old.diff(&new_lock),
+        None => new_lock
+            .packages
+            .iter()
+            .map(|p| format!("+ {} {}", p.name, p.version))
+            .collect(),
+    };
+    let lock_changed = old_lock.as_ref().is_none_or(|old| !old.same_as(&new_lock));
+    if opts.locked && lock_changed {
+        let what = if old_lock.is_none() {
+            "there is no trove.lock".to_string()
+        } else {
+            format!("trove.lock would change:\n  {}", lock_diff.join("\n  "))
+        };
+        bail!("--locked was given but {what}\nrun `trove install` without --locked to update it");
+    }
+
+    // Download what the folder does not already hold.
+    let root = project.dir.join(PACKAGES_DIR);
+    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
+    let mut state = load_state(&root);
+    let mut todo: Vec<LockedPackage> = Vec::new();
+    for p in &new_lock.packages {
+        let norm = normalize(&p.name);
+        let present =
+            state.packages.get(&norm).is_some_and(|s| s.digest == p.digest) && package_dir(&root, &p.name)?.is_dir();
+        if !present {
+            todo.push(p.clone());
+        }
+    }
+    let work = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempdir_in(&root)
+        .context("creating a temporary folder")?;
+    let (downloaded, downloaded_bytes) = download_all(client, &todo, &infos, work.path(), out).await?;
+
+    // Re-validate every archive with the registry's rules before anything is extracted.
+    verify_archives(&downloaded)?;
+
+    // Extract each into the work folder, then swap it into place.
+    extract_all(&downloaded, work.path(), &root, &mut state)?;
+
+    // Remove packages the project no longer uses (only folders this tool created).
+    let removed = remove_unused(&mut state, &new_lock, &root)?;
+    save_state(&root, &state)?;
+    drop(work);
+    if lock_changed {
+        new_lock.write(&project.dir)?;
+    }
+
+    let fetched: BTreeSet<String> = downloaded.iter().map(|(p, _)| normalize(&p.name)).collect();
+    let packages = new_lock
+        .packages
+        .iter()
+        .map(|p| {
+            let norm = normalize(&p.name);
+            InstalledPackage {
+                name: p.name.clone(),
+                version: p.version.clone(),
+                digest: p.digest.clone(),
+                yanked: yanked.contains(&norm),
+                downloaded: fetched.contains(&norm),
+                path: package_dir(Path::new(PACKAGES_DIR), &p.name)
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    Ok(InstallReport {
+        packages,
+        removed,
+        lock_changed,
+        lock_diff,
+        downloaded: downloaded.len(),
+        downloaded_bytes,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+/// Downloads `todo` into `work` (in parallel, sha256 checked against the lock, with a
+/// progress bar); returns the archives and the bytes fetched.
+async fn download_all(
+    client: &Client,
+    todo: &[LockedPackage],
+    infos: &BTreeMap<(String, String), VersionInfo>,
+    work: &Path,
+    out: &Out,
+) -> anyhow::Result<(Vec<(LockedPackage, PathBuf)>, u64)> {
+    let size_of = |p: &LockedPackage| {
+        infos
+            .get(&(normalize(&p.name), p.version.clone()))
+            .map_or(0, |i| i.size)
+    };
+    let total: u64 = todo.iter().map(size_of).sum();
+    let progress = Progress::new(out, "Downloading", total, todo.len() as u64);
+    if !todo.is_empty() {
+        out.status(format!("Downloading {} package(s), {}", todo.len(), human_bytes(total)));
+    }
+    let progress_ref = &progress;
+    let work_path = work.to_path_buf();
+    let results: Vec<anyhow::Result<(LockedPackage, PathBuf, u64)>> = futures::stream::iter(todo.iter().enumerate())
+        .map(|(i, p)| {
+            let dest = work_path.join(format!("{i}.tar.gz"));
+            async move {
+                let n = download_one(client, p, size_of(p), &dest, progress_ref).await?;
+                Ok((p.clone(), dest, n))
+            }
+        })
+        .buffer_unordered(PARALLEL_DOWNLOADS)
+        .collect()
+        .await;
+    progress.finish();
+    let mut downloaded = Vec::new();
+    let mut downloaded_bytes = 0;
+    for r in results {
+        let (p, path, n) = r?;
+        downloaded_bytes += n;
+        downloaded.push((p, path));
+    }
+    Ok((downloaded, downloaded_bytes))
+}
+
+/// Versions the lock file pins that the install should keep (all of them, except the
+/// packages named by `trove update`, or every one for a bare `trove update`).
+fn lock_preferences(
+    old_by_name: &BTreeMap<String, LockedPackage>,
+    opts: &InstallOptions,
+) -> BTreeMap<String, semver::Version> {
+    let mut prefs = BTreeMap::new();
+    for (norm, p) in old_by_name {
+        let unlocked = match &opts.update {
+            Some(list) if list.is_empty() => true,
+            Some(list) => list.iter().any(|n| normalize(n) == *norm),
+            None => false,
+        };
+        if !unlocked {
+            if let Ok(v) = semver::Version::parse(&p.version) {
+                prefs.insert(norm.clone(), v);
+            }
+        }
+    }
+    prefs
+}
+
+/// The lock file of a resolution, refusing an archive whose digest changed since the old
+/// lock; warns about yanked and deprecated versions. Returns the lock and the yanked names.
+fn build_lock(
+    resolution: &resolve::Resolution,
+    infos: &BTreeMap<(String, String), VersionInfo>,
+    old_by_name: &BTreeMap<String, LockedPackage>,
+    out: &Out,
+) -> anyhow::Result<(Lockfile, BTreeSet<String>)> {
     let mut new_lock = Lockfile::default();
     let mut yanked = BTreeSet::new();
-    for (norm, r) in &resolution {
+    for (norm, r) in resolution {
         let info = infos
             .get(&(norm.clone(), r.version.to_string()))
             .context("the registry's version list changed during the install; try again")?;
@@ -401,76 +543,14 @@ pub async fn install(
             dependencies: deps,
         });
     }
-    let lock_diff = match &old_lock {
-        Some(old) => old.diff(&new_lock),
-        None => new_lock
-            .packages
-            .iter()
-            .map(|p| format!("+ {} {}", p.name, p.version))
-            .collect(),
-    };
-    let lock_changed = old_lock.as_ref().is_none_or(|old| !old.same_as(&new_lock));
-    if opts.locked && lock_changed {
-        let what = if old_lock.is_none() {
-            "there is no trove.lock".to_string()
-        } else {
-            format!("trove.lock would change:\n  {}", lock_diff.join("\n  "))
-        };
-        bail!("--locked was given but {what}\nrun `trove install` without --locked to update it");
-    }
+    Ok((new_lock, yanked))
+}
 
-    // Download what the folder does not already hold.
-    let root = project.dir.join(PACKAGES_DIR);
-    std::fs::create_dir_all(&root).with_context(|| format!("creating {}", root.display()))?;
-    let mut state = load_state(&root);
-    let mut todo: Vec<LockedPackage> = Vec::new();
-    for p in &new_lock.packages {
-        let norm = normalize(&p.name);
-        let present =
-            state.packages.get(&norm).is_some_and(|s| s.digest == p.digest) && package_dir(&root, &p.name)?.is_dir();
-        if !present {
-            todo.push(p.clone());
-        }
-    }
-    let work = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempdir_in(&root)
-        .context("creating a temporary folder")?;
-    let size_of = |p: &LockedPackage| {
-        infos
-            .get(&(normalize(&p.name), p.version.clone()))
-            .map_or(0, |i| i.size)
-    };
-    let total: u64 = todo.iter().map(size_of).sum();
-    let progress = Progress::new(out, "Downloading", total, todo.len() as u64);
-    if !todo.is_empty() {
-        out.status(format!("Downloading {} package(s), {}", todo.len(), human_bytes(total)));
-    }
-    let progress_ref = &progress;
-    let work_path = work.path().to_path_buf();
-    let results: Vec<anyhow::Result<(LockedPackage, PathBuf, u64)>> = futures::stream::iter(todo.iter().enumerate())
-        .map(|(i, p)| {
-            let dest = work_path.join(format!("{i}.tar.gz"));
-            async move {
-                let n = download_one(client, p, size_of(p), &dest, progress_ref).await?;
-                Ok((p.clone(), dest, n))
-            }
-        })
-        .buffer_unordered(PARALLEL_DOWNLOADS)
-        .collect()
-        .await;
-    progress.finish();
-    let mut downloaded = Vec::new();
-    let mut downloaded_bytes = 0;
-    for r in results {
-        let (p, path, n) = r?;
-        downloaded_bytes += n;
-        downloaded.push((p, path));
-    }
-
-    // Re-validate every archive with the registry's rules before anything is extracted.
+/// Every downloaded archive passes the registry's archive rules and holds the manifest of the
+/// package and version it was downloaded as.
+fn verify_archives(downloaded: &[(LockedPackage, PathBuf)]) -> anyhow::Result<()> {
     let limits = trove_tarball::Limits::default();
-    for (p, path) in &downloaded {
+    for (p, path) in downloaded {
         let f = std::fs::File::open(path)?;
         let info = trove_tarball::inspect(std::io::BufReader::new(f), &limits)
             .map_err(|e| anyhow::anyhow!("`{}` {} is not a safe archive: {e}", p.name, p.version))?;
@@ -485,13 +565,21 @@ pub async fn install(
             );
         }
     }
+    Ok(())
+}
 
-    // Extract each into the work folder, then swap it into place.
+/// Extracts each archive into the work folder, then swaps it into place and records it.
+fn extract_all(
+    downloaded: &[(LockedPackage, PathBuf)],
+    work: &Path,
+    root: &Path,
+    state: &mut InstallState,
+) -> anyhow::Result<()> {
     for (i, (p, path)) in downloaded.iter().enumerate() {
-        let staged = work.path().join(format!("{i}.d"));
+        let staged = work.join(format!("{i}.d"));
         std::fs::create_dir(&staged)?;
         extract(path, &staged).with_context(|| format!("extracting `{}` {}", p.name, p.version))?;
-        let dir = package_dir(&root, &p.name)?;
+        let dir = package_dir(root, &p.name)?;
         if let Some(parent) = dir.parent() {
             std::fs::create_dir_all(parent)?;
         }
@@ -508,8 +596,12 @@ pub async fn install(
             },
         );
     }
+    Ok(())
+}
 
-    // Remove packages the project no longer uses (only folders this tool created).
+/// Removes the folders of packages the lock no longer has (only those this tool created);
+/// returns them as `name version`.
+fn remove_unused(state: &mut InstallState, new_lock: &Lockfile, root: &Path) -> anyhow::Result<Vec<String>> {
     let wanted: BTreeSet<String> = new_lock.packages.iter().map(|p| normalize(&p.name)).collect();
     let mut removed = Vec::new();
     let stale: Vec<String> = state
@@ -520,7 +612,7 @@ pub async fn install(
         .collect();
     for k in stale {
         if let Some(entry) = state.packages.remove(&k) {
-            if let Ok(dir) = package_dir(&root, &entry.name) {
+            if let Ok(dir) = package_dir(root, &entry.name) {
                 if std::fs::symlink_metadata(&dir).is_ok() {
                     remove_path(&dir)?;
                 }
@@ -531,39 +623,7 @@ pub async fn install(
             removed.push(format!("{} {}", entry.name, entry.version));
         }
     }
-    save_state(&root, &state)?;
-    drop(work);
-    if lock_changed {
-        new_lock.write(&project.dir)?;
-    }
-
-    let fetched: BTreeSet<String> = downloaded.iter().map(|(p, _)| normalize(&p.name)).collect();
-    let packages = new_lock
-        .packages
-        .iter()
-        .map(|p| {
-            let norm = normalize(&p.name);
-            InstalledPackage {
-                name: p.name.clone(),
-                version: p.version.clone(),
-                digest: p.digest.clone(),
-                yanked: yanked.contains(&norm),
-                downloaded: fetched.contains(&norm),
-                path: package_dir(Path::new(PACKAGES_DIR), &p.name)
-                    .map(|d| d.display().to_string())
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
-    Ok(InstallReport {
-        packages,
-        removed,
-        lock_changed,
-        lock_diff,
-        downloaded: downloaded.len(),
-        downloaded_bytes,
-        elapsed_ms: started.elapsed().as_millis(),
-    })
+    Ok(removed)
 }
 
 fn remove_path(p: &Path) -> anyhow::Result<()> {
