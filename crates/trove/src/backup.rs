@@ -222,58 +222,13 @@ pub async fn backup(services: &Services, dir: &Path, all_blobs: bool, json_out: 
     let db_secs = started.elapsed().as_secs_f64();
 
     // Blobs: what the snapshot needs, what else it names, optionally everything stored.
-    let mut wanted: BTreeMap<String, bool> = BTreeMap::new();
-    for d in &export.other_digests {
-        wanted.insert(d.clone(), false);
-    }
-    if all_blobs {
-        for (d, _) in services.store.list().await.context("listing the blob store")? {
-            if d.algorithm() == trove_core::digest::Algorithm::Sha256 {
-                wanted.insert(d.to_string(), false);
-            }
-        }
-    }
-    for d in &export.required_blobs {
-        wanted.insert(d.clone(), true);
-    }
-    let mut tasks = tokio::task::JoinSet::new();
-    let mut listed: Vec<(String, u64)> = Vec::new();
-    let (mut copied, mut reused, mut bytes_copied) = (0u64, 0u64, 0u64);
-    let mut missing = Vec::new();
-    let mut corrupt = Vec::new();
-    let mut queue = wanted.into_iter();
-    loop {
-        while tasks.len() < PARALLEL {
-            let Some((d, required)) = queue.next() else { break };
-            let digest = Digest::parse(&d)?;
-            let (s, dir) = (services.clone(), dir.to_path_buf());
-            tasks.spawn(async move { (d, required, copy_out(s, dir, digest).await) });
-        }
-        let Some(done) = tasks.join_next().await else { break };
-        let (d, required, res) = done?;
-        match res? {
-            Copied::New(size) => {
-                copied += 1;
-                bytes_copied += size;
-                listed.push((d, size));
-            }
-            Copied::Reused(size) => {
-                reused += 1;
-                listed.push((d, size));
-            }
-            Copied::Absent if required => missing.push(d),
-            Copied::Absent => {}
-            Copied::Corrupt(what) => corrupt.push(what),
-        }
-    }
-    if !corrupt.is_empty() {
-        bail!(
-            "{} blob(s) in storage do not match their digest: {}; the previous backup in {} is unchanged",
-            corrupt.len(),
-            corrupt.join(", "),
-            dir.display()
-        );
-    }
+    let CopiedBlobs {
+        mut listed,
+        copied,
+        reused,
+        bytes_copied,
+        missing,
+    } = copy_blobs(services, dir, &export, all_blobs).await?;
     listed.sort();
     let blob_bytes: u64 = listed.iter().map(|(_, s)| s).sum();
     let list_file = format!("{sub}/blobs.txt");
@@ -362,20 +317,89 @@ pub async fn backup(services: &Services, dir: &Path, all_blobs: bool, json_out: 
     Ok(())
 }
 
-pub async fn restore(services: &Services, dir: &Path, force: bool, json_out: bool) -> Result<()> {
-    let started = Instant::now();
-    let m =
-        read_manifest(dir)?.with_context(|| format!("{} holds no manifest.json: not a Trove backup", dir.display()))?;
-    if m.format > dbb::FORMAT_VERSION {
+/// What copying the blobs of a snapshot did.
+struct CopiedBlobs {
+    /// Every blob now in the backup, with its size.
+    listed: Vec<(String, u64)>,
+    copied: u64,
+    reused: u64,
+    bytes_copied: u64,
+    /// Blobs the snapshot needs that storage lacks.
+    missing: Vec<String>,
+}
+
+/// Copies the blobs the snapshot references (and with `all_blobs` every stored one) into the
+/// backup, in parallel, each checked against its digest; a corrupt blob fails the backup.
+async fn copy_blobs(
+    services: &Services,
+    dir: &Path,
+    export: &dbb::Export,
+    all_blobs: bool,
+) -> anyhow::Result<CopiedBlobs> {
+    let mut wanted: BTreeMap<String, bool> = BTreeMap::new();
+    for d in &export.other_digests {
+        wanted.insert(d.clone(), false);
+    }
+    if all_blobs {
+        for (d, _) in services.store.list().await.context("listing the blob store")? {
+            if d.algorithm() == trove_core::digest::Algorithm::Sha256 {
+                wanted.insert(d.to_string(), false);
+            }
+        }
+    }
+    for d in &export.required_blobs {
+        wanted.insert(d.clone(), true);
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut listed: Vec<(String, u64)> = Vec::new();
+    let (mut copied, mut reused, mut bytes_copied) = (0u64, 0u64, 0u64);
+    let mut missing = Vec::new();
+    let mut corrupt = Vec::new();
+    let mut queue = wanted.into_iter();
+    loop {
+        while tasks.len() < PARALLEL {
+            let Some((d, required)) = queue.next() else { break };
+            let digest = Digest::parse(&d)?;
+            let (s, dir) = (services.clone(), dir.to_path_buf());
+            tasks.spawn(async move { (d, required, copy_out(s, dir, digest).await) });
+        }
+        let Some(done) = tasks.join_next().await else { break };
+        let (d, required, res) = done?;
+        match res? {
+            Copied::New(size) => {
+                copied += 1;
+                bytes_copied += size;
+                listed.push((d, size));
+            }
+            Copied::Reused(size) => {
+                reused += 1;
+                listed.push((d, size));
+            }
+            Copied::Absent if required => missing.push(d),
+            Copied::Absent => {}
+            Copied::Corrupt(what) => corrupt.push(what),
+        }
+    }
+    if !corrupt.is_empty() {
         bail!(
-            "the backup was written by trove {} in backup format {}, which this trove ({}) does not know; \
-             restore it with that version or a newer one",
-            m.trove_version,
-            m.format,
-            env!("CARGO_PKG_VERSION")
+            "{} blob(s) in storage do not match their digest: {}; the previous backup in {} is unchanged",
+            corrupt.len(),
+            corrupt.join(", "),
+            dir.display()
         );
     }
-    // 1. Every file is what the manifest says, before anything changes.
+    Ok(CopiedBlobs {
+        listed,
+        copied,
+        reused,
+        bytes_copied,
+        missing,
+    })
+}
+
+/// Checks every file and blob of a backup against its manifest (paths, presence, sha256 and
+/// size) before anything is restored; returns the blobs to store.
+async fn verify_backup(dir: &Path, m: &Manifest) -> anyhow::Result<Vec<(Digest, u64)>> {
     let refuse = |what: String| anyhow::anyhow!("{what}; the backup is damaged, nothing was restored");
     for f in &m.files {
         if f.path.split('/').any(|p| p == ".." || p.is_empty()) {
@@ -435,6 +459,24 @@ pub async fn restore(services: &Services, dir: &Path, force: bool, json_out: boo
             )));
         }
     }
+    Ok(blobs)
+}
+
+pub async fn restore(services: &Services, dir: &Path, force: bool, json_out: bool) -> Result<()> {
+    let started = Instant::now();
+    let m =
+        read_manifest(dir)?.with_context(|| format!("{} holds no manifest.json: not a Trove backup", dir.display()))?;
+    if m.format > dbb::FORMAT_VERSION {
+        bail!(
+            "the backup was written by trove {} in backup format {}, which this trove ({}) does not know; \
+             restore it with that version or a newer one",
+            m.trove_version,
+            m.format,
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    // 1. Every file is what the manifest says, before anything changes.
+    let blobs = verify_backup(dir, &m).await?;
     // 2. The target: same schema, and empty unless --force.
     dbb::check_compatible(&services.db, &m.database)
         .await
