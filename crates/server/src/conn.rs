@@ -153,6 +153,7 @@ fn raise_fd_limit() -> Option<u64> {
                     lim.rlim_cur = lim.rlim_max;
                 }
             }
+            #[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every platform
             Some(lim.rlim_cur as u64)
         }
     }

@@ -137,7 +137,7 @@ fn package_header(page: &PackagePage, selected: Option<&VersionView>, manageable
     header.pkg-header {
         div.pkg-title-row {
             h1.pkg-title {
-                a.scope href=(profile_url(&page)) { (pkg.scope) }
+                a.scope href=(profile_url(page)) { (pkg.scope) }
                 span.sep aria-hidden="true" { "/" }
                 span { (pkg.name) }
             }
@@ -260,7 +260,7 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
     aside.pkg-side aria-label="Package details" {
         section.card.install-card aria-labelledby="install-title" {
             h2 #install-title { "Install" }
-            @for (label, cmd) in install_snippets(pkg, selected, &base) {
+            @for (label, cmd) in install_snippets(pkg, selected, base) {
                 p.snippet-label { (label) }
                 pre.snippet { code { (cmd) } }
             }
@@ -298,7 +298,7 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
         section.card aria-labelledby="owners-title" {
             h2 #owners-title { "Owners" }
             @if page.owners.is_empty() {
-                p.empty { "Managed by the " a href=(profile_url(&page)) { (pkg.scope) } " namespace." }
+                p.empty { "Managed by the " a href=(profile_url(page)) { (pkg.scope) } " namespace." }
             } @else {
                 ul.people {
                     @for o in &page.owners {
