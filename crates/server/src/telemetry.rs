@@ -20,8 +20,86 @@ pub fn install_metrics() -> &'static PrometheusHandle {
         let handle = recorder.handle();
         // Another recorder may exist in tests that embed several servers; keep ours anyway.
         let _ = metrics::set_global_recorder(recorder);
+        describe_metrics();
         handle
     })
+}
+
+/// `# HELP` for every metric Trove records (the exporter writes `# TYPE` for each).
+fn describe_metrics() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    describe_counter!(
+        "trove_http_requests_total",
+        "HTTP requests answered, by route, method and status"
+    );
+    describe_histogram!(
+        "trove_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request (until the response head), by route"
+    );
+    describe_counter!("trove_publishes_total", "Versions published and OCI manifests pushed");
+    describe_counter!("trove_downloads_total", "Downloads counted (archives and OCI pulls)");
+    describe_counter!("trove_download_bytes_total", Unit::Bytes, "Bytes served by downloads");
+    describe_gauge!(
+        "trove_downloads_pending",
+        "Download counts buffered in memory, not yet written"
+    );
+    describe_counter!(
+        "trove_storage_bytes_written_total",
+        Unit::Bytes,
+        "Bytes written to the blob store"
+    );
+    describe_counter!(
+        "trove_storage_operations_total",
+        "Blob store operations, by operation and result"
+    );
+    describe_histogram!(
+        "trove_storage_operation_duration_seconds",
+        Unit::Seconds,
+        "Time of a blob store operation, by operation"
+    );
+    describe_counter!(
+        "trove_storage_leftovers_removed_total",
+        "Leftover files of interrupted uploads removed (staging and partial files)"
+    );
+    describe_counter!(
+        "trove_storage_leftover_bytes_removed_total",
+        Unit::Bytes,
+        "Bytes of leftover files of interrupted uploads removed"
+    );
+    describe_gauge!(
+        "trove_db_pool_connections",
+        "Database connections open in this node's pool"
+    );
+    describe_gauge!(
+        "trove_db_pool_idle_connections",
+        "Idle database connections in this node's pool"
+    );
+    describe_counter!(
+        "trove_rate_limited_total",
+        "Requests refused by the rate limits, by class and action"
+    );
+    describe_counter!(
+        "trove_rate_limit_backend_errors_total",
+        "Rate-limit backend failures (requests were let through)"
+    );
+    describe_gauge!("trove_connections_open", "Client connections open");
+    describe_counter!(
+        "trove_connections_closed_total",
+        "Connections closed by the server: timeout, error, evicted (at the connection cap or at shutdown)"
+    );
+    describe_counter!(
+        "trove_connections_refused_total",
+        "Connections refused at the cap because every connection was busy"
+    );
+    describe_counter!(
+        "trove_accept_errors_total",
+        "Failures to accept a connection (e.g. out of file descriptors)"
+    );
+    describe_counter!(
+        "trove_request_body_timeouts_total",
+        "Request bodies cut off with 408, by reason (stalled, too_slow)"
+    );
 }
 
 /// Sets up logging; `format` is `json` or `text`.

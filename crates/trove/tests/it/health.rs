@@ -85,6 +85,19 @@ async fn metrics_count_requests_by_route_and_status(b: Backend) {
         "{text}"
     );
     assert!(text.contains("trove_download_bytes_total"), "{text}");
+    // Every metric family says what it is and what it counts.
+    for line in text.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let name = line.split(['{', ' ']).next().unwrap();
+        let family = ["_bucket", "_sum", "_count"]
+            .iter()
+            .find_map(|s| {
+                name.strip_suffix(s)
+                    .filter(|f| text.contains(&format!("# TYPE {f} histogram")))
+            })
+            .unwrap_or(name);
+        assert!(text.contains(&format!("# TYPE {family} ")), "no # TYPE for {family}");
+        assert!(text.contains(&format!("# HELP {family} ")), "no # HELP for {family}");
+    }
 
     app.stop().await;
 }
