@@ -60,7 +60,8 @@ pub struct TimedBody {
     started: Option<Instant>,
     last: Instant,
     bytes: u64,
-    sleep: Pin<Box<Sleep>>,
+    /// Armed when the body is first read (bodies nobody reads cost no timer).
+    sleep: Option<Pin<Box<Sleep>>>,
     outcome: Outcome,
 }
 
@@ -68,7 +69,7 @@ impl TimedBody {
     pub(crate) fn new(inner: Incoming, limits: BodyLimits, conn: Arc<ConnState>) -> Self {
         TimedBody {
             inner,
-            sleep: Box::pin(tokio::time::sleep(limits.timeout)),
+            sleep: None,
             limits,
             conn,
             started: None,
@@ -95,8 +96,16 @@ impl TimedBody {
     }
 
     fn rearm(&mut self) {
-        let at = self.deadline();
-        self.sleep.as_mut().reset(at.into());
+        let at = self.deadline().into();
+        match &mut self.sleep {
+            Some(sleep) => sleep.as_mut().reset(at),
+            None => self.sleep = Some(Box::pin(tokio::time::sleep_until(at))),
+        }
+    }
+
+    /// Whether the timer has fired (registering the waker when it has not).
+    fn timer_fired(&mut self, cx: &mut Context<'_>) -> bool {
+        self.sleep.as_mut().is_some_and(|s| s.as_mut().poll(cx).is_ready())
     }
 
     fn fail(&mut self) -> BodyTimeout {
@@ -162,14 +171,14 @@ impl hyper::body::Body for TimedBody {
             }
             Poll::Pending => {
                 self.conn.body_waiting(true);
-                if self.sleep.as_mut().poll(cx).is_ready() {
+                if self.timer_fired(cx) {
                     if Instant::now() >= self.deadline() {
                         let e = self.fail();
                         return Poll::Ready(Some(Err(e.into())));
                     }
                     // Bytes arrived since the timer was set: wait for the new deadline.
                     self.rearm();
-                    let _ = self.sleep.as_mut().poll(cx);
+                    let _ = self.timer_fired(cx);
                 }
                 Poll::Pending
             }

@@ -44,7 +44,7 @@ pub struct ServerConfig {
     /// A client that reads nothing of a response for this long is disconnected.
     pub send_timeout_secs: u64,
     /// Most open connections (also kept below the open-file limit). At the cap, the
-    /// connection idle the longest is closed to make room.
+    /// oldest idle connection is closed to make room.
     pub max_connections: usize,
 }
 

@@ -6,7 +6,7 @@
 //! body must keep arriving (see [`crate::body_timeout`]), and a client that stops reading a
 //! response is dropped after `send_timeout`. At most `max_connections` are open (kept below
 //! the process's open-file limit, which is raised to its hard limit at start); at the cap, the
-//! longest-idle connection (no request in progress: idle keep-alive or half-sent headers) is
+//! oldest idle connection (no request in progress: idle keep-alive or half-sent headers) is
 //! closed to make room, so one client's idle sockets cannot lock others out.
 //!
 //! At shutdown, idle connections and requests whose body has stalled are closed at once;
@@ -113,7 +113,8 @@ struct Registry {
 }
 
 impl Registry {
-    /// Closes the connection idle the longest; false when every connection is busy.
+    /// Closes the oldest idle connection (no request in progress); false when every
+    /// connection is busy.
     fn evict_idle(&mut self) -> bool {
         let oldest = self
             .open
@@ -274,7 +275,8 @@ async fn serve_connection(
         let body_limits = svc_limits.body.clone();
         async move {
             let busy = Busy::new(&state);
-            let path = req.uri().path().to_string();
+            // Kept for a 408's error body (a reference-counted copy, no allocation).
+            let uri = req.uri().clone();
             let (parts, incoming) = req.into_parts();
             let timed = TimedBody::new(incoming, body_limits, state.clone());
             let outcome = timed.outcome();
@@ -282,7 +284,7 @@ async fn serve_connection(
             req.extensions_mut().insert(ConnectInfo(peer));
             let res = app.oneshot(req).await.unwrap_or_else(|e: Infallible| match e {});
             let res = match outcome.get() {
-                Some(reason) => body_timeout::refusal(&path, reason),
+                Some(reason) => body_timeout::refusal(uri.path(), reason),
                 None => res,
             };
             Ok::<_, Infallible>(res.map(|b| Body::new(BusyBody { inner: b, _busy: busy })))
@@ -362,8 +364,13 @@ impl WatchedIo {
         }
     }
 
-    /// Called when a write made no progress: fails once it has not for `send_timeout`.
-    fn poll_stalled(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Passes a write's result on; a write that cannot progress fails once it has not for
+    /// `send_timeout`.
+    fn watch(&mut self, cx: &mut Context<'_>, res: Poll<io::Result<usize>>) -> Poll<io::Result<usize>> {
+        if res.is_ready() {
+            self.stalled = None;
+            return res;
+        }
         let timeout = self.send_timeout;
         let sleep = self
             .stalled
@@ -386,16 +393,8 @@ impl AsyncRead for WatchedIo {
 
 impl AsyncWrite for WatchedIo {
     fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write(cx, data) {
-            Poll::Pending => match self.poll_stalled(cx) {
-                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                _ => Poll::Pending,
-            },
-            done => {
-                self.stalled = None;
-                done
-            }
-        }
+        let res = Pin::new(&mut self.inner).poll_write(cx, data);
+        self.watch(cx, res)
     }
 
     fn poll_write_vectored(
@@ -403,16 +402,8 @@ impl AsyncWrite for WatchedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        match Pin::new(&mut self.inner).poll_write_vectored(cx, bufs) {
-            Poll::Pending => match self.poll_stalled(cx) {
-                Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-                _ => Poll::Pending,
-            },
-            done => {
-                self.stalled = None;
-                done
-            }
-        }
+        let res = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.watch(cx, res)
     }
 
     fn is_write_vectored(&self) -> bool {
