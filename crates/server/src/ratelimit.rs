@@ -341,15 +341,13 @@ async fn login_attempt(req: Request) -> (Option<Login>, Request) {
         // Too large or broken: the handler would refuse it; count it under no name.
         Err(_) => return (None, Request::from_parts(parts, Body::empty())),
     };
+    // Parsed once, both ways: a JSON body, else a form.
+    let json = serde_json::from_slice::<serde_json::Value>(&bytes).ok();
+    let form = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes).ok();
     let field = |name: &str| -> Option<String> {
-        serde_json::from_slice::<serde_json::Value>(&bytes)
-            .ok()
+        json.as_ref()
             .and_then(|v| v.get(name).and_then(|u| u.as_str()).map(str::to_string))
-            .or_else(|| {
-                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-                    .ok()
-                    .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == name).map(|(_, v)| v))
-            })
+            .or_else(|| form.as_ref()?.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     };
     let login = field("username").map(|u| Login::new(&u, field("password").as_deref()));
     (login, Request::from_parts(parts, Body::from(bytes)))
