@@ -24,7 +24,7 @@ impl crate::packages::Packages<'_> {
             digest,
             size: v.size,
             private: pkg.is_private(),
-            file_name: format!("{}-{}-{}.tar.gz", pkg.scope, pkg.name, v.version),
+            file_name: super::archive_file_name(&pkg.scope, &pkg.name, &v.version),
             package_id: pkg.id,
             version_id: v.id,
         })

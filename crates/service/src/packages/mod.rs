@@ -26,6 +26,12 @@ sub_service!(
 pub const NATIVE: &str = "native";
 
 /// Parses a version from a URL, 400 on bad semver.
+/// The file name of a native version's archive (its `version_files` entry and the download's
+/// `Content-Disposition`; migration 0009 backfilled existing versions the same way).
+pub(crate) fn archive_file_name(scope: &str, name: &str, version: &str) -> String {
+    format!("{scope}-{name}-{version}.tar.gz")
+}
+
 pub(crate) fn parse_version(s: &str) -> Result<semver::Version> {
     trove_core::version::parse_version(s).map_err(|m| ServiceError::bad_request("invalid_version", m))
 }

@@ -180,6 +180,7 @@ impl crate::packages::Packages<'_> {
         let now = now_ms();
         let m = &c.info.manifest;
         let full = &c.full;
+        let digest = c.digest.to_string();
         let mut tx = self.db.write().await?;
         let found = trove_db::packages::find(&mut tx, super::NATIVE, c.scope.as_str(), c.name.as_str()).await?;
         let pkg_id = match found {
@@ -216,7 +217,7 @@ impl crate::packages::Packages<'_> {
             package_id: pkg_id,
             version: &c.version.to_string(),
             version_key: &c.version_key,
-            digest: &c.digest.to_string(),
+            digest: &digest,
             size: c.size as i64,
             manifest: &manifest_json,
             dependencies: &deps_json,
@@ -224,7 +225,7 @@ impl crate::packages::Packages<'_> {
             publisher_id: c.publisher_id,
             now,
         };
-        trove_db::versions::insert(&mut tx, new).await.map_err(|e| {
+        let version_id = trove_db::versions::insert(&mut tx, new).await.map_err(|e| {
             if e.is_unique_violation() {
                 ServiceError::conflict(
                     "version_exists",
@@ -234,23 +235,20 @@ impl crate::packages::Packages<'_> {
                 e.into()
             }
         })?;
-        let v = trove_db::versions::find(&mut tx, pkg_id, &c.version_key)
-            .await?
-            .ok_or_else(|| ServiceError::internal("version vanished"))?;
         let file = trove_db::version_files::NewFile {
-            version_id: v.id,
-            filename: &format!("{}-{}-{}.tar.gz", c.scope, c.name, c.version),
+            version_id,
+            filename: &super::archive_file_name(c.scope.as_str(), c.name.as_str(), &c.version.to_string()),
             kind: "archive",
-            digest: &c.digest.to_string(),
+            digest: &digest,
             size: c.size as i64,
             metadata: "{}",
             now,
         };
         trove_db::version_files::insert(&mut tx, file).await?;
-        trove_db::blobs::insert_if_absent(&mut tx, &c.digest.to_string(), c.size as i64, now).await?;
+        trove_db::blobs::insert_if_absent(&mut tx, &digest, c.size as i64, now).await?;
         self.update_package_meta(&mut tx, pkg_id, &c.info, now).await?;
         let target = format!("{full}@{}", c.version);
-        let data = serde_json::json!({ "digest": c.digest.to_string(), "size": c.size });
+        let data = serde_json::json!({ "digest": digest, "size": c.size });
         audit::record(&mut tx, ctx, "version.publish", &target, Some(c.namespace_id), data).await?;
         let pkg = trove_db::packages::find_by_id(&mut tx, pkg_id)
             .await?
