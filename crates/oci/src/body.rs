@@ -2,7 +2,7 @@
 //! memory); manifests are read into memory up to the spec's size limit.
 
 use crate::errors::{Code, OciError, OciResult};
-use axum::body::{Body, BodyDataStream};
+use axum::body::Body;
 use axum::http::{header, HeaderMap, StatusCode};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
@@ -56,7 +56,7 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> OciR
         .with_status(StatusCode::PAYLOAD_TOO_LARGE)
     };
     if content_length(headers).is_some_and(|n| n > limit as u64) {
-        drain(&mut stream).await;
+        trove_service::blobs::stage::drain(&mut stream).await;
         return Err(too_big());
     }
     let mut buf = BytesMut::new();
@@ -64,15 +64,10 @@ pub async fn read_limited(headers: &HeaderMap, body: Body, limit: usize) -> OciR
         let chunk = chunk
             .map_err(|e| OciError::new(Code::BlobUploadInvalid, format!("reading the request body failed: {e}")))?;
         if buf.len() + chunk.len() > limit {
-            drain(&mut stream).await;
+            trove_service::blobs::stage::drain(&mut stream).await;
             return Err(too_big());
         }
         buf.extend_from_slice(&chunk);
     }
     Ok(buf.freeze())
-}
-
-/// Reads and discards a bounded amount of a refused body (see the service's blob lifecycle).
-pub async fn drain(stream: &mut BodyDataStream) {
-    trove_service::blobs::stage::drain(stream).await
 }

@@ -486,7 +486,7 @@ impl Search<'_> {
             } => {
                 let patterns = patterns.clone();
                 Some(Box::new(move |name: &str| {
-                    patterns.iter().any(|pat| crate::auth::glob_match(pat, name))
+                    patterns.iter().any(|pat| trove_core::pattern::matches(pat, name))
                 }))
             }
             _ => None,

@@ -106,7 +106,7 @@ impl Tokens<'_> {
         {
             let within = patterns.as_deref().is_some_and(|new| {
                 new.split(',')
-                    .all(|n| mine.iter().any(|m| crate::auth::glob_match(m, n)))
+                    .all(|n| mine.iter().any(|m| trove_core::pattern::matches(m, n)))
             });
             if !within {
                 return Err(ServiceError::new(

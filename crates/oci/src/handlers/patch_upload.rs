@@ -75,7 +75,7 @@ pub async fn patch_upload(req: Req, id: String) -> OciResult<Response> {
             let st = svc.oci().upload_status(ctx, &repo, &id).await?;
             if st.size != start {
                 let mut stream = request_body.into_data_stream();
-                body::drain(&mut stream).await;
+                trove_service::blobs::stage::drain(&mut stream).await;
                 return Err(OciError::new(
                     Code::BlobUploadInvalid,
                     format!("chunk starts at byte {start} but the upload has {} bytes", st.size),
