@@ -53,12 +53,7 @@ fn seg(s: &str) -> String {
         // `.` and `..` would be resolved away by URL normalization.
         return s.bytes().map(|_| "%2E").collect();
     }
-    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+    trove_core::url::encode(s)
 }
 
 /// `scope/name` → `scope/name` with both parts encoded (a missing scope stays empty).

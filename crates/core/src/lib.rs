@@ -9,6 +9,7 @@ pub mod pattern;
 pub mod range;
 pub mod scope;
 pub mod time;
+pub mod url;
 pub mod version;
 
 pub use digest::Digest;

@@ -4,12 +4,7 @@ use maud::{html, Markup};
 
 /// Percent-encodes a query-string component (unreserved characters and `/` stay).
 pub fn encode(s: &str) -> String {
-    const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~')
-        .remove(b'/');
+    const COMPONENT: &percent_encoding::AsciiSet = &trove_core::url::UNRESERVED.remove(b'/');
     percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 

@@ -102,19 +102,9 @@ pub(crate) fn page_size(n: Option<&str>) -> OciResult<Option<usize>> {
 
 /// `Link: <path?n=…&last=…>; rel="next"`.
 pub(crate) fn next_link(path: &str, n: Option<usize>, last: &str) -> String {
-    let mut q = format!("last={}", encode(last));
+    let mut q = format!("last={}", trove_core::url::encode(last));
     if let Some(n) = n {
         q = format!("n={n}&{q}");
     }
     format!("<{path}?{q}>; rel=\"next\"")
-}
-
-/// Percent-encodes a query value (everything but RFC 3986's unreserved characters).
-pub(crate) fn encode(s: &str) -> String {
-    const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'~');
-    percent_encoding::utf8_percent_encode(s, QUERY_VALUE).to_string()
 }
