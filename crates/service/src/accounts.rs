@@ -81,9 +81,16 @@ impl Accounts<'_> {
         let id = trove_db::users::insert(&mut tx, &new.username, &new.email, Some(&hash), admin, now)
             .await
             .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
-        trove_db::namespaces::insert(&mut tx, &new.username, "user", Some(id), None, now)
-            .await
-            .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
+        trove_db::namespaces::insert(
+            &mut tx,
+            &new.username,
+            trove_core::NamespaceKind::User,
+            Some(id),
+            None,
+            now,
+        )
+        .await
+        .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
         let mut actor_ctx = ctx.clone();
         let user = trove_db::users::find_by_id(&mut tx, id)
             .await?
@@ -124,7 +131,7 @@ impl Accounts<'_> {
                 false
             }
         };
-        if let Some(user) = user.filter(|u| ok && u.disabled == 0) {
+        if let Some(user) = user.filter(|u| ok && !u.disabled) {
             return Ok(user);
         }
         let mut tx = self.db.write().await?;

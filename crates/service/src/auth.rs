@@ -188,7 +188,7 @@ impl crate::accounts::Accounts<'_> {
         let user = trove_db::users::find_by_id(&mut conn, t.user_id)
             .await?
             .ok_or_else(invalid)?;
-        if user.disabled != 0 {
+        if user.disabled {
             return Err(ServiceError::new(
                 crate::ErrorKind::Unauthenticated,
                 "account_disabled",
@@ -197,8 +197,7 @@ impl crate::accounts::Accounts<'_> {
         }
         drop(conn);
         self.touch_token(t.id, now).await;
-        let scopes = t.scopes.split(',').filter_map(TokenScope::parse).collect();
-        let patterns = t.patterns.map(|p| p.split(',').map(str::to_string).collect());
+        let (scopes, patterns) = (t.scopes, t.patterns);
         Ok(Principal {
             user,
             via: AuthVia::Token {
@@ -240,7 +239,7 @@ impl crate::accounts::Accounts<'_> {
         let Some(user) = trove_db::users::find_by_id(&mut conn, s.user_id).await? else {
             return Ok(None);
         };
-        if user.disabled != 0 {
+        if user.disabled {
             return Ok(None);
         }
         Ok(Some(Principal {

@@ -82,7 +82,7 @@ impl Pages<'_> {
             .into_iter()
             .map(|o| OwnerView {
                 username: o.username,
-                role: o.role,
+                role: o.role.to_string(),
                 since: rfc3339(o.created_at),
             })
             .collect();
