@@ -1,10 +1,10 @@
 //! Who may do what. Private things are 404 to those who may not read them.
 
+use crate::auth::Account;
 use crate::{Ctx, Principal, Result, ServiceError, Services};
 use trove_core::TokenScope;
 use trove_db::namespaces::Namespace;
 use trove_db::packages::Package;
-use trove_db::users::User;
 use trove_db::Conn;
 
 /// A role in a namespace (weakest first). For a user's own namespace the user is `Owner`.
@@ -38,7 +38,7 @@ impl PackageAction {
 }
 
 /// The user's role in a namespace, if any.
-pub async fn namespace_role(conn: &mut Conn, user: &User, ns: &Namespace) -> Result<Option<Role>> {
+pub async fn namespace_role(conn: &mut Conn, user: &Account, ns: &Namespace) -> Result<Option<Role>> {
     if ns.user_id == Some(user.id) {
         return Ok(Some(Role::Owner));
     }
@@ -49,7 +49,7 @@ pub async fn namespace_role(conn: &mut Conn, user: &User, ns: &Namespace) -> Res
 }
 
 /// Whether the user may do `action` on the package, ignoring token scopes.
-async fn user_may(conn: &mut Conn, user: &User, pkg: &Package, action: PackageAction) -> Result<bool> {
+async fn user_may(conn: &mut Conn, user: &Account, pkg: &Package, action: PackageAction) -> Result<bool> {
     if user.admin() {
         return Ok(true);
     }

@@ -1,6 +1,6 @@
 //! Registration, login and logout.
 
-use crate::auth::{random_secret, sha256_hex};
+use crate::auth::{random_secret, sha256_hex, Account};
 use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use serde::Deserialize;
 use trove_core::{now_ms, ScopeName};
@@ -27,7 +27,7 @@ pub struct NewSession {
     pub cookie: String,
     pub csrf_token: String,
     pub expires_at: i64,
-    pub user: User,
+    pub user: Account,
 }
 
 fn validate_new_user(u: &NewUser) -> Result<()> {
@@ -59,7 +59,7 @@ fn validate_new_user(u: &NewUser) -> Result<()> {
 
 impl Accounts<'_> {
     /// Self-service registration; refused when registration is closed.
-    pub async fn register(&self, ctx: &Ctx, new: NewUser) -> Result<User> {
+    pub async fn register(&self, ctx: &Ctx, new: NewUser) -> Result<Account> {
         if !self.config.registration_open {
             return Err(
                 ServiceError::forbidden("registration is closed on this registry").with_code("registration_closed")
@@ -69,7 +69,7 @@ impl Accounts<'_> {
     }
 
     /// Creates a user and their namespace (also used by `trove admin create-user`).
-    pub async fn create_user(&self, ctx: &Ctx, new: NewUser, admin: bool) -> Result<User> {
+    pub async fn create_user(&self, ctx: &Ctx, new: NewUser, admin: bool) -> Result<Account> {
         validate_new_user(&new)?;
         let hash = self.hash_password(&new.password).await?;
         let now = now_ms();
@@ -97,7 +97,7 @@ impl Accounts<'_> {
             .ok_or_else(|| ServiceError::internal("user vanished"))?;
         if actor_ctx.principal.is_none() {
             actor_ctx.principal = Some(crate::Principal {
-                user: user.clone(),
+                user: user.clone().into(),
                 via: crate::AuthVia::Session {
                     csrf_token: String::new(),
                 },
@@ -113,7 +113,7 @@ impl Accounts<'_> {
         )
         .await?;
         tx.commit().await?;
-        Ok(user)
+        Ok(user.into())
     }
 
     /// Checks a username and password. On failure the attempt is audited (with `via` in its
@@ -169,7 +169,7 @@ impl Accounts<'_> {
         trove_db::sessions::insert(&mut tx, &session).await?;
         let actor = Ctx {
             principal: Some(crate::Principal {
-                user: user.clone(),
+                user: user.clone().into(),
                 via: crate::AuthVia::Session {
                     csrf_token: session.csrf_token.clone(),
                 },
@@ -190,7 +190,7 @@ impl Accounts<'_> {
             cookie,
             csrf_token: session.csrf_token,
             expires_at: session.expires_at,
-            user,
+            user: user.into(),
         })
     }
 

@@ -266,7 +266,7 @@ impl crate::accounts::Accounts<'_> {
         }
         let as_user = Ctx {
             principal: Some(Principal {
-                user: user.clone(),
+                user: user.clone().into(),
                 via: AuthVia::Session {
                     csrf_token: String::new(),
                 },

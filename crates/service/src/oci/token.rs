@@ -146,7 +146,7 @@ impl crate::oci::Oci<'_> {
             .check_password(ctx, username, password, "registry")
             .await?;
         Ok(Principal {
-            user,
+            user: user.into(),
             via: AuthVia::Session {
                 csrf_token: String::new(),
             },
@@ -258,7 +258,7 @@ impl crate::oci::Oci<'_> {
                 }
             }
         };
-        Ok((Some(Principal { user, via }), claims))
+        Ok((Some(Principal { user: user.into(), via }), claims))
     }
 }
 
