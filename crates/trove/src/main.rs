@@ -31,8 +31,14 @@ enum Command {
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Administration commands that work directly on the database and storage.
+    /// Administration commands that work directly on the database and storage. Run them
+    /// with the server's configuration (the same --config, TROVE_* variables or working
+    /// directory with ./trove-data).
     Admin {
+        /// Create the database when it does not exist yet (a new registry); otherwise a
+        /// missing database is an error (the wrong directory or configuration).
+        #[arg(long)]
+        create: bool,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -110,6 +116,24 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Refuses to run an admin command on an SQLite database that does not exist: opening it
+/// would create an empty registry (and report success on it) when the command was merely run
+/// from the wrong directory. PostgreSQL databases are never created here.
+fn require_existing_database(config: &Config) -> anyhow::Result<()> {
+    let url = config.database_url();
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "no Trove database at {path}: run `trove admin` where the server keeps its data (./trove-data by \
+         default), or with its TROVE_DATA_DIR / --config; `trove admin --create …` starts a new registry here"
+    )
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.config.as_deref())?;
     match cli.command {
@@ -120,9 +144,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             trove_server::telemetry::init_logging(&config.log.format, &config.log.level);
             trove_server::run(config).await
         }
-        Command::Admin { command } => {
+        Command::Admin { create, command } => {
             let json = cli.client.json;
             trove_server::telemetry::init_logging("text", "warn");
+            // A restore fills a new database; every other command works on an existing one.
+            if !create && !matches!(command, AdminCommand::Restore { .. }) {
+                require_existing_database(&config)?;
+            }
             let services = trove_server::open_services(&config).await?;
             let ctx = Ctx::anonymous();
             match command {
