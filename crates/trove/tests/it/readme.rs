@@ -184,3 +184,41 @@ fn blocks_are_found_in_order() {
     let md = "x\n```sh quickstart\na\nb\n```\n```sh\nnot me\n```\n```sh quickstart\nc\n```\n";
     assert_eq!(quickstart_blocks(md), ["a\nb\n", "c\n"]);
 }
+
+#[test]
+fn help_shows_each_command_its_own_options() {
+    let help = |args: &[&str]| {
+        let out = Command::new(trove_bin()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let server = help(&["server", "--help"]);
+    assert!(
+        server.contains("--config <FILE>") && server.contains("--listen"),
+        "{server}"
+    );
+    assert!(!server.contains("--registry"), "client options on `server`:\n{server}");
+    let admin = help(&["admin", "create-user", "--help"]);
+    assert!(
+        admin.contains("--config <FILE>") && !admin.contains("--registry"),
+        "{admin}"
+    );
+    let publish = help(&["publish", "--help"]);
+    assert!(
+        publish.contains("Registry options:") && publish.contains("--registry-url"),
+        "{publish}"
+    );
+    assert!(
+        !publish.contains("--config"),
+        "the server's --config on a client command:\n{publish}"
+    );
+    // Every option says what it does.
+    for text in [&server, &admin, &publish] {
+        for line in text.lines().filter(|l| l.trim_start().starts_with("--")) {
+            assert!(
+                line.trim().split("  ").filter(|p| !p.trim().is_empty()).count() >= 2,
+                "undescribed: {line}"
+            );
+        }
+    }
+}
