@@ -1,6 +1,9 @@
-//! Native package archives: `.tar.gz` files with `trove.toml` at the root.
+//! Package archives: `.tar.gz` files with a manifest at a known path — `trove.toml` at the
+//! root for native packages ([`Trove`]), other paths for other ecosystems' formats (any
+//! [`Format`], e.g. npm's `package/package.json`).
 //!
-//! [`inspect`] validates an archive in one streaming pass without unpacking it anywhere;
+//! [`inspect`] validates an archive in one streaming pass without unpacking it anywhere
+//! ([`inspect_as`] for another format: the same safety rules whatever the format);
 //! [`ArchiveBuilder`] and friends build archives (including hostile ones, for tests) and
 //! [`pack_dir`] packs a project directory for the CLI.
 
@@ -49,9 +52,42 @@ impl Default for Limits {
     }
 }
 
+/// What an archive format is: where its manifest is, how it is read, and which README it
+/// shows. The archive checks (paths, links, special files, sizes) are the same for every
+/// format.
+pub trait Format {
+    type Manifest;
+    /// The manifest's normalized path inside the archive.
+    const MANIFEST: &'static str;
+    /// README paths picked up, in this order, when the manifest names none.
+    const READMES: &'static [&'static str];
+    /// Reads the manifest's text.
+    fn parse(text: &str) -> Result<Self::Manifest, TarballError>;
+    /// The README path the manifest names, if any.
+    fn named_readme(manifest: &Self::Manifest) -> Option<&str>;
+}
+
+/// Native Trove archives: `trove.toml` at the root.
+pub struct Trove;
+
+impl Format for Trove {
+    type Manifest = Manifest;
+    const MANIFEST: &'static str = MANIFEST_FILE;
+    const READMES: &'static [&'static str] = DEFAULT_READMES;
+    fn parse(text: &str) -> Result<Manifest, TarballError> {
+        Ok(Manifest::parse(text)?)
+    }
+    fn named_readme(manifest: &Manifest) -> Option<&str> {
+        manifest.package.readme.as_deref()
+    }
+}
+
+/// A native archive's contents as [`inspect`] found them.
+pub type ArchiveInfo = Archive<Manifest>;
+
 #[derive(Debug, Clone)]
-pub struct ArchiveInfo {
-    pub manifest: Manifest,
+pub struct Archive<M> {
+    pub manifest: M,
     pub manifest_text: String,
     pub readme: Option<String>,
     /// Number of regular files.
@@ -88,14 +124,18 @@ pub enum TarballError {
     FileTooLarge { path: String, limit: u64 },
     #[error("the archive unpacks to more than {0} bytes")]
     ArchiveTooLarge(u64),
-    #[error("the archive has no trove.toml at its root")]
-    ManifestMissing,
+    #[error("the archive has no {0} at its root")]
+    ManifestMissing(&'static str),
     #[error("{0}")]
     ManifestInvalid(#[from] ManifestError),
-    #[error("trove.toml {0}")]
-    ManifestUnreadable(String),
-    #[error("readme `{path}` named in trove.toml {reason}")]
-    ReadmeMissing { path: String, reason: &'static str },
+    #[error("{file} {reason}")]
+    ManifestUnreadable { file: &'static str, reason: String },
+    #[error("readme `{path}` named in {manifest} {reason}")]
+    ReadmeMissing {
+        path: String,
+        manifest: &'static str,
+        reason: &'static str,
+    },
 }
 
 impl TarballError {
@@ -111,8 +151,8 @@ impl TarballError {
             SpecialFile { .. } => "special_file",
             DuplicatePath(_) | PathConflict(_) => "duplicate_path",
             TooManyEntries(_) | FileTooLarge { .. } | ArchiveTooLarge(_) => "archive_too_large",
-            ManifestMissing => "manifest_missing",
-            ManifestInvalid(_) | ManifestUnreadable(_) => "manifest_invalid",
+            ManifestMissing(_) => "manifest_missing",
+            ManifestInvalid(_) | ManifestUnreadable { .. } => "manifest_invalid",
             ReadmeMissing { .. } => "readme_missing",
         }
     }
@@ -148,8 +188,15 @@ enum Kind {
     Symlink,
 }
 
-/// Validates a gzipped package archive in one streaming pass. See the crate docs for the rules.
+/// Validates a gzipped native package archive in one streaming pass. See the crate docs for
+/// the rules.
 pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballError> {
+    inspect_as::<Trove, R>(gz, limits)
+}
+
+/// Validates a gzipped archive of format `F` in one streaming pass: the checks of
+/// [`inspect`], with `F`'s manifest and READMEs.
+pub fn inspect_as<F: Format, R: Read>(gz: R, limits: &Limits) -> Result<Archive<F::Manifest>, TarballError> {
     let total = Rc::new(Cell::new(0));
     let io_err = |e: io::Error| {
         if total.get() > limits.max_unpacked_bytes {
@@ -167,7 +214,7 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
 
     let mut entries: BTreeMap<String, Kind> = BTreeMap::new();
     let (mut count, mut files, mut unpacked) = (0u64, 0u64, 0u64);
-    let mut manifest: Option<(Manifest, String)> = None;
+    let mut manifest: Option<(F::Manifest, String)> = None;
     // Readme candidates: before the manifest is known we keep readme-looking files, within a budget.
     let mut stash: HashMap<String, (Vec<u8>, bool)> = HashMap::new();
     let mut stash_budget = limits.max_readme_bytes.saturating_mul(4);
@@ -195,8 +242,8 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
         if entries.insert(path.clone(), kind).is_some() {
             return Err(TarballError::DuplicatePath(path));
         }
-        if path == MANIFEST_FILE && kind != Kind::File {
-            return Err(TarballError::ManifestUnreadable("must be a regular file".into()));
+        if path == F::MANIFEST && kind != Kind::File {
+            return Err(unreadable::<F>("must be a regular file"));
         }
         if kind != Kind::File {
             continue;
@@ -210,9 +257,14 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
         if entry.size() > limits.max_file_bytes {
             return Err(too_large());
         }
-        let keep = if path == MANIFEST_FILE {
+        let keep = if path == F::MANIFEST {
             limits.max_manifest_bytes + 1
-        } else if wants_readme(&path, readme_key.as_ref().map(Option::as_deref), stash_budget) {
+        } else if wants_readme(
+            &path,
+            readme_key.as_ref().map(Option::as_deref),
+            F::READMES,
+            stash_budget,
+        ) {
             limits.max_readme_bytes
         } else {
             0
@@ -230,23 +282,18 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
         }
         unpacked += size;
 
-        if path == MANIFEST_FILE {
+        if path == F::MANIFEST {
             if size > limits.max_manifest_bytes {
                 let msg = format!("is larger than {} bytes", limits.max_manifest_bytes);
-                return Err(TarballError::ManifestUnreadable(msg));
+                return Err(unreadable::<F>(&msg));
             }
-            let text =
-                String::from_utf8(head).map_err(|_| TarballError::ManifestUnreadable("is not valid UTF-8".into()))?;
-            let m = Manifest::parse(&text)?;
-            let named = m
-                .package
-                .readme
-                .as_deref()
-                .map(|r| normalize_path(r.as_bytes(), usize::MAX));
+            let text = String::from_utf8(head).map_err(|_| unreadable::<F>("is not valid UTF-8"))?;
+            let m = F::parse(&text)?;
+            let named = F::named_readme(&m).map(|r| normalize_path(r.as_bytes(), usize::MAX));
             readme_key = Some(named.map(|k| k.ok().flatten().unwrap_or_default()));
             manifest = Some((m, text));
         } else if keep > 0 {
-            if manifest.is_none() && !DEFAULT_READMES.contains(&path.as_str()) {
+            if manifest.is_none() && !F::READMES.contains(&path.as_str()) {
                 stash_budget = stash_budget.saturating_sub(head.len() as u64);
             }
             stash.insert(path, (head, size > keep));
@@ -257,9 +304,9 @@ pub fn inspect<R: Read>(gz: R, limits: &Limits) -> Result<ArchiveInfo, TarballEr
 
     check_nesting(&entries)?;
 
-    let (manifest, manifest_text) = manifest.ok_or(TarballError::ManifestMissing)?;
-    let readme = pick_readme(&manifest, &entries, &mut stash, limits)?;
-    Ok(ArchiveInfo {
+    let (manifest, manifest_text) = manifest.ok_or(TarballError::ManifestMissing(F::MANIFEST))?;
+    let readme = pick_readme::<F>(F::named_readme(&manifest), &entries, &mut stash, limits)?;
+    Ok(Archive {
         manifest,
         manifest_text,
         readme: readme.map(|(bytes, truncated)| readme_text(bytes, truncated)),
@@ -309,18 +356,27 @@ fn check_nesting(entries: &BTreeMap<String, Kind>) -> Result<(), TarballError> {
     Ok(())
 }
 
+/// `F`'s manifest is unreadable for `reason`.
+fn unreadable<F: Format>(reason: &str) -> TarballError {
+    TarballError::ManifestUnreadable {
+        file: F::MANIFEST,
+        reason: reason.into(),
+    }
+}
+
 /// The README the manifest names (which must be a regular file of the archive, kept while
 /// reading), or the first default README found.
-fn pick_readme(
-    manifest: &Manifest,
+fn pick_readme<F: Format>(
+    named: Option<&str>,
     entries: &BTreeMap<String, Kind>,
     stash: &mut HashMap<String, (Vec<u8>, bool)>,
     limits: &Limits,
 ) -> Result<Option<(Vec<u8>, bool)>, TarballError> {
-    Ok(match &manifest.package.readme {
+    Ok(match named {
         Some(named) => {
             let missing = |reason| TarballError::ReadmeMissing {
-                path: named.clone(),
+                path: named.to_string(),
+                manifest: F::MANIFEST,
                 reason,
             };
             let key = normalize_path(named.as_bytes(), limits.max_path_len)
@@ -329,15 +385,13 @@ fn pick_readme(
                 .ok_or_else(|| missing("is not a valid path"))?;
             match entries.get(&key) {
                 None => return Err(missing("is not in the archive")),
-                Some(Kind::File) => {
-                    Some(stash.remove(&key).ok_or_else(|| {
-                        missing("comes before trove.toml and could not be kept; put trove.toml first")
-                    })?)
-                }
+                Some(Kind::File) => Some(stash.remove(&key).ok_or_else(|| {
+                    missing("comes before the manifest and could not be kept; put the manifest first")
+                })?),
                 Some(_) => return Err(missing("is not a regular file")),
             }
         }
-        None => DEFAULT_READMES.iter().find_map(|r| stash.remove(*r)),
+        None => F::READMES.iter().find_map(|r| stash.remove(*r)),
     })
 }
 
@@ -417,12 +471,13 @@ fn describe(ty: EntryType) -> String {
     }
 }
 
-/// `want`: `None` while the manifest is unknown, then the normalized readme path it names.
-fn wants_readme(path: &str, want: Option<Option<&str>>, stash_budget: u64) -> bool {
+/// `want`: `None` while the manifest is unknown, then the normalized readme path it names;
+/// `defaults`: the format's READMEs.
+fn wants_readme(path: &str, want: Option<Option<&str>>, defaults: &[&str], stash_budget: u64) -> bool {
     match want {
         Some(Some(named)) => named == path,
-        Some(None) => DEFAULT_READMES.contains(&path),
-        None if DEFAULT_READMES.contains(&path) => true,
+        Some(None) => defaults.contains(&path),
+        None if defaults.contains(&path) => true,
         None => {
             let base = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
             let doc = [".md", ".markdown", ".txt", ".rst", ".adoc"]
