@@ -13,6 +13,20 @@ pub enum LoginSource {
     Basic,
     /// HTTP Basic credentials, else a JSON or form body with `username` and `password`.
     BasicOrBody,
+    /// HTTP Basic credentials, else a JSON or form body naming the user in this field, with
+    /// `password` (npm's `PUT /-/user/org.couchdb.user:<name>` sends `name`).
+    BasicOrBodyField(&'static str),
+}
+
+impl LoginSource {
+    /// The body field naming the user, for sources that read the body.
+    pub fn username_field(self) -> Option<&'static str> {
+        match self {
+            LoginSource::Basic => None,
+            LoginSource::BasicOrBody => Some("username"),
+            LoginSource::BasicOrBodyField(f) => Some(f),
+        }
+    }
 }
 
 /// One endpoint whose requests are login attempts.
@@ -20,6 +34,8 @@ pub enum LoginSource {
 pub struct LoginEndpoint {
     /// `None`: every method.
     pub method: Option<&'static str>,
+    /// The path; one ending in `*` stands for every path that starts with what precedes it
+    /// (`/npm/-/user/org.couchdb.user:*`).
     pub path: &'static str,
     pub source: LoginSource,
     /// Whether a request is a login attempt even when it names no username (a login form);
@@ -59,7 +75,16 @@ impl FrontEnd {
     pub fn login(&self, method: &Method, path: &str) -> Option<&LoginEndpoint> {
         self.logins
             .iter()
-            .find(|l| l.path == path && l.method.is_none_or(|m| m == method.as_str()))
+            .find(|l| l.matches(path) && l.method.is_none_or(|m| m == method.as_str()))
+    }
+}
+
+impl LoginEndpoint {
+    fn matches(&self, path: &str) -> bool {
+        match self.path.strip_suffix('*') {
+            Some(prefix) => path.starts_with(prefix),
+            None => self.path == path,
+        }
     }
 }
 
@@ -118,6 +143,21 @@ mod tests {
         let oci = &FRONT_ENDS[1];
         assert!(oci.login(&Method::GET, "/v2/token").is_some());
         assert!(oci.login(&Method::GET, "/v2/").is_none());
+        let npm = FrontEnd {
+            name: "npm",
+            prefix: "/npm",
+            logins: &[LoginEndpoint {
+                method: Some("PUT"),
+                path: "/npm/-/user/org.couchdb.user:*",
+                source: LoginSource::BasicOrBodyField("name"),
+                always: true,
+            }],
+            error_body: body,
+        };
+        let login = npm.login(&Method::PUT, "/npm/-/user/org.couchdb.user:alice").unwrap();
+        assert_eq!(login.source.username_field(), Some("name"));
+        assert!(npm.login(&Method::GET, "/npm/-/user/org.couchdb.user:alice").is_none());
+        assert!(npm.login(&Method::PUT, "/npm/-/user/other").is_none());
     }
 
     #[test]

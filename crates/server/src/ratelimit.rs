@@ -6,8 +6,9 @@
 //!   handler anyway). Anything else is *anonymous*, counted by client IP: the peer address,
 //!   or the nearest untrusted `X-Forwarded-For` hop when the peer is a trusted proxy.
 //! - Action: `login` (the endpoints each front-end declares in its `FRONT_END`: today
-//!   `POST /api/v1/session`, `POST /login`, and `/v2/token` with Basic credentials or the
-//!   OAuth2 password grant), counted per client IP + username whatever
+//!   `POST /api/v1/session`, `POST /login`, `/v2/token` with Basic credentials or the
+//!   OAuth2 password grant, and npm's `PUT /npm/-/user/org.couchdb.user:<name>`), counted
+//!   per client IP + username whatever
 //!   the class — unless the "password" is an API token (`trv_…`), which makes it an
 //!   authenticated request counted under that token; else `read`
 //!   (GET/HEAD) or `write`.
@@ -28,7 +29,6 @@ use sha2::{Digest, Sha256};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use trove_http::edge::LoginSource;
 use trove_ratelimit::{Decision, Limiter, MemoryLimiter, RedisLimiter};
 
 const WINDOW: Duration = Duration::from_secs(60);
@@ -105,9 +105,9 @@ pub async fn limit(State(rl): State<Arc<RateLimits>>, req: Request, next: Next) 
     let method = req.method().clone();
     // Login endpoints are those the owning front-end declares.
     let endpoint = crate::edge::front_end(path).login(&method, path).copied();
-    let (login, req) = match endpoint {
-        Some(e) if e.source == LoginSource::BasicOrBody => login_attempt(req).await,
-        Some(_) => (basic_login(req.headers()), req),
+    let (login, req) = match endpoint.and_then(|e| e.source.username_field()) {
+        Some(field) => login_attempt(req, field).await,
+        None if endpoint.is_some() => (basic_login(req.headers()), req),
         None => (None, req),
     };
     // An API token given where a password could go (Basic credentials, the OAuth2 password
@@ -329,9 +329,9 @@ fn basic_login(h: &HeaderMap) -> Option<Login> {
     })
 }
 
-/// The login a request attempts: Basic credentials, a JSON body or a form body (username
-/// and password). The body is read (bounded) and put back.
-async fn login_attempt(req: Request) -> (Option<Login>, Request) {
+/// The login a request attempts: Basic credentials, a JSON body or a form body (the username
+/// in `username_field`, and `password`). The body is read (bounded) and put back.
+async fn login_attempt(req: Request, username_field: &str) -> (Option<Login>, Request) {
     if let Some(l) = basic_login(req.headers()) {
         return (Some(l), req);
     }
@@ -349,7 +349,7 @@ async fn login_attempt(req: Request) -> (Option<Login>, Request) {
             .and_then(|v| v.get(name).and_then(|u| u.as_str()).map(str::to_string))
             .or_else(|| form.as_ref()?.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     };
-    let login = field("username").map(|u| Login::new(&u, field("password").as_deref()));
+    let login = field(username_field).map(|u| Login::new(&u, field("password").as_deref()));
     (login, Request::from_parts(parts, Body::from(bytes)))
 }
 
