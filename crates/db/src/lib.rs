@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod decode;
 pub mod dependents;
 pub mod device_codes;
+pub mod dist_tags;
 pub mod downloads;
 pub mod namespaces;
 pub mod oci_blobs;

@@ -1494,3 +1494,32 @@ both_backends!(
     failed_commits_never_poison_the_pool,
     checks_refuse_unknown_values
 );
+/// npm dist-tags (migration 0010): set, move, list with versions, remove, and the tags of a
+/// deleted version dropped at once.
+async fn dist_tags(backend: Backend) {
+    use trove_db::dist_tags;
+    let (_t, db) = setup(backend).await;
+    let mut c = db.conn().await.unwrap();
+    let (uid, ns) = user_with_ns(&mut c, "alice").await;
+    let pkg = package(&mut c, ns, "widget").await;
+    let v1 = version(&mut c, pkg, "1.0.0", &digest(1), uid).await;
+    let v2 = version(&mut c, pkg, "2.0.0-beta.1", &digest(2), uid).await;
+    dist_tags::set(&mut c, pkg, "latest", v1, NOW).await.unwrap();
+    dist_tags::set(&mut c, pkg, "beta", v1, NOW).await.unwrap();
+    dist_tags::set(&mut c, pkg, "beta", v2, NOW + 1).await.unwrap();
+    let tags = dist_tags::list(&mut c, pkg).await.unwrap();
+    let shown: Vec<(&str, &str)> = tags.iter().map(|t| (t.tag.as_str(), t.version.as_str())).collect();
+    assert_eq!(shown, [("beta", "2.0.0-beta.1"), ("latest", "1.0.0")]);
+    assert_eq!(tags[0].updated_at, NOW + 1);
+    assert!(dist_tags::remove(&mut c, pkg, "beta").await.unwrap());
+    assert!(!dist_tags::remove(&mut c, pkg, "beta").await.unwrap());
+    dist_tags::set(&mut c, pkg, "next", v1, NOW).await.unwrap();
+    let mut gone = dist_tags::remove_for_version(&mut c, v1).await.unwrap();
+    gone.sort();
+    assert_eq!(gone, ["latest", "next"]);
+    assert!(dist_tags::list(&mut c, pkg).await.unwrap().is_empty());
+    // A tag must name a version that exists.
+    assert!(dist_tags::set(&mut c, pkg, "latest", v2 + 1000, NOW).await.is_err());
+}
+
+both_backends!(dist_tags);
