@@ -194,6 +194,22 @@ impl Accounts<'_> {
         })
     }
 
+    /// A protocol client's Basic credentials (OCI, npm's `_auth`): a username with its
+    /// password (every scope, as a session), or any username with an API token as the
+    /// password (that token's scopes). `via` names the client in the audit of failures.
+    pub async fn basic_login(&self, ctx: &Ctx, username: &str, secret: &str, via: &str) -> Result<crate::Principal> {
+        if secret.starts_with(crate::auth::TOKEN_PREFIX) {
+            return self.authenticate_token(secret).await;
+        }
+        let user = self.check_password(ctx, username, secret, via).await?;
+        Ok(crate::Principal {
+            user: user.into(),
+            via: crate::AuthVia::Session {
+                csrf_token: String::new(),
+            },
+        })
+    }
+
     /// Ends the session behind this cookie.
     pub async fn logout(&self, ctx: &Ctx, cookie: &str) -> Result<()> {
         let mut tx = self.db.write().await?;

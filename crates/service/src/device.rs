@@ -4,20 +4,14 @@
 //!
 //! Both codes are stored only as SHA-256 hashes. A device code yields at most one token.
 
-use crate::auth::{new_token, random_secret, sha256_hex};
-use crate::{audit, AuthVia, Ctx, Principal, Result, ServiceError};
+use crate::auth::{random_secret, sha256_hex};
+use crate::tokens::LOGIN_TOKEN_SCOPES;
+use crate::{audit, AuthVia, Ctx, Result, ServiceError};
 use rand::Rng;
 use serde::Serialize;
 use trove_core::{now_ms, TokenScope};
 use trove_db::device_codes::{self, DeviceCode, NewDeviceCode};
 
-/// Scopes of the token a device login hands out.
-pub const DEVICE_TOKEN_SCOPES: &[TokenScope] = &[
-    TokenScope::Read,
-    TokenScope::Publish,
-    TokenScope::Yank,
-    TokenScope::Owners,
-];
 /// How long a code pair stays valid.
 pub const DEVICE_CODE_TTL_MS: i64 = 15 * 60 * 1000;
 /// The polling interval first announced to the CLI.
@@ -240,48 +234,15 @@ impl crate::accounts::Accounts<'_> {
             .await?
             .filter(|u| !u.disabled)
             .ok_or_else(|| device_error("access_denied", "the approving account is disabled"))?;
-        let secret = new_token();
-        let scopes: Vec<String> = DEVICE_TOKEN_SCOPES.iter().map(|s| s.as_str().to_string()).collect();
-        let scope_text = scopes.join(",");
-        let name: String = format!("device login: {}", d.client_name.as_deref().unwrap_or("trove CLI"))
-            .chars()
-            .take(100)
-            .collect();
-        let token_id = trove_db::tokens::insert(
-            &mut tx,
-            trove_db::tokens::NewToken {
-                user_id: user.id,
-                name: &name,
-                token_hash: &sha256_hex(&secret),
-                scopes: &scope_text,
-                patterns: None,
-                expires_at: None,
-                now,
-            },
-        )
-        .await?;
+        let scopes: Vec<String> = LOGIN_TOKEN_SCOPES.iter().map(|s| s.as_str().to_string()).collect();
+        let name = format!("device login: {}", d.client_name.as_deref().unwrap_or("trove CLI"));
+        let details = serde_json::json!({ "via": "device", "device": d.id });
+        let (token_id, secret) =
+            crate::tokens::issue_login_token(&mut tx, ctx, &user.clone().into(), &name, details).await?;
         if !device_codes::consume(&mut tx, d.id, token_id, now).await? {
             // Another poll collected it first; this transaction (and its token) is dropped.
             return Err(device_error("invalid_grant", "this device code has already been used"));
         }
-        let as_user = Ctx {
-            principal: Some(Principal {
-                user: user.clone().into(),
-                via: AuthVia::Session {
-                    csrf_token: String::new(),
-                },
-            }),
-            ip: ctx.ip.clone(),
-        };
-        audit::record(
-            &mut tx,
-            &as_user,
-            "token.create",
-            &format!("token:{token_id}"),
-            None,
-            serde_json::json!({ "name": name, "scopes": scope_text, "via": "device", "device": d.id }),
-        )
-        .await?;
         tx.commit().await?;
         Ok(DeviceGrant {
             access_token: secret,

@@ -1,10 +1,12 @@
-//! A short-lived, per-node cache of package rows for the hot metadata read.
+//! Short-lived, per-node caches for hot reads: package rows for the metadata read, and
+//! whatever a front-end renders from them (npm packuments).
 //!
 //! An entry is used only while no write transaction of this process has committed since it
 //! was filled (so a node always reads its own writes) and for at most `TTL` (so a change
 //! made on another node shows within that time). Misses are not cached.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use trove_db::packages::Package;
@@ -12,32 +14,51 @@ use trove_db::packages::Package;
 const TTL: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 50_000;
 
-type Key = (String, String);
+/// Values valid for one write generation of the database (`Db::write_generation`) and at
+/// most a second.
+pub struct GenerationCache<K, V>(Mutex<HashMap<K, (Instant, u64, V)>>);
 
-#[derive(Default)]
-pub(crate) struct PackageCache(Mutex<HashMap<Key, (Instant, u64, Package)>>);
-
-fn key(scope: &str, name: &str) -> Key {
-    (trove_core::name::normalize(scope), trove_core::name::normalize(name))
+impl<K, V> Default for GenerationCache<K, V> {
+    fn default() -> Self {
+        GenerationCache(Mutex::default())
+    }
 }
 
-impl PackageCache {
-    pub(crate) fn get(&self, scope: &str, name: &str, generation: u64) -> Option<Package> {
-        let map = self.0.lock().expect("package cache");
-        match map.get(&key(scope, name)) {
-            Some((at, g, p)) if *g == generation && at.elapsed() < TTL => Some(p.clone()),
+impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
+    pub fn get(&self, key: &K, generation: u64) -> Option<V> {
+        let map = self.0.lock().expect("generation cache");
+        match map.get(key) {
+            Some((at, g, v)) if *g == generation && at.elapsed() < TTL => Some(v.clone()),
             _ => None,
         }
     }
 
-    pub(crate) fn put(&self, scope: &str, name: &str, generation: u64, pkg: Package) {
-        let mut map = self.0.lock().expect("package cache");
+    pub fn put(&self, key: K, generation: u64, value: V) {
+        let mut map = self.0.lock().expect("generation cache");
         if map.len() >= MAX_ENTRIES {
             map.retain(|_, (at, g, _)| *g == generation && at.elapsed() < TTL);
             if map.len() >= MAX_ENTRIES {
                 map.clear();
             }
         }
-        map.insert(key(scope, name), (Instant::now(), generation, pkg));
+        map.insert(key, (Instant::now(), generation, value));
+    }
+}
+
+/// Package rows by normalized scope and name.
+#[derive(Default)]
+pub(crate) struct PackageCache(GenerationCache<(String, String), Package>);
+
+fn key(scope: &str, name: &str) -> (String, String) {
+    (trove_core::name::normalize(scope), trove_core::name::normalize(name))
+}
+
+impl PackageCache {
+    pub(crate) fn get(&self, scope: &str, name: &str, generation: u64) -> Option<Package> {
+        self.0.get(&key(scope, name), generation)
+    }
+
+    pub(crate) fn put(&self, scope: &str, name: &str, generation: u64, pkg: Package) {
+        self.0.put(key(scope, name), generation, pkg)
     }
 }

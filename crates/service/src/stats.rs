@@ -104,14 +104,14 @@ pub struct Totals {
 }
 
 impl Stats<'_> {
-    /// Download statistics of a package the caller can see (404 otherwise): a native
-    /// package, else an OCI repository of that name (its pulls).
+    /// Download statistics of a package the caller can see (404 otherwise), with its
+    /// versions' totals; an OCI repository has no versions (its pulls count on it).
     pub async fn package_stats(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<DownloadStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let today = day_of(now_ms());
         let rows = trove_db::downloads::daily_for_package(&mut conn, pkg.id, today - 364).await?;
-        if pkg.ecosystem != crate::packages::NATIVE {
+        if pkg.ecosystem == trove_core::Ecosystem::Oci {
             let mut stats = windows(pkg.downloads, &rows, today);
             stats.versions = Some(Vec::new());
             return Ok(stats);
@@ -134,11 +134,10 @@ impl Stats<'_> {
     /// Download statistics of one version (404 for private packages the caller can't see).
     pub async fn version_stats(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<DownloadStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, crate::packages::NATIVE, scope, name)
-            .await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let v = self
             .packages()
+            .of(pkg.ecosystem)
             .find_version(&mut conn, pkg.id, &pkg.full_name(), version)
             .await?;
         let today = day_of(now_ms());

@@ -207,3 +207,58 @@ impl Tokens<'_> {
         Ok(())
     }
 }
+/// Scopes of the token a client login hands out (device flow, npm login): what the clients'
+/// commands need, not token or site administration.
+pub const LOGIN_TOKEN_SCOPES: &[TokenScope] = &[
+    TokenScope::Read,
+    TokenScope::Publish,
+    TokenScope::Yank,
+    TokenScope::Owners,
+];
+
+/// Hands `user` a new token with [`LOGIN_TOKEN_SCOPES`] when they log in with a client
+/// (device flow, npm login), in the caller's transaction with its `token.create` audit entry
+/// by the user (`details` merged into the entry's). Returns the token's id and secret.
+pub(crate) async fn issue_login_token(
+    conn: &mut trove_db::Conn,
+    ctx: &Ctx,
+    user: &crate::Account,
+    name: &str,
+    details: serde_json::Value,
+) -> Result<(i64, String)> {
+    let secret = new_token();
+    let scope_text = LOGIN_TOKEN_SCOPES
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let name: String = name.chars().take(100).collect();
+    let id = trove_db::tokens::insert(
+        conn,
+        trove_db::tokens::NewToken {
+            user_id: user.id,
+            name: &name,
+            token_hash: &sha256_hex(&secret),
+            scopes: &scope_text,
+            patterns: None,
+            expires_at: None,
+            now: now_ms(),
+        },
+    )
+    .await?;
+    let as_user = Ctx {
+        principal: Some(crate::Principal {
+            user: user.clone(),
+            via: crate::AuthVia::Session {
+                csrf_token: String::new(),
+            },
+        }),
+        ip: ctx.ip.clone(),
+    };
+    let mut data = serde_json::json!({ "name": name, "scopes": scope_text });
+    if let (Some(d), Some(extra)) = (data.as_object_mut(), details.as_object()) {
+        d.extend(extra.clone());
+    }
+    audit::record(conn, &as_user, "token.create", &format!("token:{id}"), None, data).await?;
+    Ok((id, secret))
+}

@@ -67,7 +67,7 @@ impl Pages<'_> {
     /// versions, owners, dependents and download statistics; 404 when the caller can't see it.
     pub async fn package_page(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePage> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let native = pkg.ecosystem == crate::packages::NATIVE;
         let versions = if native {
             let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
@@ -239,7 +239,7 @@ impl Pages<'_> {
     pub async fn package_permissions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePermissions> {
         use crate::access::PackageAction;
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         if ctx.principal.is_none() {
             return Ok(PackagePermissions::default());
         }

@@ -138,19 +138,7 @@ impl crate::oci::Oci<'_> {
     /// Logs in for the registry: a username with its password, or any username with a Trove
     /// API token (`trv_…`) as the password.
     pub async fn login(&self, ctx: &Ctx, username: &str, password: &str) -> Result<Principal> {
-        if password.starts_with(crate::auth::TOKEN_PREFIX) {
-            return self.accounts().authenticate_token(password).await;
-        }
-        let user = self
-            .accounts()
-            .check_password(ctx, username, password, "registry")
-            .await?;
-        Ok(Principal {
-            user: user.into(),
-            via: AuthVia::Session {
-                csrf_token: String::new(),
-            },
-        })
+        self.accounts().basic_login(ctx, username, password, "registry").await
     }
 
     /// The part of `requested` the caller may have. Unknown scope types and actions are

@@ -2,28 +2,13 @@
 //! are shown as the package's versions (version = tag, digest = the manifest's digest,
 //! manifest = the manifest JSON, download URL = the `/v2` manifest URL).
 
-use super::ECOSYSTEM;
 use crate::views::VersionView;
-use crate::{Ctx, Result};
+use crate::Result;
 use trove_core::time::rfc3339;
 use trove_db::packages::Package;
 use trove_db::Conn;
 
 impl crate::oci::Oci<'_> {
-    /// A package the caller can see, native first, else an OCI repository of that name.
-    pub async fn visible_package_any(&self, conn: &mut Conn, ctx: &Ctx, scope: &str, name: &str) -> Result<Package> {
-        match self
-            .visible_package(conn, ctx, crate::packages::NATIVE, scope, name)
-            .await
-        {
-            Err(e) if e.kind == crate::ErrorKind::NotFound => self
-                .visible_package(conn, ctx, ECOSYSTEM, scope, name)
-                .await
-                .map_err(|_| e),
-            other => other,
-        }
-    }
-
     /// An OCI repository's tags as versions, most recently pushed first.
     pub async fn tag_versions(&self, conn: &mut Conn, pkg: &Package) -> Result<Vec<VersionView>> {
         let full = pkg.full_name();

@@ -1,6 +1,9 @@
 use crate::access::PackageAction;
-use crate::{audit, Ctx, Result, ServiceError};
+use crate::{audit, Ctx, Principal, Result, ServiceError};
 use trove_core::now_ms;
+use trove_db::packages::Package;
+use trove_db::versions::Version;
+use trove_db::Conn;
 
 impl crate::packages::Packages<'_> {
     /// Deletes a version within the grace period after publishing (site admins: any time).
@@ -14,6 +17,27 @@ impl crate::packages::Packages<'_> {
         let p = self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
         let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
+        self.record_deletion(&mut tx, ctx, p, &pkg, &v, now).await?;
+        super::refresh_latest(&mut tx, self.eco, pkg.id, now).await?;
+        tx.commit().await?;
+        self.search().reindex_package(pkg.id).await;
+        self.emit_deletion(ctx, &pkg, &v).await;
+        Ok(())
+    }
+
+    /// Deletes a version in the caller's transaction, with its audit entry, when `p` may: within
+    /// the grace period after publishing, or a site admin (the caller has checked
+    /// [`PackageAction::Yank`]). The caller then refreshes the latest version, commits and
+    /// emits the event ([`Packages::emit_deletion`]).
+    pub(crate) async fn record_deletion(
+        &self,
+        conn: &mut Conn,
+        ctx: &Ctx,
+        p: &Principal,
+        pkg: &Package,
+        v: &Version,
+        now: i64,
+    ) -> Result<()> {
         let grace = self.config.delete_grace_ms;
         if !p.user.admin() && now - v.created_at > grace {
             return Err(ServiceError::forbidden(format!(
@@ -23,10 +47,9 @@ impl crate::packages::Packages<'_> {
             ))
             .with_code("grace_period_over"));
         }
-        trove_db::versions::mark_deleted(&mut tx, v.id, now).await?;
-        super::refresh_latest(&mut tx, self.eco, pkg.id, now).await?;
+        trove_db::versions::mark_deleted(conn, v.id, now).await?;
         audit::record(
-            &mut tx,
+            conn,
             ctx,
             "version.delete",
             &format!("{}@{}", pkg.full_name(), v.version),
@@ -35,9 +58,11 @@ impl crate::packages::Packages<'_> {
                 "digest": v.digest,
             }),
         )
-        .await?;
-        tx.commit().await?;
-        self.search().reindex_package(pkg.id).await;
+        .await
+    }
+
+    /// The `delete` webhook event of a committed deletion.
+    pub(crate) async fn emit_deletion(&self, ctx: &Ctx, pkg: &Package, v: &Version) {
         let data = serde_json::json!({ "digest": v.digest });
         self.webhooks()
             .emit_event(
@@ -49,6 +74,5 @@ impl crate::packages::Packages<'_> {
                 data,
             )
             .await;
-        Ok(())
     }
 }

@@ -1,12 +1,12 @@
 //! Packages of every ecosystem: publish, read, yank, deprecate, delete, owners, download.
 
 mod delete;
-mod deprecate;
+pub(crate) mod deprecate;
 mod download;
-mod owners;
-mod publish;
+pub(crate) mod owners;
+pub(crate) mod publish;
 mod query;
-mod release;
+pub(crate) mod release;
 mod releases;
 mod yank;
 
@@ -131,10 +131,51 @@ impl Ord for OrderedVersion {
     }
 }
 
-/// Recomputes the package's advertised latest version after a change.
-pub(crate) async fn refresh_latest(conn: &mut Conn, eco: Ecosystem, package_id: i64, now: i64) -> Result<()> {
-    let versions = trove_db::versions::list(conn, package_id).await?;
-    let latest = latest_of(eco, &versions).map(|v| v.version.clone());
+/// Recomputes the package's advertised latest version after a change; returns it.
+pub(crate) async fn refresh_latest(
+    conn: &mut Conn,
+    eco: Ecosystem,
+    package_id: i64,
+    now: i64,
+) -> Result<Option<String>> {
+    let latest = settle_latest(conn, eco, package_id, now).await?;
     trove_db::packages::set_latest(conn, package_id, latest.as_deref(), now).await?;
-    Ok(())
+    Ok(latest)
+}
+
+/// The dist-tag that names a package's advertised version.
+pub const LATEST_TAG: &str = "latest";
+
+/// The version a package advertises: its `latest` dist-tag when it uses dist-tags (npm), else
+/// [`latest_of`]. Dist-tags of versions that are gone (deleted) are dropped first, and a
+/// package that uses dist-tags but lost its `latest` gets one again ([`latest_of`]), so
+/// `latest` never points nowhere while a version lives.
+pub(crate) async fn settle_latest(
+    conn: &mut Conn,
+    eco: Ecosystem,
+    package_id: i64,
+    now: i64,
+) -> Result<Option<String>> {
+    let versions = trove_db::versions::list(conn, package_id).await?;
+    let tags = trove_db::dist_tags::list(conn, package_id).await?;
+    if tags.is_empty() {
+        return Ok(latest_of(eco, &versions).map(|v| v.version.clone()));
+    }
+    let mut latest = None;
+    for t in &tags {
+        if versions.iter().any(|v| v.id == t.version_id && !v.is_deleted()) {
+            if t.tag == LATEST_TAG {
+                latest = Some(t.version.clone());
+            }
+        } else {
+            trove_db::dist_tags::remove(conn, package_id, &t.tag).await?;
+        }
+    }
+    if latest.is_none() {
+        if let Some(v) = latest_of(eco, &versions) {
+            trove_db::dist_tags::set(conn, package_id, LATEST_TAG, v.id, now).await?;
+            latest = Some(v.version.clone());
+        }
+    }
+    Ok(latest)
 }

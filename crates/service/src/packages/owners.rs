@@ -2,6 +2,8 @@ use crate::access::PackageAction;
 use crate::{audit, Ctx, Result, ServiceError};
 use serde::Serialize;
 use trove_core::{now_ms, time::rfc3339, OwnerRole};
+use trove_db::packages::Package;
+use trove_db::Conn;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnerView {
@@ -49,31 +51,7 @@ impl crate::packages::Packages<'_> {
             .await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
-        let user = trove_db::users::find_by_username(&mut tx, username)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
-        let previous = trove_db::owners::role_of(&mut tx, pkg.id, user.id).await?;
-        if previous == Some(OwnerRole::Owner)
-            && role != OwnerRole::Owner
-            && trove_db::owners::count_role(&mut tx, pkg.id, OwnerRole::Owner).await? <= 1
-        {
-            return Err(ServiceError::conflict(
-                "last_owner",
-                format!("`{username}` is the last owner of `{}`", pkg.full_name()),
-            ));
-        }
-        trove_db::owners::upsert(&mut tx, pkg.id, user.id, role, now_ms()).await?;
-        audit::record(
-            &mut tx,
-            ctx,
-            "owner.add",
-            &format!("{}:{username}", pkg.full_name()),
-            Some(pkg.namespace_id),
-            serde_json::json!({
-                "role": role, "previous": previous,
-            }),
-        )
-        .await?;
+        set_owner(&mut tx, ctx, &pkg, username, role).await?;
         tx.commit().await?;
         self.list_owners(ctx, scope, name).await
     }
@@ -85,31 +63,74 @@ impl crate::packages::Packages<'_> {
             .await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
-        let user = trove_db::users::find_by_username(&mut tx, username)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
-        let role = trove_db::owners::role_of(&mut tx, pkg.id, user.id)
-            .await?
-            .ok_or_else(|| ServiceError::not_found(format!("`{username}` is not an owner of `{}`", pkg.full_name())))?;
-        if role == OwnerRole::Owner && trove_db::owners::count_role(&mut tx, pkg.id, OwnerRole::Owner).await? <= 1 {
-            return Err(ServiceError::conflict(
-                "last_owner",
-                format!("`{username}` is the last owner of `{}`", pkg.full_name()),
-            ));
-        }
-        trove_db::owners::remove(&mut tx, pkg.id, user.id).await?;
-        audit::record(
-            &mut tx,
-            ctx,
-            "owner.remove",
-            &format!("{}:{username}", pkg.full_name()),
-            Some(pkg.namespace_id),
-            serde_json::json!({
-                "role": role,
-            }),
-        )
-        .await?;
+        unset_owner(&mut tx, ctx, &pkg, username).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Makes `username` an owner or maintainer of the package (or changes their role) in the
+/// caller's transaction, with its audit entry; the last owner cannot become a maintainer.
+/// The caller has checked [`PackageAction::ManageOwners`].
+pub(crate) async fn set_owner(
+    conn: &mut Conn,
+    ctx: &Ctx,
+    pkg: &Package,
+    username: &str,
+    role: OwnerRole,
+) -> Result<()> {
+    let user = trove_db::users::find_by_username(conn, username)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
+    let previous = trove_db::owners::role_of(conn, pkg.id, user.id).await?;
+    if previous == Some(OwnerRole::Owner)
+        && role != OwnerRole::Owner
+        && trove_db::owners::count_role(conn, pkg.id, OwnerRole::Owner).await? <= 1
+    {
+        return Err(ServiceError::conflict(
+            "last_owner",
+            format!("`{username}` is the last owner of `{}`", pkg.full_name()),
+        ));
+    }
+    trove_db::owners::upsert(conn, pkg.id, user.id, role, now_ms()).await?;
+    audit::record(
+        conn,
+        ctx,
+        "owner.add",
+        &format!("{}:{username}", pkg.full_name()),
+        Some(pkg.namespace_id),
+        serde_json::json!({
+            "role": role, "previous": previous,
+        }),
+    )
+    .await
+}
+
+/// Removes `username` from the package's owners in the caller's transaction, with its audit
+/// entry; the last owner stays. The caller has checked [`PackageAction::ManageOwners`].
+pub(crate) async fn unset_owner(conn: &mut Conn, ctx: &Ctx, pkg: &Package, username: &str) -> Result<()> {
+    let user = trove_db::users::find_by_username(conn, username)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
+    let role = trove_db::owners::role_of(conn, pkg.id, user.id)
+        .await?
+        .ok_or_else(|| ServiceError::not_found(format!("`{username}` is not an owner of `{}`", pkg.full_name())))?;
+    if role == OwnerRole::Owner && trove_db::owners::count_role(conn, pkg.id, OwnerRole::Owner).await? <= 1 {
+        return Err(ServiceError::conflict(
+            "last_owner",
+            format!("`{username}` is the last owner of `{}`", pkg.full_name()),
+        ));
+    }
+    trove_db::owners::remove(conn, pkg.id, user.id).await?;
+    audit::record(
+        conn,
+        ctx,
+        "owner.remove",
+        &format!("{}:{username}", pkg.full_name()),
+        Some(pkg.namespace_id),
+        serde_json::json!({
+            "role": role,
+        }),
+    )
+    .await
 }

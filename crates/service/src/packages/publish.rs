@@ -119,21 +119,28 @@ impl crate::packages::Packages<'_> {
         .await
         .map_err(|e| ServiceError::internal(e.to_string()))?
         .map_err(|e| ServiceError::internal(format!("reading the staged archive: {e}")))?
-        .map_err(|e| {
-            let kind = if e.is_too_large() {
-                ErrorKind::TooLarge
-            } else {
-                ErrorKind::Unprocessable
-            };
-            ServiceError::new(kind, e.code(), e.to_string())
-        })
+        .map_err(archive_refused)
         .map(|mut info| {
-            // The README is display text (the archive keeps its bytes): a NUL in it, which
-            // PostgreSQL cannot store, is shown as U+FFFD like any other unreadable byte.
-            if let Some(readme) = info.readme.as_mut().filter(|r| r.contains('\0')) {
-                *readme = readme.replace('\0', "\u{fffd}");
-            }
+            displayable_readme(&mut info.readme);
             info
         })
+    }
+}
+
+/// An archive the checks refuse: 413 past a size limit, else 422, with the check's code.
+pub(crate) fn archive_refused(e: trove_tarball::TarballError) -> ServiceError {
+    let kind = if e.is_too_large() {
+        ErrorKind::TooLarge
+    } else {
+        ErrorKind::Unprocessable
+    };
+    ServiceError::new(kind, e.code(), e.to_string())
+}
+
+/// The README is display text (the archive keeps its bytes): a NUL in it, which PostgreSQL
+/// cannot store, is shown as U+FFFD like any other unreadable byte.
+pub(crate) fn displayable_readme(readme: &mut Option<String>) {
+    if let Some(readme) = readme.as_mut().filter(|r| r.contains('\0')) {
+        *readme = readme.replace('\0', "\u{fffd}");
     }
 }

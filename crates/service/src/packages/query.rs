@@ -16,7 +16,7 @@ impl crate::packages::Packages<'_> {
             }
         }
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         if !pkg.is_private() {
             self.package_cache.put(scope, name, generation, pkg.clone());
         }
@@ -26,7 +26,7 @@ impl crate::packages::Packages<'_> {
     /// Versions newest first by the ecosystem's order (yanked ones included and marked).
     pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         if pkg.ecosystem == crate::oci::ECOSYSTEM {
             return self.oci().tag_versions(&mut conn, &pkg).await;
         }
@@ -68,7 +68,19 @@ impl crate::packages::Packages<'_> {
         visibility: Visibility,
     ) -> Result<PackageView> {
         let mut tx = self.db.write().await?;
-        let pkg = self.oci().visible_package_any(&mut tx, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut tx, ctx, scope, name).await?;
+        self.change_visibility(tx, ctx, pkg, visibility).await
+    }
+
+    /// Makes a package the caller sees (found in `tx`) public or private, if they may manage
+    /// its owners; commits `tx`.
+    pub(crate) async fn change_visibility(
+        &self,
+        mut tx: trove_db::WriteTx,
+        ctx: &Ctx,
+        pkg: trove_db::packages::Package,
+        visibility: Visibility,
+    ) -> Result<PackageView> {
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         trove_db::packages::set_visibility(&mut tx, pkg.id, visibility.as_str(), now_ms()).await?;

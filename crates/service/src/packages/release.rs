@@ -85,6 +85,12 @@ impl crate::packages::Packages<'_> {
     /// package (on its first release), the version and its files in one transaction; then
     /// reindexes search, emits the `publish` webhook event and counts it.
     pub async fn publish_release(&self, ctx: &Ctx, rel: NewRelease) -> Result<VersionView> {
+        self.publish_release_tagged(ctx, rel, &[]).await
+    }
+
+    /// [`Packages::publish_release`], pointing the dist-tags `tags` at the new version in the
+    /// same transaction (npm's `latest`, `beta`…; see [`super::settle_latest`]).
+    pub async fn publish_release_tagged(&self, ctx: &Ctx, rel: NewRelease, tags: &[String]) -> Result<VersionView> {
         let c = self.check_release(ctx, &rel).await?;
         // Store the bytes first: if the transaction below fails, unreferenced blobs are left
         // for garbage collection, never a version without its files. The holds keep a
@@ -102,7 +108,7 @@ impl crate::packages::Packages<'_> {
             // now finding the package.
             let mut attempt = 0;
             loop {
-                match self.commit_release(ctx, &c, &rel).await {
+                match self.commit_release(ctx, &c, &rel, tags).await {
                     Err(e) if e.code == "publish_conflict" && attempt < 5 => {
                         attempt += 1;
                         tracing::debug!(package = %c.full, attempt, "package created concurrently; publishing again");
@@ -189,9 +195,15 @@ impl crate::packages::Packages<'_> {
     }
 
     /// The package's row (created on its first version, owned by the publisher), the version
-    /// (or the existing one, when adding files), its files and blobs, the package's metadata
-    /// and the audit entry, in one transaction.
-    async fn commit_release(&self, ctx: &Ctx, c: &CheckedRelease, rel: &NewRelease) -> Result<(Package, Version)> {
+    /// (or the existing one, when adding files), its files and blobs, its dist-tags, the
+    /// package's metadata and the audit entry, in one transaction.
+    async fn commit_release(
+        &self,
+        ctx: &Ctx,
+        c: &CheckedRelease,
+        rel: &NewRelease,
+        tags: &[String],
+    ) -> Result<(Package, Version)> {
         let now = now_ms();
         let mut tx = self.db.write().await?;
         let pkg_id = self.find_or_create_package(&mut tx, c, rel.kind, now).await?;
@@ -230,6 +242,9 @@ impl crate::packages::Packages<'_> {
                 }
             })?;
             trove_db::blobs::insert_if_absent(&mut tx, &digest, f.size as i64, now).await?;
+        }
+        for tag in tags {
+            trove_db::dist_tags::set(&mut tx, pkg_id, tag, version_id, now).await?;
         }
         self.update_package_meta(&mut tx, pkg_id, rel, &c.version, now).await?;
         let target = format!("{}@{}", c.full, c.version);
@@ -333,34 +348,43 @@ impl crate::packages::Packages<'_> {
         version: &EcoVersion,
         now: i64,
     ) -> Result<()> {
-        let versions = trove_db::versions::list(conn, pkg_id).await?;
-        let latest = super::latest_of(self.eco, &versions);
         let version = version.to_string();
-        if latest.is_none_or(|v| v.version != version) {
-            return super::refresh_latest(conn, self.eco, pkg_id, now).await;
+        if super::refresh_latest(conn, self.eco, pkg_id, now).await?.as_deref() != Some(version.as_str()) {
+            return Ok(());
         }
-        let m = &rel.meta;
-        let keywords = serde_json::to_string(&m.keywords).unwrap_or_else(|_| "[]".into());
-        let categories = serde_json::to_string(&m.categories).unwrap_or_else(|_| "[]".into());
-        trove_db::packages::update_meta(
-            conn,
-            pkg_id,
-            trove_db::packages::PackageMeta {
-                kind: rel.kind.as_str(),
-                description: m.description.as_deref(),
-                license: m.license.as_deref(),
-                keywords: &keywords,
-                categories: &categories,
-                homepage: m.homepage.as_deref(),
-                repository: m.repository.as_deref(),
-                readme: m.readme.as_deref(),
-                latest_version: Some(&version),
-            },
-            now,
-        )
-        .await?;
-        Ok(())
+        write_package_meta(conn, pkg_id, rel.kind, &rel.meta, &version, now).await
     }
+}
+
+/// Copies the metadata of the package's advertised latest version (`latest`) onto the package.
+pub(crate) async fn write_package_meta(
+    conn: &mut trove_db::Conn,
+    pkg_id: i64,
+    kind: PackageKind,
+    m: &ReleaseMeta,
+    latest: &str,
+    now: i64,
+) -> Result<()> {
+    let keywords = serde_json::to_string(&m.keywords).unwrap_or_else(|_| "[]".into());
+    let categories = serde_json::to_string(&m.categories).unwrap_or_else(|_| "[]".into());
+    trove_db::packages::update_meta(
+        conn,
+        pkg_id,
+        trove_db::packages::PackageMeta {
+            kind: kind.as_str(),
+            description: m.description.as_deref(),
+            license: m.license.as_deref(),
+            keywords: &keywords,
+            categories: &categories,
+            homepage: m.homepage.as_deref(),
+            repository: m.repository.as_deref(),
+            readme: m.readme.as_deref(),
+            latest_version: Some(latest),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// Each file finished, not empty, named safely and once.

@@ -7,6 +7,7 @@ use crate::views::{PackageView, VersionView};
 use crate::{Ctx, Result, ServiceError};
 use trove_core::time::rfc3339;
 use trove_core::{Digest, FileKind};
+use trove_db::packages::Package;
 use trove_db::version_files::VersionFile;
 
 /// A package and its live versions, newest first.
@@ -64,14 +65,20 @@ impl crate::packages::Packages<'_> {
         let pkg = self
             .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
             .await?;
-        let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
+        self.load_releases(&mut conn, &pkg).await
+    }
+
+    /// [`Packages::releases`] of a package already found (and checked) in `conn`, which may
+    /// be a transaction.
+    pub(crate) async fn load_releases(&self, conn: &mut trove_db::Conn, pkg: &Package) -> Result<PackageReleases> {
+        let mut versions = trove_db::versions::list(conn, pkg.id).await?;
         versions.retain(|v| !v.is_deleted());
         super::sort_newest_first(self.eco, &mut versions);
-        let files = trove_db::version_files::list_for_package(&mut conn, pkg.id).await?;
+        let files = trove_db::version_files::list_for_package(conn, pkg.id).await?;
         let versions = versions
             .iter()
             .map(|v| ReleaseView {
-                version: VersionView::new(&pkg, v),
+                version: VersionView::new(pkg, v),
                 dependencies: serde_json::from_str(&v.dependencies).unwrap_or(serde_json::Value::Null),
                 created_at_ms: v.created_at,
                 files: files
@@ -82,7 +89,7 @@ impl crate::packages::Packages<'_> {
             })
             .collect();
         Ok(PackageReleases {
-            package: PackageView::from(&pkg),
+            package: PackageView::from(pkg),
             versions,
             private: pkg.is_private(),
         })
