@@ -60,6 +60,8 @@ pub const RESERVED: &[&str] = &[
     "explore",
     "_",
     "null",
+    // Protocol front-ends' path prefixes (`/npm/…`).
+    "npm",
 ];
 
 /// The normalized form of a name: `-`, `_` and `.` all become `-`.

@@ -21,6 +21,7 @@ pub struct Config {
     pub log: LogConfig,
     pub stats: StatsConfig,
     pub oci: trove_oci::OciConfig,
+    pub npm: trove_npm::NpmConfig,
     pub rate_limits: RateLimitsConfig,
     pub webhooks: WebhooksConfig,
 }
@@ -169,6 +170,7 @@ impl Default for Config {
             log: LogConfig::default(),
             stats: StatsConfig::default(),
             oci: trove_oci::OciConfig::default(),
+            npm: trove_npm::NpmConfig::default(),
             rate_limits: RateLimitsConfig::default(),
             webhooks: WebhooksConfig::default(),
         }
@@ -282,6 +284,7 @@ const SECTIONS: &[&str] = &[
     "log",
     "stats",
     "oci",
+    "npm",
     "rate_limits",
     "webhooks",
 ];
