@@ -11,6 +11,7 @@ mod connections;
 mod download;
 mod health;
 mod manage;
+mod npm;
 mod oci;
 mod openapi;
 mod orgs;
