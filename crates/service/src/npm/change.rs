@@ -55,28 +55,32 @@ impl super::Npm<'_> {
                     format!("`{}` has no version {unknown}", pkg.full_name()),
                 ));
             }
+            let rows = trove_db::versions::list(&mut tx, pkg.id).await?;
+            let mut yanker = None;
             for v in &current.versions {
-                let message = match kept.get(&v.version) {
-                    None => {
-                        let p = self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-                        let row = packages
-                            .find_version(&mut tx, pkg.id, &pkg.full_name(), &v.version)
-                            .await?;
-                        packages.record_deletion(&mut tx, ctx, p, &pkg, &row, now).await?;
-                        deleted.push(row);
-                        continue;
-                    }
-                    Some(m) => m.as_deref().filter(|m| !m.is_empty()),
-                };
-                if message == v.deprecated.as_deref() {
+                // None: left out (unpublish); Some(message): kept, deprecated or not.
+                let wanted = kept.get(&v.version).map(|m| m.as_deref().filter(|m| !m.is_empty()));
+                if wanted == Some(v.deprecated.as_deref()) {
                     continue;
                 }
-                deprecate::check_deprecation(message)?;
-                self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-                let row = packages
-                    .find_version(&mut tx, pkg.id, &pkg.full_name(), &v.version)
-                    .await?;
-                deprecate::record_deprecation(&mut tx, ctx, &pkg, &row, message).await?;
+                let p = match yanker {
+                    Some(p) => p,
+                    None => *yanker.insert(self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?),
+                };
+                let row = rows
+                    .iter()
+                    .find(|r| r.version == v.version)
+                    .ok_or_else(|| ServiceError::internal("a live version vanished"))?;
+                match wanted {
+                    None => {
+                        packages.record_deletion(&mut tx, ctx, p, &pkg, row, now).await?;
+                        deleted.push(row.clone());
+                    }
+                    Some(message) => {
+                        deprecate::check_deprecation(message)?;
+                        deprecate::record_deprecation(&mut tx, ctx, &pkg, row, message).await?;
+                    }
+                }
             }
         }
         if let Some(wanted) = &change.maintainers {
@@ -120,13 +124,9 @@ impl super::Npm<'_> {
         }
         let p = self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
         let now = now_ms();
-        let mut deleted = Vec::new();
-        for v in &current.versions {
-            let row = packages
-                .find_version(&mut tx, pkg.id, &pkg.full_name(), &v.version)
-                .await?;
-            packages.record_deletion(&mut tx, ctx, p, &pkg, &row, now).await?;
-            deleted.push(row);
+        let deleted = trove_db::versions::list(&mut tx, pkg.id).await?;
+        for row in &deleted {
+            packages.record_deletion(&mut tx, ctx, p, &pkg, row, now).await?;
         }
         settle(&mut tx, pkg.id, now).await?;
         tx.commit().await?;
@@ -152,9 +152,7 @@ impl super::Npm<'_> {
             return Ok(());
         }
         let now = now_ms();
-        self.packages()
-            .record_deletion(&mut tx, ctx, p, &pkg, &row, now)
-            .await?;
+        packages.record_deletion(&mut tx, ctx, p, &pkg, &row, now).await?;
         settle(&mut tx, pkg.id, now).await?;
         tx.commit().await?;
         self.search().reindex_package(pkg.id).await;

@@ -58,9 +58,7 @@ impl super::Npm<'_> {
             .map(|p| p.user.username.as_str())
             .ok_or_else(|| ServiceError::unauthenticated("not logged in: run `npm login`"))
     }
-}
 
-impl super::Npm<'_> {
     /// The username of an active account, 404 when there is none (`npm owner add` checks the
     /// new owner exists).
     pub async fn find_user(&self, username: &str) -> Result<String> {
