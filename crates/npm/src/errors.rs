@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use trove_service::{ErrorKind, ServiceError};
+use trove_service::ServiceError;
 
 #[derive(Debug)]
 pub struct NpmError {
@@ -46,19 +46,7 @@ pub fn body(code: &str, message: &str) -> Vec<u8> {
 
 impl From<ServiceError> for NpmError {
     fn from(e: ServiceError) -> Self {
-        let status = match e.kind {
-            ErrorKind::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
-            ErrorKind::Forbidden => StatusCode::FORBIDDEN,
-            ErrorKind::NotFound => StatusCode::NOT_FOUND,
-            ErrorKind::Conflict => StatusCode::CONFLICT,
-            ErrorKind::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            ErrorKind::RangeNotSatisfiable => StatusCode::RANGE_NOT_SATISFIABLE,
-            ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
-            ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        };
+        let status = StatusCode::from_u16(e.kind.http_status()).expect("valid status");
         NpmError::new(status, e.code, e.message)
     }
 }
@@ -74,6 +62,10 @@ impl IntoResponse for NpmError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"trove\""),
             );
+        }
+        if self.status == StatusCode::PAYLOAD_TOO_LARGE {
+            // The rest of the body is not read, so the connection cannot carry another request.
+            h.insert(header::CONNECTION, HeaderValue::from_static("close"));
         }
         res
     }

@@ -393,7 +393,11 @@ async fn clients_end_to_end(app: TestApp) {
         .to_string();
     sb.ok(&a, "npm", &["token", "revoke", &key[..8]]).await;
     let out = sb.run(&p7, "npm", &["view", "@alice/secret"]).await;
-    assert!(!out.ok && out.all.contains("E401"), "a revoked token is refused: {}", out.all);
+    assert!(
+        !out.ok && out.all.contains("E401"),
+        "a revoked token is refused: {}",
+        out.all
+    );
 
     // whoami, search, audit.
     assert_eq!(sb.ok(&a, "npm", &["whoami"]).await.stdout.trim(), "alice");

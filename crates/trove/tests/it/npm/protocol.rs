@@ -342,7 +342,10 @@ async fn tags_deprecations_owners_unpublish(b: Backend) {
     let path = format!("@alice%2fa/-rev/{}", doc["_rev"].as_str().unwrap());
     json_ok(npm.req(Method::PUT, &path).json(&body).send().await.unwrap()).await;
     let owners = anon.packument("@alice/a").await["maintainers"].clone();
-    assert_eq!(owners, json!([{ "name": "alice", "email": "" }, { "name": "bob", "email": "" }]));
+    assert_eq!(
+        owners,
+        json!([{ "name": "alice", "email": "" }, { "name": "bob", "email": "" }])
+    );
     let doc = npm.packument("@alice/a").await;
     let body = json!({ "_id": "@alice/a", "_rev": doc["_rev"], "maintainers": [] });
     let path = format!("@alice%2fa/-rev/{}", doc["_rev"].as_str().unwrap());
