@@ -63,18 +63,18 @@ pub struct Profile {
 }
 
 impl Pages<'_> {
-    /// A package page: the package (native first, else an OCI repository) with its
-    /// versions, owners, dependents and download statistics; 404 when the caller can't see it.
+    /// A package page: the package (of any ecosystem, native first) with its versions (an
+    /// OCI repository's tags), owners, dependents and download statistics; 404 when the
+    /// caller can't see it.
     pub async fn package_page(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePage> {
         let mut conn = self.db.conn().await?;
         let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
-        let native = pkg.ecosystem == crate::packages::NATIVE;
-        let versions = if native {
-            let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
-            versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
-            versions.iter().map(|v| VersionView::new(&pkg, v)).collect()
-        } else {
+        let versions = if pkg.ecosystem == trove_core::Ecosystem::Oci {
             self.oci().tag_versions(&mut conn, &pkg).await?
+        } else {
+            let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
+            crate::packages::sort_newest_first(pkg.ecosystem, &mut versions);
+            versions.iter().map(|v| VersionView::new(&pkg, v)).collect()
         };
         let owners = trove_db::owners::list(&mut conn, pkg.id)
             .await?
@@ -102,9 +102,9 @@ impl Pages<'_> {
         })
     }
 
-    /// Packages the caller can see whose latest version depends on `pkg`.
+    /// Packages of its ecosystem the caller can see whose latest version depends on `pkg`.
     async fn dependents_of(&self, conn: &mut Conn, ctx: &Ctx, pkg: &Package) -> Result<Vec<Dependent>> {
-        if pkg.ecosystem != crate::packages::NATIVE {
+        if pkg.ecosystem == trove_core::Ecosystem::Oci {
             return Ok(Vec::new());
         }
         let target = trove_core::name::normalize(&pkg.full_name());
@@ -121,7 +121,7 @@ impl Pages<'_> {
             let Some(p) = trove_db::packages::find_by_id(conn, id).await? else {
                 continue;
             };
-            if p.id == pkg.id || !self.can_read(conn, ctx, &p).await? {
+            if p.id == pkg.id || p.ecosystem != pkg.ecosystem || !self.can_read(conn, ctx, &p).await? {
                 continue;
             }
             out.push(Dependent {

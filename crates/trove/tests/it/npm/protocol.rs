@@ -168,6 +168,13 @@ async fn packuments_and_tarballs(b: Backend) {
     assert_eq!(pkg["keywords"], json!([]), "1.2.0 has no keywords");
     let found = json_ok(app.get("/api/v1/search?q=alice&ecosystem=npm").send().await.unwrap()).await;
     assert_eq!(found["total"], 1, "{found}");
+    // Its web page: versions, and how to install it with npm.
+    let page = app.get("/packages/alice/a").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    for needle in ["npm install @alice/a", "1.2.0", "1.1.0", "1.0.0"] {
+        assert!(page.contains(needle), "the package page shows {needle}");
+    }
     app.stop().await;
 }
 
@@ -223,6 +230,18 @@ async fn base_url_and_unscoped_names(b: Backend) {
         .await;
     let res = json_ok(app.get("/api/v1/packages/alice/b/versions").send().await.unwrap()).await;
     assert_eq!(res[0]["dependencies"], json!({ "internal/left-pad": "^1.0.0" }));
+    let page = app
+        .get("/packages/internal/left-pad")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("/packages/alice/b"),
+        "left-pad's page lists its dependent @alice/b"
+    );
     app.stop().await;
 
     // Without an unscoped namespace, unscoped names are not served.

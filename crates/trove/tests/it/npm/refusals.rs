@@ -206,7 +206,11 @@ async fn bad_publishes_store_nothing(b: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(res.headers()["connection"], "close", "the unread rest ends the connection");
+    assert_eq!(
+        res.headers()["connection"],
+        "close",
+        "the unread rest ends the connection"
+    );
     npm_error(res, StatusCode::PAYLOAD_TOO_LARGE, "too_large").await;
     // … or not (a chunked body that grows past the limit).
     let chunks = futures::stream::iter((0..64).map(|_| Ok::<_, std::io::Error>(vec![b' '; 16 * 1024])));
