@@ -43,6 +43,6 @@ impl crate::packages::Packages<'_> {
         .await?;
         let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
-        Ok(VersionView::new(&pkg, &v))
+        Ok(crate::views::version_view(&pkg, &v))
     }
 }

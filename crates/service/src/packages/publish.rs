@@ -71,7 +71,7 @@ impl crate::packages::Packages<'_> {
             .await;
         metrics::counter!("trove_publishes_total").increment(1);
         tracing::info!(package = %c.full, version = %c.version, digest = %c.digest, size = c.size, "published");
-        Ok(VersionView::new(&pkg, &v))
+        Ok(crate::views::version_view(&pkg, &v))
     }
 
     /// Everything a publish is refused for before anything is stored: names, the archive and
