@@ -534,16 +534,16 @@ fn payload(
     at: i64,
     data: serde_json::Value,
 ) -> String {
-    serde_json::json!({
-        "event": event,
-        "namespace": namespace,
-        "package": package,
-        "version": version,
-        "actor": ctx.user().map(|u| u.username.as_str()),
-        "at": rfc3339(at),
-        "data": data,
-    })
-    .to_string()
+    let body = trove_wire::DeliveryPayload {
+        event: event.to_string(),
+        namespace: namespace.to_string(),
+        package: package.map(str::to_string),
+        version: version.map(str::to_string),
+        actor: ctx.user().map(|u| u.username.clone()),
+        at: rfc3339(at),
+        data,
+    };
+    serde_json::to_string(&body).expect("a payload serializes")
 }
 
 #[cfg(test)]
