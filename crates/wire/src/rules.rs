@@ -139,7 +139,7 @@ pub fn token_expires_in() -> Schema {
 pub fn client_name() -> Schema {
     ObjectBuilder::new()
         .schema_type(nullable(Type::String))
-        .pattern(Some(CLIENT_NAME_PATTERN))
+        .pattern(Some(client_name_pattern()))
         .description(Some(format!(
             "What is asking, shown to the approver (at most {CLIENT_NAME_MAX_CHARS} characters, no control characters)"
         )))
