@@ -26,6 +26,7 @@ use trove_core::TokenScope;
 use trove_db::packages::Package;
 use trove_db::Db;
 use trove_search::{Access, Document, Index, Query, Sort};
+use trove_wire::limits::{SEARCH_MAX_PAGE as MAX_PAGE, SEARCH_QUERY_MAX_LEN as MAX_QUERY_CHARS};
 
 sub_service!(
     /// Package search over this node's index, with the caller's access applied.
@@ -45,7 +46,6 @@ const LOAD_BATCH: i64 = 500;
 /// Largest page size; larger requests are capped.
 pub const MAX_PER_PAGE: usize = 100;
 pub const DEFAULT_PER_PAGE: usize = 20;
-use trove_wire::limits::{SEARCH_MAX_PAGE as MAX_PAGE, SEARCH_QUERY_MAX_LEN as MAX_QUERY_CHARS};
 const FACET_VALUES: usize = 20;
 
 struct SyncState {
