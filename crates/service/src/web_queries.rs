@@ -2,7 +2,7 @@
 //! packages are left out (or 404) for callers who may not read them.
 
 use crate::packages::OwnerView;
-use crate::stats::DownloadStats;
+use crate::stats::PackageStats;
 use crate::views::{PackageView, VersionView};
 use crate::{Ctx, Result, ServiceError};
 use std::collections::{BTreeMap, HashSet};
@@ -29,7 +29,7 @@ pub struct PackagePage {
     pub owners: Vec<OwnerView>,
     pub dependents: Vec<Dependent>,
     /// Download statistics (native packages).
-    pub stats: Option<DownloadStats>,
+    pub stats: Option<PackageStats>,
     /// Whether the package's namespace is an organization.
     pub namespace_is_org: bool,
 }
@@ -72,7 +72,7 @@ impl Pages<'_> {
         let versions = if native {
             let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
             versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
-            versions.iter().map(|v| VersionView::new(&pkg, v)).collect()
+            versions.iter().map(|v| crate::views::version_view(&pkg, v)).collect()
         } else {
             self.oci().tag_versions(&mut conn, &pkg).await?
         };
@@ -93,7 +93,7 @@ impl Pages<'_> {
         // OCI repositories too: their pulls are counted like native downloads.
         let stats = Some(self.stats().package_stats(ctx, &pkg.scope, &pkg.name).await?);
         Ok(PackagePage {
-            package: PackageView::from(&pkg),
+            package: crate::views::package_view(&pkg),
             versions,
             owners,
             dependents,
@@ -145,7 +145,7 @@ impl Pages<'_> {
         let mut packages = Vec::new();
         for p in trove_db::packages::list_in_namespace(&mut conn, ns.id).await? {
             if self.can_read(&mut conn, ctx, &p).await? {
-                packages.push(PackageView::from(&p));
+                packages.push(crate::views::package_view(&p));
             }
         }
         let mut profile = Profile {
@@ -188,7 +188,7 @@ impl Pages<'_> {
         for ns in namespaces {
             for pkg in trove_db::packages::list_in_namespace(&mut conn, ns).await? {
                 if seen.insert(pkg.id) && self.can_read(&mut conn, ctx, &pkg).await? {
-                    out.push(PackageView::from(&pkg));
+                    out.push(crate::views::package_view(&pkg));
                 }
             }
         }
@@ -198,7 +198,7 @@ impl Pages<'_> {
             }
             if let Some(pkg) = trove_db::packages::find_by_id(&mut conn, id).await? {
                 if self.can_read(&mut conn, ctx, &pkg).await? {
-                    out.push(PackageView::from(&pkg));
+                    out.push(crate::views::package_view(&pkg));
                 }
             }
         }

@@ -13,10 +13,11 @@ impl crate::packages::Packages<'_> {
         message: Option<String>,
     ) -> Result<VersionView> {
         if let Some(m) = &message {
-            if m.trim().is_empty() || m.len() > 1000 {
+            let max = trove_wire::limits::DEPRECATION_MAX_LEN;
+            if m.trim().is_empty() || m.len() > max {
                 return Err(ServiceError::unprocessable(
                     "invalid_message",
-                    "the deprecation message must have 1 to 1000 characters",
+                    format!("the deprecation message must have 1 to {max} characters"),
                 ));
             }
         }
@@ -45,6 +46,6 @@ impl crate::packages::Packages<'_> {
         .await?;
         let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
-        Ok(VersionView::new(&pkg, &v))
+        Ok(crate::views::version_view(&pkg, &v))
     }
 }
