@@ -59,7 +59,7 @@ async fn simple_api(backend: Backend) {
         // The file itself, counted, with ranges and validators.
         let res = app.get(&format!("/pypi/alice/files/field-test/{name}")).send().await.unwrap();
         assert_eq!(res.headers()["etag"], format!("\"sha256:{}\"", sha256_hex(bytes)));
-        assert_eq!(res.bytes().await.unwrap(), bytes.as_slice());
+        assert_eq!(&res.bytes().await.unwrap()[..], &bytes[..]);
     }
 
     // ETag and 304; the HTML form; 406 for what it cannot give; redirects.
