@@ -14,9 +14,11 @@ if [ ! -x "$venv/bin/python" ]; then
   "$python" -m venv "$venv" >&2
 fi
 need=()
-for tool in twine uv; do
-  [ -x "$venv/bin/$tool" ] || need+=("$tool")
-done
+[ -x "$venv/bin/uv" ] || need+=(uv)
+# twine 6.2 refuses `--skip-existing` for every index but pypi.org's; 6.1 is the newest that
+# lets the tests check that Trove's 409 "File already exists" makes it skip.
+"$venv/bin/python" -c "import twine; assert tuple(map(int, twine.__version__.split('.')[:2])) < (6, 2)" >/dev/null 2>&1 ||
+  need+=("twine<6.2")
 # setuptools recent enough to write Metadata-Version 2.2+ (PEP 643), so sdists carry PEP 658 metadata.
 "$venv/bin/python" -c "import build, wheel, setuptools; assert int(setuptools.__version__.split('.')[0]) >= 75" >/dev/null 2>&1 ||
   need+=(build wheel "setuptools>=75")

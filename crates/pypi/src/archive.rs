@@ -21,13 +21,19 @@ pub struct ArchiveError {
 
 impl ArchiveError {
     fn invalid(message: impl Into<String>) -> Self {
-        ArchiveError { message: message.into(), too_large: false }
+        ArchiveError {
+            message: message.into(),
+            too_large: false,
+        }
     }
 }
 
 impl From<trove_tarball::TarballError> for ArchiveError {
     fn from(e: trove_tarball::TarballError) -> Self {
-        ArchiveError { too_large: e.is_too_large(), message: e.to_string() }
+        ArchiveError {
+            too_large: e.is_too_large(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -54,22 +60,27 @@ pub fn inspect<R: Read + Seek>(file: R, dist: &DistFile, limits: &Limits) -> Res
     };
     let metadata = CoreMetadata::parse(&metadata_bytes).map_err(|e| ArchiveError::invalid(format!("{what}: {e}")))?;
     let serve_metadata = dist.kind == DistKind::Wheel || metadata.is_reliable_for_sdist();
-    Ok(Inspected { metadata_bytes, metadata, serve_metadata })
+    Ok(Inspected {
+        metadata_bytes,
+        metadata,
+        serve_metadata,
+    })
 }
 
 /// Whether a `{name}-{version}` directory stem names the distribution.
 fn names_dist(stem: &str, dist: &DistFile) -> bool {
     stem.rsplit_once('-').is_some_and(|(name, version)| {
         normalize(name) == dist.project
-            && trove_core::version::EcoVersion::parse(trove_core::Ecosystem::Pypi, version).is_ok_and(|v| v == dist.version)
+            && trove_core::version::EcoVersion::parse(trove_core::Ecosystem::Pypi, version)
+                .is_ok_and(|v| v == dist.version)
     })
 }
 
 fn sdist_metadata<R: Read>(file: R, dist: &DistFile, limits: &Limits) -> Result<Vec<u8>, ArchiveError> {
     let info = trove_tarball::inspect_sdist(io::BufReader::new(file), limits)?;
-    let root = info
-        .root
-        .ok_or_else(|| ArchiveError::invalid("an sdist must hold exactly one top-level directory, `{name}-{version}/`"))?;
+    let root = info.root.ok_or_else(|| {
+        ArchiveError::invalid("an sdist must hold exactly one top-level directory, `{name}-{version}/`")
+    })?;
     if !names_dist(&root, dist) {
         return Err(ArchiveError::invalid(format!(
             "the sdist's top-level directory `{root}/` does not name {} {}",
@@ -97,7 +108,9 @@ fn wheel_metadata<R: Read + Seek>(file: R, dist: &DistFile, limits: &Limits) -> 
             continue;
         };
         if entry.is_symlink() {
-            return Err(ArchiveError::invalid(format!("`{path}` is a symlink; wheels may not hold links")));
+            return Err(ArchiveError::invalid(format!(
+                "`{path}` is a symlink; wheels may not hold links"
+            )));
         }
         if !seen.insert(path.clone()) {
             return Err(trove_tarball::TarballError::DuplicatePath(path).into());
@@ -125,7 +138,10 @@ fn wheel_metadata<R: Read + Seek>(file: R, dist: &DistFile, limits: &Limits) -> 
         unpacked += size;
         if wanted {
             if size > limits.max_manifest_bytes {
-                return Err(ArchiveError::invalid(format!("`{path}` is larger than {} bytes", limits.max_manifest_bytes)));
+                return Err(ArchiveError::invalid(format!(
+                    "`{path}` is larger than {} bytes",
+                    limits.max_manifest_bytes
+                )));
             }
             metadata = Some(head);
         }
@@ -163,7 +179,10 @@ mod tests {
     #[test]
     fn reads_wheel_metadata() {
         let dist = parse_filename("alpha_pkg-1.0-py3-none-any.whl").unwrap();
-        let whl = zip_of(&[("alpha_pkg/__init__.py", b"X=1\n"), ("alpha_pkg-1.0.dist-info/METADATA", META)]);
+        let whl = zip_of(&[
+            ("alpha_pkg/__init__.py", b"X=1\n"),
+            ("alpha_pkg-1.0.dist-info/METADATA", META),
+        ]);
         let got = inspect(Cursor::new(whl), &dist, &Limits::default()).unwrap();
         assert_eq!(got.metadata_bytes, META);
         assert_eq!(got.metadata.requires_dist, ["beta"]);
@@ -175,7 +194,9 @@ mod tests {
         let dist = parse_filename("alpha_pkg-1.0-py3-none-any.whl").unwrap();
         let err = |bytes: Vec<u8>, limits: &Limits| inspect(Cursor::new(bytes), &dist, limits).unwrap_err();
         let l = Limits::default();
-        assert!(err(zip_of(&[("alpha_pkg/__init__.py", b"")]), &l).message.contains("no `.dist-info/METADATA`"));
+        assert!(err(zip_of(&[("alpha_pkg/__init__.py", b"")]), &l)
+            .message
+            .contains("no `.dist-info/METADATA`"));
         let other = zip_of(&[("other-1.0.dist-info/METADATA", META)]);
         assert!(err(other, &l).message.contains("no `.dist-info/METADATA`"));
         let traversal = zip_of(&[("../evil.py", b""), ("alpha_pkg-1.0.dist-info/METADATA", META)]);
@@ -183,7 +204,10 @@ mod tests {
         let absolute = zip_of(&[("/etc/evil", b"")]);
         assert!(err(absolute, &l).message.contains("absolute"));
         assert!(err(b"not a zip".to_vec(), &l).message.contains("not a valid wheel"));
-        let small = Limits { max_unpacked_bytes: 1 << 20, ..Limits::default() };
+        let small = Limits {
+            max_unpacked_bytes: 1 << 20,
+            ..Limits::default()
+        };
         let zeros = vec![0u8; 4 << 20];
         let bomb = zip_of(&[("alpha_pkg-1.0.dist-info/METADATA", META), ("zeros.bin", &zeros)]);
         assert!(bomb.len() < 64 << 10);
@@ -200,7 +224,9 @@ mod tests {
         let got = inspect(Cursor::new(gz), &dist, &Limits::default()).unwrap();
         assert_eq!(got.metadata.name, "Alpha.Pkg");
         assert!(got.serve_metadata);
-        let wrong_root = trove_tarball::ArchiveBuilder::new().file("other-1.0/PKG-INFO", META).finish();
+        let wrong_root = trove_tarball::ArchiveBuilder::new()
+            .file("other-1.0/PKG-INFO", META)
+            .finish();
         assert!(inspect(Cursor::new(wrong_root), &dist, &Limits::default())
             .unwrap_err()
             .message

@@ -17,7 +17,10 @@ pub type PypiResult<T> = Result<T, PypiError>;
 
 impl PypiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        PypiError { status, message: message.into() }
+        PypiError {
+            status,
+            message: message.into(),
+        }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -72,9 +75,15 @@ impl IntoResponse for PypiError {
     fn into_response(self) -> Response {
         let mut res = (self.status, format!("{}\n", self.message)).into_response();
         let h = res.headers_mut();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
         if self.status == StatusCode::UNAUTHORIZED {
-            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Basic realm=\"trove\""));
+            h.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"trove\""),
+            );
         }
         if self.status == StatusCode::TOO_MANY_REQUESTS {
             h.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -67,13 +67,18 @@ pub async fn read(svc: &Services, headers: &HeaderMap, body: Body) -> PypiResult
         ));
     }
     let mut multipart = multer::Multipart::new(stream, boundary);
-    let mut form = UploadForm { fields: HashMap::new(), content: None };
+    let mut form = UploadForm {
+        fields: HashMap::new(),
+        content: None,
+    };
     let (mut text_bytes, mut count) = (0usize, 0usize);
     let malformed = |e: multer::Error| PypiError::bad_request(format!("malformed multipart form: {e}"));
     while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
         count += 1;
         if count > MAX_FIELDS {
-            return Err(PypiError::bad_request(format!("the form has more than {MAX_FIELDS} fields")));
+            return Err(PypiError::bad_request(format!(
+                "the form has more than {MAX_FIELDS} fields"
+            )));
         }
         let name = field.name().unwrap_or_default().to_string();
         if name == "content" {

@@ -56,7 +56,10 @@ pub fn router(services: Services) -> Router {
         .route("/pypi/{scope}/simple/", get(list_projects::list_projects))
         .route("/pypi/{scope}/simple/{project}", get(get_project::redirect_project))
         .route("/pypi/{scope}/simple/{project}/", get(get_project::get_project))
-        .route("/pypi/{scope}/files/{project}/{filename}", get(download_file::download_file))
+        .route(
+            "/pypi/{scope}/files/{project}/{filename}",
+            get(download_file::download_file),
+        )
         .route("/pypi/{scope}/{project}/json", get(get_project_json::get_project_json))
         .with_state(PypiState { services })
 }

@@ -45,7 +45,11 @@ impl CoreMetadata {
         if let Some(body) = body.filter(|b| !b.trim().is_empty()) {
             m.description = Some(body);
         }
-        for (field, value) in [("Metadata-Version", &m.metadata_version), ("Name", &m.name), ("Version", &m.version)] {
+        for (field, value) in [
+            ("Metadata-Version", &m.metadata_version),
+            ("Name", &m.name),
+            ("Version", &m.version),
+        ] {
             if value.trim().is_empty() {
                 return Err(format!("the core metadata has no `{field}` field"));
             }
@@ -70,7 +74,12 @@ impl CoreMetadata {
             "requires-python" => one(&mut self.requires_python),
             "keywords" => {
                 let sep = if value.contains(',') { ',' } else { ' ' };
-                self.keywords = value.split(sep).map(str::trim).filter(|k| !k.is_empty()).map(String::from).collect();
+                self.keywords = value
+                    .split(sep)
+                    .map(str::trim)
+                    .filter(|k| !k.is_empty())
+                    .map(String::from)
+                    .collect();
             }
             "classifier" => self.classifiers.push(value),
             "requires-dist" => self.requires_dist.push(value),
@@ -78,7 +87,8 @@ impl CoreMetadata {
             "dynamic" => self.dynamic.push(value.to_ascii_lowercase()),
             "project-url" => {
                 if let Some((label, url)) = value.split_once(',') {
-                    self.project_urls.push((label.trim().to_string(), url.trim().to_string()));
+                    self.project_urls
+                        .push((label.trim().to_string(), url.trim().to_string()));
                 }
             }
             _ => {}
@@ -95,10 +105,12 @@ impl CoreMetadata {
     /// or later (PEP 643), with nothing a resolver reads marked `Dynamic`.
     pub fn is_reliable_for_sdist(&self) -> bool {
         self.version_tuple() >= (2, 2)
-            && !self
-                .dynamic
-                .iter()
-                .any(|d| matches!(d.as_str(), "requires-dist" | "requires-python" | "provides-extra" | "name" | "version"))
+            && !self.dynamic.iter().any(|d| {
+                matches!(
+                    d.as_str(),
+                    "requires-dist" | "requires-python" | "provides-extra" | "name" | "version"
+                )
+            })
     }
 
     /// The URL a label such as `Source` or `Repository` names, if any.
@@ -154,7 +166,8 @@ mod tests {
         assert_eq!(m.license.as_deref(), Some("MIT\nsecond line"));
         assert_eq!(m.description.as_deref(), Some("# Readme\n"));
         assert!(m.is_reliable_for_sdist());
-        let dynamic = CoreMetadata::parse(b"Metadata-Version: 2.2\nName: x\nVersion: 1\nDynamic: Requires-Dist\n").unwrap();
+        let dynamic =
+            CoreMetadata::parse(b"Metadata-Version: 2.2\nName: x\nVersion: 1\nDynamic: Requires-Dist\n").unwrap();
         assert!(!dynamic.is_reliable_for_sdist());
         let old = CoreMetadata::parse(b"Metadata-Version: 2.1\nName: x\nVersion: 1\n").unwrap();
         assert!(!old.is_reliable_for_sdist());

@@ -28,7 +28,9 @@ pub fn is_valid_project_name(name: &str) -> bool {
     let ok_edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
     ok_edge(name.chars().next())
         && ok_edge(name.chars().last())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
 /// Which kind of distribution a file is.
@@ -61,7 +63,8 @@ pub struct DistFile {
 
 /// Parses a distribution file name; the message says what is wrong.
 pub fn parse_filename(filename: &str) -> Result<DistFile, String> {
-    if filename.is_empty() || filename.len() > 255 || filename.contains(['/', '\\', '\0']) || filename.starts_with('.') {
+    if filename.is_empty() || filename.len() > 255 || filename.contains(['/', '\\', '\0']) || filename.starts_with('.')
+    {
         return Err(format!("invalid distribution file name `{filename}`"));
     }
     if let Some(stem) = filename.strip_suffix(".whl") {
@@ -85,13 +88,19 @@ pub fn parse_filename(filename: &str) -> Result<DistFile, String> {
 
 fn parse_wheel(filename: &str, stem: &str) -> Result<DistFile, String> {
     let parts: Vec<&str> = stem.split('-').collect();
-    let bad = || format!("`{filename}` is not a wheel name `{{name}}-{{version}}(-{{build}})?-{{python}}-{{abi}}-{{platform}}.whl`");
+    let bad = || {
+        format!(
+            "`{filename}` is not a wheel name `{{name}}-{{version}}(-{{build}})?-{{python}}-{{abi}}-{{platform}}.whl`"
+        )
+    };
     let (name, version, build, py, abi, plat) = match parts.as_slice() {
         [n, v, py, abi, plat] => (*n, *v, None, *py, *abi, *plat),
         [n, v, b, py, abi, plat] => (*n, *v, Some(*b), *py, *abi, *plat),
         _ => return Err(bad()),
     };
-    if [name, py, abi, plat].iter().any(|s| s.is_empty()) || build.is_some_and(|b| !b.starts_with(|c: char| c.is_ascii_digit())) {
+    if [name, py, abi, plat].iter().any(|s| s.is_empty())
+        || build.is_some_and(|b| !b.starts_with(|c: char| c.is_ascii_digit()))
+    {
         return Err(bad());
     }
     let mut tags = Vec::new();
@@ -129,13 +138,19 @@ mod tests {
     #[test]
     fn file_names() {
         let w = parse_filename("alpha_pkg-1.0-py3-none-any.whl").unwrap();
-        assert_eq!((w.kind, w.project.as_str(), w.version.to_string().as_str()), (DistKind::Wheel, "alpha-pkg", "1.0"));
+        assert_eq!(
+            (w.kind, w.project.as_str(), w.version.to_string().as_str()),
+            (DistKind::Wheel, "alpha-pkg", "1.0")
+        );
         assert_eq!(w.tags, ["py3-none-any"]);
         let w = parse_filename("x-2.0rc1-1-py2.py3-none-any.whl").unwrap();
         assert_eq!(w.tags, ["py2-none-any", "py3-none-any"]);
         assert_eq!(w.version.to_string(), "2.0rc1");
         let s = parse_filename("Alpha.Pkg-1.0.post1.tar.gz").unwrap();
-        assert_eq!((s.kind, s.project.as_str(), s.version.to_string().as_str()), (DistKind::Sdist, "alpha-pkg", "1.0.post1"));
+        assert_eq!(
+            (s.kind, s.project.as_str(), s.version.to_string().as_str()),
+            (DistKind::Sdist, "alpha-pkg", "1.0.post1")
+        );
         for bad in [
             "x-1.0.zip",
             "x.whl",

@@ -106,7 +106,8 @@ pub fn escape(s: &str) -> String {
     out
 }
 
-const HTML_HEAD: &str = "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.1\">\n";
+const HTML_HEAD: &str =
+    "<!DOCTYPE html>\n<html>\n  <head>\n    <meta name=\"pypi:repository-version\" content=\"1.1\">\n";
 
 /// The project list (`/simple/`).
 pub fn render_index(format: Format, projects: &[String]) -> String {
@@ -171,7 +172,8 @@ fn project_json(page: &ProjectPage) -> Value {
 
 fn project_html(page: &ProjectPage) -> String {
     let name = escape(&page.name);
-    let mut s = format!("{HTML_HEAD}    <title>Links for {name}</title>\n  </head>\n  <body>\n    <h1>Links for {name}</h1>\n");
+    let mut s =
+        format!("{HTML_HEAD}    <title>Links for {name}</title>\n  </head>\n  <body>\n    <h1>Links for {name}</h1>\n");
     for f in &page.files {
         let mut attrs = format!("href=\"{}#sha256={}\"", escape(&f.url), escape(&f.sha256));
         if let Some(rp) = &f.requires_python {
@@ -179,7 +181,9 @@ fn project_html(page: &ProjectPage) -> String {
         }
         if let Some(h) = &f.metadata_sha256 {
             let h = escape(h);
-            attrs.push_str(&format!(" data-core-metadata=\"sha256={h}\" data-dist-info-metadata=\"sha256={h}\""));
+            attrs.push_str(&format!(
+                " data-core-metadata=\"sha256={h}\" data-dist-info-metadata=\"sha256={h}\""
+            ));
         }
         if let Some(reason) = &f.yanked {
             attrs.push_str(&format!(" data-yanked=\"{}\"", escape(reason)));
@@ -209,9 +213,15 @@ mod tests {
         assert_eq!(Format::negotiate(Some(pip), None), Some(Format::Json));
         assert_eq!(Format::negotiate(None, None), Some(Format::Html(TEXT_HTML)));
         assert_eq!(Format::negotiate(Some("*/*"), None), Some(Format::Html(TEXT_HTML)));
-        assert_eq!(Format::negotiate(Some("text/html;q=0.5, application/vnd.pypi.simple.v1+html"), None), Some(Format::Html(HTML_V1)));
+        assert_eq!(
+            Format::negotiate(Some("text/html;q=0.5, application/vnd.pypi.simple.v1+html"), None),
+            Some(Format::Html(HTML_V1))
+        );
         assert_eq!(Format::negotiate(Some("application/json"), None), None);
-        assert_eq!(Format::negotiate(Some("application/vnd.pypi.simple.v1+json;q=0"), None), None);
+        assert_eq!(
+            Format::negotiate(Some("application/vnd.pypi.simple.v1+json;q=0"), None),
+            None
+        );
         assert_eq!(Format::negotiate(Some("text/html"), Some(JSON_V1)), Some(Format::Json));
     }
 

@@ -69,7 +69,10 @@ pub fn inspect_sdist<R: Read>(gz: R, limits: &Limits) -> Result<SdistInfo, Tarba
         }
         info.files += 1;
         if entry.size() > limits.max_file_bytes {
-            return Err(TarballError::FileTooLarge { path, limit: limits.max_file_bytes });
+            return Err(TarballError::FileTooLarge {
+                path,
+                limit: limits.max_file_bytes,
+            });
         }
         let is_pkg_info = path.matches('/').count() == 1 && path.ends_with("/PKG-INFO");
         let keep = if is_pkg_info { limits.max_manifest_bytes + 1 } else { 0 };
@@ -78,7 +81,10 @@ pub fn inspect_sdist<R: Read>(gz: R, limits: &Limits) -> Result<SdistInfo, Tarba
         let rest = io::copy(&mut (&mut entry).take(limits.max_file_bytes + 1), &mut io::sink()).map_err(io_err)?;
         let size = head.len() as u64 + rest;
         if size > limits.max_file_bytes {
-            return Err(TarballError::FileTooLarge { path, limit: limits.max_file_bytes });
+            return Err(TarballError::FileTooLarge {
+                path,
+                limit: limits.max_file_bytes,
+            });
         }
         if size != entry.size() {
             return Err(TarballError::Invalid(format!("`{path}` is truncated")));
@@ -131,11 +137,22 @@ mod tests {
 
     #[test]
     fn refuses_hostile_members() {
-        let traversal = ArchiveBuilder::new().raw_path_file("x-1.0/../../etc/passwd", b"x").finish();
-        assert_eq!(inspect_sdist(&traversal[..], &Limits::default()).unwrap_err().code(), "path_traversal");
+        let traversal = ArchiveBuilder::new()
+            .raw_path_file("x-1.0/../../etc/passwd", b"x")
+            .finish();
+        assert_eq!(
+            inspect_sdist(&traversal[..], &Limits::default()).unwrap_err().code(),
+            "path_traversal"
+        );
         let link = ArchiveBuilder::new().symlink("x-1.0/l", "../../etc").finish();
-        assert_eq!(inspect_sdist(&link[..], &Limits::default()).unwrap_err().code(), "link_escape");
-        let small = Limits { max_unpacked_bytes: 1 << 20, ..Limits::default() };
+        assert_eq!(
+            inspect_sdist(&link[..], &Limits::default()).unwrap_err().code(),
+            "link_escape"
+        );
+        let small = Limits {
+            max_unpacked_bytes: 1 << 20,
+            ..Limits::default()
+        };
         let bomb = crate::gzip_bomb(4 << 20);
         assert!(inspect_sdist(&bomb[..], &small).unwrap_err().is_too_large());
         let two_roots = ArchiveBuilder::new().file("a/PKG-INFO", b"x").file("b/y", b"").finish();

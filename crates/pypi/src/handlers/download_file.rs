@@ -39,7 +39,11 @@ pub async fn download_file(
     out.insert(header::CACHE_CONTROL, immutable_cache_control(d.private));
     out.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(if is_metadata { "text/plain; charset=utf-8" } else { "application/octet-stream" }),
+        HeaderValue::from_static(if is_metadata {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/octet-stream"
+        }),
     );
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{}\"", d.file_name)) {
         out.insert(header::CONTENT_DISPOSITION, v);

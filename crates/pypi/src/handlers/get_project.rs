@@ -46,11 +46,19 @@ pub async fn redirect_project(Path((_, project)): Path<(String, String)>, RawQue
 /// The page of a project: versions oldest first, and the sdists and wheels of each.
 pub fn project_page(releases: &PackageReleases) -> ProjectPage {
     let name = releases.package.name.clone();
-    let mut page = ProjectPage { name, versions: Vec::new(), files: Vec::new() };
+    let mut page = ProjectPage {
+        name,
+        versions: Vec::new(),
+        files: Vec::new(),
+    };
     for release in releases.versions.iter().rev() {
         let v = &release.version;
         page.versions.push(v.version.clone());
-        for f in release.files.iter().filter(|f| matches!(f.kind, FileKind::Sdist | FileKind::Wheel)) {
+        for f in release
+            .files
+            .iter()
+            .filter(|f| matches!(f.kind, FileKind::Sdist | FileKind::Wheel))
+        {
             page.files.push(FileLink {
                 filename: f.filename.clone(),
                 url: format!("../../files/{}/{}", page.name, trove_core::url::encode(&f.filename)),

@@ -65,14 +65,18 @@ pub async fn get_project_json(
         "yanked": latest.is_some_and(|v| v.version.yanked),
         "yanked_reason": Value::Null,
     });
-    let urls: Vec<Value> = latest.map(|v| dists(v).map(|f| file_json(f, v)).collect()).unwrap_or_default();
+    let urls: Vec<Value> = latest
+        .map(|v| dists(v).map(|f| file_json(f, v)).collect())
+        .unwrap_or_default();
     let body = json!({ "info": info, "last_serial": 0, "releases": by_version, "urls": urls, "vulnerabilities": [] });
     Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
 }
 
 /// The sdists and wheels of a version (not the PEP 658 companions).
 fn dists(v: &ReleaseView) -> impl Iterator<Item = &FileView> {
-    v.files.iter().filter(|f| matches!(f.kind, FileKind::Sdist | FileKind::Wheel))
+    v.files
+        .iter()
+        .filter(|f| matches!(f.kind, FileKind::Sdist | FileKind::Wheel))
 }
 
 fn file_entry(base: &str, f: &FileView, v: &ReleaseView) -> Value {

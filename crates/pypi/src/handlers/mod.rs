@@ -36,13 +36,20 @@ pub fn respond_page(headers: &HeaderMap, format: Format, body: String, private: 
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim().strip_prefix("W/") == Some(&etag)));
+        .is_some_and(|v| {
+            v.split(',')
+                .any(|t| t.trim() == etag || t.trim().strip_prefix("W/") == Some(&etag))
+        });
     let mut out = HeaderMap::new();
     out.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
     out.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
     out.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(if private { "private, max-age=0, must-revalidate" } else { "max-age=0, must-revalidate" }),
+        HeaderValue::from_static(if private {
+            "private, max-age=0, must-revalidate"
+        } else {
+            "max-age=0, must-revalidate"
+        }),
     );
     if not_modified {
         return (StatusCode::NOT_MODIFIED, out).into_response();

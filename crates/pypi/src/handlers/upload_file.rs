@@ -76,7 +76,8 @@ fn check_form(mut form: UploadForm) -> PypiResult<Upload> {
         .content
         .take()
         .ok_or_else(|| PypiError::bad_request("Upload payload does not have a file (`content`)"))?;
-    let dist = names::parse_filename(&filename).map_err(|m| PypiError::bad_request(format!("Invalid file name: {m}")))?;
+    let dist =
+        names::parse_filename(&filename).map_err(|m| PypiError::bad_request(format!("Invalid file name: {m}")))?;
     let name = form
         .get("name")
         .ok_or_else(|| PypiError::bad_request("Missing the `name` field"))?;
@@ -92,7 +93,8 @@ fn check_form(mut form: UploadForm) -> PypiResult<Upload> {
     let version = form
         .get("version")
         .ok_or_else(|| PypiError::bad_request("Missing the `version` field"))?;
-    let version = EcoVersion::parse(Ecosystem::Pypi, version).map_err(|m| PypiError::bad_request(format!("Invalid version: {m}")))?;
+    let version = EcoVersion::parse(Ecosystem::Pypi, version)
+        .map_err(|m| PypiError::bad_request(format!("Invalid version: {m}")))?;
     if dist.version != version {
         return Err(PypiError::bad_request(format!(
             "The file name `{filename}` is not for version {version}"
@@ -103,7 +105,9 @@ fn check_form(mut form: UploadForm) -> PypiResult<Upload> {
             "The file type `{t}` does not match the file name `{filename}`"
         )));
     }
-    let digest = staged.digest().ok_or_else(|| PypiError::bad_request("the upload did not finish"))?;
+    let digest = staged
+        .digest()
+        .ok_or_else(|| PypiError::bad_request("the upload did not finish"))?;
     if let Some(sent) = form.get("sha256_digest") {
         if !sent.eq_ignore_ascii_case(digest.hex()) {
             return Err(PypiError::bad_request(
@@ -114,7 +118,12 @@ fn check_form(mut form: UploadForm) -> PypiResult<Upload> {
     if staged.size() == 0 {
         return Err(PypiError::bad_request("The uploaded file is empty"));
     }
-    Ok(Upload { filename, dist, staged, form })
+    Ok(Upload {
+        filename,
+        dist,
+        staged,
+        form,
+    })
 }
 
 /// Reads the archive (off the async threads) with the configured archive limits.
@@ -128,10 +137,22 @@ async fn inspect(svc: &Services, upload: &Upload) -> PypiResult<Inspected> {
     })
     .await
     .map_err(|e| PypiError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| PypiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("reading the staged upload: {e}")))?;
+    .map_err(|e| {
+        PypiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reading the staged upload: {e}"),
+        )
+    })?;
     checked.map_err(|e| {
-        let status = if e.too_large { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
-        PypiError::new(status, format!("Invalid distribution file `{}`: {}", upload.filename, e.message))
+        let status = if e.too_large {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        PypiError::new(
+            status,
+            format!("Invalid distribution file `{}`: {}", upload.filename, e.message),
+        )
     })
 }
 
@@ -151,7 +172,12 @@ fn check_metadata(upload: &Upload, inspected: &Inspected) -> PypiResult<()> {
 /// The release to publish: the distribution file and, when it is served (PEP 658), its core
 /// metadata as a companion file `{filename}.metadata`.
 async fn new_release(svc: &Services, scope: &str, upload: Upload, inspected: Inspected) -> PypiResult<NewRelease> {
-    let Upload { filename, dist, staged, form } = upload;
+    let Upload {
+        filename,
+        dist,
+        staged,
+        form,
+    } = upload;
     let m = &inspected.metadata;
     let metadata_sha256 = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&inspected.metadata_bytes));
     let mut files = vec![NewReleaseFile {
@@ -204,7 +230,9 @@ fn release_meta(m: &crate::metadata::CoreMetadata) -> ReleaseMeta {
             .project_url(&["homepage", "home", "documentation"])
             .map(String::from)
             .or_else(|| m.home_page.clone()),
-        repository: m.project_url(&["source", "repository", "source code", "code"]).map(String::from),
+        repository: m
+            .project_url(&["source", "repository", "source code", "code"])
+            .map(String::from),
         readme: m.description.clone(),
     }
 }

@@ -34,32 +34,77 @@ async fn publish_and_install(backend: Backend) {
     assert!(up.ok, "twine upload:\n{}", up.output);
     let (a_sdist, a_wheel) = (alpha[0].display().to_string(), alpha[1].display().to_string());
     let token = alice.token.as_str();
-    let uv_publish = ["publish", "--publish-url", &upload, "--token", token, "--check-url", &index, &a_sdist, &a_wheel];
+    let uv_publish = [
+        "publish",
+        "--publish-url",
+        &upload,
+        "--token",
+        token,
+        "--check-url",
+        &index,
+        &a_sdist,
+        &a_wheel,
+    ];
     run_ok(w, tool("uv"), &uv_publish).await;
 
     // Existing files: twine fails without --skip-existing and skips with it; uv skips them
     // after looking them up in the index (--check-url).
     let again = twine_upload(&app, w, "alice", &alice.token, &beta, &[]).await;
-    assert!(!again.ok && again.output.contains("File already exists"), "{}", again.output);
+    assert!(
+        !again.ok && again.output.contains("File already exists"),
+        "{}",
+        again.output
+    );
     let skipped = twine_upload(&app, w, "alice", &alice.token, &beta, &["--skip-existing"]).await;
     assert!(skipped.ok && skipped.output.contains("Skipping"), "{}", skipped.output);
     let uv_again = run_ok(w, tool("uv"), &uv_publish).await;
-    assert!(uv_again.contains("kipping") || uv_again.contains("already exists"), "{uv_again}");
+    assert!(
+        uv_again.contains("kipping") || uv_again.contains("already exists"),
+        "{uv_again}"
+    );
 
     // pip resolves both projects from their PEP 658 metadata alone: no wheel is downloaded.
     run_ok(w, tool("python"), &["-m", "venv", "--without-pip", "venv-pip"]).await;
-    let pip = |venv: &str| vec!["-m".to_string(), "pip".into(), "--python".into(), format!("{venv}/bin/python"), "install".into()];
+    let pip = |venv: &str| {
+        vec![
+            "-m".to_string(),
+            "pip".into(),
+            "--python".into(),
+            format!("{venv}/bin/python"),
+            "install".into(),
+        ]
+    };
     let mut dry = pip("venv-pip");
     dry.extend(["--dry-run", "--index-url", &index, "alpha-pkg"].map(String::from));
     let out = run_ok(w, tool("python"), &dry.iter().map(String::as_str).collect::<Vec<_>>()).await;
-    assert!(out.contains("Would install Alpha.Pkg-1.0 beta_lib-0.1") || out.contains("Would install"), "{out}");
-    assert_eq!(downloads(&app, "alpha-pkg").await + downloads(&app, "beta-lib").await, 0, "resolution fetched metadata only");
+    assert!(
+        out.contains("Would install Alpha.Pkg-1.0 beta_lib-0.1") || out.contains("Would install"),
+        "{out}"
+    );
+    assert_eq!(
+        downloads(&app, "alpha-pkg").await + downloads(&app, "beta-lib").await,
+        0,
+        "resolution fetched metadata only"
+    );
 
     // pip installs both from the index alone (and checks the hashes it gives).
     let mut install = pip("venv-pip");
     install.extend(["--index-url", &index, "alpha-pkg"].map(String::from));
-    run_ok(w, tool("python"), &install.iter().map(String::as_str).collect::<Vec<_>>()).await;
-    let imported = run_ok(w, w.join("venv-pip/bin/python"), &["-c", "import alpha_pkg, beta_lib; print(alpha_pkg.VERSION, beta_lib.VERSION)"]).await;
+    run_ok(
+        w,
+        tool("python"),
+        &install.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
+    let imported = run_ok(
+        w,
+        w.join("venv-pip/bin/python"),
+        &[
+            "-c",
+            "import alpha_pkg, beta_lib; print(alpha_pkg.VERSION, beta_lib.VERSION)",
+        ],
+    )
+    .await;
     assert_eq!(imported.trim(), "1.0 0.1");
     assert_eq!(downloads(&app, "alpha-pkg").await, 1);
     assert_eq!(downloads(&app, "beta-lib").await, 1);
@@ -74,12 +119,35 @@ async fn publish_and_install(backend: Backend) {
     run_ok(w, tool("python"), &["-m", "venv", "--without-pip", "venv-hashes"]).await;
     let mut hashed = pip("venv-hashes");
     hashed.extend(["--require-hashes", "--index-url", &index, "-r", "requirements.txt"].map(String::from));
-    run_ok(w, tool("python"), &hashed.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    run_ok(
+        w,
+        tool("python"),
+        &hashed.iter().map(String::as_str).collect::<Vec<_>>(),
+    )
+    .await;
 
     // uv pip install from the same index.
     run_ok(w, tool("python"), &["-m", "venv", "--without-pip", "venv-uv"]).await;
-    run_ok(w, tool("uv"), &["pip", "install", "--python", "venv-uv/bin/python", "--index-url", &index, "alpha-pkg"]).await;
-    let imported = run_ok(w, w.join("venv-uv/bin/python"), &["-c", "import alpha_pkg, beta_lib; print(beta_lib.VERSION)"]).await;
+    run_ok(
+        w,
+        tool("uv"),
+        &[
+            "pip",
+            "install",
+            "--python",
+            "venv-uv/bin/python",
+            "--index-url",
+            &index,
+            "alpha-pkg",
+        ],
+    )
+    .await;
+    let imported = run_ok(
+        w,
+        w.join("venv-uv/bin/python"),
+        &["-c", "import alpha_pkg, beta_lib; print(beta_lib.VERSION)"],
+    )
+    .await;
     assert_eq!(imported.trim(), "0.1");
     app.stop().await;
 }

@@ -72,7 +72,10 @@ pub async fn run_in(dir: &Path, program: PathBuf, args: &[&str]) -> Ran {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        Ran { ok: out.status.success(), output }
+        Ran {
+            ok: out.status.success(),
+            output,
+        }
     })
     .await
     .unwrap()
@@ -81,7 +84,13 @@ pub async fn run_in(dir: &Path, program: PathBuf, args: &[&str]) -> Ran {
 /// Runs a client and asserts it succeeded.
 pub async fn run_ok(dir: &Path, program: PathBuf, args: &[&str]) -> String {
     let ran = run_in(dir, program.clone(), args).await;
-    assert!(ran.ok, "`{} {}` failed:\n{}", program.display(), args.join(" "), ran.output);
+    assert!(
+        ran.ok,
+        "`{} {}` failed:\n{}",
+        program.display(),
+        args.join(" "),
+        ran.output
+    );
     ran.output
 }
 
@@ -110,7 +119,12 @@ pub async fn build_project(work: &Path, name: &str, version: &str, deps: &[&str]
         format!("VERSION = \"{version}\"\n"),
     )
     .unwrap();
-    run_ok(&dir, tool("python"), &["-m", "build", "--no-isolation", "--outdir", "dist", "."]).await;
+    run_ok(
+        &dir,
+        tool("python"),
+        &["-m", "build", "--no-isolation", "--outdir", "dist", "."],
+    )
+    .await;
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("dist"))
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -135,9 +149,26 @@ pub fn index_url(app: &TestApp, scope: &str, creds: Option<(&str, &str)>) -> Str
 }
 
 /// `twine upload` of `files` with `__token__` and `token`.
-pub async fn twine_upload(app: &TestApp, dir: &Path, scope: &str, token: &str, files: &[PathBuf], extra: &[&str]) -> Ran {
+pub async fn twine_upload(
+    app: &TestApp,
+    dir: &Path,
+    scope: &str,
+    token: &str,
+    files: &[PathBuf],
+    extra: &[&str],
+) -> Ran {
     let url = upload_url(app, scope);
-    let mut args = vec!["upload", "--non-interactive", "--disable-progress-bar", "--repository-url", &url, "-u", "__token__", "-p", token];
+    let mut args = vec![
+        "upload",
+        "--non-interactive",
+        "--disable-progress-bar",
+        "--repository-url",
+        &url,
+        "-u",
+        "__token__",
+        "-p",
+        token,
+    ];
     args.extend_from_slice(extra);
     let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(files.iter().map(String::as_str));
@@ -169,7 +200,12 @@ pub fn multipart(fields: &[(&str, &str)], file: Option<(&str, &[u8])>) -> (Strin
 }
 
 /// The standard form fields of an upload of `filename`.
-pub fn upload_fields<'a>(name: &'a str, version: &'a str, filetype: &'a str, sha256: &'a str) -> Vec<(&'a str, &'a str)> {
+pub fn upload_fields<'a>(
+    name: &'a str,
+    version: &'a str,
+    filetype: &'a str,
+    sha256: &'a str,
+) -> Vec<(&'a str, &'a str)> {
     vec![
         (":action", "file_upload"),
         ("protocol_version", "1"),

@@ -37,60 +37,170 @@ async fn bad_uploads(backend: Backend) {
     let renamed = w.join("other_pkg-1.0-py3-none-any.whl");
     std::fs::copy(&built[1], &renamed).unwrap();
     let ran = twine_upload(&app, w, "alice", &alice.token, &[renamed], &["--verbose"]).await;
-    assert!(!ran.ok && ran.output.contains("is not for the project"), "{}", ran.output);
+    assert!(
+        !ran.ok && ran.output.contains("is not for the project"),
+        "{}",
+        ran.output
+    );
 
     // The digest the client computed differs.
     let wrong = "0".repeat(64);
-    let form = multipart(&upload_fields("good-pkg", "1.0", "bdist_wheel", &wrong), Some((wheel_name, &wheel)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "digest supplied does not match").await;
+    let form = multipart(
+        &upload_fields("good-pkg", "1.0", "bdist_wheel", &wrong),
+        Some((wheel_name, &wheel)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "digest supplied does not match",
+    )
+    .await;
     // The file name names another version.
-    let form = multipart(&upload_fields("good-pkg", "2.0", "bdist_wheel", &digest), Some((wheel_name, &wheel)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "not for version 2.0").await;
+    let form = multipart(
+        &upload_fields("good-pkg", "2.0", "bdist_wheel", &digest),
+        Some((wheel_name, &wheel)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "not for version 2.0",
+    )
+    .await;
     // Not a PEP 440 version.
-    let form = multipart(&upload_fields("good-pkg", "one.two", "sdist", &digest), Some(("good_pkg-one.two.tar.gz", &wheel)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "PEP 440").await;
+    let form = multipart(
+        &upload_fields("good-pkg", "one.two", "sdist", &digest),
+        Some(("good_pkg-one.two.tar.gz", &wheel)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "PEP 440",
+    )
+    .await;
     // A wheel without METADATA.
     let bare = zip_of(&[("evil_pkg/__init__.py", b"")]);
     let d = sha256_hex(&bare);
-    let form = multipart(&upload_fields("evil-pkg", "1.0", "bdist_wheel", &d), Some(("evil_pkg-1.0-py3-none-any.whl", &bare)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "no `.dist-info/METADATA`").await;
+    let form = multipart(
+        &upload_fields("evil-pkg", "1.0", "bdist_wheel", &d),
+        Some(("evil_pkg-1.0-py3-none-any.whl", &bare)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "no `.dist-info/METADATA`",
+    )
+    .await;
     // A zip bomb: 16 MiB of zeros in a few kilobytes.
     let zeros = vec![0u8; 16 << 20];
-    let bomb = zip_of(&[("evil_pkg-1.0.dist-info/METADATA", META), ("evil_pkg/zeros.bin", &zeros)]);
+    let bomb = zip_of(&[
+        ("evil_pkg-1.0.dist-info/METADATA", META),
+        ("evil_pkg/zeros.bin", &zeros),
+    ]);
     let d = sha256_hex(&bomb);
-    let form = multipart(&upload_fields("evil-pkg", "1.0", "bdist_wheel", &d), Some(("evil_pkg-1.0-py3-none-any.whl", &bomb)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::PAYLOAD_TOO_LARGE, "unpacks to more than").await;
+    let form = multipart(
+        &upload_fields("evil-pkg", "1.0", "bdist_wheel", &d),
+        Some(("evil_pkg-1.0-py3-none-any.whl", &bomb)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "unpacks to more than",
+    )
+    .await;
     // Traversal in a wheel and in an sdist.
-    let zipped = zip_of(&[("evil_pkg-1.0.dist-info/METADATA", META), ("../../evil.pth", b"import os")]);
+    let zipped = zip_of(&[
+        ("evil_pkg-1.0.dist-info/METADATA", META),
+        ("../../evil.pth", b"import os"),
+    ]);
     let d = sha256_hex(&zipped);
-    let form = multipart(&upload_fields("evil-pkg", "1.0", "bdist_wheel", &d), Some(("evil_pkg-1.0-py3-none-any.whl", &zipped)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "`..`").await;
+    let form = multipart(
+        &upload_fields("evil-pkg", "1.0", "bdist_wheel", &d),
+        Some(("evil_pkg-1.0-py3-none-any.whl", &zipped)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "`..`",
+    )
+    .await;
     let sdist = trove_tarball::ArchiveBuilder::new()
         .file("evil_pkg-1.0/PKG-INFO", META)
         .raw_path_file("evil_pkg-1.0/../../../etc/cron.d/evil", b"* * * * * root true\n")
         .finish();
     let d = sha256_hex(&sdist);
-    let form = multipart(&upload_fields("evil-pkg", "1.0", "sdist", &d), Some(("evil_pkg-1.0.tar.gz", &sdist)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "`..`").await;
+    let form = multipart(
+        &upload_fields("evil-pkg", "1.0", "sdist", &d),
+        Some(("evil_pkg-1.0.tar.gz", &sdist)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "`..`",
+    )
+    .await;
     // METADATA of another project inside a correctly named wheel.
-    let liar = zip_of(&[("evil_pkg-1.0.dist-info/METADATA", b"Metadata-Version: 2.4\nName: requests\nVersion: 1.0\n")]);
+    let liar = zip_of(&[(
+        "evil_pkg-1.0.dist-info/METADATA",
+        b"Metadata-Version: 2.4\nName: requests\nVersion: 1.0\n",
+    )]);
     let d = sha256_hex(&liar);
-    let form = multipart(&upload_fields("evil-pkg", "1.0", "bdist_wheel", &d), Some(("evil_pkg-1.0-py3-none-any.whl", &liar)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "is for requests 1.0").await;
+    let form = multipart(
+        &upload_fields("evil-pkg", "1.0", "bdist_wheel", &d),
+        Some(("evil_pkg-1.0-py3-none-any.whl", &liar)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "is for requests 1.0",
+    )
+    .await;
     // Over the size limit: 413, before the body is stored.
     let big = vec![7u8; 3 << 20];
-    let form = multipart(&upload_fields("good-pkg", "1.0", "bdist_wheel", &digest), Some((wheel_name, &big)));
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::PAYLOAD_TOO_LARGE, "larger than the limit").await;
+    let form = multipart(
+        &upload_fields("good-pkg", "1.0", "bdist_wheel", &digest),
+        Some((wheel_name, &big)),
+    );
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "larger than the limit",
+    )
+    .await;
     // Not a form, no file, no credentials, bad credentials.
-    let res = app.req(Method::POST, "/pypi/alice/").basic_auth("__token__", Some(&alice.token)).body("x").send().await.unwrap();
+    let res = app
+        .req(Method::POST, "/pypi/alice/")
+        .basic_auth("__token__", Some(&alice.token))
+        .body("x")
+        .send()
+        .await
+        .unwrap();
     refused(res, StatusCode::BAD_REQUEST, "multipart/form-data").await;
     let form = multipart(&upload_fields("good-pkg", "1.0", "bdist_wheel", &digest), None);
-    refused(post_upload(&app, "alice", &alice.token, form).await, StatusCode::BAD_REQUEST, "does not have a file").await;
-    let form = multipart(&upload_fields("good-pkg", "1.0", "bdist_wheel", &digest), Some((wheel_name, &wheel)));
-    let res = app.req(Method::POST, "/pypi/alice/").header("content-type", form.0.clone()).body(form.1.clone()).send().await.unwrap();
+    refused(
+        post_upload(&app, "alice", &alice.token, form).await,
+        StatusCode::BAD_REQUEST,
+        "does not have a file",
+    )
+    .await;
+    let form = multipart(
+        &upload_fields("good-pkg", "1.0", "bdist_wheel", &digest),
+        Some((wheel_name, &wheel)),
+    );
+    let res = app
+        .req(Method::POST, "/pypi/alice/")
+        .header("content-type", form.0.clone())
+        .body(form.1.clone())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["www-authenticate"], "Basic realm=\"trove\"");
     refused(res, StatusCode::UNAUTHORIZED, "credentials").await;
-    refused(post_upload(&app, "alice", "trv_not-a-token", form).await, StatusCode::UNAUTHORIZED, "not valid").await;
+    refused(
+        post_upload(&app, "alice", "trv_not-a-token", form).await,
+        StatusCode::UNAUTHORIZED,
+        "not valid",
+    )
+    .await;
 
     // Nothing of it was kept.
     assert_eq!(app.blob_count().await, 0);
@@ -100,8 +210,14 @@ async fn bad_uploads(backend: Backend) {
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{project}");
     }
     // The real wheel still goes in.
-    let form = multipart(&upload_fields("good-pkg", "1.0", "bdist_wheel", &digest), Some((wheel_name, &wheel)));
-    assert_eq!(post_upload(&app, "alice", &alice.token, form).await.status(), StatusCode::OK);
+    let form = multipart(
+        &upload_fields("good-pkg", "1.0", "bdist_wheel", &digest),
+        Some((wheel_name, &wheel)),
+    );
+    assert_eq!(
+        post_upload(&app, "alice", &alice.token, form).await.status(),
+        StatusCode::OK
+    );
     app.stop().await;
 }
 
