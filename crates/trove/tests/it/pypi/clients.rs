@@ -149,6 +149,84 @@ async fn publish_and_install(backend: Backend) {
     )
     .await;
     assert_eq!(imported.trim(), "0.1");
+
+    // uv lock against the index with --exclude-newer, which needs upload times: a cutoff
+    // after the uploads locks both projects, one before them finds nothing.
+    let consumer = w.join("consumer");
+    std::fs::create_dir_all(&consumer).unwrap();
+    std::fs::write(
+        consumer.join("pyproject.toml"),
+        "[project]\nname = \"consumer\"\nversion = \"0\"\nrequires-python = \">=3.8\"\ndependencies = [\"alpha-pkg\"]\n",
+    )
+    .unwrap();
+    let python = tool("python").display().to_string();
+    let lock = |cutoff: &'static str| {
+        let args: Vec<String> = [
+            "lock",
+            "--python",
+            &python,
+            "--default-index",
+            &index,
+            "--exclude-newer",
+            cutoff,
+        ]
+        .map(String::from)
+        .to_vec();
+        let consumer = consumer.clone();
+        async move {
+            run_in(
+                &consumer,
+                tool("uv"),
+                &args.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .await
+        }
+    };
+    let locked = lock("2100-01-01T00:00:00Z").await;
+    assert!(locked.ok, "{}", locked.output);
+    let text = std::fs::read_to_string(consumer.join("uv.lock")).unwrap();
+    assert!(
+        text.contains("name = \"beta-lib\"") && text.contains("upload-time"),
+        "{text}"
+    );
+    let too_old = lock("2000-01-01T00:00:00Z").await;
+    assert!(!too_old.ok, "{}", too_old.output);
+
+    // PEP 592: a yanked release is skipped unless pinned with `==`.
+    let beta2 = build_project(w, "beta_lib", "0.2", &[]).await;
+    let up = twine_upload(&app, w, "alice", &alice.token, &beta2, &[]).await;
+    assert!(up.ok, "{}", up.output);
+    let ctx = super::privacy::ctx_of(&app, &alice.token).await;
+    let pypi = app.services().packages().of(trove_core::Ecosystem::Pypi);
+    pypi.set_yanked(&ctx, "alice", "beta-lib", "0.2", true).await.unwrap();
+    run_ok(w, tool("python"), &["-m", "venv", "--without-pip", "venv-yank"]).await;
+    let pip_yank = |req: &'static str| {
+        let args: Vec<String> = [
+            "-m",
+            "pip",
+            "--python",
+            "venv-yank/bin/python",
+            "install",
+            "--index-url",
+            &index,
+            req,
+        ]
+        .map(String::from)
+        .to_vec();
+        async move { run_ok(w, tool("python"), &args.iter().map(String::as_str).collect::<Vec<_>>()).await }
+    };
+    let version = || async {
+        run_ok(
+            w,
+            w.join("venv-yank/bin/python"),
+            &["-c", "import beta_lib; print(beta_lib.VERSION)"],
+        )
+        .await
+    };
+    pip_yank("beta-lib").await;
+    assert_eq!(version().await.trim(), "0.1", "the yanked 0.2 is skipped");
+    pip_yank("beta-lib==0.2").await;
+    assert_eq!(version().await.trim(), "0.2", "pinned, the yanked 0.2 installs");
     app.stop().await;
 }
 
