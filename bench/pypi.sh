@@ -15,7 +15,7 @@
 #
 #   bench/pypi.sh
 #   ROUNDS=3 WRK_SECONDS=5 bench/pypi.sh
-#   Knobs: ROUNDS WRK_THREADS WRK_CONNECTIONS WRK_SECONDS
+#   Knobs: ROUNDS WRK_THREADS WRK_CONNECTIONS WRK_SECONDS TROVE_BENCH_BIN (an already built binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,7 +25,7 @@ WRK_CONNECTIONS="${WRK_CONNECTIONS:-32}"
 WRK_SECONDS="${WRK_SECONDS:-5}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
-VENV="${TROVE_PYPI_CLIENTS:-$HOME/.cache/trove-pypi-clients}"
+VENV="${TROVE_TEST_PYPI_CLIENTS:-$HOME/.cache/trove-pypi-clients}"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -58,17 +58,24 @@ free_port() {
     (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
   done
 }
-wait_http() { # url seconds
+wait_http() { # url seconds log
   local i
   for i in $(seq 1 $(( $2 * 10 ))); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "timed out waiting for $1" >&2; return 1
+  echo "timed out waiting for $1; the server's log:" >&2
+  cat "$3" >&2
+  return 1
 }
 rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-log "building trove (release)"
-cargo build --release -p trove >&2
-TROVE="$CARGO_TARGET_DIR/release/trove"
+if [ -n "${TROVE_BENCH_BIN:-}" ]; then
+  TROVE="$TROVE_BENCH_BIN"
+  log "using $TROVE (TROVE_BENCH_BIN; figures of a debug build say nothing of release speed)"
+else
+  log "building trove (release)"
+  cargo build --release -p trove >&2
+  TROVE="$CARGO_TARGET_DIR/release/trove"
+fi
 
 log "building the bench project"
 mkdir -p "$WORK/proj/src/bench_pkg"
@@ -82,7 +89,7 @@ version = "1.0"
 requires-python = ">=3.8"
 TOML
 echo 'X = 1' >"$WORK/proj/src/bench_pkg/__init__.py"
-(cd "$WORK/proj" && "$VENV/bin/python" -m build --no-isolation --outdir "$WORK/dist" . >/dev/null)
+(cd "$WORK/proj" && "$VENV/bin/python" -m build --no-isolation --outdir "$WORK/dist" . >/dev/null 2>&1)
 WHEEL=$(basename "$WORK"/dist/*.whl)
 
 PORT="$(free_port)"
@@ -90,7 +97,7 @@ log "starting trove on 127.0.0.1:$PORT"
 TROVE_DATA_DIR="$WORK/data" TROVE_SERVER_LISTEN="127.0.0.1:$PORT" TROVE_RATE_LIMITS_ENABLED=false \
   TROVE_LOG_LEVEL=warn "$TROVE" server >"$WORK/trove.log" 2>&1 &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$PORT/health/ready" 120
+wait_http "http://127.0.0.1:$PORT/health/ready" 120 "$WORK/trove.log"
 T="http://127.0.0.1:$PORT"
 curl -sf -o /dev/null -X POST "$T/api/v1/users" -H 'content-type: application/json' \
   -d '{"username":"bench","email":"bench@example.com","password":"bench password"}'
@@ -106,7 +113,7 @@ PPORT="$(free_port)"
 log "starting pypiserver $("$VENV/bin/python" -c 'import pypiserver; print(pypiserver.__version__)') on 127.0.0.1:$PPORT"
 "$VENV/bin/python" -m pypiserver run -i 127.0.0.1 -p "$PPORT" -a . -P . "$WORK/dist" >"$WORK/pypiserver.log" 2>&1 &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$PPORT/simple/" 60
+wait_http "http://127.0.0.1:$PPORT/simple/" 60 "$WORK/pypiserver.log"
 P="http://127.0.0.1:$PPORT"
 
 run_wrk() { # name url [header]

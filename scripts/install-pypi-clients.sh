@@ -2,11 +2,11 @@
 # Installs the real Python packaging clients the PyPI end-to-end tests drive
 # (crates/trove/tests/it/pypi/): pip, twine, uv and build (with setuptools and wheel, so test
 # projects build without network isolation) into one virtual environment, from PyPI.
-# The tests find it at $TROVE_PYPI_CLIENTS (default ~/.cache/trove-pypi-clients) and fail,
+# The tests find it at $TROVE_TEST_PYPI_CLIENTS (default ~/.cache/trove-pypi-clients) and fail,
 # never skip, when a client is missing. Prints the versions.
 set -euo pipefail
 
-venv="${TROVE_PYPI_CLIENTS:-$HOME/.cache/trove-pypi-clients}"
+venv="${TROVE_TEST_PYPI_CLIENTS:-$HOME/.cache/trove-pypi-clients}"
 python="${PYTHON:-python3}"
 
 if [ ! -x "$venv/bin/python" ]; then

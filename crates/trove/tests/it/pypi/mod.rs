@@ -1,7 +1,7 @@
 //! PyPI (`/pypi`) over real HTTP: uploads with twine and `uv publish`, installs with pip and
 //! `uv pip install` from the simple index, the PEP 691 JSON field by field, privacy, and
 //! hostile uploads. The clients come from `scripts/install-pypi-clients.sh` (a virtual
-//! environment at `$TROVE_PYPI_CLIENTS`, default `~/.cache/trove-pypi-clients`); a missing
+//! environment at `$TROVE_TEST_PYPI_CLIENTS`, default `~/.cache/trove-pypi-clients`); a missing
 //! client fails the test.
 
 mod clients;
@@ -25,7 +25,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// A tool of the clients' virtual environment.
 pub fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("TROVE_PYPI_CLIENTS")
+    let dir = std::env::var_os("TROVE_TEST_PYPI_CLIENTS")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/trove-pypi-clients"));
     let path = dir.join("bin").join(name);
