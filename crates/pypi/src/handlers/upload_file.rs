@@ -38,6 +38,7 @@ pub async fn upload_file(
     let upload = check_form(form)?;
     let inspected = inspect(svc, &upload).await?;
     check_metadata(&upload, &inspected)?;
+    check_one_sdist(svc, &ctx, &scope, &upload).await?;
     let release = new_release(svc, &scope, upload, inspected).await?;
     let filename = release.files[0].filename.clone();
     svc.packages()
@@ -167,6 +168,38 @@ fn check_metadata(upload: &Upload, inspected: &Inspected) -> PypiResult<()> {
         )));
     }
     Ok(())
+}
+
+/// A release has at most one sdist (as on PyPI): another sdist name for the same version
+/// (`Alpha.Pkg-1.0.tar.gz` beside `alpha_pkg-1.0.tar.gz`) is refused. A project the caller
+/// cannot see is left to the publish, which answers for it as for a missing one.
+async fn check_one_sdist(svc: &Services, ctx: &trove_service::Ctx, scope: &str, upload: &Upload) -> PypiResult<()> {
+    if upload.dist.kind != DistKind::Sdist {
+        return Ok(());
+    }
+    let Ok(releases) = svc
+        .packages()
+        .of(Ecosystem::Pypi)
+        .releases(ctx, scope, &upload.dist.project)
+        .await
+    else {
+        return Ok(());
+    };
+    let same_version = |v: &&trove_service::packages::ReleaseView| {
+        EcoVersion::parse(Ecosystem::Pypi, &v.version.version).is_ok_and(|n| n == upload.dist.version)
+    };
+    let other = releases.versions.iter().find(same_version).and_then(|v| {
+        v.files
+            .iter()
+            .find(|f| f.kind == FileKind::Sdist && f.filename != upload.filename)
+    });
+    match other {
+        Some(f) => Err(PypiError::bad_request(format!(
+            "Only one sdist may be uploaded per release: {} {} has `{}`",
+            upload.dist.project, upload.dist.version, f.filename
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The release to publish: the distribution file and, when it is served (PEP 658), its core

@@ -194,8 +194,22 @@ async fn publish_and_install(backend: Backend) {
 
     // PEP 592: a yanked release is skipped unless pinned with `==`.
     let beta2 = build_project(w, "beta_lib", "0.2", &[]).await;
-    let up = twine_upload(&app, w, "alice", &alice.token, &beta2, &[]).await;
-    assert!(up.ok, "{}", up.output);
+    // (uploaded with alice's username and password rather than a token)
+    let (sdist2, wheel2) = (beta2[0].display().to_string(), beta2[1].display().to_string());
+    let url = upload_url(&app, "alice");
+    let up = [
+        "upload",
+        "--non-interactive",
+        "--disable-progress-bar",
+        "--repository-url",
+        &url,
+    ];
+    run_ok(
+        w,
+        tool("twine"),
+        &[&up[..], &["-u", "alice", "-p", PASSWORD, &sdist2, &wheel2]].concat(),
+    )
+    .await;
     let ctx = super::privacy::ctx_of(&app, &alice.token).await;
     let pypi = app.services().packages().of(trove_core::Ecosystem::Pypi);
     pypi.set_yanked(&ctx, "alice", "beta-lib", "0.2", true).await.unwrap();

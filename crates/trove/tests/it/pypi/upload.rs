@@ -218,6 +218,18 @@ async fn bad_uploads(backend: Backend) {
         post_upload(&app, "alice", &alice.token, form).await.status(),
         StatusCode::OK
     );
+    // One sdist per release: a second one under another spelling of the name is refused.
+    let sdist = read(&built[0]);
+    let d = sha256_hex(&sdist);
+    let fields = upload_fields("good-pkg", "1.0", "sdist", &d);
+    let form = multipart(&fields, Some(("good_pkg-1.0.tar.gz", &sdist)));
+    assert_eq!(
+        post_upload(&app, "alice", &alice.token, form).await.status(),
+        StatusCode::OK
+    );
+    let form = multipart(&fields, Some(("Good.Pkg-1.0.tar.gz", &sdist)));
+    let res = post_upload(&app, "alice", &alice.token, form).await;
+    refused(res, StatusCode::BAD_REQUEST, "Only one sdist").await;
     app.stop().await;
 }
 
