@@ -23,7 +23,7 @@ impl Pypi<'_> {
         }
         let user = self.accounts().check_password(ctx, username, password, "pypi").await?;
         Ok(Principal {
-            user,
+            user: user.into(),
             via: AuthVia::Session {
                 csrf_token: String::new(),
             },
