@@ -19,12 +19,16 @@ impl FromRequestParts<PypiState> for Caller {
     type Rejection = PypiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &PypiState) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        authenticate(state, &parts.headers, ip).await.map(Caller)
+        authenticate(state, &parts.headers, client_ip(parts)).await.map(Caller)
     }
+}
+
+/// The client's address, when the server recorded it.
+pub fn client_ip(parts: &Parts) -> Option<String> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 enum Credential {

@@ -1,12 +1,11 @@
 use crate::archive::{self, Inspected};
-use crate::auth::Caller;
+use crate::auth;
 use crate::errors::{PypiError, PypiResult};
 use crate::form::{self, UploadForm};
 use crate::names::{self, DistFile, DistKind};
 use crate::PypiState;
-use axum::body::Body;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use trove_core::version::EcoVersion;
@@ -22,18 +21,24 @@ use trove_storage::StagedBlob;
 /// A file that exists answers 409 "File already exists" (`--skip-existing`).
 pub async fn upload_file(
     State(state): State<PypiState>,
-    Caller(ctx): Caller,
     Path(scope): Path<String>,
-    headers: HeaderMap,
-    body: Body,
+    request: Request,
 ) -> PypiResult<Response> {
     let svc = &state.services;
-    if ctx.principal.is_none() {
-        trove_service::blobs::stage::drain(&mut body.into_data_stream()).await;
-        return Err(PypiError::unauthenticated(
-            "uploads need credentials: username __token__ and a Trove API token as the password",
-        ));
-    }
+    let (parts, body) = request.into_parts();
+    // Credentials are checked here rather than by an extractor, so that a refused upload's
+    // body is drained (bounded) and the client reads the answer, not a reset connection.
+    let ctx = match auth::authenticate(&state, &parts.headers, auth::client_ip(&parts)).await {
+        Ok(ctx) if ctx.principal.is_some() => ctx,
+        refused => {
+            trove_service::blobs::stage::drain(&mut body.into_data_stream()).await;
+            refused?;
+            return Err(PypiError::unauthenticated(
+                "uploads need credentials: username __token__ and a Trove API token as the password",
+            ));
+        }
+    };
+    let headers = parts.headers;
     let form = form::read(svc, &headers, body).await?;
     let upload = check_form(form)?;
     let inspected = inspect(svc, &upload).await?;

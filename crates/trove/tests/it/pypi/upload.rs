@@ -42,6 +42,11 @@ async fn bad_uploads(backend: Backend) {
         "{}",
         ran.output
     );
+    // twine with a token that is not valid: 401 and the reason, read by twine (the refused
+    // body was drained, not cut off).
+    let ran = twine_upload(&app, w, "alice", "trv_not-a-token", &built, &[]).await;
+    assert!(!ran.ok && ran.output.contains("401"), "{}", ran.output);
+    assert!(!ran.output.contains("ConnectionError"), "{}", ran.output);
 
     // The digest the client computed differs.
     let wrong = "0".repeat(64);
