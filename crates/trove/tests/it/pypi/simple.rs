@@ -138,6 +138,14 @@ async fn simple_api(backend: Backend) {
         assert_eq!(res.headers()["location"], to, "{from}");
     }
 
+    // Search finds it under the `pypi` facet, with the summary of its metadata.
+    let params = [("q", "field test"), ("ecosystem", "pypi")];
+    let found = json_ok(app.get("/api/v1/search").query(&params).send().await.unwrap()).await;
+    assert_eq!(found["results"][0]["full_name"], "alice/field-test", "{found}");
+    assert_eq!(found["results"][0]["ecosystem"], "pypi");
+    assert_eq!(found["results"][0]["description"], "Field.Test for Trove tests");
+    assert_eq!(found["facets"]["ecosystem"], json!({ "pypi": 1 }));
+
     // PEP 592: a yanked version says so in both formats.
     let pypi = app.services().packages().of(trove_core::Ecosystem::Pypi);
     let ctx = ctx_of(&app, &alice.token).await;
