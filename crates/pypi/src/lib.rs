@@ -23,12 +23,15 @@ pub mod simple;
 use axum::routing::get;
 use axum::Router;
 use trove_http::edge::{ErrorCode, FrontEnd};
+use trove_http::origin::Origin;
 use trove_service::Services;
 
 /// What every `/pypi` handler shares.
 #[derive(Clone)]
 pub struct PypiState {
     pub services: Services,
+    /// Where clients reach this registry (absolute URLs of the JSON API).
+    pub origin: Origin,
 }
 
 /// What the HTTP stack needs to know of `/pypi`: credentials ride on every request (no login
@@ -46,7 +49,7 @@ fn pypi_error_body(_: &ErrorCode, message: &str) -> (&'static str, Vec<u8>) {
 }
 
 /// The `/pypi` router (merge it into the application at the root).
-pub fn router(services: Services) -> Router {
+pub fn router(services: Services, origin: Origin) -> Router {
     use handlers::*;
     Router::new()
         .route("/pypi/{scope}", axum::routing::post(upload_file::upload_file))
@@ -61,5 +64,5 @@ pub fn router(services: Services) -> Router {
             get(download_file::download_file),
         )
         .route("/pypi/{scope}/{project}/json", get(get_project_json::get_project_json))
-        .with_state(PypiState { services })
+        .with_state(PypiState { services, origin })
 }

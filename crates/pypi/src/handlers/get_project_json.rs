@@ -26,7 +26,7 @@ pub async fn get_project_json(
         .of(Ecosystem::Pypi)
         .releases(&ctx, &scope, &project)
         .await?;
-    let base = format!("{}/pypi/{scope}/files/{project}", origin(&state, &headers));
+    let base = format!("{}/pypi/{scope}/files/{project}", state.origin.of(&headers));
     let file_json = |f: &FileView, v: &ReleaseView| file_entry(&base, f, v);
     let mut by_version = Map::new();
     for v in releases.versions.iter().rev() {
@@ -97,21 +97,4 @@ fn file_entry(base: &str, f: &FileView, v: &ReleaseView) -> Value {
         "has_sig": false,
         "comment_text": "",
     })
-}
-
-/// `scheme://host` the client used (else the configured base URL).
-fn origin(state: &PypiState, headers: &HeaderMap) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b)));
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    match host {
-        Some(h) => format!("{proto}://{h}"),
-        None => state.services.config.base_url.trim_end_matches('/').to_string(),
-    }
 }
