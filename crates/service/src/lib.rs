@@ -38,6 +38,7 @@ pub mod oci;
 pub mod orgs;
 mod package_cache;
 pub mod packages;
+pub mod pypi;
 pub mod search;
 pub mod stats;
 pub mod tokens;

@@ -6,6 +6,7 @@
 
 mod build;
 mod pack;
+mod sdist;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -18,6 +19,7 @@ use trove_core::manifest::{Manifest, ManifestError};
 
 pub use build::{gzip_bomb, manifest_toml, simple_package, ArchiveBuilder};
 pub use pack::{pack_dir, ALWAYS_SKIPPED};
+pub use sdist::{inspect_sdist, member_path, SdistInfo};
 
 /// The manifest's path inside every archive.
 pub const MANIFEST_FILE: &str = "trove.toml";

@@ -68,7 +68,10 @@ impl crate::packages::Packages<'_> {
         visibility: Visibility,
     ) -> Result<PackageView> {
         let mut tx = self.db.write().await?;
-        let pkg = self.oci().visible_package_any(&mut tx, ctx, scope, name).await?;
+        let pkg = match self.eco {
+            trove_core::Ecosystem::Native => self.oci().visible_package_any(&mut tx, ctx, scope, name).await?,
+            eco => self.visible_package(&mut tx, ctx, eco.as_str(), scope, name).await?,
+        };
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         trove_db::packages::set_visibility(&mut tx, pkg.id, visibility.as_str(), now_ms()).await?;

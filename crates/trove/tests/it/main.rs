@@ -16,6 +16,7 @@ mod openapi;
 mod orgs;
 mod privacy;
 mod publish;
+mod pypi;
 mod rate_limits;
 mod readme;
 mod releases;
