@@ -7,7 +7,12 @@ use http::{header, HeaderValue, StatusCode};
 use trove_http::edge::{front_end_for, ErrorCode, FrontEnd};
 
 /// Every front-end this server mounts.
-pub const FRONT_ENDS: &[FrontEnd] = &[trove_api::FRONT_END, trove_oci::FRONT_END, trove_web::FRONT_END];
+pub const FRONT_ENDS: &[FrontEnd] = &[
+    trove_api::FRONT_END,
+    trove_oci::FRONT_END,
+    trove_cargo::FRONT_END,
+    trove_web::FRONT_END,
+];
 
 /// The front-end owning `path`.
 pub fn front_end(path: &str) -> &'static FrontEnd {

@@ -56,6 +56,7 @@ pub fn app(services: Services, config: &Config) -> Router {
             config.oci.clone(),
             config.server.base_url.clone(),
         ))
+        .merge(trove_cargo::router(services.clone(), config.server.base_url.clone()))
         .merge(trove_web::router(services.clone()))
         .merge(health::router(services))
         .fallback(trove_web::not_found);

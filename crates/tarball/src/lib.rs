@@ -5,6 +5,7 @@
 //! [`pack_dir`] packs a project directory for the CLI.
 
 mod build;
+mod crate_file;
 mod pack;
 
 use std::cell::Cell;
@@ -16,6 +17,7 @@ use flate2::read::GzDecoder;
 use tar::EntryType;
 use trove_core::manifest::{Manifest, ManifestError};
 
+pub use crate_file::{inspect_crate, CrateError, CrateInfo};
 pub use build::{gzip_bomb, manifest_toml, simple_package, ArchiveBuilder};
 pub use pack::{pack_dir, ALWAYS_SKIPPED};
 

@@ -1,0 +1,88 @@
+//! Trove's Cargo alternate registry front-end: every namespace is a registry at
+//! `{base}/cargo/{scope}/index/` (sparse protocol) whose `config.json` points cargo at the
+//! web API (`{base}/cargo/{scope}/api/v1/…`: publish, yank, owners, search) and at the
+//! downloads (`{base}/cargo/{scope}/api/v1/crates/{crate}/{version}/download`). Crates are
+//! Trove packages of ecosystem `cargo`; handlers parse cargo's requests, call the service
+//! layer and answer in cargo's error shape ([`errors`]).
+
+pub mod auth;
+pub mod errors;
+mod handlers;
+pub mod metadata;
+pub mod names;
+pub mod wire;
+
+use axum::http::{header, HeaderMap};
+use axum::routing::{any, delete, get, put};
+use axum::Router;
+use trove_http::edge::{ErrorCode, FrontEnd};
+use trove_service::Services;
+
+/// What every `/cargo` handler shares.
+#[derive(Clone)]
+pub struct CargoState {
+    pub services: Services,
+    /// The configured public URL, if any (else the request's `Host`).
+    pub base_url: Option<String>,
+}
+
+impl CargoState {
+    /// The server's public URL: the configured one, else `http://{Host}`.
+    pub fn base(&self, headers: &HeaderMap) -> String {
+        if let Some(b) = &self.base_url {
+            return b.clone();
+        }
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    }
+}
+
+/// What the HTTP stack needs to know of `/cargo`: no password logins (cargo only sends
+/// tokens); errors in cargo's shape.
+pub const FRONT_END: FrontEnd = FrontEnd {
+    name: "cargo",
+    prefix: "/cargo",
+    logins: &[],
+    error_body: cargo_error_body,
+};
+
+fn cargo_error_body(_code: &ErrorCode, message: &str) -> (&'static str, Vec<u8>) {
+    ("application/json", errors::error_body(message).to_string().into_bytes())
+}
+
+/// The `/cargo` router (merge it into the application at the root).
+pub fn router(services: Services, base_url: Option<String>) -> Router {
+    use handlers::*;
+    let state = CargoState {
+        services,
+        base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
+    };
+    let api = "/cargo/{scope}/api/v1/crates";
+    Router::new()
+        .route("/cargo/{scope}/index/config.json", get(get_config::get_config))
+        .route("/cargo/{scope}/index/{*path}", get(get_index_file::get_index_file))
+        .route(
+            "/cargo/{scope}/settings",
+            get(get_registry::get_registry).put(update_registry::update_registry),
+        )
+        .route(api, get(search_crates::search_crates))
+        .route(&format!("{api}/new"), put(publish_crate::publish_crate))
+        .route(&format!("{api}/{{name}}/{{version}}/yank"), delete(yank_crate::yank_crate))
+        .route(&format!("{api}/{{name}}/{{version}}/unyank"), put(unyank_crate::unyank_crate))
+        .route(
+            &format!("{api}/{{name}}/{{version}}/download"),
+            get(download_crate::download_crate),
+        )
+        .route(
+            &format!("{api}/{{name}}/owners"),
+            get(list_owners::list_owners)
+                .put(add_owners::add_owners)
+                .delete(remove_owners::remove_owners),
+        )
+        .route("/cargo/{*rest}", any(handlers::no_route))
+        .with_state(state)
+}
