@@ -75,6 +75,10 @@ string_enum!(PackageKind {
     Agent => "agent", Template => "template", Snapshot => "snapshot", Other => "other",
 });
 string_enum!(Visibility { Public => "public", Private => "private" });
+string_enum!(FileKind {
+    Archive => "archive", Tarball => "tarball", Crate => "crate", Sdist => "sdist", Wheel => "wheel",
+    Other => "other",
+});
 
 #[cfg(test)]
 mod tests {

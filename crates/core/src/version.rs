@@ -45,12 +45,18 @@ impl EcoVersion {
     }
 
     /// What makes two versions "the same number" (unique per package): semver without build
-    /// metadata; PEP 440's normalized form (`1.0`, `1.0.0` and `1.0.post0` differ, `1.0a1` and
-    /// `1.0.0-alpha.1`… normalize to one).
+    /// metadata; for PEP 440 the canonical form PyPI uses (`packaging`'s
+    /// `canonicalize_version`): normalized spelling and no trailing zero release segments, so
+    /// `1.0`, `1.0.0` and `1` are one release, as are `1.0a1`, `1.0.0-alpha.1` and `1.0A1`;
+    /// `1.0.post0` is another.
     pub fn key(&self) -> String {
         match self {
             EcoVersion::Semver(v) => version_key(v),
-            EcoVersion::Pep440(v) => v.to_string(),
+            EcoVersion::Pep440(v) => {
+                let release = v.release();
+                let keep = release.iter().rposition(|&n| n != 0).map_or(1, |i| i + 1);
+                v.clone().with_release(release[..keep].to_vec()).to_string()
+            }
         }
     }
 
@@ -113,6 +119,12 @@ mod tests {
             ["0.9", "1.0.dev3", "1.0a2", "1.0b1", "1.0rc1", "1.0", "1.0.post1"]
         );
         assert_eq!(py("1.0.0-ALPHA.1").key(), py("1.0.0a1").key());
+        // One release however many trailing zeros (PyPI's canonical form); post0 is another.
+        assert_eq!(py("1.0.0").key(), py("1").key());
+        assert_eq!(py("1.0.0c1").key(), "1rc1");
+        assert_eq!(py("0.0").key(), "0");
+        assert_ne!(py("1.0.post0").key(), py("1.0").key());
+        assert_ne!(py("1.0.1").key(), py("1.0").key());
         assert_eq!(py("v2.1").to_string(), "2.1");
         assert!(py("1.0rc1").is_prerelease() && py("1.0.dev1").is_prerelease() && !py("1.0.post1").is_prerelease());
         assert!(EcoVersion::parse(E::Pypi, "1.0+local").is_err());

@@ -67,3 +67,37 @@ pub async fn find(conn: &mut Conn, version_id: i64, filename: &str) -> Result<Op
     .fetch_optional(conn)
     .await?)
 }
+
+/// The files of every version of a package, in upload order.
+pub async fn list_for_package(conn: &mut Conn, package_id: i64) -> Result<Vec<VersionFile>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {} FROM version_files f JOIN versions v ON v.id = f.version_id \
+         WHERE v.package_id = $1 ORDER BY f.id",
+        prefixed("f.")
+    ))
+    .bind(package_id)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// A file of a live (not deleted) version of a package, by name.
+pub async fn find_in_package(conn: &mut Conn, package_id: i64, filename: &str) -> Result<Option<VersionFile>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {} FROM version_files f JOIN versions v ON v.id = f.version_id \
+         WHERE v.package_id = $1 AND f.filename = $2 AND v.deleted_at IS NULL",
+        prefixed("f.")
+    ))
+    .bind(package_id)
+    .bind(filename)
+    .fetch_optional(conn)
+    .await?)
+}
+
+/// The column list with a table alias.
+fn prefixed(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}

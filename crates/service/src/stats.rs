@@ -108,7 +108,7 @@ impl Stats<'_> {
             return Ok(stats);
         }
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
-        versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
+        crate::packages::sort_newest_first(pkg.ecosystem, &mut versions);
         let mut stats = windows(pkg.downloads, &rows, today);
         stats.versions = Some(
             versions
@@ -128,7 +128,10 @@ impl Stats<'_> {
         let pkg = self
             .visible_package(&mut conn, ctx, crate::packages::NATIVE, scope, name)
             .await?;
-        let v = crate::packages::find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
+        let v = self
+            .packages()
+            .find_version(&mut conn, pkg.id, &pkg.full_name(), version)
+            .await?;
         let today = day_of(now_ms());
         let rows = trove_db::stats::daily_for_version(&mut conn, v.id, today - 364).await?;
         Ok(windows(v.downloads, &rows, today))

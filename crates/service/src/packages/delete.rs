@@ -8,9 +8,11 @@ impl crate::packages::Packages<'_> {
     /// references it (not here: a concurrent publish of the same bytes may be using it).
     pub async fn delete_version(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
+            .await?;
         let p = self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-        let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
         let grace = self.config.delete_grace_ms;
         if !p.user.admin() && now - v.created_at > grace {
@@ -22,7 +24,7 @@ impl crate::packages::Packages<'_> {
             .with_code("grace_period_over"));
         }
         trove_db::versions::mark_deleted(&mut tx, v.id, now).await?;
-        super::refresh_latest(&mut tx, pkg.id, now).await?;
+        super::refresh_latest(&mut tx, self.eco, pkg.id, now).await?;
         audit::record(
             &mut tx,
             ctx,

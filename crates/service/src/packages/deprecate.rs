@@ -21,9 +21,11 @@ impl crate::packages::Packages<'_> {
             }
         }
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
+            .await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-        let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         trove_db::versions::set_deprecated(&mut tx, v.id, message.as_deref()).await?;
         let action = if message.is_some() {
             "version.deprecate"
@@ -41,7 +43,7 @@ impl crate::packages::Packages<'_> {
             }),
         )
         .await?;
-        let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
         Ok(VersionView::new(&pkg, &v))
     }

@@ -4,21 +4,24 @@ use trove_core::Digest;
 
 /// What a download handler needs to answer: the blob's identity, and whether it is private
 /// (which decides the caching headers).
+#[derive(Debug)]
 pub struct Download {
     pub digest: Digest,
     pub size: i64,
     pub private: bool,
     pub file_name: String,
-    package_id: i64,
-    version_id: i64,
+    pub(crate) package_id: i64,
+    pub(crate) version_id: i64,
 }
 
 impl crate::packages::Packages<'_> {
     /// Resolves a version's archive for download (yanked versions stay downloadable).
     pub async fn prepare_download(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<Download> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
-        let v = super::find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
+        let pkg = self
+            .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
+            .await?;
+        let v = self.find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
         let digest = Digest::parse(&v.digest).map_err(|e| ServiceError::internal(e.to_string()))?;
         Ok(Download {
             digest,

@@ -1,4 +1,4 @@
-//! Native packages: publish, read, yank, deprecate, delete, owners, download.
+//! Packages of every ecosystem: publish, read, yank, deprecate, delete, owners, download.
 
 mod delete;
 mod deprecate;
@@ -6,61 +6,135 @@ mod download;
 mod owners;
 mod publish;
 mod query;
+mod release;
+mod releases;
 mod yank;
 
 pub use crate::blobs::GcReport;
 pub use download::Download;
 pub use owners::OwnerView;
 pub use publish::PublishRequest;
+pub use release::{NewRelease, NewReleaseFile, ReleaseMeta};
+pub use releases::{FileView, PackageReleases, ReleaseView};
 
 use crate::{Result, ServiceError};
+use trove_core::version::EcoVersion;
+use trove_core::Ecosystem;
 use trove_db::versions::Version;
 use trove_db::Conn;
 
-sub_service!(
-    /// Native packages: publish, read, download, yank, deprecate, delete, owners, visibility.
-    Packages,
-    packages
-);
+/// Packages of one ecosystem: publish, read, download, yank, deprecate, delete, owners,
+/// visibility. `svc.packages()` is the native ecosystem; `svc.packages().of(eco)` any other
+/// one (npm, Cargo and PyPI front-ends), whose versions are parsed and ordered by that
+/// ecosystem's rules (`EcoVersion`).
+#[derive(Clone, Copy)]
+pub struct Packages<'a> {
+    svc: &'a crate::Services,
+    eco: Ecosystem,
+}
+
+impl std::ops::Deref for Packages<'_> {
+    type Target = crate::Services;
+    fn deref(&self) -> &crate::Services {
+        self.svc
+    }
+}
+
+impl crate::Services {
+    /// Native packages; `.of(eco)` for another ecosystem's.
+    pub fn packages(&self) -> Packages<'_> {
+        Packages {
+            svc: self,
+            eco: Ecosystem::Native,
+        }
+    }
+}
+
+impl<'a> Packages<'a> {
+    /// The same use cases over the packages of `eco`.
+    pub fn of(self, eco: Ecosystem) -> Packages<'a> {
+        Packages { eco, ..self }
+    }
+
+    /// The ecosystem these packages belong to.
+    pub fn ecosystem(&self) -> Ecosystem {
+        self.eco
+    }
+
+    /// A version number as this ecosystem reads it, 400 when it is not one.
+    pub(crate) fn parse_version(&self, s: &str) -> Result<EcoVersion> {
+        EcoVersion::parse(self.eco, s).map_err(|m| ServiceError::bad_request("invalid_version", m))
+    }
+
+    /// Loads a live (not deleted) version, 404 otherwise.
+    pub(crate) async fn find_version(
+        &self,
+        conn: &mut Conn,
+        package_id: i64,
+        full: &str,
+        version: &str,
+    ) -> Result<Version> {
+        let key = self.parse_version(version)?.key();
+        trove_db::versions::find(conn, package_id, &key)
+            .await?
+            .filter(|v| !v.is_deleted())
+            .ok_or_else(|| ServiceError::not_found(format!("version {version} of `{full}` not found")))
+    }
+}
 
 pub const NATIVE: &str = "native";
 
-/// Parses a version from a URL, 400 on bad semver.
 /// The file name of a native version's archive (its `version_files` entry and the download's
 /// `Content-Disposition`; migration 0009 backfilled existing versions the same way).
 pub(crate) fn archive_file_name(scope: &str, name: &str, version: &str) -> String {
     format!("{scope}-{name}-{version}.tar.gz")
 }
 
-pub(crate) fn parse_version(s: &str) -> Result<semver::Version> {
-    trove_core::version::parse_version(s).map_err(|m| ServiceError::bad_request("invalid_version", m))
-}
-
-/// Loads a live (not deleted) version, 404 otherwise.
-pub(crate) async fn find_version(conn: &mut Conn, package_id: i64, full: &str, version: &str) -> Result<Version> {
-    let v = parse_version(version)?;
-    let key = trove_core::version::version_key(&v);
-    trove_db::versions::find(conn, package_id, &key)
-        .await?
-        .filter(|v| !v.is_deleted())
-        .ok_or_else(|| ServiceError::not_found(format!("version {version} of `{full}` not found")))
-}
-
 /// The version a package advertises: the highest non-yanked release, or the highest
 /// non-yanked pre-release when there is no release.
-pub(crate) fn latest_of(versions: &[Version]) -> Option<&Version> {
-    let live = || versions.iter().filter(|v| !v.is_yanked() && !v.is_deleted());
-    let parsed = |v: &&Version| semver::Version::parse(&v.version).ok();
-    live()
-        .filter(|v| parsed(v).is_some_and(|s| s.pre.is_empty()))
-        .max_by_key(|v| parsed(v))
-        .or_else(|| live().max_by_key(|v| parsed(v)))
+pub(crate) fn latest_of(eco: Ecosystem, versions: &[Version]) -> Option<&Version> {
+    let live: Vec<(EcoVersion, &Version)> = versions
+        .iter()
+        .filter(|v| !v.is_yanked() && !v.is_deleted())
+        .filter_map(|v| Some((EcoVersion::parse(eco, &v.version).ok()?, v)))
+        .collect();
+    let highest = |pre: bool| {
+        live.iter()
+            .filter(|(e, _)| pre || !e.is_prerelease())
+            .max_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal))
+            .map(|(_, v)| *v)
+    };
+    highest(false).or_else(|| highest(true))
+}
+
+/// Versions newest first by the ecosystem's order (unparsable ones last).
+pub(crate) fn sort_newest_first(eco: Ecosystem, versions: &mut [Version]) {
+    versions.sort_by_cached_key(|v| std::cmp::Reverse(OrderedVersion(EcoVersion::parse(eco, &v.version).ok())));
+}
+
+/// `EcoVersion` with a total order for sorting (versions of one package share a scheme).
+#[derive(PartialEq, Eq)]
+struct OrderedVersion(Option<EcoVersion>);
+
+impl PartialOrd for OrderedVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for OrderedVersion {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (&self.0, &other.0) {
+            (Some(a), Some(b)) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        }
+    }
 }
 
 /// Recomputes the package's advertised latest version after a change.
-pub(crate) async fn refresh_latest(conn: &mut Conn, package_id: i64, now: i64) -> Result<()> {
+pub(crate) async fn refresh_latest(conn: &mut Conn, eco: Ecosystem, package_id: i64, now: i64) -> Result<()> {
     let versions = trove_db::versions::list(conn, package_id).await?;
-    let latest = latest_of(&versions).map(|v| v.version.clone());
+    let latest = latest_of(eco, &versions).map(|v| v.version.clone());
     trove_db::packages::set_latest(conn, package_id, latest.as_deref(), now).await?;
     Ok(())
 }

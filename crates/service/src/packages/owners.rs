@@ -14,7 +14,9 @@ pub struct OwnerView {
 impl crate::packages::Packages<'_> {
     pub async fn list_owners(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<OwnerView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self
+            .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
+            .await?;
         Ok(trove_db::owners::list(&mut conn, pkg.id)
             .await?
             .into_iter()
@@ -42,7 +44,9 @@ impl crate::packages::Packages<'_> {
             ));
         }
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
+            .await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         let user = trove_db::users::find_by_username(&mut tx, username)
@@ -76,7 +80,9 @@ impl crate::packages::Packages<'_> {
 
     pub async fn remove_owner(&self, ctx: &Ctx, scope: &str, name: &str, username: &str) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
+            .await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::ManageOwners)
             .await?;
         let user = trove_db::users::find_by_username(&mut tx, username)

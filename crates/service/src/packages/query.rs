@@ -23,7 +23,7 @@ impl crate::packages::Packages<'_> {
         Ok(PackageView::from(&pkg))
     }
 
-    /// Versions newest first by semver (yanked ones included and marked).
+    /// Versions newest first by the ecosystem's order (yanked ones included and marked).
     pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
         let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
@@ -31,14 +31,16 @@ impl crate::packages::Packages<'_> {
             return self.oci().tag_versions(&mut conn, &pkg).await;
         }
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
-        versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
+        super::sort_newest_first(pkg.ecosystem, &mut versions);
         Ok(versions.iter().map(|v| VersionView::new(&pkg, v)).collect())
     }
 
     pub async fn get_version(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<VersionView> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package(&mut conn, ctx, super::NATIVE, scope, name).await?;
-        let v = super::find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
+        let pkg = self
+            .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
+            .await?;
+        let v = self.find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
         Ok(VersionView::new(&pkg, &v))
     }
 

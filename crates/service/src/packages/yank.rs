@@ -15,14 +15,16 @@ impl crate::packages::Packages<'_> {
         yanked: bool,
     ) -> Result<VersionView> {
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package(&mut tx, ctx, super::NATIVE, scope, name).await?;
+        let pkg = self
+            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
+            .await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-        let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
         let changed = v.is_yanked() != yanked;
         if changed {
             trove_db::versions::set_yanked(&mut tx, v.id, yanked, now).await?;
-            super::refresh_latest(&mut tx, pkg.id, now).await?;
+            super::refresh_latest(&mut tx, self.eco, pkg.id, now).await?;
             let action = if yanked { "version.yank" } else { "version.unyank" };
             audit::record(
                 &mut tx,
@@ -34,7 +36,7 @@ impl crate::packages::Packages<'_> {
             )
             .await?;
         }
-        let v = super::find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
         self.search().reindex_package(pkg.id).await;
         if changed {
