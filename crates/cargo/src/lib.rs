@@ -13,7 +13,7 @@ pub mod names;
 pub mod wire;
 
 use axum::http::{header, HeaderMap};
-use axum::routing::{any, delete, get, put};
+use axum::routing::{delete, get, put};
 use axum::Router;
 use trove_http::edge::{ErrorCode, FrontEnd};
 use trove_service::Services;
@@ -61,12 +61,12 @@ pub fn router(services: Services, base_url: Option<String>) -> Router {
         services,
         base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
     };
-    let api = "/cargo/{scope}/api/v1/crates";
-    Router::new()
-        .route("/cargo/{scope}/index/config.json", get(get_config::get_config))
-        .route("/cargo/{scope}/index/{*path}", get(get_index_file::get_index_file))
+    let api = "/{scope}/api/v1/crates";
+    let registry = Router::new()
+        .route("/{scope}/index/config.json", get(get_config::get_config))
+        .route("/{scope}/index/{*path}", get(get_index_file::get_index_file))
         .route(
-            "/cargo/{scope}/settings",
+            "/{scope}/settings",
             get(get_registry::get_registry).put(update_registry::update_registry),
         )
         .route(api, get(search_crates::search_crates))
@@ -83,6 +83,8 @@ pub fn router(services: Services, base_url: Option<String>) -> Router {
                 .put(add_owners::add_owners)
                 .delete(remove_owners::remove_owners),
         )
-        .route("/cargo/{*rest}", any(handlers::no_route))
-        .with_state(state)
+        .fallback(handlers::no_route)
+        .with_state(state);
+    // Nested, so that the fallback (cargo's error shape) covers only `/cargo/…`.
+    Router::new().nest("/cargo", registry)
 }

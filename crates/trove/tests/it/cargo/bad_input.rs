@@ -25,9 +25,13 @@ async fn refuses_bad_publish_bodies(backend: Backend) {
     let mut longer = whole.clone();
     longer.extend_from_slice(b"trailing");
     refused(&app, t, longer, StatusCode::BAD_REQUEST, "longer than declared").await;
-    // A JSON length pointing into the crate bytes: the JSON does not parse.
+    // A JSON length pointing into the crate bytes: the crate length is then read from the
+    // gzip header (far over the limit), or the JSON does not parse.
     let mut lying = whole.clone();
     lying[0] += 3;
+    refused(&app, t, lying, StatusCode::PAYLOAD_TOO_LARGE, ".crate is larger").await;
+    let mut lying = whole.clone();
+    lying[0] -= 1;
     refused(&app, t, lying, StatusCode::BAD_REQUEST, "").await;
     let mut bad_json = 9u32.to_le_bytes().to_vec();
     bad_json.extend_from_slice(b"{not json");

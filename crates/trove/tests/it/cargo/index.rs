@@ -137,9 +137,10 @@ async fn downloads_and_search(backend: Backend) {
     let res = app.get("/cargo/alice/api/v1/crates/widget/0.9.9/download").send().await.unwrap();
     expect_cargo_error(res, StatusCode::NOT_FOUND).await;
     app.flush_downloads().await;
-    let pkg = json_ok(app.get("/api/v1/packages/alice/widget").send().await.unwrap()).await;
-    assert_eq!(pkg["downloads"], 1, "{pkg}");
-    assert_eq!(pkg["ecosystem"], "cargo");
+    let cargo = app.services().packages().of(trove_core::Ecosystem::Cargo);
+    let pkg = cargo.releases(&trove_service::Ctx::anonymous(), "alice", "widget").await.unwrap().package;
+    assert_eq!(pkg.downloads, 1);
+    assert_eq!(pkg.ecosystem, trove_core::Ecosystem::Cargo);
 
     let found = json_ok(app.get("/cargo/alice/api/v1/crates?q=widget&per_page=5").send().await.unwrap()).await;
     assert_eq!(found["meta"]["total"], 1, "{found}");

@@ -38,8 +38,9 @@ async fn private_registry_over_http(backend: Backend) {
     assert_eq!(config["auth-required"], true);
 
     publish_crate(&app, &alice, "acme", "secret", "1.0.0").await;
-    let pkg = json_ok(alice.get("/api/v1/packages/acme/secret").send().await.unwrap()).await;
-    assert_eq!(pkg["visibility"], "private");
+    let cargo = app.services().packages().of(trove_core::Ecosystem::Cargo);
+    let pkg = cargo.releases(&trove_service::Ctx::anonymous(), "acme", "secret").await;
+    assert_eq!(pkg.unwrap_err().kind, trove_service::ErrorKind::NotFound, "private: anonymous cannot see it");
     let index = "/cargo/acme/index/se/cr/secret";
     let dl = "/cargo/acme/api/v1/crates/secret/1.0.0/download";
     for path in [index, dl, "/cargo/acme/api/v1/crates?q=secret"] {
