@@ -100,7 +100,7 @@ impl CargoHome {
         let mut config = String::from("[net]\nretry = 0\n\n[term]\ncolor = \"never\"\n\n");
         for (name, scope) in registries {
             config.push_str(&format!(
-                "[registries.{name}]\nindex = \"sparse+{base}/cargo/{scope}/index/\"\n\n"
+                "[registries.{name}]\nindex = \"sparse+{base}/cargo/{scope}/index/\"\ncredential-provider = \"cargo:token\"\n\n"
             ));
         }
         if let Some(scope) = crates_io {
