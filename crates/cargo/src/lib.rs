@@ -71,8 +71,14 @@ pub fn router(services: Services, base_url: Option<String>) -> Router {
         )
         .route(api, get(search_crates::search_crates))
         .route(&format!("{api}/new"), put(publish_crate::publish_crate))
-        .route(&format!("{api}/{{name}}/{{version}}/yank"), delete(yank_crate::yank_crate))
-        .route(&format!("{api}/{{name}}/{{version}}/unyank"), put(unyank_crate::unyank_crate))
+        .route(
+            &format!("{api}/{{name}}/{{version}}/yank"),
+            delete(yank_crate::yank_crate),
+        )
+        .route(
+            &format!("{api}/{{name}}/{{version}}/unyank"),
+            put(unyank_crate::unyank_crate),
+        )
         .route(
             &format!("{api}/{{name}}/{{version}}/download"),
             get(download_crate::download_crate),

@@ -160,8 +160,12 @@ impl NewDep {
         if !ok_name(&self.name) || self.explicit_name_in_toml.as_deref().is_some_and(|n| !ok_name(n)) {
             return Err(format!("dependency `{}` has an invalid name", self.name));
         }
-        semver::VersionReq::parse(&self.version_req)
-            .map_err(|e| format!("dependency `{}` has an invalid version requirement `{}`: {e}", self.name, self.version_req))?;
+        semver::VersionReq::parse(&self.version_req).map_err(|e| {
+            format!(
+                "dependency `{}` has an invalid version requirement `{}`: {e}",
+                self.name, self.version_req
+            )
+        })?;
         if !matches!(self.kind.as_deref(), None | Some("normal" | "dev" | "build")) {
             return Err(format!("dependency `{}` has an unknown kind", self.name));
         }
@@ -189,7 +193,9 @@ impl NewDep {
 
 /// Checks that the `.crate`'s own `Cargo.toml` is the package the metadata names.
 pub fn check_cargo_toml(text: &str, meta: &NewCrate) -> Result<(), String> {
-    let doc: toml::Table = text.parse().map_err(|e| format!("the .crate's Cargo.toml is not valid TOML: {e}"))?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e| format!("the .crate's Cargo.toml is not valid TOML: {e}"))?;
     let package = doc
         .get("package")
         .and_then(|p| p.as_table())
@@ -239,7 +245,10 @@ mod tests {
         let line = serde_json::to_value(&e).unwrap();
         assert_eq!(line["name"], "My_Crate");
         assert_eq!(line["vers"], "1.2.0+build.5");
-        assert_eq!(line["deps"][0]["registry"], "https://github.com/rust-lang/crates.io-index");
+        assert_eq!(
+            line["deps"][0]["registry"],
+            "https://github.com/rust-lang/crates.io-index"
+        );
         assert_eq!(line["deps"][0]["req"], "^1");
         assert!(line["deps"][0].get("package").is_none());
         assert_eq!(line["deps"][1]["name"], "corelib");

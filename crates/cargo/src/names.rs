@@ -13,7 +13,10 @@ pub fn check_crate_name(name: &str) -> Result<(), String> {
     if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
         return Err(format!("crate name `{name}` must start with a letter"));
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(format!(
             "crate name `{name}` may only contain ASCII letters, digits, `-` and `_`"
         ));
@@ -41,7 +44,10 @@ pub fn index_path(name: &str) -> String {
 /// The crate an index path names, when the path is the one of that name; `None` otherwise.
 pub fn name_of_index_path(path: &str) -> Option<&str> {
     let name = path.rsplit('/').next()?;
-    let well_formed = !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let well_formed = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     (well_formed && index_path(name) == path).then_some(name)
 }
 

@@ -97,7 +97,11 @@ pub async fn read_publish(svc: &Services, headers: &HeaderMap, body: Body, max_c
         .stage_body(&mut crate_stream, Some(crate_len), limit)
         .await?;
     if crate_file.size() != crate_len {
-        let why = if crate_file.size() < crate_len { "truncated" } else { "longer than declared" };
+        let why = if crate_file.size() < crate_len {
+            "truncated"
+        } else {
+            "longer than declared"
+        };
         return Err(CargoError::bad_request(format!(
             "the publish body is {why}: the .crate should have {crate_len} bytes but {} arrived",
             crate_file.size()

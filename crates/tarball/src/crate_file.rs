@@ -53,7 +53,12 @@ impl CrateError {
 
 /// Validates a `.crate` in one streaming pass; `root` is `{name}-{version}` as the publish
 /// metadata names them, `readme` the readme path (relative to the root) it names.
-pub fn inspect_crate<R: Read>(gz: R, root: &str, readme: Option<&str>, limits: &Limits) -> Result<CrateInfo, CrateError> {
+pub fn inspect_crate<R: Read>(
+    gz: R,
+    root: &str,
+    readme: Option<&str>,
+    limits: &Limits,
+) -> Result<CrateInfo, CrateError> {
     let total = std::rc::Rc::new(std::cell::Cell::new(0));
     let io_err = |e: io::Error| -> CrateError {
         if total.get() > limits.max_unpacked_bytes {
@@ -135,7 +140,8 @@ pub fn inspect_crate<R: Read>(gz: R, root: &str, readme: Option<&str>, limits: &
                 let msg = format!("is larger than {} bytes", limits.max_manifest_bytes);
                 return Err(CrateError::CargoTomlUnreadable(msg));
             }
-            let text = String::from_utf8(head).map_err(|_| CrateError::CargoTomlUnreadable("is not valid UTF-8".into()))?;
+            let text =
+                String::from_utf8(head).map_err(|_| CrateError::CargoTomlUnreadable("is not valid UTF-8".into()))?;
             cargo_toml = Some(text);
         } else if keep > 0 {
             readme_text = Some(super::readme_text(head, size > keep));
@@ -197,7 +203,16 @@ mod tests {
         let gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         let mut tar = tar::Builder::new(gz);
         let zeros = io::repeat(0).take(300 << 20);
-        crate::build::append(&mut tar, b"foo-1.0.0/zeros", EntryType::Regular, b"", 0o644, 300 << 20, zeros).unwrap();
+        crate::build::append(
+            &mut tar,
+            b"foo-1.0.0/zeros",
+            EntryType::Regular,
+            b"",
+            0o644,
+            300 << 20,
+            zeros,
+        )
+        .unwrap();
         let bomb = tar.into_inner().unwrap().finish().unwrap();
         assert!(inspect(&bomb).unwrap_err().is_too_large());
     }

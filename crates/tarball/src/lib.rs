@@ -17,8 +17,8 @@ use flate2::read::GzDecoder;
 use tar::EntryType;
 use trove_core::manifest::{Manifest, ManifestError};
 
-pub use crate_file::{inspect_crate, CrateError, CrateInfo};
 pub use build::{gzip_bomb, manifest_toml, simple_package, ArchiveBuilder};
+pub use crate_file::{inspect_crate, CrateError, CrateInfo};
 pub use pack::{pack_dir, ALWAYS_SKIPPED};
 
 /// The manifest's path inside every archive.

@@ -17,8 +17,11 @@ pub(crate) struct Users {
 
 impl Users {
     pub(crate) fn parse(body: &[u8]) -> CargoResult<Users> {
-        let u: Users = serde_json::from_slice(body)
-            .map_err(|e| CargoError::bad_request(format!("invalid owners JSON (expected {{\"users\": [\"login\"]}}): {e}")))?;
+        let u: Users = serde_json::from_slice(body).map_err(|e| {
+            CargoError::bad_request(format!(
+                "invalid owners JSON (expected {{\"users\": [\"login\"]}}): {e}"
+            ))
+        })?;
         if u.users.is_empty() || u.users.len() > 20 {
             return Err(CargoError::bad_request("name 1 to 20 users"));
         }

@@ -32,9 +32,11 @@ pub async fn download_crate(
     let mut out = HeaderMap::new();
     let status = serve.write_headers(&mut out, &etag, size);
     if serve == Serve::Unsatisfiable {
-        let mut res =
-            CargoError::new(StatusCode::RANGE_NOT_SATISFIABLE, format!("the range is outside the {size}-byte .crate"))
-                .into_response();
+        let mut res = CargoError::new(
+            StatusCode::RANGE_NOT_SATISFIABLE,
+            format!("the range is outside the {size}-byte .crate"),
+        )
+        .into_response();
         res.headers_mut().extend(out);
         return Ok(res);
     }
@@ -46,7 +48,9 @@ pub async fn download_crate(
     let Some(served) = serve.bytes(size).filter(|_| method != Method::HEAD) else {
         return Ok((status, out).into_response());
     };
-    let read = packages.open_download(&d, serve.storage_range(), served.start == 0).await?;
+    let read = packages
+        .open_download(&d, serve.storage_range(), served.start == 0)
+        .await?;
     metrics::counter!("trove_download_bytes_total").increment(served.end - served.start);
     let body = Body::from_stream(read.stream.map(|r| r.map_err(std::io::Error::other)));
     Ok((status, out, body).into_response())

@@ -21,7 +21,11 @@ pub async fn get_config(
     if registry.auth_required {
         body["auth-required"] = true.into();
     }
-    let cache = if registry.auth_required { "private, no-cache" } else { "no-cache" };
+    let cache = if registry.auth_required {
+        "private, no-cache"
+    } else {
+        "no-cache"
+    };
     Ok((
         [(header::CACHE_CONTROL, HeaderValue::from_static(cache))],
         axum::Json(body),

@@ -56,19 +56,29 @@ pub async fn get_index_file(
     if let Some(lm) = http_date(modified) {
         out.insert(header::LAST_MODIFIED, lm);
     }
-    let cache = if releases.private { "private, no-cache" } else { "no-cache" };
+    let cache = if releases.private {
+        "private, no-cache"
+    } else {
+        "no-cache"
+    };
     out.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     if not_modified(&headers, &etag, modified) {
         return Ok((StatusCode::NOT_MODIFIED, out).into_response());
     }
-    out.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     Ok((StatusCode::OK, out, body).into_response())
 }
 
 /// `If-None-Match` decides when sent; else `If-Modified-Since` (second precision).
 fn not_modified(headers: &HeaderMap, etag: &str, modified_ms: i64) -> bool {
     if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
-        return inm.split(',').map(str::trim).any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag));
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t == etag || t.strip_prefix("W/") == Some(etag));
     }
     headers
         .get(header::IF_MODIFIED_SINCE)

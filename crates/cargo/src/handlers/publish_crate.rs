@@ -34,8 +34,7 @@ pub async fn publish_crate(
         ));
     }
     let registry = svc.cargo().registry(&scope).await?;
-    let PublishBody { metadata, crate_file } =
-        read_publish(svc, &headers, body, svc.config.max_archive_bytes).await?;
+    let PublishBody { metadata, crate_file } = read_publish(svc, &headers, body, svc.config.max_archive_bytes).await?;
     let meta = NewCrate::parse(&metadata).map_err(CargoError::bad_request)?;
     let info = inspect(svc, &crate_file, &meta).await?;
     check_cargo_toml(&info.cargo_toml, &meta).map_err(CargoError::bad_request)?;
@@ -52,7 +51,11 @@ pub async fn publish_crate(
         name: stored,
         version: meta.vers.clone(),
         kind: PackageKind::Library,
-        visibility: Some(if registry.auth_required { Visibility::Private } else { Visibility::Public }),
+        visibility: Some(if registry.auth_required {
+            Visibility::Private
+        } else {
+            Visibility::Public
+        }),
         manifest: serde_json::to_value(meta.index_entry(&cksum)).expect("serializable"),
         dependencies: serde_json::to_value(meta.dependency_map()).expect("serializable"),
         meta: ReleaseMeta {
@@ -72,7 +75,10 @@ pub async fn publish_crate(
         }],
         add_files: false,
     };
-    svc.packages().of(Ecosystem::Cargo).publish_release(&ctx, release).await?;
+    svc.packages()
+        .of(Ecosystem::Cargo)
+        .publish_release(&ctx, release)
+        .await?;
     Ok(Json(json!({
         "warnings": { "invalid_categories": invalid_categories, "invalid_badges": [], "other": [] }
     })))
@@ -94,9 +100,18 @@ async fn inspect(svc: &Services, staged: &StagedBlob, meta: &NewCrate) -> CargoR
     })
     .await
     .map_err(|e| CargoError::new(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
-    .map_err(|e| CargoError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("reading the staged .crate: {e}")))?;
+    .map_err(|e| {
+        CargoError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("reading the staged .crate: {e}"),
+        )
+    })?;
     result.map_err(|e: CrateError| {
-        let status = if e.is_too_large() { StatusCode::PAYLOAD_TOO_LARGE } else { StatusCode::BAD_REQUEST };
+        let status = if e.is_too_large() {
+            StatusCode::PAYLOAD_TOO_LARGE
+        } else {
+            StatusCode::BAD_REQUEST
+        };
         CargoError::new(status, format!("invalid .crate: {e}"))
     })
 }
@@ -107,10 +122,13 @@ async fn check_spelling(svc: &Services, ctx: &Ctx, scope: &str, stored: &str, na
     let Ok(releases) = svc.packages().of(Ecosystem::Cargo).releases(ctx, scope, stored).await else {
         return Ok(()); // new, or not visible: publishing decides (and answers as for a new one)
     };
-    let existing = releases
-        .versions
-        .iter()
-        .find_map(|v| v.version.manifest.get("name").and_then(Value::as_str).map(str::to_string));
+    let existing = releases.versions.iter().find_map(|v| {
+        v.version
+            .manifest
+            .get("name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
     match existing {
         Some(e) if e != name => Err(CargoError::new(
             StatusCode::CONFLICT,

@@ -22,6 +22,9 @@ pub async fn remove_owners(
     for user in &users.users {
         packages.remove_owner(&ctx, &scope, &storage_name(&name), user).await?;
     }
-    let msg = format!("user(s) {} removed from the owners of crate {name}", users.users.join(", "));
+    let msg = format!(
+        "user(s) {} removed from the owners of crate {name}",
+        users.users.join(", ")
+    );
     Ok(Json(json!({ "ok": true, "msg": msg })))
 }

@@ -1,8 +1,8 @@
 use crate::auth::{open_registry, Caller};
 use crate::errors::CargoResult;
 use crate::CargoState;
-use axum::extract::{Query, State};
 use axum::extract::Path;
+use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;

@@ -41,7 +41,7 @@ impl crate::cargo::Cargo<'_> {
         let mut tx = self.db.write().await?;
         let ns = find_namespace(&mut tx, scope).await?;
         let role = namespace_role(&mut tx, &p.user, &ns).await?;
-        if !p.user.admin() && !role.is_some_and(|r| r >= Role::Admin) {
+        if !p.user.admin() && role.is_none_or(|r| r < Role::Admin) {
             return Err(ServiceError::forbidden(format!(
                 "you may not change the settings of the `{}` namespace",
                 ns.name

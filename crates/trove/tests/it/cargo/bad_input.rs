@@ -21,7 +21,14 @@ async fn refuses_bad_publish_bodies(backend: Backend) {
 
     refused(&app, t, whole[..2].to_vec(), StatusCode::BAD_REQUEST, "truncated").await;
     refused(&app, t, whole[..20].to_vec(), StatusCode::BAD_REQUEST, "truncated").await;
-    refused(&app, t, whole[..whole.len() - 10].to_vec(), StatusCode::BAD_REQUEST, "truncated").await;
+    refused(
+        &app,
+        t,
+        whole[..whole.len() - 10].to_vec(),
+        StatusCode::BAD_REQUEST,
+        "truncated",
+    )
+    .await;
     let mut longer = whole.clone();
     longer.extend_from_slice(b"trailing");
     refused(&app, t, longer, StatusCode::BAD_REQUEST, "longer than declared").await;
@@ -47,12 +54,18 @@ async fn refuses_bad_publish_bodies(backend: Backend) {
     refused(&app, t, outside, StatusCode::BAD_REQUEST, "not under").await;
     // Hostile archives.
     let traversal = trove_tarball::ArchiveBuilder::new()
-        .file("foo-1.0.0/Cargo.toml", b"[package]\nname = \"foo\"\nversion = \"1.0.0\"\n")
+        .file(
+            "foo-1.0.0/Cargo.toml",
+            b"[package]\nname = \"foo\"\nversion = \"1.0.0\"\n",
+        )
         .raw_path_file("foo-1.0.0/../../../etc/cron.d/x", b"boom")
         .finish();
     refused(&app, t, wire(&meta, &traversal), StatusCode::BAD_REQUEST, "..").await;
     let link = trove_tarball::ArchiveBuilder::new()
-        .file("foo-1.0.0/Cargo.toml", b"[package]\nname = \"foo\"\nversion = \"1.0.0\"\n")
+        .file(
+            "foo-1.0.0/Cargo.toml",
+            b"[package]\nname = \"foo\"\nversion = \"1.0.0\"\n",
+        )
         .symlink("foo-1.0.0/passwd", "../../etc/passwd")
         .finish();
     refused(&app, t, wire(&meta, &link), StatusCode::BAD_REQUEST, "symlink").await;
@@ -63,7 +76,12 @@ async fn refuses_bad_publish_bodies(backend: Backend) {
     let bad_req = metadata("foo", "1.0.0", json!([{ "name": "x", "version_req": "latest!" }]));
     refused(&app, t, wire(&bad_req, &good), StatusCode::BAD_REQUEST, "requirement").await;
     // No token, or a bad one.
-    let res = app.req(Method::PUT, "/cargo/alice/api/v1/crates/new").body(whole.clone()).send().await.unwrap();
+    let res = app
+        .req(Method::PUT, "/cargo/alice/api/v1/crates/new")
+        .body(whole.clone())
+        .send()
+        .await
+        .unwrap();
     expect_cargo_error(res, StatusCode::UNAUTHORIZED).await;
     let res = publish_raw(&app, "trv_not_a_token", "alice", whole.clone()).await;
     expect_cargo_error(res, StatusCode::UNAUTHORIZED).await;

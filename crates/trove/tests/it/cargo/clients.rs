@@ -57,7 +57,13 @@ async fn cargo_end_to_end(backend: Backend) {
     let fakeio_toml = "[package]\nname = \"fakeio\"\nversion = \"1.0.3\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"stand-in\"\n";
     let fakeio = project(w, "fakeio", fakeio_toml, "lib.rs", "pub fn io() -> u32 { 7 }\n");
     let mirror_env = [("CARGO_REGISTRIES_MIRROR_TOKEN", mirror.token.as_str())];
-    setup.ok(&fakeio, &["publish", "--registry", "mirror", "--no-verify"], &mirror_env).await;
+    setup
+        .ok(
+            &fakeio,
+            &["publish", "--registry", "mirror", "--no-verify"],
+            &mirror_env,
+        )
+        .await;
 
     let home = CargoHome::new(&app.base, &[("trove", "alice")], Some("mirror"));
     let env = [("CARGO_REGISTRIES_TROVE_TOKEN", alice.token.as_str())];
@@ -69,7 +75,14 @@ async fn cargo_end_to_end(backend: Backend) {
     home.ok(&mid, PUBLISH, &env).await;
 
     // The index lines keep what cargo sent: the rename, the crates.io registry, features2.
-    let text = app.get("/cargo/alice/index/tr/ov/trove_mid").send().await.unwrap().text().await.unwrap();
+    let text = app
+        .get("/cargo/alice/index/tr/ov/trove_mid")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let line: Value = serde_json::from_str(text.trim()).unwrap();
     let deps = line["deps"].as_array().unwrap();
     let renamed = deps.iter().find(|d| d["name"] == "basecrate").expect("renamed dep");
@@ -78,13 +91,22 @@ async fn cargo_end_to_end(backend: Backend) {
     assert!(renamed.get("registry").is_none_or(Value::is_null), "{line}");
     let io = deps.iter().find(|d| d["name"] == "fakeio").expect("crates.io dep");
     let registry = io["registry"].as_str().expect("crates.io registry URL");
-    assert!(registry.contains("crates.io-index") || registry.contains("index.crates.io"), "{registry}");
+    assert!(
+        registry.contains("crates.io-index") || registry.contains("index.crates.io"),
+        "{registry}"
+    );
     assert_eq!(io["optional"], true);
     assert_eq!(line["features2"]["io"], json!(["dep:fakeio"]));
     assert_eq!(line["v"], 2);
 
     // A binary depending on it builds and runs: sources come from Trove, checksums verified.
-    let consumer = project(w, "app", APP_TOML, "main.rs", "fn main() { println!(\"{}\", trove_mid::answer()); }\n");
+    let consumer = project(
+        w,
+        "app",
+        APP_TOML,
+        "main.rs",
+        "fn main() { println!(\"{}\", trove_mid::answer()); }\n",
+    );
     let out = home.ok(&consumer, &["run", "-q"], &env).await;
     assert_eq!(out.trim(), "42");
     let lock = std::fs::read_to_string(consumer.join("Cargo.lock")).unwrap();
@@ -100,14 +122,27 @@ async fn cargo_end_to_end(backend: Backend) {
     // `cargo login` through stdin stores the token; later commands use it.
     let fresh = CargoHome::new(&app.base, &[("trove", "alice")], Some("mirror"));
     let (ok, out, err) = fresh
-        .run_with_stdin(&base, &["login", "--registry", "trove"], &[], Some(format!("{}\n", alice.token)))
+        .run_with_stdin(
+            &base,
+            &["login", "--registry", "trove"],
+            &[],
+            Some(format!("{}\n", alice.token)),
+        )
         .await;
     assert!(ok, "cargo login: {out}{err}");
-    let out = fresh.ok(&base, &["owner", "--list", "--registry", "trove", "trove-base"], &[]).await;
+    let out = fresh
+        .ok(&base, &["owner", "--list", "--registry", "trove", "trove-base"], &[])
+        .await;
     assert!(out.contains("alice"), "{out}");
 
     // A name that collides (`-`/`_`) is refused with a message cargo prints.
-    let twin = project(w, "twin", &base_toml("9.0.0").replace("trove-base", "trove_base"), "lib.rs", BASE_RS);
+    let twin = project(
+        w,
+        "twin",
+        &base_toml("9.0.0").replace("trove-base", "trove_base"),
+        "lib.rs",
+        BASE_RS,
+    );
     let (ok, out, err) = home.run(&twin, PUBLISH, &env).await;
     assert!(!ok, "{out}{err}");
     assert!(err.contains("409") && err.contains("trove-base"), "{err}");
@@ -130,7 +165,15 @@ async fn yank_and_undo(home: &CargoHome, consumer: &Path, env: &[(&str, &str)], 
     home.ok(consumer, &["generate-lockfile"], env).await;
     let fresh = std::fs::read_to_string(consumer.join("Cargo.lock")).unwrap();
     assert_eq!(locked(&fresh, "trove-base"), ["0.1.0"]);
-    let undo = ["yank", "--undo", "--registry", "trove", "--version", "0.1.1", "trove-base"];
+    let undo = [
+        "yank",
+        "--undo",
+        "--registry",
+        "trove",
+        "--version",
+        "0.1.1",
+        "trove-base",
+    ];
     home.ok(consumer, &undo, env).await;
     home.ok(consumer, &["generate-lockfile"], env).await;
     let back = std::fs::read_to_string(consumer.join("Cargo.lock")).unwrap();
@@ -142,8 +185,18 @@ async fn owners(home: &CargoHome, dir: &Path, env: &[(&str, &str)], bob: &TestUs
     let list = ["owner", "--list", "--registry", "trove", "trove-base"];
     let out = home.ok(dir, &list, env).await;
     assert!(out.contains("alice") && !out.contains(&bob.name), "{out}");
-    home.ok(dir, &["owner", "--add", &bob.name, "--registry", "trove", "trove-base"], env).await;
+    home.ok(
+        dir,
+        &["owner", "--add", &bob.name, "--registry", "trove", "trove-base"],
+        env,
+    )
+    .await;
     assert!(home.ok(dir, &list, env).await.contains(&bob.name));
-    home.ok(dir, &["owner", "--remove", &bob.name, "--registry", "trove", "trove-base"], env).await;
+    home.ok(
+        dir,
+        &["owner", "--remove", &bob.name, "--registry", "trove", "trove-base"],
+        env,
+    )
+    .await;
     assert!(!home.ok(dir, &list, env).await.contains(&bob.name));
 }

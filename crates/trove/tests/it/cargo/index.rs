@@ -36,10 +36,20 @@ async fn config_and_index_lines(backend: Backend) {
     assert_eq!(lines[0]["yanked"], false);
 
     // Revalidation: 304 by ETag and by date.
-    let res = app.get("/cargo/alice/index/3/f/foo").header("if-none-match", &etag).send().await.unwrap();
+    let res = app
+        .get("/cargo/alice/index/3/f/foo")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
     assert_eq!(res.headers()["etag"], etag.as_str());
-    let res = app.get("/cargo/alice/index/3/f/foo").header("if-modified-since", &modified).send().await.unwrap();
+    let res = app
+        .get("/cargo/alice/index/3/f/foo")
+        .header("if-modified-since", &modified)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
 
     // A yank changes only `yanked` (and so the ETag).
@@ -50,9 +60,20 @@ async fn config_and_index_lines(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(json_ok(res).await, json!({ "ok": true }));
-    let res = app.get("/cargo/alice/index/3/f/foo").header("if-none-match", &etag).send().await.unwrap();
+    let res = app
+        .get("/cargo/alice/index/3/f/foo")
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let after: Vec<Value> = res.text().await.unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let after: Vec<Value> = res
+        .text()
+        .await
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(after[0]["yanked"], true);
     let mut unyanked = after[0].clone();
     unyanked["yanked"] = json!(false);
@@ -65,10 +86,21 @@ async fn config_and_index_lines(backend: Backend) {
         .await
         .unwrap();
     json_ok(res).await;
-    let text = app.get("/cargo/alice/index/3/f/foo").send().await.unwrap().text().await.unwrap();
+    let text = app
+        .get("/cargo/alice/index/3/f/foo")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!text.contains("\"yanked\":true"));
     // Yanking needs a token; a missing version is 404.
-    let res = app.req(Method::DELETE, "/cargo/alice/api/v1/crates/foo/1.1.0/yank").send().await.unwrap();
+    let res = app
+        .req(Method::DELETE, "/cargo/alice/api/v1/crates/foo/1.1.0/yank")
+        .send()
+        .await
+        .unwrap();
     expect_cargo_error(res, StatusCode::UNAUTHORIZED).await;
     let res = app
         .req(Method::DELETE, "/cargo/alice/api/v1/crates/foo/9.9.9/yank")
@@ -85,7 +117,14 @@ async fn names_and_versions(backend: Backend) {
     let alice = app.user("alice").await;
     // Stored lowercase, served at the lowercase path, spelled as published in the lines.
     publish_crate(&app, &alice, "alice", "My_Crate", "0.1.0").await;
-    let text = app.get("/cargo/alice/index/my/_c/my_crate").send().await.unwrap().text().await.unwrap();
+    let text = app
+        .get("/cargo/alice/index/my/_c/my_crate")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let line: Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(line["name"], "My_Crate");
     // Another spelling by case, or by `-`/`_`, is the same crate: refused.
@@ -94,7 +133,11 @@ async fn names_and_versions(backend: Backend) {
             &metadata(other, "0.2.0", json!([])),
             &crate_file(&format!("{other}-0.2.0"), other, "0.2.0"),
         );
-        let detail = expect_cargo_error(publish_raw(&app, &alice.token, "alice", body).await, StatusCode::CONFLICT).await;
+        let detail = expect_cargo_error(
+            publish_raw(&app, &alice.token, "alice", body).await,
+            StatusCode::CONFLICT,
+        )
+        .await;
         assert!(detail.contains("My_Crate") || detail.contains("my_crate"), "{detail}");
     }
     // The `-` spelling's index path does not serve the `_` crate.
@@ -102,10 +145,24 @@ async fn names_and_versions(backend: Backend) {
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // Build metadata does not make a new number; a number is never reused.
     publish_crate(&app, &alice, "alice", "bar", "1.0.0+a").await;
-    let body = wire(&metadata("bar", "1.0.0+b", json!([])), &crate_file("bar-1.0.0+b", "bar", "1.0.0+b"));
-    let detail = expect_cargo_error(publish_raw(&app, &alice.token, "alice", body.clone()).await, StatusCode::CONFLICT).await;
+    let body = wire(
+        &metadata("bar", "1.0.0+b", json!([])),
+        &crate_file("bar-1.0.0+b", "bar", "1.0.0+b"),
+    );
+    let detail = expect_cargo_error(
+        publish_raw(&app, &alice.token, "alice", body.clone()).await,
+        StatusCode::CONFLICT,
+    )
+    .await;
     assert!(detail.contains("1.0.0"), "{detail}");
-    let text = app.get("/cargo/alice/index/3/b/bar").send().await.unwrap().text().await.unwrap();
+    let text = app
+        .get("/cargo/alice/index/3/b/bar")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert_eq!(text.lines().count(), 1);
     assert!(text.contains("\"vers\":\"1.0.0+a\""));
     app.stop().await;
@@ -119,11 +176,22 @@ async fn downloads_and_search(backend: Backend) {
     let res = publish_raw(&app, &alice.token, "alice", body).await;
     let answer = json_ok(res).await;
     assert!(answer["warnings"]["invalid_categories"].is_array());
-    let text = app.get("/cargo/alice/index/wi/dg/widget").send().await.unwrap().text().await.unwrap();
+    let text = app
+        .get("/cargo/alice/index/wi/dg/widget")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     let line: Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(line["cksum"], hex::encode(sha2::Sha256::digest(&bytes)));
 
-    let res = app.get("/cargo/alice/api/v1/crates/widget/0.3.0/download").send().await.unwrap();
+    let res = app
+        .get("/cargo/alice/api/v1/crates/widget/0.3.0/download")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let etag = res.headers()["etag"].to_str().unwrap().to_string();
     assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
@@ -134,15 +202,29 @@ async fn downloads_and_search(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
-    let res = app.get("/cargo/alice/api/v1/crates/widget/0.9.9/download").send().await.unwrap();
+    let res = app
+        .get("/cargo/alice/api/v1/crates/widget/0.9.9/download")
+        .send()
+        .await
+        .unwrap();
     expect_cargo_error(res, StatusCode::NOT_FOUND).await;
     app.flush_downloads().await;
     let cargo = app.services().packages().of(trove_core::Ecosystem::Cargo);
-    let pkg = cargo.releases(&trove_service::Ctx::anonymous(), "alice", "widget").await.unwrap().package;
+    let pkg = cargo
+        .releases(&trove_service::Ctx::anonymous(), "alice", "widget")
+        .await
+        .unwrap()
+        .package;
     assert_eq!(pkg.downloads, 1);
     assert_eq!(pkg.ecosystem, trove_core::Ecosystem::Cargo);
 
-    let found = json_ok(app.get("/cargo/alice/api/v1/crates?q=widget&per_page=5").send().await.unwrap()).await;
+    let found = json_ok(
+        app.get("/cargo/alice/api/v1/crates?q=widget&per_page=5")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(found["meta"]["total"], 1, "{found}");
     assert_eq!(found["crates"][0]["name"], "widget");
     assert_eq!(found["crates"][0]["max_version"], "0.3.0");

@@ -61,7 +61,12 @@ pub async fn publish_crate(app: &TestApp, user: &TestUser, scope: &str, name: &s
         &crate_file(&format!("{name}-{version}"), name, version),
     );
     let res = publish_raw(app, &user.token, scope, body).await;
-    assert_eq!(res.status(), StatusCode::OK, "publish {name}@{version}: {}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "publish {name}@{version}: {}",
+        res.text().await.unwrap()
+    );
 }
 
 /// Asserts a cargo-shaped error (`{"errors":[{"detail"}]}`) with `status`; returns the detail.
@@ -70,7 +75,9 @@ pub async fn expect_cargo_error(res: Response, status: StatusCode) -> String {
     let text = res.text().await.unwrap();
     assert_eq!(got, status, "body: {text}");
     let v: Value = serde_json::from_str(&text).unwrap_or_else(|_| panic!("not a cargo error body: {text}"));
-    let detail = v["errors"][0]["detail"].as_str().unwrap_or_else(|| panic!("no detail: {text}"));
+    let detail = v["errors"][0]["detail"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no detail: {text}"));
     assert!(!detail.is_empty());
     detail.to_string()
 }

@@ -40,25 +40,54 @@ async fn private_registry_over_http(backend: Backend) {
     publish_crate(&app, &alice, "acme", "secret", "1.0.0").await;
     let cargo = app.services().packages().of(trove_core::Ecosystem::Cargo);
     let pkg = cargo.releases(&trove_service::Ctx::anonymous(), "acme", "secret").await;
-    assert_eq!(pkg.unwrap_err().kind, trove_service::ErrorKind::NotFound, "private: anonymous cannot see it");
+    assert_eq!(
+        pkg.unwrap_err().kind,
+        trove_service::ErrorKind::NotFound,
+        "private: anonymous cannot see it"
+    );
     let index = "/cargo/acme/index/se/cr/secret";
     let dl = "/cargo/acme/api/v1/crates/secret/1.0.0/download";
     for path in [index, dl, "/cargo/acme/api/v1/crates?q=secret"] {
         let res = app.get(path).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
         assert!(res.headers().contains_key("www-authenticate"));
-        let res = app.get(path).header("authorization", &alice.token).send().await.unwrap();
+        let res = app
+            .get(path)
+            .header("authorization", &alice.token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
 
     // Bob (a token, not a member) sees the private crate as a missing one, on every path.
     let as_bob = |m: Method, p: &str| app.req(m, p).header("authorization", &bob.token);
     let pairs = [
-        (Method::GET, index.to_string(), "/cargo/acme/index/mi/ss/missing".to_string()),
-        (Method::GET, dl.to_string(), "/cargo/acme/api/v1/crates/missing/1.0.0/download".into()),
-        (Method::GET, "/cargo/acme/api/v1/crates/secret/owners".into(), "/cargo/acme/api/v1/crates/missing/owners".into()),
-        (Method::DELETE, "/cargo/acme/api/v1/crates/secret/1.0.0/yank".into(), "/cargo/acme/api/v1/crates/missing/1.0.0/yank".into()),
-        (Method::PUT, "/cargo/acme/api/v1/crates/secret/1.0.0/unyank".into(), "/cargo/acme/api/v1/crates/missing/1.0.0/unyank".into()),
+        (
+            Method::GET,
+            index.to_string(),
+            "/cargo/acme/index/mi/ss/missing".to_string(),
+        ),
+        (
+            Method::GET,
+            dl.to_string(),
+            "/cargo/acme/api/v1/crates/missing/1.0.0/download".into(),
+        ),
+        (
+            Method::GET,
+            "/cargo/acme/api/v1/crates/secret/owners".into(),
+            "/cargo/acme/api/v1/crates/missing/owners".into(),
+        ),
+        (
+            Method::DELETE,
+            "/cargo/acme/api/v1/crates/secret/1.0.0/yank".into(),
+            "/cargo/acme/api/v1/crates/missing/1.0.0/yank".into(),
+        ),
+        (
+            Method::PUT,
+            "/cargo/acme/api/v1/crates/secret/1.0.0/unyank".into(),
+            "/cargo/acme/api/v1/crates/missing/1.0.0/unyank".into(),
+        ),
     ];
     for (method, private, missing) in pairs {
         let a = as_bob(method.clone(), &private).send().await.unwrap();
@@ -71,17 +100,31 @@ async fn private_registry_over_http(backend: Backend) {
     let owners = |name: &str| {
         as_bob(Method::PUT, &format!("/cargo/acme/api/v1/crates/{name}/owners")).json(&json!({ "users": ["bob"] }))
     };
-    let (a, b) = (owners("secret").send().await.unwrap(), owners("missing").send().await.unwrap());
+    let (a, b) = (
+        owners("secret").send().await.unwrap(),
+        owners("missing").send().await.unwrap(),
+    );
     assert_eq!((a.status(), b.status()), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
     // Publishing a new version of it answers as publishing a new crate there.
-    let body = |name: &str| wire(&metadata(name, "2.0.0", json!([])), &crate_file(&format!("{name}-2.0.0"), name, "2.0.0"));
+    let body = |name: &str| {
+        wire(
+            &metadata(name, "2.0.0", json!([])),
+            &crate_file(&format!("{name}-2.0.0"), name, "2.0.0"),
+        )
+    };
     let a = publish_raw(&app, &bob.token, "acme", body("secret")).await;
     let b = publish_raw(&app, &bob.token, "acme", body("missing")).await;
     assert_eq!(a.status(), b.status());
     assert_eq!(a.status(), StatusCode::FORBIDDEN);
     let (ta, tb) = (a.text().await.unwrap(), b.text().await.unwrap());
     assert_eq!(ta.replace("secret", "missing"), tb);
-    let found = json_ok(as_bob(Method::GET, "/cargo/acme/api/v1/crates?q=secret").send().await.unwrap()).await;
+    let found = json_ok(
+        as_bob(Method::GET, "/cargo/acme/api/v1/crates?q=secret")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(found["meta"]["total"], 0);
     app.stop().await;
 }
@@ -97,10 +140,17 @@ async fn private_registry_with_cargo(backend: Backend) {
     let toml = "[package]\nname = \"secret\"\nversion = \"1.0.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"private\"\n";
     let lib = project(work.path(), "secret", toml, "lib.rs", "pub fn secret() -> u32 { 7 }\n");
     let env = [("CARGO_REGISTRIES_ACME_TOKEN", alice.token.as_str())];
-    home.ok(&lib, &["publish", "--registry", "acme", "--no-verify"], &env).await;
+    home.ok(&lib, &["publish", "--registry", "acme", "--no-verify"], &env)
+        .await;
 
     let app_toml = "[package]\nname = \"user\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n[dependencies]\nsecret = { version = \"1\", registry = \"acme\" }\n";
-    let user = project(work.path(), "user", app_toml, "main.rs", "fn main() { println!(\"{}\", secret::secret()); }\n");
+    let user = project(
+        work.path(),
+        "user",
+        app_toml,
+        "main.rs",
+        "fn main() { println!(\"{}\", secret::secret()); }\n",
+    );
     assert_eq!(home.ok(&user, &["run", "-q"], &env).await.trim(), "7");
 
     // Without a token cargo is refused (and says the registry needs one).
