@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
 use trove_core::{Ecosystem, FileKind, PackageKind, Visibility};
+use trove_service::cargo::RegistryView;
 use trove_service::packages::{NewRelease, NewReleaseFile, ReleaseMeta};
 use trove_service::{Ctx, Services};
 use trove_storage::StagedBlob;
@@ -27,13 +28,15 @@ pub async fn publish_crate(
     body: Body,
 ) -> CargoResult<Json<Value>> {
     let svc = &state.services;
-    if ctx.principal.is_none() {
-        return Err(CargoError::new(
-            StatusCode::UNAUTHORIZED,
-            "publishing needs a token: run `cargo login --registry <name>` with a Trove API token",
-        ));
-    }
-    let registry = svc.cargo().registry(&scope).await?;
+    let registry = match early_checks(svc, &ctx, &scope).await {
+        Ok(r) => r,
+        Err(e) => {
+            // Read (bounded) what cargo is still sending, so that it gets the answer rather
+            // than a reset connection.
+            trove_service::blobs::stage::drain(&mut body.into_data_stream()).await;
+            return Err(e);
+        }
+    };
     let PublishBody { metadata, crate_file } = read_publish(svc, &headers, body, svc.config.max_archive_bytes).await?;
     let meta = NewCrate::parse(&metadata).map_err(CargoError::bad_request)?;
     let info = inspect(svc, &crate_file, &meta).await?;
@@ -82,6 +85,17 @@ pub async fn publish_crate(
     Ok(Json(json!({
         "warnings": { "invalid_categories": invalid_categories, "invalid_badges": [], "other": [] }
     })))
+}
+
+/// What is refused before the body is read: no token, no such namespace.
+async fn early_checks(svc: &Services, ctx: &Ctx, scope: &str) -> CargoResult<RegistryView> {
+    if ctx.principal.is_none() {
+        return Err(CargoError::new(
+            StatusCode::UNAUTHORIZED,
+            "publishing needs a token: run `cargo login --registry <name>` with a Trove API token",
+        ));
+    }
+    Ok(svc.cargo().registry(scope).await?)
 }
 
 /// Checks the `.crate` off the async threads.

@@ -85,6 +85,8 @@ async fn refuses_bad_publish_bodies(backend: Backend) {
     expect_cargo_error(res, StatusCode::UNAUTHORIZED).await;
     let res = publish_raw(&app, "trv_not_a_token", "alice", whole.clone()).await;
     expect_cargo_error(res, StatusCode::UNAUTHORIZED).await;
+    let res = publish_raw(&app, t, "nobody", whole.clone()).await;
+    expect_cargo_error(res, StatusCode::NOT_FOUND).await;
 
     assert_eq!(app.blob_count().await, 0);
     assert_eq!(app.staging_files(), 0);
