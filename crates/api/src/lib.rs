@@ -130,7 +130,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// A user as the API shows it.
-pub fn user_json(u: &trove_service::db::users::User) -> serde_json::Value {
+pub fn user_json(u: &trove_service::Account) -> serde_json::Value {
     serde_json::json!({
         "username": u.username,
         "email": u.email,

@@ -110,7 +110,7 @@ async fn seed_db(url: &str, count: usize, seed: u64, batch: usize) -> anyhow::Re
     let mut tx = db.write().await?;
     for scope in &corpus.scopes {
         let uid = users::insert(&mut tx, scope, &format!("{scope}@bench.invalid"), None, false, now).await?;
-        let ns = namespaces::insert(&mut tx, scope, "user", Some(uid), None, now).await?;
+        let ns = namespaces::insert(&mut tx, scope, trove_core::NamespaceKind::User, Some(uid), None, now).await?;
         user_ids.insert(scope.clone(), uid);
         ns_ids.insert(scope.clone(), ns);
     }
@@ -175,7 +175,7 @@ async fn seed_db(url: &str, count: usize, seed: u64, batch: usize) -> anyhow::Re
                 },
             )
             .await?;
-            owners::upsert(&mut tx, id, user_ids[&p.scope], "owner", at).await?;
+            owners::upsert(&mut tx, id, user_ids[&p.scope], trove_core::OwnerRole::Owner, at).await?;
             if p.downloads > 0 {
                 // Spread over the last four weeks so trending has something to compare.
                 let recent = p.downloads / 3;

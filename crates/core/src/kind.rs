@@ -16,7 +16,8 @@ impl std::error::Error for UnknownValue {}
 
 macro_rules! string_enum {
     ($t:ident { $($v:ident => $s:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        /// Ordered as declared.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(rename_all = "lowercase")]
         pub enum $t { $($v),+ }
 
@@ -75,6 +76,12 @@ string_enum!(PackageKind {
     Agent => "agent", Template => "template", Snapshot => "snapshot", Other => "other",
 });
 string_enum!(Visibility { Public => "public", Private => "private" });
+string_enum!(NamespaceKind { User => "user", Org => "org" });
+// A member's role in an organization, weakest first: a user is `Owner` of their own namespace.
+string_enum!(OrgRole { Read => "read", Write => "write", Admin => "admin", Owner => "owner" });
+// A package owner's role: owners also manage the owners.
+string_enum!(OwnerRole { Maintainer => "maintainer", Owner => "owner" });
+string_enum!(DeliveryStatus { Pending => "pending", Delivered => "delivered", Failed => "failed" });
 string_enum!(FileKind {
     Archive => "archive", Tarball => "tarball", Crate => "crate", Sdist => "sdist", Wheel => "wheel",
     Other => "other",

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod backup;
 pub mod blobs;
 pub mod cargo_registries;
+pub mod decode;
 pub mod dependents;
 pub mod device_codes;
 pub mod downloads;
@@ -333,9 +334,4 @@ impl DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut Conn {
         &mut self.tx
     }
-}
-
-/// Decodes a JSON text column.
-pub(crate) fn json_col<T: serde::de::DeserializeOwned>(s: &str) -> Result<T> {
-    serde_json::from_str(s).map_err(|e| DbError::Corrupt(e.to_string()))
 }

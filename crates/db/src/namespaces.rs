@@ -1,12 +1,13 @@
 use crate::{Conn, Result};
 use trove_core::name::normalize;
+use trove_core::{NamespaceKind, OrgRole};
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Namespace {
     pub id: i64,
     pub name: String,
-    /// `user` or `org`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NamespaceKind,
     pub user_id: Option<i64>,
     pub description: Option<String>,
     pub created_at: i64,
@@ -14,7 +15,7 @@ pub struct Namespace {
 
 impl Namespace {
     pub fn is_org(&self) -> bool {
-        self.kind == "org"
+        self.kind == NamespaceKind::Org
     }
 }
 
@@ -22,7 +23,8 @@ impl Namespace {
 pub struct Member {
     pub user_id: i64,
     pub username: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: OrgRole,
     pub created_at: i64,
 }
 
@@ -31,7 +33,7 @@ const COLS: &str = "id, name, kind, user_id, description, created_at";
 pub async fn insert(
     conn: &mut Conn,
     name: &str,
-    kind: &str,
+    kind: NamespaceKind,
     user_id: Option<i64>,
     description: Option<&str>,
     now: i64,
@@ -42,7 +44,7 @@ pub async fn insert(
     )
     .bind(name)
     .bind(normalize(name))
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(user_id)
     .bind(description)
     .bind(now)
@@ -73,11 +75,12 @@ pub async fn find_by_id(conn: &mut Conn, id: i64) -> Result<Option<Namespace>> {
 struct NamespaceWithRole {
     #[sqlx(flatten)]
     namespace: Namespace,
-    role: String,
+    #[sqlx(try_from = "String")]
+    role: OrgRole,
 }
 
 /// Organizations a user belongs to, with the user's role.
-pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespace, String)>> {
+pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespace, OrgRole)>> {
     let rows: Vec<NamespaceWithRole> = sqlx::query_as(
         "SELECT n.id, n.name, n.kind, n.user_id, n.description, n.created_at, m.role \
          FROM namespaces n JOIN org_members m ON m.namespace_id = n.id \
@@ -89,14 +92,15 @@ pub async fn orgs_of_user(conn: &mut Conn, user_id: i64) -> Result<Vec<(Namespac
     Ok(rows.into_iter().map(|r| (r.namespace, r.role)).collect())
 }
 
-pub async fn member_role(conn: &mut Conn, namespace_id: i64, user_id: i64) -> Result<Option<String>> {
+pub async fn member_role(conn: &mut Conn, namespace_id: i64, user_id: i64) -> Result<Option<OrgRole>> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT role FROM org_members WHERE namespace_id = $1 AND user_id = $2")
             .bind(namespace_id)
             .bind(user_id)
             .fetch_optional(conn)
             .await?;
-    Ok(row.map(|r| r.0))
+    row.map(|r| OrgRole::try_from(r.0).map_err(|e| crate::DbError::Corrupt(format!("org member role {e}"))))
+        .transpose()
 }
 
 pub async fn members(conn: &mut Conn, namespace_id: i64) -> Result<Vec<Member>> {
@@ -110,14 +114,14 @@ pub async fn members(conn: &mut Conn, namespace_id: i64) -> Result<Vec<Member>> 
 }
 
 /// Adds a member or changes their role.
-pub async fn upsert_member(conn: &mut Conn, namespace_id: i64, user_id: i64, role: &str, now: i64) -> Result<()> {
+pub async fn upsert_member(conn: &mut Conn, namespace_id: i64, user_id: i64, role: OrgRole, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO org_members (namespace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (namespace_id, user_id) DO UPDATE SET role = excluded.role",
     )
     .bind(namespace_id)
     .bind(user_id)
-    .bind(role)
+    .bind(role.as_str())
     .bind(now)
     .execute(conn)
     .await?;
@@ -133,10 +137,10 @@ pub async fn remove_member(conn: &mut Conn, namespace_id: i64, user_id: i64) -> 
     Ok(r.rows_affected() > 0)
 }
 
-pub async fn count_role(conn: &mut Conn, namespace_id: i64, role: &str) -> Result<i64> {
+pub async fn count_role(conn: &mut Conn, namespace_id: i64, role: OrgRole) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM org_members WHERE namespace_id = $1 AND role = $2")
         .bind(namespace_id)
-        .bind(role)
+        .bind(role.as_str())
         .fetch_one(conn)
         .await?;
     Ok(n)

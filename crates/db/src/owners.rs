@@ -1,22 +1,24 @@
 use crate::{Conn, Result};
+use trove_core::OwnerRole;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Owner {
     pub user_id: i64,
     pub username: String,
-    /// `owner` (may manage owners) or `maintainer` (may publish and yank).
-    pub role: String,
+    /// Owners also manage the owners; maintainers publish and yank.
+    #[sqlx(try_from = "String")]
+    pub role: OwnerRole,
     pub created_at: i64,
 }
 
-pub async fn upsert(conn: &mut Conn, package_id: i64, user_id: i64, role: &str, now: i64) -> Result<()> {
+pub async fn upsert(conn: &mut Conn, package_id: i64, user_id: i64, role: OwnerRole, now: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO package_owners (package_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (package_id, user_id) DO UPDATE SET role = excluded.role",
     )
     .bind(package_id)
     .bind(user_id)
-    .bind(role)
+    .bind(role.as_str())
     .bind(now)
     .execute(conn)
     .await?;
@@ -42,20 +44,21 @@ pub async fn list(conn: &mut Conn, package_id: i64) -> Result<Vec<Owner>> {
     .await?)
 }
 
-pub async fn role_of(conn: &mut Conn, package_id: i64, user_id: i64) -> Result<Option<String>> {
+pub async fn role_of(conn: &mut Conn, package_id: i64, user_id: i64) -> Result<Option<OwnerRole>> {
     let row: Option<(String,)> =
         sqlx::query_as("SELECT role FROM package_owners WHERE package_id = $1 AND user_id = $2")
             .bind(package_id)
             .bind(user_id)
             .fetch_optional(conn)
             .await?;
-    Ok(row.map(|r| r.0))
+    row.map(|r| OwnerRole::try_from(r.0).map_err(|e| crate::DbError::Corrupt(format!("package owner role {e}"))))
+        .transpose()
 }
 
-pub async fn count_role(conn: &mut Conn, package_id: i64, role: &str) -> Result<i64> {
+pub async fn count_role(conn: &mut Conn, package_id: i64, role: OwnerRole) -> Result<i64> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM package_owners WHERE package_id = $1 AND role = $2")
         .bind(package_id)
-        .bind(role)
+        .bind(role.as_str())
         .fetch_one(conn)
         .await?;
     Ok(n)

@@ -16,10 +16,12 @@ pub struct Package {
     pub visibility: Visibility,
     pub description: Option<String>,
     pub license: Option<String>,
-    /// JSON array.
-    pub keywords: String,
-    /// JSON array.
-    pub categories: String,
+    /// Stored as a JSON array.
+    #[sqlx(try_from = "crate::decode::JsonStrings")]
+    pub keywords: Vec<String>,
+    /// Stored as a JSON array.
+    #[sqlx(try_from = "crate::decode::JsonStrings")]
+    pub categories: Vec<String>,
     pub homepage: Option<String>,
     pub repository: Option<String>,
     pub readme: Option<String>,
@@ -35,12 +37,6 @@ impl Package {
     }
     pub fn full_name(&self) -> String {
         format!("{}/{}", self.scope, self.name)
-    }
-    pub fn keyword_list(&self) -> Vec<String> {
-        crate::json_col(&self.keywords).unwrap_or_default()
-    }
-    pub fn category_list(&self) -> Vec<String> {
-        crate::json_col(&self.categories).unwrap_or_default()
     }
 }
 

@@ -1,4 +1,5 @@
 use crate::{Conn, Result};
+use trove_core::TokenScope;
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Token {
@@ -7,10 +8,12 @@ pub struct Token {
     pub name: String,
     #[serde(skip)]
     pub token_hash: String,
-    /// Comma-separated scope names.
-    pub scopes: String,
-    /// Comma-separated `scope/name` glob patterns, or none for every package.
-    pub patterns: Option<String>,
+    /// Stored comma-separated.
+    #[sqlx(try_from = "crate::decode::CommaList")]
+    pub scopes: Vec<TokenScope>,
+    /// `scope/name` glob patterns (stored comma-separated), or none for every package.
+    #[sqlx(try_from = "crate::decode::OptCommaList")]
+    pub patterns: Option<Vec<String>>,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub created_at: i64,

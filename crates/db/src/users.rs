@@ -7,14 +7,16 @@ pub struct User {
     pub email: String,
     #[serde(skip)]
     pub password_hash: Option<String>,
-    pub is_admin: i64,
-    pub disabled: i64,
+    #[sqlx(try_from = "crate::decode::Flag")]
+    pub is_admin: bool,
+    #[sqlx(try_from = "crate::decode::Flag")]
+    pub disabled: bool,
     pub created_at: i64,
 }
 
 impl User {
     pub fn admin(&self) -> bool {
-        self.is_admin != 0
+        self.is_admin
     }
 }
 

@@ -15,7 +15,8 @@ pub struct Version {
     pub readme: Option<String>,
     pub publisher_id: Option<i64>,
     pub publisher: Option<String>,
-    pub yanked: i64,
+    #[sqlx(try_from = "crate::decode::Flag")]
+    pub yanked: bool,
     pub yanked_at: Option<i64>,
     pub deprecated: Option<String>,
     pub deleted_at: Option<i64>,
@@ -25,7 +26,7 @@ pub struct Version {
 
 impl Version {
     pub fn is_yanked(&self) -> bool {
-        self.yanked != 0
+        self.yanked
     }
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()

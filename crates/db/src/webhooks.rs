@@ -2,6 +2,7 @@
 //! (`locked_until`) so several nodes can work the same queue without sending twice.
 
 use crate::{Conn, Result};
+use trove_core::DeliveryStatus;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Webhook {
@@ -9,16 +10,11 @@ pub struct Webhook {
     pub namespace_id: i64,
     pub url: String,
     pub secret: String,
-    /// JSON array of event names.
-    pub events: String,
+    /// Event names (stored as a JSON array).
+    #[sqlx(try_from = "crate::decode::JsonStrings")]
+    pub events: Vec<String>,
     pub created_by: Option<i64>,
     pub created_at: i64,
-}
-
-impl Webhook {
-    pub fn event_list(&self) -> Vec<String> {
-        crate::json_col(&self.events).unwrap_or_default()
-    }
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -27,8 +23,8 @@ pub struct Delivery {
     pub webhook_id: i64,
     pub event: String,
     pub payload: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DeliveryStatus,
     pub attempts: i64,
     pub next_attempt_at: i64,
     pub created_at: i64,
@@ -195,7 +191,7 @@ pub struct AttemptRecord<'a> {
 pub async fn record_attempt(
     conn: &mut Conn,
     a: AttemptRecord<'_>,
-    status: &str,
+    status: DeliveryStatus,
     next_attempt_at: i64,
     delivered_at: Option<i64>,
 ) -> Result<()> {
@@ -216,7 +212,7 @@ pub async fn record_attempt(
          delivered_at = $4, locked_until = NULL WHERE id = $5",
     )
     .bind(a.attempt)
-    .bind(status)
+    .bind(status.as_str())
     .bind(next_attempt_at)
     .bind(delivered_at)
     .bind(a.delivery_id)

@@ -26,7 +26,7 @@ async fn fill(db: &Db) {
     let ns = namespaces::insert(
         &mut tx,
         "alice",
-        "user",
+        trove_core::NamespaceKind::User,
         Some(alice),
         Some("quotes \" and 'apostrophes', a\nnewline, tabs\t, ünïcødé ✓"),
         NOW,

@@ -2,6 +2,7 @@
 //! and once on a throwaway PostgreSQL database (see `trove_testkit::both_backends!`).
 
 use serde_json::json;
+use trove_core::{NamespaceKind, OrgRole, OwnerRole, TokenScope};
 use trove_db::audit::{self, AuditFilter, NewEvent};
 use trove_db::packages::{self, NewPackage, PackageMeta};
 use trove_db::sessions::{self, Session};
@@ -32,7 +33,7 @@ async fn user(conn: &mut Conn, name: &str) -> i64 {
 /// A user with their personal namespace; returns (user id, namespace id).
 async fn user_with_ns(conn: &mut Conn, name: &str) -> (i64, i64) {
     let uid = user(conn, name).await;
-    let ns = namespaces::insert(conn, name, "user", Some(uid), None, NOW)
+    let ns = namespaces::insert(conn, name, NamespaceKind::User, Some(uid), None, NOW)
         .await
         .expect("insert namespace");
     (uid, ns)
@@ -108,7 +109,7 @@ async fn users_crud(backend: Backend) {
     assert_eq!(a.email, "alice@example.test");
     assert_eq!(a.password_hash.as_deref(), Some("h1"));
     assert!(a.admin());
-    assert_eq!(a.disabled, 0);
+    assert!(!a.disabled);
     assert_eq!(a.created_at, NOW);
 
     let b = users::find_by_id(&mut c, bob).await.unwrap().unwrap();
@@ -161,7 +162,7 @@ async fn namespaces_normalized(backend: Backend) {
     let mut c = db.conn().await.unwrap();
     let (alice, alice_ns) = user_with_ns(&mut c, "alice").await;
 
-    let org = namespaces::insert(&mut c, "foo-bar", "org", None, Some("The Foo org"), NOW)
+    let org = namespaces::insert(&mut c, "foo-bar", NamespaceKind::Org, None, Some("The Foo org"), NOW)
         .await
         .unwrap();
     for lookup in ["foo-bar", "foo_bar", "foo.bar"] {
@@ -179,20 +180,20 @@ async fn namespaces_normalized(backend: Backend) {
 
     let n = namespaces::find_by_id(&mut c, alice_ns).await.unwrap().unwrap();
     assert_eq!(n.name, "alice");
-    assert_eq!(n.kind, "user");
+    assert_eq!(n.kind, NamespaceKind::User);
     assert!(!n.is_org());
     assert_eq!(n.user_id, Some(alice));
     assert!(namespaces::find_by_id(&mut c, 999_999).await.unwrap().is_none());
 
     // Normalized duplicates are refused, whatever the spelling.
-    assert_unique(namespaces::insert(&mut c, "foo_bar", "org", None, None, NOW).await);
-    assert_unique(namespaces::insert(&mut c, "foo.bar", "org", None, None, NOW).await);
-    assert_unique(namespaces::insert(&mut c, "foo-bar", "org", None, None, NOW).await);
+    assert_unique(namespaces::insert(&mut c, "foo_bar", NamespaceKind::Org, None, None, NOW).await);
+    assert_unique(namespaces::insert(&mut c, "foo.bar", NamespaceKind::Org, None, None, NOW).await);
+    assert_unique(namespaces::insert(&mut c, "foo-bar", NamespaceKind::Org, None, None, NOW).await);
     // A user has one personal namespace.
-    assert_unique(namespaces::insert(&mut c, "alice2", "user", Some(alice), None, NOW).await);
+    assert_unique(namespaces::insert(&mut c, "alice2", NamespaceKind::User, Some(alice), None, NOW).await);
 
     // The stored name keeps its own spelling and is found by the others.
-    let under = namespaces::insert(&mut c, "under_score", "org", None, None, NOW)
+    let under = namespaces::insert(&mut c, "under_score", NamespaceKind::Org, None, None, NOW)
         .await
         .unwrap();
     assert_eq!(
@@ -211,40 +212,40 @@ async fn org_members(backend: Backend) {
     let alice = user(&mut c, "alice").await;
     let bob = user(&mut c, "bob").await;
     let carol = user(&mut c, "carol").await;
-    let zeta = namespaces::insert(&mut c, "zeta", "org", None, None, NOW)
+    let zeta = namespaces::insert(&mut c, "zeta", NamespaceKind::Org, None, None, NOW)
         .await
         .unwrap();
-    let acme = namespaces::insert(&mut c, "acme", "org", None, None, NOW)
+    let acme = namespaces::insert(&mut c, "acme", NamespaceKind::Org, None, None, NOW)
         .await
         .unwrap();
 
-    namespaces::upsert_member(&mut c, acme, alice, "owner", NOW)
+    namespaces::upsert_member(&mut c, acme, alice, OrgRole::Owner, NOW)
         .await
         .unwrap();
-    namespaces::upsert_member(&mut c, acme, bob, "write", NOW + 1)
+    namespaces::upsert_member(&mut c, acme, bob, OrgRole::Write, NOW + 1)
         .await
         .unwrap();
-    namespaces::upsert_member(&mut c, zeta, bob, "owner", NOW)
+    namespaces::upsert_member(&mut c, zeta, bob, OrgRole::Owner, NOW)
         .await
         .unwrap();
     assert_eq!(
-        namespaces::member_role(&mut c, acme, bob).await.unwrap().as_deref(),
-        Some("write")
+        namespaces::member_role(&mut c, acme, bob).await.unwrap(),
+        Some(OrgRole::Write)
     );
     assert_eq!(namespaces::member_role(&mut c, acme, carol).await.unwrap(), None);
-    assert_eq!(namespaces::count_role(&mut c, acme, "owner").await.unwrap(), 1);
-    assert_eq!(namespaces::count_role(&mut c, acme, "write").await.unwrap(), 1);
+    assert_eq!(namespaces::count_role(&mut c, acme, OrgRole::Owner).await.unwrap(), 1);
+    assert_eq!(namespaces::count_role(&mut c, acme, OrgRole::Write).await.unwrap(), 1);
 
     // Upsert changes the role and keeps the original join time.
-    namespaces::upsert_member(&mut c, acme, bob, "owner", NOW + 50)
+    namespaces::upsert_member(&mut c, acme, bob, OrgRole::Owner, NOW + 50)
         .await
         .unwrap();
     assert_eq!(
-        namespaces::member_role(&mut c, acme, bob).await.unwrap().as_deref(),
-        Some("owner")
+        namespaces::member_role(&mut c, acme, bob).await.unwrap(),
+        Some(OrgRole::Owner)
     );
-    assert_eq!(namespaces::count_role(&mut c, acme, "owner").await.unwrap(), 2);
-    assert_eq!(namespaces::count_role(&mut c, acme, "write").await.unwrap(), 0);
+    assert_eq!(namespaces::count_role(&mut c, acme, OrgRole::Owner).await.unwrap(), 2);
+    assert_eq!(namespaces::count_role(&mut c, acme, OrgRole::Write).await.unwrap(), 0);
 
     let members = namespaces::members(&mut c, acme).await.unwrap();
     let got: Vec<_> = members
@@ -265,7 +266,7 @@ async fn org_members(backend: Backend) {
     assert!(namespaces::remove_member(&mut c, acme, bob).await.unwrap());
     assert!(!namespaces::remove_member(&mut c, acme, bob).await.unwrap());
     assert!(!namespaces::remove_member(&mut c, acme, carol).await.unwrap());
-    assert_eq!(namespaces::count_role(&mut c, acme, "owner").await.unwrap(), 1);
+    assert_eq!(namespaces::count_role(&mut c, acme, OrgRole::Owner).await.unwrap(), 1);
     assert_eq!(namespaces::member_role(&mut c, acme, bob).await.unwrap(), None);
     let orgs = namespaces::orgs_of_user(&mut c, bob).await.unwrap();
     assert_eq!(orgs.len(), 1);
@@ -310,8 +311,8 @@ async fn tokens_lifecycle(backend: Backend) {
     assert_eq!(t.user_id, alice);
     assert_eq!(t.name, "ci");
     assert_eq!(t.token_hash, "hash-1");
-    assert_eq!(t.scopes, "read,publish");
-    assert_eq!(t.patterns.as_deref(), Some("acme/*"));
+    assert_eq!(t.scopes, [TokenScope::Read, TokenScope::Publish]);
+    assert_eq!(t.patterns, Some(vec!["acme/*".to_string()]));
     assert_eq!(t.expires_at, Some(NOW + 1000));
     assert_eq!(t.last_used_at, None);
     assert_eq!(t.created_at, NOW);
@@ -410,7 +411,7 @@ async fn packages_crud(backend: Backend) {
     let (_t, db) = setup(backend).await;
     let mut c = db.conn().await.unwrap();
     let (_alice, alice_ns) = user_with_ns(&mut c, "alice").await;
-    let org = namespaces::insert(&mut c, "my-org", "org", None, None, NOW)
+    let org = namespaces::insert(&mut c, "my-org", NamespaceKind::Org, None, None, NOW)
         .await
         .unwrap();
     assert_eq!(packages::count(&mut c).await.unwrap(), 0);
@@ -482,8 +483,8 @@ async fn packages_crud(backend: Backend) {
         (p.description.clone(), p.license.clone(), p.latest_version.clone()),
         (None, None, None)
     );
-    assert_eq!(p.keyword_list(), Vec::<String>::new());
-    assert_eq!(p.category_list(), Vec::<String>::new());
+    assert_eq!(p.keywords, Vec::<String>::new());
+    assert_eq!(p.categories, Vec::<String>::new());
     assert_eq!((p.downloads, p.created_at, p.updated_at), (0, NOW, NOW));
     assert!(packages::find_by_id(&mut c, 999_999).await.unwrap().is_none());
 
@@ -527,8 +528,8 @@ async fn packages_crud(backend: Backend) {
     assert_eq!(p.kind, "plugin");
     assert_eq!(p.description.as_deref(), Some("A widget"));
     assert_eq!(p.license.as_deref(), Some("MIT"));
-    assert_eq!(p.keyword_list(), ["ui", "widget"]);
-    assert_eq!(p.category_list(), ["gui"]);
+    assert_eq!(p.keywords, ["ui", "widget"]);
+    assert_eq!(p.categories, ["gui"]);
     assert_eq!(p.homepage.as_deref(), Some("https://example.test"));
     assert_eq!(p.repository.as_deref(), Some("https://git.example.test/w"));
     assert_eq!(p.readme.as_deref(), Some("# Widget"));
@@ -704,10 +705,14 @@ async fn owners_crud(backend: Backend) {
     let pkg = package(&mut c, ns, "widget").await;
     let pkg2 = package(&mut c, ns, "gadget").await;
 
-    owners::upsert(&mut c, pkg, alice, "owner", NOW).await.unwrap();
-    owners::upsert(&mut c, pkg, carol, "maintainer", NOW + 1).await.unwrap();
-    owners::upsert(&mut c, pkg, bob, "maintainer", NOW + 1).await.unwrap();
-    owners::upsert(&mut c, pkg2, bob, "owner", NOW).await.unwrap();
+    owners::upsert(&mut c, pkg, alice, OwnerRole::Owner, NOW).await.unwrap();
+    owners::upsert(&mut c, pkg, carol, OwnerRole::Maintainer, NOW + 1)
+        .await
+        .unwrap();
+    owners::upsert(&mut c, pkg, bob, OwnerRole::Maintainer, NOW + 1)
+        .await
+        .unwrap();
+    owners::upsert(&mut c, pkg2, bob, OwnerRole::Owner, NOW).await.unwrap();
 
     let list = owners::list(&mut c, pkg).await.unwrap();
     let got: Vec<_> = list
@@ -724,26 +729,25 @@ async fn owners_crud(backend: Backend) {
     );
     assert_eq!(list[1].created_at, NOW + 1);
     assert_eq!(
-        owners::role_of(&mut c, pkg, bob).await.unwrap().as_deref(),
-        Some("maintainer")
+        owners::role_of(&mut c, pkg, bob).await.unwrap(),
+        Some(OwnerRole::Maintainer)
     );
     assert_eq!(owners::role_of(&mut c, pkg2, alice).await.unwrap(), None);
-    assert_eq!(owners::count_role(&mut c, pkg, "owner").await.unwrap(), 1);
-    assert_eq!(owners::count_role(&mut c, pkg, "maintainer").await.unwrap(), 2);
+    assert_eq!(owners::count_role(&mut c, pkg, OwnerRole::Owner).await.unwrap(), 1);
+    assert_eq!(owners::count_role(&mut c, pkg, OwnerRole::Maintainer).await.unwrap(), 2);
 
     // Upsert promotes without duplicating.
-    owners::upsert(&mut c, pkg, bob, "owner", NOW + 9).await.unwrap();
-    assert_eq!(
-        owners::role_of(&mut c, pkg, bob).await.unwrap().as_deref(),
-        Some("owner")
-    );
-    assert_eq!(owners::count_role(&mut c, pkg, "owner").await.unwrap(), 2);
+    owners::upsert(&mut c, pkg, bob, OwnerRole::Owner, NOW + 9)
+        .await
+        .unwrap();
+    assert_eq!(owners::role_of(&mut c, pkg, bob).await.unwrap(), Some(OwnerRole::Owner));
+    assert_eq!(owners::count_role(&mut c, pkg, OwnerRole::Owner).await.unwrap(), 2);
     assert_eq!(owners::list(&mut c, pkg).await.unwrap().len(), 3);
 
     assert!(owners::remove(&mut c, pkg, carol).await.unwrap());
     assert!(!owners::remove(&mut c, pkg, carol).await.unwrap());
     assert_eq!(owners::role_of(&mut c, pkg, carol).await.unwrap(), None);
-    assert_eq!(owners::count_role(&mut c, pkg, "maintainer").await.unwrap(), 0);
+    assert_eq!(owners::count_role(&mut c, pkg, OwnerRole::Maintainer).await.unwrap(), 0);
     assert_eq!(
         owners::list(&mut c, pkg2).await.unwrap().len(),
         1,
@@ -1104,7 +1108,7 @@ async fn concurrent_writes(backend: Backend) {
             let name = format!("user{i}");
             let mut tx = db.write().await?;
             let uid = users::insert(&mut tx, &name, "u@example.test", None, false, NOW).await?;
-            let ns = namespaces::insert(&mut tx, &name, "user", Some(uid), None, NOW).await?;
+            let ns = namespaces::insert(&mut tx, &name, NamespaceKind::User, Some(uid), None, NOW).await?;
             // A read between the writes widens the window for lock upgrades.
             assert_eq!(users::find_by_id(&mut tx, uid).await?.unwrap().username, name);
             packages::insert(

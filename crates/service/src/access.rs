@@ -1,40 +1,14 @@
 //! Who may do what. Private things are 404 to those who may not read them.
 
+use crate::auth::Account;
 use crate::{Ctx, Principal, Result, ServiceError, Services};
 use trove_core::TokenScope;
 use trove_db::namespaces::Namespace;
 use trove_db::packages::Package;
-use trove_db::users::User;
 use trove_db::Conn;
 
-/// A role in a namespace. For a user's own namespace the user is `Owner`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Role {
-    Read,
-    Write,
-    Admin,
-    Owner,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Option<Role> {
-        match s {
-            "read" => Some(Role::Read),
-            "write" => Some(Role::Write),
-            "admin" => Some(Role::Admin),
-            "owner" => Some(Role::Owner),
-            _ => None,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Read => "read",
-            Role::Write => "write",
-            Role::Admin => "admin",
-            Role::Owner => "owner",
-        }
-    }
-}
+/// A role in a namespace (weakest first). For a user's own namespace the user is `Owner`.
+pub use trove_core::OrgRole as Role;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PackageAction {
@@ -64,21 +38,18 @@ impl PackageAction {
 }
 
 /// The user's role in a namespace, if any.
-pub async fn namespace_role(conn: &mut Conn, user: &User, ns: &Namespace) -> Result<Option<Role>> {
+pub async fn namespace_role(conn: &mut Conn, user: &Account, ns: &Namespace) -> Result<Option<Role>> {
     if ns.user_id == Some(user.id) {
         return Ok(Some(Role::Owner));
     }
     if !ns.is_org() {
         return Ok(None);
     }
-    Ok(trove_db::namespaces::member_role(conn, ns.id, user.id)
-        .await?
-        .as_deref()
-        .and_then(Role::parse))
+    Ok(trove_db::namespaces::member_role(conn, ns.id, user.id).await?)
 }
 
 /// Whether the user may do `action` on the package, ignoring token scopes.
-async fn user_may(conn: &mut Conn, user: &User, pkg: &Package, action: PackageAction) -> Result<bool> {
+async fn user_may(conn: &mut Conn, user: &Account, pkg: &Package, action: PackageAction) -> Result<bool> {
     if user.admin() {
         return Ok(true);
     }
@@ -91,7 +62,7 @@ async fn user_may(conn: &mut Conn, user: &User, pkg: &Package, action: PackageAc
         PackageAction::Read => ns_role.is_some() || pkg_role.is_some(),
         PackageAction::Publish | PackageAction::Yank => ns_role.is_some_and(|r| r >= Role::Write) || pkg_role.is_some(),
         PackageAction::ManageOwners => {
-            ns_role.is_some_and(|r| r >= Role::Admin) || pkg_role.as_deref() == Some("owner")
+            ns_role.is_some_and(|r| r >= Role::Admin) || pkg_role == Some(trove_core::OwnerRole::Owner)
         }
     })
 }

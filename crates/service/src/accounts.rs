@@ -1,6 +1,6 @@
 //! Registration, login and logout.
 
-use crate::auth::{random_secret, sha256_hex};
+use crate::auth::{random_secret, sha256_hex, Account};
 use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use serde::Deserialize;
 use trove_core::{now_ms, ScopeName};
@@ -27,7 +27,7 @@ pub struct NewSession {
     pub cookie: String,
     pub csrf_token: String,
     pub expires_at: i64,
-    pub user: User,
+    pub user: Account,
 }
 
 fn validate_new_user(u: &NewUser) -> Result<()> {
@@ -59,7 +59,7 @@ fn validate_new_user(u: &NewUser) -> Result<()> {
 
 impl Accounts<'_> {
     /// Self-service registration; refused when registration is closed.
-    pub async fn register(&self, ctx: &Ctx, new: NewUser) -> Result<User> {
+    pub async fn register(&self, ctx: &Ctx, new: NewUser) -> Result<Account> {
         if !self.config.registration_open {
             return Err(
                 ServiceError::forbidden("registration is closed on this registry").with_code("registration_closed")
@@ -69,7 +69,7 @@ impl Accounts<'_> {
     }
 
     /// Creates a user and their namespace (also used by `trove admin create-user`).
-    pub async fn create_user(&self, ctx: &Ctx, new: NewUser, admin: bool) -> Result<User> {
+    pub async fn create_user(&self, ctx: &Ctx, new: NewUser, admin: bool) -> Result<Account> {
         validate_new_user(&new)?;
         let hash = self.hash_password(&new.password).await?;
         let now = now_ms();
@@ -81,16 +81,23 @@ impl Accounts<'_> {
         let id = trove_db::users::insert(&mut tx, &new.username, &new.email, Some(&hash), admin, now)
             .await
             .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
-        trove_db::namespaces::insert(&mut tx, &new.username, "user", Some(id), None, now)
-            .await
-            .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
+        trove_db::namespaces::insert(
+            &mut tx,
+            &new.username,
+            trove_core::NamespaceKind::User,
+            Some(id),
+            None,
+            now,
+        )
+        .await
+        .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
         let mut actor_ctx = ctx.clone();
         let user = trove_db::users::find_by_id(&mut tx, id)
             .await?
             .ok_or_else(|| ServiceError::internal("user vanished"))?;
         if actor_ctx.principal.is_none() {
             actor_ctx.principal = Some(crate::Principal {
-                user: user.clone(),
+                user: user.clone().into(),
                 via: crate::AuthVia::Session {
                     csrf_token: String::new(),
                 },
@@ -106,7 +113,7 @@ impl Accounts<'_> {
         )
         .await?;
         tx.commit().await?;
-        Ok(user)
+        Ok(user.into())
     }
 
     /// Checks a username and password. On failure the attempt is audited (with `via` in its
@@ -124,7 +131,7 @@ impl Accounts<'_> {
                 false
             }
         };
-        if let Some(user) = user.filter(|u| ok && u.disabled == 0) {
+        if let Some(user) = user.filter(|u| ok && !u.disabled) {
             return Ok(user);
         }
         let mut tx = self.db.write().await?;
@@ -162,7 +169,7 @@ impl Accounts<'_> {
         trove_db::sessions::insert(&mut tx, &session).await?;
         let actor = Ctx {
             principal: Some(crate::Principal {
-                user: user.clone(),
+                user: user.clone().into(),
                 via: crate::AuthVia::Session {
                     csrf_token: session.csrf_token.clone(),
                 },
@@ -183,7 +190,7 @@ impl Accounts<'_> {
             cookie,
             csrf_token: session.csrf_token,
             expires_at: session.expires_at,
-            user,
+            user: user.into(),
         })
     }
 

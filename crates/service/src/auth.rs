@@ -11,6 +11,38 @@ use std::sync::Mutex;
 use trove_core::{now_ms, TokenScope};
 use trove_db::users::User;
 
+/// A user account as use cases and front-ends see it (the database row stays in `trove-db`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Account {
+    pub id: i64,
+    pub username: String,
+    pub email: String,
+    pub is_admin: bool,
+    pub disabled: bool,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+}
+
+impl Account {
+    /// Whether the account is a site admin.
+    pub fn admin(&self) -> bool {
+        self.is_admin
+    }
+}
+
+impl From<User> for Account {
+    fn from(u: User) -> Account {
+        Account {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            is_admin: u.is_admin,
+            disabled: u.disabled,
+            created_at: u.created_at,
+        }
+    }
+}
+
 pub const TOKEN_PREFIX: &str = "trv_";
 /// `last_used_at` is written at most this often per token, so reads cost no write.
 const TOUCH_EVERY_MS: i64 = 60_000;
@@ -28,7 +60,7 @@ pub enum AuthVia {
 
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub user: User,
+    pub user: Account,
     pub via: AuthVia,
 }
 
@@ -63,7 +95,7 @@ impl Ctx {
     pub fn anonymous() -> Self {
         Ctx::default()
     }
-    pub fn user(&self) -> Option<&User> {
+    pub fn user(&self) -> Option<&Account> {
         self.principal.as_ref().map(|p| &p.user)
     }
     /// The caller, or 401.
@@ -188,7 +220,7 @@ impl crate::accounts::Accounts<'_> {
         let user = trove_db::users::find_by_id(&mut conn, t.user_id)
             .await?
             .ok_or_else(invalid)?;
-        if user.disabled != 0 {
+        if user.disabled {
             return Err(ServiceError::new(
                 crate::ErrorKind::Unauthenticated,
                 "account_disabled",
@@ -197,10 +229,9 @@ impl crate::accounts::Accounts<'_> {
         }
         drop(conn);
         self.touch_token(t.id, now).await;
-        let scopes = t.scopes.split(',').filter_map(TokenScope::parse).collect();
-        let patterns = t.patterns.map(|p| p.split(',').map(str::to_string).collect());
+        let (scopes, patterns) = (t.scopes, t.patterns);
         Ok(Principal {
-            user,
+            user: user.into(),
             via: AuthVia::Token {
                 id: t.id,
                 scopes,
@@ -240,11 +271,11 @@ impl crate::accounts::Accounts<'_> {
         let Some(user) = trove_db::users::find_by_id(&mut conn, s.user_id).await? else {
             return Ok(None);
         };
-        if user.disabled != 0 {
+        if user.disabled {
             return Ok(None);
         }
         Ok(Some(Principal {
-            user,
+            user: user.into(),
             via: AuthVia::Session {
                 csrf_token: s.csrf_token,
             },

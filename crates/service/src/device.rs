@@ -238,7 +238,7 @@ impl crate::accounts::Accounts<'_> {
         };
         let user = trove_db::users::find_by_id(&mut tx, user_id)
             .await?
-            .filter(|u| u.disabled == 0)
+            .filter(|u| !u.disabled)
             .ok_or_else(|| device_error("access_denied", "the approving account is disabled"))?;
         let secret = new_token();
         let scopes: Vec<String> = DEVICE_TOKEN_SCOPES.iter().map(|s| s.as_str().to_string()).collect();
@@ -266,7 +266,7 @@ impl crate::accounts::Accounts<'_> {
         }
         let as_user = Ctx {
             principal: Some(Principal {
-                user: user.clone(),
+                user: user.clone().into(),
                 via: AuthVia::Session {
                     csrf_token: String::new(),
                 },

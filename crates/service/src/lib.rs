@@ -46,9 +46,8 @@ pub mod views;
 pub mod web_queries;
 pub mod webhooks;
 
-pub use auth::{AuthVia, Ctx, Principal};
+pub use auth::{Account, AuthVia, Ctx, Principal};
 pub use error::{ErrorKind, Result, ServiceError};
-pub use trove_db as db;
 
 use std::sync::Arc;
 use trove_db::Db;

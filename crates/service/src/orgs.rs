@@ -41,7 +41,7 @@ async fn members(conn: &mut Conn, ns: &Namespace) -> Result<Vec<MemberView>> {
         .into_iter()
         .map(|m| MemberView {
             username: m.username,
-            role: m.role,
+            role: m.role.to_string(),
             since: rfc3339(m.created_at),
         })
         .collect())
@@ -64,10 +64,10 @@ impl Orgs<'_> {
         if trove_db::namespaces::find(&mut tx, name).await?.is_some() {
             return Err(taken());
         }
-        let id = trove_db::namespaces::insert(&mut tx, name, "org", None, description, now)
+        let id = trove_db::namespaces::insert(&mut tx, name, trove_core::NamespaceKind::Org, None, description, now)
             .await
             .map_err(|e| if e.is_unique_violation() { taken() } else { e.into() })?;
-        trove_db::namespaces::upsert_member(&mut tx, id, p.user.id, "owner", now).await?;
+        trove_db::namespaces::upsert_member(&mut tx, id, p.user.id, Role::Owner, now).await?;
         audit::record(&mut tx, ctx, "org.create", name, Some(id), serde_json::json!({})).await?;
         let ns = trove_db::namespaces::find_by_id(&mut tx, id)
             .await?
@@ -98,7 +98,7 @@ impl Orgs<'_> {
     /// take away `owner`.
     pub async fn set_member(&self, ctx: &Ctx, org: &str, username: &str, role: &str) -> Result<Vec<MemberView>> {
         let p = ctx.require_scope(TokenScope::Owners)?;
-        let new_role = Role::parse(role).ok_or_else(|| {
+        let new_role = role.parse::<Role>().ok().ok_or_else(|| {
             ServiceError::unprocessable(
                 "invalid_role",
                 format!("unknown role `{role}`: use owner, admin, write or read"),
@@ -114,10 +114,7 @@ impl Orgs<'_> {
         let target = trove_db::users::find_by_username(&mut tx, username)
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
-        let current = trove_db::namespaces::member_role(&mut tx, ns.id, target.id)
-            .await?
-            .as_deref()
-            .and_then(Role::parse);
+        let current = trove_db::namespaces::member_role(&mut tx, ns.id, target.id).await?;
         match my_role {
             Some(Role::Owner) => {}
             Some(Role::Admin) if new_role != Role::Owner && current != Some(Role::Owner) => {}
@@ -130,14 +127,14 @@ impl Orgs<'_> {
         }
         if current == Some(Role::Owner)
             && new_role != Role::Owner
-            && trove_db::namespaces::count_role(&mut tx, ns.id, "owner").await? <= 1
+            && trove_db::namespaces::count_role(&mut tx, ns.id, Role::Owner).await? <= 1
         {
             return Err(ServiceError::conflict(
                 "last_owner",
                 format!("`{username}` is the last owner of `{org}`"),
             ));
         }
-        trove_db::namespaces::upsert_member(&mut tx, ns.id, target.id, new_role.as_str(), now_ms()).await?;
+        trove_db::namespaces::upsert_member(&mut tx, ns.id, target.id, new_role, now_ms()).await?;
         audit::record(
             &mut tx,
             ctx,
@@ -170,8 +167,6 @@ impl Orgs<'_> {
             .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
         let current = trove_db::namespaces::member_role(&mut tx, ns.id, target.id)
             .await?
-            .as_deref()
-            .and_then(Role::parse)
             .ok_or_else(|| ServiceError::not_found(format!("`{username}` is not a member of `{org}`")))?;
         let my_role = if p.user.admin() {
             Some(Role::Owner)
@@ -186,7 +181,7 @@ impl Orgs<'_> {
                 "you may not remove `{username}` from `{org}`"
             )));
         }
-        if current == Role::Owner && trove_db::namespaces::count_role(&mut tx, ns.id, "owner").await? <= 1 {
+        if current == Role::Owner && trove_db::namespaces::count_role(&mut tx, ns.id, Role::Owner).await? <= 1 {
             return Err(ServiceError::conflict(
                 "last_owner",
                 format!("`{username}` is the last owner of `{org}`"),
@@ -222,7 +217,7 @@ impl Orgs<'_> {
         Ok(trove_db::namespaces::orgs_of_user(&mut conn, user_id)
             .await?
             .into_iter()
-            .map(|(ns, role)| (ns.name, role))
+            .map(|(ns, role)| (ns.name, role.to_string()))
             .collect())
     }
 }

@@ -64,7 +64,7 @@ pub struct TrendingPackage {
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Explore {
-    pub totals: trove_db::stats::Totals,
+    pub totals: Totals,
     pub trending: Vec<TrendingPackage>,
     pub most_downloaded: Vec<PackageSummary>,
     pub recently_updated: Vec<PackageSummary>,
@@ -92,6 +92,15 @@ fn windows(total: i64, rows: &[(i64, i64)], today: i64) -> DownloadStats {
         daily,
         versions: None,
     }
+}
+
+/// Registry totals: public packages, their versions and downloads; user accounts.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Totals {
+    pub packages: i64,
+    pub versions: i64,
+    pub downloads: i64,
+    pub users: i64,
 }
 
 impl Stats<'_> {
@@ -138,9 +147,15 @@ impl Stats<'_> {
     }
 
     /// Registry totals over public packages (and all accounts).
-    pub async fn global_stats(&self) -> Result<trove_db::stats::Totals> {
+    pub async fn global_stats(&self) -> Result<Totals> {
         let mut conn = self.db.conn().await?;
-        Ok(trove_db::stats::totals(&mut conn).await?)
+        let t = trove_db::stats::totals(&mut conn).await?;
+        Ok(Totals {
+            packages: t.packages,
+            versions: t.versions,
+            downloads: t.downloads,
+            users: t.users,
+        })
     }
 
     /// Public packages whose downloads grew most over the last 7 days against the 7 before

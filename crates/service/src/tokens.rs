@@ -48,8 +48,8 @@ fn view(t: trove_db::tokens::Token) -> TokenView {
     TokenView {
         id: t.id,
         name: t.name,
-        scopes: t.scopes.split(',').map(str::to_string).collect(),
-        packages: t.patterns.map(|p| p.split(',').map(str::to_string).collect()),
+        scopes: t.scopes.iter().map(|s| s.as_str().to_string()).collect(),
+        packages: t.patterns,
         expires_at: t.expires_at.map(rfc3339),
         last_used_at: t.last_used_at.map(rfc3339),
         created_at: rfc3339(t.created_at),

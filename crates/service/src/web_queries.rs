@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashSet};
 use trove_core::time::rfc3339;
 use trove_core::TokenScope;
 use trove_db::packages::Package;
-use trove_db::users::User;
 use trove_db::Conn;
 
 sub_service!(
@@ -82,7 +81,7 @@ impl Pages<'_> {
             .into_iter()
             .map(|o| OwnerView {
                 username: o.username,
-                role: o.role,
+                role: o.role.to_string(),
                 since: rfc3339(o.created_at),
             })
             .collect();
@@ -212,7 +211,7 @@ impl Pages<'_> {
     }
 
     /// Every account, by id, for site admins: a page of users and the total count.
-    pub async fn admin_list_users(&self, ctx: &Ctx, limit: i64, offset: i64) -> Result<(Vec<User>, i64)> {
+    pub async fn admin_list_users(&self, ctx: &Ctx, limit: i64, offset: i64) -> Result<(Vec<crate::Account>, i64)> {
         ctx.require_scope(TokenScope::Admin)?;
         if !ctx.is_site_admin() {
             return Err(ServiceError::forbidden("only site admins may list accounts"));
@@ -220,7 +219,7 @@ impl Pages<'_> {
         let mut conn = self.db.conn().await?;
         let users = trove_db::users::list(&mut conn, limit.clamp(1, 500), offset.max(0)).await?;
         let total = trove_db::users::count(&mut conn).await?;
-        Ok((users, total))
+        Ok((users.into_iter().map(Into::into).collect(), total))
     }
 }
 

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
+use trove_core::DeliveryStatus;
 use trove_core::{now_ms, time::rfc3339, TokenScope};
 use trove_db::namespaces::Namespace;
 use trove_db::webhooks::{self as repo, AttemptRecord, Webhook};
@@ -82,7 +83,7 @@ fn view(ns: &Namespace, w: &Webhook) -> WebhookView {
         id: w.id,
         namespace: ns.name.clone(),
         url: w.url.clone(),
-        events: w.event_list(),
+        events: w.events.clone(),
         created_at: rfc3339(w.created_at),
     }
 }
@@ -315,8 +316,8 @@ impl Webhooks<'_> {
             .map(|d| DeliveryView {
                 id: d.id,
                 event: d.event,
-                next_attempt_at: (d.status == "pending").then(|| rfc3339(d.next_attempt_at)),
-                status: d.status,
+                next_attempt_at: (d.status == DeliveryStatus::Pending).then(|| rfc3339(d.next_attempt_at)),
+                status: d.status.to_string(),
                 created_at: rfc3339(d.created_at),
                 delivered_at: d.delivered_at.map(rfc3339),
                 payload: serde_json::from_str(&d.payload).unwrap_or(serde_json::Value::Null),
@@ -376,7 +377,7 @@ impl Webhooks<'_> {
                 repo::list(&mut conn, namespace_id)
                     .await?
                     .into_iter()
-                    .filter(|w| w.event_list().iter().any(|e| e == event))
+                    .filter(|w| w.events.iter().any(|e| e == event))
                     .collect()
             };
             if hooks.is_empty() {
@@ -506,13 +507,13 @@ impl Services {
         let delivered = res.as_ref().is_ok_and(|r| r.status().is_success());
         let now = now_ms();
         let (status, next, delivered_at) = if delivered {
-            ("delivered", now, Some(now))
+            (DeliveryStatus::Delivered, now, Some(now))
         } else if attempt >= MAX_ATTEMPTS {
-            ("failed", now, None)
+            (DeliveryStatus::Failed, now, None)
         } else {
             let step = BACKOFF[(attempt as usize - 1).min(BACKOFF.len() - 1)];
             let delay = self.config.webhook_retry_base_ms.saturating_mul(step) as i64;
-            ("pending", now + delay, None)
+            (DeliveryStatus::Pending, now + delay, None)
         };
         tracing::info!(
             delivery = d.id,
@@ -522,7 +523,7 @@ impl Services {
             status_code,
             error = error.as_deref(),
             duration_ms,
-            outcome = status,
+            outcome = status.as_str(),
             "webhook delivery attempt"
         );
         let mut tx = self.db.write().await?;

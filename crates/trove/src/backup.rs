@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use trove_core::Digest;
-use trove_service::db::backup::{self as dbb, BlobSummary, FileSum, Manifest};
+use trove_db::backup::{self as dbb, BlobSummary, FileSum, Manifest};
 use trove_service::Services;
 use trove_storage::{BlobStore, StagedBlob, StorageError};
 

@@ -11,7 +11,7 @@ use crate::WebState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::{header, StatusCode};
-use trove_service::db::users::User;
+use trove_service::Account;
 
 /// An `application/x-www-form-urlencoded` body as name/value pairs (repeated names kept).
 pub struct FormData {
@@ -51,7 +51,7 @@ impl FormData {
 
     /// Checks the session's CSRF token; returns the signed-in user. Refused (403) without a
     /// session, without the token, or with a wrong one.
-    pub fn signed_in<'v>(&self, viewer: &'v Viewer) -> Result<&'v User, WebError> {
+    pub fn signed_in<'v>(&self, viewer: &'v Viewer) -> Result<&'v Account, WebError> {
         let expected = viewer.csrf().ok_or_else(|| WebError::csrf(viewer.chrome()))?;
         if self.cross_origin || !same(self.get("_csrf"), expected) {
             return Err(WebError::csrf(viewer.chrome()));

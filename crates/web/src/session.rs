@@ -8,7 +8,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 use std::net::SocketAddr;
-use trove_service::db::users::User;
+use trove_service::Account;
 use trove_service::{AuthVia, Ctx};
 
 /// The session cookie, shared with the API (`trove_api::extract::SESSION_COOKIE`).
@@ -40,7 +40,7 @@ pub struct Viewer {
 }
 
 impl Viewer {
-    pub fn user(&self) -> Option<&User> {
+    pub fn user(&self) -> Option<&Account> {
         self.ctx.user()
     }
 
@@ -63,7 +63,7 @@ impl Viewer {
     }
 
     /// The signed-in user, or a redirect to the login page that comes back here.
-    pub fn require_user(&self) -> Result<&User, WebError> {
+    pub fn require_user(&self) -> Result<&Account, WebError> {
         self.user()
             .ok_or_else(|| WebError::Redirect(format!("/login?next={}", crate::fmt::encode(&self.path))))
     }

@@ -156,7 +156,7 @@ impl crate::oci::Oci<'_> {
                 e.into()
             }
         })?;
-        trove_db::owners::upsert(&mut tx, id, principal.user.id, "owner", now).await?;
+        trove_db::owners::upsert(&mut tx, id, principal.user.id, trove_core::OwnerRole::Owner, now).await?;
         audit::record(
             &mut tx,
             ctx,

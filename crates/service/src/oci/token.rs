@@ -9,7 +9,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine as _;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use trove_core::{now_ms, TokenScope};
+use trove_core::now_ms;
 
 const ISSUER: &str = "trove";
 const KEY_SETTING: &str = "registry_token_hmac_key";
@@ -146,7 +146,7 @@ impl crate::oci::Oci<'_> {
             .check_password(ctx, username, password, "registry")
             .await?;
         Ok(Principal {
-            user,
+            user: user.into(),
             via: AuthVia::Session {
                 csrf_token: String::new(),
             },
@@ -240,7 +240,7 @@ impl crate::oci::Oci<'_> {
         let mut conn = self.db.conn().await?;
         let user = trove_db::users::find_by_id(&mut conn, uid)
             .await?
-            .filter(|u| u.disabled == 0)
+            .filter(|u| !u.disabled)
             .ok_or_else(invalid_token)?;
         let via = match claims.tid {
             None => AuthVia::Session {
@@ -253,12 +253,12 @@ impl crate::oci::Oci<'_> {
                     .ok_or_else(invalid_token)?;
                 AuthVia::Token {
                     id: t.id,
-                    scopes: t.scopes.split(',').filter_map(TokenScope::parse).collect(),
-                    patterns: t.patterns.map(|p| p.split(',').map(str::to_string).collect()),
+                    scopes: t.scopes,
+                    patterns: t.patterns,
                 }
             }
         };
-        Ok((Some(Principal { user, via }), claims))
+        Ok((Some(Principal { user: user.into(), via }), claims))
     }
 }
 

@@ -1,7 +1,7 @@
 use crate::access::PackageAction;
 use crate::{audit, Ctx, Result, ServiceError};
 use serde::Serialize;
-use trove_core::{now_ms, time::rfc3339};
+use trove_core::{now_ms, time::rfc3339, OwnerRole};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct OwnerView {
@@ -22,7 +22,7 @@ impl crate::packages::Packages<'_> {
             .into_iter()
             .map(|o| OwnerView {
                 username: o.username,
-                role: o.role,
+                role: o.role.to_string(),
                 since: rfc3339(o.created_at),
             })
             .collect())
@@ -37,12 +37,12 @@ impl crate::packages::Packages<'_> {
         username: &str,
         role: &str,
     ) -> Result<Vec<OwnerView>> {
-        if role != "owner" && role != "maintainer" {
-            return Err(ServiceError::unprocessable(
+        let role: OwnerRole = role.parse().map_err(|_| {
+            ServiceError::unprocessable(
                 "invalid_role",
                 format!("unknown role `{role}`: use owner or maintainer"),
-            ));
-        }
+            )
+        })?;
         let mut tx = self.db.write().await?;
         let pkg = self
             .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
@@ -53,9 +53,9 @@ impl crate::packages::Packages<'_> {
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?;
         let previous = trove_db::owners::role_of(&mut tx, pkg.id, user.id).await?;
-        if previous.as_deref() == Some("owner")
-            && role != "owner"
-            && trove_db::owners::count_role(&mut tx, pkg.id, "owner").await? <= 1
+        if previous == Some(OwnerRole::Owner)
+            && role != OwnerRole::Owner
+            && trove_db::owners::count_role(&mut tx, pkg.id, OwnerRole::Owner).await? <= 1
         {
             return Err(ServiceError::conflict(
                 "last_owner",
@@ -91,7 +91,7 @@ impl crate::packages::Packages<'_> {
         let role = trove_db::owners::role_of(&mut tx, pkg.id, user.id)
             .await?
             .ok_or_else(|| ServiceError::not_found(format!("`{username}` is not an owner of `{}`", pkg.full_name())))?;
-        if role == "owner" && trove_db::owners::count_role(&mut tx, pkg.id, "owner").await? <= 1 {
+        if role == OwnerRole::Owner && trove_db::owners::count_role(&mut tx, pkg.id, OwnerRole::Owner).await? <= 1 {
             return Err(ServiceError::conflict(
                 "last_owner",
                 format!("`{username}` is the last owner of `{}`", pkg.full_name()),

@@ -283,7 +283,7 @@ impl crate::packages::Packages<'_> {
                 e.into()
             }
         })?;
-        trove_db::owners::upsert(tx, id, c.publisher_id, "owner", now).await?;
+        trove_db::owners::upsert(tx, id, c.publisher_id, trove_core::OwnerRole::Owner, now).await?;
         Ok(id)
     }
 

@@ -89,7 +89,7 @@ async fn registration_validates_and_refuses_duplicates(b: Backend) {
     expect_error(res, StatusCode::PAYLOAD_TOO_LARGE, "body_too_large").await;
     // Nothing of the refused attempts was stored.
     let mut conn = app.services().db.conn().await.unwrap();
-    assert_eq!(trove_service::db::users::count(&mut conn).await.unwrap(), 2);
+    assert_eq!(trove_db::users::count(&mut conn).await.unwrap(), 2);
     drop(conn);
     app.stop().await;
 }

@@ -291,7 +291,7 @@ async fn fresh(b: Backend, s3: bool) -> Fresh {
 /// Rows in a database (0 for an empty, migrated one), ignoring migration seeds.
 async fn rows_in(db: &TestDb) -> i64 {
     let db = db.connect().await;
-    let n = trove_service::db::backup::non_empty_tables(&db).await.unwrap();
+    let n = trove_db::backup::non_empty_tables(&db).await.unwrap();
     db.close().await;
     n.iter().map(|(_, n)| n).sum()
 }

@@ -507,14 +507,14 @@ async fn every_node_follows_changes_and_reindex_rebuilds_all(b: Backend) {
     {
         let db = &app.services().db;
         let mut tx = db.write().await.unwrap();
-        let p = trove_service::db::packages::find(&mut tx, "native", "alice", "nebula")
+        let p = trove_db::packages::find(&mut tx, "native", "alice", "nebula")
             .await
             .unwrap()
             .unwrap();
-        trove_service::db::packages::update_meta(
+        trove_db::packages::update_meta(
             &mut tx,
             p.id,
-            trove_service::db::packages::PackageMeta {
+            trove_db::packages::PackageMeta {
                 kind: p.kind.as_str(),
                 description: Some("Stellar nursery"),
                 license: None,

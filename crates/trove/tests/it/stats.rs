@@ -13,7 +13,7 @@ pub type Seed<'a> = (&'a str, &'a str, &'a [(i64, i64)]);
 
 /// Writes past downloads straight through the repository, as the counter's flush does.
 pub async fn seed_downloads(app: &TestApp, rows: &[Seed<'_>], today: i64) {
-    use trove_service::db::{downloads, packages, versions};
+    use trove_db::{downloads, packages, versions};
     let mut tx = app.services().db.write().await.unwrap();
     for (name, version, days) in rows {
         let p = packages::find(&mut tx, "native", "alice", name)

@@ -27,13 +27,11 @@ async fn create_list_use_and_revoke(b: Backend) {
     assert!(ci.get("token").is_none(), "secrets are never listed");
     // The secret is stored only as a hash.
     let mut conn = app.services().db.conn().await.unwrap();
-    let user = trove_service::db::users::find_by_username(&mut conn, "alice")
+    let user = trove_db::users::find_by_username(&mut conn, "alice")
         .await
         .unwrap()
         .unwrap();
-    let stored = trove_service::db::tokens::list_for_user(&mut conn, user.id)
-        .await
-        .unwrap();
+    let stored = trove_db::tokens::list_for_user(&mut conn, user.id).await.unwrap();
     assert_eq!(stored.len(), 2);
     assert!(stored
         .iter()

@@ -245,9 +245,9 @@ async fn publish_delivers_signed_events(b: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let mut conn = app.services().db.conn().await.unwrap();
-    let events = trove_service::db::audit::list(
+    let events = trove_db::audit::list(
         &mut conn,
-        &trove_service::db::audit::AuditFilter {
+        &trove_db::audit::AuditFilter {
             limit: 100,
             ..Default::default()
         },

@@ -76,7 +76,7 @@ pub async fn users(State(state): State<WebState>, viewer: Viewer, RawQuery(raw):
                                 td { (u.email) }
                                 td {
                                     @if u.admin() { span.badge.badge-ok { "admin" } } @else { span.muted { "user" } }
-                                    @if u.disabled != 0 { " " span.badge.badge-warn { "disabled" } }
+                                    @if u.disabled { " " span.badge.badge-warn { "disabled" } }
                                 }
                                 td { (time_ago(&trove_core::time::rfc3339(u.created_at))) }
                                 td { a.small href={ "/admin/audit" (query(&[("actor", &u.username)])) } { "Activity" } }

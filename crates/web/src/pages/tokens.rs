@@ -151,7 +151,79 @@ async fn render(
         .list_tokens(&viewer.ctx)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
+    let body = html! {
+        (page_head("API tokens", Some(html! { "Tokens let the CLI, CI jobs and scripts act as " strong { (user.username) } "." })))
+        (dashboard_tabs("tokens", user.admin()))
+        @if let Some((kind, text)) = msg { (notice(kind, text)) }
+        @if let Some(c) = &created { (created_box(c)) }
+        div.dash-layout.single {
+            (token_table(&tokens, csrf))
+            (new_token_form(&draft, &user.username, csrf))
+        }
+    };
+    Ok(Page::new(viewer.chrome(), "API tokens", body)
+        .status(status)
+        .into_response())
+}
+
+/// The caller's tokens with a revoke button each.
+fn token_table(tokens: &[trove_service::tokens::TokenView], csrf: &str) -> Markup {
     let now = trove_core::now_ms();
+    html! {
+        section.card aria-labelledby="tokens-title" {
+            h2 #tokens-title { "Your tokens " span.count { (tokens.len()) } }
+            @if tokens.is_empty() {
+                p.empty { "No tokens yet." }
+            } @else {
+                div.table-wrap {
+                    table.table {
+                        thead {
+                            tr {
+                                th scope="col" { "Name" }
+                                th scope="col" { "Scopes" }
+                                th scope="col" { "Packages" }
+                                th scope="col" { "Last used" }
+                                th scope="col" { "Expires" }
+                                th scope="col" { span.sr-only { "Actions" } }
+                            }
+                        }
+                        tbody {
+                            @for t in tokens {
+                                tr {
+                                    th scope="row" { (t.name) br; span.muted.small { "created " (time_ago(&t.created_at)) } }
+                                    td { @for s in &t.scopes { span.badge { (s) } " " } }
+                                    td {
+                                        @match &t.packages {
+                                            Some(p) => { @for pat in p { code { (pat) } " " } },
+                                            None => span.muted { "all" },
+                                        }
+                                    }
+                                    td { @match &t.last_used_at { Some(u) => (time_ago(u)), None => span.muted { "never" } } }
+                                    td {
+                                        @match &t.expires_at {
+                                            Some(e) if parse_rfc3339(e).is_some_and(|ms| ms <= now) => span.badge.badge-warn { "expired" },
+                                            Some(e) => (crate::fmt::date(e)),
+                                            None => span.muted { "never" },
+                                        }
+                                    }
+                                    td.actions {
+                                        form.inline action={ "/dashboard/tokens/" (t.id) "/revoke" } method="post" {
+                                            (csrf_field(csrf))
+                                            button.btn.btn-danger.btn-small type="submit" aria-label={ "Revoke the token " (t.name) } { "Revoke" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The form creating a token, refilled with `draft` after a refused attempt.
+fn new_token_form(draft: &Draft, username: &str, csrf: &str) -> Markup {
     let checked = |s: &str| {
         if draft.scopes.is_empty() {
             s == "read" || s == "publish"
@@ -164,101 +236,43 @@ async fn render(
     } else {
         draft.expires.clone()
     };
-    let body = html! {
-        (page_head("API tokens", Some(html! { "Tokens let the CLI, CI jobs and scripts act as " strong { (user.username) } "." })))
-        (dashboard_tabs("tokens", user.admin()))
-        @if let Some((kind, text)) = msg { (notice(kind, text)) }
-        @if let Some(c) = &created { (created_box(c)) }
-        div.dash-layout.single {
-            section.card aria-labelledby="tokens-title" {
-                h2 #tokens-title { "Your tokens " span.count { (tokens.len()) } }
-                @if tokens.is_empty() {
-                    p.empty { "No tokens yet." }
-                } @else {
-                    div.table-wrap {
-                        table.table {
-                            thead {
-                                tr {
-                                    th scope="col" { "Name" }
-                                    th scope="col" { "Scopes" }
-                                    th scope="col" { "Packages" }
-                                    th scope="col" { "Last used" }
-                                    th scope="col" { "Expires" }
-                                    th scope="col" { span.sr-only { "Actions" } }
-                                }
-                            }
-                            tbody {
-                                @for t in &tokens {
-                                    tr {
-                                        th scope="row" { (t.name) br; span.muted.small { "created " (time_ago(&t.created_at)) } }
-                                        td { @for s in &t.scopes { span.badge { (s) } " " } }
-                                        td {
-                                            @match &t.packages {
-                                                Some(p) => { @for pat in p { code { (pat) } " " } },
-                                                None => span.muted { "all" },
-                                            }
-                                        }
-                                        td { @match &t.last_used_at { Some(u) => (time_ago(u)), None => span.muted { "never" } } }
-                                        td {
-                                            @match &t.expires_at {
-                                                Some(e) if parse_rfc3339(e).is_some_and(|ms| ms <= now) => span.badge.badge-warn { "expired" },
-                                                Some(e) => (crate::fmt::date(e)),
-                                                None => span.muted { "never" },
-                                            }
-                                        }
-                                        td.actions {
-                                            form.inline action={ "/dashboard/tokens/" (t.id) "/revoke" } method="post" {
-                                                (csrf_field(csrf))
-                                                button.btn.btn-danger.btn-small type="submit" aria-label={ "Revoke the token " (t.name) } { "Revoke" }
-                                            }
-                                        }
-                                    }
-                                }
-                            }
+    html! {
+        section.card.form-card aria-labelledby="new-token-title" {
+            h2 #new-token-title { "Create a token" }
+            form.stack action="/dashboard/tokens" method="post" {
+                (csrf_field(csrf))
+                div.field {
+                    label for="token-name" { "Name" }
+                    input #token-name type="text" name="name" value=(draft.name) required maxlength="100"
+                        placeholder="e.g. laptop, ci-release";
+                }
+                fieldset.field {
+                    legend { "Scopes" }
+                    @for (s, hint) in SCOPES {
+                        div.check {
+                            input id={ "scope-" (s) } type="checkbox" name="scopes" value=(s) checked[checked(s)];
+                            label for={ "scope-" (s) } { strong { (s) } span.muted { " — " (hint) } }
                         }
                     }
                 }
-            }
-            section.card.form-card aria-labelledby="new-token-title" {
-                h2 #new-token-title { "Create a token" }
-                form.stack action="/dashboard/tokens" method="post" {
-                    (csrf_field(csrf))
-                    div.field {
-                        label for="token-name" { "Name" }
-                        input #token-name type="text" name="name" value=(draft.name) required maxlength="100"
-                            placeholder="e.g. laptop, ci-release";
-                    }
-                    fieldset.field {
-                        legend { "Scopes" }
-                        @for (s, hint) in SCOPES {
-                            div.check {
-                                input id={ "scope-" (s) } type="checkbox" name="scopes" value=(s) checked[checked(s)];
-                                label for={ "scope-" (s) } { strong { (s) } span.muted { " — " (hint) } }
-                            }
-                        }
-                    }
-                    div.field {
-                        label for="token-packages" { "Limit to packages (optional)" }
-                        input #token-packages type="text" name="packages" value=(draft.packages)
-                            placeholder={ (user.username) "/*" } aria-describedby="packages-hint";
-                        p.hint #packages-hint { "Patterns with * wildcards, separated by commas. Empty: every package you can access." }
-                    }
-                    div.field {
-                        label for="token-expires" { "Expires after" }
-                        select #token-expires name="expires" {
-                            @for (v, label) in EXPIRY {
-                                option value=(v) selected[expires == *v] { (label) }
-                            }
-                        }
-                    }
-                    button.btn.btn-primary type="submit" { "Create token" }
+                div.field {
+                    label for="token-packages" { "Limit to packages (optional)" }
+                    input #token-packages type="text" name="packages" value=(draft.packages)
+                        placeholder={ (username) "/*" } aria-describedby="packages-hint";
+                    p.hint #packages-hint { "Patterns with * wildcards, separated by commas. Empty: every package you can access." }
                 }
+                div.field {
+                    label for="token-expires" { "Expires after" }
+                    select #token-expires name="expires" {
+                        @for (v, label) in EXPIRY {
+                            option value=(v) selected[expires == *v] { (label) }
+                        }
+                    }
+                }
+                button.btn.btn-primary type="submit" { "Create token" }
             }
         }
-    };
-    Ok(Page::new(viewer.chrome(), "API tokens", body)
-        .status(status)
-        .into_response())
+    }
 }
 
 fn created_box(c: &CreatedToken) -> Markup {

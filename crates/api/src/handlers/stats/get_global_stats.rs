@@ -1,7 +1,7 @@
 use crate::error::{ApiResult, Json};
 use crate::AppState;
 use axum::extract::State;
-use trove_service::db::stats::Totals;
+use trove_service::stats::Totals;
 
 /// `GET /api/v1/stats`: registry totals (public packages, their versions and downloads;
 /// user accounts).
