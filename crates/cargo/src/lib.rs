@@ -6,6 +6,7 @@
 //! layer and answer in cargo's error shape ([`errors`]).
 
 pub mod auth;
+pub mod cache;
 pub mod errors;
 mod handlers;
 pub mod metadata;
@@ -24,6 +25,8 @@ pub struct CargoState {
     pub services: Services,
     /// The configured public URL, if any (else the request's `Host`).
     pub base_url: Option<String>,
+    /// Rendered index files of public registries.
+    pub index_cache: std::sync::Arc<cache::IndexCache>,
 }
 
 impl CargoState {
@@ -60,6 +63,7 @@ pub fn router(services: Services, base_url: Option<String>) -> Router {
     let state = CargoState {
         services,
         base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
+        index_cache: Default::default(),
     };
     let api = "/{scope}/api/v1/crates";
     let registry = Router::new()
