@@ -110,6 +110,28 @@ pub async fn read_publish(svc: &Services, headers: &HeaderMap, body: Body, max_c
     Ok(PublishBody { metadata, crate_file })
 }
 
+/// Largest JSON body of the other endpoints (owners, settings).
+pub const MAX_JSON_BYTES: usize = 64 * 1024;
+
+/// Reads a small JSON request body into memory: 413 in cargo's shape past `MAX_JSON_BYTES`.
+pub async fn read_json(headers: &HeaderMap, body: Body) -> CargoResult<Bytes> {
+    let mut stream = body.into_data_stream();
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_JSON_BYTES as u64) {
+        trove_service::blobs::stage::drain(&mut stream).await;
+        return Err(too_large("request body", MAX_JSON_BYTES as u64));
+    }
+    let mut buf = BytesMut::new();
+    if fill(&mut stream, &mut buf, MAX_JSON_BYTES + 1).await? {
+        trove_service::blobs::stage::drain(&mut stream).await;
+        return Err(too_large("request body", MAX_JSON_BYTES as u64));
+    }
+    Ok(buf.freeze())
+}
+
 /// Builds a publish body (for tests and tools).
 pub fn encode(metadata: &[u8], crate_bytes: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(8 + metadata.len() + crate_bytes.len());

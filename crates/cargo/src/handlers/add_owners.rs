@@ -2,8 +2,9 @@ use crate::auth::Caller;
 use crate::errors::{CargoError, CargoResult};
 use crate::names::storage_name;
 use crate::CargoState;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,9 +36,10 @@ pub async fn add_owners(
     State(state): State<CargoState>,
     Caller(ctx): Caller,
     Path((scope, name)): Path<(String, String)>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> CargoResult<Json<Value>> {
-    let users = Users::parse(&body)?;
+    let users = Users::parse(&crate::wire::read_json(&headers, body).await?)?;
     let packages = state.services.packages().of(Ecosystem::Cargo);
     for user in &users.users {
         packages

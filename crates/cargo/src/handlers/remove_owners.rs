@@ -3,8 +3,9 @@ use crate::auth::Caller;
 use crate::errors::CargoResult;
 use crate::names::storage_name;
 use crate::CargoState;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde_json::{json, Value};
 use trove_core::Ecosystem;
@@ -15,9 +16,10 @@ pub async fn remove_owners(
     State(state): State<CargoState>,
     Caller(ctx): Caller,
     Path((scope, name)): Path<(String, String)>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> CargoResult<Json<Value>> {
-    let users = Users::parse(&body)?;
+    let users = Users::parse(&crate::wire::read_json(&headers, body).await?)?;
     let packages = state.services.packages().of(Ecosystem::Cargo);
     for user in &users.users {
         packages.remove_owner(&ctx, &scope, &storage_name(&name), user).await?;

@@ -1,8 +1,9 @@
 use crate::auth::Caller;
 use crate::errors::{CargoError, CargoResult};
 use crate::CargoState;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use trove_service::cargo::RegistryView;
@@ -19,10 +20,11 @@ pub async fn update_registry(
     State(state): State<CargoState>,
     Caller(ctx): Caller,
     Path(scope): Path<String>,
-    body: Bytes,
+    headers: HeaderMap,
+    body: Body,
 ) -> CargoResult<Json<RegistryView>> {
-    let s: Settings =
-        serde_json::from_slice(&body).map_err(|e| CargoError::bad_request(format!("invalid settings JSON: {e}")))?;
+    let s: Settings = serde_json::from_slice(&crate::wire::read_json(&headers, body).await?)
+        .map_err(|e| CargoError::bad_request(format!("invalid settings JSON: {e}")))?;
     Ok(Json(
         state
             .services

@@ -127,3 +127,38 @@ async fn refuses_oversize_bodies(backend: Backend) {
     assert_eq!(app.staging_files(), 0);
     app.stop().await;
 }
+
+both_backends!(refuses_bad_json_bodies);
+
+/// Owners and settings bodies: bad JSON is 400, an oversize body 413, in cargo's shape.
+async fn refuses_bad_json_bodies(backend: Backend) {
+    let app = TestApp::new(backend).await;
+    let alice = app.user("alice").await;
+    publish_crate(&app, &alice, "alice", "foo", "1.0.0").await;
+    let owners = || {
+        app.req(Method::PUT, "/cargo/alice/api/v1/crates/foo/owners")
+            .header("authorization", &alice.token)
+    };
+    let res = owners().body("{\"users\": \"bob\"}").send().await.unwrap();
+    assert!(expect_cargo_error(res, StatusCode::BAD_REQUEST).await.contains("users"));
+    let res = owners().body("{\"users\": []}").send().await.unwrap();
+    expect_cargo_error(res, StatusCode::BAD_REQUEST).await;
+    let res = owners().body(vec![b' '; 200 * 1024]).send().await.unwrap();
+    expect_cargo_error(res, StatusCode::PAYLOAD_TOO_LARGE).await;
+    let res = owners().json(&json!({ "users": ["nobody"] })).send().await.unwrap();
+    assert!(expect_cargo_error(res, StatusCode::NOT_FOUND).await.contains("nobody"));
+    let res = alice
+        .req(Method::PUT, "/cargo/alice/settings")
+        .body("{\"auth_required\": 1}")
+        .send()
+        .await
+        .unwrap();
+    expect_cargo_error(res, StatusCode::BAD_REQUEST).await;
+    let res = app
+        .req(Method::GET, "/cargo/alice/no/such/endpoint")
+        .send()
+        .await
+        .unwrap();
+    expect_cargo_error(res, StatusCode::NOT_FOUND).await;
+    app.stop().await;
+}
