@@ -172,7 +172,11 @@ async fn downloads_and_search(backend: Backend) {
     let app = TestApp::new(backend).await;
     let alice = app.user("alice").await;
     let bytes = crate_file("widget-0.3.0", "widget", "0.3.0");
-    let body = wire(&metadata("widget", "0.3.0", json!([])), &bytes);
+    let mut meta = metadata("widget", "0.3.0", json!([]));
+    // Display text with a NUL (PostgreSQL cannot store one) is kept readable.
+    meta["readme"] = json!("# Widget\u{0}\n");
+    meta["description"] = json!("a\u{0}widget");
+    let body = wire(&meta, &bytes);
     let res = publish_raw(&app, &alice.token, "alice", body).await;
     let answer = json_ok(res).await;
     assert!(answer["warnings"]["invalid_categories"].is_array());
@@ -216,6 +220,7 @@ async fn downloads_and_search(backend: Backend) {
         .unwrap()
         .package;
     assert_eq!(pkg.downloads, 1);
+    assert_eq!(pkg.description.as_deref(), Some("a\u{fffd}widget"));
     assert_eq!(pkg.ecosystem, trove_core::Ecosystem::Cargo);
 
     let found = json_ok(
