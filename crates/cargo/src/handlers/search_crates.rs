@@ -7,7 +7,9 @@ use axum::http::HeaderMap;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use trove_service::search::SearchParams;
+use trove_core::Ecosystem;
+use trove_service::search::{PackageSummary, SearchParams};
+use trove_service::Ctx;
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
@@ -41,16 +43,25 @@ pub async fn search_crates(
     };
     let page = state.services.search().search_packages(&ctx, &params).await?;
     let mine: Vec<_> = page.results.iter().filter(|r| r.scope == registry.scope).collect();
-    let crates: Vec<Value> = mine
-        .iter()
-        .take(per_page)
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "max_version": r.latest_version.clone().unwrap_or_default(),
-                "description": r.description,
-            })
-        })
-        .collect();
+    let mut crates = Vec::new();
+    for r in mine.iter().take(per_page) {
+        crates.push(json!({
+            "name": spelling(&state, &ctx, r).await,
+            "max_version": r.latest_version.clone().unwrap_or_default(),
+            "description": r.description,
+        }));
+    }
     Ok(Json(json!({ "crates": crates, "meta": { "total": mine.len() } })))
+}
+
+/// The crate's name as published (Trove stores it lowercase): from its latest index line.
+async fn spelling(state: &CargoState, ctx: &Ctx, r: &PackageSummary) -> String {
+    let Some(latest) = &r.latest_version else {
+        return r.name.clone();
+    };
+    let packages = state.services.packages().of(Ecosystem::Cargo);
+    match packages.get_version(ctx, &r.scope, &r.name, latest).await {
+        Ok(v) => v.manifest["name"].as_str().unwrap_or(&r.name).to_string(),
+        Err(_) => r.name.clone(),
+    }
 }

@@ -127,6 +127,8 @@ async fn names_and_versions(backend: Backend) {
         .unwrap();
     let line: Value = serde_json::from_str(text.trim()).unwrap();
     assert_eq!(line["name"], "My_Crate");
+    let found = json_ok(app.get("/cargo/alice/api/v1/crates?q=my_crate").send().await.unwrap()).await;
+    assert_eq!(found["crates"][0]["name"], "My_Crate", "{found}");
     // Another spelling by case, or by `-`/`_`, is the same crate: refused.
     for other in ["my_crate", "My-Crate", "MY_CRATE"] {
         let body = wire(
