@@ -41,13 +41,25 @@ use trove_client::{Client, ClientError};
 #[derive(Args, Debug, Clone, Default)]
 pub struct GlobalArgs {
     /// Registry to use, by its name in config.toml (default: the configured default)
-    #[arg(long, global = true, env = "TROVE_REGISTRY", value_name = "NAME")]
+    #[arg(
+        long,
+        global = true,
+        env = "TROVE_REGISTRY",
+        value_name = "NAME",
+        help_heading = "Registry options"
+    )]
     pub registry: Option<String>,
     /// Registry URL, overriding the named registry's (e.g. http://127.0.0.1:8080)
-    #[arg(long, global = true, env = "TROVE_REGISTRY_URL", value_name = "URL")]
+    #[arg(
+        long,
+        global = true,
+        env = "TROVE_REGISTRY_URL",
+        value_name = "URL",
+        help_heading = "Registry options"
+    )]
     pub registry_url: Option<String>,
     /// Print machine-readable JSON instead of text
-    #[arg(long, global = true)]
+    #[arg(long, global = true, help_heading = "Output")]
     pub json: bool,
 }
 

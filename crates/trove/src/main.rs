@@ -14,9 +14,10 @@ use trove_service::Ctx;
 #[derive(Parser)]
 #[command(name = "trove", version, about = "Trove: a self-hosted universal package registry")]
 struct Cli {
-    /// Configuration file (TOML). `TROVE_*` environment variables override it.
-    #[arg(long, global = true, env = "TROVE_CONFIG")]
-    config: Option<PathBuf>,
+    /// The server's configuration file given before the command (`trove --config FILE
+    /// server`); the documented place is after `server` or `admin`.
+    #[arg(long = "config", id = "config", global = true, hide = true, value_name = "FILE")]
+    config_before: Option<PathBuf>,
     #[command(flatten)]
     client: trove_cli::GlobalArgs,
     #[command(subcommand)]
@@ -27,12 +28,27 @@ struct Cli {
 enum Command {
     /// Run the registry (defaults: 127.0.0.1:8080, data in ./trove-data).
     Server {
+        #[command(flatten)]
+        config: ServerConfigArg,
+        #[command(flatten)]
+        no_client: NoClientArgs,
         /// Address to listen on (overrides server.listen).
         #[arg(long)]
         listen: Option<String>,
     },
-    /// Administration commands that work directly on the database and storage.
+    /// Administration on the database and storage directly (run with the server's configuration)
+    ///
+    /// Run them with the server's configuration: the same --config, TROVE_* variables, or
+    /// the working directory holding its ./trove-data.
     Admin {
+        #[command(flatten)]
+        config: ServerConfigArg,
+        #[command(flatten)]
+        no_client: NoClientArgs,
+        /// Create the database when it does not exist yet (a new registry); otherwise a
+        /// missing database is an error (the wrong directory or configuration).
+        #[arg(long)]
+        create: bool,
         #[command(subcommand)]
         command: AdminCommand,
     },
@@ -40,12 +56,40 @@ enum Command {
     Client(trove_cli::Command),
 }
 
+/// The server's configuration (the server and admin commands read it; client commands have
+/// their own, `~/.config/trove/config.toml`).
+#[derive(clap::Args)]
+struct ServerConfigArg {
+    /// Server configuration file (TOML); `TROVE_*` environment variables override it.
+    #[arg(
+        long = "config",
+        id = "config",
+        global = true,
+        env = "TROVE_CONFIG",
+        value_name = "FILE"
+    )]
+    path: Option<PathBuf>,
+}
+
+/// Takes the place of the client commands' registry options on `server` and `admin` (clap
+/// does not give a subcommand a global option it defines itself), so their help does not
+/// offer options they ignore.
+#[derive(clap::Args)]
+struct NoClientArgs {
+    #[arg(long = "registry", id = "registry", hide = true)]
+    _registry: Option<String>,
+    #[arg(long = "registry-url", id = "registry_url", hide = true)]
+    _registry_url: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum AdminCommand {
     /// Create a user (works even when registration is closed).
     CreateUser {
+        /// The new user's name (also their namespace); `admin` and other route names are reserved
         #[arg(long)]
         username: String,
+        /// The new user's email address
         #[arg(long)]
         email: String,
         /// The password; read from standard input when omitted.
@@ -99,6 +143,13 @@ fn main() -> std::process::ExitCode {
         }
     };
     if let Command::Client(command) = cli.command {
+        if cli.config_before.is_some() {
+            eprintln!(
+                "error: --config names the server's configuration (`trove server --config FILE`); client \
+                 commands read ~/.config/trove/config.toml (TROVE_CONFIG_DIR) and --registry/--registry-url"
+            );
+            return std::process::ExitCode::from(2);
+        }
         return runtime.block_on(trove_cli::run(cli.client, command));
     }
     match runtime.block_on(run(cli)) {
@@ -110,19 +161,47 @@ fn main() -> std::process::ExitCode {
     }
 }
 
+/// Refuses to run an admin command on an SQLite database that does not exist: opening it
+/// would create an empty registry (and report success on it) when the command was merely run
+/// from the wrong directory. PostgreSQL databases are never created here.
+fn require_existing_database(config: &Config) -> anyhow::Result<()> {
+    let url = config.database_url();
+    let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
+        return Ok(());
+    };
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" || std::path::Path::new(path).exists() {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "no Trove database at {path}: run `trove admin` where the server keeps its data (./trove-data by \
+         default), or with its TROVE_DATA_DIR / --config; `trove admin --create …` starts a new registry here"
+    )
+}
+
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(cli.config.as_deref())?;
+    let path = match &cli.command {
+        Command::Server { config, .. } | Command::Admin { config, .. } => {
+            config.path.clone().or(cli.config_before.clone())
+        }
+        Command::Client(_) => None,
+    };
+    let mut config = Config::load(path.as_deref())?;
     match cli.command {
-        Command::Server { listen } => {
+        Command::Server { listen, .. } => {
             if let Some(l) = listen {
                 config.server.listen = l;
             }
             trove_server::telemetry::init_logging(&config.log.format, &config.log.level);
             trove_server::run(config).await
         }
-        Command::Admin { command } => {
+        Command::Admin { create, command, .. } => {
             let json = cli.client.json;
             trove_server::telemetry::init_logging("text", "warn");
+            // A restore fills a new database; every other command works on an existing one.
+            if !create && !matches!(command, AdminCommand::Restore { .. }) {
+                require_existing_database(&config)?;
+            }
             let services = trove_server::open_services(&config).await?;
             let ctx = Ctx::anonymous();
             match command {

@@ -18,9 +18,11 @@ fn trove(db: &TestDb, dir: &std::path::Path) -> Command {
 async fn admin_bootstrap_and_server_binary(b: Backend) {
     let db = TestDb::new(b).await;
     let dir = tempfile::tempdir().unwrap();
+    // Bootstrapping a new registry before its first start: `--create` says so.
     let mut child = trove(&db, dir.path())
         .args([
             "admin",
+            "--create",
             "create-user",
             "--username",
             "boss",

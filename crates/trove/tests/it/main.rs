@@ -18,6 +18,7 @@ mod orgs;
 mod privacy;
 mod publish;
 mod rate_limits;
+mod readme;
 mod releases;
 mod s3;
 mod scale_out;
