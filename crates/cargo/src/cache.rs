@@ -24,9 +24,11 @@ pub struct IndexFile {
 }
 
 type Key = (String, String);
+/// When it was filled, at which write generation, and the file.
+type Entry = (Instant, u64, Arc<IndexFile>);
 
 #[derive(Default)]
-pub struct IndexCache(Mutex<HashMap<Key, (Instant, u64, Arc<IndexFile>)>>);
+pub struct IndexCache(Mutex<HashMap<Key, Entry>>);
 
 impl IndexCache {
     pub fn get(&self, scope: &str, path: &str, generation: u64) -> Option<Arc<IndexFile>> {
