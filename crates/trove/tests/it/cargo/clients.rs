@@ -72,7 +72,8 @@ async fn cargo_end_to_end(backend: Backend) {
     std::fs::write(base.join("Cargo.toml"), base_toml("0.1.1")).unwrap();
     home.ok(&base, PUBLISH, &env).await;
     let mid = project(w, "mid", MID_TOML, "lib.rs", MID_RS);
-    home.ok(&mid, PUBLISH, &env).await;
+    // Verified: cargo builds the packaged crate with its dependencies downloaded from Trove.
+    home.ok(&mid, &["publish", "--registry", "trove"], &env).await;
 
     // The index lines keep what cargo sent: the rename, the crates.io registry, features2.
     let text = app
