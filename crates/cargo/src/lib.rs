@@ -13,34 +13,27 @@ pub mod metadata;
 pub mod names;
 pub mod wire;
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::routing::{delete, get, put};
 use axum::Router;
 use trove_http::edge::{ErrorCode, FrontEnd};
+use trove_http::origin::Origin;
 use trove_service::Services;
 
 /// What every `/cargo` handler shares.
 #[derive(Clone)]
 pub struct CargoState {
     pub services: Services,
-    /// The configured public URL, if any (else the request's `Host`).
-    pub base_url: Option<String>,
+    /// Where clients reach this server (for `config.json`'s `dl` and `api`).
+    pub origin: Origin,
     /// Rendered index files of public registries.
     pub index_cache: std::sync::Arc<cache::IndexCache>,
 }
 
 impl CargoState {
-    /// The server's public URL: the configured one, else `http://{Host}`.
+    /// The server's public URL: `server.base_url`, else the request's own origin.
     pub fn base(&self, headers: &HeaderMap) -> String {
-        if let Some(b) = &self.base_url {
-            return b.clone();
-        }
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()))
-            .unwrap_or("localhost");
-        format!("http://{host}")
+        self.origin.of(headers)
     }
 }
 
@@ -58,11 +51,11 @@ fn cargo_error_body(_code: &ErrorCode, message: &str) -> (&'static str, Vec<u8>)
 }
 
 /// The `/cargo` router (merge it into the application at the root).
-pub fn router(services: Services, base_url: Option<String>) -> Router {
+pub fn router(services: Services, origin: Origin) -> Router {
     use handlers::*;
     let state = CargoState {
         services,
-        base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
+        origin,
         index_cache: Default::default(),
     };
     let api = "/{scope}/api/v1/crates";

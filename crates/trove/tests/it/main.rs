@@ -24,6 +24,7 @@ mod s3;
 mod scale_out;
 mod search;
 mod stats;
+mod tls;
 mod tokens;
 mod web;
 mod web_webhooks;
