@@ -54,6 +54,7 @@ pub fn app(services: Services, config: &Config) -> Router {
         .nest("/api/v1", api)
         .merge(trove_oci::router(services.clone(), config.oci.clone(), config.origin()))
         .merge(trove_pypi::router(services.clone(), config.origin()))
+        .merge(trove_cargo::router(services.clone(), config.origin()))
         .merge(trove_web::router(services.clone()))
         .merge(health::router(services))
         .fallback(trove_web::not_found);

@@ -5,6 +5,7 @@ mod admin_cli;
 mod audit;
 mod backup;
 mod bad_input;
+mod cargo;
 mod cli;
 mod common;
 mod connections;
