@@ -210,7 +210,7 @@ async fn pages_render(b: Backend) {
     let pkg = page(&app, "/packages/alice/widget", None).await;
     assert_eq!(pkg.status, StatusCode::OK, "{}", pkg.body);
     assert_html(&pkg);
-    assert!(pkg.body.contains("<h2>Widget</h2>"), "rendered README");
+    assert!(pkg.body.contains("<h2 id=\"user-content-widget\">Widget</h2>"), "rendered README");
     assert!(pkg.body.contains("<em>widgets</em>"));
     assert!(pkg.body.contains("trove add alice/widget"), "install snippet");
     assert!(
