@@ -395,7 +395,10 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("href=\"/docs\""), "{html}");
-        assert!(html.contains("href=\"#user-content-usage\""), "in-README links follow prefixed ids: {html}");
+        assert!(
+            html.contains("href=\"#user-content-usage\""),
+            "in-README links follow prefixed ids: {html}"
+        );
         assert!(html.contains("href=\"mailto:a@b.c\""), "{html}");
         assert!(
             html.contains("<img src=\"https://example.com/i.png\" alt=\"img\""),
@@ -580,9 +583,15 @@ mod tests {
         let md = "- [Install it](#install-it)\n\n# Install it\n\n## `trove` & more!\n\n## Install it\n\n```\nx\n```\n";
         let html = render(md);
         assert!(html.contains("<a href=\"#user-content-install-it\""), "{html}");
-        assert!(html.contains("<h2 id=\"user-content-install-it\">Install it</h2>"), "{html}");
+        assert!(
+            html.contains("<h2 id=\"user-content-install-it\">Install it</h2>"),
+            "{html}"
+        );
         assert!(html.contains("<h3 id=\"user-content-trove--more\">"), "{html}");
-        assert!(html.contains("<h3 id=\"user-content-install-it-1\">Install it</h3>"), "{html}");
+        assert!(
+            html.contains("<h3 id=\"user-content-install-it-1\">Install it</h3>"),
+            "{html}"
+        );
         assert!(html.contains("<pre tabindex=\"0\"><code>x\n</code></pre>"), "{html}");
         // A raw tabindex or label is not the README's to choose.
         let html = render("<pre tabindex=\"5\">x</pre>\n\n<input type=\"checkbox\" aria-label=\"Click me\">\n");

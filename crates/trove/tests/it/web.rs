@@ -210,7 +210,10 @@ async fn pages_render(b: Backend) {
     let pkg = page(&app, "/packages/alice/widget", None).await;
     assert_eq!(pkg.status, StatusCode::OK, "{}", pkg.body);
     assert_html(&pkg);
-    assert!(pkg.body.contains("<h2 id=\"user-content-widget\">Widget</h2>"), "rendered README");
+    assert!(
+        pkg.body.contains("<h2 id=\"user-content-widget\">Widget</h2>"),
+        "rendered README"
+    );
     assert!(pkg.body.contains("<em>widgets</em>"));
     assert!(pkg.body.contains("trove add alice/widget"), "install snippet");
     assert!(
@@ -229,9 +232,8 @@ async fn pages_render(b: Backend) {
     assert!(gadget.body.contains("href=\"/packages/alice/widget\""), "dependency");
     assert!(gadget.body.contains("^1.0"));
     assert!(
-        pkg.body.contains(
-            "deprecated</span><span class=\"deprecation-note\">use 1.1 &lt;b&gt;soon&lt;/b&gt;</span>"
-        ),
+        pkg.body
+            .contains("deprecated</span><span class=\"deprecation-note\">use 1.1 &lt;b&gt;soon&lt;/b&gt;</span>"),
         "deprecated mark with its message as text"
     );
     let deprecated = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
@@ -1369,12 +1371,25 @@ async fn web_version_pages_copy_buttons_and_robots(b: Backend) {
     assert_html(&latest);
     assert!(!latest.body.contains("not the latest"), "the latest has no notice");
     assert!(latest.body.contains("trove add alice/widget@^1.1.0"), "{}", latest.body);
-    assert!(latest.body.contains("<form class=\"version-picker\" method=\"get\" action=\"/packages/alice/widget\""));
-    assert!(latest.body.contains("<option value=\"1.1.0\" selected>1.1.0 (latest)</option>"));
+    assert!(latest
+        .body
+        .contains("<form class=\"version-picker\" method=\"get\" action=\"/packages/alice/widget\""));
+    assert!(latest
+        .body
+        .contains("<option value=\"1.1.0\" selected>1.1.0 (latest)</option>"));
     assert!(latest.body.contains("<option value=\"1.0.0\">1.0.0 (yanked)</option>"));
-    assert!(latest.body.contains("href=\"/packages/alice/widget?version=1.0.0\""), "version links");
-    assert!(!latest.body.contains("?version=1.0.0#versions"), "version links open the page's top");
-    assert!(latest.body.contains("data-copy data-copy-label=\"digest\""), "copyable digest");
+    assert!(
+        latest.body.contains("href=\"/packages/alice/widget?version=1.0.0\""),
+        "version links"
+    );
+    assert!(
+        !latest.body.contains("?version=1.0.0#versions"),
+        "version links open the page's top"
+    );
+    assert!(
+        latest.body.contains("data-copy data-copy-label=\"digest\""),
+        "copyable digest"
+    );
 
     let yanked = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
     assert_eq!(yanked.status, StatusCode::OK);
@@ -1382,7 +1397,10 @@ async fn web_version_pages_copy_buttons_and_robots(b: Backend) {
     let header = yanked.body.find("class=\"pkg-header\"").expect("header");
     assert!(banner < header, "the banner comes first");
     assert!(yanked.body.contains("which is not the latest version"));
-    assert!(yanked.body.contains("class=\"notice notice-error install-warning\""), "install card warns");
+    assert!(
+        yanked.body.contains("class=\"notice notice-error install-warning\""),
+        "install card warns"
+    );
     assert!(yanked.body.contains("README of the latest version, 1.1.0."));
 
     let pre = page(&app, "/packages/alice/widget?version=2.0.0-rc.1", None).await;
@@ -1402,7 +1420,10 @@ async fn web_version_pages_copy_buttons_and_robots(b: Backend) {
     assert!(script_path.starts_with("/static/trove-") && script_path.ends_with(".js"));
     let js = app.get(&script_path).send().await.unwrap();
     assert_eq!(js.status(), StatusCode::OK);
-    assert!(js.headers()["content-type"].to_str().unwrap().starts_with("text/javascript"));
+    assert!(js.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
     assert!(js.headers()["cache-control"].to_str().unwrap().contains("immutable"));
     assert!(js.text().await.unwrap().contains("data-copy"));
     assert_eq!(
@@ -1412,9 +1433,15 @@ async fn web_version_pages_copy_buttons_and_robots(b: Backend) {
 
     let robots = app.get("/robots.txt").send().await.unwrap();
     assert_eq!(robots.status(), StatusCode::OK);
-    assert!(robots.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert!(robots.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
     let text = robots.text().await.unwrap();
-    assert!(text.starts_with("User-agent: *") && text.contains("Disallow: /dashboard"), "{text}");
+    assert!(
+        text.starts_with("User-agent: *") && text.contains("Disallow: /dashboard"),
+        "{text}"
+    );
 
     let home = page(&app, "/", None).await;
     assert!(!home.body.contains("signed"), "no promise of signed releases");

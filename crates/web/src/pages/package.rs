@@ -168,12 +168,13 @@ fn is_prerelease(ecosystem: &str, version: &str) -> bool {
         "pypi" => {
             let v = version.to_ascii_lowercase();
             let bytes = v.as_bytes();
-            ["a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "dev"].iter().any(|tag| {
-                v.match_indices(tag).any(|(i, _)| {
-                    i > 0 && matches!(bytes[i - 1], b'0'..=b'9' | b'.' | b'-' | b'_')
-                        && !v[i..].starts_with("post")
+            ["a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "dev"]
+                .iter()
+                .any(|tag| {
+                    v.match_indices(tag).any(|(i, _)| {
+                        i > 0 && matches!(bytes[i - 1], b'0'..=b'9' | b'.' | b'-' | b'_') && !v[i..].starts_with("post")
+                    })
                 })
-            })
         }
         _ => semver::Version::parse(version.trim_start_matches('v')).is_ok_and(|v| !v.pre.is_empty()),
     }
@@ -440,11 +441,19 @@ pub(crate) struct Snippet {
 }
 
 fn cmd(label: &str, text: String) -> Snippet {
-    Snippet { label: label.to_string(), text, command: true }
+    Snippet {
+        label: label.to_string(),
+        text,
+        command: true,
+    }
 }
 
 fn config(label: &str, text: String) -> Snippet {
-    Snippet { label: label.to_string(), text, command: false }
+    Snippet {
+        label: label.to_string(),
+        text,
+        command: false,
+    }
 }
 
 /// The commands that install this package with its ecosystem's client. A version other
@@ -622,17 +631,27 @@ mod tests {
             "https://trove.example.com:8443/",
         );
         assert_eq!(oci[0].text, "docker pull trove.example.com:8443/acme/tools/app:v2");
-        assert_eq!(oci[1].text, "docker pull trove.example.com:8443/acme/tools/app@sha256:cd");
+        assert_eq!(
+            oci[1].text,
+            "docker pull trove.example.com:8443/acme/tools/app@sha256:cd"
+        );
         let untagged = install_snippets(&view("oci", "acme", "app"), None, "http://127.0.0.1:8080");
         assert_eq!(texts(&untagged), ["docker pull 127.0.0.1:8080/acme/app:latest"]);
 
         let npm = install_snippets(&view("npm", "acme", "left-pad"), Some(&latest), base);
         assert_eq!(
             texts(&npm),
-            ["@acme:registry=https://trove.example.com/npm/", "npm install @acme/left-pad"]
+            [
+                "@acme:registry=https://trove.example.com/npm/",
+                "npm install @acme/left-pad"
+            ]
         );
         assert!(!npm[0].command && npm[1].command);
-        let cargo = install_snippets(&view("cargo", "acme", "serde_x"), Some(&latest), "https://trove.example.com/");
+        let cargo = install_snippets(
+            &view("cargo", "acme", "serde_x"),
+            Some(&latest),
+            "https://trove.example.com/",
+        );
         assert_eq!(
             texts(&cargo),
             [
@@ -656,7 +675,10 @@ mod tests {
         let cargo = install_snippets(&view("cargo", "acme", "x"), Some(&old), base);
         assert_eq!(cargo[1].text, "cargo add x@=1.0.0 --registry acme");
         let pypi = install_snippets(&view("pypi", "acme", "x"), Some(&old), base);
-        assert_eq!(pypi[0].text, "pip install --index-url https://t.example/pypi/acme/simple/ x==1.0.0");
+        assert_eq!(
+            pypi[0].text,
+            "pip install --index-url https://t.example/pypi/acme/simple/ x==1.0.0"
+        );
         let native = install_snippets(&view("native", "acme", "x"), None, base);
         assert_eq!(texts(&native), ["trove add acme/x"]);
     }
@@ -680,10 +702,19 @@ mod tests {
         v.yanked = true;
         v.deprecated = Some("use <b>2</b>".into());
         let html = version_banner(&pkg, &v).into_string();
-        assert!(html.contains("role=\"alert\"><strong>Version 1.0.0 has been yanked.</strong>"), "{html}");
-        assert!(html.contains("<span class=\"deprecation-message\">use &lt;b&gt;2&lt;/b&gt;</span>"), "{html}");
+        assert!(
+            html.contains("role=\"alert\"><strong>Version 1.0.0 has been yanked.</strong>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"deprecation-message\">use &lt;b&gt;2&lt;/b&gt;</span>"),
+            "{html}"
+        );
         assert!(html.contains("not the latest version"), "{html}");
-        assert!(html.contains("href=\"/packages/alice/widget\">See the latest, 1.2.0</a>"), "{html}");
+        assert!(
+            html.contains("href=\"/packages/alice/widget\">See the latest, 1.2.0</a>"),
+            "{html}"
+        );
         let latest = version_banner(&pkg, &version("1.2.0", "sha256:ab")).into_string();
         assert!(latest.is_empty(), "{latest}");
     }
