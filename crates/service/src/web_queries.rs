@@ -24,8 +24,10 @@ pub const DEPENDENTS_LIMIT: i64 = 50;
 #[derive(Debug, Clone)]
 pub struct PackagePage {
     pub package: PackageView,
-    /// Newest first (semver for native packages; most recently pushed tag for OCI).
+    /// Newest first (by the ecosystem's order; most recently pushed tag for OCI).
     pub versions: Vec<VersionView>,
+    /// Each version's own README, by version (versions without one are left out).
+    pub readmes: std::collections::HashMap<String, String>,
     pub owners: Vec<OwnerView>,
     pub dependents: Vec<Dependent>,
     /// Download statistics (native packages).
@@ -68,13 +70,18 @@ impl Pages<'_> {
     pub async fn package_page(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePage> {
         let mut conn = self.db.conn().await?;
         let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
-        let native = pkg.ecosystem == crate::packages::NATIVE;
-        let versions = if native {
-            let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
-            versions.sort_by_key(|v| std::cmp::Reverse(semver::Version::parse(&v.version).ok()));
-            versions.iter().map(|v| crate::views::version_view(&pkg, v)).collect()
-        } else {
+        let mut readmes = std::collections::HashMap::new();
+        let versions = if pkg.ecosystem == crate::oci::ECOSYSTEM {
             self.oci().tag_versions(&mut conn, &pkg).await?
+        } else {
+            let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
+            crate::packages::sort_newest_first(pkg.ecosystem, &mut versions);
+            for v in &versions {
+                if let Some(r) = v.readme.as_ref().filter(|r| !r.trim().is_empty()) {
+                    readmes.insert(v.version.clone(), r.clone());
+                }
+            }
+            versions.iter().map(|v| crate::views::version_view(&pkg, v)).collect()
         };
         let owners = trove_db::owners::list(&mut conn, pkg.id)
             .await?
@@ -95,6 +102,7 @@ impl Pages<'_> {
         Ok(PackagePage {
             package: crate::views::package_view(&pkg),
             versions,
+            readmes,
             owners,
             dependents,
             stats,

@@ -1401,7 +1401,10 @@ async fn web_version_pages_copy_buttons_and_robots(b: Backend) {
         yanked.body.contains("class=\"notice notice-error install-warning\""),
         "install card warns"
     );
-    assert!(yanked.body.contains("README of the latest version, 1.1.0."));
+    // Each version shows its own README.
+    assert!(yanked.body.contains("Widget 1.0.0"), "the version's own README");
+    assert!(!yanked.body.contains("Widget 1.1.0</h1>"), "not the latest one's");
+    assert!(!yanked.body.contains("README of the latest version"));
 
     let pre = page(&app, "/packages/alice/widget?version=2.0.0-rc.1", None).await;
     assert!(pre.body.contains("is a pre-release"));

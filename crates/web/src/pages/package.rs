@@ -96,14 +96,17 @@ pub async fn package(
         None => false,
     };
     let advisories = advisories_for(&page);
-    let readme = pkg
-        .readme
-        .as_deref()
+    // The selected version's own README; the package's (its latest version's) when that
+    // version has none.
+    let own = selected.and_then(|v| page.readmes.get(&v.version));
+    let readme = own
+        .map(String::as_str)
+        .or(pkg.readme.as_deref())
         .filter(|r| !r.trim().is_empty())
         .map(markdown::render);
     let readme_of_other = selected
         .map(|v| v.version.as_str())
-        .filter(|v| readme.is_some() && pkg.latest_version.as_deref().is_some_and(|l| l != *v))
+        .filter(|v| own.is_none() && readme.is_some() && pkg.latest_version.as_deref().is_some_and(|l| l != *v))
         .and(pkg.latest_version.as_deref());
     let base = svc.config.base_url.clone();
     let title = match selected {
