@@ -130,7 +130,9 @@ EOF
 manifest >"$WORK/manifest.json"
 curl -sf -o /dev/null -u bench:'correct horse battery' -X PUT -H "Content-Type: $MT" \
   --data-binary @"$WORK/manifest.json" "$TREPO/manifests/latest"
-curl -sf -o /dev/null "$TREPO/blobs/$SMALL" || { echo "anonymous blob GET from Trove failed" >&2; exit 1; }
+for d in "$SMALL" "$BIG"; do
+  curl -sf -o /dev/null "$TREPO/blobs/$d" || { echo "anonymous blob GET from Trove failed" >&2; exit 1; }
+done
 
 # --- nginx ----------------------------------------------------------------------------------
 NPORT="$(free_port)"
@@ -151,9 +153,16 @@ http {
   server { listen 127.0.0.1:$NPORT; root $WORK/www; }
 }
 EOF
+# nginx's workers run as an unprivileged user: they must be able to read the files.
+chmod 755 "$WORK" "$WORK/www"
+chmod 644 "$WORK/www/small" "$WORK/www/big"
 "$NGINX_BIN" -c "$WORK/nginx.conf" >"$WORK/nginx/out.log" 2>&1 &
 PIDS+=($!)
 wait_http "http://127.0.0.1:$NPORT/small" 30 "${PIDS[-1]}" "$WORK/nginx/out.log"
+for s in small big; do
+  got=$(curl -sf -o /dev/null -w '%{size_download}' "http://127.0.0.1:$NPORT/$s") || { echo "nginx does not serve $s" >&2; cat "$WORK/nginx/error.log" >&2; exit 1; }
+  [ "$got" = "$(stat -c %s "$WORK/www/$s")" ] || { echo "nginx served $got bytes of $s" >&2; exit 1; }
+done
 
 # --- CNCF distribution ------------------------------------------------------------------------
 RPORT="$(free_port)"

@@ -15,6 +15,8 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 eval "$(scripts/test-services.sh start)"
 scripts/install-oci-clients.sh  # skopeo, podman, oras for the OCI end-to-end tests
 scripts/install-npm-clients.sh  # pnpm and yarn (beside the machine's npm) for the npm end-to-end tests
+scripts/install-pypi-clients.sh  # pip, twine, uv, build for the PyPI end-to-end tests
+scripts/install-cargo-clients.sh  # the machine's cargo (>= 1.74) for the Cargo end-to-end tests
 
 
 # Databases left behind by an interrupted earlier run.

@@ -23,9 +23,10 @@ export const RUN = Date.now().toString(36) + Math.floor(Math.random() * 1e4).toS
 
 /**
  * Debian's Chromium, headless, with a fresh profile. Nothing is ever downloaded: the
- * browser is the system's (playwright-core ships no browser).
+ * browser is the system's (playwright-core ships no browser). `options` go to Playwright
+ * (for instance `{ javaScriptEnabled: false }`).
  */
-export async function launch() {
+export async function launch(options = {}) {
   const profile = mkdtempSync(join(tmpdir(), 'trove-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -42,6 +43,7 @@ export async function launch() {
     ],
     viewport: { width: 1280, height: 860 },
     baseURL: BASE,
+    ...options,
   });
   context.setDefaultTimeout(15_000);
   return context;

@@ -199,7 +199,9 @@ test('a README containing <script> renders inert', async () => {
   assert.equal(await page.evaluate(() => window.__xss), undefined, 'no README script ran');
   assert.deepEqual(dialogs, [], 'no dialog opened');
   assert.deepEqual(pageErrors, [], 'no page errors');
-  assert.equal(await page.locator('script').count(), 0, 'no script element on the page');
+  const scripts = await page.locator('script').evaluateAll((ss) => ss.map((s) => s.getAttribute('src')));
+  assert.equal(scripts.length, 1, 'only the page script');
+  assert.match(scripts[0], /^\/static\/trove-[0-9a-f]{12}\.js$/);
   assert.equal(await article.locator('iframe, svg, [onerror], [onload], [onmouseover]').count(), 0);
   // The raw <img> stays, defused; links with unsafe URLs stay as inert, href-less text.
   assert.equal(await article.locator('img').count(), 1);
@@ -276,6 +278,54 @@ test('the owner yanks a version from the package management page', async () => {
   assert.equal(api.yanked, true);
 });
 
+test('copy buttons copy, the version picker opens a yanked version with its banners', async () => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+  await page.goto(`/packages/${widget}`);
+  const snippet = page.locator('.install-card .snippet').first();
+  const copyInstall = page.getByRole('button', { name: 'Copy Add it to your project' });
+  await copyInstall.click();
+  await page.locator('.install-card').getByText('Copied', { exact: true }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), await snippet.textContent());
+  await page.getByRole('button', { name: 'Copy digest' }).click();
+  assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^sha256:[0-9a-f]{64}$/);
+  // Long commands scroll inside their box instead of breaking mid-word.
+  const wraps = await snippet.evaluate((el) => getComputedStyle(el).whiteSpace);
+  assert.equal(wraps, 'pre');
+  // Choosing a version opens its page at the top (the script submits the picker's form).
+  await Promise.all([page.waitForURL(/\?version=1\.0\.0$/), page.getByLabel('Version', { exact: true }).selectOption('1.0.0')]);
+  const banner = page.getByRole('alert').filter({ hasText: 'Version 1.0.0 has been yanked.' });
+  await banner.waitFor();
+  const bannerBox = await banner.boundingBox();
+  assert.ok(bannerBox.y < 400, `the banner is at the top (y = ${bannerBox.y})`);
+  await page.getByRole('status').filter({ hasText: 'which is not the latest version' }).waitFor();
+  await page.locator('.install-card').getByText(/Yanked: 1\.0\.0 should not be installed/).waitFor();
+  assert.match(await page.locator('.install-card .snippet code').first().textContent(), new RegExp(`trove add ${widget}@\\^1\\.0\\.0`));
+  await shot(page, 'package-version-yanked');
+});
+
+test('without JavaScript: no copy buttons, the version picker still works', async () => {
+  const noJs = await launch({ javaScriptEnabled: false });
+  try {
+    const p = noJs.pages()[0] ?? (await noJs.newPage());
+    await p.goto(`/packages/${widget}`);
+    assert.equal(await p.locator('.copy-button').count(), 0, 'no buttons that cannot work');
+    assert.match(await p.locator('.install-card .snippet code').first().textContent(), new RegExp(`trove add ${widget}`));
+    await p.getByLabel('Version', { exact: true }).selectOption('1.0.0');
+    await Promise.all([p.waitForURL(/\?version=1\.0\.0$/), p.getByRole('button', { name: 'Show' }).click()]);
+    await p.getByText('Version 1.0.0 has been yanked.').waitFor();
+    await shot(p, 'package-version-nojs');
+  } finally {
+    await noJs.close();
+  }
+});
+
+test('robots.txt is text', async () => {
+  const res = await fetch(`${BASE}/robots.txt`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type'), /^text\/plain/);
+  assert.match(await res.text(), /^User-agent: \*/);
+});
+
 test('screenshots of the main pages', async () => {
   await page.goto('/dashboard');
   await page.getByRole('heading', { name: 'Dashboard' }).waitFor();
@@ -346,7 +396,7 @@ test('pages are accessible without JavaScript', async () => {
         banner: document.querySelectorAll('body > header').length,
         nav: document.querySelectorAll('nav').length,
         lang: document.documentElement.lang,
-        scripts: document.querySelectorAll('script').length,
+        scripts: [...document.querySelectorAll('script')].map((s) => s.getAttribute('src') ?? 'inline'),
         unlabelled: unlabelled.map((el) => el.outerHTML),
         imagesWithoutAlt: [...document.querySelectorAll('img:not([alt])')].length,
       };
@@ -356,7 +406,8 @@ test('pages are accessible without JavaScript', async () => {
     assert.equal(report.banner, 1, `${path}: a banner`);
     assert.ok(report.nav >= 1, `${path}: navigation`);
     assert.equal(report.lang, 'en');
-    assert.equal(report.scripts, 0, `${path}: no JavaScript at all`);
+    assert.equal(report.scripts.length, 1, `${path}: one script`);
+    assert.match(report.scripts[0], /^\/static\/trove-[0-9a-f]{12}\.js$/, `${path}: the page script, not inline`);
     assert.deepEqual(report.unlabelled, [], `${path}: every field has a label`);
     assert.equal(report.imagesWithoutAlt, 0);
     // The first Tab reaches the skip link, which moves focus to the content.

@@ -27,7 +27,12 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
 
 /// The JSON error body every Trove endpoint uses.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    let body = serde_json::json!({ "error": { "code": code, "message": message } });
+    let body = trove_wire::Error {
+        error: trove_wire::ErrorDetail {
+            code: code.to_string(),
+            message: message.to_string(),
+        },
+    };
     let mut res = (status, axum::Json(body)).into_response();
     if status == StatusCode::UNAUTHORIZED {
         res.headers_mut().insert(

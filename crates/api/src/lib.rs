@@ -128,13 +128,3 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .with_state(state)
 }
-
-/// A user as the API shows it.
-pub fn user_json(u: &trove_service::Account) -> serde_json::Value {
-    serde_json::json!({
-        "username": u.username,
-        "email": u.email,
-        "admin": u.admin(),
-        "created_at": trove_core::time::rfc3339(u.created_at),
-    })
-}

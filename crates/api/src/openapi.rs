@@ -1,9 +1,11 @@
-//! The OpenAPI 3.1 document, generated from the route table.
+//! The OpenAPI 3.1 document: paths from the route table ([`crate::ROUTES`]), named schemas
+//! derived from the wire types (`trove_wire::component_schemas`).
 
-use crate::schemas::{component_schemas, name_schema, operation_schemas, schema_ref, version_schema};
-use crate::ROUTES;
+use crate::schemas::operation_schemas;
+use crate::{Route, ROUTES};
 use axum::Json;
 use serde_json::{json, Map, Value};
+use trove_wire::{name_schema, schema_ref, version_schema, vocab};
 
 pub async fn get_openapi() -> Json<Value> {
     Json(openapi_document())
@@ -12,124 +14,14 @@ pub async fn get_openapi() -> Json<Value> {
 pub fn openapi_document() -> Value {
     let mut paths = Map::new();
     for r in ROUTES {
-        let full = format!("/api/v1{}", r.path);
-        let mut params: Vec<Value> = r
-            .path
-            .split('/')
-            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
-            .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": path_param(p) }))
-            .collect();
-        let op = r.operation_id.rsplit("::").next().unwrap_or(r.operation_id);
-        for (name, schema, description) in query_params(op) {
-            params.push(
-                json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema }),
-            );
-        }
-        let download = r.operation_id.ends_with("download_version");
-        if download {
-            for (name, description) in [
-                (
-                    "Range",
-                    "One byte range, `bytes=start-end`, `bytes=start-` or `bytes=-suffix`",
-                ),
-                (
-                    "If-Range",
-                    "The ETag: the Range is honoured only while it still matches",
-                ),
-                ("If-None-Match", "ETags (or `*`): 304 when one is the archive's"),
-            ] {
-                params.push(json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } }));
-            }
-        }
-
-        let schemas = operation_schemas(op);
-        let mut responses = Map::new();
-        let ok = if r.status == 204 {
-            json!({ "description": "Done" })
-        } else if download {
-            json!({ "description": "The archive", "content": { "application/gzip": { "schema": { "type": "string", "format": "binary" } } } })
-        } else {
-            let schema = schemas.response.clone().unwrap_or_else(|| json!({ "type": "object" }));
-            json!({ "description": "Success", "content": { "application/json": { "schema": schema } } })
-        };
-        responses.insert(r.status.to_string(), ok);
-        for (code, why) in [
-            ("400", "Malformed request"),
-            ("401", "Not authenticated"),
-            ("403", "Not allowed"),
-            ("404", "Not found (or private)"),
-            ("405", "Method not allowed (the `Allow` header lists the allowed ones)"),
-            ("409", "Conflict"),
-            ("413", "Too large"),
-            ("422", "Invalid content"),
-            ("429", "Rate limited: retry after `Retry-After` seconds"),
-            ("503", "Database or storage unavailable"),
-        ] {
-            let mut resp =
-                json!({ "description": why, "content": { "application/json": { "schema": schema_ref("Error") } } });
-            if code == "429" {
-                resp["headers"] = json!({
-                    "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds until the window resets" },
-                    "RateLimit-Limit": { "schema": { "type": "integer" } },
-                    "RateLimit-Remaining": { "schema": { "type": "integer" } },
-                    "RateLimit-Reset": { "schema": { "type": "integer" } }
-                });
-            }
-            responses.insert(code.into(), resp);
-        }
-        if download {
-            let archive = json!({ "application/gzip": { "schema": { "type": "string", "format": "binary" } } });
-            responses.insert(
-                "206".into(),
-                json!({
-                    "description": "Part of the archive, as the `Range` asked",
-                    "headers": { "Content-Range": { "schema": { "type": "string" }, "description": "`bytes start-end/size`" } },
-                    "content": archive,
-                }),
-            );
-            responses.insert(
-                "304".into(),
-                json!({ "description": "Not modified: `If-None-Match` names the archive's ETag" }),
-            );
-            responses.insert(
-                "416".into(),
-                json!({
-                    "description": "Range not satisfiable",
-                    "headers": { "Content-Range": { "schema": { "type": "string" }, "description": "`bytes */size`" } },
-                    "content": { "application/json": { "schema": schema_ref("Error") } },
-                }),
-            );
-        }
-
-        let mut op = json!({
-            "operationId": op,
-            "summary": r.summary,
-            "tags": [r.tag],
-            "parameters": params,
-            "responses": responses,
-            "security": [{ "token": [] }, { "session": [] }, {}],
-        });
-        match r.body {
-            "json" => {
-                let schema = schemas.request.clone().unwrap_or_else(|| json!({ "type": "object" }));
-                let mut media = json!({ "schema": schema });
-                if let Some(example) = &schemas.example {
-                    media["example"] = example.clone();
-                }
-                op["requestBody"] = json!({ "required": true, "content": { "application/json": media } })
-            }
-            "gzip" => {
-                op["requestBody"] = json!({ "required": true, "content": { "application/gzip": { "schema": { "type": "string", "format": "binary" } } } })
-            }
-            _ => {}
-        }
-        let entry = paths.entry(full).or_insert_with(|| json!({}));
-        entry[r.method] = op;
-        if r.operation_id.ends_with("download_version") {
-            let mut head = entry["get"].clone();
+        let entry = paths.entry(format!("/api/v1{}", r.path)).or_insert_with(|| json!({}));
+        let op = operation(r);
+        if is_download(r) {
+            let mut head = op.clone();
             head["operationId"] = "head_version_download".into();
             entry["head"] = head;
         }
+        entry[r.method] = op;
     }
     json!({
         "openapi": "3.1.0",
@@ -141,69 +33,175 @@ pub fn openapi_document() -> Value {
                 "token": { "type": "http", "scheme": "bearer", "description": "An API token (`trv_…`)" },
                 "session": { "type": "apiKey", "in": "cookie", "name": "trove_session", "description": "Browser session; unsafe requests need X-CSRF-Token" }
             },
-            "schemas": component_schemas()
+            "schemas": trove_wire::component_schemas()
         }
     })
 }
 
+fn is_download(r: &Route) -> bool {
+    r.operation_id.ends_with("download_version")
+}
+
+/// The operation id: the handler's name.
+fn operation_name(r: &Route) -> &'static str {
+    r.operation_id.rsplit("::").next().unwrap_or(r.operation_id)
+}
+
+/// The OpenAPI operation of one route.
+fn operation(r: &Route) -> Value {
+    let name = operation_name(r);
+    let schemas = operation_schemas(name);
+    let mut op = json!({
+        "operationId": name,
+        "summary": r.summary,
+        "tags": [r.tag],
+        "parameters": parameters(r),
+        "responses": responses(r, schemas.response),
+        "security": [{ "token": [] }, { "session": [] }, {}],
+    });
+    match r.body {
+        "json" => {
+            let mut media = json!({ "schema": schemas.request.unwrap_or_else(|| json!({ "type": "object" })) });
+            if let Some(example) = schemas.example {
+                media["example"] = example;
+            }
+            op["requestBody"] = json!({ "required": true, "content": { "application/json": media } })
+        }
+        "gzip" => op["requestBody"] = json!({ "required": true, "content": archive() }),
+        _ => {}
+    }
+    op
+}
+
+/// `application/gzip` content: an archive.
+fn archive() -> Value {
+    json!({ "application/gzip": { "schema": { "type": "string", "format": "binary" } } })
+}
+
+/// Path parameters, query parameters and (for downloads) the conditional/range headers.
+fn parameters(r: &Route) -> Vec<Value> {
+    let mut params: Vec<Value> = r
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": path_param(p) }))
+        .collect();
+    for (name, schema, description) in query_params(operation_name(r)) {
+        params.push(
+            json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema }),
+        );
+    }
+    if is_download(r) {
+        for (name, description) in [
+            (
+                "Range",
+                "One byte range, `bytes=start-end`, `bytes=start-` or `bytes=-suffix`",
+            ),
+            (
+                "If-Range",
+                "The ETag: the Range is honoured only while it still matches",
+            ),
+            ("If-None-Match", "ETags (or `*`): 304 when one is the archive's"),
+        ] {
+            params.push(json!({ "name": name, "in": "header", "required": false, "description": description, "schema": { "type": "string" } }));
+        }
+    }
+    params
+}
+
+/// The success answer, every error answer, and a download's partial answers.
+fn responses(r: &Route, response: Option<Value>) -> Map<String, Value> {
+    let mut responses = Map::new();
+    let ok = if r.status == 204 {
+        json!({ "description": "Done" })
+    } else if is_download(r) {
+        json!({ "description": "The archive", "content": archive() })
+    } else {
+        let schema = response.unwrap_or_else(|| json!({ "type": "object" }));
+        json!({ "description": "Success", "content": { "application/json": { "schema": schema } } })
+    };
+    responses.insert(r.status.to_string(), ok);
+    responses.extend(error_responses());
+    if is_download(r) {
+        responses.extend(download_responses());
+    }
+    responses
+}
+
+fn error_content() -> Value {
+    json!({ "application/json": { "schema": schema_ref::<trove_wire::Error>() } })
+}
+
+/// The error answers every operation may give, in the `Error` shape.
+fn error_responses() -> Map<String, Value> {
+    let mut out = Map::new();
+    for (code, why) in [
+        ("400", "Malformed request"),
+        ("401", "Not authenticated"),
+        ("403", "Not allowed"),
+        ("404", "Not found (or private)"),
+        ("405", "Method not allowed (the `Allow` header lists the allowed ones)"),
+        ("409", "Conflict"),
+        ("413", "Too large"),
+        ("422", "Invalid content"),
+        ("429", "Rate limited: retry after `Retry-After` seconds"),
+        ("503", "Database or storage unavailable"),
+    ] {
+        let mut resp = json!({ "description": why, "content": error_content() });
+        if code == "429" {
+            resp["headers"] = json!({
+                "Retry-After": { "schema": { "type": "integer" }, "description": "Seconds until the window resets" },
+                "RateLimit-Limit": { "schema": { "type": "integer" } },
+                "RateLimit-Remaining": { "schema": { "type": "integer" } },
+                "RateLimit-Reset": { "schema": { "type": "integer" } }
+            });
+        }
+        out.insert(code.into(), resp);
+    }
+    out
+}
+
+/// A download's partial, not-modified and unsatisfiable answers.
+fn download_responses() -> Map<String, Value> {
+    let mut out = Map::new();
+    out.insert(
+        "206".into(),
+        json!({
+            "description": "Part of the archive, as the `Range` asked",
+            "headers": { "Content-Range": { "schema": { "type": "string" }, "description": "`bytes start-end/size`" } },
+            "content": archive(),
+        }),
+    );
+    out.insert(
+        "304".into(),
+        json!({ "description": "Not modified: `If-None-Match` names the archive's ETag" }),
+    );
+    out.insert(
+        "416".into(),
+        json!({
+            "description": "Range not satisfiable",
+            "headers": { "Content-Range": { "schema": { "type": "string" }, "description": "`bytes */size`" } },
+            "content": error_content(),
+        }),
+    );
+    out
+}
+
 /// The schema of a path parameter.
 fn path_param(name: &str) -> Value {
-    match name {
-        "id" => json!({ "type": "integer", "format": "int64" }),
+    let schema = match name {
+        "id" => return json!({ "type": "integer", "format": "int64" }),
         "version" => version_schema("A semver 2.0 version, e.g. `1.2.3` or `1.0.0-beta.1`"),
         "scope" | "name" | "org" | "username" => name_schema("1–64 of `[a-z0-9]` with inner `-`, `_`, `.`"),
         other => panic!("path parameter `{other}` has no schema"),
-    }
+    };
+    serde_json::to_value(schema).expect("a schema serializes")
 }
 
 /// Query parameters of the operations that take some: (name, schema, description).
 fn query_params(operation: &str) -> Vec<(&'static str, Value, &'static str)> {
-    let text = |max: u64| json!({ "type": "string", "maxLength": max });
-    // An empty value means "no filter" (the default) to the server.
-    let vocabulary = |mut values: Vec<&'static str>| {
-        values.push("");
-        json!({ "type": "string", "enum": values })
-    };
     match operation {
-        "search_packages" => vec![
-            (
-                "q",
-                text(256),
-                "Words to find in names, descriptions, keywords and READMEs (typos tolerated); at most 256 characters",
-            ),
-            (
-                "ecosystem",
-                vocabulary(trove_core::Ecosystem::ALL.iter().map(|e| e.as_str()).collect()),
-                "Only this ecosystem (empty: any)",
-            ),
-            (
-                "kind",
-                vocabulary(trove_core::PackageKind::ALL.iter().map(|k| k.as_str()).collect()),
-                "Only this kind (empty: any)",
-            ),
-            (
-                "category",
-                vocabulary(trove_core::categories::CATEGORIES.iter().map(|c| c.slug).collect()),
-                "A category slug from /api/v1/categories (empty: any)",
-            ),
-            ("license", text(200), "An SPDX expression as published"),
-            ("keyword", text(200), "A keyword"),
-            (
-                "sort",
-                vocabulary(vec!["relevance", "downloads", "recent", "name"]),
-                "relevance (default), downloads, recent or name; empty for the default",
-            ),
-            (
-                "page",
-                json!({ "type": "integer", "minimum": 1, "maximum": 10_000 }),
-                "1-based page number, at most 10000",
-            ),
-            (
-                "per_page",
-                json!({ "type": "integer", "minimum": 1 }),
-                "Results per page (default 20); larger values are capped at 100",
-            ),
-        ],
+        "search_packages" => search_params(),
         "list_audit" => vec![
             (
                 "org",
@@ -229,9 +227,59 @@ fn query_params(operation: &str) -> Vec<(&'static str, Value, &'static str)> {
         ],
         "publish_version" => vec![(
             "visibility",
-            schema_ref("Visibility"),
+            schema_ref::<vocab::Visibility>(),
             "public (default) or private, for a package's first version",
         )],
         _ => vec![],
     }
+}
+
+/// The parameters of `GET /search`.
+fn search_params() -> Vec<(&'static str, Value, &'static str)> {
+    use trove_wire::limits::{SEARCH_MAX_PAGE, SEARCH_QUERY_MAX_LEN};
+    let text = |max: usize| json!({ "type": "string", "maxLength": max });
+    // An empty value means "no filter" (the default) to the server.
+    let vocabulary = |mut values: Vec<&'static str>| {
+        values.push("");
+        json!({ "type": "string", "enum": values })
+    };
+    vec![
+        (
+            "q",
+            text(SEARCH_QUERY_MAX_LEN),
+            "Words to find in names, descriptions, keywords and READMEs (typos tolerated); at most 256 characters",
+        ),
+        (
+            "ecosystem",
+            vocabulary(trove_core::Ecosystem::ALL.iter().map(|e| e.as_str()).collect()),
+            "Only this ecosystem (empty: any)",
+        ),
+        (
+            "kind",
+            vocabulary(trove_core::PackageKind::ALL.iter().map(|k| k.as_str()).collect()),
+            "Only this kind (empty: any)",
+        ),
+        (
+            "category",
+            vocabulary(trove_core::categories::CATEGORIES.iter().map(|c| c.slug).collect()),
+            "A category slug from /api/v1/categories (empty: any)",
+        ),
+        ("license", text(200), "An SPDX expression as published"),
+        ("keyword", text(200), "A keyword"),
+        (
+            "sort",
+            vocabulary(vec!["relevance", "downloads", "recent", "name"]),
+            "relevance (default), downloads, recent or name; empty for the default",
+        ),
+        (
+            "page",
+            json!({ "type": "integer", "minimum": 1, "maximum": SEARCH_MAX_PAGE }),
+            "1-based page number, at most 10000",
+        ),
+        (
+            "per_page",
+            json!({ "type": "integer", "minimum": 1 }),
+            "Results per page (default 20); larger values are capped at 100",
+        ),
+    ]
 }

@@ -19,7 +19,6 @@ use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::{header, Method, RequestBuilder, Response};
 use serde::de::DeserializeOwned;
-use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -168,9 +167,11 @@ impl Client {
     }
 
     /// `POST /device/code`: starts a device login (sent without credentials).
-    pub async fn device_code(&self, client_name: Option<&str>) -> Result<DeviceAuthorization> {
+    pub async fn device_code(&self, client_name: Option<&str>) -> Result<DeviceCode> {
         let url = self.url("/device/code");
-        let rb = self.http.post(&url).json(&json!({ "client_name": client_name }));
+        let rb = self.http.post(&url).json(&DeviceCodeRequest {
+            client_name: client_name.map(str::to_string),
+        });
         let res = self.send(rb, &url).await?;
         Self::decode(res, &url).await
     }
@@ -179,21 +180,35 @@ impl Client {
     /// `authorization_pending` and `slow_down`; see [`ClientError::code`].
     pub async fn device_token(&self, device_code: &str) -> Result<DeviceGrant> {
         let url = self.url("/device/token");
-        let rb = self.http.post(&url).json(&json!({ "device_code": device_code }));
+        let rb = self.http.post(&url).json(&DeviceTokenRequest {
+            device_code: device_code.to_string(),
+        });
         let res = self.send(rb, &url).await?;
         Self::decode(res, &url).await
     }
 
     /// `POST /device/approve` (needs an `admin`-scoped token).
     pub async fn approve_device(&self, user_code: &str) -> Result<DeviceDecision> {
-        self.call(Method::POST, "/device/approve", Some(json!({ "user_code": user_code })))
-            .await
+        self.call(
+            Method::POST,
+            "/device/approve",
+            Some(body(UserCode {
+                user_code: user_code.to_string(),
+            })),
+        )
+        .await
     }
 
     /// `POST /device/deny` (needs an `admin`-scoped token).
     pub async fn deny_device(&self, user_code: &str) -> Result<DeviceDecision> {
-        self.call(Method::POST, "/device/deny", Some(json!({ "user_code": user_code })))
-            .await
+        self.call(
+            Method::POST,
+            "/device/deny",
+            Some(body(UserCode {
+                user_code: user_code.to_string(),
+            })),
+        )
+        .await
     }
 
     // ---- tokens ----
@@ -202,9 +217,8 @@ impl Client {
         self.call(Method::GET, "/tokens", None).await
     }
 
-    pub async fn create_token(&self, new: &NewToken) -> Result<CreatedToken> {
-        let body = serde_json::to_value(new).unwrap_or_default();
-        self.call(Method::POST, "/tokens", Some(body)).await
+    pub async fn create_token(&self, new: &NewToken) -> Result<TokenCreated> {
+        self.call(Method::POST, "/tokens", Some(body(new))).await
     }
 
     pub async fn revoke_token(&self, id: i64) -> Result<()> {
@@ -302,7 +316,10 @@ impl Client {
     pub async fn set_deprecated(&self, package: &str, version: &str, message: Option<&str>) -> Result<Version> {
         let path = format!("/packages/{}/versions/{}/deprecation", pkg(package), seg(version));
         match message {
-            Some(m) => self.call(Method::PUT, &path, Some(json!({ "message": m }))).await,
+            Some(m) => {
+                let deprecation = trove_wire::Deprecation { message: m.to_string() };
+                self.call(Method::PUT, &path, Some(body(deprecation))).await
+            }
             None => self.call(Method::DELETE, &path, None).await,
         }
     }
@@ -315,7 +332,8 @@ impl Client {
     /// Adds `username` as `owner` or `maintainer` (or changes their role).
     pub async fn add_owner(&self, package: &str, username: &str, role: &str) -> Result<Vec<Owner>> {
         let path = format!("/packages/{}/owners/{}", pkg(package), seg(username));
-        self.call(Method::PUT, &path, Some(json!({ "role": role }))).await
+        let role = OwnerRoleRequest { role: role.to_string() };
+        self.call(Method::PUT, &path, Some(body(role))).await
     }
 
     pub async fn remove_owner(&self, package: &str, username: &str) -> Result<()> {
@@ -326,8 +344,11 @@ impl Client {
     // ---- organizations ----
 
     pub async fn create_org(&self, name: &str, description: Option<&str>) -> Result<Org> {
-        let body = json!({ "name": name, "description": description });
-        self.call(Method::POST, "/orgs", Some(body)).await
+        let org = NewOrg {
+            name: name.to_string(),
+            description: description.map(str::to_string),
+        };
+        self.call(Method::POST, "/orgs", Some(body(org))).await
     }
 
     pub async fn get_org(&self, name: &str) -> Result<Org> {
@@ -337,7 +358,8 @@ impl Client {
     /// Adds a member with `role` (`owner`, `admin`, `write`, `read`) or changes their role.
     pub async fn set_member(&self, org: &str, username: &str, role: &str) -> Result<Vec<Member>> {
         let path = format!("/orgs/{}/members/{}", seg(org), seg(username));
-        self.call(Method::PUT, &path, Some(json!({ "role": role }))).await
+        let role = MemberRole { role: role.to_string() };
+        self.call(Method::PUT, &path, Some(body(role))).await
     }
 
     pub async fn remove_member(&self, org: &str, username: &str) -> Result<()> {
@@ -354,14 +376,13 @@ impl Client {
     }
 
     /// `POST /namespaces/{scope}/webhooks`: the answer holds the signing secret, shown once.
-    pub async fn create_webhook(&self, scope: &str, url: &str, events: &[String]) -> Result<CreatedWebhook> {
-        let body = json!({ "url": url, "events": events });
-        self.call(
-            Method::POST,
-            &format!("/namespaces/{}/webhooks", seg(scope)),
-            Some(body),
-        )
-        .await
+    pub async fn create_webhook(&self, scope: &str, url: &str, events: &[String]) -> Result<WebhookCreated> {
+        let hook = NewWebhook {
+            url: url.to_string(),
+            events: events.to_vec(),
+        };
+        let path = format!("/namespaces/{}/webhooks", seg(scope));
+        self.call(Method::POST, &path, Some(body(hook))).await
     }
 
     /// `DELETE /namespaces/{scope}/webhooks/{id}`: the webhook and its delivery log.
@@ -371,13 +392,13 @@ impl Client {
     }
 
     /// `GET /namespaces/{scope}/webhooks/{id}/deliveries`: newest first, with attempts.
-    pub async fn webhook_deliveries(&self, scope: &str, id: i64) -> Result<Vec<WebhookDelivery>> {
+    pub async fn webhook_deliveries(&self, scope: &str, id: i64) -> Result<Vec<Delivery>> {
         let path = format!("/namespaces/{}/webhooks/{id}/deliveries", seg(scope));
         self.call(Method::GET, &path, None).await
     }
 
     /// `POST /namespaces/{scope}/webhooks/{id}/test`: queues a `ping` delivery.
-    pub async fn test_webhook(&self, scope: &str, id: i64) -> Result<WebhookTest> {
+    pub async fn test_webhook(&self, scope: &str, id: i64) -> Result<DeliveryQueued> {
         let path = format!("/namespaces/{}/webhooks/{id}/test", seg(scope));
         self.call(Method::POST, &path, None).await
     }
@@ -393,10 +414,15 @@ impl Client {
     }
 
     /// `GET /packages/{scope}/{name}/stats`.
-    pub async fn stats(&self, package: &str) -> Result<Stats> {
+    pub async fn stats(&self, package: &str) -> Result<PackageStats> {
         self.call(Method::GET, &format!("/packages/{}/stats", pkg(package)), None)
             .await
     }
+}
+
+/// A request body as JSON.
+fn body(value: impl serde::Serialize) -> serde_json::Value {
+    serde_json::to_value(value).expect("wire types serialize")
 }
 
 /// An archive download in progress.

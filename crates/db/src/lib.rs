@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod backup;
 pub mod blobs;
+pub mod cargo_registries;
 pub mod decode;
 pub mod dependents;
 pub mod device_codes;

@@ -58,17 +58,6 @@ pub async fn find(conn: &mut Conn, ecosystem: &str, scope: &str, name: &str) -> 
     .await?)
 }
 
-/// The packages called `scope/name` (normalized) in every ecosystem.
-pub async fn find_in_every_ecosystem(conn: &mut Conn, scope: &str, name: &str) -> Result<Vec<Package>> {
-    Ok(
-        sqlx::query_as(&format!("{SELECT} WHERE n.name_norm = $1 AND p.name_norm = $2"))
-            .bind(normalize(scope))
-            .bind(normalize(name))
-            .fetch_all(conn)
-            .await?,
-    )
-}
-
 /// Takes the package's row lock for the rest of the transaction (PostgreSQL; SQLite write
 /// transactions are serialized anyway), so that changes computed from its versions (the
 /// latest version) see every version committed by a concurrent publish.

@@ -192,3 +192,4 @@ mod tests {
     }
 }
 pub mod edge;
+pub mod origin;

@@ -19,6 +19,7 @@ use axum::Router;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use trove_http::edge::{ErrorCode, FrontEnd, LoginEndpoint, LoginSource};
+use trove_http::origin::Origin;
 use trove_service::Services;
 
 /// The `[npm]` configuration section.
@@ -40,17 +41,17 @@ pub struct NpmConfig {
 pub struct NpmState {
     pub services: Services,
     pub config: Arc<NpmConfig>,
-    /// The configured public URL, if any (else tarball URLs use the request's `Host`).
-    pub base_url: Option<String>,
+    /// Where clients reach this registry (the base of tarball URLs).
+    pub origin: Origin,
     pub(crate) packuments: Arc<render::PackumentCache>,
 }
 
 impl NpmState {
-    pub fn new(services: Services, config: NpmConfig, base_url: Option<String>) -> Self {
+    pub fn new(services: Services, config: NpmConfig, origin: Origin) -> Self {
         NpmState {
             services,
             config: Arc::new(config),
-            base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
+            origin,
             packuments: Arc::default(),
         }
     }
@@ -87,8 +88,8 @@ fn npm_error_body(code: &ErrorCode, message: &str) -> (&'static str, Vec<u8>) {
 }
 
 /// The `/npm` router (merge it into the application at the root).
-pub fn router(services: Services, config: NpmConfig, base_url: Option<String>) -> Router {
-    let state = NpmState::new(services, config, base_url);
+pub fn router(services: Services, config: NpmConfig, origin: Origin) -> Router {
+    let state = NpmState::new(services, config, origin);
     Router::new()
         .route("/npm", any(route::registry_root))
         .route("/npm/", any(route::registry_root))

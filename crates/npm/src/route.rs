@@ -136,27 +136,9 @@ impl Req {
         serde_urlencoded::from_str(self.uri.query().unwrap_or("")).unwrap_or_default()
     }
 
-    /// The registry's URL as clients reach it: `[server] base_url`, else the request's host.
+    /// The registry's URL as clients reach it (`[server] base_url`, else the request's origin).
     pub fn registry_url(&self) -> String {
-        let base = match &self.state.base_url {
-            Some(b) => b.clone(),
-            None => {
-                let host = self
-                    .headers
-                    .get(axum::http::header::HOST)
-                    .and_then(|v| v.to_str().ok())
-                    .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_graphic()) && !h.contains(['"', '/']))
-                    .unwrap_or("localhost");
-                let proto = self
-                    .headers
-                    .get("x-forwarded-proto")
-                    .and_then(|v| v.to_str().ok())
-                    .filter(|p| *p == "https" || *p == "http")
-                    .unwrap_or("http");
-                format!("{proto}://{host}")
-            }
-        };
-        format!("{base}/npm")
+        format!("{}/npm", self.state.origin.of(&self.headers))
     }
 }
 

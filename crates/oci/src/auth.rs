@@ -107,20 +107,7 @@ pub fn realm(state: &OciState, headers: &HeaderMap) -> String {
     if let Some(r) = &state.config.token_realm {
         return r.clone();
     }
-    if let Some(b) = &state.base_url {
-        return format!("{b}/v2/token");
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .filter(|h| h.bytes().all(|b| b.is_ascii_graphic()) && !h.contains('"'))
-        .unwrap_or("localhost");
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .filter(|p| *p == "https" || *p == "http")
-        .unwrap_or("http");
-    format!("{proto}://{host}/v2/token")
+    format!("{}/v2/token", state.origin.of(headers))
 }
 
 /// `Bearer realm="…",service="trove"[,scope="…"][,error="…"]`.

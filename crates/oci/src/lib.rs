@@ -69,17 +69,17 @@ impl Default for OciConfig {
 pub struct OciState {
     pub services: Services,
     pub config: Arc<OciConfig>,
-    /// The configured public URL, if any.
-    pub base_url: Option<String>,
+    /// Where clients reach the registry (token realms).
+    pub origin: trove_http::origin::Origin,
     key: Arc<OnceCell<Vec<u8>>>,
 }
 
 impl OciState {
-    pub fn new(services: Services, config: OciConfig, base_url: Option<String>) -> Self {
+    pub fn new(services: Services, config: OciConfig, origin: trove_http::origin::Origin) -> Self {
         OciState {
             services,
             config: Arc::new(config),
-            base_url: base_url.map(|b| b.trim_end_matches('/').to_string()),
+            origin,
             key: Arc::default(),
         }
     }
@@ -125,8 +125,8 @@ fn oci_error_body(code: &ErrorCode, message: &str) -> (&'static str, Vec<u8>) {
     ("application/json", body.to_string().into_bytes())
 }
 
-pub fn router(services: Services, config: OciConfig, base_url: Option<String>) -> Router {
-    let state = OciState::new(services, config, base_url);
+pub fn router(services: Services, config: OciConfig, origin: trove_http::origin::Origin) -> Router {
+    let state = OciState::new(services, config, origin);
     Router::new()
         .route("/v2", any(handlers::base::check_base))
         .route("/v2/", any(handlers::base::check_base))

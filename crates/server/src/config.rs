@@ -47,6 +47,16 @@ pub struct ServerConfig {
     /// Most open connections (also kept below the open-file limit). At the cap, the
     /// oldest idle connection is closed to make room.
     pub max_connections: usize,
+    /// HTTPS: PEM certificate chain (leaf first). With `tls_key`, the server speaks TLS only,
+    /// HTTP/2 or HTTP/1.1 by ALPN; both files are reloaded when they change.
+    pub tls_cert: Option<PathBuf>,
+    /// HTTPS: PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// How often the certificate files are checked for changes.
+    pub tls_reload_secs: u64,
+    /// Plain HTTP/2 with prior knowledge (h2c) besides HTTP/1.1 on a server without TLS, for
+    /// a proxy that terminates TLS and speaks HTTP/2 to Trove.
+    pub h2c: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -188,6 +198,10 @@ impl Default for ServerConfig {
             min_body_bytes_per_sec: 1024,
             send_timeout_secs: 60,
             max_connections: 4096,
+            tls_cert: None,
+            tls_key: None,
+            tls_reload_secs: 10,
+            h2c: false,
         }
     }
 }
@@ -363,11 +377,25 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("trove.db").display()))
     }
 
+    /// Where clients reach the registry, for absolute URLs in answers.
+    pub fn origin(&self) -> trove_http::origin::Origin {
+        trove_http::origin::Origin::new(self.server.base_url.clone(), self.server.tls_cert.is_some())
+    }
+
+    /// `https` when TLS is configured.
+    pub fn scheme(&self) -> &'static str {
+        if self.server.tls_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
     pub fn base_url(&self) -> String {
         self.server
             .base_url
             .clone()
-            .unwrap_or_else(|| format!("http://{}", self.server.listen))
+            .unwrap_or_else(|| format!("{}://{}", self.scheme(), self.server.listen))
             .trim_end_matches('/')
             .to_string()
     }

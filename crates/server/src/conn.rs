@@ -17,7 +17,8 @@ use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::Future as _;
@@ -35,15 +36,32 @@ use tokio::time::Sleep;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt as _;
 
+/// Requests one HTTP/2 connection may have in progress at once.
+const H2_MAX_STREAMS: u32 = 128;
+
 /// Open-file descriptors kept free for the database, storage and logs.
 const FD_RESERVE: u64 = 128;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConnLimits {
     pub header_read_timeout: Duration,
     pub send_timeout: Duration,
     pub max_connections: usize,
     pub body: BodyLimits,
+    /// Serve HTTPS with this (HTTP/2 or HTTP/1.1 as the client's ALPN chooses).
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+    /// On plain connections, also accept HTTP/2 with prior knowledge (h2c, for a proxy that
+    /// terminates TLS); off, plain connections are HTTP/1.1 only.
+    pub h2c: bool,
+}
+
+/// Which HTTP a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocol {
+    Http1,
+    Http2,
+    /// Decided by the first bytes (h2c prior knowledge or HTTP/1.1).
+    Sniff,
 }
 
 /// What the accept loop and shutdown know of one connection.
@@ -226,7 +244,35 @@ pub async fn serve(
         let stopping = stopping.clone();
         tasks.spawn(async move {
             let _ = stream.set_nodelay(true);
-            serve_connection(stream, peer, app, limits, state, stopping).await;
+            let io = WatchedIo::new(stream, limits.send_timeout);
+            match limits.tls.clone() {
+                Some(tls) => {
+                    // The handshake gets the time a client has to send its headers.
+                    let handshake = tokio::select! {
+                        r = tokio::time::timeout(limits.header_read_timeout, tls.accept(io)) => r,
+                        _ = state.kill.cancelled() => Ok(Err(io::Error::other("evicted"))),
+                    };
+                    match handshake {
+                        Ok(Ok(tls_io)) => {
+                            let h2 = tls_io.get_ref().1.alpn_protocol() == Some(b"h2");
+                            let protocol = if h2 { Protocol::Http2 } else { Protocol::Http1 };
+                            serve_connection(tls_io, protocol, peer, app, limits, state, stopping).await;
+                        }
+                        Ok(Err(e)) => {
+                            metrics::counter!("trove_connections_closed_total", "reason" => "tls").increment(1);
+                            tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        }
+                        Err(_) => {
+                            metrics::counter!("trove_connections_closed_total", "reason" => "timeout").increment(1);
+                            tracing::debug!(%peer, "TLS handshake timed out");
+                        }
+                    }
+                }
+                None => {
+                    let protocol = if limits.h2c { Protocol::Sniff } else { Protocol::Http1 };
+                    serve_connection(io, protocol, peer, app, limits, state, stopping).await;
+                }
+            }
             registry.lock().expect("registry").open.remove(&id);
             metrics::gauge!("trove_connections_open").decrement(1.0);
         });
@@ -258,15 +304,18 @@ pub async fn serve(
     }
 }
 
-async fn serve_connection(
-    stream: TcpStream,
+async fn serve_connection<I>(
+    stream: I,
+    protocol: Protocol,
     peer: SocketAddr,
     app: Router,
     limits: Arc<ConnLimits>,
     state: Arc<ConnState>,
     stopping: CancellationToken,
-) {
-    let io = TokioIo::new(WatchedIo::new(stream, limits.send_timeout));
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let io = TokioIo::new(stream);
     let svc_state = state.clone();
     let svc_limits = limits.clone();
     let service = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
@@ -290,11 +339,25 @@ async fn serve_connection(
             Ok::<_, Infallible>(res.map(|b| Body::new(BusyBody { inner: b, _busy: busy })))
         }
     });
-    let mut builder = hyper::server::conn::http1::Builder::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
+        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout)
         .keep_alive(true);
+    // HTTP/2 has no header timeout of its own: pings find dead peers, the stream cap bounds
+    // one connection's work, and idle connections are evicted at the connection cap.
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(limits.header_read_timeout))
+        .keep_alive_timeout(limits.header_read_timeout)
+        .max_concurrent_streams(H2_MAX_STREAMS);
+    let builder = match protocol {
+        Protocol::Http1 => builder.http1_only(),
+        Protocol::Http2 => builder.http2_only(),
+        Protocol::Sniff => builder,
+    };
     let conn = builder.serve_connection(io, service);
     tokio::pin!(conn);
     let mut graceful = false;
@@ -302,7 +365,8 @@ async fn serve_connection(
         tokio::select! {
             r = conn.as_mut() => {
                 if let Err(e) = r {
-                    let reason = if e.is_timeout() { "timeout" } else { "error" };
+                    let timeout = e.downcast_ref::<hyper::Error>().is_some_and(|e| e.is_timeout());
+                    let reason = if timeout { "timeout" } else { "error" };
                     metrics::counter!("trove_connections_closed_total", "reason" => reason).increment(1);
                     tracing::debug!(%peer, error = %e, "connection ended");
                 }

@@ -11,6 +11,8 @@ pub const FRONT_ENDS: &[FrontEnd] = &[
     trove_api::FRONT_END,
     trove_oci::FRONT_END,
     trove_npm::FRONT_END,
+    trove_pypi::FRONT_END,
+    trove_cargo::FRONT_END,
     trove_web::FRONT_END,
 ];
 

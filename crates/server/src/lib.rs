@@ -10,6 +10,7 @@ mod jobs;
 mod middleware;
 mod ratelimit;
 pub mod telemetry;
+mod tls;
 
 pub use config::Config;
 
@@ -51,16 +52,10 @@ pub fn app(services: Services, config: &Config) -> Router {
     .layer(DefaultBodyLimit::max(config.limits.max_json_bytes));
     let router = Router::new()
         .nest("/api/v1", api)
-        .merge(trove_oci::router(
-            services.clone(),
-            config.oci.clone(),
-            config.server.base_url.clone(),
-        ))
-        .merge(trove_npm::router(
-            services.clone(),
-            config.npm.clone(),
-            config.server.base_url.clone(),
-        ))
+        .merge(trove_oci::router(services.clone(), config.oci.clone(), config.origin()))
+        .merge(trove_pypi::router(services.clone(), config.origin()))
+        .merge(trove_cargo::router(services.clone(), config.origin()))
+        .merge(trove_npm::router(services.clone(), config.npm.clone(), config.origin()))
         .merge(trove_web::router(services.clone()))
         .merge(health::router(services))
         .fallback(trove_web::not_found);
@@ -78,6 +73,8 @@ pub fn app(services: Services, config: &Config) -> Router {
 /// A server running in this process.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    /// `http` or `https`.
+    pub scheme: &'static str,
     pub services: Services,
     shutdown: std::sync::Arc<watch::Sender<bool>>,
     handle: JoinHandle<anyhow::Result<()>>,
@@ -91,7 +88,7 @@ impl RunningServer {
     }
 
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 }
 
@@ -127,6 +124,23 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
             min_rate: config.server.min_body_bytes_per_sec,
             grace: secs(config.server.body_timeout_secs),
         },
+        tls: None,
+        h2c: config.server.h2c,
+    };
+    let mut limits = limits;
+    let tls_watcher = match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => {
+            let files = tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                reload_interval: secs(config.server.tls_reload_secs),
+            };
+            let (acceptor, watcher) = tls::acceptor(files, rx.clone()).context("setting up TLS")?;
+            limits.tls = Some(acceptor);
+            Some(watcher)
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("server.tls_cert and server.tls_key go together: set both or neither"),
     };
     let jobs = jobs::Jobs::start(&services, &config, rx.clone());
     let handle = tokio::spawn(async move {
@@ -143,6 +157,9 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
             tracing::warn!("in-flight requests did not finish within the shutdown timeout");
         }
         jobs.stop().await;
+        if let Some(w) = tls_watcher {
+            let _ = w.await;
+        }
         svc.db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -150,6 +167,7 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     tracing::info!(%addr, "trove listening");
     Ok(RunningServer {
         addr,
+        scheme: config.scheme(),
         services,
         shutdown: tx,
         handle,
@@ -162,8 +180,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", config.server.listen))?;
     eprintln!(
-        "trove {} serving on http://{} (database: {}, storage: {})",
+        "trove {} serving on {}://{} (database: {}, storage: {})",
         env!("CARGO_PKG_VERSION"),
+        config.scheme(),
         listener.local_addr()?,
         redact(&config.database_url()),
         config.storage.backend

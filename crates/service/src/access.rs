@@ -2,7 +2,7 @@
 
 use crate::auth::Account;
 use crate::{Ctx, Principal, Result, ServiceError, Services};
-use trove_core::{Ecosystem, TokenScope};
+use trove_core::TokenScope;
 use trove_db::namespaces::Namespace;
 use trove_db::packages::Package;
 use trove_db::Conn;
@@ -99,20 +99,6 @@ impl Services {
             return Err(not_found());
         }
         Ok(pkg)
-    }
-
-    /// The package `scope/name` the caller can see whatever its ecosystem (the native API and
-    /// web pages address packages by name alone): the first in [`Ecosystem::ALL`]'s order
-    /// (native, OCI, npm, Cargo, PyPI); 404 otherwise.
-    pub async fn visible_package_any(&self, conn: &mut Conn, ctx: &Ctx, scope: &str, name: &str) -> Result<Package> {
-        let mut found = trove_db::packages::find_in_every_ecosystem(conn, scope, name).await?;
-        found.sort_by_key(|p| Ecosystem::ALL.iter().position(|e| *e == p.ecosystem));
-        for pkg in found {
-            if self.can_read(conn, ctx, &pkg).await? {
-                return Ok(pkg);
-            }
-        }
-        Err(ServiceError::not_found(format!("package `{scope}/{name}` not found")))
     }
 
     /// Checks the caller may do `action` on a package they can see: 401 when anonymous,

@@ -2,7 +2,6 @@
 
 use crate::auth::{random_secret, sha256_hex, Account};
 use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
-use serde::Deserialize;
 use trove_core::{now_ms, ScopeName};
 use trove_db::sessions::Session;
 use trove_db::users::User;
@@ -13,13 +12,8 @@ sub_service!(
     accounts
 );
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub username: String,
-    pub email: String,
-    pub password: String,
-}
+use trove_wire::limits::{EMAIL_MAX_LEN, PASSWORD_MAX_LEN, PASSWORD_MIN_CHARS};
+pub use trove_wire::NewUser;
 
 /// A fresh browser session: the cookie value (secret) and its CSRF token.
 #[derive(Debug, Clone)]
@@ -32,7 +26,7 @@ pub struct NewSession {
 
 fn validate_new_user(u: &NewUser) -> Result<()> {
     ScopeName::parse(&u.username).map_err(|e| ServiceError::unprocessable("invalid_username", e.to_string()))?;
-    let email_ok = u.email.len() <= 254
+    let email_ok = u.email.len() <= EMAIL_MAX_LEN
         && u.email
             .split_once('@')
             .is_some_and(|(a, b)| !a.is_empty() && b.contains('.') && !b.starts_with('.'));
@@ -42,16 +36,16 @@ fn validate_new_user(u: &NewUser) -> Result<()> {
             format!("`{}` is not an email address", u.email),
         ));
     }
-    if u.password.chars().count() < 8 {
+    if u.password.chars().count() < PASSWORD_MIN_CHARS {
         return Err(ServiceError::unprocessable(
             "weak_password",
-            "the password must have at least 8 characters",
+            format!("the password must have at least {PASSWORD_MIN_CHARS} characters"),
         ));
     }
-    if u.password.len() > 1024 {
+    if u.password.len() > PASSWORD_MAX_LEN {
         return Err(ServiceError::unprocessable(
             "invalid_password",
-            "the password is longer than 1024 bytes",
+            format!("the password is longer than {PASSWORD_MAX_LEN} bytes"),
         ));
     }
     Ok(())

@@ -8,7 +8,6 @@ use crate::auth::{random_secret, sha256_hex};
 use crate::tokens::LOGIN_TOKEN_SCOPES;
 use crate::{audit, AuthVia, Ctx, Result, ServiceError};
 use rand::Rng;
-use serde::Serialize;
 use trove_core::{now_ms, TokenScope};
 use trove_db::device_codes::{self, DeviceCode, NewDeviceCode};
 
@@ -22,40 +21,8 @@ const SLOW_DOWN_STEP_MS: i64 = 5_000;
 const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
 const USER_CODE_LEN: usize = 8;
 
-/// What the CLI shows and keeps after `POST /device/code`.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceAuthorization {
-    /// The CLI's secret; shown only this once.
-    pub device_code: String,
-    /// What the person types on the approval page, `XXXX-XXXX`.
-    pub user_code: String,
-    pub verification_uri: String,
-    pub verification_uri_complete: String,
-    /// Seconds until both codes expire.
-    pub expires_in: i64,
-    /// Seconds the CLI waits between polls.
-    pub interval: i64,
-}
-
-/// The outcome of an approval or a denial.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceDecision {
-    pub user_code: String,
-    pub client_name: Option<String>,
-    pub approved: bool,
-    pub username: String,
-}
-
-/// The token a successful poll hands out.
-#[derive(Debug, Clone, Serialize)]
-pub struct DeviceGrant {
-    /// The API token secret (`trv_…`), shown only this once.
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub token_id: i64,
-    pub username: String,
-    pub scopes: Vec<String>,
-}
+use trove_wire::limits::CLIENT_NAME_MAX_CHARS;
+pub use trove_wire::{DeviceCode as DeviceAuthorization, DeviceDecision, DeviceGrant};
 
 fn new_user_code() -> String {
     let mut rng = rand::thread_rng();
@@ -82,10 +49,10 @@ impl crate::accounts::Accounts<'_> {
     /// `trove CLI on build-host`; it is shown to the person approving.
     pub async fn start_device_login(&self, client_name: Option<&str>) -> Result<DeviceAuthorization> {
         let client_name = client_name.map(str::trim).filter(|c| !c.is_empty());
-        if client_name.is_some_and(|c| c.chars().count() > 100 || c.chars().any(char::is_control)) {
+        if client_name.is_some_and(|c| c.chars().count() > CLIENT_NAME_MAX_CHARS || c.chars().any(char::is_control)) {
             return Err(ServiceError::unprocessable(
                 "invalid_client_name",
-                "client_name must have at most 100 characters and no control characters",
+                format!("client_name must have at most {CLIENT_NAME_MAX_CHARS} characters and no control characters"),
             ));
         }
         let now = now_ms();
@@ -246,7 +213,7 @@ impl crate::accounts::Accounts<'_> {
         tx.commit().await?;
         Ok(DeviceGrant {
             access_token: secret,
-            token_type: "bearer",
+            token_type: trove_wire::TokenType::Bearer,
             token_id,
             username: user.username,
             scopes,

@@ -2,7 +2,6 @@
 
 use crate::access::{namespace_role, Role};
 use crate::{audit, Ctx, Result, ServiceError};
-use serde::Serialize;
 use trove_core::{now_ms, time::rfc3339, ScopeName, TokenScope};
 use trove_db::namespaces::Namespace;
 use trove_db::Conn;
@@ -13,20 +12,7 @@ sub_service!(
     orgs
 );
 
-#[derive(Debug, Clone, Serialize)]
-pub struct OrgView {
-    pub name: String,
-    pub description: Option<String>,
-    pub created_at: String,
-    pub members: Vec<MemberView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct MemberView {
-    pub username: String,
-    pub role: String,
-    pub since: String,
-}
+pub use trove_wire::{Member as MemberView, Org as OrgView};
 
 async fn find_org(conn: &mut Conn, name: &str) -> Result<Namespace> {
     trove_db::namespaces::find(conn, name)
@@ -52,10 +38,13 @@ impl Orgs<'_> {
     pub async fn create_org(&self, ctx: &Ctx, name: &str, description: Option<&str>) -> Result<OrgView> {
         let p = ctx.require_scope(TokenScope::Owners)?;
         ScopeName::parse(name).map_err(|e| ServiceError::unprocessable("invalid_name", e.to_string()))?;
-        if description.is_some_and(|d| d.len() > 1000) {
+        if description.is_some_and(|d| d.len() > trove_wire::limits::ORG_DESCRIPTION_MAX_LEN) {
             return Err(ServiceError::unprocessable(
                 "invalid_description",
-                "the description is longer than 1000 characters",
+                format!(
+                    "the description is longer than {} characters",
+                    trove_wire::limits::ORG_DESCRIPTION_MAX_LEN
+                ),
             ));
         }
         let now = now_ms();

@@ -15,18 +15,30 @@ const TTL: Duration = Duration::from_secs(1);
 const MAX_ENTRIES: usize = 50_000;
 
 /// Values valid for one write generation of the database (`Db::write_generation`) and at
-/// most a second.
-pub struct GenerationCache<K, V>(Mutex<HashMap<K, (Instant, u64, V)>>);
+/// most a second; at most `max` entries (full, it keeps only fresh ones, or starts over).
+pub struct GenerationCache<K, V> {
+    map: Mutex<HashMap<K, (Instant, u64, V)>>,
+    max: usize,
+}
 
 impl<K, V> Default for GenerationCache<K, V> {
     fn default() -> Self {
-        GenerationCache(Mutex::default())
+        Self::new(MAX_ENTRIES)
+    }
+}
+
+impl<K, V> GenerationCache<K, V> {
+    pub fn new(max: usize) -> Self {
+        GenerationCache {
+            map: Mutex::default(),
+            max,
+        }
     }
 }
 
 impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
     pub fn get(&self, key: &K, generation: u64) -> Option<V> {
-        let map = self.0.lock().expect("generation cache");
+        let map = self.map.lock().expect("generation cache");
         match map.get(key) {
             Some((at, g, v)) if *g == generation && at.elapsed() < TTL => Some(v.clone()),
             _ => None,
@@ -34,10 +46,10 @@ impl<K: Hash + Eq, V: Clone> GenerationCache<K, V> {
     }
 
     pub fn put(&self, key: K, generation: u64, value: V) {
-        let mut map = self.0.lock().expect("generation cache");
-        if map.len() >= MAX_ENTRIES {
+        let mut map = self.map.lock().expect("generation cache");
+        if map.len() >= self.max {
             map.retain(|_, (at, g, _)| *g == generation && at.elapsed() < TTL);
-            if map.len() >= MAX_ENTRIES {
+            if map.len() >= self.max {
                 map.clear();
             }
         }

@@ -16,7 +16,6 @@
 //! database read. Private packages are filtered per caller ([`Services::search_access`]).
 
 use crate::{AuthVia, Ctx, Result, ServiceError};
-use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -27,6 +26,7 @@ use trove_core::TokenScope;
 use trove_db::packages::Package;
 use trove_db::Db;
 use trove_search::{Access, Document, Index, Query, Sort};
+use trove_wire::limits::{SEARCH_MAX_PAGE as MAX_PAGE, SEARCH_QUERY_MAX_LEN as MAX_QUERY_CHARS};
 
 sub_service!(
     /// Package search over this node's index, with the caller's access applied.
@@ -46,8 +46,6 @@ const LOAD_BATCH: i64 = 500;
 /// Largest page size; larger requests are capped.
 pub const MAX_PER_PAGE: usize = 100;
 pub const DEFAULT_PER_PAGE: usize = 20;
-const MAX_QUERY_CHARS: usize = 256;
-const MAX_PAGE: usize = 10_000;
 const FACET_VALUES: usize = 20;
 
 struct SyncState {
@@ -359,39 +357,23 @@ impl SearchIndex {
     }
 }
 
-/// A package in search results and package lists.
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct PackageSummary {
-    pub full_name: String,
-    pub scope: String,
-    pub name: String,
-    pub ecosystem: String,
-    pub kind: String,
-    pub description: Option<String>,
-    pub latest_version: Option<String>,
-    pub license: Option<String>,
-    pub keywords: Vec<String>,
-    pub categories: Vec<String>,
-    pub downloads: i64,
-    pub updated_at: String,
-}
+pub use trove_wire::{Category as CategoryView, Facets as FacetCounts, PackageSummary, SearchResults as SearchPage};
 
-impl From<&Document> for PackageSummary {
-    fn from(d: &Document) -> Self {
-        PackageSummary {
-            full_name: d.full_name(),
-            scope: d.scope.clone(),
-            name: d.name.clone(),
-            ecosystem: d.ecosystem.clone(),
-            kind: d.kind.clone(),
-            description: d.description.clone(),
-            latest_version: d.latest_version.clone(),
-            license: d.license.clone(),
-            keywords: d.keywords.clone(),
-            categories: d.categories.clone(),
-            downloads: d.downloads,
-            updated_at: rfc3339(d.updated_at),
-        }
+/// A package of the index as search results and lists show it.
+pub fn summary(d: &Document) -> PackageSummary {
+    PackageSummary {
+        full_name: d.full_name(),
+        scope: d.scope.clone(),
+        name: d.name.clone(),
+        ecosystem: d.ecosystem.clone(),
+        kind: d.kind.clone(),
+        description: d.description.clone(),
+        latest_version: d.latest_version.clone(),
+        license: d.license.clone(),
+        keywords: d.keywords.clone(),
+        categories: d.categories.clone(),
+        downloads: d.downloads,
+        updated_at: rfc3339(d.updated_at),
     }
 }
 
@@ -408,33 +390,6 @@ pub struct SearchParams {
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
-}
-
-#[derive(Debug, Clone, Serialize, Default, PartialEq)]
-pub struct FacetCounts {
-    pub ecosystem: BTreeMap<String, u32>,
-    pub kind: BTreeMap<String, u32>,
-    pub category: BTreeMap<String, u32>,
-    pub license: BTreeMap<String, u32>,
-    pub keyword: BTreeMap<String, u32>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct SearchPage {
-    pub total: usize,
-    pub page: usize,
-    pub per_page: usize,
-    pub results: Vec<PackageSummary>,
-    pub facets: FacetCounts,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct CategoryView {
-    pub slug: &'static str,
-    pub name: &'static str,
-    pub description: &'static str,
-    /// Public packages in this category.
-    pub packages: u32,
 }
 
 fn positive(name: &'static str, code: &'static str, v: Option<&str>, default: usize) -> Result<usize> {
@@ -572,12 +527,7 @@ impl Search<'_> {
             },
             &access,
         );
-        let results = r
-            .hits
-            .iter()
-            .filter_map(|h| ix.get(h.id))
-            .map(PackageSummary::from)
-            .collect();
+        let results = r.hits.iter().filter_map(|h| ix.get(h.id)).map(summary).collect();
         let map = |v: Vec<(String, u32)>| v.into_iter().collect::<BTreeMap<_, _>>();
         Ok(SearchPage {
             total: r.total,
@@ -611,9 +561,9 @@ impl Search<'_> {
         trove_core::categories::CATEGORIES
             .iter()
             .map(|c| CategoryView {
-                slug: c.slug,
-                name: c.name,
-                description: c.description,
+                slug: c.slug.to_string(),
+                name: c.name.to_string(),
+                description: c.description.to_string(),
                 packages: counts.get(c.slug).copied().unwrap_or(0),
             })
             .collect()
@@ -631,18 +581,14 @@ impl Search<'_> {
             },
             &Access::public(),
         );
-        r.hits
-            .iter()
-            .filter_map(|h| ix.get(h.id))
-            .map(PackageSummary::from)
-            .collect()
+        r.hits.iter().filter_map(|h| ix.get(h.id)).map(summary).collect()
     }
 
     /// Public packages by id (those in the index), for lists computed elsewhere.
     pub(crate) fn public_summaries(&self, ids: &[i64]) -> HashMap<i64, PackageSummary> {
         let ix = self.search_index.read();
         ids.iter()
-            .filter_map(|&id| ix.get(id).filter(|d| !d.private).map(|d| (id, PackageSummary::from(d))))
+            .filter_map(|&id| ix.get(id).filter(|d| !d.private).map(|d| (id, summary(d))))
             .collect()
     }
 

@@ -7,9 +7,7 @@
 //! in a node's memory (at most one flush interval) are not included. Windows end today:
 //! "last 7 days" is today and the six days before.
 
-use crate::search::PackageSummary;
 use crate::{Ctx, Result};
-use serde::Serialize;
 use trove_core::now_ms;
 use trove_core::time::{date, day_of};
 use trove_search::Sort;
@@ -28,50 +26,12 @@ pub const EXPLORE_LIMIT: usize = 10;
 /// handful of downloads from nothing does not outrank steady growth of a popular package.
 pub const TRENDING_DAMPING: i64 = 10;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct DailyCount {
-    pub date: String,
-    pub downloads: i64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct VersionTotal {
-    pub version: String,
-    pub total: i64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct DownloadStats {
-    pub total: i64,
-    pub last_7_days: i64,
-    pub last_30_days: i64,
-    pub last_365_days: i64,
-    /// The last [`DAILY_DAYS`] days, oldest first, days without downloads included.
-    pub daily: Vec<DailyCount>,
-    /// Per version, newest first (package statistics only; empty for an OCI repository,
-    /// whose pulls are counted per repository, not per tag).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub versions: Option<Vec<VersionTotal>>,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct TrendingPackage {
-    #[serde(flatten)]
-    pub package: PackageSummary,
-    pub downloads_last_7_days: i64,
-    pub downloads_previous_7_days: i64,
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-pub struct Explore {
-    pub totals: Totals,
-    pub trending: Vec<TrendingPackage>,
-    pub most_downloaded: Vec<PackageSummary>,
-    pub recently_updated: Vec<PackageSummary>,
-}
+pub use trove_wire::{
+    DailyCount, Explore, PackageStats, Totals, TrendingPackage, VersionDownloads as VersionTotal, VersionStats,
+};
 
 /// Windows and the zero-filled daily series from (day, count) rows of the last year.
-fn windows(total: i64, rows: &[(i64, i64)], today: i64) -> DownloadStats {
+fn windows(total: i64, rows: &[(i64, i64)], today: i64) -> VersionStats {
     let since = |days: i64| -> i64 {
         rows.iter()
             .filter(|(d, _)| *d > today - days && *d <= today)
@@ -84,57 +44,46 @@ fn windows(total: i64, rows: &[(i64, i64)], today: i64) -> DownloadStats {
             downloads: rows.iter().filter(|r| r.0 == day).map(|r| r.1).sum(),
         })
         .collect();
-    DownloadStats {
+    VersionStats {
         total,
         last_7_days: since(7),
         last_30_days: since(30),
         last_365_days: since(365),
         daily,
-        versions: None,
     }
-}
-
-/// Registry totals: public packages, their versions and downloads; user accounts.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct Totals {
-    pub packages: i64,
-    pub versions: i64,
-    pub downloads: i64,
-    pub users: i64,
 }
 
 impl Stats<'_> {
     /// Download statistics of a package the caller can see (404 otherwise), with its
     /// versions' totals; an OCI repository has no versions (its pulls count on it).
-    pub async fn package_stats(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<DownloadStats> {
+    pub async fn package_stats(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackageStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         let today = day_of(now_ms());
         let rows = trove_db::downloads::daily_for_package(&mut conn, pkg.id, today - 364).await?;
+        let downloads = windows(pkg.downloads, &rows, today);
         if pkg.ecosystem == trove_core::Ecosystem::Oci {
-            let mut stats = windows(pkg.downloads, &rows, today);
-            stats.versions = Some(Vec::new());
-            return Ok(stats);
+            return Ok(PackageStats {
+                downloads,
+                versions: Vec::new(),
+            });
         }
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
         crate::packages::sort_newest_first(pkg.ecosystem, &mut versions);
-        let mut stats = windows(pkg.downloads, &rows, today);
-        stats.versions = Some(
-            versions
-                .into_iter()
-                .map(|v| VersionTotal {
-                    version: v.version,
-                    total: v.downloads,
-                })
-                .collect(),
-        );
-        Ok(stats)
+        let versions = versions
+            .into_iter()
+            .map(|v| VersionTotal {
+                version: v.version,
+                total: v.downloads,
+            })
+            .collect();
+        Ok(PackageStats { downloads, versions })
     }
 
     /// Download statistics of one version (404 for private packages the caller can't see).
-    pub async fn version_stats(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<DownloadStats> {
+    pub async fn version_stats(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<VersionStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         let v = self
             .packages()
             .of(pkg.ecosystem)
@@ -148,13 +97,7 @@ impl Stats<'_> {
     /// Registry totals over public packages (and all accounts).
     pub async fn global_stats(&self) -> Result<Totals> {
         let mut conn = self.db.conn().await?;
-        let t = trove_db::stats::totals(&mut conn).await?;
-        Ok(Totals {
-            packages: t.packages,
-            versions: t.versions,
-            downloads: t.downloads,
-            users: t.users,
-        })
+        Ok(crate::views::totals_view(trove_db::stats::totals(&mut conn).await?))
     }
 
     /// Public packages whose downloads grew most over the last 7 days against the 7 before

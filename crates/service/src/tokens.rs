@@ -2,8 +2,8 @@
 
 use crate::auth::{new_token, sha256_hex};
 use crate::{audit, Ctx, Result, ServiceError};
-use serde::{Deserialize, Serialize};
 use trove_core::{now_ms, TokenScope};
+use trove_wire::limits::{MAX_TOKEN_LIFETIME_S, TOKEN_NAME_MAX_LEN};
 
 sub_service!(
     /// API tokens: create (the secret shown once), list, revoke.
@@ -11,37 +11,7 @@ sub_service!(
     tokens
 );
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewTokenRequest {
-    pub name: String,
-    pub scopes: Vec<String>,
-    /// `scope/name` patterns with `*` wildcards; none means every package.
-    #[serde(default)]
-    pub packages: Option<Vec<String>>,
-    /// Lifetime in seconds from now; none means no expiry.
-    #[serde(default)]
-    pub expires_in: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct TokenView {
-    pub id: i64,
-    pub name: String,
-    pub scopes: Vec<String>,
-    pub packages: Option<Vec<String>>,
-    pub expires_at: Option<String>,
-    pub last_used_at: Option<String>,
-    pub created_at: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct CreatedToken {
-    #[serde(flatten)]
-    pub info: TokenView,
-    /// The secret; shown only this once.
-    pub token: String,
-}
+pub use trove_wire::{NewToken as NewTokenRequest, Token as TokenView, TokenCreated as CreatedToken};
 
 fn view(t: trove_db::tokens::Token) -> TokenView {
     use trove_core::time::rfc3339;
@@ -61,10 +31,10 @@ impl Tokens<'_> {
     pub async fn create_token(&self, ctx: &Ctx, req: NewTokenRequest) -> Result<CreatedToken> {
         let p = ctx.require_scope(TokenScope::Admin)?;
         let name = req.name.trim();
-        if name.is_empty() || name.len() > 100 {
+        if name.is_empty() || name.len() > TOKEN_NAME_MAX_LEN {
             return Err(ServiceError::unprocessable(
                 "invalid_token_name",
-                "the token name must have 1 to 100 characters",
+                format!("the token name must have 1 to {TOKEN_NAME_MAX_LEN} characters"),
             ));
         }
         if req.scopes.is_empty() {
@@ -118,7 +88,7 @@ impl Tokens<'_> {
         }
         let now = now_ms();
         let expires_at = match req.expires_in {
-            Some(s) if s <= 0 || s > 10 * 365 * 86_400 => {
+            Some(s) if s <= 0 || s > MAX_TOKEN_LIFETIME_S => {
                 return Err(ServiceError::unprocessable(
                     "invalid_expiry",
                     "expires_in must be between 1 second and 10 years",

@@ -2,7 +2,7 @@
 //! packages are left out (or 404) for callers who may not read them.
 
 use crate::packages::OwnerView;
-use crate::stats::DownloadStats;
+use crate::stats::PackageStats;
 use crate::views::{PackageView, VersionView};
 use crate::{Ctx, Result, ServiceError};
 use std::collections::{BTreeMap, HashSet};
@@ -24,12 +24,14 @@ pub const DEPENDENTS_LIMIT: i64 = 50;
 #[derive(Debug, Clone)]
 pub struct PackagePage {
     pub package: PackageView,
-    /// Newest first (semver for native packages; most recently pushed tag for OCI).
+    /// Newest first (by the ecosystem's order; most recently pushed tag for OCI).
     pub versions: Vec<VersionView>,
+    /// Each version's own README, by version (versions without one are left out).
+    pub readmes: std::collections::HashMap<String, String>,
     pub owners: Vec<OwnerView>,
     pub dependents: Vec<Dependent>,
     /// Download statistics (native packages).
-    pub stats: Option<DownloadStats>,
+    pub stats: Option<PackageStats>,
     /// Whether the package's namespace is an organization.
     pub namespace_is_org: bool,
 }
@@ -68,13 +70,19 @@ impl Pages<'_> {
     /// caller can't see it.
     pub async fn package_page(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePage> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
-        let versions = if pkg.ecosystem == trove_core::Ecosystem::Oci {
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let mut readmes = std::collections::HashMap::new();
+        let versions = if pkg.ecosystem == crate::oci::ECOSYSTEM {
             self.oci().tag_versions(&mut conn, &pkg).await?
         } else {
             let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
             crate::packages::sort_newest_first(pkg.ecosystem, &mut versions);
-            versions.iter().map(|v| VersionView::new(&pkg, v)).collect()
+            for v in &versions {
+                if let Some(r) = v.readme.as_ref().filter(|r| !r.trim().is_empty()) {
+                    readmes.insert(v.version.clone(), r.clone());
+                }
+            }
+            versions.iter().map(|v| crate::views::version_view(&pkg, v)).collect()
         };
         let owners = trove_db::owners::list(&mut conn, pkg.id)
             .await?
@@ -93,8 +101,9 @@ impl Pages<'_> {
         // OCI repositories too: their pulls are counted like native downloads.
         let stats = Some(self.stats().package_stats(ctx, &pkg.scope, &pkg.name).await?);
         Ok(PackagePage {
-            package: PackageView::from(&pkg),
+            package: crate::views::package_view(&pkg),
             versions,
+            readmes,
             owners,
             dependents,
             stats,
@@ -145,7 +154,7 @@ impl Pages<'_> {
         let mut packages = Vec::new();
         for p in trove_db::packages::list_in_namespace(&mut conn, ns.id).await? {
             if self.can_read(&mut conn, ctx, &p).await? {
-                packages.push(PackageView::from(&p));
+                packages.push(crate::views::package_view(&p));
             }
         }
         let mut profile = Profile {
@@ -188,7 +197,7 @@ impl Pages<'_> {
         for ns in namespaces {
             for pkg in trove_db::packages::list_in_namespace(&mut conn, ns).await? {
                 if seen.insert(pkg.id) && self.can_read(&mut conn, ctx, &pkg).await? {
-                    out.push(PackageView::from(&pkg));
+                    out.push(crate::views::package_view(&pkg));
                 }
             }
         }
@@ -198,7 +207,7 @@ impl Pages<'_> {
             }
             if let Some(pkg) = trove_db::packages::find_by_id(&mut conn, id).await? {
                 if self.can_read(&mut conn, ctx, &pkg).await? {
-                    out.push(PackageView::from(&pkg));
+                    out.push(crate::views::package_view(&pkg));
                 }
             }
         }
@@ -239,7 +248,7 @@ impl Pages<'_> {
     pub async fn package_permissions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePermissions> {
         use crate::access::PackageAction;
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         if ctx.principal.is_none() {
             return Ok(PackagePermissions::default());
         }

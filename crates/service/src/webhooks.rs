@@ -6,7 +6,6 @@
 use crate::access::{namespace_role, Role};
 use crate::{audit, Ctx, Result, ServiceError, Services};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
@@ -23,7 +22,7 @@ sub_service!(
 );
 
 /// Events a webhook may subscribe to. `advisory` is reserved: nothing emits it yet.
-pub const EVENTS: &[&str] = &["publish", "yank", "delete", "advisory", "membership"];
+pub const EVENTS: &[&str] = trove_wire::vocab::WEBHOOK_EVENTS;
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i64 = 6;
 /// Delay before retry n (after attempt n failed), in units of the base delay:
@@ -31,52 +30,11 @@ pub const MAX_ATTEMPTS: i64 = 6;
 const BACKOFF: [u64; 5] = [1, 3, 12, 60, 360];
 const MAX_WEBHOOKS_PER_NAMESPACE: i64 = 20;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewWebhook {
-    pub url: String,
-    pub events: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct WebhookView {
-    pub id: i64,
-    pub namespace: String,
-    pub url: String,
-    pub events: Vec<String>,
-    pub created_at: String,
-}
-
-/// A new webhook with its secret, shown only in this answer.
-#[derive(Debug, Clone, Serialize)]
-pub struct CreatedWebhook {
-    #[serde(flatten)]
-    pub webhook: WebhookView,
-    pub secret: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct AttemptView {
-    pub attempt: i64,
-    pub at: String,
-    pub status_code: Option<i64>,
-    pub error: Option<String>,
-    pub duration_ms: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct DeliveryView {
-    pub id: i64,
-    pub event: String,
-    /// `pending`, `delivered` or `failed`.
-    pub status: String,
-    pub created_at: String,
-    pub delivered_at: Option<String>,
-    /// When a pending delivery is tried next.
-    pub next_attempt_at: Option<String>,
-    pub payload: serde_json::Value,
-    pub attempts: Vec<AttemptView>,
-}
+use trove_wire::limits::WEBHOOK_URL_MAX_LEN;
+pub use trove_wire::{
+    Delivery as DeliveryView, DeliveryAttempt as AttemptView, NewWebhook, Webhook as WebhookView,
+    WebhookCreated as CreatedWebhook,
+};
 
 fn view(ns: &Namespace, w: &Webhook) -> WebhookView {
     WebhookView {
@@ -90,8 +48,8 @@ fn view(ns: &Namespace, w: &Webhook) -> WebhookView {
 
 fn validate_url(url: &str, allow_private: bool) -> Result<()> {
     let bad = |m: &str| ServiceError::unprocessable("invalid_url", m.to_string());
-    if url.len() > 2000 {
-        return Err(bad("the URL is longer than 2000 characters"));
+    if url.len() > WEBHOOK_URL_MAX_LEN {
+        return Err(bad(&format!("the URL is longer than {WEBHOOK_URL_MAX_LEN} characters")));
     }
     let parsed = reqwest::Url::parse(url).map_err(|e| bad(&format!("`{url}` is not a valid URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none_or(str::is_empty) {
@@ -577,16 +535,16 @@ fn payload(
     at: i64,
     data: serde_json::Value,
 ) -> String {
-    serde_json::json!({
-        "event": event,
-        "namespace": namespace,
-        "package": package,
-        "version": version,
-        "actor": ctx.user().map(|u| u.username.as_str()),
-        "at": rfc3339(at),
-        "data": data,
-    })
-    .to_string()
+    let body = trove_wire::DeliveryPayload {
+        event: event.to_string(),
+        namespace: namespace.to_string(),
+        package: package.map(str::to_string),
+        version: version.map(str::to_string),
+        actor: ctx.user().map(|u| u.username.clone()),
+        at: rfc3339(at),
+        data,
+    };
+    serde_json::to_string(&body).expect("a payload serializes")
 }
 
 #[cfg(test)]

@@ -8,7 +8,9 @@
 //! [`pack_dir`] packs a project directory for the CLI.
 
 mod build;
+mod crate_file;
 mod pack;
+mod sdist;
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +22,9 @@ use tar::EntryType;
 use trove_core::manifest::{Manifest, ManifestError};
 
 pub use build::{gzip_bomb, manifest_toml, simple_package, ArchiveBuilder};
+pub use crate_file::{inspect_crate, CrateError, CrateInfo};
 pub use pack::{pack_dir, ALWAYS_SKIPPED};
+pub use sdist::{inspect_sdist, member_path, SdistInfo};
 
 /// The manifest's path inside every archive.
 pub const MANIFEST_FILE: &str = "trove.toml";

@@ -71,6 +71,7 @@ impl Page {
                     }
                     link rel="stylesheet" href=(crate::style_url());
                     link rel="icon" href="/favicon.svg" type="image/svg+xml";
+                    script src=(crate::script_url()) defer {}
                 }
                 body {
                     a.skip href="#main" { "Skip to content" }

@@ -2,7 +2,9 @@
 //!
 //! - Pages are `maud` templates (checked at compile time, every splice HTML-escaped).
 //! - One hand-written stylesheet, served under a content hash with a one-year cache.
-//! - No script runs on any page: the Content-Security-Policy allows none, and READMEs are
+//! - One small first-party script (copy buttons, instant version picker), served under a
+//!   content hash; the Content-Security-Policy allows only scripts from the site itself (no
+//!   inline script, no `unsafe-inline`), and every page works without it. READMEs are
 //!   rendered from Markdown and sanitized by `ammonia` to a safe HTML subset ([`markdown`]).
 //! - Browser sessions share the API's `trove_session` cookie. Every state-changing form
 //!   carries a CSRF token: the session's own, or before login a double-submit cookie.
@@ -48,7 +50,9 @@ use trove_service::Services;
 const MAX_FORM_BYTES: usize = 64 * 1024;
 
 const STYLE: &str = include_str!("../assets/style.css");
+const SCRIPT: &str = include_str!("../assets/trove.js");
 const FAVICON: &str = include_str!("../assets/favicon.svg");
+const ROBOTS: &str = "User-agent: *\nDisallow: /dashboard\nDisallow: /admin\nDisallow: /device\nDisallow: /login\nDisallow: /register\nDisallow: /api/\n";
 
 #[derive(Clone)]
 pub struct WebState {
@@ -57,14 +61,23 @@ pub struct WebState {
     pub secure_cookies: bool,
 }
 
-/// The stylesheet's URL: its content hash is in the name, so it can be cached for a year.
+/// `/static/trove-{hash}.{ext}`: the content's hash in the name lets it be cached for a year.
+fn hashed_url(content: &str, ext: &str) -> String {
+    use sha2::Digest;
+    let hash = hex::encode(sha2::Sha256::digest(content.as_bytes()));
+    format!("/static/trove-{}.{ext}", &hash[..12])
+}
+
+/// The stylesheet's URL.
 pub fn style_url() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
-    URL.get_or_init(|| {
-        use sha2::Digest;
-        let hash = hex::encode(sha2::Sha256::digest(STYLE.as_bytes()));
-        format!("/static/trove-{}.css", &hash[..12])
-    })
+    URL.get_or_init(|| hashed_url(STYLE, "css"))
+}
+
+/// The page script's URL.
+pub fn script_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| hashed_url(SCRIPT, "js"))
 }
 
 /// The web UI's routes (merge them at the root; the API stays under `/api/v1`).
@@ -115,19 +128,22 @@ pub fn router(services: Services) -> Router {
         .route("/admin/audit", get(pages::admin::audit))
         .route("/static/{file}", get(static_file))
         .route("/favicon.svg", get(favicon))
+        .route("/robots.txt", get(robots_txt))
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::from_fn(security_headers))
         .with_state(state)
 }
 
-/// Headers every page carries: no script may run, no framing, no sniffing.
+/// Headers every page carries: only the site's own script may run (never inline), no
+/// framing, no sniffing.
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self' https: http: data:; form-action 'self'; \
+            "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; \
+             form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         ),
     );
@@ -138,15 +154,32 @@ async fn security_headers(req: Request, next: Next) -> Response {
 }
 
 async fn static_file(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
-    if format!("/static/{file}") != style_url() {
+    let path = format!("/static/{file}");
+    let (content_type, body) = if path == style_url() {
+        ("text/css; charset=utf-8", STYLE)
+    } else if path == script_url() {
+        ("text/javascript; charset=utf-8", SCRIPT)
+    } else {
         return error::not_found_page();
-    }
+    };
     (
         [
-            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CONTENT_TYPE, content_type),
             (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
         ],
-        STYLE,
+        body,
+    )
+        .into_response()
+}
+
+/// `/robots.txt`: crawl the packages, not the accounts' pages or the API.
+async fn robots_txt() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        ROBOTS,
     )
         .into_response()
 }
@@ -176,7 +209,7 @@ pub async fn not_found(headers: http::HeaderMap) -> Response {
             (header::X_FRAME_OPTIONS, "DENY"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'none'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
+                "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; frame-ancestors 'none'",
             ),
         ] {
             res.headers_mut().insert(k, HeaderValue::from_static(v));

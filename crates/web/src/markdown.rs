@@ -26,6 +26,10 @@ use std::sync::LazyLock;
 /// Prefix of every id in a README, so that none clobbers an id of the page around it.
 const ID_PREFIX: &str = "user-content-";
 
+/// The names of task-list checkboxes (they are disabled, so their state is all they say).
+const TASK_DONE: &str = "Done";
+const TASK_OPEN: &str = "Not done";
+
 /// Elements kept (with the attributes [`SANITIZER`] allows); others are removed, their text kept.
 #[rustfmt::skip]
 const ALLOWED: &[&str] = &[
@@ -66,14 +70,22 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
             ["p", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td"]
                 .into_iter()
                 .map(|tag| (tag, align()))
-                .chain([("input", HashMap::from([("type", HashSet::from(["checkbox"]))]))])
+                .chain([(
+                    "input",
+                    HashMap::from([
+                        ("type", HashSet::from(["checkbox"])),
+                        ("aria-label", HashSet::from([TASK_DONE, TASK_OPEN])),
+                    ]),
+                )])
                 .collect(),
         )
         // Whatever an `<input>` was, it is now a task-list checkbox the reader cannot change.
-        .set_tag_attribute_values(HashMap::from([(
-            "input",
-            HashMap::from([("type", "checkbox"), ("disabled", "")]),
-        )]))
+        // Code blocks and tables scroll sideways: keyboard users reach them with Tab.
+        .set_tag_attribute_values(HashMap::from([
+            ("input", HashMap::from([("type", "checkbox"), ("disabled", "")])),
+            ("pre", HashMap::from([("tabindex", "0")])),
+            ("table", HashMap::from([("tabindex", "0")])),
+        ]))
         .url_schemes(HashSet::from(["http", "https", "mailto"]))
         .url_relative(UrlRelative::PassThrough)
         .link_rel(Some("nofollow noopener noreferrer ugc"))
@@ -186,12 +198,73 @@ fn to_html(markdown: &str) -> String {
                 Event::Html(format!("<ol start=\"{n}\"><li id=\"fn-{n}\">").into())
             }
             Event::End(TagEnd::FootnoteDefinition) => Event::Html("</li></ol>\n".into()),
+            Event::TaskListMarker(done) => Event::InlineHtml(
+                if done {
+                    format!("<input type=\"checkbox\" disabled checked aria-label=\"{TASK_DONE}\"> ")
+                } else {
+                    format!("<input type=\"checkbox\" disabled aria-label=\"{TASK_OPEN}\"> ")
+                }
+                .into(),
+            ),
+            // In-README links to a heading (a table of contents) follow its prefixed id.
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) if dest_url.starts_with('#') && dest_url.len() > 1 => Event::Start(Tag::Link {
+                link_type,
+                dest_url: format!("#{ID_PREFIX}{}", &dest_url[1..]).into(),
+                title,
+                id,
+            }),
             other => other,
         });
     }
+    add_heading_ids(&mut events);
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut out, events.into_iter());
     out
+}
+
+/// Gives every heading GitHub's id: its text in lower case, spaces as `-`, punctuation
+/// dropped, `-1`, `-2`… on repeats (the sanitizer then adds the prefix).
+fn add_heading_ids(events: &mut [Event<'_>]) {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut i = 0;
+    while i < events.len() {
+        if let Event::Start(Tag::Heading { id: None, .. }) = &events[i] {
+            let mut text = String::new();
+            for ev in &events[i + 1..] {
+                match ev {
+                    Event::End(TagEnd::Heading(_)) => break,
+                    Event::Text(t) | Event::Code(t) => text.push_str(t),
+                    _ => {}
+                }
+            }
+            let base = slug(&text);
+            let n = seen.entry(base.clone()).or_insert(0);
+            let slug = if *n == 0 { base.clone() } else { format!("{base}-{n}") };
+            *n += 1;
+            if let Event::Start(Tag::Heading { id, .. }) = &mut events[i] {
+                *id = Some(slug.into());
+            }
+        }
+        i += 1;
+    }
+}
+
+/// A heading's anchor as GitHub makes it.
+fn slug(text: &str) -> String {
+    text.trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
 }
 
 fn demote(level: HeadingLevel) -> HeadingLevel {
@@ -244,10 +317,10 @@ mod tests {
     #[test]
     fn renders_markdown() {
         let html = render("# Title\n\nSome *text* and `code`.\n\n| a | b |\n|---|---|\n| 1 | 2 |\n");
-        assert!(html.contains("<h2>Title</h2>"), "{html}");
+        assert!(html.contains("<h2 id=\"user-content-title\">Title</h2>"), "{html}");
         assert!(html.contains("<em>text</em>"));
         assert!(html.contains("<code>code</code>"));
-        assert!(html.contains("<table>"));
+        assert!(html.contains("<table tabindex=\"0\">"), "keyboard-scrollable: {html}");
     }
 
     #[test]
@@ -322,7 +395,10 @@ mod tests {
             "{html}"
         );
         assert!(html.contains("href=\"/docs\""), "{html}");
-        assert!(html.contains("href=\"#usage\""), "{html}");
+        assert!(
+            html.contains("href=\"#user-content-usage\""),
+            "in-README links follow prefixed ids: {html}"
+        );
         assert!(html.contains("href=\"mailto:a@b.c\""), "{html}");
         assert!(
             html.contains("<img src=\"https://example.com/i.png\" alt=\"img\""),
@@ -495,7 +571,7 @@ mod tests {
         assert!(html.contains("<h2 align=\"center\">Logo</h2>"), "{html}");
         assert!(html.contains("<h6>five</h6>"), "{html}");
         assert!(html.contains("<h6>six</h6>"), "{html}");
-        assert!(html.contains("<h2>Title</h2>"), "{html}");
+        assert!(html.contains("<h2 id=\"user-content-title\">Title</h2>"), "{html}");
         assert!(!html.contains("<h1"), "{html}");
         // Stray `<` and `</` at the ends of raw HTML are left alone.
         let html = render("<div>\nx <\n</div>\n\n<div>\n</\n\nok <\n");
@@ -503,14 +579,35 @@ mod tests {
     }
 
     #[test]
+    fn headings_get_github_ids_and_tables_of_contents_work() {
+        let md = "- [Install it](#install-it)\n\n# Install it\n\n## `trove` & more!\n\n## Install it\n\n```\nx\n```\n";
+        let html = render(md);
+        assert!(html.contains("<a href=\"#user-content-install-it\""), "{html}");
+        assert!(
+            html.contains("<h2 id=\"user-content-install-it\">Install it</h2>"),
+            "{html}"
+        );
+        assert!(html.contains("<h3 id=\"user-content-trove--more\">"), "{html}");
+        assert!(
+            html.contains("<h3 id=\"user-content-install-it-1\">Install it</h3>"),
+            "{html}"
+        );
+        assert!(html.contains("<pre tabindex=\"0\"><code>x\n</code></pre>"), "{html}");
+        // A raw tabindex or label is not the README's to choose.
+        let html = render("<pre tabindex=\"5\">x</pre>\n\n<input type=\"checkbox\" aria-label=\"Click me\">\n");
+        assert!(html.contains("<pre tabindex=\"0\">"), "{html}");
+        assert!(!html.contains("Click me"), "{html}");
+    }
+
+    #[test]
     fn task_lists_and_pictures() {
         let html = render("- [x] done\n- [ ] todo\n");
         assert!(
-            html.contains("<li><input disabled=\"\" type=\"checkbox\" checked=\"\">\ndone</li>"),
+            html.contains("<li><input type=\"checkbox\" disabled=\"\" checked=\"\" aria-label=\"Done\"> done</li>"),
             "{html}"
         );
         assert!(
-            html.contains("<li><input disabled=\"\" type=\"checkbox\">\ntodo</li>"),
+            html.contains("<li><input type=\"checkbox\" disabled=\"\" aria-label=\"Not done\"> todo</li>"),
             "{html}"
         );
         let html = render(
@@ -544,7 +641,7 @@ mod tests {
             "<dl><dt>term</dt><dd>definition</dd></dl>",
             "<ol start=\"3\"><li>three</li></ol>",
             "<blockquote>quoted<br>line</blockquote>",
-            "<pre><code>code</code></pre>",
+            "<pre tabindex=\"0\"><code>code</code></pre>",
             "<hr>",
         ] {
             assert!(html.contains(kept), "{kept}: {html}");

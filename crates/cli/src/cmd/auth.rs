@@ -67,10 +67,7 @@ async fn device_flow(ctx: &Ctx, client: &Client) -> anyhow::Result<String> {
         .await
         .map_err(client_error)
         .context("starting the device login")?;
-    let complete = auth
-        .verification_uri_complete
-        .clone()
-        .unwrap_or_else(|| auth.verification_uri.clone());
+    let complete = auth.verification_uri_complete.clone();
     if ctx.out.json {
         let line = json!({
             "user_code": auth.user_code,
@@ -157,7 +154,7 @@ pub async fn login(ctx: &Ctx, a: LoginArgs) -> anyhow::Result<()> {
         Credential {
             url: target.url.clone(),
             token,
-            username: Some(me.username.clone()),
+            username: Some(me.user.username.clone()),
         },
     );
     creds.save(&dir)?;
@@ -168,7 +165,7 @@ pub async fn login(ctx: &Ctx, a: LoginArgs) -> anyhow::Result<()> {
     let scopes = me.scopes();
     ctx.out.emit(
         json!({
-            "registry": target.name, "url": target.url, "username": me.username, "scopes": scopes,
+            "registry": target.name, "url": target.url, "username": me.user.username, "scopes": scopes,
             "credentials": Credentials::path(&dir),
         }),
         || {
@@ -176,7 +173,7 @@ pub async fn login(ctx: &Ctx, a: LoginArgs) -> anyhow::Result<()> {
                 "Logged in to `{}` ({}) as {}{}",
                 target.name,
                 target.url,
-                me.username,
+                me.user.username,
                 if scopes.is_empty() {
                     String::new()
                 } else {
@@ -227,19 +224,19 @@ pub async fn whoami(ctx: &Ctx) -> anyhow::Result<()> {
     let scopes = me.scopes();
     ctx.out.emit(
         json!({
-            "username": me.username, "email": me.email, "admin": me.admin,
+            "username": me.user.username, "email": me.user.email, "admin": me.user.admin,
             "registry": target.name, "url": target.url, "token_from": source,
             "auth": me.auth, "organizations": me.organizations,
         }),
         || {
             let mut s = format!(
                 "{}\n  registry: `{}` ({})\n  token: from {source}",
-                me.username, target.name, target.url
+                me.user.username, target.name, target.url
             );
             if !scopes.is_empty() {
                 s += &format!(", scopes: {}", scopes.join(", "));
             }
-            if me.admin {
+            if me.user.admin {
                 s += "\n  site admin";
             }
             if !me.organizations.is_empty() {

@@ -96,7 +96,7 @@ pub async fn search(ctx: &Ctx, a: SearchArgs) -> anyhow::Result<()> {
                 h.downloads,
             );
         }
-        let shown_to = ((r.page.max(1) - 1) * r.per_page.max(1)) + r.results.len() as i64;
+        let shown_to = ((r.page.max(1) - 1) * r.per_page.max(1)) + r.results.len();
         s += &format!("{} of {} result(s), page {}", shown_to, r.total, r.page.max(1));
         s
     });
@@ -152,10 +152,7 @@ pub async fn info(ctx: &Ctx, a: InfoArgs) -> anyhow::Result<()> {
             if let Some(v) = &shown {
                 s += &format!("\n\n{} {}  {}", pkg.full_name, v.version, v.digest);
                 if let Some(p) = &v.publisher {
-                    s += &format!(
-                        "\n  published by {p}{}",
-                        v.created_at.as_deref().map(|c| format!(" at {c}")).unwrap_or_default()
-                    );
+                    s += &format!("\n  published by {p}{}", format!(" at {}", v.created_at));
                 }
                 if v.dependencies.is_empty() {
                     s += "\n  no dependencies";
@@ -195,7 +192,7 @@ pub async fn info(ctx: &Ctx, a: InfoArgs) -> anyhow::Result<()> {
 }
 
 /// Daily counts for the `days` days ending today (UTC), zeros filled in.
-fn daily_series(daily: &[trove_client::DailyDownloads], days: u32, today: i64) -> Vec<(String, i64)> {
+fn daily_series(daily: &[trove_client::DailyCount], days: u32, today: i64) -> Vec<(String, i64)> {
     let start = today - days as i64 + 1;
     let mut counts = vec![0i64; days as usize];
     for d in daily {
@@ -263,15 +260,15 @@ mod tests {
     fn series_fill_gaps_and_ignore_old_days() {
         let today = day_number("2026-11-05").unwrap();
         let daily = vec![
-            trove_client::DailyDownloads {
+            trove_client::DailyCount {
                 date: "2026-11-01".into(),
                 downloads: 3,
             },
-            trove_client::DailyDownloads {
+            trove_client::DailyCount {
                 date: "2026-11-05".into(),
                 downloads: 7,
             },
-            trove_client::DailyDownloads {
+            trove_client::DailyCount {
                 date: "2025-01-01".into(),
                 downloads: 99,
             },

@@ -117,7 +117,7 @@ pub async fn init(ctx: &Ctx, a: InitArgs) -> anyhow::Result<()> {
                 .filter(|s| !s.is_empty())
                 .context("cannot derive a package name from this folder; pass --name scope/name")?;
             let scope = match ctx.client() {
-                Ok((c, t)) if t.token.is_some() => c.me().await.ok().map(|m| m.username),
+                Ok((c, t)) if t.token.is_some() => c.me().await.ok().map(|m| m.user.username),
                 _ => None,
             }
             .context("pass --name scope/name (or log in, and the scope defaults to your username)")?;

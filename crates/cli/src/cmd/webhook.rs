@@ -5,7 +5,7 @@ use anyhow::bail;
 use clap::Subcommand;
 use serde_json::json;
 use std::time::{Duration, Instant};
-use trove_client::WebhookDelivery;
+use trove_client::Delivery;
 
 #[derive(Subcommand, Debug)]
 pub enum WebhookCommand {
@@ -35,7 +35,7 @@ pub enum WebhookCommand {
     },
 }
 
-fn delivery_line(d: &WebhookDelivery) -> String {
+fn delivery_line(d: &Delivery) -> String {
     let last = d.attempts.last();
     let response = match last.and_then(|a| a.status_code) {
         Some(c) => format!("HTTP {c}"),
@@ -45,7 +45,7 @@ fn delivery_line(d: &WebhookDelivery) -> String {
     let when = match (&d.delivered_at, &d.next_attempt_at) {
         (Some(at), _) => format!("delivered {at}"),
         (None, Some(next)) if d.status == "pending" => format!("next try {next}"),
-        _ => format!("queued {}", d.created_at.as_deref().unwrap_or("?")),
+        _ => format!("queued {}", d.created_at),
     };
     let mut line = format!(
         "{:>6}  {:<10}  {:<9}  attempts: {}  {response}  {when}",
@@ -103,7 +103,7 @@ pub async fn webhook(ctx: &Ctx, c: WebhookCommand) -> anyhow::Result<()> {
                             w.id,
                             w.url,
                             w.events.join(","),
-                            w.created_at.as_deref().unwrap_or("?")
+                            w.created_at
                         )
                     })
                     .collect::<Vec<_>>()

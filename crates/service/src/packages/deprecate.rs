@@ -25,17 +25,18 @@ impl crate::packages::Packages<'_> {
         record_deprecation(&mut tx, ctx, &pkg, &v, message.as_deref()).await?;
         let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
-        Ok(VersionView::new(&pkg, &v))
+        Ok(crate::views::version_view(&pkg, &v))
     }
 }
 
-/// A deprecation message has 1 to 1000 characters (`None` clears the mark).
+/// A deprecation message has 1 to `DEPRECATION_MAX_LEN` characters (`None` clears the mark).
 pub(crate) fn check_deprecation(message: Option<&str>) -> Result<()> {
     if let Some(m) = message {
-        if m.trim().is_empty() || m.len() > 1000 {
+        let max = trove_wire::limits::DEPRECATION_MAX_LEN;
+        if m.trim().is_empty() || m.len() > max {
             return Err(ServiceError::unprocessable(
                 "invalid_message",
-                "the deprecation message must have 1 to 1000 characters",
+                format!("the deprecation message must have 1 to {max} characters"),
             ));
         }
     }

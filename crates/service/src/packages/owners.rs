@@ -1,17 +1,10 @@
 use crate::access::PackageAction;
 use crate::{audit, Ctx, Result, ServiceError};
-use serde::Serialize;
 use trove_core::{now_ms, time::rfc3339, OwnerRole};
 use trove_db::packages::Package;
 use trove_db::Conn;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct OwnerView {
-    pub username: String,
-    /// `owner` or `maintainer`.
-    pub role: String,
-    pub since: String,
-}
+pub use trove_wire::Owner as OwnerView;
 
 impl crate::packages::Packages<'_> {
     pub async fn list_owners(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<OwnerView>> {

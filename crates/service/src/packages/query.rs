@@ -12,27 +12,27 @@ impl crate::packages::Packages<'_> {
         let generation = self.db.write_generation();
         if let Some(pkg) = self.package_cache.get(scope, name, generation) {
             if !pkg.is_private() {
-                return Ok(PackageView::from(&pkg));
+                return Ok(crate::views::package_view(&pkg));
             }
         }
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         if !pkg.is_private() {
             self.package_cache.put(scope, name, generation, pkg.clone());
         }
-        Ok(PackageView::from(&pkg))
+        Ok(crate::views::package_view(&pkg))
     }
 
     /// Versions newest first by the ecosystem's order (yanked ones included and marked).
     pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
         if pkg.ecosystem == crate::oci::ECOSYSTEM {
             return self.oci().tag_versions(&mut conn, &pkg).await;
         }
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
         super::sort_newest_first(pkg.ecosystem, &mut versions);
-        Ok(versions.iter().map(|v| VersionView::new(&pkg, v)).collect())
+        Ok(versions.iter().map(|v| crate::views::version_view(&pkg, v)).collect())
     }
 
     pub async fn get_version(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<VersionView> {
@@ -41,7 +41,7 @@ impl crate::packages::Packages<'_> {
             .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
             .await?;
         let v = self.find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
-        Ok(VersionView::new(&pkg, &v))
+        Ok(crate::views::version_view(&pkg, &v))
     }
 
     /// Packages in a namespace that the caller can see.
@@ -53,7 +53,7 @@ impl crate::packages::Packages<'_> {
         let mut out = Vec::new();
         for p in trove_db::packages::list_in_namespace(&mut conn, ns.id).await? {
             if self.can_read(&mut conn, ctx, &p).await? {
-                out.push(PackageView::from(&p));
+                out.push(crate::views::package_view(&p));
             }
         }
         Ok(out)
@@ -68,7 +68,10 @@ impl crate::packages::Packages<'_> {
         visibility: Visibility,
     ) -> Result<PackageView> {
         let mut tx = self.db.write().await?;
-        let pkg = self.visible_package_any(&mut tx, ctx, scope, name).await?;
+        let pkg = match self.eco {
+            trove_core::Ecosystem::Native => self.oci().visible_package_any(&mut tx, ctx, scope, name).await?,
+            eco => self.visible_package(&mut tx, ctx, eco.as_str(), scope, name).await?,
+        };
         self.change_visibility(tx, ctx, pkg, visibility).await
     }
 
@@ -100,6 +103,6 @@ impl crate::packages::Packages<'_> {
             .ok_or_else(|| ServiceError::internal("package vanished"))?;
         tx.commit().await?;
         self.search().reindex_package(pkg.id).await;
-        Ok(PackageView::from(&pkg))
+        Ok(crate::views::package_view(&pkg))
     }
 }

@@ -136,7 +136,7 @@ impl crate::packages::Packages<'_> {
         metrics::counter!("trove_publishes_total").increment(1);
         let primary = &c.files[0];
         tracing::info!(package = %c.full, version = %c.version, ecosystem = %self.eco, digest = %primary.digest, size = primary.size, "published");
-        Ok(VersionView::new(&pkg, &v))
+        Ok(crate::views::version_view(&pkg, &v))
     }
 
     /// Everything a release is refused for before anything is stored.

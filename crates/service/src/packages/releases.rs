@@ -78,7 +78,7 @@ impl crate::packages::Packages<'_> {
         let versions = versions
             .iter()
             .map(|v| ReleaseView {
-                version: VersionView::new(pkg, v),
+                version: crate::views::version_view(pkg, v),
                 dependencies: serde_json::from_str(&v.dependencies).unwrap_or(serde_json::Value::Null),
                 created_at_ms: v.created_at,
                 files: files
@@ -89,7 +89,7 @@ impl crate::packages::Packages<'_> {
             })
             .collect();
         Ok(PackageReleases {
-            package: PackageView::from(pkg),
+            package: crate::views::package_view(pkg),
             versions,
             private: pkg.is_private(),
         })

@@ -52,6 +52,6 @@ impl crate::packages::Packages<'_> {
                 )
                 .await;
         }
-        Ok(VersionView::new(&pkg, &v))
+        Ok(crate::views::version_view(&pkg, &v))
     }
 }

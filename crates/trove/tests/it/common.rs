@@ -15,11 +15,18 @@ pub struct TestAppBuilder {
     backend: Backend,
     s3: bool,
     tweak: Vec<Tweak>,
+    client: Option<reqwest::Client>,
 }
 
 impl TestAppBuilder {
     pub fn s3(mut self) -> Self {
         self.s3 = true;
+        self
+    }
+
+    /// The HTTP client of the app's helpers (e.g. one trusting a test CA).
+    pub fn client(mut self, client: reqwest::Client) -> Self {
+        self.client = Some(client);
         self
     }
 
@@ -74,7 +81,9 @@ impl TestAppBuilder {
             db,
             dir,
             config,
-            client: reqwest::Client::builder().build().expect("client"),
+            client: self
+                .client
+                .unwrap_or_else(|| reqwest::Client::builder().build().expect("client")),
         }
     }
 }
@@ -94,6 +103,7 @@ impl TestApp {
             backend,
             s3: false,
             tweak: Vec::new(),
+            client: None,
         }
     }
 

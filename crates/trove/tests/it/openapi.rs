@@ -115,6 +115,7 @@ mod schema {
         "maximum",
         "minItems",
         "maxItems",
+        "propertyNames",
     ];
     const ANNOTATIONS: &[&str] = &["description", "example", "examples", "title", "default"];
     /// String formats the crate asserts, and OpenAPI's numeric ones that [`INTEGER`] does.

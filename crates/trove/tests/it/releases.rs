@@ -127,6 +127,32 @@ async fn pep440_versions_files_and_reuse(backend: Backend) {
         .unwrap_err();
     assert_eq!(err.code, "version_deleted");
 
+    // The native API shows it (by name alone, whatever its ecosystem), versions in PEP 440 order.
+    let pkg: serde_json::Value = app
+        .get("/api/v1/packages/alice/demo")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pkg["ecosystem"], "pypi");
+    let versions: serde_json::Value = app
+        .get("/api/v1/packages/alice/demo/versions")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let shown: Vec<&str> = versions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["version"].as_str().unwrap())
+        .collect();
+    assert_eq!(shown, ["1.0.post1", "1.0", "0.9"]);
+
     // The same name in another ecosystem is another package.
     assert_eq!(
         app.services()

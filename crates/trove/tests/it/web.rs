@@ -69,7 +69,10 @@ fn assert_html(g: &Got) {
     assert!(ct.starts_with("text/html"), "{ct}");
     let csp = g.headers.get("content-security-policy").expect("CSP").to_str().unwrap();
     assert!(
-        csp.contains("default-src 'none'") && !csp.contains("script-src"),
+        csp.contains("default-src 'none'")
+            && csp.contains("script-src 'self';")
+            && !csp.contains("unsafe-inline")
+            && !csp.contains("unsafe-eval"),
         "{csp}"
     );
     assert!(
@@ -207,7 +210,10 @@ async fn pages_render(b: Backend) {
     let pkg = page(&app, "/packages/alice/widget", None).await;
     assert_eq!(pkg.status, StatusCode::OK, "{}", pkg.body);
     assert_html(&pkg);
-    assert!(pkg.body.contains("<h2>Widget</h2>"), "rendered README");
+    assert!(
+        pkg.body.contains("<h2 id=\"user-content-widget\">Widget</h2>"),
+        "rendered README"
+    );
     assert!(pkg.body.contains("<em>widgets</em>"));
     assert!(pkg.body.contains("trove add alice/widget"), "install snippet");
     assert!(
@@ -227,13 +233,13 @@ async fn pages_render(b: Backend) {
     assert!(gadget.body.contains("^1.0"));
     assert!(
         pkg.body
-            .contains("title=\"use 1.1 &lt;b&gt;soon&lt;/b&gt;\">deprecated</span>"),
-        "deprecated mark"
+            .contains("deprecated</span><span class=\"deprecation-note\">use 1.1 &lt;b&gt;soon&lt;/b&gt;</span>"),
+        "deprecated mark with its message as text"
     );
     let deprecated = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
-    assert!(deprecated
-        .body
-        .contains("is deprecated: use 1.1 &lt;b&gt;soon&lt;/b&gt;"));
+    assert!(deprecated.body.contains(
+        "is deprecated: </strong><span class=\"deprecation-message\">use 1.1 &lt;b&gt;soon&lt;/b&gt;</span>"
+    ));
     let old = page(&app, "/packages/alice/widget?version=0.9.0", None).await;
     assert_eq!(old.status, StatusCode::OK);
     assert!(old.body.contains("has been yanked"));
@@ -305,7 +311,11 @@ async fn readme_scripts_are_inert(b: Backend) {
     let g = page(&app, "/packages/eve/evil", None).await;
     assert_eq!(g.status, StatusCode::OK);
     let body = g.body.to_ascii_lowercase();
-    assert!(!body.contains("<script"), "no script element");
+    assert_eq!(body.matches("<script").count(), 1, "only the page's own script");
+    assert!(
+        body.contains("<script src=\"/static/trove-") && body.contains(".js\" defer></script>"),
+        "the page script is external"
+    );
     assert!(
         !body.contains("<iframe") && !body.contains("<svg onload"),
         "no raw HTML elements"
@@ -953,7 +963,9 @@ async fn owners_manage_packages_in_the_browser(b: Backend) {
         "use 1.1 instead"
     );
     let pkg = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
-    assert!(pkg.body.contains("is deprecated: use 1.1 instead"));
+    assert!(pkg
+        .body
+        .contains("is deprecated: </strong><span class=\"deprecation-message\">use 1.1 instead</span>"));
     let g = post(
         &app,
         &act("deprecate"),
@@ -1336,7 +1348,112 @@ fn trove_testkit_host(app: &TestApp) -> String {
     app.config.base_url().trim_start_matches("http://").to_string()
 }
 
+/// Version pages: banners at the top, the not-latest and pre-release notices, the picker,
+/// install commands that pin the version and warn when it is yanked; the page script is
+/// one hashed, cached file the CSP allows; robots.txt is text.
+async fn web_version_pages_copy_buttons_and_robots(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    for v in ["1.0.0", "1.1.0", "2.0.0-rc.1"] {
+        let readme = format!("# Widget {v}\n");
+        let res = alice
+            .publish_bytes("alice/widget", v, archive("alice/widget", v, &readme, ""))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    alice
+        .req(Method::PUT, "/api/v1/packages/alice/widget/versions/1.0.0/yank")
+        .send()
+        .await
+        .unwrap();
+
+    let latest = page(&app, "/packages/alice/widget", None).await;
+    assert_html(&latest);
+    assert!(!latest.body.contains("not the latest"), "the latest has no notice");
+    assert!(latest.body.contains("trove add alice/widget@^1.1.0"), "{}", latest.body);
+    assert!(latest
+        .body
+        .contains("<form class=\"version-picker\" method=\"get\" action=\"/packages/alice/widget\""));
+    assert!(latest
+        .body
+        .contains("<option value=\"1.1.0\" selected>1.1.0 (latest)</option>"));
+    assert!(latest.body.contains("<option value=\"1.0.0\">1.0.0 (yanked)</option>"));
+    assert!(
+        latest.body.contains("href=\"/packages/alice/widget?version=1.0.0\""),
+        "version links"
+    );
+    assert!(
+        !latest.body.contains("?version=1.0.0#versions"),
+        "version links open the page's top"
+    );
+    assert!(
+        latest.body.contains("data-copy data-copy-label=\"digest\""),
+        "copyable digest"
+    );
+
+    let yanked = page(&app, "/packages/alice/widget?version=1.0.0", None).await;
+    assert_eq!(yanked.status, StatusCode::OK);
+    let banner = yanked.body.find("has been yanked").expect("yanked banner");
+    let header = yanked.body.find("class=\"pkg-header\"").expect("header");
+    assert!(banner < header, "the banner comes first");
+    assert!(yanked.body.contains("which is not the latest version"));
+    assert!(
+        yanked.body.contains("class=\"notice notice-error install-warning\""),
+        "install card warns"
+    );
+    // Each version shows its own README.
+    assert!(yanked.body.contains("Widget 1.0.0"), "the version's own README");
+    assert!(!yanked.body.contains("Widget 1.1.0</h1>"), "not the latest one's");
+    assert!(!yanked.body.contains("README of the latest version"));
+
+    let pre = page(&app, "/packages/alice/widget?version=2.0.0-rc.1", None).await;
+    assert!(pre.body.contains("is a pre-release"));
+    assert!(!pre.body.contains("install-warning"));
+
+    // The page script: one external file under its hash, cached for a year.
+    let script_path = latest
+        .body
+        .split("<script src=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(script_path.starts_with("/static/trove-") && script_path.ends_with(".js"));
+    let js = app.get(&script_path).send().await.unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(js.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(js.headers()["cache-control"].to_str().unwrap().contains("immutable"));
+    assert!(js.text().await.unwrap().contains("data-copy"));
+    assert_eq!(
+        app.get("/static/trove-000000000000.js").send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let robots = app.get("/robots.txt").send().await.unwrap();
+    assert_eq!(robots.status(), StatusCode::OK);
+    assert!(robots.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = robots.text().await.unwrap();
+    assert!(
+        text.starts_with("User-agent: *") && text.contains("Disallow: /dashboard"),
+        "{text}"
+    );
+
+    let home = page(&app, "/", None).await;
+    assert!(!home.body.contains("signed"), "no promise of signed releases");
+    assert!(home.body.contains("Ranked by growth"));
+    app.stop().await;
+}
+
 both_backends!(
+    web_version_pages_copy_buttons_and_robots,
     oci_repositories_have_pages,
     pages_render,
     readme_scripts_are_inert,

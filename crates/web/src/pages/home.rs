@@ -24,7 +24,7 @@ pub async fn home(State(state): State<WebState>, viewer: Viewer) -> WebResult {
             h1 #hero-title { "Every package your team ships, in one place." }
             p.lede {
                 "Trove stores, serves and secures libraries, models, agents, templates and container images — "
-                "with search, download statistics and signed, immutable releases."
+                "with search, download statistics and immutable version numbers."
             }
             form.hero-search role="search" action="/search" method="get" {
                 label.sr-only for="hero-q" { "Search packages" }
@@ -53,15 +53,15 @@ pub async fn home(State(state): State<WebState>, viewer: Viewer) -> WebResult {
         div.columns-3 {
             section.column aria-labelledby="trending-title" {
                 h2 #trending-title { "Trending" }
-                p.section-note { "Fastest growing downloads this week" }
+                p.section-note { "Ranked by growth: downloads in the last 7 days against the 7 days before" }
                 @if explore.trending.is_empty() {
                     p.empty { "Nothing is trending yet." }
                 } @else {
                     ul.pkg-list.compact {
                         @for tp in &explore.trending {
                             (card(Card::from(&tp.package), Some(html! {
-                                span.trend title="Downloads in the last 7 days" {
-                                    "+" (compact(tp.downloads_last_7_days)) " this week"
+                                span.trend {
+                                    (trend_label(tp.downloads_last_7_days, tp.downloads_previous_7_days))
                                 }
                             })))
                         }
@@ -103,4 +103,26 @@ pub async fn home(State(state): State<WebState>, viewer: Viewer) -> WebResult {
     Ok(Page::new(viewer.chrome(), "Home", body)
         .description("Trove: a self-hosted universal package registry")
         .into_response())
+}
+
+/// What a trending card says: the growth the list is ranked by, then the week's downloads.
+fn trend_label(last_7_days: i64, previous_7_days: i64) -> String {
+    let week = compact(last_7_days);
+    if previous_7_days <= 0 {
+        return format!("new: {week} downloads this week");
+    }
+    let pct = (last_7_days - previous_7_days) * 100 / previous_7_days;
+    format!("+{pct}% week over week ({week} downloads)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::trend_label;
+
+    #[test]
+    fn trending_says_what_it_is_ranked_by() {
+        assert_eq!(trend_label(30, 10), "+200% week over week (30 downloads)");
+        assert_eq!(trend_label(5, 0), "new: 5 downloads this week");
+        assert_eq!(trend_label(11, 10), "+10% week over week (11 downloads)");
+    }
 }

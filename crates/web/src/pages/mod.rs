@@ -23,6 +23,17 @@ pub fn package_url(scope: &str, name: &str) -> String {
     format!("/packages/{scope}/{name}")
 }
 
+/// A version as a card prints it: `v1.2.0` for a version number, as stored for OCI tags
+/// (`latest`) and for versions that already carry a `v` (`v1.0.0`, never `vv1.0.0`).
+pub fn version_label(ecosystem: &str, version: &str) -> String {
+    let numeric = version.starts_with(|c: char| c.is_ascii_digit());
+    if ecosystem == "oci" || !numeric {
+        version.to_string()
+    } else {
+        format!("v{version}")
+    }
+}
+
 /// What a package card shows.
 pub struct Card<'a> {
     pub scope: &'a str,
@@ -81,7 +92,7 @@ pub fn card(c: Card<'_>, extra: Option<Markup>) -> Markup {
                         span.scope { (c.scope) "/" } (c.name)
                     }
                 }
-                @if let Some(v) = c.version { span.version { "v" (v) } }
+                @if let Some(v) = c.version { span.version { (version_label(c.ecosystem, v)) } }
                 @if c.private { span.badge.badge-private { "private" } }
             }
             @if let Some(d) = c.description { p.pkg-desc { (d) } }
@@ -174,5 +185,19 @@ pub fn avatar(name: &str, size: &str) -> Markup {
     let letter = name.chars().next().unwrap_or('?').to_ascii_uppercase();
     html! {
         span class={ "avatar avatar-" (size) " hue-" (hue / 30) } aria-hidden="true" { (letter) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cards_print_one_v_at_most() {
+        assert_eq!(version_label("native", "1.2.0"), "v1.2.0");
+        assert_eq!(version_label("npm", "v1.0.0"), "v1.0.0");
+        assert_eq!(version_label("oci", "latest"), "latest");
+        assert_eq!(version_label("oci", "1.0"), "1.0");
+        assert_eq!(version_label("oci", "v1.0.0"), "v1.0.0");
     }
 }

@@ -5,7 +5,7 @@ use super::{ecosystem_badge, package_url, DOWNLOAD_ICON};
 use crate::chart::downloads_chart;
 use crate::error::{WebError, WebResult};
 use crate::fmt::{bytes, compact, date_time, encode, host_of, short_digest, thousands, time_ago};
-use crate::layout::{notice, Page};
+use crate::layout::Page;
 use crate::markdown;
 use crate::session::Viewer;
 use crate::WebState;
@@ -96,11 +96,18 @@ pub async fn package(
         None => false,
     };
     let advisories = advisories_for(&page);
-    let readme = pkg
-        .readme
-        .as_deref()
+    // The selected version's own README; the package's (its latest version's) when that
+    // version has none.
+    let own = selected.and_then(|v| page.readmes.get(&v.version));
+    let readme = own
+        .map(String::as_str)
+        .or(pkg.readme.as_deref())
         .filter(|r| !r.trim().is_empty())
         .map(markdown::render);
+    let readme_of_other = selected
+        .map(|v| v.version.as_str())
+        .filter(|v| own.is_none() && readme.is_some() && pkg.latest_version.as_deref().is_some_and(|l| l != *v))
+        .and(pkg.latest_version.as_deref());
     let base = svc.config.base_url.clone();
     let title = match selected {
         Some(v) => format!("{} {}", pkg.full_name, v.version),
@@ -109,17 +116,10 @@ pub async fn package(
 
     let body = html! {
         (advisories_banner(&advisories))
+        @if let Some(v) = selected { (version_banner(pkg, v)) }
         (package_header(&page, selected, manageable))
-        @if let Some(v) = selected {
-            @if v.yanked {
-                (notice("warn", &format!("Version {} has been yanked: resolvers skip it, but lock files that pin it still download it.", v.version)))
-            }
-            @if let Some(msg) = &v.deprecated {
-                (notice("warn", &format!("Version {} is deprecated: {msg}", v.version)))
-            }
-        }
         div.pkg-layout {
-            (main_column(&page, selected, readme.as_deref(), oci))
+            (main_column(&page, selected, readme.as_deref(), readme_of_other, oci))
             (side_column(&page, selected, &base, oci))
         }
     };
@@ -128,6 +128,85 @@ pub async fn package(
         p = p.description(d.clone());
     }
     Ok(p.into_response())
+}
+
+/// What a reader of one version must know first: it is yanked, deprecated (with the
+/// message), a pre-release, or simply not the latest.
+fn version_banner(pkg: &PackageView, v: &VersionView) -> Markup {
+    let url = package_url(&pkg.scope, &pkg.name);
+    let latest = pkg.latest_version.as_deref().filter(|l| *l != v.version);
+    let oci = pkg.ecosystem == "oci";
+    html! {
+        @if v.yanked {
+            div.notice.notice-error.version-banner role="alert" {
+                strong { "Version " (v.version) " has been yanked." }
+                " Resolvers skip it; lock files that pin it still download it."
+            }
+        }
+        @if let Some(msg) = &v.deprecated {
+            div.notice.notice-warn.version-banner role="status" {
+                strong { "Version " (v.version) " is deprecated: " }
+                span.deprecation-message { (msg) }
+            }
+        }
+        @if !oci && is_prerelease(pkg.ecosystem.as_str(), &v.version) {
+            div.notice.notice-info role="status" {
+                "Version " (v.version) " is a pre-release."
+            }
+        }
+        @if let (Some(l), false) = (latest, oci) {
+            div.notice.notice-info.not-latest role="status" {
+                "You are viewing " (v.version) ", which is not the latest version. "
+                a href=(url) { "See the latest, " (l) }
+            }
+        }
+    }
+}
+
+/// Whether a version is a pre-release in its ecosystem's scheme (semver's `-…`, PEP 440's
+/// `a`, `b`, `rc`, `dev`).
+fn is_prerelease(ecosystem: &str, version: &str) -> bool {
+    match ecosystem {
+        "oci" => false,
+        "pypi" => {
+            let v = version.to_ascii_lowercase();
+            let bytes = v.as_bytes();
+            ["a", "b", "c", "rc", "alpha", "beta", "pre", "preview", "dev"]
+                .iter()
+                .any(|tag| {
+                    v.match_indices(tag).any(|(i, _)| {
+                        i > 0 && matches!(bytes[i - 1], b'0'..=b'9' | b'.' | b'-' | b'_') && !v[i..].starts_with("post")
+                    })
+                })
+        }
+        _ => semver::Version::parse(version.trim_start_matches('v')).is_ok_and(|v| !v.pre.is_empty()),
+    }
+}
+
+/// A form that opens another version's page (a plain GET form: works without JavaScript;
+/// the page script submits it on change).
+fn version_picker(page: &PackagePage, selected: Option<&VersionView>) -> Markup {
+    let pkg = &page.package;
+    let label = if pkg.ecosystem == "oci" { "Tag" } else { "Version" };
+    html! {
+        @if page.versions.len() > 1 {
+            form.version-picker method="get" action=(package_url(&pkg.scope, &pkg.name)) data-autosubmit {
+                label for="version-select" { (label) }
+                select #version-select name="version" {
+                    @for v in &page.versions {
+                        @let is_sel = selected.is_some_and(|s| s.version == v.version);
+                        option value=(v.version) selected[is_sel] {
+                            (v.version)
+                            @if pkg.latest_version.as_deref() == Some(v.version.as_str()) { " (latest)" }
+                            @if v.yanked { " (yanked)" }
+                            @if v.deprecated.is_some() { " (deprecated)" }
+                        }
+                    }
+                }
+                button.btn.btn-small type="submit" { "Show" }
+            }
+        }
+    }
 }
 
 /// Title, badges, description and facets of a package.
@@ -142,6 +221,7 @@ fn package_header(page: &PackagePage, selected: Option<&VersionView>, manageable
                 span { (pkg.name) }
             }
             @if let Some(v) = selected { span.version.version-large { (v.version) } }
+            (version_picker(page, selected))
             @if pkg.visibility == "private" { span.badge.badge-private { "private" } }
             @if manageable {
                 a.btn.btn-small.manage-link href=(super::manage::manage_url(&pkg.scope, &pkg.name)) {
@@ -168,7 +248,13 @@ fn package_header(page: &PackagePage, selected: Option<&VersionView>, manageable
 }
 
 /// Readme, downloads, versions, dependencies and dependents.
-fn main_column(page: &PackagePage, selected: Option<&VersionView>, readme: Option<&str>, oci: bool) -> Markup {
+fn main_column(
+    page: &PackagePage,
+    selected: Option<&VersionView>,
+    readme: Option<&str>,
+    readme_of: Option<&str>,
+    oci: bool,
+) -> Markup {
     let pkg = &page.package;
     let versions_label = if oci { "Tags" } else { "Versions" };
     html! {
@@ -185,6 +271,9 @@ fn main_column(page: &PackagePage, selected: Option<&VersionView>, readme: Optio
             }
         }
         section #readme .card.readme-card aria-label="Readme" {
+            @if let Some(l) = readme_of {
+                p.readme-of.section-note { "README of the latest version, " (l) "." }
+            }
             @match &readme {
                 Some(html) => article.readme { (PreEscaped(html)) },
                 None => p.empty { "This package has no README." },
@@ -260,9 +349,14 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
     aside.pkg-side aria-label="Package details" {
         section.card.install-card aria-labelledby="install-title" {
             h2 #install-title { "Install" }
-            @for (label, cmd) in install_snippets(pkg, selected, base) {
-                p.snippet-label { (label) }
-                pre.snippet { code { (cmd) } }
+            @if let Some(v) = selected.filter(|v| v.yanked) {
+                p.notice.notice-error.install-warning {
+                    "Yanked: " (v.version) " should not be installed in new projects."
+                }
+            }
+            @for s in install_snippets(pkg, selected, base) {
+                p.snippet-label { (s.label) }
+                pre.snippet.prompt[s.command] tabindex="0" data-copy data-copy-label=(s.label) { code { (s.text) } }
             }
         }
         section.card aria-labelledby="about-title" {
@@ -289,7 +383,7 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
         @if let Some(v) = selected {
             section.card aria-labelledby="digest-title" {
                 h2 #digest-title { "Digest" }
-                p.digest { code { (v.digest) } }
+                div.digest { code.digest-value tabindex="0" data-copy data-copy-label="digest" { (v.digest) } }
                 @if !oci {
                     a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
                 }
@@ -340,39 +434,86 @@ fn link(url: &str) -> Markup {
     }
 }
 
-/// The commands that install this package with its ecosystem's client.
-fn install_snippets(pkg: &PackageView, selected: Option<&VersionView>, base_url: &str) -> Vec<(String, String)> {
-    let host = host_of(base_url);
-    let full = &pkg.full_name;
+/// One install step: what it is, the text to type or paste, and whether it is a shell
+/// command (shown with a `$` prompt) or a configuration line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Snippet {
+    pub label: String,
+    pub text: String,
+    pub command: bool,
+}
+
+fn cmd(label: &str, text: String) -> Snippet {
+    Snippet {
+        label: label.to_string(),
+        text,
+        command: true,
+    }
+}
+
+fn config(label: &str, text: String) -> Snippet {
+    Snippet {
+        label: label.to_string(),
+        text,
+        command: false,
+    }
+}
+
+/// The commands that install this package with its ecosystem's client. A version other
+/// than the latest is named in the commands; the latest is installed by name alone.
+fn install_snippets(pkg: &PackageView, selected: Option<&VersionView>, base_url: &str) -> Vec<Snippet> {
+    let base = base_url.trim_end_matches('/');
+    let host = host_of(base);
+    let (scope, name, full) = (&pkg.scope, &pkg.name, &pkg.full_name);
     let version = selected.map(|v| v.version.as_str());
+    let pinned = version.filter(|v| pkg.latest_version.as_deref() != Some(*v));
     match pkg.ecosystem.as_str() {
         "oci" => {
             let tag = version.unwrap_or("latest");
-            let mut out = vec![(
-                "Pull with Docker".to_string(),
-                format!("docker pull {host}/{full}:{tag}"),
-            )];
+            let mut out = vec![cmd("Pull with Docker", format!("docker pull {host}/{full}:{tag}"))];
             if let Some(v) = selected {
-                out.push((
-                    "Pin by digest".to_string(),
-                    format!("docker pull {host}/{full}@{}", v.digest),
-                ));
+                out.push(cmd("Pin by digest", format!("docker pull {host}/{full}@{}", v.digest)));
             }
             out
         }
-        "npm" => vec![(
-            "npm".to_string(),
-            format!("npm install @{}/{} --registry {base_url}/npm/", pkg.scope, pkg.name),
-        )],
-        "cargo" => vec![("Cargo".to_string(), format!("cargo add {} --registry trove", pkg.name))],
-        "pypi" => vec![(
-            "pip".to_string(),
-            format!("pip install --index-url {base_url}/pypi/simple/ {}", pkg.name),
+        "npm" => vec![
+            config(".npmrc", format!("@{scope}:registry={base}/npm/")),
+            cmd(
+                "npm",
+                match pinned {
+                    Some(v) => format!("npm install @{scope}/{name}@{v}"),
+                    None => format!("npm install @{scope}/{name}"),
+                },
+            ),
+        ],
+        "cargo" => vec![
+            config(
+                ".cargo/config.toml",
+                format!("[registries.{scope}]\nindex = \"sparse+{base}/cargo/{scope}/index/\""),
+            ),
+            cmd(
+                "Cargo",
+                match pinned {
+                    Some(v) => format!("cargo add {name}@={v} --registry {scope}"),
+                    None => format!("cargo add {name} --registry {scope}"),
+                },
+            ),
+        ],
+        "pypi" => vec![cmd(
+            "pip",
+            match pinned {
+                Some(v) => format!("pip install --index-url {base}/pypi/{scope}/simple/ {name}=={v}"),
+                None => format!("pip install --index-url {base}/pypi/{scope}/simple/ {name}"),
+            },
         )],
         _ => {
-            let mut out = vec![("Add it to your project".to_string(), format!("trove add {full}"))];
-            if let Some(v) = version {
-                out.push(("This version exactly".to_string(), format!("trove add {full}@={v}")));
+            let mut out = Vec::new();
+            match version {
+                Some(v) => {
+                    out.push(cmd("Add it to your project", format!("trove add {full}@^{v}")));
+                    out.push(cmd("This version exactly", format!("trove add {full}@={v}")));
+                }
+                None => out.push(cmd("Add it to your project", format!("trove add {full}"))),
             }
             out
         }
@@ -400,7 +541,7 @@ fn versions_table(pkg: &PackageView, versions: &[VersionView], selected: Option<
                             @let is_selected = selected.is_some_and(|s| s.version == v.version);
                             tr.selected[is_selected] .yanked[v.yanked] {
                                 th scope="row" {
-                                    a href={ (url) "?version=" (encode(&v.version)) "#versions" }
+                                    a href={ (url) "?version=" (encode(&v.version)) }
                                         aria-current=[is_selected.then_some("true")] {
                                         (v.version)
                                     }
@@ -417,7 +558,8 @@ fn versions_table(pkg: &PackageView, versions: &[VersionView], selected: Option<
                                     }
                                     @if v.yanked { span.badge.badge-warn { "yanked" } }
                                     @if let Some(m) = &v.deprecated {
-                                        span.badge.badge-warn title=(m) { "deprecated" }
+                                        span.badge.badge-warn { "deprecated" }
+                                        span.deprecation-note { (m) }
                                     }
                                 }
                             }
@@ -473,30 +615,111 @@ mod tests {
         }
     }
 
+    fn texts(s: &[Snippet]) -> Vec<&str> {
+        s.iter().map(|s| s.text.as_str()).collect()
+    }
+
     #[test]
     fn install_snippets_follow_the_ecosystem() {
-        let native = install_snippets(
-            &view("native", "alice", "widget"),
-            Some(&version("1.2.0", "sha256:ab")),
-            "https://trove.example.com",
+        let base = "https://trove.example.com";
+        let latest = version("1.2.0", "sha256:ab");
+        let native = install_snippets(&view("native", "alice", "widget"), Some(&latest), base);
+        assert_eq!(
+            texts(&native),
+            ["trove add alice/widget@^1.2.0", "trove add alice/widget@=1.2.0"]
         );
-        assert_eq!(native[0].1, "trove add alice/widget");
-        assert_eq!(native[1].1, "trove add alice/widget@=1.2.0");
         let oci = install_snippets(
             &view("oci", "acme", "tools/app"),
             Some(&version("v2", "sha256:cd")),
             "https://trove.example.com:8443/",
         );
-        assert_eq!(oci[0].1, "docker pull trove.example.com:8443/acme/tools/app:v2");
-        assert_eq!(oci[1].1, "docker pull trove.example.com:8443/acme/tools/app@sha256:cd");
-        let untagged = install_snippets(&view("oci", "acme", "app"), None, "http://127.0.0.1:8080");
+        assert_eq!(oci[0].text, "docker pull trove.example.com:8443/acme/tools/app:v2");
         assert_eq!(
-            untagged,
-            vec![(
-                "Pull with Docker".to_string(),
-                "docker pull 127.0.0.1:8080/acme/app:latest".to_string()
-            )]
+            oci[1].text,
+            "docker pull trove.example.com:8443/acme/tools/app@sha256:cd"
         );
+        let untagged = install_snippets(&view("oci", "acme", "app"), None, "http://127.0.0.1:8080");
+        assert_eq!(texts(&untagged), ["docker pull 127.0.0.1:8080/acme/app:latest"]);
+
+        let npm = install_snippets(&view("npm", "acme", "left-pad"), Some(&latest), base);
+        assert_eq!(
+            texts(&npm),
+            [
+                "@acme:registry=https://trove.example.com/npm/",
+                "npm install @acme/left-pad"
+            ]
+        );
+        assert!(!npm[0].command && npm[1].command);
+        let cargo = install_snippets(
+            &view("cargo", "acme", "serde_x"),
+            Some(&latest),
+            "https://trove.example.com/",
+        );
+        assert_eq!(
+            texts(&cargo),
+            [
+                "[registries.acme]\nindex = \"sparse+https://trove.example.com/cargo/acme/index/\"",
+                "cargo add serde_x --registry acme",
+            ]
+        );
+        let pypi = install_snippets(&view("pypi", "acme", "requests2"), Some(&latest), base);
+        assert_eq!(
+            texts(&pypi),
+            ["pip install --index-url https://trove.example.com/pypi/acme/simple/ requests2"]
+        );
+    }
+
+    #[test]
+    fn install_snippets_pin_versions_other_than_the_latest() {
+        let base = "https://t.example";
+        let old = version("1.0.0", "sha256:ab");
+        let npm = install_snippets(&view("npm", "acme", "x"), Some(&old), base);
+        assert_eq!(npm[1].text, "npm install @acme/x@1.0.0");
+        let cargo = install_snippets(&view("cargo", "acme", "x"), Some(&old), base);
+        assert_eq!(cargo[1].text, "cargo add x@=1.0.0 --registry acme");
+        let pypi = install_snippets(&view("pypi", "acme", "x"), Some(&old), base);
+        assert_eq!(
+            pypi[0].text,
+            "pip install --index-url https://t.example/pypi/acme/simple/ x==1.0.0"
+        );
+        let native = install_snippets(&view("native", "acme", "x"), None, base);
+        assert_eq!(texts(&native), ["trove add acme/x"]);
+    }
+
+    #[test]
+    fn prereleases_follow_the_ecosystem_scheme() {
+        assert!(is_prerelease("native", "2.0.0-rc.1"));
+        assert!(!is_prerelease("npm", "2.0.0"));
+        assert!(is_prerelease("pypi", "2.0rc1"));
+        assert!(is_prerelease("pypi", "1.0.dev3"));
+        assert!(is_prerelease("pypi", "1.0b2"));
+        assert!(!is_prerelease("pypi", "1.0.post1"));
+        assert!(!is_prerelease("pypi", "1.0"));
+        assert!(!is_prerelease("oci", "1.0-rc"));
+    }
+
+    #[test]
+    fn version_banners_put_the_message_in_text() {
+        let pkg = view("native", "alice", "widget");
+        let mut v = version("1.0.0", "sha256:ab");
+        v.yanked = true;
+        v.deprecated = Some("use <b>2</b>".into());
+        let html = version_banner(&pkg, &v).into_string();
+        assert!(
+            html.contains("role=\"alert\"><strong>Version 1.0.0 has been yanked.</strong>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("<span class=\"deprecation-message\">use &lt;b&gt;2&lt;/b&gt;</span>"),
+            "{html}"
+        );
+        assert!(html.contains("not the latest version"), "{html}");
+        assert!(
+            html.contains("href=\"/packages/alice/widget\">See the latest, 1.2.0</a>"),
+            "{html}"
+        );
+        let latest = version_banner(&pkg, &version("1.2.0", "sha256:ab")).into_string();
+        assert!(latest.is_empty(), "{latest}");
     }
 
     #[test]

@@ -281,7 +281,8 @@ fn created_box(c: &CreatedToken) -> Markup {
             h2 #created-title { "Token “" (c.info.name) "” created" }
             p { strong { "Copy it now: it will not be shown again." } }
             label.sr-only for="new-token" { "Your new token" }
-            input #new-token.token-value type="text" readonly value=(c.token) spellcheck="false" autocomplete="off";
+            input #new-token.token-value type="text" readonly value=(c.token) spellcheck="false" autocomplete="off"
+                data-copy data-copy-label="token";
             p.hint {
                 "Use it with " code { "trove login --token" } ", in " code { "TROVE_TOKEN" }
                 ", or as " code { "Authorization: Bearer …" } "."

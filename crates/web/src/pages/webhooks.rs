@@ -458,7 +458,8 @@ fn created_box(c: &CreatedWebhook) -> Markup {
             p { "Deliveries to " code { (c.webhook.url) } " are signed with this secret." }
             p { strong { "Copy it now: it will not be shown again." } }
             label.sr-only for="new-secret" { "The webhook's signing secret" }
-            input #new-secret.token-value type="text" readonly value=(c.secret) spellcheck="false" autocomplete="off";
+            input #new-secret.token-value type="text" readonly value=(c.secret) spellcheck="false" autocomplete="off"
+                data-copy data-copy-label="secret";
             p.hint {
                 "Each delivery carries " code { "X-Trove-Signature-256: sha256=…" } ", the hex HMAC-SHA256 of the body "
                 "with this secret. Compare it in constant time before trusting the message."

@@ -3,6 +3,8 @@ use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
 use serde::Deserialize;
+use trove_service::views::audit_event_view;
+use trove_wire::AuditLog;
 
 #[derive(Deserialize)]
 pub struct AuditParams {
@@ -18,7 +20,7 @@ pub async fn list_audit(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Query(q): Query<AuditParams>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<AuditLog>> {
     let events = state
         .services
         .audit()
@@ -33,19 +35,7 @@ pub async fn list_audit(
             },
         )
         .await?;
-    let events: Vec<_> = events
-        .into_iter()
-        .map(|e| {
-            serde_json::json!({
-                "id": e.id,
-                "at": trove_core::time::rfc3339(e.at),
-                "actor": e.actor,
-                "action": e.action,
-                "target": e.target,
-                "ip": e.ip,
-                "details": serde_json::from_str::<serde_json::Value>(&e.details).unwrap_or_default(),
-            })
-        })
-        .collect();
-    Ok(Json(serde_json::json!({ "events": events })))
+    Ok(Json(AuditLog {
+        events: events.into_iter().map(audit_event_view).collect(),
+    }))
 }

@@ -2,14 +2,8 @@ use crate::error::{ApiResult, Json};
 use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
-use serde::Deserialize;
 use trove_service::device::DeviceDecision;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserCode {
-    pub user_code: String,
-}
+use trove_wire::UserCode;
 
 /// `POST /api/v1/device/approve` with `{"user_code": "ABCD-EFGH"}`: the signed-in caller (a
 /// session with its CSRF token, or an `admin`-scoped token) lets that pending CLI login in.

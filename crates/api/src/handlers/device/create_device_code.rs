@@ -1,15 +1,8 @@
 use crate::error::{ApiResult, Json};
 use crate::AppState;
 use axum::extract::State;
-use serde::Deserialize;
 use trove_service::device::DeviceAuthorization;
-
-#[derive(Deserialize, Default)]
-pub struct DeviceCodeRequest {
-    /// What is asking, e.g. `trove CLI on build-host`; shown to the person approving.
-    #[serde(default)]
-    pub client_name: Option<String>,
-}
+use trove_wire::DeviceCodeRequest;
 
 /// `POST /api/v1/device/code` (anonymous): starts a device login. The response carries the
 /// CLI's secret `device_code`, the `user_code` to approve and the polling `interval`.

@@ -1,9 +1,9 @@
-use super::approve_device::UserCode;
 use crate::error::{ApiResult, Json};
 use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
 use trove_service::device::DeviceDecision;
+use trove_wire::UserCode;
 
 /// `POST /api/v1/device/deny` with `{"user_code": "ABCD-EFGH"}`: refuses a pending CLI login;
 /// its next poll gets `access_denied`.

@@ -2,13 +2,8 @@ use crate::error::{ApiResult, Json};
 use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
-use serde::Deserialize;
 use trove_service::device::DeviceGrant;
-
-#[derive(Deserialize)]
-pub struct DeviceCodeGrant {
-    pub device_code: String,
-}
+use trove_wire::DeviceTokenRequest;
 
 /// `POST /api/v1/device/token` with `{"device_code": "…"}`: the CLI's poll. 400 with the RFC 8628
 /// codes `authorization_pending`, `slow_down`, `expired_token`, `access_denied` or
@@ -16,7 +11,7 @@ pub struct DeviceCodeGrant {
 pub async fn poll_device_token(
     State(state): State<AppState>,
     Caller(ctx): Caller,
-    Json(body): Json<DeviceCodeGrant>,
+    Json(body): Json<DeviceTokenRequest>,
 ) -> ApiResult<Json<DeviceGrant>> {
     Ok(Json(
         state

@@ -3,16 +3,8 @@ use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Deserialize;
 use trove_service::orgs::OrgView;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewOrg {
-    pub name: String,
-    #[serde(default)]
-    pub description: Option<String>,
-}
+use trove_wire::NewOrg;
 
 /// `POST /api/v1/orgs`: the caller becomes its first owner.
 pub async fn create_org(

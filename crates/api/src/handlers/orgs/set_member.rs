@@ -2,14 +2,8 @@ use crate::error::{ApiResult, Json, Path};
 use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
-use serde::Deserialize;
 use trove_service::orgs::MemberView;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MemberRole {
-    pub role: String,
-}
+use trove_wire::MemberRole;
 
 /// `PUT /api/v1/orgs/{org}/members/{username}` with `{"role": "write"}`.
 pub async fn set_member(

@@ -2,14 +2,8 @@ use crate::error::{ApiResult, Json, Path};
 use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
-use serde::Deserialize;
 use trove_service::views::VersionView;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Deprecation {
-    pub message: String,
-}
+use trove_wire::Deprecation;
 
 /// `PUT /api/v1/packages/{scope}/{name}/versions/{version}/deprecation` with `{"message": "…"}`
 pub async fn deprecate_version(

@@ -2,15 +2,8 @@ use crate::error::{ApiResult, Json, Path};
 use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
-use serde::Deserialize;
-use trove_core::Visibility;
 use trove_service::views::PackageView;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PackageUpdate {
-    pub visibility: Visibility,
-}
+use trove_wire::PackageUpdate;
 
 /// `PATCH /api/v1/packages/{scope}/{name}` with `{"visibility": "private"}` (owners only).
 pub async fn update_package(

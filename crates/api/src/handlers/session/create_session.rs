@@ -3,14 +3,9 @@ use crate::extract::{Caller, SESSION_COOKIE};
 use crate::AppState;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
-use serde::Deserialize;
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Login {
-    pub username: String,
-    pub password: String,
-}
+use trove_core::time::rfc3339;
+use trove_service::views::user_view;
+use trove_wire::{Login, Session};
 
 /// `POST /api/v1/session`: password login. Sets an HttpOnly, SameSite=Lax session cookie and
 /// returns the CSRF token that unsafe cookie-authenticated requests must send back.
@@ -18,7 +13,7 @@ pub async fn create_session(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Json(body): Json<Login>,
-) -> ApiResult<(HeaderMap, Json<serde_json::Value>)> {
+) -> ApiResult<(HeaderMap, Json<Session>)> {
     let s = state
         .services
         .accounts()
@@ -39,8 +34,12 @@ pub async fn create_session(
         header::SET_COOKIE,
         HeaderValue::from_str(&cookie).expect("cookie is ascii"),
     );
-    let mut body = crate::user_json(&s.user);
-    body["csrf_token"] = s.csrf_token.into();
-    body["expires_at"] = trove_core::time::rfc3339(s.expires_at).into();
-    Ok((headers, Json(body)))
+    Ok((
+        headers,
+        Json(Session {
+            user: user_view(&s.user),
+            csrf_token: s.csrf_token,
+            expires_at: rfc3339(s.expires_at),
+        }),
+    ))
 }

@@ -2,14 +2,14 @@ use crate::error::{ApiResult, Json, Path};
 use crate::extract::Caller;
 use crate::AppState;
 use axum::extract::State;
-use trove_service::stats::DownloadStats;
+use trove_service::stats::VersionStats;
 
 /// `GET /api/v1/packages/{scope}/{name}/versions/{version}/stats`: one version's downloads.
 pub async fn get_version_stats(
     State(state): State<AppState>,
     Caller(ctx): Caller,
     Path((scope, name, version)): Path<(String, String, String)>,
-) -> ApiResult<Json<DownloadStats>> {
+) -> ApiResult<Json<VersionStats>> {
     Ok(Json(
         state
             .services

@@ -12,7 +12,7 @@ use trove_testkit::Backend;
 const PASSWORD: &str = "correct horse";
 
 /// Runs a client; panics with its output when it fails or is not installed.
-async fn run(program: &'static str, args: Vec<String>, env: Vec<(String, String)>) -> String {
+pub(crate) async fn run(program: &'static str, args: Vec<String>, env: Vec<(String, String)>) -> String {
     tokio::task::spawn_blocking(move || {
         let out = Command::new(program)
             .args(&args)
@@ -35,7 +35,7 @@ async fn run(program: &'static str, args: Vec<String>, env: Vec<(String, String)
     .unwrap()
 }
 
-fn args(a: &[&str]) -> Vec<String> {
+pub(crate) fn args(a: &[&str]) -> Vec<String> {
     a.iter().map(|s| s.to_string()).collect()
 }
 
@@ -60,7 +60,7 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 
 /// Writes an OCI image layout with one image tagged `v1` (a gzipped layer, as registries
 /// get them); returns its manifest digest.
-fn write_layout(dir: &Path) -> String {
+pub(crate) fn write_layout(dir: &Path) -> String {
     let blobs = dir.join("blobs/sha256");
     std::fs::create_dir_all(&blobs).unwrap();
     let put = |bytes: &[u8]| {

@@ -3,7 +3,7 @@
 //! several nodes, S3, and real clients (skopeo, podman, oras).
 
 mod auth;
-mod clients;
+pub(crate) mod clients;
 mod discovery;
 mod gc;
 mod manage;

@@ -1,0 +1,29 @@
+use crate::auth::Caller;
+use crate::errors::CargoResult;
+use crate::names::storage_name;
+use crate::CargoState;
+use axum::extract::{Path, State};
+use axum::Json;
+use serde_json::{json, Value};
+use trove_core::Ecosystem;
+
+/// `GET /cargo/{scope}/api/v1/crates/{name}/owners`: the crate's Trove owners and
+/// maintainers (`cargo owner --list`).
+pub async fn list_owners(
+    State(state): State<CargoState>,
+    Caller(ctx): Caller,
+    Path((scope, name)): Path<(String, String)>,
+) -> CargoResult<Json<Value>> {
+    let owners = state
+        .services
+        .packages()
+        .of(Ecosystem::Cargo)
+        .list_owners(&ctx, &scope, &storage_name(&name))
+        .await?;
+    let users: Vec<Value> = owners
+        .iter()
+        .enumerate()
+        .map(|(i, o)| json!({ "id": i + 1, "login": o.username, "name": o.username, "kind": "user", "role": o.role }))
+        .collect();
+    Ok(Json(json!({ "users": users })))
+}
