@@ -1,6 +1,6 @@
 use crate::{Ctx, Result, ServiceError};
 use std::ops::Range;
-use trove_core::Digest;
+use trove_core::{Digest, Ecosystem};
 
 /// What a download handler needs to answer: the blob's identity, and whether it is private
 /// (which decides the caching headers).
@@ -15,19 +15,44 @@ pub struct Download {
 }
 
 impl crate::packages::Packages<'_> {
-    /// Resolves a version's archive for download (yanked versions stay downloadable).
+    /// Resolves a version's primary file for download (yanked versions stay downloadable):
+    /// a native archive, an npm tarball, a `.crate`, a PyPI release's first file. On the
+    /// native packages (`svc.packages()`) the package is found by name whatever its
+    /// ecosystem, as the native API shows it.
     pub async fn prepare_download(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<Download> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
+        let pkg = if self.eco == Ecosystem::Native {
+            self.oci().visible_package_any(&mut conn, ctx, scope, name).await?
+        } else {
+            self.visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
+                .await?
+        };
+        if pkg.ecosystem == Ecosystem::Oci {
+            // Tags are pulled with /v2, not downloaded here.
+            return Err(ServiceError::not_found(format!(
+                "version {version} of `{}` not found",
+                pkg.full_name()
+            )));
+        }
+        let v = self
+            .of(pkg.ecosystem)
+            .find_version(&mut conn, pkg.id, &pkg.full_name(), version)
             .await?;
-        let v = self.find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
         let digest = Digest::parse(&v.digest).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let file_name = match pkg.ecosystem {
+            Ecosystem::Native => super::archive_file_name(&pkg.scope, &pkg.name, &v.version),
+            _ => trove_db::version_files::list(&mut conn, v.id)
+                .await?
+                .into_iter()
+                .find(|f| f.digest == v.digest)
+                .map(|f| f.filename)
+                .unwrap_or_else(|| super::archive_file_name(&pkg.scope, &pkg.name, &v.version)),
+        };
         Ok(Download {
             digest,
             size: v.size,
             private: pkg.is_private(),
-            file_name: super::archive_file_name(&pkg.scope, &pkg.name, &v.version),
+            file_name,
             package_id: pkg.id,
             version_id: v.id,
         })

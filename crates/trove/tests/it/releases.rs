@@ -153,6 +153,17 @@ async fn pep440_versions_files_and_reuse(backend: Backend) {
         .collect();
     assert_eq!(shown, ["1.0.post1", "1.0", "0.9"]);
 
+    // The native download serves the version's primary file under its own name.
+    let res = app
+        .get("/api/v1/packages/alice/demo/versions/0.9/download")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let disposition = res.headers()["content-disposition"].to_str().unwrap().to_string();
+    assert!(disposition.contains("demo-0.9.tar.gz"), "{disposition}");
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"0.9");
+
     // The same name in another ecosystem is another package.
     assert_eq!(
         app.services()
