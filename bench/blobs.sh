@@ -16,6 +16,7 @@
 #   Knobs: ROUNDS WRK_THREADS WRK_CONNECTIONS WRK_SECONDS BIG_MIB
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 ROUNDS="${ROUNDS:-2}"
 WRK_THREADS="${WRK_THREADS:-2}"
@@ -25,17 +26,7 @@ BIG_MIB="${BIG_MIB:-100}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-log() { printf '== %s\n' "$*" >&2; }
 
-apt_install() {
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  if [ -z "${APT_UPDATED:-}" ]; then
-    $sudo apt-get update -qq >&2
-    APT_UPDATED=1
-  fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2
-}
 command -v wrk >/dev/null || { log "installing wrk"; apt_install wrk; }
 NGINX_BIN="$(command -v nginx || true)"
 [ -n "$NGINX_BIN" ] || [ -x /usr/sbin/nginx ] || { log "installing nginx"; apt_install nginx-light || apt_install nginx; }
@@ -47,38 +38,10 @@ if [ -z "$REGISTRY_BIN" ]; then
   REGISTRY_BIN="$(command -v docker-registry || echo /usr/bin/docker-registry)"
 fi
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/trove-blobs.XXXXXX")"
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && { kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; }
-  done
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
+bench_workdir trove-blobs
 
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
 
-wait_http() { # url, seconds, pid, log
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do
-    curl -s -o /dev/null "$1" && return 0
-    if ! kill -0 "$3" 2>/dev/null; then echo "the server exited; its log:" >&2; cat "$4" >&2; return 1; fi
-    sleep 0.1
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
 
-rps() { awk '/Requests\/sec/ { print $2 }'; }
 
 log "building trove (release)"
 cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }

@@ -19,6 +19,7 @@
 #   Knobs: COUNT WRK_THREADS WRK_CONNECTIONS WRK_SECONDS KELLNR KELLNR_VERSION TROVE_BENCH_BIN
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 COUNT="${COUNT:-200}"
 WRK_THREADS="${WRK_THREADS:-2}"
@@ -28,50 +29,15 @@ KELLNR="${KELLNR:-1}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-log() { printf '== %s\n' "$*" >&2; }
 
-apt_install() {
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2
-}
 command -v wrk >/dev/null || { log "installing wrk"; apt_install wrk; }
 command -v curl >/dev/null || apt_install curl
 command -v python3 >/dev/null || apt_install python3
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/trove-cargo-bench.XXXXXX")"
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && { kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; }
-  done
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
+bench_workdir trove-cargo-bench
 
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-}
 
-wait_http() { # url, seconds, pid, log
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do
-    curl -s -o /dev/null "$1" && return 0
-    kill -0 "$3" 2>/dev/null || { echo "the server exited; its log:" >&2; cat "$4" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
 
-rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 p99() { awk '$1 == "99%" { print $2 }' "$1"; }
 
 # --- build ------------------------------------------------------------------------------

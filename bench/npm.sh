@@ -18,6 +18,7 @@
 #   COUNT=300 ROUNDS=3 WRK_SECONDS=10 WRK_CONNECTIONS=32 bench/npm.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 ROOT="$PWD"
 
 COUNT="${COUNT:-300}"
@@ -30,17 +31,10 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 ACCEPT='application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*'
 
-log() { printf '== %s\n' "$*" >&2; }
 
 # --- tools ----------------------------------------------------------------------------
 command -v node >/dev/null && command -v npm >/dev/null || { echo "node and npm are needed" >&2; exit 1; }
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk curl >&2
-fi
+command -v wrk >/dev/null || { log "installing wrk"; apt_install wrk curl; }
 VDIR="${TROVE_TEST_NPM_CLIENTS:-$HOME/.cache/trove-npm-clients}/verdaccio"
 VERDACCIO="$VDIR/node_modules/.bin/verdaccio"
 if [ "$("$VERDACCIO" --version 2>/dev/null)" != "v$VERDACCIO_VERSION" ]; then
@@ -56,38 +50,10 @@ EOF
 fi
 
 # --- scratch space and cleanup ----------------------------------------------------------
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/trove-npm-bench.XXXXXX")"
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && { kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; }
-  done
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
+bench_workdir trove-npm-bench
 
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
 
-wait_http() { # url, seconds, pid, log
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do
-    curl -sf -o /dev/null "$1" && return 0
-    kill -0 "$3" 2>/dev/null || { echo "the server exited; its log:" >&2; cat "$4" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
 
-rps() { awk '/Requests\/sec/ { print $2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 
 # A token from the registry's legacy login (`npm adduser`): the same request on both.

@@ -18,6 +18,7 @@
 #   Knobs: ROUNDS WRK_THREADS WRK_CONNECTIONS WRK_SECONDS TROVE_BENCH_BIN (an already built binary)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 ROUNDS="${ROUNDS:-3}"
 WRK_THREADS="${WRK_THREADS:-2}"
@@ -27,45 +28,14 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 VENV="${TROVE_TEST_PYPI_CLIENTS:-$HOME/.cache/trove-pypi-clients}"
 
-log() { printf '== %s\n' "$*" >&2; }
 
-if ! command -v wrk >/dev/null; then
-  log "installing wrk"
-  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk curl >&2
-fi
+command -v wrk >/dev/null || { log "installing wrk"; apt_install wrk curl; }
 scripts/install-pypi-clients.sh
 "$VENV/bin/python" -c "import pypiserver" 2>/dev/null ||
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check pypiserver >&2
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/trove-bench-pypi.XXXXXX")"
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]:-}"; do
-    [ -n "$p" ] && { kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; }
-  done
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
+bench_workdir trove-bench-pypi
 
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-wait_http() { # url seconds log
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done
-  echo "timed out waiting for $1; the server's log:" >&2
-  cat "$3" >&2
-  return 1
-}
-rps() { awk '/Requests\/sec/ { print $2 }' "$1"; }
 median() { sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 if [ -n "${TROVE_BENCH_BIN:-}" ]; then
@@ -97,7 +67,7 @@ log "starting trove on 127.0.0.1:$PORT"
 TROVE_DATA_DIR="$WORK/data" TROVE_SERVER_LISTEN="127.0.0.1:$PORT" TROVE_RATE_LIMITS_ENABLED=false \
   TROVE_LOG_LEVEL=warn "$TROVE" server >"$WORK/trove.log" 2>&1 &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$PORT/health/ready" 120 "$WORK/trove.log"
+wait_http "http://127.0.0.1:$PORT/health/ready" 120 "${PIDS[-1]}" "$WORK/trove.log"
 T="http://127.0.0.1:$PORT"
 curl -sf -o /dev/null -X POST "$T/api/v1/users" -H 'content-type: application/json' \
   -d '{"username":"bench","email":"bench@example.com","password":"bench password"}'
@@ -113,7 +83,7 @@ PPORT="$(free_port)"
 log "starting pypiserver $("$VENV/bin/python" -c 'import pypiserver; print(pypiserver.__version__)') on 127.0.0.1:$PPORT"
 "$VENV/bin/python" -m pypiserver run -i 127.0.0.1 -p "$PPORT" -a . -P . "$WORK/dist" >"$WORK/pypiserver.log" 2>&1 &
 PIDS+=($!)
-wait_http "http://127.0.0.1:$PPORT/simple/" 60 "$WORK/pypiserver.log"
+wait_http "http://127.0.0.1:$PPORT/simple/" 60 "${PIDS[-1]}" "$WORK/pypiserver.log"
 P="http://127.0.0.1:$PPORT"
 
 run_wrk() { # name url [header]

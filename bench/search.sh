@@ -20,6 +20,7 @@
 #   Knobs: COUNT QUERIES WRK_THREADS WRK_CONNECTIONS WRK_SECONDS TROVE_BENCH_DATABASE_URL
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 COUNT="${COUNT:-100000}"
 QUERIES="${QUERIES:-3000}"
@@ -29,18 +30,8 @@ WRK_SECONDS="${WRK_SECONDS:-10}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/trove-target}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-log() { printf '== %s\n' "$*" >&2; }
 
 # --- tools ----------------------------------------------------------------------------
-apt_install() {
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  if [ -z "${APT_UPDATED:-}" ]; then
-    $sudo apt-get update -qq >&2
-    APT_UPDATED=1
-  fi
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >&2
-}
 command -v wrk >/dev/null || { log "installing wrk"; apt_install wrk; }
 REGISTRY_BIN="$(command -v docker-registry || true)"
 if [ -z "$REGISTRY_BIN" ]; then
@@ -52,48 +43,10 @@ command -v curl >/dev/null || apt_install curl
 command -v sha256sum >/dev/null || apt_install coreutils
 
 # --- scratch space and cleanup ----------------------------------------------------------
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/trove-bench.XXXXXX")"
-PIDS=()
-cleanup() {
-  local rc=$?
-  for p in "${PIDS[@]:-}"; do
-    if [ -n "$p" ]; then
-      kill "$p" 2>/dev/null || true
-      wait "$p" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
+bench_workdir trove-bench
 
-free_port() {
-  local p
-  while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-      echo "$p"
-      return
-    fi
-  done
-}
 
-wait_http() { # url, seconds, pid, log
-  local i
-  for i in $(seq 1 $(( $2 * 10 ))); do
-    curl -sf -o /dev/null "$1" && return 0
-    if ! kill -0 "$3" 2>/dev/null; then
-      echo "the server exited; its log:" >&2
-      cat "$4" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
 
-rps() { awk '/Requests\/sec/ { print $2 }'; }
 
 # --- build ------------------------------------------------------------------------------
 log "building trove and trove-bench (release)"
