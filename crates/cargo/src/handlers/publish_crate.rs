@@ -62,13 +62,13 @@ pub async fn publish_crate(
         manifest: serde_json::to_value(meta.index_entry(&cksum)).expect("serializable"),
         dependencies: serde_json::to_value(meta.dependency_map()).expect("serializable"),
         meta: ReleaseMeta {
-            description: text(&meta.description),
-            license: text(&meta.license),
-            keywords: meta.keywords.iter().map(|k| k.replace('\0', "\u{fffd}")).collect(),
+            description: meta.description.clone(),
+            license: meta.license.clone(),
+            keywords: meta.keywords.clone(),
             categories,
-            homepage: text(&meta.homepage),
-            repository: text(&meta.repository),
-            readme: text(&meta.readme),
+            homepage: meta.homepage.clone(),
+            repository: meta.repository.clone(),
+            readme: meta.readme.clone(),
         },
         files: vec![NewReleaseFile {
             filename: crate_file_name(&meta.name, &meta.vers),
@@ -85,12 +85,6 @@ pub async fn publish_crate(
     Ok(Json(json!({
         "warnings": { "invalid_categories": invalid_categories, "invalid_badges": [], "other": [] }
     })))
-}
-
-/// Display text for the package: a NUL (which PostgreSQL cannot store) is shown as U+FFFD,
-/// like any other unreadable byte; the index line keeps what cargo sent.
-fn text(s: &Option<String>) -> Option<String> {
-    s.as_ref().map(|s| s.replace('\0', "\u{fffd}"))
 }
 
 /// What is refused before the body is read: no token, no such namespace.

@@ -119,7 +119,6 @@ impl super::Npm<'_> {
         }
         let mut meta = release_meta(&document);
         meta.readme = inspected.archive.readme.clone().or(req.readme);
-        crate::packages::publish::displayable_readme(&mut meta.readme);
         let tags = if req.tags.is_empty() {
             vec![crate::packages::LATEST_TAG.to_string()]
         } else {

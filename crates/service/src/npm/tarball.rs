@@ -64,11 +64,10 @@ pub(crate) async fn inspect(path: std::path::PathBuf, limits: Limits) -> Result<
         let checked = trove_tarball::inspect_as::<NpmTarball, _>(&mut reader, &limits);
         // Whatever the archive check left unread (bytes after the gzip stream) is hashed too.
         std::io::copy(&mut reader, &mut std::io::sink())?;
-        let mut archive = match checked {
+        let archive = match checked {
             Ok(a) => a,
             Err(e) => return Ok(Err(crate::packages::publish::archive_refused(e))),
         };
-        crate::packages::publish::displayable_readme(&mut archive.readme);
         Ok(Ok(Inspected {
             archive,
             shasum: hex::encode(reader.sha1.finalize()),

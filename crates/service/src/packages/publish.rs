@@ -120,10 +120,6 @@ impl crate::packages::Packages<'_> {
         .map_err(|e| ServiceError::internal(e.to_string()))?
         .map_err(|e| ServiceError::internal(format!("reading the staged archive: {e}")))?
         .map_err(archive_refused)
-        .map(|mut info| {
-            displayable_readme(&mut info.readme);
-            info
-        })
     }
 }
 
@@ -135,12 +131,4 @@ pub(crate) fn archive_refused(e: trove_tarball::TarballError) -> ServiceError {
         ErrorKind::Unprocessable
     };
     ServiceError::new(kind, e.code(), e.to_string())
-}
-
-/// The README is display text (the archive keeps its bytes): a NUL in it, which PostgreSQL
-/// cannot store, is shown as U+FFFD like any other unreadable byte.
-pub(crate) fn displayable_readme(readme: &mut Option<String>) {
-    if let Some(readme) = readme.as_mut().filter(|r| r.contains('\0')) {
-        *readme = readme.replace('\0', "\u{fffd}");
-    }
 }

@@ -51,6 +51,36 @@ pub struct ReleaseMeta {
     pub readme: Option<String>,
 }
 
+impl ReleaseMeta {
+    /// The metadata as display text: a NUL, which PostgreSQL cannot store, is shown as
+    /// U+FFFD like any other unreadable byte (the files and the stored manifest keep what the
+    /// client sent).
+    fn displayable(mut self) -> Self {
+        fn text(s: &mut String) {
+            if s.contains('\0') {
+                *s = s.replace('\0', "\u{fffd}");
+            }
+        }
+        let ReleaseMeta {
+            description,
+            license,
+            keywords,
+            categories,
+            homepage,
+            repository,
+            readme,
+        } = &mut self;
+        for s in [description, license, homepage, repository, readme]
+            .into_iter()
+            .flatten()
+        {
+            text(s);
+        }
+        keywords.iter_mut().chain(categories.iter_mut()).for_each(text);
+        self
+    }
+}
+
 /// One file of a release.
 pub struct NewReleaseFile {
     pub filename: String,
@@ -90,7 +120,8 @@ impl crate::packages::Packages<'_> {
 
     /// [`Packages::publish_release`], pointing the dist-tags `tags` at the new version in the
     /// same transaction (npm's `latest`, `beta`…; see [`super::settle_latest`]).
-    pub async fn publish_release_tagged(&self, ctx: &Ctx, rel: NewRelease, tags: &[String]) -> Result<VersionView> {
+    pub async fn publish_release_tagged(&self, ctx: &Ctx, mut rel: NewRelease, tags: &[String]) -> Result<VersionView> {
+        rel.meta = rel.meta.displayable();
         let c = self.check_release(ctx, &rel).await?;
         // Store the bytes first: if the transaction below fails, unreferenced blobs are left
         // for garbage collection, never a version without its files. The holds keep a
