@@ -101,6 +101,22 @@ impl Services {
         Ok(pkg)
     }
 
+    /// A package the caller can see by its name alone: native first, else an OCI repository,
+    /// else an npm, Cargo or PyPI package of that name (404 when none is visible).
+    pub async fn visible_package_any(&self, conn: &mut Conn, ctx: &Ctx, scope: &str, name: &str) -> Result<Package> {
+        // Native first, then an OCI repository, then the protocol front-ends' packages.
+        let mut missing = None;
+        for eco in trove_core::Ecosystem::ALL {
+            match self.visible_package(conn, ctx, eco.as_str(), scope, name).await {
+                Err(e) if e.kind == crate::ErrorKind::NotFound => {
+                    missing.get_or_insert(e);
+                }
+                other => return other,
+            }
+        }
+        Err(missing.unwrap_or_else(|| ServiceError::not_found(format!("package `{scope}/{name}` not found"))))
+    }
+
     /// Checks the caller may do `action` on a package they can see: 401 when anonymous,
     /// 403 for a missing scope, a token pattern that excludes it, or a missing role.
     pub async fn authorize_package<'c>(

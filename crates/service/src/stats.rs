@@ -58,7 +58,7 @@ impl Stats<'_> {
     /// versions' totals; an OCI repository has no versions (its pulls count on it).
     pub async fn package_stats(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackageStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let today = day_of(now_ms());
         let rows = trove_db::downloads::daily_for_package(&mut conn, pkg.id, today - 364).await?;
         let downloads = windows(pkg.downloads, &rows, today);
@@ -83,7 +83,7 @@ impl Stats<'_> {
     /// Download statistics of one version (404 for private packages the caller can't see).
     pub async fn version_stats(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<VersionStats> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let v = self
             .packages()
             .of(pkg.ecosystem)

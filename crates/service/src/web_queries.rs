@@ -70,7 +70,7 @@ impl Pages<'_> {
     /// caller can't see it.
     pub async fn package_page(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePage> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let mut readmes = std::collections::HashMap::new();
         let versions = if pkg.ecosystem == crate::oci::ECOSYSTEM {
             self.oci().tag_versions(&mut conn, &pkg).await?
@@ -248,7 +248,7 @@ impl Pages<'_> {
     pub async fn package_permissions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<PackagePermissions> {
         use crate::access::PackageAction;
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         if ctx.principal.is_none() {
             return Ok(PackagePermissions::default());
         }

@@ -3,28 +3,12 @@
 //! manifest = the manifest JSON, download URL = the `/v2` manifest URL).
 
 use crate::views::VersionView;
-use crate::{Ctx, Result, ServiceError};
+use crate::Result;
 use trove_core::time::rfc3339;
 use trove_db::packages::Package;
 use trove_db::Conn;
 
 impl crate::oci::Oci<'_> {
-    /// A package the caller can see by its name alone: native first, else an OCI repository,
-    /// else an npm, Cargo or PyPI package of that name (404 when none is visible).
-    pub async fn visible_package_any(&self, conn: &mut Conn, ctx: &Ctx, scope: &str, name: &str) -> Result<Package> {
-        // Native first, then an OCI repository, then the protocol front-ends' packages.
-        let mut missing = None;
-        for eco in trove_core::Ecosystem::ALL {
-            match self.visible_package(conn, ctx, eco.as_str(), scope, name).await {
-                Err(e) if e.kind == crate::ErrorKind::NotFound => {
-                    missing.get_or_insert(e);
-                }
-                other => return other,
-            }
-        }
-        Err(missing.unwrap_or_else(|| ServiceError::not_found(format!("package `{scope}/{name}` not found"))))
-    }
-
     /// An OCI repository's tags as versions, most recently pushed first.
     pub async fn tag_versions(&self, conn: &mut Conn, pkg: &Package) -> Result<Vec<VersionView>> {
         let full = pkg.full_name();

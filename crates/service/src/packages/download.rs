@@ -22,7 +22,7 @@ impl crate::packages::Packages<'_> {
     pub async fn prepare_download(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<Download> {
         let mut conn = self.db.conn().await?;
         let pkg = if self.eco == Ecosystem::Native {
-            self.oci().visible_package_any(&mut conn, ctx, scope, name).await?
+            self.visible_package_any(&mut conn, ctx, scope, name).await?
         } else {
             self.visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
                 .await?

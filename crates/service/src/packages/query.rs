@@ -16,7 +16,7 @@ impl crate::packages::Packages<'_> {
             }
         }
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         if !pkg.is_private() {
             self.package_cache.put(scope, name, generation, pkg.clone());
         }
@@ -26,7 +26,7 @@ impl crate::packages::Packages<'_> {
     /// Versions newest first by the ecosystem's order (yanked ones included and marked).
     pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
-        let pkg = self.oci().visible_package_any(&mut conn, ctx, scope, name).await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         if pkg.ecosystem == crate::oci::ECOSYSTEM {
             return self.oci().tag_versions(&mut conn, &pkg).await;
         }
@@ -69,7 +69,7 @@ impl crate::packages::Packages<'_> {
     ) -> Result<PackageView> {
         let mut tx = self.db.write().await?;
         let pkg = match self.eco {
-            trove_core::Ecosystem::Native => self.oci().visible_package_any(&mut tx, ctx, scope, name).await?,
+            trove_core::Ecosystem::Native => self.visible_package_any(&mut tx, ctx, scope, name).await?,
             eco => self.visible_package(&mut tx, ctx, eco.as_str(), scope, name).await?,
         };
         self.change_visibility(tx, ctx, pkg, visibility).await
