@@ -37,6 +37,7 @@ use utoipa::OpenApi;
     PackageUpdate,
     Manifest,
     Version,
+    Yank,
     Deprecation,
     Owner,
     OwnerRoleRequest,
@@ -154,6 +155,7 @@ mod tests {
             "MemberRole",
             "PackageUpdate",
             "Deprecation",
+            "Yank",
             "OwnerRoleRequest",
             "NewWebhook",
         ];

@@ -141,6 +141,9 @@ fn version_banner(pkg: &PackageView, v: &VersionView) -> Markup {
             div.notice.notice-error.version-banner role="alert" {
                 strong { "Version " (v.version) " has been yanked." }
                 " Resolvers skip it; lock files that pin it still download it."
+                @if let Some(reason) = v.yank_reason.as_deref().filter(|r| !r.is_empty()) {
+                    " Reason: " span.yank-reason { (reason) }
+                }
             }
         }
         @if let Some(msg) = &v.deprecated {
@@ -606,6 +609,7 @@ mod tests {
             dependencies: Default::default(),
             yanked: false,
             yanked_at: None,
+            yank_reason: None,
             deprecated: None,
             publisher: None,
             downloads: 0,
@@ -703,8 +707,13 @@ mod tests {
         let pkg = view("native", "alice", "widget");
         let mut v = version("1.0.0", "sha256:ab");
         v.yanked = true;
+        v.yank_reason = Some("bad <i>build</i>".into());
         v.deprecated = Some("use <b>2</b>".into());
         let html = version_banner(&pkg, &v).into_string();
+        assert!(
+            html.contains("Reason: <span class=\"yank-reason\">bad &lt;i&gt;build&lt;/i&gt;</span>"),
+            "{html}"
+        );
         assert!(
             html.contains("role=\"alert\"><strong>Version 1.0.0 has been yanked.</strong>"),
             "{html}"
