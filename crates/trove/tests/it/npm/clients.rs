@@ -399,6 +399,69 @@ async fn clients_end_to_end(app: TestApp) {
         out.all
     );
 
+    // npm token create: the caller confirms their password; the new token is limited to the
+    // scopes and permission asked for. A wrong password and an IP allow list are refused.
+    let made = sb
+        .ok(
+            &a,
+            "npm",
+            &[
+                "token",
+                "create",
+                "--json",
+                "--password",
+                "correct horse",
+                "--name",
+                "npm made",
+                "--scopes",
+                "@alice",
+                "--packages-and-scopes-permission",
+                "read-only",
+            ],
+        )
+        .await
+        .stdout;
+    let made: Value = serde_json::from_str(&made).unwrap_or_else(|e| panic!("{e}: {made}"));
+    let made = made["token"].as_str().expect("the new token").to_string();
+    let p8 = sb.project(
+        "p8",
+        json!({ "name": "p8", "version": "1.0.0", "private": true }),
+        Some(&made),
+    );
+    sb.ok(&p8, "npm", &["install", "@alice/secret"]).await;
+    let ro = sb.package("@alice/secret", "1.0.2", json!({}), &made);
+    let out = sb.run(&ro, "npm", &["publish"]).await;
+    assert!(
+        !out.ok && out.all.contains("403"),
+        "a read-only token cannot publish: {}",
+        out.all
+    );
+    let out = sb
+        .run(
+            &a,
+            "npm",
+            &["token", "create", "--password", "wrong horse", "--name", "x"],
+        )
+        .await;
+    assert!(!out.ok && out.all.contains("401"), "{}", out.all);
+    let out = sb
+        .run(
+            &a,
+            "npm",
+            &["token", "create", "--password", "correct horse", "--cidr", "10.0.0.0/8"],
+        )
+        .await;
+    assert!(
+        !out.ok && out.all.contains("IP allow lists"),
+        "an allow list is refused, not ignored: {}",
+        out.all
+    );
+    let listed = sb.ok(&a, "npm", &["token", "list", "--parseable"]).await.stdout;
+    assert!(
+        listed.lines().any(|l| l.split('\t').nth(3) == Some("npm made")),
+        "{listed}"
+    );
+
     // whoami, search, audit.
     assert_eq!(sb.ok(&a, "npm", &["whoami"]).await.stdout.trim(), "alice");
     let found = sb.ok(&p1, "npm", &["search", "widget", "--parseable"]).await.stdout;
