@@ -61,6 +61,17 @@ use utoipa::OpenApi;
     DeliveryPayload,
     Delivery,
     DeliveryQueued,
+    OsvSeverity,
+    OsvEvent,
+    OsvRange,
+    AffectedVersions,
+    OsvReference,
+    OsvCredit,
+    AdvisoryContent,
+    NewAdvisory,
+    Advisory,
+    AdvisoryList,
+    AdvisoryWithdrawal,
 )))]
 struct Components;
 
