@@ -142,13 +142,7 @@ pub struct Advisory {
     pub osv: serde_json::Value,
 }
 
-/// A page of advisories
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-pub struct AdvisoryList {
-    pub advisories: Vec<Advisory>,
-}
-
-/// The body of `POST /advisories/{id}/withdraw`
+/// The body of `POST /advisories/{advisory}/withdraw`
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdvisoryWithdrawal {

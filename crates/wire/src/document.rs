@@ -70,7 +70,6 @@ use utoipa::OpenApi;
     AdvisoryContent,
     NewAdvisory,
     Advisory,
-    AdvisoryList,
     AdvisoryWithdrawal,
 )))]
 struct Components;

@@ -30,8 +30,8 @@ mod webhooks;
 
 pub use accounts::{Auth, Login, Me, Membership, NewUser, Session, User};
 pub use advisories::{
-    Advisory, AdvisoryContent, AdvisoryList, AdvisoryWithdrawal, AffectedVersions, NewAdvisory, OsvCredit, OsvEvent,
-    OsvRange, OsvReference, OsvSeverity,
+    Advisory, AdvisoryContent, AdvisoryWithdrawal, AffectedVersions, NewAdvisory, OsvCredit, OsvEvent, OsvRange,
+    OsvReference, OsvSeverity,
 };
 pub use audit::{AuditEvent, AuditLog};
 pub use device::{DeviceCode, DeviceCodeRequest, DeviceDecision, DeviceGrant, DeviceTokenRequest, TokenType, UserCode};

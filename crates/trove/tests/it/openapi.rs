@@ -52,7 +52,8 @@ async fn openapi_document_matches_the_router(b: Backend) {
                 .replace("{version}", "1.0.0")
                 .replace("{org}", "o")
                 .replace("{username}", "u")
-                .replace("{id}", "1");
+                .replace("{id}", "1")
+                .replace("{advisory}", "TROVE-2026-1");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = app.req(m.clone(), &concrete).send().await.unwrap();
             assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
