@@ -134,8 +134,7 @@ pub struct Advisory {
     /// `low`, `medium`, `high` or `critical`, from the highest CVSS score
     #[schema(required)]
     pub severity: Option<String>,
-    /// The highest CVSS base score
-    #[schema(required)]
+    #[schema(required, schema_with = crate::rules::cvss_score)]
     pub score: Option<f64>,
     /// The OSV document (schema 1.7)
     #[schema(value_type = Object)]
