@@ -166,6 +166,15 @@ mod tests {
             "Deprecation",
             "OwnerRoleRequest",
             "NewWebhook",
+            "NewAdvisory",
+            "AdvisoryContent",
+            "AffectedVersions",
+            "OsvSeverity",
+            "OsvRange",
+            "OsvEvent",
+            "OsvReference",
+            "OsvCredit",
+            "AdvisoryWithdrawal",
         ];
         fn check(at: &str, v: &Value) {
             if let Some(Value::Object(props)) = v.get("properties") {
