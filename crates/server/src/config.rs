@@ -456,6 +456,7 @@ impl Config {
             webhook_timeout_ms: self.webhooks.timeout_ms,
             webhook_allow_private: self.webhooks.allow_private_targets,
             stale_upload_ms: (self.storage.stale_upload_secs as i64).saturating_mul(1000),
+            npm_unscoped_namespace: self.npm.unscoped_namespace.clone(),
         }
     }
 }

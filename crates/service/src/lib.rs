@@ -28,6 +28,7 @@ macro_rules! sub_service {
 
 pub mod access;
 pub mod accounts;
+pub mod advisories;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
@@ -76,6 +77,9 @@ pub struct ServiceConfig {
     pub webhook_allow_private: bool,
     /// Age after which leftovers of interrupted uploads are removed.
     pub stale_upload_ms: i64,
+    /// The namespace whose npm packages go by unscoped names (`[npm] unscoped_namespace`):
+    /// their advisories name them so in OSV.
+    pub npm_unscoped_namespace: Option<String>,
 }
 
 impl Default for ServiceConfig {
@@ -92,6 +96,7 @@ impl Default for ServiceConfig {
             webhook_timeout_ms: 10_000,
             webhook_allow_private: false,
             stale_upload_ms: 3_600_000,
+            npm_unscoped_namespace: None,
         }
     }
 }

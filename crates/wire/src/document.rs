@@ -62,6 +62,16 @@ use utoipa::OpenApi;
     DeliveryPayload,
     Delivery,
     DeliveryQueued,
+    OsvSeverity,
+    OsvEvent,
+    OsvRange,
+    AffectedVersions,
+    OsvReference,
+    OsvCredit,
+    AdvisoryContent,
+    NewAdvisory,
+    Advisory,
+    AdvisoryWithdrawal,
 )))]
 struct Components;
 
@@ -158,6 +168,15 @@ mod tests {
             "Yank",
             "OwnerRoleRequest",
             "NewWebhook",
+            "NewAdvisory",
+            "AdvisoryContent",
+            "AffectedVersions",
+            "OsvSeverity",
+            "OsvRange",
+            "OsvEvent",
+            "OsvReference",
+            "OsvCredit",
+            "AdvisoryWithdrawal",
         ];
         fn check(at: &str, v: &Value) {
             if let Some(Value::Object(props)) = v.get("properties") {
