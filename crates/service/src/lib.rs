@@ -31,6 +31,7 @@ pub mod accounts;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
+pub mod browse;
 pub mod cargo;
 pub mod device;
 pub mod downloads;

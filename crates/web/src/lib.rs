@@ -14,6 +14,7 @@ pub mod chart;
 mod error;
 mod fmt;
 mod form;
+pub mod highlight;
 mod layout;
 pub mod markdown;
 mod pages;
@@ -139,8 +140,8 @@ pub fn router(services: Services) -> Router {
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
+    // A stricter policy set by the handler (raw files: a sandbox) stays.
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(
         HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; \
              form-action 'self'; \

@@ -29,5 +29,6 @@ mod stats;
 mod tls;
 mod tokens;
 mod web;
+mod web_files;
 mod web_webhooks;
 mod webhooks;

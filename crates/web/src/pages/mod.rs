@@ -4,6 +4,8 @@ pub mod admin;
 pub mod auth;
 pub mod dashboard;
 pub mod device;
+pub mod diff;
+pub mod files;
 pub mod home;
 pub mod manage;
 pub mod orgs;

@@ -61,6 +61,19 @@ pub async fn package(
     if let Some(base) = name.strip_suffix("/-/manage") {
         return super::manage::show(&state, &viewer, &scope, base, raw.as_deref()).await;
     }
+    // A version's files, raw members and diffs live under `/-/`.
+    if let Some((base, rest)) = name.split_once("/-/") {
+        let (what, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let q = raw.as_deref();
+        return match (what, tail) {
+            ("files", "") => super::files::pick(&viewer, &scope, base, q).await,
+            ("files", tail) => super::files::show(&state, &viewer, &scope, base, tail, q).await,
+            ("raw", tail) => super::files::raw(&state, &viewer, &scope, base, tail, q).await,
+            ("diff", "") => super::diff::pick(&viewer, &scope, base, q).await,
+            ("diff", tail) => super::diff::show(&state, &viewer, &scope, base, tail).await,
+            _ => Err(WebError::not_found(viewer.chrome())),
+        };
+    }
     let page = svc
         .pages()
         .package_page(&viewer.ctx, &scope, &name)
@@ -99,11 +112,25 @@ pub async fn package(
     // The selected version's own README; the package's (its latest version's) when that
     // version has none.
     let own = selected.and_then(|v| page.readmes.get(&v.version));
+    // Relative links and images point into the files of the version the README is of.
+    let readme_version = match own {
+        Some(_) => selected,
+        None => pkg
+            .latest_version
+            .as_ref()
+            .and_then(|l| page.versions.iter().find(|x| &x.version == l)),
+    };
     let readme = own
         .map(String::as_str)
         .or(pkg.readme.as_deref())
         .filter(|r| !r.trim().is_empty())
-        .map(markdown::render);
+        .map(|md| match readme_version.filter(|_| !oci) {
+            Some(v) => markdown::render_for(
+                md,
+                super::files::readme_links(&pkg.scope, &pkg.name, &v.version, &readme_dir(v)),
+            ),
+            None => markdown::render(md),
+        });
     let readme_of_other = selected
         .map(|v| v.version.as_str())
         .filter(|v| own.is_none() && readme.is_some() && pkg.latest_version.as_deref().is_some_and(|l| l != *v))
@@ -128,6 +155,17 @@ pub async fn package(
         p = p.description(d.clone());
     }
     Ok(p.into_response())
+}
+
+/// The README's directory inside a native archive whose manifest names it (`docs/` for
+/// `readme = "docs/README.md"`), else the root.
+fn readme_dir(v: &VersionView) -> String {
+    v.manifest
+        .pointer("/package/readme")
+        .and_then(|r| r.as_str())
+        .and_then(|r| r.trim_start_matches("./").rsplit_once('/'))
+        .map(|(dir, _)| format!("{dir}/"))
+        .unwrap_or_default()
 }
 
 /// What a reader of one version must know first: it is yanked, deprecated (with the
@@ -386,6 +424,14 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
                 div.digest { code.digest-value tabindex="0" data-copy data-copy-label="digest" { (v.digest) } }
                 @if !oci {
                     a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
+                    a.btn.btn-block.files-link href=(super::files::files_url(&pkg.scope, &pkg.name, &v.version, "")) {
+                        "Browse files"
+                    }
+                    @if let Some(prev) = page.versions.iter().skip_while(|x| x.version != v.version).nth(1) {
+                        a.btn.btn-block.diff-link href=(super::diff::diff_url(&pkg.scope, &pkg.name, &prev.version, &v.version)) {
+                            "Changes since " (prev.version)
+                        }
+                    }
                 }
             }
         }
