@@ -87,12 +87,13 @@ impl Pages<'_> {
         let bytes = self.store.get_bytes(&digest).await?;
         let container = Container::of_filename(&chosen.filename);
         let limits = self.config.archive_limits.clone();
-        let members = tokio::task::spawn_blocking(move || {
-            trove_tarball::browse::members(&bytes, container, &limits, keep)
-        })
-        .await
-        .map_err(|e| ServiceError::internal(e.to_string()))?
-        .map_err(|e| ServiceError::unprocessable(e.code(), format!("the stored archive cannot be read: {e}")))?;
+        let members =
+            tokio::task::spawn_blocking(move || trove_tarball::browse::members(&bytes, container, &limits, keep))
+                .await
+                .map_err(|e| ServiceError::internal(e.to_string()))?
+                .map_err(|e| {
+                    ServiceError::unprocessable(e.code(), format!("the stored archive cannot be read: {e}"))
+                })?;
         Ok(VersionArchive {
             package: crate::views::package_view(&pkg),
             version: crate::views::version_view(&pkg, v),

@@ -97,7 +97,10 @@ fn read_member(
         head.extend_from_slice(&buf[..n.min(room)]);
         size += n as u64;
         if size > limits.max_file_bytes {
-            return Err(io::Error::other(format!("`{path}` is larger than {} bytes", limits.max_file_bytes)));
+            return Err(io::Error::other(format!(
+                "`{path}` is larger than {} bytes",
+                limits.max_file_bytes
+            )));
         }
     }
     Ok((size, hasher.finalize().into(), head))
@@ -221,7 +224,14 @@ mod tests {
             .symlink("pkg/l", "a.txt")
             .raw_path_file("../escape", b"x")
             .finish();
-        let list = members(&gz, Container::TarGz, &Limits::default(), |p| if p == "pkg/a.txt" { 5 } else { 0 }).unwrap();
+        let list = members(&gz, Container::TarGz, &Limits::default(), |p| {
+            if p == "pkg/a.txt" {
+                5
+            } else {
+                0
+            }
+        })
+        .unwrap();
         let paths: Vec<&str> = list.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(paths, ["pkg", "pkg/a.txt", "pkg/b.bin", "pkg/l"]);
         assert_eq!(list[1].head, b"hello");
@@ -259,6 +269,8 @@ mod tests {
             ..Limits::default()
         };
         let bomb = crate::gzip_bomb(4 << 20);
-        assert!(members(&bomb, Container::TarGz, &small, |_| 0).unwrap_err().is_too_large());
+        assert!(members(&bomb, Container::TarGz, &small, |_| 0)
+            .unwrap_err()
+            .is_too_large());
     }
 }

@@ -70,7 +70,8 @@ pub fn highlight(code: &str, syntax: Option<&SyntaxReference>) -> Option<String>
     if code.len() > MAX_HIGHLIGHT_BYTES || code.lines().count() > MAX_HIGHLIGHT_LINES {
         return None;
     }
-    let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, ClassStyle::SpacedPrefixed { prefix: "hl-" });
+    let mut gen =
+        ClassedHTMLGenerator::new_with_class_style(syntax, &SYNTAXES, ClassStyle::SpacedPrefixed { prefix: "hl-" });
     for line in LinesWithEndings::from(code) {
         gen.parse_html_for_line_which_includes_newline(line).ok()?;
     }
@@ -118,7 +119,10 @@ mod tests {
         assert_eq!(syntax_for_file("src/lib.rs", "").unwrap().name, "Rust");
         assert_eq!(syntax_for_file("package/index.js", "").unwrap().name, "JavaScript");
         assert_eq!(syntax_for_file("x-1.0/setup.py", "").unwrap().name, "Python");
-        assert_eq!(syntax_for_file("bin/tool", "#!/usr/bin/env python3\n").unwrap().name, "Python");
+        assert_eq!(
+            syntax_for_file("bin/tool", "#!/usr/bin/env python3\n").unwrap().name,
+            "Python"
+        );
         assert_eq!(syntax_for_file("Makefile", "").unwrap().name, "Makefile");
         assert!(syntax_for_file("data.unknownext", "hello").is_none());
         assert!(syntax_for_lang("").is_none());

@@ -103,13 +103,12 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
                     return Some(resolve(value, |l| &l.raw).map_or(Cow::Borrowed(value), Cow::Owned))
                 }
                 ("img", "src") => false,
-                ("a", "href") => {
-                    return Some(resolve(value, |l| &l.files).map_or(Cow::Borrowed(value), Cow::Owned))
-                }
+                ("a", "href") => return Some(resolve(value, |l| &l.files).map_or(Cow::Borrowed(value), Cow::Owned)),
                 // Highlighting classes only.
                 ("span", "class") => value.split_ascii_whitespace().all(|c| {
-                    c.strip_prefix("hl-")
-                        .is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+                    c.strip_prefix("hl-").is_some_and(|n| {
+                        !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    })
                 }),
                 // Not a URL attribute to ammonia: every candidate URL is checked here.
                 ("source", "srcset") => value

@@ -81,7 +81,11 @@ fn by_path(members: &[Member]) -> BTreeMap<&str, &Member> {
         .filter(|m| m.kind != MemberKind::Dir)
         .map(|m| {
             let p = match top {
-                Some(t) => m.path.strip_prefix(t).and_then(|r| r.strip_prefix('/')).unwrap_or(&m.path),
+                Some(t) => m
+                    .path
+                    .strip_prefix(t)
+                    .and_then(|r| r.strip_prefix('/'))
+                    .unwrap_or(&m.path),
                 None => m.path.as_str(),
             };
             (p, m)
@@ -184,10 +188,13 @@ fn keeper() -> impl FnMut(&str) -> u64 + Send + 'static {
 
 /// `…/-/diff?from=&to=` (the form): the diff page.
 pub async fn pick(viewer: &Viewer, scope: &str, name: &str, raw: Option<&str>) -> WebResult {
-    let pairs: Vec<(String, String)> = raw
-        .and_then(|q| serde_urlencoded::from_str(q).ok())
-        .unwrap_or_default();
-    let get = |k: &str| pairs.iter().find(|(key, v)| key == k && !v.is_empty()).map(|(_, v)| v.clone());
+    let pairs: Vec<(String, String)> = raw.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, v)| key == k && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
     match (get("from"), get("to")) {
         (Some(a), Some(b)) => Err(WebError::Redirect(diff_url(scope, name, &a, &b))),
         _ => Err(WebError::not_found(viewer.chrome())),
@@ -345,8 +352,10 @@ mod tests {
         let mut budget = 100;
         let (files, unchanged) = compare(&old, &new, &mut budget);
         assert_eq!(unchanged, 1);
-        let summary: Vec<(&str, Status, usize, usize)> =
-            files.iter().map(|f| (f.path.as_str(), f.status, f.added, f.removed)).collect();
+        let summary: Vec<(&str, Status, usize, usize)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.status, f.added, f.removed))
+            .collect();
         assert_eq!(
             summary,
             [

@@ -29,12 +29,22 @@ const SNIFF_BYTES: usize = 8000;
 
 /// The file browser's URL of a path (`""`: the archive root) of a version.
 pub fn files_url(scope: &str, name: &str, version: &str, path: &str) -> String {
-    format!("{}/-/files/{}/{}", package_url(scope, name), encode(version), encode(path))
+    format!(
+        "{}/-/files/{}/{}",
+        package_url(scope, name),
+        encode(version),
+        encode(path)
+    )
 }
 
 /// The raw contents' URL of a member.
 pub fn raw_url(scope: &str, name: &str, version: &str, path: &str) -> String {
-    format!("{}/-/raw/{}/{}", package_url(scope, name), encode(version), encode(path))
+    format!(
+        "{}/-/raw/{}/{}",
+        package_url(scope, name),
+        encode(version),
+        encode(path)
+    )
 }
 
 /// The URL prefixes a version's README resolves its relative links with.
@@ -245,7 +255,11 @@ struct Row {
 
 /// The entries directly inside `dir` (`""`: the root), directories first.
 fn children(members: &[Member], dir: &str) -> Vec<Row> {
-    let prefix = if dir.is_empty() { String::new() } else { format!("{dir}/") };
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
     let mut rows: std::collections::BTreeMap<(bool, String), Row> = Default::default();
     for m in members {
         let Some(rest) = m.path.strip_prefix(&prefix) else {
@@ -336,9 +350,16 @@ pub(crate) fn contents(m: &Member, cap: u64) -> Contents<'_> {
 
 fn file_view(a: &VersionArchive, m: &Member, archive_q: &str) -> Markup {
     let pkg = &a.package;
-    let raw = format!("{}{archive_q}", raw_url(&pkg.scope, &pkg.name, &a.version.version, &m.path));
+    let raw = format!(
+        "{}{archive_q}",
+        raw_url(&pkg.scope, &pkg.name, &a.version.version, &m.path)
+    );
     let digest = m.sha256.map(|d| format!("sha256:{}", hex::encode(d)));
-    let shown = if m.kind == MemberKind::File { contents(m, MAX_VIEW_BYTES) } else { Contents::Binary };
+    let shown = if m.kind == MemberKind::File {
+        contents(m, MAX_VIEW_BYTES)
+    } else {
+        Contents::Binary
+    };
     html! {
         section.card.file-card aria-labelledby="file-title" {
             div.section-head {
@@ -402,9 +423,14 @@ pub async fn raw(state: &WebState, viewer: &Viewer, scope: &str, name: &str, tai
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
     let Some(m) = a.members.iter().find(|m| m.path == path && m.kind == MemberKind::File) else {
-        let archive_q = archive_name.map(|n| format!("?archive={}", encode(&n))).unwrap_or_default();
+        let archive_q = archive_name
+            .map(|n| format!("?archive={}", encode(&n)))
+            .unwrap_or_default();
         return match fallback(&a.members, path) {
-            Some(inner) => Err(WebError::Redirect(format!("{}{archive_q}", raw_url(scope, name, version, &inner)))),
+            Some(inner) => Err(WebError::Redirect(format!(
+                "{}{archive_q}",
+                raw_url(scope, name, version, &inner)
+            ))),
             None => Err(WebError::not_found(viewer.chrome())),
         };
     };
@@ -412,11 +438,17 @@ pub async fn raw(state: &WebState, viewer: &Viewer, scope: &str, name: &str, tai
         return Err(WebError::page(
             StatusCode::PAYLOAD_TOO_LARGE,
             "Too large",
-            format!("This file is larger than {} MiB: download the archive to get it.", MAX_RAW_BYTES >> 20),
+            format!(
+                "This file is larger than {} MiB: download the archive to get it.",
+                MAX_RAW_BYTES >> 20
+            ),
             viewer.chrome(),
         ));
     }
-    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let ext = path
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
     let image = match ext.as_str() {
         "png" => Some("image/png"),
         "jpg" | "jpeg" => Some("image/jpeg"),
@@ -436,7 +468,10 @@ pub async fn raw(state: &WebState, viewer: &Viewer, scope: &str, name: &str, tai
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     let file = path.rsplit('/').next().unwrap_or(path);
-    let file: String = file.chars().filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\').collect();
+    let file: String = file
+        .chars()
+        .filter(|c| c.is_ascii_graphic() && *c != '"' && *c != '\\')
+        .collect();
     if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{file}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
@@ -448,7 +483,11 @@ pub async fn raw(state: &WebState, viewer: &Viewer, scope: &str, name: &str, tai
     let public = a.package.visibility == "public" && viewer.user().is_none();
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(if public { "public, max-age=300" } else { "private, no-store" }),
+        HeaderValue::from_static(if public {
+            "public, max-age=300"
+        } else {
+            "private, no-store"
+        }),
     );
     h.insert(header::VARY, HeaderValue::from_static("Cookie"));
     Ok(res)
@@ -499,9 +538,21 @@ mod tests {
 
     #[test]
     fn binary_text_and_large_files_are_told_apart() {
-        assert_eq!(contents(&member("a", MemberKind::File, b"hi\n"), 10), Contents::Text("hi\n"));
-        assert_eq!(contents(&member("a", MemberKind::File, b"\0\x01"), 10), Contents::Binary);
-        assert_eq!(contents(&member("a", MemberKind::File, &[0xff, 0xfe]), 10), Contents::Binary);
-        assert_eq!(contents(&member("a", MemberKind::File, b"0123456789ab"), 10), Contents::TooLarge);
+        assert_eq!(
+            contents(&member("a", MemberKind::File, b"hi\n"), 10),
+            Contents::Text("hi\n")
+        );
+        assert_eq!(
+            contents(&member("a", MemberKind::File, b"\0\x01"), 10),
+            Contents::Binary
+        );
+        assert_eq!(
+            contents(&member("a", MemberKind::File, &[0xff, 0xfe]), 10),
+            Contents::Binary
+        );
+        assert_eq!(
+            contents(&member("a", MemberKind::File, b"0123456789ab"), 10),
+            Contents::TooLarge
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod files;
 pub mod home;
 pub mod manage;
+pub mod oci_image;
 pub mod orgs;
 pub mod package;
 pub mod profile;

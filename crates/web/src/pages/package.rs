@@ -79,10 +79,13 @@ pub async fn package(
         .package_page(&viewer.ctx, &scope, &name)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
-    let wanted: Option<String> = raw
+    let pairs: Vec<(String, String)> = raw
         .as_deref()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "version").map(|(_, v)| v));
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let wanted: Option<String> = pairs.iter().find(|(k, _)| k == "version").map(|(_, v)| v.clone());
+    // The confirmation of a tag deleted from this page.
+    let deleted = pairs.iter().find(|(k, _)| k == "deleted").map(|(_, v)| v.as_str());
     let pkg = &page.package;
     let selected: Option<&VersionView> = match &wanted {
         Some(v) => Some(
@@ -99,14 +102,28 @@ pub async fn package(
     };
     let oci = pkg.ecosystem == "oci";
     // The management link, for those the service lets manage the package.
-    let manageable = match viewer.user() {
+    let perms = match viewer.user() {
         Some(_) => svc
             .pages()
             .package_permissions(&viewer.ctx, &pkg.scope, &pkg.name)
             .await
-            .map(|p| super::manage::can_manage(&p, pkg.ecosystem.as_str()))
-            .unwrap_or(false),
-        None => false,
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    let manageable = super::manage::can_manage(&perms, pkg.ecosystem.as_str());
+    // An OCI tag's image: platforms, layers, labels, referrers; its deletion form.
+    let image = match selected.filter(|_| oci) {
+        Some(v) => {
+            let d = svc
+                .oci()
+                .image_details(&viewer.ctx, &pkg.scope, &pkg.name, &v.version)
+                .await
+                .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
+            let manage = super::manage::manage_url(&pkg.scope, &pkg.name);
+            let form = viewer.csrf().filter(|_| perms.versions).map(|c| (manage.as_str(), c));
+            Some(super::oci_image::section(&d, form))
+        }
+        None => None,
     };
     let advisories = advisories_for(&page);
     // The selected version's own README; the package's (its latest version's) when that
@@ -142,11 +159,12 @@ pub async fn package(
     };
 
     let body = html! {
+        @if let Some(t) = deleted { (crate::layout::notice("ok", &format!("Tag {t} deleted."))) }
         (advisories_banner(&advisories))
         @if let Some(v) = selected { (version_banner(pkg, v)) }
         (package_header(&page, selected, manageable))
         div.pkg-layout {
-            (main_column(&page, selected, readme.as_deref(), readme_of_other, oci))
+            (main_column(&page, selected, readme.as_deref(), readme_of_other, oci, image))
             (side_column(&page, selected, &base, oci))
         }
     };
@@ -292,12 +310,14 @@ fn main_column(
     readme: Option<&str>,
     readme_of: Option<&str>,
     oci: bool,
+    image: Option<Markup>,
 ) -> Markup {
     let pkg = &page.package;
     let versions_label = if oci { "Tags" } else { "Versions" };
     html! {
     div.pkg-main {
         nav.tabs.in-page aria-label="On this page" {
+            @if oci && selected.is_some() { a href="#image" { "Image" } }
             a href="#readme" { "Readme" }
             @if page.stats.is_some() { a href="#downloads" { "Downloads" } }
             a href="#versions" { (versions_label) " " span.count { (page.versions.len()) } }
@@ -308,6 +328,7 @@ fn main_column(
                 a href="#dependents" { "Dependents " span.count { (page.dependents.len()) } }
             }
         }
+        @if let Some(i) = image { (i) }
         section #readme .card.readme-card aria-label="Readme" {
             @if let Some(l) = readme_of {
                 p.readme-of.section-note { "README of the latest version, " (l) "." }
