@@ -428,7 +428,8 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
                         dt { @if oci { "Pushed by" } @else { "Publisher" } }
                         dd { a href={ "/users/" (p) } { (p) } }
                     }
-                    dt { "Size" } dd { (bytes(v.size)) }
+                    // An image's size is in its section (a manifest's own size says little).
+                    @if !oci { dt { "Size" } dd { (bytes(v.size)) } }
                 }
                 @if let Some(l) = &pkg.license { dt { "License" } dd { (l) } }
                 @if !oci {
