@@ -613,7 +613,78 @@ async fn oci_tag_pages_show_images(b: Backend) {
     app.stop().await;
 }
 
+async fn search_facets_take_several_values(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    for (name, kw) in [("one", "alpha"), ("two", "beta"), ("three", "gamma")] {
+        let full = format!("alice/{name}");
+        let manifest = format!(
+            "[package]\nname = \"{full}\"\nversion = \"1.0.0\"\ndescription = \"d\"\nkeywords = [\"{kw}\", \"shared\"]\n"
+        );
+        let archive = trove_tarball::ArchiveBuilder::new()
+            .file("trove.toml", manifest.as_bytes())
+            .finish();
+        assert_eq!(
+            alice.publish_bytes(&full, "1.0.0", archive).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let one = page(&app, "/search?keyword=alpha", None).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert!(one.body.contains("href=\"/packages/alice/one\"") && !one.body.contains("href=\"/packages/alice/two\""));
+    // The other keywords are still offered, with their own counts, to widen the filter.
+    assert!(
+        one.body.contains("href=\"/search?keyword=alpha%2Cbeta\""),
+        "{}",
+        one.body
+    );
+    let two = page(&app, "/search?keyword=alpha%2Cbeta&sort=name", None).await;
+    assert_eq!(two.status, StatusCode::OK);
+    let (a, b) = (
+        two.body.find("href=\"/packages/alice/one\"").expect("one"),
+        two.body.find("href=\"/packages/alice/two\"").expect("two"),
+    );
+    assert!(a < b, "sorted by name");
+    assert!(!two.body.contains("href=\"/packages/alice/three\""));
+    // Each chosen value is a chip that removes only itself; its facet link too.
+    assert!(
+        two.body.contains("href=\"/search?keyword=beta&amp;sort=name\""),
+        "{}",
+        two.body
+    );
+    assert!(
+        two.body.contains("href=\"/search?keyword=alpha&amp;sort=name\""),
+        "{}",
+        two.body
+    );
+    // The search form keeps the list and submits itself when the sort changes.
+    assert!(two.body.contains("data-autosubmit"), "{}", two.body);
+    assert!(
+        two.body.contains("name=\"keyword\" value=\"alpha,beta\""),
+        "{}",
+        two.body
+    );
+    // Several ecosystems; a bad value among them is refused with a message.
+    let eco = page(&app, "/search?ecosystem=npm%2Cnative", None).await;
+    assert!(eco.body.contains("href=\"/packages/alice/three\""));
+    let bad = page(&app, "/search?ecosystem=native%2Cbogus", None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert!(bad.body.contains("bogus"), "{}", bad.body);
+    // The API takes the same lists.
+    let api: serde_json::Value = app
+        .get("/api/v1/search?keyword=alpha,gamma")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(api["total"], 2, "{api}");
+    app.stop().await;
+}
+
 both_backends!(
+    search_facets_take_several_values,
     oci_tag_pages_show_images,
     file_browser_shows_native_archives,
     file_browser_reads_every_ecosystem,
