@@ -43,6 +43,7 @@ pub mod package_cache;
 pub mod packages;
 pub mod pypi;
 pub mod search;
+pub mod settings;
 pub mod stats;
 pub mod tokens;
 pub mod views;

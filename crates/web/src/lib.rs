@@ -124,6 +124,17 @@ pub fn router(services: Services) -> Router {
         .route("/dashboard/webhooks/{scope}/{id}", get(pages::webhooks::deliveries))
         .route("/dashboard/webhooks/{scope}/{id}/test", post(pages::webhooks::test))
         .route("/dashboard/webhooks/{scope}/{id}/delete", post(pages::webhooks::delete))
+        .route("/dashboard/settings", get(pages::settings::show))
+        .route("/dashboard/settings/password", post(pages::settings::change_password))
+        .route("/dashboard/settings/email", post(pages::settings::change_email))
+        .route(
+            "/dashboard/settings/sessions/{handle}/revoke",
+            post(pages::settings::revoke_session),
+        )
+        .route(
+            "/admin/users/{username}/{action}",
+            post(pages::settings::admin_user_action),
+        )
         .route("/device", get(pages::device::device_form).post(pages::device::decide))
         .route("/admin", get(pages::admin::users))
         .route("/admin/audit", get(pages::admin::audit))

@@ -13,6 +13,7 @@ pub mod orgs;
 pub mod package;
 pub mod profile;
 pub mod search;
+pub mod settings;
 pub mod tokens;
 pub mod webhooks;
 
