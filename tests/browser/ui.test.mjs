@@ -606,3 +606,59 @@ test('an image tag shows its layers, labels and referrers; its owner deletes a t
   const kept = await fetch(`${BASE}/v2/${repo}/manifests/v1`, { headers: { authorization: auth, accept: OCI_MANIFEST } });
   assert.equal(kept.status, 200);
 });
+
+test('axe-core finds no serious or critical violations on the main pages', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  // axe is injected by the test (its own context lets it past the pages' strict CSP).
+  const audit = await launch({ bypassCSP: true });
+  try {
+    const p = audit.pages()[0] ?? (await audit.newPage());
+    await p.goto('/login');
+    await p.getByLabel('Username').fill(username);
+    await p.getByLabel('Password').fill(password);
+    await Promise.all([p.waitForURL(/\/dashboard$/), p.getByRole('button', { name: 'Log in' }).click()]);
+    const pages = [
+      '/',
+      '/search?q=widget',
+      `/search?keyword=widget%2Cbrowser&sort=name`,
+      `/packages/${widget}`,
+      `/packages/${widget}/-/files/1.1.0/`,
+      `/packages/${widget}/-/files/1.1.0/README.md`,
+      `/packages/${widget}/-/diff/1.0.0...1.1.0`,
+      `/packages/${username}/browser-app?version=v1`,
+      '/dashboard',
+      '/dashboard/tokens',
+      '/dashboard/settings',
+      `/users/${username}`,
+    ];
+    const found = [];
+    for (const path of pages) {
+      for (const scheme of ['light', 'dark']) {
+        await p.emulateMedia({ colorScheme: scheme });
+        await p.goto(path);
+        await p.evaluate(axeSource);
+        const result = await p.evaluate(() =>
+          // eslint-disable-next-line no-undef
+          axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }),
+        );
+        for (const v of result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+          found.push(`${path} (${scheme}): ${v.id} [${v.impact}] ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+        }
+      }
+    }
+    await p.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(found, [], found.join('\n'));
+    // The gate can fail: a nameless button added to a page is caught.
+    await p.evaluate(() => document.querySelector('main').append(document.createElement('button')));
+    // eslint-disable-next-line no-undef
+    const broken = await p.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));
+    assert.ok(
+      broken.violations.some((v) => v.id === 'button-name' && v.impact === 'critical'),
+      JSON.stringify(broken.violations.map((v) => v.id)),
+    );
+  } finally {
+    await audit.close();
+  }
+});
