@@ -662,3 +662,39 @@ test('axe-core finds no serious or critical violations on the main pages', async
     await audit.close();
   }
 });
+
+test('search on a phone: results first, several values per filter, sort applies at once', async () => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  try {
+    await page.goto('/search?q=widget');
+    const first = await page.locator('.results .pkg-card').first().boundingBox();
+    const filters = await page.locator('#filters').boundingBox();
+    assert.ok(first.y < filters.y, `the first result (y = ${first.y}) comes before the filters (y = ${filters.y})`);
+    assert.ok(first.y < 812, `the first result is on the first screen (y = ${first.y})`);
+    assert.ok((await structure()).overflow <= 0, 'no sideways scrolling at 375 px');
+    await shot(page, 'search-mobile', { fullPage: false });
+    // Two keywords at once: the second is added from the facet, not instead of the first.
+    await page.goto('/search?keyword=widget');
+    const browser = page.locator('.facet').filter({ hasText: 'Keyword' }).getByRole('link', { name: /^browser/ });
+    await Promise.all([page.waitForURL(/keyword=widget%2Cbrowser/), browser.click()]);
+    assert.equal(await page.locator('.active-filters .chip-remove').count(), 2);
+    // The sort select submits the form by itself (page script), keeping the filters.
+    await Promise.all([page.waitForURL(/sort=name/), page.getByLabel('Sort by').selectOption('name')]);
+    assert.match(page.url(), /keyword=widget%2Cbrowser/);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+  }
+});
+
+test('account settings: change the email; other sessions are listed', async () => {
+  await page.goto('/dashboard/settings');
+  await page.getByRole('heading', { name: 'Browser sessions' }).waitFor();
+  await page.getByText('this session').waitFor();
+  await page.getByLabel('Email', { exact: true }).fill(`${username}+new@example.com`);
+  await page.getByLabel('Current password').nth(1).fill(password);
+  const res = await submit(page.getByRole('button', { name: 'Change email' }));
+  assert.equal(res.status(), 303);
+  await page.getByRole('status').filter({ hasText: 'Your email address was changed.' }).waitFor();
+  assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), `${username}+new@example.com`);
+  await shot(page, 'settings');
+});
