@@ -109,6 +109,13 @@ routes! {
     delete "/namespaces/{scope}/webhooks/{id}" => webhooks::delete_webhook, "webhooks", "none", 204, "Delete a webhook and its delivery log";
     get "/namespaces/{scope}/webhooks/{id}/deliveries" => webhooks::list_webhook_deliveries, "webhooks", "none", 200, "A webhook's latest deliveries with their attempts";
     post "/namespaces/{scope}/webhooks/{id}/test" => webhooks::test_webhook, "webhooks", "none", 202, "Queue a ping delivery";
+    get "/namespaces/{scope}/retention" => namespaces::get_retention_policy, "retention", "none", 200, "A namespace's retention policy";
+    put "/namespaces/{scope}/retention" => namespaces::set_retention_policy, "retention", "json", 200, "Set a namespace's retention policy (owners and admins)";
+    delete "/namespaces/{scope}/retention" => namespaces::delete_retention_policy, "retention", "none", 204, "Remove a namespace's retention policy";
+    get "/namespaces/{scope}/retention/preview" => namespaces::preview_retention, "retention", "none", 200, "Dry run: what applying the policy now would delete";
+    post "/namespaces/{scope}/retention/apply" => namespaces::apply_retention, "retention", "none", 200, "Apply the policy now, then collect garbage";
+    get "/namespaces/{scope}/usage" => namespaces::get_storage_usage, "quotas", "none", 200, "A namespace's storage use and quota";
+    put "/namespaces/{scope}/quota" => namespaces::set_quota, "quotas", "json", 200, "Set or remove a namespace's storage quota (site admins)";
 }
 
 /// The `/api/v1` router (mount it with `nest("/api/v1", …)`).

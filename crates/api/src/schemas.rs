@@ -97,6 +97,19 @@ pub fn operation_schemas(operation_id: &str) -> OperationSchemas {
         ),
         "list_webhook_deliveries" => (NONE, list::<Delivery>()),
         "test_webhook" => (NONE, one::<DeliveryQueued>()),
+        "get_retention_policy" => (NONE, one::<RetentionPolicy>()),
+        "set_retention_policy" => (
+            body::<RetentionRules>(
+                json!({ "keep_last": 5, "max_age_days": 30, "pattern": "*-dev*", "delete_untagged": true }),
+            ),
+            one::<RetentionPolicy>(),
+        ),
+        "preview_retention" | "apply_retention" => (NONE, one::<RetentionReport>()),
+        "get_storage_usage" => (NONE, one::<StorageUsage>()),
+        "set_quota" => (
+            body::<QuotaUpdate>(json!({ "max_bytes": 1073741824 })),
+            one::<StorageUsage>(),
+        ),
         _ => (NONE, None),
     };
     OperationSchemas {

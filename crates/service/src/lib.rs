@@ -41,6 +41,8 @@ pub mod orgs;
 pub mod package_cache;
 pub mod packages;
 pub mod pypi;
+pub mod quotas;
+pub mod retention;
 pub mod search;
 pub mod stats;
 pub mod tokens;
@@ -76,6 +78,9 @@ pub struct ServiceConfig {
     pub webhook_allow_private: bool,
     /// Age after which leftovers of interrupted uploads are removed.
     pub stale_upload_ms: i64,
+    /// Unreferenced blobs younger than this are kept by garbage collection (also the one
+    /// that follows a retention run).
+    pub gc_min_age_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -92,6 +97,7 @@ impl Default for ServiceConfig {
             webhook_timeout_ms: 10_000,
             webhook_allow_private: false,
             stale_upload_ms: 3_600_000,
+            gc_min_age_ms: 3_600_000,
         }
     }
 }

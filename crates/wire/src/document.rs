@@ -61,6 +61,12 @@ use utoipa::OpenApi;
     DeliveryPayload,
     Delivery,
     DeliveryQueued,
+    RetentionRules,
+    RetentionPolicy,
+    RetentionItem,
+    RetentionReport,
+    StorageUsage,
+    QuotaUpdate,
 )))]
 struct Components;
 
@@ -156,6 +162,8 @@ mod tests {
             "Deprecation",
             "OwnerRoleRequest",
             "NewWebhook",
+            "RetentionRules",
+            "QuotaUpdate",
         ];
         fn check(at: &str, v: &Value) {
             if let Some(Value::Object(props)) = v.get("properties") {

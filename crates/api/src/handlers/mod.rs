@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod device;
 pub mod explore;
+pub mod namespaces;
 pub mod orgs;
 pub mod packages;
 pub mod search;

@@ -128,6 +128,9 @@ impl crate::oci::Oci<'_> {
         let Some(blob) = source else {
             return Ok(None);
         };
+        self.quotas()
+            .check_room(pkg.namespace_id, blob.size.max(0) as u64)
+            .await?;
         let info = info_of(&blob, pkg.is_private())?;
         self.blobs().hold_blob(&info.storage).await?;
         let linked = async {

@@ -101,7 +101,10 @@ impl crate::oci::Oci<'_> {
         chunk: StagedBlob,
         max_blob_bytes: u64,
     ) -> Result<UploadState> {
-        let (_, up) = self.oci_find_upload(ctx, repo, id).await?;
+        let (pkg, up) = self.oci_find_upload(ctx, repo, id).await?;
+        self.quotas()
+            .check_room(pkg.namespace_id, up.size.max(0) as u64 + chunk.size())
+            .await?;
         let size = self.oci_append_part(&up, start, &chunk, max_blob_bytes).await?;
         Ok(UploadState { id: up.id, size })
     }
@@ -164,6 +167,10 @@ impl crate::oci::Oci<'_> {
     ) -> Result<BlobInfo> {
         let digest = names::parse_digest(digest)?;
         let (pkg, mut up) = self.oci_find_upload(ctx, repo, id).await?;
+        let last_size = last.as_ref().map_or(0, |(_, c)| c.size());
+        self.quotas()
+            .check_room(pkg.namespace_id, up.size.max(0) as u64 + last_size)
+            .await?;
         if let Some((start, chunk)) = &last {
             let size = self.oci_append_part(&up, *start, chunk, max_blob_bytes).await?;
             up.size = size as i64;
@@ -287,6 +294,7 @@ impl crate::oci::Oci<'_> {
         if actual != digest {
             return Err(digest_mismatch(&digest, &actual));
         }
+        self.quotas().check_room(pkg.namespace_id, staged.size()).await?;
         self.blobs().hold_blob(&storage).await?;
         let committed = async {
             self.blobs().store_staged(&staged).await?;

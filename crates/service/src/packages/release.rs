@@ -212,6 +212,9 @@ impl crate::packages::Packages<'_> {
                 self.authorize_namespace_publish(&mut conn, ctx, &ns, &full).await?;
             }
         }
+        drop(conn);
+        let incoming: u64 = files.iter().map(|f| f.size).sum();
+        self.quotas().check_room(ns.id, incoming).await?;
         Ok(CheckedRelease {
             scope,
             name,

@@ -1,0 +1,240 @@
+//! Storage quotas: site admins set them, members read the usage, and an upload that would go
+//! over the quota is refused by every protocol with a 403 naming the namespace and the quota:
+//! the native API, OCI (raw pushes and the real skopeo), npm and PyPI (the real twine).
+
+use crate::common::*;
+use crate::npm::{npm_error, Npm};
+use crate::oci::clients::write_layout;
+use crate::oci::{bytes_of, oci_error, Oci};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use trove_testkit::{both_backends, Backend};
+
+async fn set_quota(admin: &TestUser, scope: &str, max: Option<i64>) -> Value {
+    json_ok(
+        admin
+            .req(Method::PUT, &format!("/api/v1/namespaces/{scope}/quota"))
+            .json(&json!({ "max_bytes": max }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn usage(user: &TestUser, scope: &str) -> Value {
+    json_ok(
+        user.get(&format!("/api/v1/namespaces/{scope}/usage"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+fn names_quota(message: &str, scope: &str) {
+    assert!(
+        message.contains(&format!("namespace {scope} is over its storage quota (")),
+        "{message}"
+    );
+}
+
+async fn quota_on_native_publish_and_usage(b: Backend) {
+    let app = TestApp::new(b).await;
+    let root = app.admin("sysop").await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let first = alice.publish("alice/a", "1.0.0").await;
+    let size = first["size"].as_i64().unwrap();
+    // Usage: the archive's bytes; no quota yet.
+    let u = usage(&alice, "alice").await;
+    assert_eq!(
+        (&u["namespace"], &u["used_bytes"], &u["quota_bytes"]),
+        (&json!("alice"), &json!(size), &Value::Null)
+    );
+    // Only site admins set quotas; outsiders do not see the usage.
+    let res = alice
+        .req(Method::PUT, "/api/v1/namespaces/alice/quota")
+        .json(&json!({ "max_bytes": 1 }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::FORBIDDEN, "forbidden").await;
+    expect_error(
+        bob.get("/api/v1/namespaces/alice/usage").send().await.unwrap(),
+        StatusCode::NOT_FOUND,
+        "not_found",
+    )
+    .await;
+    let res = root
+        .req(Method::PUT, "/api/v1/namespaces/alice/quota")
+        .json(&json!({ "max_bytes": -1 }))
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_quota").await;
+
+    let u = set_quota(&root, "alice", Some(size + 100)).await;
+    assert_eq!(
+        (&u["used_bytes"], &u["quota_bytes"]),
+        (&json!(size), &json!(size + 100))
+    );
+    assert_eq!(usage(&root, "alice").await["quota_bytes"], size + 100);
+    let blobs = app.blob_count().await;
+    let res = alice
+        .publish_bytes(
+            "alice/a",
+            "1.1.0",
+            trove_tarball::simple_package("alice/a", "1.1.0", "# Hello\n"),
+        )
+        .await;
+    let msg = expect_error(res, StatusCode::FORBIDDEN, "quota_exceeded").await;
+    names_quota(&msg, "alice");
+    assert_eq!(app.blob_count().await, blobs, "nothing stored");
+    assert_eq!(usage(&alice, "alice").await["used_bytes"], size);
+    // Other namespaces are not limited by it.
+    bob.publish("bob/b", "1.0.0").await;
+    // Deleting frees room.
+    let res = alice
+        .req(Method::DELETE, "/api/v1/packages/alice/a/versions/1.0.0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(usage(&alice, "alice").await["used_bytes"], 0);
+    alice.publish("alice/a", "1.1.0").await;
+    // Removing the quota lifts the limit.
+    assert_eq!(set_quota(&root, "alice", None).await["quota_bytes"], Value::Null);
+    alice.publish("alice/a", "1.2.0").await;
+    alice.publish("alice/a", "1.3.0").await;
+    // The web UI shows an organization's usage and quota to its members.
+    alice.create_org(json!({ "name": "acme" })).await;
+    alice.publish("acme/tool", "1.0.0").await;
+    set_quota(&root, "acme", Some(1 << 30)).await;
+    let page = alice
+        .with_cookie(Method::GET, "/dashboard/orgs/acme")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"storage-usage\""), "{page}");
+    assert!(page.contains(" of 1.0 GiB quota"), "{page}");
+    app.stop().await;
+}
+
+async fn quota_on_oci_push(b: Backend) {
+    let app = TestApp::new(b).await;
+    let root = app.admin("sysop").await;
+    let alice = app.user("alice").await;
+    set_quota(&root, "alice", Some(20_000)).await;
+    let oci = Oci::user(&app, &alice);
+    let layer = bytes_of(8_000, 1);
+    let manifest = oci.push_image("alice/img", "v1", &[&layer]).await;
+    let used = usage(&alice, "alice").await["used_bytes"].as_i64().unwrap();
+    assert!(used > 8_000 + manifest.len() as i64, "{used}");
+    // A monolithic blob push over the quota.
+    let big = bytes_of(16_000, 2);
+    let digest = crate::oci::sha256(&big);
+    let res = oci
+        .req(Method::POST, &format!("/v2/alice/img/blobs/uploads/?digest={digest}"))
+        .header("content-type", "application/octet-stream")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    let body = oci_error(res, StatusCode::FORBIDDEN, "DENIED").await;
+    names_quota(body["errors"][0]["message"].as_str().unwrap(), "alice");
+    assert_eq!(body["errors"][0]["detail"]["reason"], "quota_exceeded");
+    // A chunked upload: the chunk that would go over is refused.
+    let res = oci.send(Method::POST, "/v2/alice/img/blobs/uploads/").await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let location = res.headers()["location"].to_str().unwrap().to_string();
+    let res = oci
+        .req(Method::PATCH, &location)
+        .header("content-type", "application/octet-stream")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    oci_error(res, StatusCode::FORBIDDEN, "DENIED").await;
+    assert_eq!(usage(&alice, "alice").await["used_bytes"], used);
+
+    // The real skopeo is refused with the quota's message.
+    set_quota(&root, "alice", Some(used)).await;
+    let host = app.base.trim_start_matches("http://").to_string();
+    let work = tempfile::tempdir().unwrap();
+    let layout = work.path().join("layout");
+    write_layout(&layout);
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("skopeo")
+            .args([
+                "copy",
+                "--dest-tls-verify=false",
+                "--dest-creds",
+                "alice:correct horse",
+                &format!("oci:{}:v1", layout.display()),
+                &format!("docker://{host}/alice/skopeo:v1"),
+            ])
+            .output()
+            .expect("skopeo: install the OCI clients with scripts/install-oci-clients.sh")
+    })
+    .await
+    .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "skopeo pushed over the quota");
+    assert!(text.contains("over its storage quota"), "{text}");
+    app.stop().await;
+}
+
+async fn quota_on_npm_publish(b: Backend) {
+    let app = TestApp::new(b).await;
+    let root = app.admin("sysop").await;
+    let alice = app.user("alice").await;
+    set_quota(&root, "alice", Some(10)).await;
+    let npm = Npm::user(&app, &alice);
+    let tgz = crate::npm::tarball("@alice/left-pad", "1.0.0", json!({}));
+    let body = crate::npm::publish_body("@alice/left-pad", "1.0.0", &tgz, "latest", json!({}));
+    let res = npm.publish_raw("@alice/left-pad", &body).await;
+    let msg = npm_error(res, StatusCode::FORBIDDEN, "quota_exceeded").await;
+    names_quota(&msg, "alice");
+    let res = npm.get(&crate::npm::escape("@alice/left-pad")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    set_quota(&root, "alice", Some(1 << 20)).await;
+    npm.publish("@alice/left-pad", "1.0.0", json!({})).await;
+    app.stop().await;
+}
+
+async fn quota_on_pypi_upload(b: Backend) {
+    use crate::pypi::{build_project, twine_upload};
+    let app = TestApp::new(b).await;
+    let root = app.admin("sysop").await;
+    let alice = app.user("alice").await;
+    let work = tempfile::tempdir().unwrap();
+    let files = build_project(work.path(), "quota-demo", "1.0.0", &[]).await;
+    set_quota(&root, "alice", Some(100)).await;
+    let up = twine_upload(&app, work.path(), "alice", &alice.token, &files, &[]).await;
+    assert!(!up.ok, "twine uploaded over the quota:\n{}", up.output);
+    assert!(up.output.contains("403"), "{}", up.output);
+    assert!(
+        up.output.contains("namespace alice is over its storage quota"),
+        "{}",
+        up.output
+    );
+    set_quota(&root, "alice", None).await;
+    let up = twine_upload(&app, work.path(), "alice", &alice.token, &files, &[]).await;
+    assert!(up.ok, "{}", up.output);
+    let u = usage(&alice, "alice").await;
+    let on_disk: u64 = files.iter().map(|f| std::fs::metadata(f).unwrap().len()).sum();
+    // Both files and the wheel's stored core metadata.
+    assert!(u["used_bytes"].as_i64().unwrap() as u64 > on_disk, "{u}");
+    app.stop().await;
+}
+
+both_backends!(
+    quota_on_native_publish_and_usage,
+    quota_on_oci_push,
+    quota_on_npm_publish,
+    quota_on_pypi_upload,
+);
