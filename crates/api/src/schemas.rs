@@ -99,9 +99,8 @@ pub fn operation_schemas(operation_id: &str) -> OperationSchemas {
         "test_webhook" => (NONE, one::<DeliveryQueued>()),
         "get_retention_policy" => (NONE, one::<RetentionPolicy>()),
         "set_retention_policy" => (
-            body::<RetentionRules>(
-                json!({ "keep_last": 5, "max_age_days": 30, "pattern": "*-dev*", "delete_untagged": true }),
-            ),
+            // No `pattern` member here: the document's `pattern` keys are its regexes.
+            body::<RetentionRules>(json!({ "keep_last": 5, "max_age_days": 30, "delete_untagged": true })),
             one::<RetentionPolicy>(),
         ),
         "preview_retention" | "apply_retention" => (NONE, one::<RetentionReport>()),

@@ -9,7 +9,7 @@
 //!   time), and published more than `max_age_days` ago. A policy with neither rule deletes no
 //!   version or tag.
 //! - never the package's latest version (its advertised version; for OCI the most recently
-//!   pushed tag) nor a tag named `latest`;
+//!   pushed tag), a version an npm dist-tag names, nor a tag named `latest`;
 //! - never a version another live version in the registry depends on: a dependency declared
 //!   under the package's full name (`scope/name`, as native `trove.toml` dependencies are)
 //!   whose requirement the version satisfies (or that is not a semver requirement). npm,
@@ -18,7 +18,8 @@
 //! - with `delete_untagged`, OCI manifests that no remaining tag points at, that no index of
 //!   the repository lists and that have no subject (referrers stay with their subject),
 //!   pushed more than [`UNTAGGED_GRACE_MS`] ago (a multi-platform push uploads its children
-//!   before the index that lists them).
+//!   before the index that lists them). Children of an index deleted in a run go in the
+//!   next run.
 
 use crate::access::{namespace_role, Role};
 use crate::oci::Reference;
@@ -370,9 +371,17 @@ impl Retention<'_> {
             .collect();
         versions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
         let files = trove_db::version_files::list_for_package(conn, pkg.id).await?;
+        // npm dist-tags (`beta`, `next`…) name versions their users install: kept.
+        let tagged: HashSet<i64> = trove_db::dist_tags::list(conn, pkg.id)
+            .await?
+            .into_iter()
+            .map(|t| t.version_id)
+            .collect();
         let mut dependents: Option<Vec<String>> = None;
         for (rank, v) in versions.into_iter().enumerate() {
-            if !condemned(policy, rank, v.created_at, now) || pkg.latest_version.as_deref() == Some(v.version.as_str())
+            if !condemned(policy, rank, v.created_at, now)
+                || pkg.latest_version.as_deref() == Some(v.version.as_str())
+                || tagged.contains(&v.id)
             {
                 continue;
             }

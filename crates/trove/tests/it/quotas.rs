@@ -159,6 +159,24 @@ async fn quota_on_oci_push(b: Backend) {
         .await
         .unwrap();
     oci_error(res, StatusCode::FORBIDDEN, "DENIED").await;
+    // Mounting another repository's blob counts too; re-mounting one already here does not.
+    let bob = app.user("bob").await;
+    let bobs = Oci::user(&app, &bob).push_blob("bob/base", &bytes_of(16_000, 3)).await;
+    let res = oci
+        .send(
+            Method::POST,
+            &format!("/v2/alice/img/blobs/uploads/?mount={bobs}&from=bob/base"),
+        )
+        .await;
+    oci_error(res, StatusCode::FORBIDDEN, "DENIED").await;
+    let own = crate::oci::sha256(&layer);
+    let res = oci
+        .send(
+            Method::POST,
+            &format!("/v2/alice/img/blobs/uploads/?mount={own}&from=alice/img"),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(usage(&alice, "alice").await["used_bytes"], used);
 
     // The real skopeo is refused with the quota's message.

@@ -341,6 +341,29 @@ async fn retention_oci_tags_and_untagged_manifests(b: Backend) {
     app.stop().await;
 }
 
+/// npm: versions a dist-tag names stay; the packument follows the deletions.
+async fn retention_keeps_npm_dist_tags(b: Backend) {
+    let app = TestApp::builder(b).config(|c| c.oci.gc_min_age_secs = 0).start().await;
+    let alice = app.user("alice").await;
+    let npm = crate::npm::Npm::user(&app, &alice);
+    npm.publish("@alice/np", "1.0.0", json!({})).await;
+    npm.publish("@alice/np", "1.1.0", json!({})).await;
+    npm.publish_tagged("@alice/np", "2.0.0-beta.1", "beta", json!({})).await;
+    npm.publish("@alice/np", "2.0.0", json!({})).await;
+    for (i, v) in ["1.0.0", "1.1.0", "2.0.0-beta.1", "2.0.0"].iter().enumerate() {
+        publish_time(&app, "np", v, now_ms() - (10 - i as i64) * 60_000).await;
+    }
+    set_policy(&alice, "alice", json!({ "keep_last": 1 })).await;
+    let run = apply(&alice, "alice").await;
+    assert_eq!(names(&run["deleted"]), ["alice/np:1.0.0", "alice/np:1.1.0"]);
+    let doc = npm.packument("@alice/np").await;
+    let mut versions: Vec<&String> = doc["versions"].as_object().unwrap().keys().collect();
+    versions.sort();
+    assert_eq!(versions, ["2.0.0", "2.0.0-beta.1"]);
+    assert_eq!(doc["dist-tags"], json!({ "latest": "2.0.0", "beta": "2.0.0-beta.1" }));
+    app.stop().await;
+}
+
 /// The background job applies a policy by itself (every second here).
 async fn retention_job_applies_policies(b: Backend) {
     let app = TestApp::builder(b)
@@ -462,6 +485,7 @@ both_backends!(
     retention_frees_space_on_s3,
     retention_by_age_and_pattern,
     retention_oci_tags_and_untagged_manifests,
+    retention_keeps_npm_dist_tags,
     retention_job_applies_policies,
     retention_policy_access_and_validation,
 );
