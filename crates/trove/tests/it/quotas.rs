@@ -1,6 +1,7 @@
 //! Storage quotas: site admins set them, members read the usage, and an upload that would go
 //! over the quota is refused by every protocol with a 403 naming the namespace and the quota:
-//! the native API, OCI (raw pushes and the real skopeo), npm and PyPI (the real twine).
+//! the native API, OCI (raw pushes, mounts and the real skopeo), npm, Cargo (the real cargo)
+//! and PyPI (the real twine).
 
 use crate::common::*;
 use crate::npm::{npm_error, Npm};
@@ -250,7 +251,34 @@ async fn quota_on_pypi_upload(b: Backend) {
     app.stop().await;
 }
 
+async fn quota_on_cargo_publish(b: Backend) {
+    use crate::cargo::{project, CargoHome};
+    let app = TestApp::new(b).await;
+    let root = app.admin("sysop").await;
+    let alice = app.user("alice").await;
+    set_quota(&root, "alice", Some(10)).await;
+    let work = tempfile::tempdir().unwrap();
+    let home = CargoHome::new(&app.base, &[("trove", "alice")], None);
+    let krate = project(
+        work.path(),
+        "quota-crate",
+        "[package]\nname = \"quota-crate\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"too big\"\n",
+        "lib.rs",
+        "pub fn f() {}\n",
+    );
+    let env = [("CARGO_REGISTRIES_TROVE_TOKEN", alice.token.as_str())];
+    let publish = ["publish", "--registry", "trove", "--no-verify", "--allow-dirty"];
+    let (ok, _, err) = home.run(&krate, &publish, &env).await;
+    assert!(!ok, "cargo published over the quota");
+    assert!(err.contains("403"), "{err}");
+    assert!(err.contains("namespace alice is over its storage quota"), "{err}");
+    set_quota(&root, "alice", None).await;
+    home.ok(&krate, &publish, &env).await;
+    app.stop().await;
+}
+
 both_backends!(
+    quota_on_cargo_publish,
     quota_on_native_publish_and_usage,
     quota_on_oci_push,
     quota_on_npm_publish,
