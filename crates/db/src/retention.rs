@@ -63,14 +63,15 @@ pub async fn delete(conn: &mut Conn, namespace_id: i64) -> Result<bool> {
     Ok(r.rows_affected() > 0)
 }
 
-/// Namespaces whose policy has not run since `ran_before` and whose lease is free.
-pub async fn due(conn: &mut Conn, ran_before: i64, now: i64) -> Result<Vec<i64>> {
+/// Namespaces whose policy has neither run nor changed since `since` and whose lease is
+/// free (a new or changed policy first runs one interval later, leaving time to preview it).
+pub async fn due(conn: &mut Conn, since: i64, now: i64) -> Result<Vec<i64>> {
     let rows: Vec<(i64,)> = sqlx::query_as(
         "SELECT namespace_id FROM retention_policies WHERE lease_until < $1 \
-         AND (last_run_at IS NULL OR last_run_at < $2) ORDER BY namespace_id",
+         AND COALESCE(last_run_at, updated_at) < $2 AND updated_at < $2 ORDER BY namespace_id",
     )
     .bind(now)
-    .bind(ran_before)
+    .bind(since)
     .fetch_all(conn)
     .await?;
     Ok(rows.into_iter().map(|(id,)| id).collect())

@@ -236,8 +236,9 @@ impl Retention<'_> {
         run
     }
 
-    /// The retention job: applies every policy that has not run for `every_ms`, each claimed
-    /// with a lease so one node applies it at a time. Returns how many policies ran.
+    /// The retention job: applies every policy that has neither run nor changed for
+    /// `every_ms`, each claimed with a lease so one node applies it at a time. Returns how
+    /// many policies ran.
     pub async fn run_due(&self, every_ms: i64) -> Result<u64> {
         let now = now_ms();
         let due = {
