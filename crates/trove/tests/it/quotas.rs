@@ -277,7 +277,29 @@ async fn quota_on_cargo_publish(b: Backend) {
     app.stop().await;
 }
 
+/// A blob counts once in a namespace however many of its repositories hold it, and fully
+/// in every namespace that holds it.
+async fn usage_counts_shared_blobs_once_per_namespace(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let layer = bytes_of(100_000, 7);
+    let a = Oci::user(&app, &alice);
+    a.push_image("alice/one", "v1", &[&layer]).await;
+    let first = usage(&alice, "alice").await["used_bytes"].as_i64().unwrap();
+    assert!(first > 100_000, "{first}");
+    a.push_image("alice/two", "v2", &[&layer]).await;
+    let second = usage(&alice, "alice").await["used_bytes"].as_i64().unwrap();
+    // Only the second image's (small) config and manifest were added.
+    assert!(second > first && second - first < 2_000, "{first} → {second}");
+    Oci::user(&app, &bob).push_image("bob/copy", "v1", &[&layer]).await;
+    assert!(usage(&bob, "bob").await["used_bytes"].as_i64().unwrap() > 100_000);
+    assert_eq!(usage(&alice, "alice").await["used_bytes"], second);
+    app.stop().await;
+}
+
 both_backends!(
+    usage_counts_shared_blobs_once_per_namespace,
     quota_on_cargo_publish,
     quota_on_native_publish_and_usage,
     quota_on_oci_push,
