@@ -405,6 +405,74 @@ async fn retention_job_applies_policies(b: Backend) {
     app.stop().await;
 }
 
+/// Three nodes on one PostgreSQL database and S3 bucket run the job at once: each policy is
+/// applied by one node at a time (its lease), so every deletion and run is recorded once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_job_runs_once_across_nodes() {
+    let app = TestApp::builder(Backend::Postgres)
+        .s3()
+        .config(|c| {
+            c.oci.gc_min_age_secs = 0;
+            c.retention.interval_secs = 1;
+        })
+        .start()
+        .await;
+    let mut nodes = Vec::new();
+    let mut dirs = Vec::new();
+    for _ in 0..2 {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = app.config.clone();
+        config.data_dir = dir.path().to_path_buf();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        nodes.push(trove_server::start(config, listener, false).await.expect("node starts"));
+        dirs.push(dir);
+    }
+    let users = ["alice", "bob", "carol"];
+    for u in users {
+        let user = app.user(u).await;
+        for v in ["1.0.0", "2.0.0", "3.0.0"] {
+            user.publish(&format!("{u}/pkg"), v).await;
+        }
+        set_policy(&user, u, json!({ "keep_last": 1 })).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for u in users {
+        while live_versions(&app, &format!("{u}/pkg")).await.len() > 1 {
+            assert!(Instant::now() < deadline, "the job did not apply {u}'s policy");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    // A few more ticks on every node.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let admin = app.admin("sysop").await;
+    let events = |action: &str| {
+        let admin = &admin;
+        let action = action.to_string();
+        async move {
+            let log = json_ok(
+                admin
+                    .get(&format!("/api/v1/audit?action={action}&limit=500"))
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            log["events"].as_array().unwrap().clone()
+        }
+    };
+    assert_eq!(events("version.delete").await.len(), 6);
+    let runs = events("retention.apply").await;
+    assert_eq!(runs.len(), 3, "{runs:?}");
+    for u in users {
+        let run = runs.iter().find(|e| e["target"] == u).unwrap();
+        assert_eq!(run["details"]["deleted"], 2, "{run}");
+    }
+    for n in nodes {
+        n.shutdown().await.unwrap();
+    }
+    app.stop().await;
+}
+
 /// Who may manage a policy, and what a policy must be.
 async fn retention_policy_access_and_validation(b: Backend) {
     let app = TestApp::new(b).await;
