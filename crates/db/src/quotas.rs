@@ -61,3 +61,22 @@ pub async fn usage(conn: &mut Conn, namespace_id: i64) -> Result<i64> {
     .await?;
     Ok(n)
 }
+
+/// Whether the namespace already references the stored blob `storage_digest` (counted in
+/// [`usage`]).
+pub async fn references(conn: &mut Conn, namespace_id: i64, storage_digest: &str) -> Result<bool> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT CAST(1 AS BIGINT) WHERE EXISTS (SELECT 1 FROM version_files f \
+           JOIN versions v ON v.id = f.version_id JOIN packages p ON p.id = v.package_id \
+           WHERE p.namespace_id = $1 AND v.deleted_at IS NULL AND f.digest = $2) \
+         OR EXISTS (SELECT 1 FROM oci_manifests m JOIN packages p ON p.id = m.package_id \
+           WHERE p.namespace_id = $1 AND m.storage_digest = $2) \
+         OR EXISTS (SELECT 1 FROM oci_repo_blobs rb JOIN oci_blobs b ON b.digest = rb.digest \
+           JOIN packages p ON p.id = rb.package_id WHERE p.namespace_id = $1 AND b.storage_digest = $2)",
+    )
+    .bind(namespace_id)
+    .bind(storage_digest)
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.is_some())
+}

@@ -4,13 +4,14 @@
 //!
 //! Usage is the total size of the distinct stored blobs the namespace references (files of
 //! its live versions, its OCI manifests and the blobs linked to its repositories); a blob
-//! shared with another namespace counts fully in each (`trove_db::quotas`). The check runs
+//! shared with another namespace counts fully in each (`trove_db::quotas`); an upload of
+//! bytes the namespace already references adds nothing ([`Quotas::check_blobs`]). The check runs
 //! before the bytes are stored, outside the committing transaction: two uploads racing at the
 //! limit may both pass, overshooting it by at most one upload.
 
 use crate::access::namespace_role;
 use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
-use trove_core::{now_ms, TokenScope};
+use trove_core::{now_ms, Digest, TokenScope};
 use trove_db::namespaces::Namespace;
 use trove_db::Conn;
 
@@ -101,12 +102,35 @@ impl Quotas<'_> {
         let Some(max) = trove_db::quotas::get(&mut conn, namespace_id).await? else {
             return Ok(());
         };
-        let used = trove_db::quotas::usage(&mut conn, namespace_id).await?.max(0) as u64;
+        self.refuse_over(&mut conn, namespace_id, max, incoming).await
+    }
+
+    /// [`Quotas::check_room`] for stored blobs (digest, size): those the namespace already
+    /// references add nothing to its usage.
+    pub(crate) async fn check_blobs(&self, namespace_id: i64, blobs: &[(&Digest, u64)]) -> Result<()> {
+        let mut conn = self.db.conn().await?;
+        let Some(max) = trove_db::quotas::get(&mut conn, namespace_id).await? else {
+            return Ok(());
+        };
+        let mut incoming = 0u64;
+        for (digest, size) in blobs {
+            if !trove_db::quotas::references(&mut conn, namespace_id, &digest.to_string()).await? {
+                incoming = incoming.saturating_add(*size);
+            }
+        }
+        self.refuse_over(&mut conn, namespace_id, max, incoming).await
+    }
+
+    async fn refuse_over(&self, conn: &mut Conn, namespace_id: i64, max: i64, incoming: u64) -> Result<()> {
+        if incoming == 0 {
+            return Ok(());
+        }
+        let used = trove_db::quotas::usage(conn, namespace_id).await?.max(0) as u64;
         let after = used.saturating_add(incoming);
         if after <= max.max(0) as u64 {
             return Ok(());
         }
-        let name = trove_db::namespaces::find_by_id(&mut conn, namespace_id)
+        let name = trove_db::namespaces::find_by_id(conn, namespace_id)
             .await?
             .map(|n| n.name)
             .unwrap_or_default();

@@ -275,8 +275,10 @@ impl crate::oci::Oci<'_> {
         let pkg = self.repo(ctx, repo, OciAction::Push).await?;
         self.check_references(&pkg, repo, &parsed).await?;
         let size = body.len() as i64;
-        self.quotas().check_room(pkg.namespace_id, size as u64).await?;
         let storage = Digest::sha256_of(&body);
+        self.quotas()
+            .check_blobs(pkg.namespace_id, &[(&storage, size as u64)])
+            .await?;
         let user_id = ctx.user().map(|u| u.id);
         let refs: Vec<String> = parsed
             .blobs

@@ -213,8 +213,8 @@ impl crate::packages::Packages<'_> {
             }
         }
         drop(conn);
-        let incoming: u64 = files.iter().map(|f| f.size).sum();
-        self.quotas().check_room(ns.id, incoming).await?;
+        let blobs: Vec<_> = files.iter().map(|f| (&f.digest, f.size)).collect();
+        self.quotas().check_blobs(ns.id, &blobs).await?;
         Ok(CheckedRelease {
             scope,
             name,

@@ -180,8 +180,11 @@ async fn quota_on_oci_push(b: Backend) {
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(usage(&alice, "alice").await["used_bytes"], used);
 
-    // The real skopeo is refused with the quota's message.
+    // At the limit, bytes the namespace already holds still go to another of its repositories.
     set_quota(&root, "alice", Some(used)).await;
+    oci.push_blob("alice/other", &layer).await;
+    assert_eq!(usage(&alice, "alice").await["used_bytes"], used);
+    // The real skopeo is refused with the quota's message.
     let host = app.base.trim_start_matches("http://").to_string();
     let work = tempfile::tempdir().unwrap();
     let layout = work.path().join("layout");
