@@ -118,6 +118,13 @@ routes! {
     post "/advisories/{advisory}/withdraw" => advisories::withdraw_advisory, "advisories", "json", 200, "Withdraw an advisory (it stays served, marked withdrawn)";
     post "/advisories/{advisory}/accept" => advisories::accept_advisory, "advisories", "none", 200, "Accept a report: the advisory is published";
     post "/advisories/{advisory}/reject" => advisories::reject_advisory, "advisories", "none", 200, "Reject a report";
+    get "/namespaces/{scope}/retention" => namespaces::get_retention_policy, "retention", "none", 200, "A namespace's retention policy";
+    put "/namespaces/{scope}/retention" => namespaces::set_retention_policy, "retention", "json", 200, "Set a namespace's retention policy (owners and admins)";
+    delete "/namespaces/{scope}/retention" => namespaces::delete_retention_policy, "retention", "none", 204, "Remove a namespace's retention policy";
+    get "/namespaces/{scope}/retention/preview" => namespaces::preview_retention, "retention", "none", 200, "Dry run: what applying the policy now would delete";
+    post "/namespaces/{scope}/retention/apply" => namespaces::apply_retention, "retention", "none", 200, "Apply the policy now, then collect garbage";
+    get "/namespaces/{scope}/usage" => namespaces::get_storage_usage, "quotas", "none", 200, "A namespace's storage use and quota";
+    put "/namespaces/{scope}/quota" => namespaces::set_quota, "quotas", "json", 200, "Set or remove a namespace's storage quota (site admins)";
 }
 
 /// The `/api/v1` router (mount it with `nest("/api/v1", …)`).

@@ -123,6 +123,18 @@ pub fn operation_schemas(operation_id: &str) -> OperationSchemas {
             body::<AdvisoryWithdrawal>(json!({ "reason": "not a vulnerability" })),
             one::<Advisory>(),
         ),
+        "get_retention_policy" => (NONE, one::<RetentionPolicy>()),
+        "set_retention_policy" => (
+            // No `pattern` member here: the document's `pattern` keys are its regexes.
+            body::<RetentionRules>(json!({ "keep_last": 5, "max_age_days": 30, "delete_untagged": true })),
+            one::<RetentionPolicy>(),
+        ),
+        "preview_retention" | "apply_retention" => (NONE, one::<RetentionReport>()),
+        "get_storage_usage" => (NONE, one::<StorageUsage>()),
+        "set_quota" => (
+            body::<QuotaUpdate>(json!({ "max_bytes": 1073741824 })),
+            one::<StorageUsage>(),
+        ),
         _ => (NONE, None),
     };
     OperationSchemas {

@@ -112,6 +112,11 @@ pub enum Command {
     /// Manage a namespace's webhooks (needs a token with the `owners` scope)
     #[command(subcommand)]
     Webhook(cmd::webhook::WebhookCommand),
+    /// Manage a namespace's retention policy (needs a token with the `owners` scope)
+    #[command(subcommand)]
+    Retention(cmd::retention::RetentionCommand),
+    /// Show a namespace's storage use and quota
+    Usage(cmd::retention::UsageArgs),
 }
 
 /// What a command runs with.
@@ -241,6 +246,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Org(c) => manage::org(ctx, c).await,
         Command::Token(c) => manage::token(ctx, c).await,
         Command::Webhook(c) => webhook::webhook(ctx, c).await,
+        Command::Retention(c) => retention::retention(ctx, c).await,
+        Command::Usage(a) => retention::usage(ctx, a).await,
     }
 }
 

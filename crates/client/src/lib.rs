@@ -418,6 +418,51 @@ impl Client {
         self.call(Method::POST, &path, None).await
     }
 
+    // ---- retention and quotas ----
+
+    /// `GET /namespaces/{scope}/retention`.
+    pub async fn retention_policy(&self, scope: &str) -> Result<RetentionPolicy> {
+        self.call(Method::GET, &format!("/namespaces/{}/retention", seg(scope)), None)
+            .await
+    }
+
+    /// `PUT /namespaces/{scope}/retention`.
+    pub async fn set_retention_policy(&self, scope: &str, rules: &RetentionRules) -> Result<RetentionPolicy> {
+        let path = format!("/namespaces/{}/retention", seg(scope));
+        self.call(Method::PUT, &path, Some(body(rules))).await
+    }
+
+    /// `DELETE /namespaces/{scope}/retention`.
+    pub async fn delete_retention_policy(&self, scope: &str) -> Result<()> {
+        self.call_empty(Method::DELETE, &format!("/namespaces/{}/retention", seg(scope)))
+            .await
+    }
+
+    /// `GET /namespaces/{scope}/retention/preview`: what applying the policy would delete.
+    pub async fn preview_retention(&self, scope: &str) -> Result<RetentionReport> {
+        let path = format!("/namespaces/{}/retention/preview", seg(scope));
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// `POST /namespaces/{scope}/retention/apply`.
+    pub async fn apply_retention(&self, scope: &str) -> Result<RetentionReport> {
+        let path = format!("/namespaces/{}/retention/apply", seg(scope));
+        self.call(Method::POST, &path, None).await
+    }
+
+    /// `GET /namespaces/{scope}/usage`.
+    pub async fn storage_usage(&self, scope: &str) -> Result<StorageUsage> {
+        self.call(Method::GET, &format!("/namespaces/{}/usage", seg(scope)), None)
+            .await
+    }
+
+    /// `PUT /namespaces/{scope}/quota` (site admins); `None` removes the quota.
+    pub async fn set_quota(&self, scope: &str, max_bytes: Option<i64>) -> Result<StorageUsage> {
+        let path = format!("/namespaces/{}/quota", seg(scope));
+        self.call(Method::PUT, &path, Some(body(QuotaUpdate { max_bytes })))
+            .await
+    }
+
     // ---- discovery ----
 
     /// `GET /search`.

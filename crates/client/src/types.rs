@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 pub use trove_wire::{
     Auth, Categories, Category, DailyCount, Delivery, DeliveryAttempt, DeliveryQueued, DeviceCode, DeviceCodeRequest,
     DeviceDecision, DeviceGrant, DeviceTokenRequest, Explore, Facets, Me, Member, MemberRole, Membership, NewOrg,
-    NewToken, NewWebhook, Org, Owner, OwnerRoleRequest, Package, PackageStats, PackageSummary, SearchResults, Token,
-    TokenCreated, Totals, TrendingPackage, User, UserCode, Version, VersionDownloads, VersionStats, Webhook,
-    WebhookCreated,
+    NewToken, NewWebhook, Org, Owner, OwnerRoleRequest, Package, PackageStats, PackageSummary, QuotaUpdate,
+    RetentionItem, RetentionPolicy, RetentionReport, RetentionRules, SearchResults, StorageUsage, Token, TokenCreated,
+    Totals, TrendingPackage, User, UserCode, Version, VersionDownloads, VersionStats, Webhook, WebhookCreated,
 };
 
 /// Parameters of `GET /search`; unset ones are left out of the query.

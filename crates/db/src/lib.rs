@@ -22,6 +22,8 @@ pub mod oci_tags;
 pub mod oci_uploads;
 pub mod owners;
 pub mod packages;
+pub mod quotas;
+pub mod retention;
 pub mod search;
 pub mod sessions;
 pub mod stats;

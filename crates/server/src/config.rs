@@ -24,6 +24,7 @@ pub struct Config {
     pub npm: trove_npm::NpmConfig,
     pub rate_limits: RateLimitsConfig,
     pub webhooks: WebhooksConfig,
+    pub retention: RetentionConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -148,6 +149,20 @@ impl Default for WebhooksConfig {
     }
 }
 
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// How often each namespace's retention policy is applied (0: only on request, through
+    /// `POST /api/v1/namespaces/{scope}/retention/apply`).
+    pub interval_secs: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig { interval_secs: 86_400 }
+    }
+}
+
 /// Requests per minute by class (anonymous by client IP, authenticated by credential) and
 /// action (reads = GET/HEAD, writes = other methods, login attempts per IP + username).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -183,6 +198,7 @@ impl Default for Config {
             npm: trove_npm::NpmConfig::default(),
             rate_limits: RateLimitsConfig::default(),
             webhooks: WebhooksConfig::default(),
+            retention: RetentionConfig::default(),
         }
     }
 }
@@ -301,6 +317,7 @@ const SECTIONS: &[&str] = &[
     "npm",
     "rate_limits",
     "webhooks",
+    "retention",
 ];
 
 impl Config {
@@ -457,6 +474,7 @@ impl Config {
             webhook_allow_private: self.webhooks.allow_private_targets,
             stale_upload_ms: (self.storage.stale_upload_secs as i64).saturating_mul(1000),
             npm_unscoped_namespace: self.npm.unscoped_namespace.clone(),
+            gc_min_age_ms: (self.oci.gc_min_age_secs as i64).saturating_mul(1000),
         }
     }
 }

@@ -326,7 +326,17 @@ async fn serve_connection<I>(
             let busy = Busy::new(&state);
             // Kept for a 408's error body (a reference-counted copy, no allocation).
             let uri = req.uri().clone();
-            let (parts, incoming) = req.into_parts();
+            let (mut parts, incoming) = req.into_parts();
+            // HTTP/2 names the origin in `:authority`, not `Host`: give the front-ends the same
+            // `Host` they get over HTTP/1.1, so links they build keep the port (cargo's
+            // config.json, npm tarball URLs, token realms).
+            if !parts.headers.contains_key(http::header::HOST) {
+                if let Some(authority) = parts.uri.authority() {
+                    if let Ok(v) = http::HeaderValue::from_str(authority.as_str()) {
+                        parts.headers.insert(http::header::HOST, v);
+                    }
+                }
+            }
             let timed = TimedBody::new(incoming, body_limits, state.clone());
             let outcome = timed.outcome();
             let mut req = hyper::Request::from_parts(parts, Body::new(timed));

@@ -1,6 +1,7 @@
 //! Every background job of a node, started and stopped in one place: the search indexer,
-//! the download-count flusher, the webhook worker, the session sweeper and blob maintenance
-//! (abandoned OCI uploads, online garbage collection, leftovers of interrupted uploads).
+//! the download-count flusher, the webhook worker, the session sweeper, retention policies
+//! and blob maintenance (abandoned OCI uploads, online garbage collection, leftovers of
+//! interrupted uploads).
 //! Jobs that touch shared state are safe on every node at once (claims, holds and marks in
 //! the database), so each node runs them all.
 
@@ -101,6 +102,22 @@ impl Jobs {
                 }
             },
         ));
+
+        // Retention policies: each namespace's policy runs every `interval_secs`, claimed with
+        // a lease in the database so one node applies it at a time; GC follows each run.
+        if config.retention.interval_secs > 0 {
+            let svc = services.clone();
+            let interval = Duration::from_secs(config.retention.interval_secs);
+            let every_ms = (config.retention.interval_secs as i64).saturating_mul(1000);
+            periodic.push(every(interval.min(Duration::from_secs(60)), stop.clone(), move || {
+                let svc = svc.clone();
+                async move {
+                    if let Err(e) = svc.retention().run_due(every_ms).await {
+                        tracing::warn!(error = %e, "applying retention policies failed; will retry");
+                    }
+                }
+            }));
+        }
 
         // Sends queued webhook deliveries (any node may; claims keep them from sending twice).
         let webhooks = config

@@ -38,6 +38,19 @@ fn describe_metrics() {
         "Time to answer an HTTP request (until the response head), by route"
     );
     describe_counter!("trove_publishes_total", "Versions published and OCI manifests pushed");
+    describe_counter!(
+        "trove_retention_deleted_total",
+        "Versions, OCI tags and untagged manifests deleted by retention policies"
+    );
+    describe_counter!(
+        "trove_retention_bytes_reclaimed_total",
+        Unit::Bytes,
+        "Bytes freed by the garbage collection that follows each retention run"
+    );
+    describe_counter!(
+        "trove_quota_refusals_total",
+        "Uploads refused because they would take a namespace over its storage quota"
+    );
     describe_counter!("trove_downloads_total", "Downloads counted (archives and OCI pulls)");
     describe_counter!("trove_download_bytes_total", Unit::Bytes, "Bytes served by downloads");
     describe_gauge!(

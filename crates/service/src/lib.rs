@@ -43,6 +43,8 @@ pub mod orgs;
 pub mod package_cache;
 pub mod packages;
 pub mod pypi;
+pub mod quotas;
+pub mod retention;
 pub mod search;
 pub mod settings;
 pub mod stats;
@@ -82,6 +84,9 @@ pub struct ServiceConfig {
     /// The namespace whose npm packages go by unscoped names (`[npm] unscoped_namespace`):
     /// their advisories name them so in OSV.
     pub npm_unscoped_namespace: Option<String>,
+    /// Unreferenced blobs younger than this are kept by garbage collection (also the one
+    /// that follows a retention run).
+    pub gc_min_age_ms: i64,
 }
 
 impl Default for ServiceConfig {
@@ -99,6 +104,7 @@ impl Default for ServiceConfig {
             webhook_allow_private: false,
             stale_upload_ms: 3_600_000,
             npm_unscoped_namespace: None,
+            gc_min_age_ms: 3_600_000,
         }
     }
 }

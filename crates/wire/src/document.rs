@@ -72,6 +72,12 @@ use utoipa::OpenApi;
     NewAdvisory,
     Advisory,
     AdvisoryWithdrawal,
+    RetentionRules,
+    RetentionPolicy,
+    RetentionItem,
+    RetentionReport,
+    StorageUsage,
+    QuotaUpdate,
 )))]
 struct Components;
 
@@ -177,6 +183,8 @@ mod tests {
             "OsvReference",
             "OsvCredit",
             "AdvisoryWithdrawal",
+            "RetentionRules",
+            "QuotaUpdate",
         ];
         fn check(at: &str, v: &Value) {
             if let Some(Value::Object(props)) = v.get("properties") {

@@ -22,6 +22,7 @@ pub mod limits;
 mod orgs;
 mod packages;
 pub mod patterns;
+mod retention;
 mod rules;
 mod stats;
 mod tokens;
@@ -42,6 +43,7 @@ pub use orgs::{Member, MemberRole, NewOrg, Org};
 pub use packages::{
     Deprecation, Manifest, ManifestPackage, Owner, OwnerRoleRequest, Package, PackageUpdate, Version, Yank,
 };
+pub use retention::{QuotaUpdate, RetentionItem, RetentionPolicy, RetentionReport, RetentionRules, StorageUsage};
 pub use rules::{name_schema, version_schema};
 pub use stats::{DailyCount, PackageStats, VersionDownloads, VersionStats};
 pub use tokens::{NewToken, Token, TokenCreated};

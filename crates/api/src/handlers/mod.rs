@@ -2,6 +2,7 @@ pub mod advisories;
 pub mod audit;
 pub mod device;
 pub mod explore;
+pub mod namespaces;
 pub mod orgs;
 pub mod packages;
 pub mod search;

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod discover;
 pub mod manage;
 pub mod project;
+pub mod retention;
 pub mod webhook;

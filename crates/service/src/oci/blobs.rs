@@ -108,9 +108,11 @@ impl crate::oci::Oci<'_> {
             None => trove_db::oci_blobs::repos_linking(&mut conn, &key, 50).await?,
         };
         let mut source = None;
+        let mut already_here = false;
         for id in candidates {
             if id == pkg.id {
                 source = trove_db::oci_blobs::find_linked(&mut conn, id, &key).await?;
+                already_here = source.is_some();
                 break;
             }
             let Some(p) = trove_db::packages::find_by_id(&mut conn, id).await? else {
@@ -128,6 +130,12 @@ impl crate::oci::Oci<'_> {
         let Some(blob) = source else {
             return Ok(None);
         };
+        // Bytes already in this repository are counted already.
+        if !already_here {
+            self.quotas()
+                .check_room(pkg.namespace_id, blob.size.max(0) as u64)
+                .await?;
+        }
         let info = info_of(&blob, pkg.is_private())?;
         self.blobs().hold_blob(&info.storage).await?;
         let linked = async {

@@ -276,6 +276,9 @@ impl crate::oci::Oci<'_> {
         self.check_references(&pkg, repo, &parsed).await?;
         let size = body.len() as i64;
         let storage = Digest::sha256_of(&body);
+        self.quotas()
+            .check_blobs(pkg.namespace_id, &[(&storage, size as u64)])
+            .await?;
         let user_id = ctx.user().map(|u| u.id);
         let refs: Vec<String> = parsed
             .blobs
@@ -457,8 +460,25 @@ impl crate::oci::Oci<'_> {
             Err(e) => return Err(e),
         };
         let pkg = self.repo(ctx, repo, OciAction::Delete).await?;
+        if !self.remove_reference(ctx, &pkg, &parsed, None).await? {
+            return Err(manifest_unknown(repo, reference));
+        }
+        Ok(())
+    }
+
+    /// Deletes a manifest (with its tags) or a tag of a repository the caller may delete in,
+    /// with its audit entry (`via`: what deleted it when not the caller directly); false when
+    /// it was not there.
+    pub(crate) async fn remove_reference(
+        &self,
+        ctx: &Ctx,
+        pkg: &trove_db::packages::Package,
+        parsed: &Reference,
+        via: Option<&str>,
+    ) -> Result<bool> {
+        let repo = pkg.full_name();
         let mut tx = self.db.write().await?;
-        let (found, action) = match &parsed {
+        let (found, action) = match parsed {
             Reference::Digest(d) => (
                 trove_db::oci_manifests::delete(&mut tx, pkg.id, &d.to_string()).await?,
                 "oci.manifest.delete",
@@ -466,23 +486,27 @@ impl crate::oci::Oci<'_> {
             Reference::Tag(t) => (trove_db::oci_tags::delete(&mut tx, pkg.id, t).await?, "oci.tag.delete"),
         };
         if !found {
-            return Err(manifest_unknown(repo, reference));
+            return Ok(false);
         }
         let latest = trove_db::oci_tags::list_recent(&mut tx, pkg.id).await?;
         let now = now_ms();
         trove_db::packages::set_latest(&mut tx, pkg.id, latest.first().map(|t| t.tag.as_str()), now).await?;
+        let details = match via {
+            Some(via) => serde_json::json!({ "via": via }),
+            None => serde_json::json!({}),
+        };
         audit::record(
             &mut tx,
             ctx,
             action,
             &format!("{repo}:{parsed}"),
             Some(pkg.namespace_id),
-            serde_json::json!({}),
+            details,
         )
         .await?;
         tx.commit().await?;
         self.search().reindex_package(pkg.id).await;
-        Ok(())
+        Ok(true)
     }
 
     /// Tags in lexical order after `last`, at most `n` (`None`: all of them).

@@ -101,7 +101,10 @@ impl crate::oci::Oci<'_> {
         chunk: StagedBlob,
         max_blob_bytes: u64,
     ) -> Result<UploadState> {
-        let (_, up) = self.oci_find_upload(ctx, repo, id).await?;
+        let (pkg, up) = self.oci_find_upload(ctx, repo, id).await?;
+        self.quotas()
+            .check_room(pkg.namespace_id, up.size.max(0) as u64 + chunk.size())
+            .await?;
         let size = self.oci_append_part(&up, start, &chunk, max_blob_bytes).await?;
         Ok(UploadState { id: up.id, size })
     }
@@ -164,6 +167,13 @@ impl crate::oci::Oci<'_> {
     ) -> Result<BlobInfo> {
         let digest = names::parse_digest(digest)?;
         let (pkg, mut up) = self.oci_find_upload(ctx, repo, id).await?;
+        let last_size = last.as_ref().map_or(0, |(_, c)| c.size());
+        let total = up.size.max(0) as u64 + last_size;
+        match digest.algorithm() {
+            // The bytes' storage key is their sha256: a blob the namespace holds adds nothing.
+            Algorithm::Sha256 => self.quotas().check_blobs(pkg.namespace_id, &[(&digest, total)]).await?,
+            Algorithm::Sha512 => self.quotas().check_room(pkg.namespace_id, total).await?,
+        }
         if let Some((start, chunk)) = &last {
             let size = self.oci_append_part(&up, *start, chunk, max_blob_bytes).await?;
             up.size = size as i64;
@@ -287,6 +297,9 @@ impl crate::oci::Oci<'_> {
         if actual != digest {
             return Err(digest_mismatch(&digest, &actual));
         }
+        self.quotas()
+            .check_blobs(pkg.namespace_id, &[(&storage, staged.size())])
+            .await?;
         self.blobs().hold_blob(&storage).await?;
         let committed = async {
             self.blobs().store_staged(&staged).await?;

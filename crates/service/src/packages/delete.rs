@@ -47,16 +47,32 @@ impl crate::packages::Packages<'_> {
             ))
             .with_code("grace_period_over"));
         }
+        self.record_removal(conn, ctx, pkg, v, now, None).await
+    }
+
+    /// The deletion itself, with its audit entry (`via`: what deleted it when not the caller
+    /// directly, e.g. `retention`), for callers that have checked who may delete it.
+    pub(crate) async fn record_removal(
+        &self,
+        conn: &mut Conn,
+        ctx: &Ctx,
+        pkg: &Package,
+        v: &Version,
+        now: i64,
+        via: Option<&str>,
+    ) -> Result<()> {
         trove_db::versions::mark_deleted(conn, v.id, now).await?;
+        let mut details = serde_json::json!({ "digest": v.digest });
+        if let Some(via) = via {
+            details["via"] = via.into();
+        }
         audit::record(
             conn,
             ctx,
             "version.delete",
             &format!("{}@{}", pkg.full_name(), v.version),
             Some(pkg.namespace_id),
-            serde_json::json!({
-                "digest": v.digest,
-            }),
+            details,
         )
         .await
     }

@@ -212,6 +212,9 @@ impl crate::packages::Packages<'_> {
                 self.authorize_namespace_publish(&mut conn, ctx, &ns, &full).await?;
             }
         }
+        drop(conn);
+        let blobs: Vec<_> = files.iter().map(|f| (&f.digest, f.size)).collect();
+        self.quotas().check_blobs(ns.id, &blobs).await?;
         Ok(CheckedRelease {
             scope,
             name,

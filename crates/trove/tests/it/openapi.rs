@@ -1463,6 +1463,55 @@ async fn documented_schemas_match_real_traffic(b: Backend) {
     c.assert_drift_is_caught("AuditEvent", &events[0]);
     c.call("list_audit", alice(Method::GET, "/audit?org=acme"), None).await;
 
+    // Storage quota and usage; a retention policy, previewed, applied and removed.
+    let usage = c
+        .call(
+            "set_quota",
+            root.req(Method::PUT, "/api/v1/namespaces/alice/quota"),
+            Some(json!({ "max_bytes": 1073741824 })),
+        )
+        .await;
+    c.assert_drift_is_caught("StorageUsage", &usage);
+    c.call("get_storage_usage", alice(Method::GET, "/namespaces/alice/usage"), None)
+        .await;
+    let policy = c
+        .call(
+            "set_retention_policy",
+            alice(Method::PUT, "/namespaces/alice/retention"),
+            Some(json!({ "keep_last": 1, "pattern": "1.*", "delete_untagged": false })),
+        )
+        .await;
+    c.assert_drift_is_caught("RetentionPolicy", &policy);
+    c.call(
+        "get_retention_policy",
+        alice(Method::GET, "/namespaces/alice/retention"),
+        None,
+    )
+    .await;
+    let preview = c
+        .call(
+            "preview_retention",
+            alice(Method::GET, "/namespaces/alice/retention/preview"),
+            None,
+        )
+        .await;
+    c.assert_drift_is_caught("RetentionReport", &preview);
+    if let Some(item) = preview["deleted"].as_array().and_then(|d| d.first()) {
+        c.assert_drift_is_caught("RetentionItem", item);
+    }
+    c.call(
+        "apply_retention",
+        alice(Method::POST, "/namespaces/alice/retention/apply"),
+        None,
+    )
+    .await;
+    c.call(
+        "delete_retention_policy",
+        alice(Method::DELETE, "/namespaces/alice/retention"),
+        None,
+    )
+    .await;
+
     // Endings.
     c.call("remove_member", alice(Method::DELETE, "/orgs/acme/members/bob"), None)
         .await;

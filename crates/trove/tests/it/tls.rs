@@ -1,8 +1,11 @@
 //! TLS and HTTP/2 with real clients: curl negotiates HTTP/2 and HTTP/1.1 by ALPN against a
 //! certificate of a test CA (made with the openssl command), the certificate is replaced on
 //! disk and served without a restart (a broken replacement is ignored), plain HTTP/2 (h2c)
-//! works when enabled for a TLS-terminating proxy, and skopeo pushes and pulls an image over
-//! HTTPS trusting the CA through a certificate directory.
+//! works when enabled for a TLS-terminating proxy, skopeo pushes and pulls an image over
+//! HTTPS trusting the CA through a certificate directory, cargo publishes to and fetches from
+//! the sparse index trusting it through `CARGO_HTTP_CAINFO` (over HTTP/2, whose `:authority`
+//! gives the links in config.json their port), and npm publishes and installs over HTTPS
+//! trusting it through `cafile`.
 
 use crate::common::TestApp;
 use crate::oci::clients::{args, run, write_layout};
@@ -287,4 +290,161 @@ async fn skopeo_over_https_with_a_ca_directory() {
     )
     .await;
     assert!(out.contains("schemaVersion"), "{out}");
+}
+
+/// A server with TLS from a fresh test CA; its URL names `localhost` (in the certificate).
+async fn tls_app(dir: &Path) -> (TestApp, Pki, String) {
+    let pki = make_pki(dir, "one");
+    let (cert, key) = (pki.cert.clone(), pki.key.clone());
+    let app = TestApp::builder(Backend::Sqlite)
+        .client(client_trusting(&pki.ca))
+        .config(move |cfg| {
+            cfg.server.tls_cert = Some(cert);
+            cfg.server.tls_key = Some(key);
+        })
+        .start()
+        .await;
+    let port = app.base.rsplit(':').next().unwrap().to_string();
+    let base = format!("https://localhost:{port}");
+    (app, pki, base)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cargo_over_https_with_a_test_ca() {
+    use crate::cargo::{project, CargoHome};
+    let dir = tempfile::tempdir().unwrap();
+    let (app, pki, base) = tls_app(dir.path()).await;
+    let alice = app.user("alice").await;
+    let home = CargoHome::new(&base, &[("trove", "alice")], None);
+    let ca = pki.ca.display().to_string();
+    let env = [
+        ("CARGO_HTTP_CAINFO", ca.as_str()),
+        ("CARGO_REGISTRIES_TROVE_TOKEN", alice.token.as_str()),
+    ];
+    let w = dir.path();
+    let lib = project(
+        w,
+        "secure-lib",
+        "[package]\nname = \"secure-lib\"\nversion = \"0.1.0\"\nedition = \"2021\"\nlicense = \"MIT\"\ndescription = \"over https\"\n",
+        "lib.rs",
+        "pub fn secure() -> u32 { 7 }\n",
+    );
+    home.ok(
+        &lib,
+        &["publish", "--registry", "trove", "--no-verify", "--allow-dirty"],
+        &env,
+    )
+    .await;
+    let index = app.get("/cargo/alice/index/se/cu/secure-lib").send().await.unwrap();
+    assert_eq!(index.status(), reqwest::StatusCode::OK);
+    let consumer = project(
+        w,
+        "consumer",
+        "[package]\nname = \"consumer\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [dependencies]\nsecure-lib = { version = \"0.1\", registry = \"trove\" }\n",
+        "main.rs",
+        "fn main() { println!(\"{}\", secure_lib::secure()); }\n",
+    );
+    home.ok(&consumer, &["fetch"], &env).await;
+    let out = home.ok(&consumer, &["run", "-q", "--offline"], &env).await;
+    assert_eq!(out.trim(), "7");
+    // Without the CA, cargo refuses the certificate.
+    let (ok, _, err) = home
+        .run(
+            &lib,
+            &["search", "--registry", "trove", "secure"],
+            &[("CARGO_REGISTRIES_TROVE_TOKEN", alice.token.as_str())],
+        )
+        .await;
+    assert!(!ok, "cargo trusted an unknown CA");
+    assert!(
+        err.to_lowercase().contains("certificate") || err.contains("SSL"),
+        "{err}"
+    );
+}
+
+/// Runs npm in `cwd` with its own home and cache; returns (success, stdout + stderr).
+fn npm(home: &Path, cwd: &Path, args: &[&str]) -> (bool, String) {
+    let out = Command::new("npm")
+        .args(args)
+        .current_dir(cwd)
+        .env("HOME", home)
+        .env("npm_config_cache", home.join("npm-cache"))
+        .env("npm_config_update_notifier", "false")
+        .env("npm_config_fund", "false")
+        .env("npm_config_audit", "false")
+        .env("NO_COLOR", "1")
+        .env_remove("NODE_EXTRA_CA_CERTS")
+        .output()
+        .expect("npm must be on PATH");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_over_https_with_a_test_ca() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, pki, base) = tls_app(dir.path()).await;
+    let alice = app.user("alice").await;
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let registry = format!("{base}/npm/");
+    let auth = format!("{}:_authToken={}", registry.trim_start_matches("https:"), alice.token);
+    let ca = pki.ca.display().to_string();
+
+    // Publish, trusting the CA through `cafile`.
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    std::fs::write(
+        pkg.join("package.json"),
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "name": "@alice/secure", "version": "1.0.0", "main": "index.js", "license": "MIT",
+            "description": "published over https"
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(pkg.join("index.js"), "module.exports = 'secure over https';\n").unwrap();
+    std::fs::write(
+        pkg.join(".npmrc"),
+        format!("registry={registry}\n{auth}\ncafile={ca}\n"),
+    )
+    .unwrap();
+    let (ok, out) = npm(&home, &pkg, &["publish"]);
+    assert!(ok, "npm publish over https:\n{out}");
+
+    // Install in a fresh project.
+    let app_dir = dir.path().join("consumer");
+    std::fs::create_dir_all(&app_dir).unwrap();
+    std::fs::write(
+        app_dir.join("package.json"),
+        serde_json::to_vec_pretty(&serde_json::json!({
+            "name": "consumer", "version": "0.0.0", "private": true,
+            "dependencies": { "@alice/secure": "^1.0.0" }
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+    std::fs::write(app_dir.join(".npmrc"), format!("registry={registry}\ncafile={ca}\n")).unwrap();
+    let (ok, out) = npm(&home, &app_dir, &["install"]);
+    assert!(ok, "npm install over https:\n{out}");
+    let installed = std::fs::read_to_string(app_dir.join("node_modules/@alice/secure/index.js")).unwrap();
+    assert!(installed.contains("secure over https"));
+    let lock = std::fs::read_to_string(app_dir.join("package-lock.json")).unwrap();
+    assert!(lock.contains(&format!("{base}/npm/")), "tarball URLs are https: {lock}");
+
+    // Without the CA, npm refuses the certificate.
+    let fresh = dir.path().join("untrusting");
+    std::fs::create_dir_all(&fresh).unwrap();
+    std::fs::copy(app_dir.join("package.json"), fresh.join("package.json")).unwrap();
+    std::fs::write(fresh.join(".npmrc"), format!("registry={registry}\nfetch-retries=0\n")).unwrap();
+    let other_home = dir.path().join("home2");
+    std::fs::create_dir_all(&other_home).unwrap();
+    let (ok, out) = npm(&other_home, &fresh, &["install"]);
+    assert!(!ok, "npm trusted an unknown CA:\n{out}");
+    assert!(out.to_lowercase().contains("certificate"), "{out}");
 }

@@ -11,6 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maud::html;
+use trove_service::quotas::human_bytes;
 use trove_service::ErrorKind;
 
 const ROLES: &[&str] = &["owner", "admin", "write", "read"];
@@ -161,11 +162,24 @@ async fn manage_page(
     let owner = user.admin() || my_role == Some("owner");
     let csrf = viewer.csrf().unwrap_or_default();
     let base = format!("/dashboard/orgs/{}", view.name);
+    // Members see the organization's storage use (and its quota, when one is set).
+    let usage = state
+        .services
+        .quotas()
+        .storage_usage(&viewer.ctx, &view.name)
+        .await
+        .ok();
     let body = html! {
         (page_head(&view.name, Some(html! {
             @if let Some(d) = &view.description { (d) " · " }
             a href={ "/orgs/" (view.name) } { "Public page" }
             @if owner { " · " a href={ "/admin/audit?org=" (encode(&view.name)) } { "Audit log" } }
+            @if let Some(u) = &usage {
+                " · " span #storage-usage {
+                    "Storage: " (human_bytes(u.used_bytes.max(0) as u64))
+                    @if let Some(q) = u.quota_bytes { " of " (human_bytes(q.max(0) as u64)) " quota" }
+                }
+            }
         })))
         (dashboard_tabs("orgs", user.admin()))
         @if let Some((kind, text)) = msg { (notice(kind, text)) }

@@ -4,6 +4,7 @@
 mod hostile;
 mod login;
 mod manage;
+mod retention;
 mod webhooks;
 mod workflow;
 

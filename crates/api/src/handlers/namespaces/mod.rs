@@ -1,0 +1,14 @@
+mod apply_retention;
+mod delete_retention_policy;
+mod get_retention_policy;
+mod get_storage_usage;
+mod preview_retention;
+mod set_quota;
+mod set_retention_policy;
+pub use apply_retention::apply_retention;
+pub use delete_retention_policy::delete_retention_policy;
+pub use get_retention_policy::get_retention_policy;
+pub use get_storage_usage::get_storage_usage;
+pub use preview_retention::preview_retention;
+pub use set_quota::set_quota;
+pub use set_retention_policy::set_retention_policy;
