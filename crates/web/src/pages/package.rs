@@ -159,7 +159,7 @@ pub async fn package(
         (package_header(&page, selected, manageable))
         div.pkg-layout {
             (main_column(&page, selected, readme.as_deref(), readme_of_other, oci, image))
-            (side_column(&page, selected, &base, oci))
+            (side_column(&page, selected, &base, svc.config.npm_unscoped_namespace.as_deref(), oci))
         }
     };
     let mut p = Page::new(viewer.chrome(), title, body);
@@ -399,7 +399,13 @@ fn main_column(
 }
 
 /// Install snippets, facts, digest and owners.
-fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, oci: bool) -> Markup {
+fn side_column(
+    page: &PackagePage,
+    selected: Option<&VersionView>,
+    base: &str,
+    npm_unscoped: Option<&str>,
+    oci: bool,
+) -> Markup {
     let pkg = &page.package;
     html! {
     aside.pkg-side aria-label="Package details" {
@@ -410,7 +416,7 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
                     "Yanked: " (v.version) " should not be installed in new projects."
                 }
             }
-            @for s in install_snippets(pkg, selected, base) {
+            @for s in install_snippets(pkg, selected, base, npm_unscoped) {
                 p.snippet-label { (s.label) }
                 pre.snippet.prompt[s.command] tabindex="0" data-copy data-copy-label=(s.label) { code { (s.text) } }
             }
@@ -525,8 +531,14 @@ fn config(label: &str, text: String) -> Snippet {
 }
 
 /// The commands that install this package with its ecosystem's client. A version other
-/// than the latest is named in the commands; the latest is installed by name alone.
-fn install_snippets(pkg: &PackageView, selected: Option<&VersionView>, base_url: &str) -> Vec<Snippet> {
+/// than the latest is named in the commands; the latest is installed by name alone. npm
+/// packages of the namespace owning unscoped names (`npm_unscoped`) go by their bare names.
+fn install_snippets(
+    pkg: &PackageView,
+    selected: Option<&VersionView>,
+    base_url: &str,
+    npm_unscoped: Option<&str>,
+) -> Vec<Snippet> {
     let base = base_url.trim_end_matches('/');
     let host = host_of(base);
     let (scope, name, full) = (&pkg.scope, &pkg.name, &pkg.full_name);
@@ -541,6 +553,16 @@ fn install_snippets(pkg: &PackageView, selected: Option<&VersionView>, base_url:
             }
             out
         }
+        "npm" if npm_unscoped == Some(scope.as_str()) => vec![
+            config(".npmrc", format!("registry={base}/npm/")),
+            cmd(
+                "npm",
+                match pinned {
+                    Some(v) => format!("npm install {name}@{v}"),
+                    None => format!("npm install {name}"),
+                },
+            ),
+        ],
         "npm" => vec![
             config(".npmrc", format!("@{scope}:registry={base}/npm/")),
             cmd(
@@ -689,7 +711,7 @@ mod tests {
     fn install_snippets_follow_the_ecosystem() {
         let base = "https://trove.example.com";
         let latest = version("1.2.0", "sha256:ab");
-        let native = install_snippets(&view("native", "alice", "widget"), Some(&latest), base);
+        let native = install_snippets(&view("native", "alice", "widget"), Some(&latest), base, None);
         assert_eq!(
             texts(&native),
             ["trove add alice/widget@^1.2.0", "trove add alice/widget@=1.2.0"]
@@ -698,16 +720,17 @@ mod tests {
             &view("oci", "acme", "tools/app"),
             Some(&version("v2", "sha256:cd")),
             "https://trove.example.com:8443/",
+            None,
         );
         assert_eq!(oci[0].text, "docker pull trove.example.com:8443/acme/tools/app:v2");
         assert_eq!(
             oci[1].text,
             "docker pull trove.example.com:8443/acme/tools/app@sha256:cd"
         );
-        let untagged = install_snippets(&view("oci", "acme", "app"), None, "http://127.0.0.1:8080");
+        let untagged = install_snippets(&view("oci", "acme", "app"), None, "http://127.0.0.1:8080", None);
         assert_eq!(texts(&untagged), ["docker pull 127.0.0.1:8080/acme/app:latest"]);
 
-        let npm = install_snippets(&view("npm", "acme", "left-pad"), Some(&latest), base);
+        let npm = install_snippets(&view("npm", "acme", "left-pad"), Some(&latest), base, None);
         assert_eq!(
             texts(&npm),
             [
@@ -716,10 +739,19 @@ mod tests {
             ]
         );
         assert!(!npm[0].command && npm[1].command);
+        // The namespace owning unscoped names: its packages go by their bare names.
+        let bare = install_snippets(&view("npm", "acme", "left-pad"), Some(&latest), base, Some("acme"));
+        assert_eq!(
+            texts(&bare),
+            ["registry=https://trove.example.com/npm/", "npm install left-pad"]
+        );
+        let other = install_snippets(&view("npm", "bob", "x"), Some(&latest), base, Some("acme"));
+        assert_eq!(texts(&other)[1], "npm install @bob/x");
         let cargo = install_snippets(
             &view("cargo", "acme", "serde_x"),
             Some(&latest),
             "https://trove.example.com/",
+            None,
         );
         assert_eq!(
             texts(&cargo),
@@ -728,7 +760,7 @@ mod tests {
                 "cargo add serde_x --registry acme",
             ]
         );
-        let pypi = install_snippets(&view("pypi", "acme", "requests2"), Some(&latest), base);
+        let pypi = install_snippets(&view("pypi", "acme", "requests2"), Some(&latest), base, None);
         assert_eq!(
             texts(&pypi),
             ["pip install --index-url https://trove.example.com/pypi/acme/simple/ requests2"]
@@ -739,16 +771,16 @@ mod tests {
     fn install_snippets_pin_versions_other_than_the_latest() {
         let base = "https://t.example";
         let old = version("1.0.0", "sha256:ab");
-        let npm = install_snippets(&view("npm", "acme", "x"), Some(&old), base);
+        let npm = install_snippets(&view("npm", "acme", "x"), Some(&old), base, None);
         assert_eq!(npm[1].text, "npm install @acme/x@1.0.0");
-        let cargo = install_snippets(&view("cargo", "acme", "x"), Some(&old), base);
+        let cargo = install_snippets(&view("cargo", "acme", "x"), Some(&old), base, None);
         assert_eq!(cargo[1].text, "cargo add x@=1.0.0 --registry acme");
-        let pypi = install_snippets(&view("pypi", "acme", "x"), Some(&old), base);
+        let pypi = install_snippets(&view("pypi", "acme", "x"), Some(&old), base, None);
         assert_eq!(
             pypi[0].text,
             "pip install --index-url https://t.example/pypi/acme/simple/ x==1.0.0"
         );
-        let native = install_snippets(&view("native", "acme", "x"), None, base);
+        let native = install_snippets(&view("native", "acme", "x"), None, base, None);
         assert_eq!(texts(&native), ["trove add acme/x"]);
     }
 
