@@ -111,6 +111,10 @@ async fn fetch_index(
             let display = versions.first().map(|v| v.package.clone()).unwrap_or(name.clone());
             let mut cands = Vec::new();
             for v in versions {
+                // Quarantined until its scan passes (only its owners see it listed).
+                if v.scan.as_ref().is_some_and(|s| s.quarantined) {
+                    continue;
+                }
                 let Ok(version) = semver::Version::parse(&v.version) else {
                     continue;
                 };

@@ -21,6 +21,7 @@ pub mod oci_tags;
 pub mod oci_uploads;
 pub mod owners;
 pub mod packages;
+pub mod scans;
 pub mod search;
 pub mod sessions;
 pub mod stats;

@@ -41,6 +41,7 @@ pub mod orgs;
 pub mod package_cache;
 pub mod packages;
 pub mod pypi;
+pub mod scans;
 pub mod search;
 pub mod stats;
 pub mod tokens;
@@ -76,6 +77,8 @@ pub struct ServiceConfig {
     pub webhook_allow_private: bool,
     /// Age after which leftovers of interrupted uploads are removed.
     pub stale_upload_ms: i64,
+    /// The publish-time scanner (`[scan]`), when one is configured.
+    pub scan: Option<scans::ScanSettings>,
 }
 
 impl Default for ServiceConfig {
@@ -92,6 +95,7 @@ impl Default for ServiceConfig {
             webhook_timeout_ms: 10_000,
             webhook_allow_private: false,
             stale_upload_ms: 3_600_000,
+            scan: None,
         }
     }
 }
@@ -109,6 +113,8 @@ pub struct Services {
     pub(crate) package_cache: Arc<package_cache::PackageCache>,
     /// Wakes this node's webhook worker when deliveries are queued.
     pub(crate) webhook_wake: Arc<tokio::sync::Notify>,
+    /// Wakes this node's scan worker when scans are queued.
+    pub(crate) scan_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -122,6 +128,7 @@ impl Services {
             token_touches: Arc::default(),
             package_cache: Arc::default(),
             webhook_wake: Arc::default(),
+            scan_wake: Arc::default(),
         }
     }
 }

@@ -34,7 +34,9 @@ pub use discovery::{Categories, Category, Explore, Facets, PackageSummary, Searc
 pub use document::component_schemas;
 pub use error::{Error, ErrorDetail};
 pub use orgs::{Member, MemberRole, NewOrg, Org};
-pub use packages::{Deprecation, Manifest, ManifestPackage, Owner, OwnerRoleRequest, Package, PackageUpdate, Version};
+pub use packages::{
+    Deprecation, Manifest, ManifestPackage, Owner, OwnerRoleRequest, Package, PackageUpdate, Scan, Version,
+};
 pub use rules::{name_schema, version_schema};
 pub use stats::{DailyCount, PackageStats, VersionDownloads, VersionStats};
 pub use tokens::{NewToken, Token, TokenCreated};

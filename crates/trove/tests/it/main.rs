@@ -24,6 +24,7 @@ mod readme;
 mod releases;
 mod s3;
 mod scale_out;
+mod scan;
 mod search;
 mod stats;
 mod tls;

@@ -9,6 +9,7 @@ pub mod manage;
 pub mod orgs;
 pub mod package;
 pub mod profile;
+pub mod scan;
 pub mod search;
 pub mod tokens;
 pub mod webhooks;
