@@ -447,7 +447,69 @@ async fn a_scan_cut_by_a_restart_runs_again_after_its_lease(b: Backend) {
     app.stop().await;
 }
 
+/// Lists what it was given and fails an image with a layer mentioning MALWARE.
+const LAYER_CHECK: &str = r#"
+echo "$TROVE_ECOSYSTEM $TROVE_PACKAGE $TROVE_VERSION $(basename "$TROVE_SCAN_FILE")" >> "$1/runs"
+ls "$TROVE_SCAN_DIR" >> "$1/runs"
+if cat "$TROVE_SCAN_DIR"/*.layer | grep -q MALWARE; then
+  echo '{"layers":"malware"}' > "$TROVE_SCAN_FINDINGS"
+  exit 1
+fi
+"#;
+
+async fn an_oci_image_is_scanned_as_its_layer_set(b: Backend) {
+    let scanner = Scanner::new(LAYER_CHECK);
+    let command = scanner.command();
+    let app = TestApp::builder(b)
+        .config(move |c| {
+            c.scan.command = command;
+            c.scan.retry_base_ms = 200;
+        })
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let oci = crate::oci::Oci::user(&app, &alice);
+    let manifest = oci.push_image("alice/app", "v1", &[b"layer one", b"layer two"]).await;
+    let digest = crate::oci::sha256(&manifest);
+    oci.push_image("alice/app", "v2", &[b"layer one", b"MALWARE"]).await;
+    let deadline = Instant::now() + Duration::from_secs(40);
+    let tags = loop {
+        let tags = json_ok(alice.get("/api/v1/packages/alice/app/versions").send().await.unwrap()).await;
+        let done = tags
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["scan"]["finished_at"].is_string());
+        if done {
+            break tags;
+        }
+        assert!(Instant::now() < deadline, "scans never finished: {tags}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let status = |tag: &str| {
+        let t = tags.as_array().unwrap().iter().find(|t| t["version"] == tag).unwrap();
+        (t["scan"]["status"].clone(), t["scan"]["findings"].clone())
+    };
+    assert_eq!(status("v1"), (json!("passed"), Value::Null));
+    assert_eq!(status("v2"), (json!("failed"), json!({ "layers": "malware" })));
+    let runs = scanner.runs();
+    let first = runs.iter().position(|l| l.contains(&digest)).expect("v1 scanned");
+    assert_eq!(runs[first], format!("oci alice/app {digest} manifest.json"));
+    // The manifest and both layers, by digest.
+    let files = &runs[first + 1..first + 4];
+    assert!(files.contains(&"manifest.json".to_string()), "{runs:?}");
+    assert!(
+        files.contains(&format!(
+            "{}.layer",
+            crate::oci::sha256(b"layer two").trim_start_matches("sha256:")
+        )),
+        "{runs:?}"
+    );
+    app.stop().await;
+}
+
 both_backends!(
+    an_oci_image_is_scanned_as_its_layer_set,
     a_passing_scan_is_shown_on_the_version,
     a_failed_scan_quarantines_the_version_until_a_pass,
     a_crashing_scanner_is_retried_with_backoff,
