@@ -372,6 +372,7 @@ pub async fn install(
         };
         bail!("--locked was given but {what}\nrun `trove install` without --locked to update it");
     }
+    crate::audit::warn_installed(client, &new_lock, out).await;
 
     // Download what the folder does not already hold.
     let root = project.dir.join(PACKAGES_DIR);

@@ -16,16 +16,19 @@
 //! trove yank alice/widget@0.1.0
 //! trove stats alice/widget --days 30   # totals and a sparkline
 //! trove webhook create alice https://ci.example.com/hook --event publish --event yank
+//! trove audit --severity high             # lock files against the registry's advisories
 //! ```
 //!
 //! Every command prints human text by default and one JSON document with `--json` (`login`
 //! by device flow first prints one JSON line with the code); failures print `error: …` (with
 //! a hint where one helps) and exit with status 1.
 
+pub mod audit;
 pub mod cmd;
 pub mod config;
 pub mod install;
 pub mod lockfile;
+pub mod lockfiles;
 pub mod output;
 pub mod project;
 pub mod resolve;
@@ -112,6 +115,9 @@ pub enum Command {
     /// Manage a namespace's webhooks (needs a token with the `owners` scope)
     #[command(subcommand)]
     Webhook(cmd::webhook::WebhookCommand),
+    /// Check lock files (trove.lock, package-lock.json, Cargo.lock, uv.lock, requirements.txt)
+    /// against the registry's advisories; fails when one affects a pinned version
+    Audit(cmd::audit::AuditArgs),
 }
 
 /// What a command runs with.
@@ -196,6 +202,11 @@ pub async fn run(globals: GlobalArgs, command: Command) -> ExitCode {
     .await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `trove audit` printed its findings (its JSON document too): only say why it fails.
+        Err(e) if e.downcast_ref::<cmd::audit::FindingsFound>().is_some() => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             let hint = hint(&e);
             if json {
@@ -241,6 +252,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Org(c) => manage::org(ctx, c).await,
         Command::Token(c) => manage::token(ctx, c).await,
         Command::Webhook(c) => webhook::webhook(ctx, c).await,
+        Command::Audit(a) => audit::audit(ctx, a).await,
     }
 }
 
