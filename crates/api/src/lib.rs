@@ -110,6 +110,15 @@ routes! {
     delete "/namespaces/{scope}/webhooks/{id}" => webhooks::delete_webhook, "webhooks", "none", 204, "Delete a webhook and its delivery log";
     get "/namespaces/{scope}/webhooks/{id}/deliveries" => webhooks::list_webhook_deliveries, "webhooks", "none", 200, "A webhook's latest deliveries with their attempts";
     post "/namespaces/{scope}/webhooks/{id}/test" => webhooks::test_webhook, "webhooks", "none", 202, "Queue a ping delivery";
+    get "/advisories" => advisories::list_advisories, "advisories", "none", 200, "Published security advisories, newest modification first";
+    post "/advisories" => advisories::create_advisory, "advisories", "json", 201, "Publish an advisory of a package (its owners and maintainers, site admins)";
+    get "/advisories/reports" => advisories::list_advisory_reports, "advisories", "none", 200, "The review queue: reported advisories of packages you manage";
+    post "/advisories/reports" => advisories::report_advisory, "advisories", "json", 201, "Report an advisory of a package (any signed-in user); waits for review";
+    get "/advisories/{advisory}" => advisories::get_advisory, "advisories", "none", 200, "An advisory with its OSV document";
+    put "/advisories/{advisory}" => advisories::edit_advisory, "advisories", "json", 200, "Replace an advisory's content";
+    post "/advisories/{advisory}/withdraw" => advisories::withdraw_advisory, "advisories", "json", 200, "Withdraw an advisory (it stays served, marked withdrawn)";
+    post "/advisories/{advisory}/accept" => advisories::accept_advisory, "advisories", "none", 200, "Accept a report: the advisory is published";
+    post "/advisories/{advisory}/reject" => advisories::reject_advisory, "advisories", "none", 200, "Reject a report";
 }
 
 /// The `/api/v1` router (mount it with `nest("/api/v1", …)`).

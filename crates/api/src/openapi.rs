@@ -191,6 +191,9 @@ fn download_responses() -> Map<String, Value> {
 fn path_param(name: &str) -> Value {
     let schema = match name {
         "id" => return json!({ "type": "integer", "format": "int64" }),
+        "advisory" => {
+            return json!({ "type": "string", "description": "An advisory id: `TROVE-YYYY-N`, or an imported record's (`GHSA-…`)" })
+        }
         "version" => version_schema("A semver 2.0 version, e.g. `1.2.3` or `1.0.0-beta.1`"),
         "scope" | "name" | "org" | "username" => name_schema("1–64 of `[a-z0-9]` with inner `-`, `_`, `.`"),
         other => panic!("path parameter `{other}` has no schema"),
@@ -202,6 +205,24 @@ fn path_param(name: &str) -> Value {
 fn query_params(operation: &str) -> Vec<(&'static str, Value, &'static str)> {
     match operation {
         "search_packages" => search_params(),
+        "list_advisories" => vec![
+            (
+                "ecosystem",
+                json!({ "type": "string" }),
+                "Only advisories of this OSV ecosystem: npm, crates.io, PyPI, Trove (native), or one of imported records",
+            ),
+            ("q", json!({ "type": "string" }), "Text in the id or the summary"),
+            (
+                "limit",
+                json!({ "type": "integer", "format": "int64" }),
+                "At most this many (default 50); clamped to 1–200",
+            ),
+            (
+                "before",
+                json!({ "type": "string", "format": "date-time" }),
+                "Only advisories modified before this time (the next page)",
+            ),
+        ],
         "list_audit" => vec![
             (
                 "org",

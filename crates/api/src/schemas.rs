@@ -100,6 +100,33 @@ pub fn operation_schemas(operation_id: &str) -> OperationSchemas {
         ),
         "list_webhook_deliveries" => (NONE, list::<Delivery>()),
         "test_webhook" => (NONE, one::<DeliveryQueued>()),
+        "list_advisories" | "list_advisory_reports" => (NONE, list::<Advisory>()),
+        "create_advisory" | "report_advisory" => (
+            body::<NewAdvisory>(json!({
+                "ecosystem": "npm",
+                "package": "acme/left-pad",
+                "summary": "Prototype pollution in left-pad",
+                "details": "Padding with a crafted string sets `Object.prototype` members.",
+                "aliases": ["CVE-2024-12345"],
+                "severity": [{ "type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:H/A:N" }],
+                "affected": [{ "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": "1.3.1" }] }] }],
+                "references": [{ "type": "FIX", "url": "https://example.com/acme/left-pad/commit/1" }],
+                "cwe_ids": ["CWE-1321"]
+            })),
+            one::<Advisory>(),
+        ),
+        "get_advisory" | "accept_advisory" | "reject_advisory" => (NONE, one::<Advisory>()),
+        "edit_advisory" => (
+            body::<AdvisoryContent>(json!({
+                "summary": "Prototype pollution in left-pad",
+                "affected": [{ "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": "1.3.2" }] }] }]
+            })),
+            one::<Advisory>(),
+        ),
+        "withdraw_advisory" => (
+            body::<AdvisoryWithdrawal>(json!({ "reason": "not a vulnerability" })),
+            one::<Advisory>(),
+        ),
         _ => (NONE, None),
     };
     OperationSchemas {

@@ -3,6 +3,7 @@
 //! are written once in the SQL both backends accept (`$n` placeholders, `ON CONFLICT`,
 //! `RETURNING`, integer timestamps in milliseconds).
 
+pub mod advisories;
 pub mod audit;
 pub mod backup;
 pub mod blobs;

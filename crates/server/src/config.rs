@@ -482,6 +482,7 @@ impl Config {
             webhook_allow_private: self.webhooks.allow_private_targets,
             stale_upload_ms: (self.storage.stale_upload_secs as i64).saturating_mul(1000),
             scan: self.scan_settings(),
+            npm_unscoped_namespace: self.npm.unscoped_namespace.clone(),
         }
     }
 

@@ -13,6 +13,7 @@ pub const FRONT_ENDS: &[FrontEnd] = &[
     trove_npm::FRONT_END,
     trove_pypi::FRONT_END,
     trove_cargo::FRONT_END,
+    trove_osv::FRONT_END,
     trove_web::FRONT_END,
 ];
 

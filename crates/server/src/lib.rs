@@ -55,6 +55,7 @@ pub fn app(services: Services, config: &Config) -> Router {
         .merge(trove_oci::router(services.clone(), config.oci.clone(), config.origin()))
         .merge(trove_pypi::router(services.clone(), config.origin()))
         .merge(trove_cargo::router(services.clone(), config.origin()))
+        .merge(trove_osv::router(services.clone()))
         .merge(trove_npm::router(services.clone(), config.npm.clone(), config.origin()))
         .merge(trove_web::router(services.clone()))
         .merge(health::router(services))

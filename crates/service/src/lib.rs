@@ -28,6 +28,7 @@ macro_rules! sub_service {
 
 pub mod access;
 pub mod accounts;
+pub mod advisories;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
@@ -79,6 +80,9 @@ pub struct ServiceConfig {
     pub stale_upload_ms: i64,
     /// The publish-time scanner (`[scan]`), when one is configured.
     pub scan: Option<scans::ScanSettings>,
+    /// The namespace whose npm packages go by unscoped names (`[npm] unscoped_namespace`):
+    /// their advisories name them so in OSV.
+    pub npm_unscoped_namespace: Option<String>,
 }
 
 impl Default for ServiceConfig {
@@ -96,6 +100,7 @@ impl Default for ServiceConfig {
             webhook_allow_private: false,
             stale_upload_ms: 3_600_000,
             scan: None,
+            npm_unscoped_namespace: None,
         }
     }
 }

@@ -21,7 +21,7 @@ sub_service!(
     webhooks
 );
 
-/// Events a webhook may subscribe to. `advisory` is reserved: nothing emits it yet.
+/// Events a webhook may subscribe to.
 pub const EVENTS: &[&str] = trove_wire::vocab::WEBHOOK_EVENTS;
 /// Attempts before a delivery is given up.
 pub const MAX_ATTEMPTS: i64 = 6;

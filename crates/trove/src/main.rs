@@ -1,6 +1,7 @@
 //! The `trove` binary: the registry server, its admin commands, and the client commands
 //! (`login`, `publish`, `install`, …) from `trove-cli`.
 
+mod advisories;
 mod backup;
 
 use anyhow::Context;
@@ -122,6 +123,11 @@ enum AdminCommand {
         #[arg(long)]
         all_blobs: bool,
     },
+    /// Security advisories.
+    Advisories {
+        #[command(subcommand)]
+        command: AdvisoriesCommand,
+    },
     /// Restore a backup into the configured database (empty, or any with --force) and blob
     /// storage, which may be other backends than the backup came from.
     Restore {
@@ -130,6 +136,17 @@ enum AdminCommand {
         /// Replace the contents of a database that is not empty.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdvisoriesCommand {
+    /// Load a public OSV dump (an osv.dev ecosystem export `all.zip`, a directory of OSV JSON
+    /// files such as a clone of an advisory database, or one JSON file): records are upserted
+    /// by id, keep their own `modified` time, are public and read-only here.
+    Import {
+        /// A .zip of OSV JSON files, a directory (searched recursively for *.json), or a file.
+        path: PathBuf,
     },
 }
 
@@ -264,6 +281,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 AdminCommand::Backup { dir, all_blobs } => backup::backup(&services, &dir, all_blobs, json).await?,
                 AdminCommand::Restore { dir, force } => backup::restore(&services, &dir, force, json).await?,
+                AdminCommand::Advisories {
+                    command: AdvisoriesCommand::Import { path },
+                } => advisories::import(&services, &path, json).await?,
             }
             services.db.close().await;
             Ok(())

@@ -63,6 +63,16 @@ use utoipa::OpenApi;
     DeliveryPayload,
     Delivery,
     DeliveryQueued,
+    OsvSeverity,
+    OsvEvent,
+    OsvRange,
+    AffectedVersions,
+    OsvReference,
+    OsvCredit,
+    AdvisoryContent,
+    NewAdvisory,
+    Advisory,
+    AdvisoryWithdrawal,
 )))]
 struct Components;
 

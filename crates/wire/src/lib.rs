@@ -12,6 +12,7 @@
 //! lacks them.
 
 mod accounts;
+mod advisories;
 mod audit;
 mod device;
 mod discovery;
@@ -28,6 +29,10 @@ pub mod vocab;
 mod webhooks;
 
 pub use accounts::{Auth, Login, Me, Membership, NewUser, Session, User};
+pub use advisories::{
+    Advisory, AdvisoryContent, AdvisoryWithdrawal, AffectedVersions, NewAdvisory, OsvCredit, OsvEvent, OsvRange,
+    OsvReference, OsvSeverity,
+};
 pub use audit::{AuditEvent, AuditLog};
 pub use device::{DeviceCode, DeviceCodeRequest, DeviceDecision, DeviceGrant, DeviceTokenRequest, TokenType, UserCode};
 pub use discovery::{Categories, Category, Explore, Facets, PackageSummary, SearchResults, Totals, TrendingPackage};

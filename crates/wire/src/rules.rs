@@ -173,3 +173,13 @@ pub fn owner_role_default() -> RefOr<Schema> {
     role.description = "Default `owner`".into();
     RefOr::Ref(role)
 }
+
+/// A CVSS base score, 0.0–10.0, or null.
+pub fn cvss_score() -> Schema {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::Number))
+        .minimum(Some(0.0))
+        .maximum(Some(10.0))
+        .description(Some("The highest CVSS base score of its vectors (null without one)"))
+        .into()
+}

@@ -12,7 +12,8 @@ use utoipa::openapi::RefOr;
 pub const ORG_ROLES: &[&str] = &["owner", "admin", "write", "read"];
 /// A package owner's roles.
 pub const OWNER_ROLES: &[&str] = &["owner", "maintainer"];
-/// Events a webhook may subscribe to. `advisory` is reserved: nothing emits it yet.
+/// Events a webhook may subscribe to (`advisory`: an advisory of the namespace's packages was
+/// created, accepted from a report, edited or withdrawn).
 pub const WEBHOOK_EVENTS: &[&str] = &["publish", "yank", "delete", "advisory", "membership"];
 /// A webhook delivery's states.
 pub const DELIVERY_STATUSES: &[&str] = &["pending", "delivered", "failed"];
@@ -86,7 +87,7 @@ vocabulary!(
 vocabulary!(
     /// [`WEBHOOK_EVENTS`].
     WebhookEvent,
-    "`advisory` is reserved",
+    "`advisory`: an advisory was created, accepted, edited or withdrawn",
     WEBHOOK_EVENTS.iter().copied()
 );
 vocabulary!(

@@ -1,3 +1,4 @@
+pub mod advisories;
 pub mod audit;
 pub mod device;
 pub mod explore;

@@ -2,6 +2,7 @@
 
 mod accounts;
 mod admin_cli;
+mod advisories;
 mod audit;
 mod backup;
 mod bad_input;

@@ -52,7 +52,8 @@ async fn openapi_document_matches_the_router(b: Backend) {
                 .replace("{version}", "1.0.0")
                 .replace("{org}", "o")
                 .replace("{username}", "u")
-                .replace("{id}", "1");
+                .replace("{id}", "1")
+                .replace("{advisory}", "TROVE-2026-1");
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             let res = app.req(m.clone(), &concrete).send().await.unwrap();
             assert_ne!(res.status(), StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
@@ -1389,6 +1390,80 @@ async fn documented_schemas_match_real_traffic(b: Backend) {
         "delete_webhook",
         alice(Method::DELETE, &format!("/namespaces/alice/webhooks/{dead_id}")),
         None,
+    )
+    .await;
+
+    // Security advisories: publish, report → review, read, list, edit, withdraw.
+    let new_advisory = json!({
+        "ecosystem": "native",
+        "package": "alice/widget",
+        "summary": "Prototype pollution in alice/widget",
+        "details": "Merging a crafted object sets `Object.prototype` members.",
+        "aliases": ["CVE-2099-1234"],
+        "severity": [{ "type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H" }],
+        "affected": [{ "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": "2.0.0" }] }], "versions": ["1.0.0"] }],
+        "references": [{ "type": "FIX", "url": "https://example.com/fix" }],
+        "credits": [{ "name": "Eve", "contact": ["eve@example.com"], "type": "FINDER" }],
+        "cwe_ids": ["CWE-1321"],
+        "malicious": false
+    });
+    let advisory = c
+        .call(
+            "create_advisory",
+            alice(Method::POST, "/advisories"),
+            Some(new_advisory.clone()),
+        )
+        .await;
+    c.assert_drift_is_caught("Advisory", &advisory);
+    let advisory_id = advisory["id"].as_str().unwrap().to_string();
+    for accept in [true, false] {
+        let report = c
+            .call(
+                "report_advisory",
+                bob.req(Method::POST, "/api/v1/advisories/reports"),
+                Some(new_advisory.clone()),
+            )
+            .await;
+        let queue = c
+            .call("list_advisory_reports", alice(Method::GET, "/advisories/reports"), None)
+            .await;
+        assert_eq!(queue.as_array().unwrap().len(), 1);
+        let (op, verb) = if accept {
+            ("accept_advisory", "accept")
+        } else {
+            ("reject_advisory", "reject")
+        };
+        let path = format!("/advisories/{}/{verb}", report["id"].as_str().unwrap());
+        c.call(op, alice(Method::POST, &path), None).await;
+    }
+    c.call(
+        "get_advisory",
+        http.get(api(&format!("/advisories/{advisory_id}"))),
+        None,
+    )
+    .await;
+    let listed = c
+        .call(
+            "list_advisories",
+            http.get(api("/advisories?limit=10&ecosystem=Trove")),
+            None,
+        )
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    let mut content = new_advisory.clone();
+    content.as_object_mut().unwrap().remove("ecosystem");
+    content.as_object_mut().unwrap().remove("package");
+    content["summary"] = json!("Prototype pollution in alice/widget's merge");
+    c.call(
+        "edit_advisory",
+        alice(Method::PUT, &format!("/advisories/{advisory_id}")),
+        Some(content),
+    )
+    .await;
+    c.call(
+        "withdraw_advisory",
+        alice(Method::POST, &format!("/advisories/{advisory_id}/withdraw")),
+        Some(json!({ "reason": "a duplicate" })),
     )
     .await;
 

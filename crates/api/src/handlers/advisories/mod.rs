@@ -1,0 +1,18 @@
+mod accept_advisory;
+mod create_advisory;
+mod edit_advisory;
+mod get_advisory;
+mod list_advisories;
+mod list_advisory_reports;
+mod reject_advisory;
+mod report_advisory;
+mod withdraw_advisory;
+pub use accept_advisory::accept_advisory;
+pub use create_advisory::create_advisory;
+pub use edit_advisory::edit_advisory;
+pub use get_advisory::get_advisory;
+pub use list_advisories::list_advisories;
+pub use list_advisory_reports::list_advisory_reports;
+pub use reject_advisory::reject_advisory;
+pub use report_advisory::report_advisory;
+pub use withdraw_advisory::withdraw_advisory;
