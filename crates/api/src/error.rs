@@ -151,6 +151,29 @@ where
     }
 }
 
+/// An optional JSON body (`Option<Json<T>>`): a request without a `Content-Type` and without
+/// a body has none; anything else is read as [`Json`] is, with the same rejections.
+impl<T, S> axum::extract::OptionalFromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Option<Self>, ApiError> {
+        let no_body = !req.headers().contains_key(header::CONTENT_TYPE)
+            && req
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .is_none_or(|len| len.as_bytes() == b"0")
+            && !req.headers().contains_key(header::TRANSFER_ENCODING);
+        if no_body {
+            return Ok(None);
+        }
+        <Json<T> as FromRequest<S>>::from_request(req, state).await.map(Some)
+    }
+}
+
 /// `application/json` or `application/*+json`, as `axum::Json` accepts.
 fn json_content_type(headers: &HeaderMap) -> bool {
     let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {

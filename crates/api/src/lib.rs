@@ -90,7 +90,7 @@ routes! {
     get "/packages/{scope}/{name}/versions/{version}" => packages::get_version, "packages", "none", 200, "Version metadata";
     delete "/packages/{scope}/{name}/versions/{version}" => packages::delete_version, "packages", "none", 204, "Delete a version within the grace period";
     get "/packages/{scope}/{name}/versions/{version}/download" => packages::download_version, "packages", "none", 200, "Download the archive (HEAD and Range supported)";
-    put "/packages/{scope}/{name}/versions/{version}/yank" => packages::yank_version, "packages", "none", 200, "Yank a version";
+    put "/packages/{scope}/{name}/versions/{version}/yank" => packages::yank_version, "packages", "json", 200, "Yank a version (optional body: the reason)";
     delete "/packages/{scope}/{name}/versions/{version}/yank" => packages::unyank_version, "packages", "none", 200, "Unyank a version";
     put "/packages/{scope}/{name}/versions/{version}/deprecation" => packages::deprecate_version, "packages", "json", 200, "Deprecate a version with a message";
     delete "/packages/{scope}/{name}/versions/{version}/deprecation" => packages::undeprecate_version, "packages", "none", 200, "Remove a deprecation";

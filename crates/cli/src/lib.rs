@@ -98,7 +98,7 @@ pub enum Command {
     /// Download statistics with a sparkline of daily downloads
     Stats(cmd::discover::StatsArgs),
     /// Yank a version: new resolutions skip it, existing lock files keep it
-    Yank(cmd::manage::VersionArgs),
+    Yank(cmd::manage::YankArgs),
     /// Undo a yank
     Unyank(cmd::manage::VersionArgs),
     /// Mark a version deprecated with a message (or --undo)
@@ -245,8 +245,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Search(a) => discover::search(ctx, a).await,
         Command::Info(a) => discover::info(ctx, a).await,
         Command::Stats(a) => discover::stats(ctx, a).await,
-        Command::Yank(a) => manage::yank(ctx, a, true).await,
-        Command::Unyank(a) => manage::yank(ctx, a, false).await,
+        Command::Yank(a) => manage::yank(ctx, a.version, true, a.reason.as_deref()).await,
+        Command::Unyank(a) => manage::yank(ctx, a, false, None).await,
         Command::Deprecate(a) => manage::deprecate(ctx, a).await,
         Command::Owner(c) => manage::owner(ctx, c).await,
         Command::Org(c) => manage::org(ctx, c).await,

@@ -307,10 +307,25 @@ impl Client {
         })
     }
 
-    pub async fn set_yanked(&self, package: &str, version: &str, yanked: bool) -> Result<Version> {
+    /// Yanks a version (saying why, if `reason`) or unyanks it.
+    pub async fn set_yanked(
+        &self,
+        package: &str,
+        version: &str,
+        yanked: bool,
+        reason: Option<&str>,
+    ) -> Result<Version> {
         let path = format!("/packages/{}/versions/{}/yank", pkg(package), seg(version));
-        let method = if yanked { Method::PUT } else { Method::DELETE };
-        self.call(method, &path, None).await
+        match (yanked, reason) {
+            (true, Some(r)) => {
+                let yank = trove_wire::Yank {
+                    reason: Some(r.to_string()),
+                };
+                self.call(Method::PUT, &path, Some(body(yank))).await
+            }
+            (true, None) => self.call(Method::PUT, &path, None).await,
+            (false, _) => self.call(Method::DELETE, &path, None).await,
+        }
     }
 
     /// Deprecates a version with `message`, or removes the deprecation with `None`.

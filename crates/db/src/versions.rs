@@ -18,6 +18,8 @@ pub struct Version {
     #[sqlx(try_from = "crate::decode::Flag")]
     pub yanked: bool,
     pub yanked_at: Option<i64>,
+    /// Why it was yanked, when the yanker said (PEP 592).
+    pub yank_reason: Option<String>,
     pub deprecated: Option<String>,
     pub deleted_at: Option<i64>,
     pub downloads: i64,
@@ -35,7 +37,7 @@ impl Version {
 
 const SELECT: &str = "SELECT v.id, v.package_id, v.version, v.version_key, v.digest, v.size, v.manifest, \
     v.dependencies, v.readme, v.publisher_id, u.username AS publisher, v.yanked, v.yanked_at, \
-    v.deprecated, v.deleted_at, v.downloads, v.created_at \
+    v.yank_reason, v.deprecated, v.deleted_at, v.downloads, v.created_at \
     FROM versions v LEFT JOIN users u ON u.id = v.publisher_id";
 
 pub struct NewVersion<'a> {
@@ -93,10 +95,12 @@ pub async fn list(conn: &mut Conn, package_id: i64) -> Result<Vec<Version>> {
     .await?)
 }
 
-pub async fn set_yanked(conn: &mut Conn, id: i64, yanked: bool, now: i64) -> Result<()> {
-    sqlx::query("UPDATE versions SET yanked = $1, yanked_at = $2 WHERE id = $3")
+/// Yanks (with an optional reason) or unyanks (clearing the reason) a version.
+pub async fn set_yanked(conn: &mut Conn, id: i64, yanked: bool, reason: Option<&str>, now: i64) -> Result<()> {
+    sqlx::query("UPDATE versions SET yanked = $1, yanked_at = $2, yank_reason = $3 WHERE id = $4")
         .bind(yanked as i64)
         .bind(yanked.then_some(now))
+        .bind(reason.filter(|_| yanked))
         .bind(id)
         .execute(conn)
         .await?;

@@ -638,19 +638,25 @@ async fn versions_lifecycle(backend: Backend) {
     assert_eq!(ids(versions::list(&mut c, pkg2).await.unwrap()), [w1]);
 
     // Yank and unyank.
-    versions::set_yanked(&mut c, v2, true, NOW + 5).await.unwrap();
+    versions::set_yanked(&mut c, v2, true, Some("broken build"), NOW + 5)
+        .await
+        .unwrap();
     let v = versions::find(&mut c, pkg, "1.1.0").await.unwrap().unwrap();
     assert!(v.is_yanked());
     assert_eq!(v.yanked_at, Some(NOW + 5));
+    assert_eq!(v.yank_reason.as_deref(), Some("broken build"));
     assert_eq!(
         ids(versions::list(&mut c, pkg).await.unwrap()),
         [v1, v2, v3],
         "yanked versions are listed"
     );
-    versions::set_yanked(&mut c, v2, false, NOW + 6).await.unwrap();
+    versions::set_yanked(&mut c, v2, false, Some("ignored"), NOW + 6)
+        .await
+        .unwrap();
     let v = versions::find(&mut c, pkg, "1.1.0").await.unwrap().unwrap();
     assert!(!v.is_yanked());
     assert_eq!(v.yanked_at, None);
+    assert_eq!(v.yank_reason, None, "unyanking clears the reason");
 
     // Deprecate and undeprecate.
     versions::set_deprecated(&mut c, v3, Some("use 3.x")).await.unwrap();

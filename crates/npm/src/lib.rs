@@ -70,12 +70,21 @@ impl NpmState {
 pub const FRONT_END: FrontEnd = FrontEnd {
     name: "npm",
     prefix: "/npm",
-    logins: &[LoginEndpoint {
-        method: Some("PUT"),
-        path: "/npm/-/user/org.couchdb.user:*",
-        source: LoginSource::BasicOrBodyField("name"),
-        always: true,
-    }],
+    logins: &[
+        LoginEndpoint {
+            method: Some("PUT"),
+            path: "/npm/-/user/org.couchdb.user:*",
+            source: LoginSource::BasicOrBodyField("name"),
+            always: true,
+        },
+        // `npm token create` checks the caller's password: limited like a login (by address).
+        LoginEndpoint {
+            method: Some("POST"),
+            path: "/npm/-/npm/v1/tokens",
+            source: LoginSource::Basic,
+            always: true,
+        },
+    ],
     error_body: npm_error_body,
 };
 

@@ -214,7 +214,11 @@ async fn route(req: Req, target: Target, body: Body) -> NpmResult<Response> {
             _ => Err(NpmError::method_not_allowed()),
         },
         Target::Collaborators(name) if read => handlers::access::list_collaborators(req, &name).await,
-        Target::Tokens if read => handlers::tokens::list_tokens(req).await,
+        Target::Tokens => match req.method {
+            _ if read => handlers::tokens::list_tokens(req).await,
+            Method::POST => handlers::tokens::create_token(req, body).await,
+            _ => Err(NpmError::method_not_allowed()),
+        },
         Target::Token(key) if req.method == Method::DELETE => handlers::tokens::revoke_token(req, &key).await,
         Target::User(user) => match req.method {
             Method::PUT => handlers::login::login(req, &user, body).await,

@@ -381,9 +381,13 @@ impl Config {
             let path = env_path(rest)?;
             set_path(&mut table, &path, parse_env_value(&value));
         }
-        let config: Config = toml::Value::Table(table)
+        let mut config: Config = toml::Value::Table(table)
             .try_into()
             .context("invalid configuration (check key names and value types)")?;
+        // An empty value (`TROVE_SERVER__BASE_URL=`) means "not set", as for a shell variable.
+        if config.server.base_url.as_deref().is_some_and(|b| b.trim().is_empty()) {
+            config.server.base_url = None;
+        }
         config.validate()?;
         Ok(config)
     }
@@ -405,6 +409,16 @@ impl Config {
         }
         if !matches!(self.log.format.as_str(), "json" | "text") {
             bail!("unknown log.format `{}`: use json or text", self.log.format);
+        }
+        if let Some(b) = &self.server.base_url {
+            // Every absolute URL Trove hands out (tarballs, indexes, token realms) starts with it.
+            let ok = (b.starts_with("http://") || b.starts_with("https://"))
+                && b.split_once("://").is_some_and(|(_, rest)| {
+                    !rest.is_empty() && !rest.starts_with('/') && !rest.contains(['?', '#', ' '])
+                });
+            if !ok {
+                bail!("server.base_url `{b}` must be an absolute http(s) URL such as https://trove.example.com");
+            }
         }
         Ok(())
     }
@@ -617,6 +631,14 @@ mod tests {
         assert!(err.to_string().contains("bucket"), "{err}");
         let err = Config::load_with_env(None, env(&[("TROVE_RATE_LIMITS_BACKEND", "etcd")])).unwrap_err();
         assert!(err.to_string().contains("memory or redis"), "{err}");
+        let err = Config::load_with_env(None, env(&[("TROVE_SERVER_BASE_URL", "trove.example.com")])).unwrap_err();
+        assert!(err.to_string().contains("absolute http(s) URL"), "{err}");
+        let err = Config::load_with_env(None, env(&[("TROVE_SERVER_BASE_URL", "/npm")])).unwrap_err();
+        assert!(err.to_string().contains("absolute http(s) URL"), "{err}");
+        let c = Config::load_with_env(None, env(&[("TROVE_SERVER_BASE_URL", "")])).unwrap();
+        assert_eq!(c.server.base_url, None, "an empty value is no value");
+        let c = Config::load_with_env(None, env(&[("TROVE_SERVER_BASE_URL", "https://trove.example.com/")])).unwrap();
+        assert_eq!(c.base_url(), "https://trove.example.com");
         let err = Config::load_with_env(None, env(&[("TROVE_SERVER_LISTNE", "x")])).unwrap_err();
         assert!(format!("{err:#}").contains("listne"), "{err:#}");
     }

@@ -30,6 +30,42 @@ impl Tokens<'_> {
     /// Tokens are managed from a browser session or with a token holding the `admin` scope.
     pub async fn create_token(&self, ctx: &Ctx, req: NewTokenRequest) -> Result<CreatedToken> {
         let p = ctx.require_scope(TokenScope::Admin)?;
+        self.issue(ctx, p, req).await
+    }
+
+    /// Creates a token for a caller who confirms their account's password (`npm token create`
+    /// sends it with the request): the password is what a login would ask, so no `admin`
+    /// scope is needed, and the new token cannot have it either. The caller's token limits
+    /// (packages, expiry) bind the new one as in [`Self::create_token`]. A wrong password is
+    /// audited and answers like a failed login.
+    pub async fn create_token_with_password(
+        &self,
+        ctx: &Ctx,
+        password: &str,
+        req: NewTokenRequest,
+    ) -> Result<CreatedToken> {
+        let p = ctx
+            .principal
+            .as_ref()
+            .ok_or_else(|| ServiceError::unauthenticated("log in first"))?;
+        self.accounts()
+            .check_password(ctx, &p.user.username, password, "token create")
+            .await?;
+        if req
+            .scopes
+            .iter()
+            .any(|s| TokenScope::parse(s) == Some(TokenScope::Admin))
+        {
+            return Err(ServiceError::new(
+                crate::ErrorKind::Forbidden,
+                "forbidden",
+                "a token created with a password cannot have the admin scope: create it on the dashboard",
+            ));
+        }
+        self.issue(ctx, p, req).await
+    }
+
+    async fn issue(&self, ctx: &Ctx, p: &crate::Principal, req: NewTokenRequest) -> Result<CreatedToken> {
         let name = req.name.trim();
         if name.is_empty() || name.len() > TOKEN_NAME_MAX_LEN {
             return Err(ServiceError::unprocessable(

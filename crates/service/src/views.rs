@@ -45,6 +45,7 @@ pub fn version_view(p: &Package, v: &Version) -> VersionView {
         dependencies: serde_json::from_str(&v.dependencies).unwrap_or_default(),
         yanked: v.is_yanked(),
         yanked_at: v.yanked_at.map(rfc3339),
+        yank_reason: v.yank_reason.clone(),
         deprecated: v.deprecated.clone(),
         publisher: v.publisher.clone(),
         downloads: v.downloads,

@@ -124,6 +124,14 @@ pub fn router(services: Services) -> Router {
         .route("/dashboard/webhooks/{scope}/{id}/test", post(pages::webhooks::test))
         .route("/dashboard/webhooks/{scope}/{id}/delete", post(pages::webhooks::delete))
         .route("/device", get(pages::device::device_form).post(pages::device::decide))
+        .route("/advisories", get(pages::advisories::list))
+        .route(
+            "/advisories/report",
+            get(pages::advisories::report_form).post(pages::advisories::submit),
+        )
+        .route("/advisories/reviews", get(pages::advisories::reviews))
+        .route("/advisories/{id}", get(pages::advisories::show))
+        .route("/advisories/{id}/{action}", post(pages::advisories::act))
         .route("/admin", get(pages::admin::users))
         .route("/admin/audit", get(pages::admin::audit))
         .route("/static/{file}", get(static_file))

@@ -39,6 +39,7 @@ use utoipa::OpenApi;
     Manifest,
     Version,
     Scan,
+    Yank,
     Deprecation,
     Owner,
     OwnerRoleRequest,
@@ -166,8 +167,18 @@ mod tests {
             "MemberRole",
             "PackageUpdate",
             "Deprecation",
+            "Yank",
             "OwnerRoleRequest",
             "NewWebhook",
+            "NewAdvisory",
+            "AdvisoryContent",
+            "AffectedVersions",
+            "OsvSeverity",
+            "OsvRange",
+            "OsvEvent",
+            "OsvReference",
+            "OsvCredit",
+            "AdvisoryWithdrawal",
         ];
         fn check(at: &str, v: &Value) {
             if let Some(Value::Object(props)) = v.get("properties") {

@@ -40,7 +40,7 @@ pub use document::component_schemas;
 pub use error::{Error, ErrorDetail};
 pub use orgs::{Member, MemberRole, NewOrg, Org};
 pub use packages::{
-    Deprecation, Manifest, ManifestPackage, Owner, OwnerRoleRequest, Package, PackageUpdate, Scan, Version,
+    Deprecation, Manifest, ManifestPackage, Owner, OwnerRoleRequest, Package, PackageUpdate, Scan, Version, Yank,
 };
 pub use rules::{name_schema, version_schema};
 pub use stats::{DailyCount, PackageStats, VersionDownloads, VersionStats};

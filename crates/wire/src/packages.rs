@@ -68,6 +68,10 @@ pub struct Version {
     pub yanked: bool,
     #[schema(required, format = DateTime)]
     pub yanked_at: Option<String>,
+    /// Why it was yanked, if the yanker said
+    #[schema(required)]
+    #[serde(default)]
+    pub yank_reason: Option<String>,
     /// The deprecation message, if deprecated
     #[schema(required)]
     pub deprecated: Option<String>,
@@ -163,6 +167,15 @@ pub struct ManifestPackage {
 pub struct Deprecation {
     #[schema(schema_with = crate::rules::deprecation_message)]
     pub message: String,
+}
+
+/// The optional body of a yank
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Yank {
+    /// Why the version is yanked (shown by PyPI clients, the API and the web UI)
+    #[schema(max_length = 1000)]
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

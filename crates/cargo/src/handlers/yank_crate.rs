@@ -30,7 +30,7 @@ pub(crate) async fn set_yanked(
         .services
         .packages()
         .of(Ecosystem::Cargo)
-        .set_yanked(ctx, scope, &storage_name(name), version, yanked)
+        .set_yanked(ctx, scope, &storage_name(name), version, yanked, None)
         .await?;
     Ok(Json(json!({ "ok": true })))
 }

@@ -14,6 +14,15 @@ pub struct VersionArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct YankArgs {
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// Why (shown to users of the version: PyPI clients, the API, the web UI)
+    #[arg(long, short)]
+    pub reason: Option<String>,
+}
+
+#[derive(Args, Debug)]
 pub struct DeprecateArgs {
     /// `scope/name@version`, or `scope/name` followed by the version
     pub package: String,
@@ -90,10 +99,13 @@ pub enum TokenCommand {
     Revoke { id: i64 },
 }
 
-pub async fn yank(ctx: &Ctx, a: VersionArgs, yanked: bool) -> anyhow::Result<()> {
+pub async fn yank(ctx: &Ctx, a: VersionArgs, yanked: bool, reason: Option<&str>) -> anyhow::Result<()> {
     let (name, version) = parse_package_version(&a.package, a.version.as_deref())?;
     let (client, _) = ctx.authed_client()?;
-    let v = client.set_yanked(&name, &version, yanked).await.map_err(client_error)?;
+    let v = client
+        .set_yanked(&name, &version, yanked, reason)
+        .await
+        .map_err(client_error)?;
     ctx.out.emit(serde_json::to_value(&v)?, || {
         if yanked {
             format!(

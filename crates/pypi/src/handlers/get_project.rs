@@ -65,7 +65,7 @@ pub fn project_page(releases: &PackageReleases) -> ProjectPage {
                 sha256: f.digest.trim_start_matches("sha256:").to_string(),
                 requires_python: f.metadata["requires_python"].as_str().map(String::from),
                 metadata_sha256: f.metadata["core_metadata_sha256"].as_str().map(String::from),
-                yanked: v.yanked.then(String::new),
+                yanked: v.yanked.then(|| v.yank_reason.clone().unwrap_or_default()),
                 size: f.size.max(0) as u64,
                 upload_time: upload_time(f.uploaded_at_ms),
             });

@@ -63,13 +63,18 @@ pub async fn get_project_json(
         "requires_python": m["requires_python"],
         "project_urls": project_urls,
         "yanked": latest.is_some_and(|v| v.version.yanked),
-        "yanked_reason": Value::Null,
+        "yanked_reason": latest.and_then(|v| yanked_reason(v)),
     });
     let urls: Vec<Value> = latest
         .map(|v| dists(v).map(|f| file_json(f, v)).collect())
         .unwrap_or_default();
     let body = json!({ "info": info, "last_serial": 0, "releases": by_version, "urls": urls, "vulnerabilities": [] });
     Ok(([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response())
+}
+
+/// Why a yanked version was yanked, as Warehouse says it (`null` when not yanked or not said).
+fn yanked_reason(v: &ReleaseView) -> Option<&str> {
+    v.version.yanked.then_some(()).and(v.version.yank_reason.as_deref())
 }
 
 /// The sdists and wheels of a version (not the PEP 658 companions).
@@ -93,7 +98,7 @@ fn file_entry(base: &str, f: &FileView, v: &ReleaseView) -> Value {
         "upload_time": time.get(..19).unwrap_or(&time),
         "upload_time_iso_8601": time,
         "yanked": v.version.yanked,
-        "yanked_reason": Value::Null,
+        "yanked_reason": yanked_reason(v),
         "has_sig": false,
         "comment_text": "",
     })

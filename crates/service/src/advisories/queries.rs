@@ -280,6 +280,44 @@ impl super::Advisories<'_> {
         Ok(out)
     }
 
+    /// Published, not withdrawn advisories affecting a Trove package the caller can see (at
+    /// `version`, when given; 404 for a package the caller cannot see), with the affected
+    /// versions of each as a range expression: the web UI's banner.
+    pub async fn affecting_package(
+        &self,
+        ctx: &Ctx,
+        ecosystem: &str,
+        scope: &str,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Vec<(AdvisoryView, String)>> {
+        let Ok(eco) = ecosystem.parse::<trove_core::Ecosystem>() else {
+            return Ok(Vec::new());
+        };
+        let Some(osv_eco) = osv::osv_ecosystem(eco) else {
+            return Ok(Vec::new());
+        };
+        let mut conn = self.db.conn().await?;
+        let pkg = self.visible_package(&mut conn, ctx, eco.as_str(), scope, name).await?;
+        let osv_name = osv::normalize_name(
+            osv_eco,
+            &osv::osv_name(&pkg, self.config.npm_unscoped_namespace.as_deref()),
+        );
+        let versions = version.map(|v| vec![v.to_string()]);
+        let mut out = Vec::new();
+        for (a, doc) in self
+            .matching(&mut conn, ctx, osv_eco, &osv_name, versions.as_deref())
+            .await?
+        {
+            let parsed = osv::Doc::parse(&doc);
+            let entries: Vec<&osv::Affected> = parsed.affected_for(osv_eco, &osv_name).collect();
+            let range = matching::npm_range(&entries);
+            let owner = self.advisory_package(&mut conn, &a).await?;
+            out.push((view(&a, owner.as_ref()), range));
+        }
+        Ok(out)
+    }
+
     /// The OSV ecosystems that have advisories.
     pub async fn osv_ecosystems(&self) -> Result<Vec<String>> {
         let mut conn = self.db.conn().await?;

@@ -106,6 +106,8 @@ impl super::Npm<'_> {
             ));
         }
 
+        check_dependencies(&req.document, pj)?;
+
         let version = version.to_string();
         let mut document = req.document;
         for key in REGISTRY_KEYS {
@@ -114,7 +116,8 @@ impl super::Npm<'_> {
         let publisher = &ctx.require()?.user.username;
         document.insert("_id".into(), Value::String(format!("{npm_name}@{version}")));
         document.insert("_npmUser".into(), json!({ "name": publisher }));
-        if has_install_script(&document) {
+        // Whether installing runs scripts is the tarball's to say, whatever the body claims.
+        if has_install_script(&document) || has_install_script(pj) {
             document.insert("hasInstallScript".into(), Value::Bool(true));
         }
         let mut meta = release_meta(&document);
@@ -201,6 +204,54 @@ fn check_document(doc: &Map<String, Value>, npm_name: &str, version: &semver::Ve
     Ok(())
 }
 
+/// The dependency lists of the version document (what installs resolve from the packument)
+/// are those of package.json in the tarball (what lands in `node_modules`), so no package
+/// says one thing to resolvers and ships another ("manifest confusion"). npm's normalization
+/// copies `optionalDependencies` into `dependencies`, so either form is accepted.
+fn check_dependencies(doc: &Map<String, Value>, pj: &Map<String, Value>) -> Result<()> {
+    fn list(v: Option<&Value>) -> BTreeMap<String, Value> {
+        v.and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+    let mismatch = |key: &str, ours: &BTreeMap<String, Value>, theirs: &BTreeMap<String, Value>| {
+        let differs = ours
+            .iter()
+            .find(|(k, v)| theirs.get(*k) != Some(*v))
+            .map(|(k, v)| {
+                format!(
+                    "`{k}`: {v} in package.json, {} in the body",
+                    theirs.get(k).unwrap_or(&Value::Null)
+                )
+            })
+            .or_else(|| {
+                theirs
+                    .iter()
+                    .find(|(k, _)| !ours.contains_key(*k))
+                    .map(|(k, v)| format!("`{k}`: {v} in the body only"))
+            })
+            .unwrap_or_default();
+        ServiceError::unprocessable(
+            "manifest_mismatch",
+            format!("the version document's {key} differ from package.json in the tarball ({differs})"),
+        )
+    };
+    for key in ["optionalDependencies", "peerDependencies"] {
+        let (ours, theirs) = (list(pj.get(key)), list(doc.get(key)));
+        if ours != theirs {
+            return Err(mismatch(key, &ours, &theirs));
+        }
+    }
+    let ours = list(pj.get("dependencies"));
+    let theirs = list(doc.get("dependencies"));
+    let mut with_optional = ours.clone();
+    with_optional.extend(list(pj.get("optionalDependencies")));
+    if theirs != ours && theirs != with_optional {
+        return Err(mismatch("dependencies", &ours, &theirs));
+    }
+    Ok(())
+}
+
 /// The digests the client sent (`dist.shasum`, `dist.integrity`) are those of the bytes
 /// received.
 fn check_digests(doc: &Map<String, Value>, ours: &tarball::Inspected) -> Result<()> {
@@ -277,6 +328,44 @@ pub(super) fn release_meta(doc: &Map<String, Value>) -> ReleaseMeta {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependency_lists_must_match_the_tarball() {
+        let doc = |v: Value| v.as_object().unwrap().clone();
+        let pj = doc(
+            json!({ "dependencies": { "a": "^1" }, "optionalDependencies": { "o": "2" }, "peerDependencies": { "p": "*" } }),
+        );
+        // As sent, and as npm normalizes it (optional ones copied into dependencies).
+        let same = json!({ "dependencies": { "a": "^1" }, "optionalDependencies": { "o": "2" }, "peerDependencies": { "p": "*" } });
+        check_dependencies(&doc(same), &pj).unwrap();
+        let normalized = json!({ "dependencies": { "a": "^1", "o": "2" }, "optionalDependencies": { "o": "2" }, "peerDependencies": { "p": "*" } });
+        check_dependencies(&doc(normalized), &pj).unwrap();
+        // Another range, a hidden dependency, an extra one, a missing peer: refused, named.
+        for (body, says) in [
+            (
+                json!({ "dependencies": { "a": "^2" }, "optionalDependencies": { "o": "2" }, "peerDependencies": { "p": "*" } }),
+                "`a`",
+            ),
+            (
+                json!({ "optionalDependencies": { "o": "2" }, "peerDependencies": { "p": "*" } }),
+                "`a`",
+            ),
+            (
+                json!({ "dependencies": { "a": "^1", "evil": "1" }, "optionalDependencies": { "o": "2" }, "peerDependencies": { "p": "*" } }),
+                "`evil`",
+            ),
+            (
+                json!({ "dependencies": { "a": "^1" }, "optionalDependencies": { "o": "2" } }),
+                "peerDependencies",
+            ),
+        ] {
+            let e = check_dependencies(&doc(body), &pj).unwrap_err();
+            assert_eq!(e.code, "manifest_mismatch");
+            assert!(e.message.contains(says), "{}", e.message);
+        }
+        // Nothing on either side is the same as empty lists.
+        check_dependencies(&doc(json!({ "dependencies": {} })), &Map::new()).unwrap();
+    }
 
     #[test]
     fn tags() {

@@ -46,6 +46,7 @@ impl crate::oci::Oci<'_> {
                 dependencies: Default::default(),
                 yanked: false,
                 yanked_at: None,
+                yank_reason: None,
                 deprecated: None,
                 publisher: t.pusher,
                 downloads: 0,

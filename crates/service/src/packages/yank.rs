@@ -5,7 +5,8 @@ use trove_core::now_ms;
 
 impl crate::packages::Packages<'_> {
     /// Yanks (or unyanks) a version: it stays downloadable for lock files that pin it, but
-    /// resolvers skip it. Repeating the same state is a no-op.
+    /// resolvers skip it. A yank may say why (`reason`, PEP 592; at most 1,000 characters);
+    /// unyanking clears it. Repeating the same state is a no-op.
     pub async fn set_yanked(
         &self,
         ctx: &Ctx,
@@ -13,7 +14,10 @@ impl crate::packages::Packages<'_> {
         name: &str,
         version: &str,
         yanked: bool,
+        reason: Option<&str>,
     ) -> Result<VersionView> {
+        let reason = yank_reason(reason)?;
+        let reason = reason.as_deref().filter(|_| yanked);
         let mut tx = self.db.write().await?;
         let pkg = self
             .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
@@ -22,8 +26,9 @@ impl crate::packages::Packages<'_> {
         let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
         let changed = v.is_yanked() != yanked;
-        if changed {
-            trove_db::versions::set_yanked(&mut tx, v.id, yanked, now).await?;
+        let reason_changed = yanked && v.yank_reason.as_deref() != reason;
+        if changed || reason_changed {
+            trove_db::versions::set_yanked(&mut tx, v.id, yanked, reason, now).await?;
             super::refresh_latest(&mut tx, self.eco, pkg.id, now).await?;
             let action = if yanked { "version.yank" } else { "version.unyank" };
             audit::record(
@@ -32,7 +37,7 @@ impl crate::packages::Packages<'_> {
                 action,
                 &format!("{}@{}", pkg.full_name(), v.version),
                 Some(pkg.namespace_id),
-                serde_json::json!({}),
+                serde_json::json!({ "reason": reason }),
             )
             .await?;
         }
@@ -40,7 +45,7 @@ impl crate::packages::Packages<'_> {
         tx.commit().await?;
         self.search().reindex_package(pkg.id).await;
         if changed {
-            let data = serde_json::json!({ "yanked": yanked });
+            let data = serde_json::json!({ "yanked": yanked, "reason": reason });
             self.webhooks()
                 .emit_event(
                     ctx,
@@ -54,4 +59,18 @@ impl crate::packages::Packages<'_> {
         }
         Ok(crate::views::version_view(&pkg, &v))
     }
+}
+
+/// A yank reason as stored: trimmed, empty is none, NUL made displayable, bounded.
+fn yank_reason(reason: Option<&str>) -> Result<Option<String>> {
+    let Some(r) = reason.map(str::trim).filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if r.chars().count() > 1000 {
+        return Err(crate::ServiceError::unprocessable(
+            "invalid_yank_reason",
+            "a yank reason is at most 1,000 characters",
+        ));
+    }
+    Ok(Some(r.replace('\0', "\u{fffd}")))
 }

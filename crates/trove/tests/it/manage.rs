@@ -14,6 +14,41 @@ async fn yank_and_unyank(b: Backend) {
     let v = json_ok(alice.req(Method::PUT, &format!("{V}/1.1.0/yank")).send().await.unwrap()).await;
     assert_eq!(v["yanked"], true);
     assert!(v["yanked_at"].is_string());
+    assert_eq!(v["yank_reason"], serde_json::Value::Null);
+    // Yanking again with a reason records it; a malformed or too long one is refused.
+    let v = json_ok(
+        alice
+            .req(Method::PUT, &format!("{V}/1.1.0/yank"))
+            .json(&json!({ "reason": "  leaks memory  " }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(v["yank_reason"], "leaks memory");
+    expect_error(
+        alice
+            .req(Method::PUT, &format!("{V}/1.1.0/yank"))
+            .json(&json!({ "reason": "x".repeat(1001) }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_yank_reason",
+    )
+    .await;
+    expect_error(
+        alice
+            .req(Method::PUT, &format!("{V}/1.1.0/yank"))
+            .header("content-type", "application/json")
+            .body("{\"reason\": ")
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+    )
+    .await;
     let p = json_ok(app.get("/api/v1/packages/alice/lib").send().await.unwrap()).await;
     assert_eq!(p["latest_version"], "1.0.0", "a yanked version is not advertised");
     // Yanked versions stay downloadable for existing lock files.
@@ -58,6 +93,7 @@ async fn yank_and_unyank(b: Backend) {
     )
     .await;
     assert_eq!(v["yanked"], false);
+    assert_eq!(v["yank_reason"], serde_json::Value::Null, "unyanking clears the reason");
     let p = json_ok(app.get("/api/v1/packages/alice/lib").send().await.unwrap()).await;
     assert_eq!(p["latest_version"], "1.1.0");
     app.stop().await;

@@ -1192,10 +1192,11 @@ async fn documented_schemas_match_real_traffic(b: Backend) {
         .call(
             "yank_version",
             alice(Method::PUT, "/packages/alice/widget/versions/1.0.0/yank"),
-            None,
+            Some(json!({ "reason": "broken build" })),
         )
         .await;
     assert!(yanked["yanked_at"].is_string());
+    assert_eq!(yanked["yank_reason"], "broken build");
     c.call(
         "unyank_version",
         alice(Method::DELETE, "/packages/alice/widget/versions/1.0.0/yank"),

@@ -110,7 +110,7 @@ async fn pep440_versions_files_and_reuse(backend: Backend) {
     assert_eq!(rel.package.downloads, 1);
 
     // Yank and delete by the ecosystem's version rules.
-    pypi.set_yanked(&cx, "alice", "demo", "1.0.post1", true)
+    pypi.set_yanked(&cx, "alice", "demo", "1.0.post1", true, None)
         .await
         .expect("yank");
     let rel = pypi.releases(&cx, "alice", "demo").await.unwrap();

@@ -111,7 +111,7 @@ pub async fn action(
     let result: Result<String, ServiceError> = match action {
         "yank" | "unyank" => svc
             .packages()
-            .set_yanked(ctx, &scope, name, version, action == "yank")
+            .set_yanked(ctx, &scope, name, version, action == "yank", Some(form.get("reason")))
             .await
             .map(|_| done(&format!("{action}ed"))),
         "deprecate" => {
@@ -392,6 +392,8 @@ fn version_row(v: &VersionView, latest: Option<&str>, ctx: &Ctx<'_>) -> Markup {
                     @if v.yanked {
                         button.btn.btn-small type="submit" aria-label={ "Unyank version " (v.version) } { "Unyank" }
                     } @else {
+                        input.input-small type="text" name="reason" maxlength="1000"
+                            placeholder="Reason (optional)" aria-label={ "Why version " (v.version) " is yanked (optional)" };
                         button.btn.btn-small type="submit" aria-label={ "Yank version " (v.version) } { "Yank" }
                     }
                 }

@@ -1,6 +1,7 @@
 //! One module per page or group of pages, and the pieces they share.
 
 pub mod admin;
+pub mod advisories;
 pub mod auth;
 pub mod dashboard;
 pub mod device;

@@ -15,19 +15,13 @@ use maud::{html, Markup, PreEscaped};
 use trove_service::views::{PackageView, VersionView};
 use trove_service::web_queries::PackagePage;
 
-/// A security advisory shown above a package. Filled by the advisories feature; until then
-/// no package has any, and the banner hook renders nothing.
+/// A security advisory shown above a package (filled by [`super::advisories::notices`]).
 #[derive(Debug, Clone)]
 pub struct AdvisoryNotice {
     pub id: String,
     pub severity: String,
     pub summary: String,
     pub affected: String,
-}
-
-/// The advisories that affect a package (hook for the advisories feature).
-fn advisories_for(_page: &PackagePage) -> Vec<AdvisoryNotice> {
-    Vec::new()
 }
 
 fn advisories_banner(list: &[AdvisoryNotice]) -> Markup {
@@ -40,7 +34,7 @@ fn advisories_banner(list: &[AdvisoryNotice]) -> Markup {
                 ul {
                     @for a in list {
                         li {
-                            strong { (a.id) } " (" (a.severity) "): " (a.summary)
+                            strong { a href={ "/advisories/" (crate::fmt::encode(&a.id)) } { (a.id) } } " (" (a.severity) "): " (a.summary)
                             " — affects " code { (a.affected) }
                         }
                     }
@@ -95,7 +89,7 @@ pub async fn package(
             .unwrap_or(false),
         None => false,
     };
-    let advisories = advisories_for(&page);
+    let advisories = super::advisories::notices(&state, &viewer, pkg, selected.map(|v| v.version.as_str())).await;
     // The selected version's own README; the package's (its latest version's) when that
     // version has none.
     let own = selected.and_then(|v| page.readmes.get(&v.version));
@@ -141,6 +135,9 @@ fn version_banner(pkg: &PackageView, v: &VersionView) -> Markup {
             div.notice.notice-error.version-banner role="alert" {
                 strong { "Version " (v.version) " has been yanked." }
                 " Resolvers skip it; lock files that pin it still download it."
+                @if let Some(reason) = v.yank_reason.as_deref().filter(|r| !r.is_empty()) {
+                    " Reason: " span.yank-reason { (reason) }
+                }
             }
         }
         @if let Some(msg) = &v.deprecated {
@@ -606,6 +603,7 @@ mod tests {
             dependencies: Default::default(),
             yanked: false,
             yanked_at: None,
+            yank_reason: None,
             deprecated: None,
             publisher: None,
             downloads: 0,
@@ -704,8 +702,13 @@ mod tests {
         let pkg = view("native", "alice", "widget");
         let mut v = version("1.0.0", "sha256:ab");
         v.yanked = true;
+        v.yank_reason = Some("bad <i>build</i>".into());
         v.deprecated = Some("use <b>2</b>".into());
         let html = version_banner(&pkg, &v).into_string();
+        assert!(
+            html.contains("Reason: <span class=\"yank-reason\">bad &lt;i&gt;build&lt;/i&gt;</span>"),
+            "{html}"
+        );
         assert!(
             html.contains("role=\"alert\"><strong>Version 1.0.0 has been yanked.</strong>"),
             "{html}"

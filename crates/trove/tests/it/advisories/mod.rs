@@ -6,6 +6,7 @@ mod import;
 mod lifecycle;
 mod npm;
 mod osv_api;
+mod web;
 
 use serde_json::{json, Value};
 use std::path::PathBuf;

@@ -351,3 +351,97 @@ async fn private_packages_advisories_are_missing(b: Backend) {
 }
 
 both_backends!(private_packages_advisories_are_missing);
+
+/// A PyPI project's advisory: OSV names it as pip does (`PyPI`, the project name, any
+/// spelling), ranges are ECOSYSTEM in PEP 440 order, pre-releases of the fix included.
+async fn pypi_advisories_match_in_pep440_order(b: Backend) {
+    use crate::pypi::{multipart, post_upload, sha256_hex, upload_fields, zip_of};
+    let app = TestApp::new(b).await;
+    let schema = osv_validator();
+    let alice = app.user("alice").await;
+    for version in ["1.0", "2.0rc1"] {
+        let wheel = zip_of(&[(
+            &format!("demo_pkg-{version}.dist-info/METADATA"),
+            format!("Metadata-Version: 2.4\nName: demo-pkg\nVersion: {version}\n").as_bytes(),
+        )]);
+        let digest = sha256_hex(&wheel);
+        let file = format!("demo_pkg-{version}-py3-none-any.whl");
+        let form = multipart(
+            &upload_fields("demo-pkg", version, "bdist_wheel", &digest),
+            Some((&file, &wheel)),
+        );
+        let res = post_upload(&app, "alice", &alice.token, form).await;
+        assert!(
+            res.status().is_success(),
+            "upload {version}: {}",
+            res.text().await.unwrap()
+        );
+    }
+    let mut adv = new_advisory("alice/demo-pkg", "2.0");
+    adv["ecosystem"] = json!("pypi");
+    // PyPI versions are PEP 440: SEMVER ranges and non-PEP 440 versions are refused.
+    let res = alice
+        .req(Method::POST, "/api/v1/advisories")
+        .json(&adv)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_advisory").await;
+    adv["affected"] = json!([{ "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "1.0" }, { "fixed": "not a version" }] }] }]);
+    let res = alice
+        .req(Method::POST, "/api/v1/advisories")
+        .json(&adv)
+        .send()
+        .await
+        .unwrap();
+    expect_error(res, StatusCode::UNPROCESSABLE_ENTITY, "invalid_advisory").await;
+    adv["affected"] =
+        json!([{ "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "1.0" }, { "fixed": "2.0" }] }] }]);
+    let created = json_ok(
+        alice
+            .req(Method::POST, "/api/v1/advisories")
+            .json(&adv)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let doc = &created["osv"];
+    assert_valid_osv(&schema, doc);
+    assert_eq!(
+        doc["affected"][0]["package"],
+        json!({ "ecosystem": "PyPI", "name": "demo-pkg", "purl": "pkg:pypi/demo-pkg" })
+    );
+    for (name, version, hit) in [
+        ("demo-pkg", "1.0", true),
+        ("Demo_Pkg", "1.0.0", true),
+        ("demo.pkg", "1.5.post2", true),
+        ("demo-pkg", "2.0rc1", true),
+        ("demo-pkg", "2.0.dev3", true),
+        ("demo-pkg", "1.0a1", false),
+        ("demo-pkg", "2.0", false),
+        ("demo-pkg", "2.0.post1", false),
+        ("demo-pkg", "10.0", false),
+    ] {
+        let (status, body) = post(
+            &app,
+            None,
+            "/osv/v1/query",
+            &json!({ "package": { "name": name, "ecosystem": "PyPI" }, "version": version }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body.get("vulns").is_some(), hit, "{name} {version}: {body}");
+    }
+    let (_, body) = post(
+        &app,
+        None,
+        "/osv/v1/query",
+        &json!({ "package": { "purl": "pkg:pypi/demo-pkg@2.0rc1" } }),
+    )
+    .await;
+    assert_eq!(body["vulns"][0]["id"], created["id"]);
+    app.stop().await;
+}
+
+both_backends!(pypi_advisories_match_in_pep440_order);

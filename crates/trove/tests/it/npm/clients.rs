@@ -20,6 +20,16 @@ fn clients_bin() -> PathBuf {
     dir.join("bin")
 }
 
+/// Where scripts/install-npm-clients.sh put yarn 4 (its own prefix: it is `yarn` too).
+fn yarn4() -> String {
+    clients_bin()
+        .parent()
+        .unwrap()
+        .join("yarn4/bin/yarn")
+        .display()
+        .to_string()
+}
+
 /// A sandbox for the clients: its own home (no user config of the machine), caches and
 /// stores, and the pinned pnpm and yarn first on the PATH.
 struct Sandbox {
@@ -64,6 +74,8 @@ impl Sandbox {
             ("npm_config_loglevel", "warn".into()),
             ("YARN_CACHE_FOLDER", d.join("yarn-cache").display().to_string()),
             ("npm_config_store_dir", d.join("pnpm-store").display().to_string()),
+            ("BUN_INSTALL_CACHE_DIR", d.join("bun-cache").display().to_string()),
+            ("YARN_ENABLE_TELEMETRY", "0".into()),
             ("NO_COLOR", "1".into()),
         ]
         .into_iter()
@@ -399,6 +411,69 @@ async fn clients_end_to_end(app: TestApp) {
         out.all
     );
 
+    // npm token create: the caller confirms their password; the new token is limited to the
+    // scopes and permission asked for. A wrong password and an IP allow list are refused.
+    let made = sb
+        .ok(
+            &a,
+            "npm",
+            &[
+                "token",
+                "create",
+                "--json",
+                "--password",
+                "correct horse",
+                "--name",
+                "npm made",
+                "--scopes",
+                "@alice",
+                "--packages-and-scopes-permission",
+                "read-only",
+            ],
+        )
+        .await
+        .stdout;
+    let made: Value = serde_json::from_str(&made).unwrap_or_else(|e| panic!("{e}: {made}"));
+    let made = made["token"].as_str().expect("the new token").to_string();
+    let p8 = sb.project(
+        "p8",
+        json!({ "name": "p8", "version": "1.0.0", "private": true }),
+        Some(&made),
+    );
+    sb.ok(&p8, "npm", &["install", "@alice/secret"]).await;
+    let ro = sb.package("@alice/secret", "1.0.2", json!({}), &made);
+    let out = sb.run(&ro, "npm", &["publish"]).await;
+    assert!(
+        !out.ok && out.all.contains("403"),
+        "a read-only token cannot publish: {}",
+        out.all
+    );
+    let out = sb
+        .run(
+            &a,
+            "npm",
+            &["token", "create", "--password", "wrong horse", "--name", "x"],
+        )
+        .await;
+    assert!(!out.ok && out.all.contains("401"), "{}", out.all);
+    let out = sb
+        .run(
+            &a,
+            "npm",
+            &["token", "create", "--password", "correct horse", "--cidr", "10.0.0.0/8"],
+        )
+        .await;
+    assert!(
+        !out.ok && out.all.contains("IP allow lists"),
+        "an allow list is refused, not ignored: {}",
+        out.all
+    );
+    let listed = sb.ok(&a, "npm", &["token", "list", "--parseable"]).await.stdout;
+    assert!(
+        listed.lines().any(|l| l.split('\t').nth(3) == Some("npm made")),
+        "{listed}"
+    );
+
     // whoami, search, audit.
     assert_eq!(sb.ok(&a, "npm", &["whoami"]).await.stdout.trim(), "alice");
     let found = sb.ok(&p1, "npm", &["search", "widget", "--parseable"]).await.stdout;
@@ -465,6 +540,86 @@ async fn clients_end_to_end(app: TestApp) {
     );
     assert_eq!(sb.ok(&login_dir, "npm", &["whoami"]).await.stdout.trim(), "alice");
     app.stop().await;
+}
+
+/// yarn 4 (berry) and bun, which read the registry in their own ways: bun publishes a package,
+/// yarn 4 publishes one depending on it, and each installs the other's in a fresh project.
+async fn yarn_berry_and_bun(app: TestApp) {
+    let alice = app.user("alice").await;
+    let sb = Sandbox::new(&app);
+    // bun publishes with the `.npmrc` token.
+    let base = sb.package("@alice/base", "1.0.0", json!({}), &alice.token);
+    let out = sb.ok(&base, "bun", &["publish"]).await;
+    assert!(out.all.contains("@alice/base@1.0.0"), "{}", out.all);
+
+    // yarn 4 reads `.yarnrc.yml`. Its default `npmMinimalAgeGate` (1 day) ignores versions
+    // younger than that, so a project using packages published today turns it off.
+    let yarnrc = |token: Option<&str>| {
+        let mut rc = format!(
+            "npmRegistryServer: \"{}\"\nunsafeHttpWhitelist: [\"127.0.0.1\"]\nnodeLinker: node-modules\nnpmMinimalAgeGate: 0\nenableGlobalCache: false\n",
+            sb.registry
+        );
+        if let Some(t) = token {
+            rc += &format!("npmAuthToken: \"{t}\"\n");
+        }
+        rc
+    };
+    let top = sb.package("@alice/top", "1.0.0", json!({ "@alice/base": "^1.0.0" }), &alice.token);
+    std::fs::write(top.join(".yarnrc.yml"), yarnrc(Some(&alice.token))).unwrap();
+    sb.ok(&top, &yarn4(), &["install"]).await;
+    sb.ok(&top, &yarn4(), &["npm", "publish", "--access", "public"]).await;
+    let p = json_ok(app.get("/api/v1/packages/alice/top").send().await.unwrap()).await;
+    assert_eq!(
+        (p["ecosystem"].as_str(), p["visibility"].as_str()),
+        (Some("npm"), Some("public")),
+        "{p}"
+    );
+
+    // yarn 4 installs what bun published (through yarn's published package).
+    let deps = json!({ "name": "y4", "version": "1.0.0", "private": true, "dependencies": { "@alice/top": "^1.0.0" } });
+    let y4 = sb.project("y4", deps.clone(), None);
+    std::fs::write(y4.join(".yarnrc.yml"), yarnrc(None)).unwrap();
+    sb.ok(&y4, &yarn4(), &["install"]).await;
+    assert_eq!(
+        sb.require(&y4, "@alice/top").await,
+        "@alice/top@1.0.0 @alice/base@1.0.0"
+    );
+    let lock = std::fs::read_to_string(y4.join("yarn.lock")).unwrap();
+    assert!(
+        lock.contains("\"@alice/base@npm:1.0.0\""),
+        "conventional tarball URLs: {lock}"
+    );
+
+    // bun installs what yarn published, and reads the registry from `.npmrc`.
+    let b = sb.project("b", deps, None);
+    sb.ok(&b, "bun", &["install"]).await;
+    assert_eq!(sb.require(&b, "@alice/top").await, "@alice/top@1.0.0 @alice/base@1.0.0");
+
+    // A package yarn publishes without --access is restricted (private), as on npmjs: hidden
+    // from bun without a token, installed with one.
+    let hidden = sb.package("@alice/hidden", "1.0.0", json!({}), &alice.token);
+    std::fs::write(hidden.join(".yarnrc.yml"), yarnrc(Some(&alice.token))).unwrap();
+    sb.ok(&hidden, &yarn4(), &["install"]).await;
+    sb.ok(&hidden, &yarn4(), &["npm", "publish"]).await;
+    let deps =
+        json!({ "name": "h", "version": "1.0.0", "private": true, "dependencies": { "@alice/hidden": "1.0.0" } });
+    let h = sb.project("h", deps.clone(), None);
+    let out = sb.run(&h, "bun", &["install"]).await;
+    assert!(!out.ok && out.all.contains("404"), "{}", out.all);
+    let h2 = sb.project("h2", deps, Some(&alice.token));
+    sb.ok(&h2, "bun", &["install"]).await;
+    assert_eq!(sb.require(&h2, "@alice/hidden").await, "@alice/hidden@1.0.0");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yarn_berry_and_bun_on_sqlite_and_files() {
+    yarn_berry_and_bun(TestApp::new(Backend::Sqlite).await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn yarn_berry_and_bun_on_postgres_and_s3() {
+    yarn_berry_and_bun(TestApp::builder(Backend::Postgres).s3().start().await).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

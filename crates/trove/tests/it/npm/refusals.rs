@@ -65,6 +65,16 @@ async fn bad_publishes_store_nothing(b: Backend) {
         "0.9.0",
     ));
 
+    // Manifest confusion: the body's dependencies are not those the tarball installs.
+    let with_dep = tarball("@alice/a", "1.0.1", json!({ "dependencies": { "@alice/x": "^1.0.0" } }));
+    cases.push((
+        "body dependencies differ from package.json",
+        publish_body("@alice/a", "1.0.1", &with_dep, "latest", json!({ "dependencies": {} })),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "manifest_mismatch",
+        "@alice/x",
+    ));
+
     let traversal = trove_tarball::ArchiveBuilder::new()
         .file("package/package.json", br#"{"name":"@alice/a","version":"1.0.1"}"#)
         .raw_path_file("package/../../etc/evil", b"x")

@@ -212,7 +212,9 @@ async fn publish_and_install(backend: Backend) {
     .await;
     let ctx = super::privacy::ctx_of(&app, &alice.token).await;
     let pypi = app.services().packages().of(trove_core::Ecosystem::Pypi);
-    pypi.set_yanked(&ctx, "alice", "beta-lib", "0.2", true).await.unwrap();
+    pypi.set_yanked(&ctx, "alice", "beta-lib", "0.2", true, None)
+        .await
+        .unwrap();
     run_ok(w, tool("python"), &["-m", "venv", "--without-pip", "venv-yank"]).await;
     let pip_yank = |req: &'static str| {
         let args: Vec<String> = [
