@@ -1,8 +1,8 @@
 //! The publish-time scanning hook with real scanner scripts (`sh`): a pass shown on the version
-//! (API and web page), a failure that quarantines the version from the real npm client until
-//! an admin's re-run passes, a crashing scanner retried with backoff, a hanging one killed
-//! with its whole process group, and a scan interrupted by a restart that the next server
-//! runs once the lease has expired.
+//! (API and web page), an OCI image scanned as its layers, a failure that quarantines the
+//! version from the real npm and pip until an admin's re-run passes, a crashing scanner
+//! retried with backoff, a hanging one killed with its whole process group, and a scan
+//! interrupted by a restart that the next server runs once the lease has expired.
 
 use crate::common::*;
 use crate::npm::Npm;
@@ -312,6 +312,100 @@ async fn a_failed_scan_quarantines_the_version_until_a_pass(b: Backend) {
     app.stop().await;
 }
 
+/// Fails a release any of whose files (the core metadata, kept uncompressed, carries the
+/// README) mentions MALWARE, unless `<dir>/allow` lists `package@version`.
+const PYPI_CHECK: &str = r#"
+echo "$TROVE_PACKAGE@$TROVE_VERSION $(ls "$TROVE_SCAN_DIR" | wc -l)" >> "$1/runs"
+grep -qx "$TROVE_PACKAGE@$TROVE_VERSION" "$1/allow" 2>/dev/null && exit 0
+if grep -a -l MALWARE "$TROVE_SCAN_DIR"/*; then exit 1; fi
+"#;
+
+async fn pip_cannot_fetch_a_quarantined_release(b: Backend) {
+    use crate::pypi::{build_project, index_url, run_in, tool, twine_upload};
+    let scanner = Scanner::new(PYPI_CHECK);
+    let command = scanner.command();
+    let app = TestApp::builder(b)
+        .config(move |c| {
+            c.scan.command = command;
+            c.scan.retry_base_ms = 200;
+            c.scan.quarantine = true;
+        })
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let work = tempfile::tempdir().unwrap();
+    let w = work.path();
+    let clean = build_project(w, "gadget", "1.0", &[]).await;
+    assert!(twine_upload(&app, w, "alice", &alice.token, &clean, &[]).await.ok);
+    build_project(w, "gadget", "1.1", &[]).await;
+    let readme = w.join("src-gadget-1.1/README.md");
+    assert!(readme.is_file());
+    // Rebuilt with the marker in its README (so in the core metadata of both files).
+    std::fs::write(&readme, "# gadget\n\nMALWARE\n").unwrap();
+    std::fs::remove_dir_all(w.join("src-gadget-1.1/dist")).unwrap();
+    let bad = {
+        crate::pypi::run_ok(
+            &w.join("src-gadget-1.1"),
+            tool("python"),
+            &["-m", "build", "--no-isolation", "--outdir", "dist", "."],
+        )
+        .await;
+        let mut files: Vec<PathBuf> = std::fs::read_dir(w.join("src-gadget-1.1/dist"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort_by_key(|p| !p.to_string_lossy().ends_with(".tar.gz"));
+        files
+    };
+    assert!(twine_upload(&app, w, "alice", &alice.token, &bad, &[]).await.ok);
+    wait_scan(&alice, "alice/gadget", "1.0", "passed").await;
+    let v = wait_scan(&alice, "alice/gadget", "1.1", "failed").await;
+    assert_eq!(v["scan"]["quarantined"], true);
+
+    // The simple page offers 1.0 only; pip cannot fetch 1.1, and picks 1.0 unpinned.
+    let index = index_url(&app, "alice", None);
+    let page = app
+        .get("/pypi/alice/simple/gadget/")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("gadget-1.0") && !page.contains("gadget-1.1"), "{page}");
+    let pip_download = |spec: &'static str, dest: &'static str| {
+        let index = index.clone();
+        async move {
+            run_in(
+                w,
+                tool("pip"),
+                &["download", "--no-deps", "--dest", dest, "--index-url", &index, spec],
+            )
+            .await
+        }
+    };
+    let ran = pip_download("gadget==1.1", "dl-quarantined").await;
+    assert!(!ran.ok, "pip fetched a quarantined release:\n{}", ran.output);
+    assert!(ran.output.contains("No matching distribution"), "{}", ran.output);
+    let ran = pip_download("gadget", "dl-latest").await;
+    assert!(ran.ok, "{}", ran.output);
+    assert!(ran.output.contains("gadget-1.0"), "{}", ran.output);
+
+    // Cleared and re-run by an admin: pip gets it.
+    std::fs::write(scanner.path("allow"), "alice/gadget@1.1\n").unwrap();
+    let admin = app.admin("reviewer").await;
+    let res = admin
+        .req(Method::POST, "/api/v1/packages/alice/gadget/versions/1.1/scan")
+        .send()
+        .await
+        .unwrap();
+    json_ok(res).await;
+    wait_scan(&alice, "alice/gadget", "1.1", "passed").await;
+    let ran = pip_download("gadget==1.1", "dl-released").await;
+    assert!(ran.ok, "{}", ran.output);
+    app.stop().await;
+}
+
 /// Crashes (exit 2) on its first two runs, then passes; records when each run started.
 const CRASHING: &str = r#"
 date +%s%3N >> "$1/runs"
@@ -510,6 +604,7 @@ async fn an_oci_image_is_scanned_as_its_layer_set(b: Backend) {
 
 both_backends!(
     an_oci_image_is_scanned_as_its_layer_set,
+    pip_cannot_fetch_a_quarantined_release,
     a_passing_scan_is_shown_on_the_version,
     a_failed_scan_quarantines_the_version_until_a_pass,
     a_crashing_scanner_is_retried_with_backoff,
