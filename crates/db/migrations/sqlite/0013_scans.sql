@@ -25,3 +25,5 @@ CREATE TABLE scans (
 CREATE UNIQUE INDEX scans_version ON scans (version_id) WHERE version_id IS NOT NULL;
 CREATE UNIQUE INDEX scans_manifest ON scans (package_id, manifest_digest) WHERE manifest_digest IS NOT NULL;
 CREATE INDEX scans_due ON scans (status, next_attempt_at);
+-- Every install-facing read of a package looks up its scans (quarantine).
+CREATE INDEX scans_package ON scans (package_id);
