@@ -469,3 +469,232 @@ test('webhooks are managed in the dashboard', async () => {
   await page.getByRole('status').filter({ hasText: 'Webhook deleted' }).waitFor();
   assert.equal(await page.getByRole('link', { name: hookUrl, exact: true }).count(), 0);
 });
+
+/** The number of `h1`s and the form fields without a label on the current page. */
+async function structure() {
+  return page.evaluate(() => ({
+    h1: document.querySelectorAll('h1').length,
+    unlabelled: [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+      .filter((el) => !(el.id && document.querySelector(`label[for="${el.id}"]`)) && !el.getAttribute('aria-label') && !el.closest('label'))
+      .map((el) => el.outerHTML),
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+  }));
+}
+
+test("a version's files are browsed, highlighted, and compared with the previous version", async () => {
+  const cspErrors = consoleMessages.length;
+  await page.goto(`/packages/${widget}?version=1.1.0`);
+  await Promise.all([page.waitForURL(/\/-\/files\/1\.1\.0\/$/), page.getByRole('link', { name: 'Browse files' }).click()]);
+  await page.getByRole('link', { name: 'trove.toml' }).waitFor();
+  await shot(page, 'files-root');
+  await Promise.all([page.waitForURL(/\/-\/files\/1\.1\.0\/README\.md$/), page.getByRole('link', { name: 'README.md' }).click()]);
+  // Highlighted on the server: classed spans coloured by the stylesheet, numbered lines.
+  assert.ok((await page.locator('.code-view .code span[class*="hl-"]').count()) > 0, 'highlighted');
+  const heading = page.locator('.code-view .code .hl-markup.hl-heading').first();
+  assert.notEqual(
+    await heading.evaluate((el) => getComputedStyle(el).color),
+    await page.locator('.code-view .gutter').evaluate((el) => getComputedStyle(el).color),
+    'headings are coloured',
+  );
+  assert.match(await page.locator('.code-view .gutter').textContent(), /^1\n2\n/);
+  await shot(page, 'files-readme');
+  let s = await structure();
+  assert.equal(s.h1, 1);
+  assert.deepEqual(s.unlabelled, []);
+
+  // What changed since 1.0.0: the manifest's version line, removed and added.
+  await page.goto(`/packages/${widget}?version=1.1.0`);
+  await Promise.all([page.waitForURL(/\/-\/diff\/1\.0\.0\.\.\.1\.1\.0$/), page.getByRole('link', { name: 'Changes since 1.0.0' }).click()]);
+  await page.locator('pre.diff .dl-del').filter({ hasText: 'version = "1.0.0"' }).waitFor();
+  await page.locator('pre.diff .dl-add').filter({ hasText: 'version = "1.1.0"' }).waitFor();
+  await page.getByText(/files? differs?:/).waitFor();
+  await shot(page, 'diff');
+  s = await structure();
+  assert.equal(s.h1, 1);
+  assert.deepEqual(s.unlabelled, []);
+  // On a phone the page does not scroll sideways; long lines scroll inside their box.
+  await page.setViewportSize({ width: 375, height: 812 });
+  assert.ok((await structure()).overflow <= 0, 'no sideways scrolling at 375 px');
+  await shot(page, 'diff-mobile');
+  await page.setViewportSize({ width: 1280, height: 860 });
+  assert.deepEqual(
+    consoleMessages.slice(cspErrors).filter((m) => m.startsWith('error')),
+    [],
+    'no console errors (no CSP violations)',
+  );
+});
+
+test('an image tag shows its layers, labels and referrers; its owner deletes a tag', async () => {
+  const { createHash } = await import('node:crypto');
+  const repo = `${username}/browser-app`;
+  const auth = 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64');
+  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+  const digestOf = (bytes) => 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+  const blob = async (bytes) => {
+    const digest = digestOf(bytes);
+    const r = await fetch(`${BASE}/v2/${repo}/blobs/uploads/?digest=${digest}`, {
+      method: 'POST',
+      headers: { authorization: auth, 'content-type': 'application/octet-stream' },
+      body: bytes,
+    });
+    assert.equal(r.status, 201, await r.text());
+    return digest;
+  };
+  const put = async (ref, body) => {
+    const r = await fetch(`${BASE}/v2/${repo}/manifests/${ref}`, {
+      method: 'PUT',
+      headers: { authorization: auth, 'content-type': OCI_MANIFEST },
+      body,
+    });
+    assert.equal(r.status, 201, await r.text());
+  };
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created: '2026-01-02T03:04:05Z',
+      config: { Labels: { 'org.opencontainers.image.source': 'https://example.com/browser-app', maintainer: username } },
+      rootfs: { type: 'layers', diff_ids: [] },
+    }),
+  );
+  const layers = [Buffer.alloc(40_000, 1), Buffer.alloc(12_000, 2)];
+  const image = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await blob(config), size: config.length },
+      layers: await Promise.all(
+        layers.map(async (l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await blob(l), size: l.length })),
+      ),
+      annotations: { 'org.opencontainers.image.description': 'An app pushed by the browser test', 'org.opencontainers.image.licenses': 'MIT' },
+    }),
+  );
+  await put('v1', image);
+  await put('old', image);
+  const sig = Buffer.from('a signature');
+  const referrer = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: await blob(Buffer.from('{}')), size: 2 },
+      layers: [{ mediaType: 'application/octet-stream', digest: await blob(sig), size: sig.length }],
+      subject: { mediaType: OCI_MANIFEST, digest: digestOf(image), size: image.length },
+    }),
+  );
+  await put(digestOf(referrer), referrer);
+
+  await page.goto(`/packages/${repo}?version=v1`);
+  await page.getByRole('heading', { name: 'Image v1' }).waitFor();
+  assert.equal(await page.locator('table.layers tbody tr').count(), 2);
+  await page.locator('#image').getByText('linux/amd64').waitFor();
+  await page.locator('#image').getByRole('link', { name: 'https://example.com/browser-app' }).waitFor();
+  await page.locator('#image').getByText('An app pushed by the browser test').waitFor();
+  await page.locator('.referrers').getByText('Signature', { exact: true }).waitFor();
+  await shot(page, 'oci-image');
+  const s = await structure();
+  assert.equal(s.h1, 1);
+  assert.deepEqual(s.unlabelled, []);
+
+  await page.goto(`/packages/${repo}?version=old`);
+  await page.getByRole('checkbox', { name: /Delete the tag/ }).check();
+  const res = await submit(page.getByRole('button', { name: 'Delete tag' }));
+  assert.equal(res.status(), 303);
+  await page.getByRole('status').filter({ hasText: 'Tag old deleted.' }).waitFor();
+  const gone = await fetch(`${BASE}/v2/${repo}/manifests/old`, { headers: { authorization: auth, accept: OCI_MANIFEST } });
+  assert.equal(gone.status, 404);
+  const kept = await fetch(`${BASE}/v2/${repo}/manifests/v1`, { headers: { authorization: auth, accept: OCI_MANIFEST } });
+  assert.equal(kept.status, 200);
+});
+
+test('axe-core finds no serious or critical violations on the main pages', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { createRequire } = await import('node:module');
+  const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  // axe is injected by the test (its own context lets it past the pages' strict CSP).
+  const audit = await launch({ bypassCSP: true });
+  try {
+    const p = audit.pages()[0] ?? (await audit.newPage());
+    await p.goto('/login');
+    await p.getByLabel('Username').fill(username);
+    await p.getByLabel('Password').fill(password);
+    await Promise.all([p.waitForURL(/\/dashboard$/), p.getByRole('button', { name: 'Log in' }).click()]);
+    const pages = [
+      '/',
+      '/search?q=widget',
+      `/search?keyword=widget%2Cbrowser&sort=name`,
+      `/packages/${widget}`,
+      `/packages/${widget}/-/files/1.1.0/`,
+      `/packages/${widget}/-/files/1.1.0/README.md`,
+      `/packages/${widget}/-/diff/1.0.0...1.1.0`,
+      `/packages/${username}/browser-app?version=v1`,
+      '/dashboard',
+      '/dashboard/tokens',
+      '/dashboard/settings',
+      `/users/${username}`,
+    ];
+    const found = [];
+    for (const path of pages) {
+      for (const scheme of ['light', 'dark']) {
+        await p.emulateMedia({ colorScheme: scheme });
+        await p.goto(path);
+        await p.evaluate(axeSource);
+        const result = await p.evaluate(() =>
+          // eslint-disable-next-line no-undef
+          axe.run(document, { resultTypes: ['violations'], runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } }),
+        );
+        for (const v of result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')) {
+          found.push(`${path} (${scheme}): ${v.id} [${v.impact}] ${v.help}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+        }
+      }
+    }
+    await p.emulateMedia({ colorScheme: 'light' });
+    assert.deepEqual(found, [], found.join('\n'));
+    // The gate can fail: a nameless button added to a page is caught.
+    await p.evaluate(() => document.querySelector('main').append(document.createElement('button')));
+    // eslint-disable-next-line no-undef
+    const broken = await p.evaluate(() => axe.run(document, { resultTypes: ['violations'] }));
+    assert.ok(
+      broken.violations.some((v) => v.id === 'button-name' && v.impact === 'critical'),
+      JSON.stringify(broken.violations.map((v) => v.id)),
+    );
+  } finally {
+    await audit.close();
+  }
+});
+
+test('search on a phone: results first, several values per filter, sort applies at once', async () => {
+  await page.setViewportSize({ width: 375, height: 812 });
+  try {
+    await page.goto('/search?q=widget');
+    const first = await page.locator('.results .pkg-card').first().boundingBox();
+    const filters = await page.locator('#filters').boundingBox();
+    assert.ok(first.y < filters.y, `the first result (y = ${first.y}) comes before the filters (y = ${filters.y})`);
+    assert.ok(first.y < 812, `the first result is on the first screen (y = ${first.y})`);
+    assert.ok((await structure()).overflow <= 0, 'no sideways scrolling at 375 px');
+    await shot(page, 'search-mobile', { fullPage: false });
+    // Two keywords at once: the second is added from the facet, not instead of the first.
+    await page.goto('/search?keyword=widget');
+    const browser = page.locator('.facet').filter({ hasText: 'Keyword' }).getByRole('link', { name: /^browser/ });
+    await Promise.all([page.waitForURL(/keyword=widget%2Cbrowser/), browser.click()]);
+    assert.equal(await page.locator('.active-filters .chip-remove').count(), 2);
+    // The sort select submits the form by itself (page script), keeping the filters.
+    await Promise.all([page.waitForURL(/sort=name/), page.getByLabel('Sort by').selectOption('name')]);
+    assert.match(page.url(), /keyword=widget%2Cbrowser/);
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 860 });
+  }
+});
+
+test('account settings: change the email; other sessions are listed', async () => {
+  await page.goto('/dashboard/settings');
+  await page.getByRole('heading', { name: 'Browser sessions' }).waitFor();
+  await page.getByText('this session').waitFor();
+  await page.getByLabel('Email', { exact: true }).fill(`${username}+new@example.com`);
+  await page.getByLabel('Current password').nth(1).fill(password);
+  const res = await submit(page.getByRole('button', { name: 'Change email' }));
+  assert.equal(res.status(), 303);
+  await page.getByRole('status').filter({ hasText: 'Your email address was changed.' }).waitFor();
+  assert.equal(await page.getByLabel('Email', { exact: true }).inputValue(), `${username}+new@example.com`);
+  await shot(page, 'settings');
+});

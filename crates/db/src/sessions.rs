@@ -48,3 +48,25 @@ pub async fn delete_expired(conn: &mut Conn, now: i64) -> Result<u64> {
         .await?;
     Ok(r.rows_affected())
 }
+
+/// A user's unexpired sessions, newest first.
+pub async fn list_for_user(conn: &mut Conn, user_id: i64, now: i64) -> Result<Vec<Session>> {
+    Ok(sqlx::query_as(
+        "SELECT id_hash, user_id, csrf_token, created_at, expires_at FROM sessions \
+         WHERE user_id = $1 AND expires_at >= $2 ORDER BY created_at DESC, id_hash",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(conn)
+    .await?)
+}
+
+/// Ends every session of a user but the one with `keep` as its id hash (if any).
+pub async fn delete_for_user(conn: &mut Conn, user_id: i64, keep: Option<&str>) -> Result<u64> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+        .bind(user_id)
+        .bind(keep.unwrap_or(""))
+        .execute(conn)
+        .await?;
+    Ok(r.rows_affected())
+}

@@ -90,3 +90,21 @@ pub async fn set_admin(conn: &mut Conn, id: i64, admin: bool) -> Result<()> {
         .await?;
     Ok(())
 }
+
+pub async fn set_email(conn: &mut Conn, id: i64, email: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
+        .bind(email)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_disabled(conn: &mut Conn, id: i64, disabled: bool) -> Result<()> {
+    sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
+        .bind(disabled as i64)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}

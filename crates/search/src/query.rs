@@ -49,7 +49,8 @@ impl Sort {
     }
 }
 
-/// What to look for. Filters match facet values exactly.
+/// What to look for. Filters match facet values exactly; a filter may list several values
+/// separated by commas, any of which matches (`npm,cargo`).
 #[derive(Debug, Clone)]
 pub struct Query<'a> {
     /// Free text; empty lists everything that passes the filters.
@@ -433,12 +434,22 @@ impl Index {
         }
     }
 
-    /// Interned ids of the filter values; `None` when a value is unknown (nothing matches).
+    /// Interned ids of the filter values (a filter may list several values, separated by
+    /// commas: any of them matches); `None` when no value of a filter is known (nothing
+    /// matches).
     fn resolve_filters(&self, q: &Query<'_>) -> Option<Filters> {
-        let get = |f: FacetField, v: Option<&str>| -> Option<Option<u32>> {
+        let get = |f: FacetField, v: Option<&str>| -> Option<Option<Vec<u32>>> {
             match v {
                 None => Some(None),
-                Some(v) => self.facets[f as usize].get(v).map(Some),
+                Some(v) => {
+                    let ids: Vec<u32> = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .filter_map(|v| self.facets[f as usize].get(v))
+                        .collect();
+                    (!ids.is_empty()).then_some(Some(ids))
+                }
             }
         };
         Some(Filters {
@@ -451,21 +462,30 @@ impl Index {
     }
 }
 
+/// Per facet, the values of which a document must have one (`None`: no filter).
 struct Filters {
-    ecosystem: Option<u32>,
-    kind: Option<u32>,
-    category: Option<u32>,
-    license: Option<u32>,
-    keyword: Option<u32>,
+    ecosystem: Option<Vec<u32>>,
+    kind: Option<Vec<u32>>,
+    category: Option<Vec<u32>>,
+    license: Option<Vec<u32>>,
+    keyword: Option<Vec<u32>>,
 }
 
 impl Filters {
     fn matches(&self, ix: &Index, d: u32, m: &Meta) -> bool {
-        self.ecosystem.is_none_or(|v| m.ecosystem as u32 == v)
-            && self.kind.is_none_or(|v| m.kind as u32 == v)
-            && self.license.is_none_or(|v| m.license == v)
-            && self.category.is_none_or(|v| m.categories(|| ix.slot(d)).contains(v))
-            && self.keyword.is_none_or(|v| m.keywords(|| ix.slot(d)).contains(&v))
+        self.ecosystem
+            .as_ref()
+            .is_none_or(|vs| vs.contains(&(m.ecosystem as u32)))
+            && self.kind.as_ref().is_none_or(|vs| vs.contains(&(m.kind as u32)))
+            && self.license.as_ref().is_none_or(|vs| vs.contains(&m.license))
+            && self.category.as_ref().is_none_or(|vs| {
+                let cats = m.categories(|| ix.slot(d));
+                vs.iter().any(|&v| cats.contains(v))
+            })
+            && self
+                .keyword
+                .as_ref()
+                .is_none_or(|vs| m.keywords(|| ix.slot(d)).iter().any(|k| vs.contains(k)))
     }
 }
 

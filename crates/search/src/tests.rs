@@ -443,3 +443,31 @@ fn scope_words_find_a_publishers_packages() {
     let ix = corpus();
     assert_eq!(find(&ix, "carol"), ["toml-edit"]);
 }
+
+#[test]
+fn a_filter_may_list_several_values() {
+    let ix = corpus();
+    let q = |f: &dyn Fn(&mut Query)| {
+        let mut q = Query {
+            limit: 100,
+            ..Query::default()
+        };
+        f(&mut q);
+        let mut n = names(&ix, &ix.search(&q, &Access::public()));
+        n.sort();
+        n
+    };
+    assert_eq!(q(&|q| q.kind = Some("module,plugin")), ["http-client", "toml-edit"]);
+    assert_eq!(q(&|q| q.keyword = Some("toml, http")), ["http-client", "toml-edit"]);
+    assert_eq!(q(&|q| q.category = Some("networking,unknown")), ["http-client"]);
+    assert_eq!(q(&|q| q.license = Some("Apache-2.0,MIT")).len(), 4);
+    // Filters of different facets all apply.
+    assert_eq!(
+        q(&|q| {
+            q.kind = Some("module,plugin");
+            q.keyword = Some("parser,markdown");
+        }),
+        ["toml-edit"]
+    );
+    assert!(q(&|q| q.ecosystem = Some("npm,cargo")).is_empty());
+}

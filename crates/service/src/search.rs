@@ -418,7 +418,10 @@ fn filter<'a>(
             format!("`{name}` is too long"),
         ));
     }
-    check(v).map_err(|e| ServiceError::unprocessable("invalid_filter", format!("`{name}`: {e}")))?;
+    // Several values, separated by commas, match any of them.
+    for part in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        check(part).map_err(|e| ServiceError::unprocessable("invalid_filter", format!("`{name}`: {e}")))?;
+    }
     Ok(Some(v))
 }
 
@@ -512,35 +515,60 @@ impl Search<'_> {
         let access = self.search_access(ctx).await?;
 
         let ix = self.search_index.read();
-        let r = ix.search(
-            &Query {
-                text,
-                ecosystem,
-                kind,
-                category,
-                license,
-                keyword,
-                sort,
-                offset: (page - 1) * per_page,
-                limit: per_page,
-                facet_limit: FACET_VALUES,
-            },
-            &access,
-        );
+        let query = Query {
+            text,
+            ecosystem,
+            kind,
+            category,
+            license,
+            keyword,
+            sort,
+            offset: (page - 1) * per_page,
+            limit: per_page,
+            facet_limit: FACET_VALUES,
+        };
+        let r = ix.search(&query, &access);
         let results = r.hits.iter().filter_map(|h| ix.get(h.id)).map(summary).collect();
         let map = |v: Vec<(String, u32)>| v.into_iter().collect::<BTreeMap<_, _>>();
+        let mut facets = FacetCounts {
+            ecosystem: map(r.facets.ecosystem),
+            kind: map(r.facets.kind),
+            category: map(r.facets.category),
+            license: map(r.facets.license),
+            keyword: map(r.facets.keyword),
+        };
+        // A filtered facet counts its values as if it were not filtered (the other filters
+        // still apply), so that more of its values can be added to the filter.
+        let counts_without = |clear: fn(&mut Query)| {
+            let mut q = Query {
+                offset: 0,
+                limit: 0,
+                ..query.clone()
+            };
+            clear(&mut q);
+            ix.search(&q, &access).facets
+        };
+        if ecosystem.is_some() {
+            facets.ecosystem = map(counts_without(|q| q.ecosystem = None).ecosystem);
+        }
+        if kind.is_some() {
+            facets.kind = map(counts_without(|q| q.kind = None).kind);
+        }
+        if category.is_some() {
+            facets.category = map(counts_without(|q| q.category = None).category);
+        }
+        if license.is_some() {
+            facets.license = map(counts_without(|q| q.license = None).license);
+        }
+        if keyword.is_some() {
+            facets.keyword = map(counts_without(|q| q.keyword = None).keyword);
+        }
         Ok(SearchPage {
             total: r.total,
             page,
             per_page,
             results,
-            facets: FacetCounts {
-                ecosystem: map(r.facets.ecosystem),
-                kind: map(r.facets.kind),
-                category: map(r.facets.category),
-                license: map(r.facets.license),
-                keyword: map(r.facets.keyword),
-            },
+            facets,
         })
     }
 

@@ -7,6 +7,7 @@
 //! [`ArchiveBuilder`] and friends build archives (including hostile ones, for tests) and
 //! [`pack_dir`] packs a project directory for the CLI.
 
+pub mod browse;
 mod build;
 mod crate_file;
 mod pack;

@@ -183,6 +183,7 @@ pub fn dashboard_tabs(active: &str, admin: bool) -> Markup {
         ("orgs", "/dashboard/orgs", "Organizations"),
         ("webhooks", "/dashboard/webhooks", "Webhooks"),
         ("device", "/device", "Device login"),
+        ("settings", "/dashboard/settings", "Settings"),
     ];
     html! {
         nav.tabs aria-label="Dashboard" {

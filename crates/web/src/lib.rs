@@ -14,6 +14,7 @@ pub mod chart;
 mod error;
 mod fmt;
 mod form;
+pub mod highlight;
 mod layout;
 pub mod markdown;
 mod pages;
@@ -123,6 +124,17 @@ pub fn router(services: Services) -> Router {
         .route("/dashboard/webhooks/{scope}/{id}", get(pages::webhooks::deliveries))
         .route("/dashboard/webhooks/{scope}/{id}/test", post(pages::webhooks::test))
         .route("/dashboard/webhooks/{scope}/{id}/delete", post(pages::webhooks::delete))
+        .route("/dashboard/settings", get(pages::settings::show))
+        .route("/dashboard/settings/password", post(pages::settings::change_password))
+        .route("/dashboard/settings/email", post(pages::settings::change_email))
+        .route(
+            "/dashboard/settings/sessions/{handle}/revoke",
+            post(pages::settings::revoke_session),
+        )
+        .route(
+            "/admin/users/{username}/{action}",
+            post(pages::settings::admin_user_action),
+        )
         .route("/device", get(pages::device::device_form).post(pages::device::decide))
         .route("/advisories", get(pages::advisories::list))
         .route(
@@ -147,14 +159,13 @@ pub fn router(services: Services) -> Router {
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
+    // A stricter policy set by the handler (raw files: a sandbox) stays.
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; \
              form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+        ));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));

@@ -10,7 +10,11 @@
 //!   so none can clobber one of the page's, and `name` is dropped;
 //! - URLs: links `http:`, `https:`, `mailto:` or relative, images `http:`, `https:` or
 //!   relative; any other URL (`javascript:`, `data:`, …) is dropped and its element left inert;
-//! - links get `rel="nofollow noopener noreferrer ugc"`.
+//! - links get `rel="nofollow noopener noreferrer ugc"`;
+//! - code: fenced blocks in a known language are highlighted ([`crate::highlight`]); the
+//!   only classes kept are those `hl-` classes, on `<span>`;
+//! - relative links and images of a version's README ([`render_for`]) point into that
+//!   version's file browser and raw files.
 //!
 //! Before sanitizing, the Markdown's HTML is adjusted to fit the page (none of this is needed
 //! for safety): headings, Markdown and raw, move one level down so the page keeps a single
@@ -20,6 +24,7 @@
 use ammonia::{url, Builder, Url, UrlRelative};
 use pulldown_cmark::{Alignment, CowStr, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
@@ -37,7 +42,7 @@ const ALLOWED: &[&str] = &[
     "em", "strong", "b", "i", "del", "s", "sup", "sub", "kbd",
     "ul", "ol", "li", "dl", "dt", "dd",
     "table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td",
-    "a", "img", "picture", "source", "details", "summary", "input",
+    "a", "img", "picture", "source", "details", "summary", "input", "span",
 ];
 
 /// Elements that take in everything up to their own end tag (their content is raw text to
@@ -65,6 +70,7 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
             ("td", HashSet::from(["colspan", "rowspan"])),
             ("details", HashSet::from(["open"])),
             ("input", HashSet::from(["checked", "disabled"])),
+            ("span", HashSet::from(["class"])),
         ]))
         .tag_attribute_values(
             ["p", "h1", "h2", "h3", "h4", "h5", "h6", "th", "td"]
@@ -93,7 +99,17 @@ static SANITIZER: LazyLock<Builder<'static>> = LazyLock::new(|| {
         .strip_comments(true)
         .attribute_filter(|element, attribute, value| {
             let keep = match (element, attribute) {
-                ("img", "src") => web_url(value),
+                ("img", "src") if web_url(value) => {
+                    return Some(resolve(value, |l| &l.raw).map_or(Cow::Borrowed(value), Cow::Owned))
+                }
+                ("img", "src") => false,
+                ("a", "href") => return Some(resolve(value, |l| &l.files).map_or(Cow::Borrowed(value), Cow::Owned)),
+                // Highlighting classes only.
+                ("span", "class") => value.split_ascii_whitespace().all(|c| {
+                    c.strip_prefix("hl-").is_some_and(|n| {
+                        !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                    })
+                }),
                 // Not a URL attribute to ammonia: every candidate URL is checked here.
                 ("source", "srcset") => value
                     .split(|c: char| c == ',' || c.is_ascii_whitespace())
@@ -114,9 +130,64 @@ fn web_url(value: &str) -> bool {
     }
 }
 
+/// Where a version's README points its relative links and images: `files` and `raw` are
+/// URL prefixes ending in `/` (the version's file browser and raw files), `dir` the
+/// README's directory inside the archive (`""` at the root, else ending in `/`).
+#[derive(Debug, Clone)]
+pub struct ReadmeLinks {
+    pub files: String,
+    pub raw: String,
+    pub dir: String,
+}
+
+thread_local! {
+    /// The links of the README being sanitized on this thread (the sanitizer is shared).
+    static LINKS: RefCell<Option<ReadmeLinks>> = const { RefCell::new(None) };
+}
+
+/// A relative URL (`docs/x.png`, `../LICENSE`, `./a.md#usage`) resolved against the README's
+/// directory and prefixed by `prefix(links)`; `None` for other URLs or when no links are set.
+/// Climbing above the archive root stops at the root.
+fn resolve(value: &str, prefix: impl Fn(&ReadmeLinks) -> &String) -> Option<String> {
+    if value.is_empty() || value.starts_with(['#', '/', '?']) {
+        return None;
+    }
+    if !matches!(Url::parse(value), Err(url::ParseError::RelativeUrlWithoutBase)) {
+        return None;
+    }
+    LINKS.with_borrow(|links| {
+        let links = links.as_ref()?;
+        let path = value.split(['?', '#']).next().unwrap_or_default();
+        let mut parts: Vec<&str> = links.dir.split('/').filter(|p| !p.is_empty()).collect();
+        for part in path.split('/') {
+            match part {
+                "" | "." => {}
+                ".." => {
+                    parts.pop();
+                }
+                p => parts.push(p),
+            }
+        }
+        let mut out = format!("{}{}", prefix(links), parts.join("/"));
+        if path.ends_with('/') && !parts.is_empty() {
+            out.push('/');
+        }
+        Some(out)
+    })
+}
+
 /// Renders a README to sanitized HTML.
 pub fn render(markdown: &str) -> String {
     SANITIZER.clean(&to_html(markdown)).to_string()
+}
+
+/// Renders a version's README: as [`render`], with relative links and images resolved to
+/// that version's files.
+pub fn render_for(markdown: &str, links: ReadmeLinks) -> String {
+    LINKS.set(Some(links));
+    let html = render(markdown);
+    LINKS.set(None);
+    html
 }
 
 /// The Markdown as HTML, adjusted for the page but not yet sanitized.
@@ -129,12 +200,36 @@ fn to_html(markdown: &str) -> String {
     let mut alignments: Vec<Alignment> = Vec::new();
     let mut in_head = false;
     let mut column = 0;
+    // The language and text of the code block being read.
+    let mut code: Option<(String, String)> = None;
     let mut footnotes: HashMap<CowStr, usize> = HashMap::new();
     let mut number = |label| {
         let next = footnotes.len() + 1;
         *footnotes.entry(label).or_insert(next)
     };
     for ev in Parser::new_ext(markdown, opts) {
+        // Code blocks are written here, highlighted when their language is known.
+        match (&mut code, &ev) {
+            (None, Event::Start(Tag::CodeBlock(kind))) => {
+                let lang = match kind {
+                    pulldown_cmark::CodeBlockKind::Fenced(info) => info.to_string(),
+                    pulldown_cmark::CodeBlockKind::Indented => String::new(),
+                };
+                code = Some((lang, String::new()));
+                continue;
+            }
+            (Some((_, text)), Event::Text(t)) => {
+                text.push_str(t);
+                continue;
+            }
+            (Some((lang, text)), Event::End(TagEnd::CodeBlock)) => {
+                let html = crate::highlight::code_html(text, crate::highlight::syntax_for_lang(lang));
+                events.push(Event::Html(format!("<pre><code>{html}</code></pre>\n").into()));
+                code = None;
+                continue;
+            }
+            _ => {}
+        }
         if raw && matches!(ev, Event::End(_)) {
             events.push(Event::Html(CLOSE_GREEDY.as_str().into()));
             raw = false;

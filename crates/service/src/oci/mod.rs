@@ -10,6 +10,7 @@ mod access;
 mod blobs;
 mod catalog;
 mod gc;
+mod image;
 mod jwt;
 mod manifests;
 mod names;
@@ -18,6 +19,7 @@ mod uploads;
 mod views;
 
 pub use blobs::BlobInfo;
+pub use image::{ImageDetails, ImageInfo, Layer, PlatformImage, Referrer};
 pub use manifests::{Descriptor, ManifestContent, PushedManifest, TagPage};
 pub use names::{parse_digest, Reference, RepoName};
 pub use token::{Access, IssuedToken, RegistryClaims};

@@ -31,5 +31,7 @@ mod stats;
 mod tls;
 mod tokens;
 mod web;
+mod web_files;
+mod web_settings;
 mod web_webhooks;
 mod webhooks;

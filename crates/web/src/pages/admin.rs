@@ -50,9 +50,21 @@ pub async fn users(State(state): State<WebState>, viewer: Viewer, RawQuery(raw):
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
     let pages = (total as usize).div_ceil(USERS_PER_PAGE as usize);
+    let csrf = viewer.csrf().unwrap_or_default();
+    let me = viewer.user().map(|u| u.username.clone()).unwrap_or_default();
+    let done = match (param(&p, "done"), param(&p, "user")) {
+        ("disable", u) => Some(format!(
+            "{u} is disabled: their sessions ended and their tokens no longer work."
+        )),
+        ("enable", u) => Some(format!("{u} is enabled again.")),
+        ("make-admin", u) => Some(format!("{u} is now a site admin.")),
+        ("remove-admin", u) => Some(format!("{u} is no longer a site admin.")),
+        _ => None,
+    };
     let body = html! {
         (page_head("Administration", Some(html! { (thousands(total)) " accounts" })))
         (admin_tabs("users"))
+        @if let Some(d) = &done { (crate::layout::notice("ok", d)) }
         section.card aria-labelledby="users-title" {
             h2 #users-title { "Users" }
             div.table-wrap {
@@ -79,7 +91,20 @@ pub async fn users(State(state): State<WebState>, viewer: Viewer, RawQuery(raw):
                                     @if u.disabled { " " span.badge.badge-warn { "disabled" } }
                                 }
                                 td { (time_ago(&trove_core::time::rfc3339(u.created_at))) }
-                                td { a.small href={ "/admin/audit" (query(&[("actor", &u.username)])) } { "Activity" } }
+                                td.user-actions {
+                                    a.small href={ "/admin/audit" (query(&[("actor", &u.username)])) } { "Activity" }
+                                    @if u.username != me {
+                                        @for (action, label) in [
+                                            if u.disabled { ("enable", "Enable") } else { ("disable", "Disable") },
+                                            if u.admin() { ("remove-admin", "Remove admin") } else { ("make-admin", "Make admin") },
+                                        ] {
+                                            form.inline method="post" action={ "/admin/users/" (u.username) "/" (action) } {
+                                                (crate::layout::csrf_field(csrf))
+                                                button.btn.btn-small type="submit" aria-label={ (label) " " (u.username) } { (label) }
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }

@@ -140,6 +140,26 @@ pub async fn action(
                     .map(|_| done("deleted"))
             }
         }
+        // An OCI tag (never a manifest by digest: the image stays, other tags too).
+        "delete-tag" => {
+            if form.get("confirm") != "yes" {
+                Err(ServiceError::unprocessable(
+                    "not_confirmed",
+                    format!("Tick the box to confirm that tag {version} should be deleted."),
+                ))
+            } else if version.is_empty() || version.contains(':') {
+                Err(ServiceError::unprocessable("invalid_tag", "Choose a tag to delete."))
+            } else {
+                match trove_service::oci::RepoName::parse(&format!("{scope}/{name}")) {
+                    Ok(repo) => svc
+                        .oci()
+                        .delete_manifest(ctx, &repo, version)
+                        .await
+                        .map(|_| format!("{}?deleted={}", super::package_url(&scope, name), encode(version))),
+                    Err(e) => Err(e),
+                }
+            }
+        }
         "visibility" => {
             let full = format!("{scope}/{name}");
             match form.get("visibility").parse::<Visibility>() {

@@ -5,13 +5,17 @@ pub mod advisories;
 pub mod auth;
 pub mod dashboard;
 pub mod device;
+pub mod diff;
+pub mod files;
 pub mod home;
 pub mod manage;
+pub mod oci_image;
 pub mod orgs;
 pub mod package;
 pub mod profile;
 pub mod scan;
 pub mod search;
+pub mod settings;
 pub mod tokens;
 pub mod webhooks;
 

@@ -55,15 +55,31 @@ pub async fn package(
     if let Some(base) = name.strip_suffix("/-/manage") {
         return super::manage::show(&state, &viewer, &scope, base, raw.as_deref()).await;
     }
+    // A version's files, raw members and diffs live under `/-/`.
+    if let Some((base, rest)) = name.split_once("/-/") {
+        let (what, tail) = rest.split_once('/').unwrap_or((rest, ""));
+        let q = raw.as_deref();
+        return match (what, tail) {
+            ("files", "") => super::files::pick(&viewer, &scope, base, q).await,
+            ("files", tail) => super::files::show(&state, &viewer, &scope, base, tail, q).await,
+            ("raw", tail) => super::files::raw(&state, &viewer, &scope, base, tail, q).await,
+            ("diff", "") => super::diff::pick(&viewer, &scope, base, q).await,
+            ("diff", tail) => super::diff::show(&state, &viewer, &scope, base, tail).await,
+            _ => Err(WebError::not_found(viewer.chrome())),
+        };
+    }
     let page = svc
         .pages()
         .package_page(&viewer.ctx, &scope, &name)
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
-    let wanted: Option<String> = raw
+    let pairs: Vec<(String, String)> = raw
         .as_deref()
-        .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == "version").map(|(_, v)| v));
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let wanted: Option<String> = pairs.iter().find(|(k, _)| k == "version").map(|(_, v)| v.clone());
+    // The confirmation of a tag deleted from this page.
+    let deleted = pairs.iter().find(|(k, _)| k == "deleted").map(|(_, v)| v.as_str());
     let pkg = &page.package;
     let selected: Option<&VersionView> = match &wanted {
         Some(v) => Some(
@@ -80,24 +96,52 @@ pub async fn package(
     };
     let oci = pkg.ecosystem == "oci";
     // The management link, for those the service lets manage the package.
-    let manageable = match viewer.user() {
+    let perms = match viewer.user() {
         Some(_) => svc
             .pages()
             .package_permissions(&viewer.ctx, &pkg.scope, &pkg.name)
             .await
-            .map(|p| super::manage::can_manage(&p, pkg.ecosystem.as_str()))
-            .unwrap_or(false),
-        None => false,
+            .unwrap_or_default(),
+        None => Default::default(),
+    };
+    let manageable = super::manage::can_manage(&perms, pkg.ecosystem.as_str());
+    // An OCI tag's image: platforms, layers, labels, referrers; its deletion form.
+    let image = match selected.filter(|_| oci) {
+        Some(v) => {
+            let d = svc
+                .oci()
+                .image_details(&viewer.ctx, &pkg.scope, &pkg.name, &v.version)
+                .await
+                .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
+            let manage = super::manage::manage_url(&pkg.scope, &pkg.name);
+            let form = viewer.csrf().filter(|_| perms.versions).map(|c| (manage.as_str(), c));
+            Some(super::oci_image::section(&d, form))
+        }
+        None => None,
     };
     let advisories = super::advisories::notices(&state, &viewer, pkg, selected.map(|v| v.version.as_str())).await;
     // The selected version's own README; the package's (its latest version's) when that
     // version has none.
     let own = selected.and_then(|v| page.readmes.get(&v.version));
+    // Relative links and images point into the files of the version the README is of.
+    let readme_version = match own {
+        Some(_) => selected,
+        None => pkg
+            .latest_version
+            .as_ref()
+            .and_then(|l| page.versions.iter().find(|x| &x.version == l)),
+    };
     let readme = own
         .map(String::as_str)
         .or(pkg.readme.as_deref())
         .filter(|r| !r.trim().is_empty())
-        .map(markdown::render);
+        .map(|md| match readme_version.filter(|_| !oci) {
+            Some(v) => markdown::render_for(
+                md,
+                super::files::readme_links(&pkg.scope, &pkg.name, &v.version, &readme_dir(v)),
+            ),
+            None => markdown::render(md),
+        });
     let readme_of_other = selected
         .map(|v| v.version.as_str())
         .filter(|v| own.is_none() && readme.is_some() && pkg.latest_version.as_deref().is_some_and(|l| l != *v))
@@ -109,11 +153,12 @@ pub async fn package(
     };
 
     let body = html! {
+        @if let Some(t) = deleted { (crate::layout::notice("ok", &format!("Tag {t} deleted."))) }
         (advisories_banner(&advisories))
         @if let Some(v) = selected { (version_banner(pkg, v)) (super::scan::scan_notice(v)) }
         (package_header(&page, selected, manageable))
         div.pkg-layout {
-            (main_column(&page, selected, readme.as_deref(), readme_of_other, oci))
+            (main_column(&page, selected, readme.as_deref(), readme_of_other, oci, image))
             (side_column(&page, selected, &base, oci))
         }
     };
@@ -122,6 +167,17 @@ pub async fn package(
         p = p.description(d.clone());
     }
     Ok(p.into_response())
+}
+
+/// The README's directory inside a native archive whose manifest names it (`docs/` for
+/// `readme = "docs/README.md"`), else the root.
+fn readme_dir(v: &VersionView) -> String {
+    v.manifest
+        .pointer("/package/readme")
+        .and_then(|r| r.as_str())
+        .and_then(|r| r.trim_start_matches("./").rsplit_once('/'))
+        .map(|(dir, _)| format!("{dir}/"))
+        .unwrap_or_default()
 }
 
 /// What a reader of one version must know first: it is yanked, deprecated (with the
@@ -251,12 +307,14 @@ fn main_column(
     readme: Option<&str>,
     readme_of: Option<&str>,
     oci: bool,
+    image: Option<Markup>,
 ) -> Markup {
     let pkg = &page.package;
     let versions_label = if oci { "Tags" } else { "Versions" };
     html! {
     div.pkg-main {
         nav.tabs.in-page aria-label="On this page" {
+            @if oci && selected.is_some() { a href="#image" { "Image" } }
             a href="#readme" { "Readme" }
             @if page.stats.is_some() { a href="#downloads" { "Downloads" } }
             a href="#versions" { (versions_label) " " span.count { (page.versions.len()) } }
@@ -267,6 +325,7 @@ fn main_column(
                 a href="#dependents" { "Dependents " span.count { (page.dependents.len()) } }
             }
         }
+        @if let Some(i) = image { (i) }
         section #readme .card.readme-card aria-label="Readme" {
             @if let Some(l) = readme_of {
                 p.readme-of.section-note { "README of the latest version, " (l) "." }
@@ -366,7 +425,8 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
                         dt { @if oci { "Pushed by" } @else { "Publisher" } }
                         dd { a href={ "/users/" (p) } { (p) } }
                     }
-                    dt { "Size" } dd { (bytes(v.size)) }
+                    // An image's size is in its section (a manifest's own size says little).
+                    @if !oci { dt { "Size" } dd { (bytes(v.size)) } }
                 }
                 @if let Some(l) = &pkg.license { dt { "License" } dd { (l) } }
                 @if !oci {
@@ -383,6 +443,14 @@ fn side_column(page: &PackagePage, selected: Option<&VersionView>, base: &str, o
                 div.digest { code.digest-value tabindex="0" data-copy data-copy-label="digest" { (v.digest) } }
                 @if !oci {
                     a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
+                    a.btn.btn-block.files-link href=(super::files::files_url(&pkg.scope, &pkg.name, &v.version, "")) {
+                        "Browse files"
+                    }
+                    @if let Some(prev) = page.versions.iter().skip_while(|x| x.version != v.version).nth(1) {
+                        a.btn.btn-block.diff-link href=(super::diff::diff_url(&pkg.scope, &pkg.name, &prev.version, &v.version)) {
+                            "Changes since " (prev.version)
+                        }
+                    }
                 }
             }
         }

@@ -1,5 +1,7 @@
 //! The search page: full text, facets (ecosystem, kind, category, license, keyword), sort,
-//! pagination. Every control is a link or a GET form.
+//! pagination. Every control is a link or a GET form. A facet may hold several values (a
+//! comma-separated list, any of which matches): each value's link adds it to or removes it
+//! from the list. Changing the sort submits the form at once (with the page script).
 
 use super::{card, pagination, Card};
 use crate::error::{WebError, WebResult};
@@ -51,6 +53,27 @@ impl Current {
                 ("per_page", v(&p.per_page)),
             ],
         }
+    }
+
+    /// The values of a facet filter (`npm,cargo`).
+    fn values(&self, key: &str) -> Vec<&str> {
+        self.get(key)
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .collect()
+    }
+
+    /// The facet's list with `value` added, or removed when it is in it.
+    fn toggled(&self, key: &str, value: &str) -> String {
+        let mut vs = self.values(key);
+        match vs.iter().position(|v| *v == value) {
+            Some(i) => {
+                vs.remove(i);
+            }
+            None => vs.push(value),
+        }
+        vs.join(",")
     }
 
     fn get(&self, key: &str) -> &str {
@@ -107,7 +130,7 @@ pub async fn search(State(state): State<WebState>, viewer: Viewer, RawQuery(raw)
                 }
             }
         }
-        form.search-form role="search" action="/search" method="get" {
+        form.search-form role="search" action="/search" method="get" data-autosubmit {
             div.field-row {
                 div.field.grow {
                     label for="q" { "Search" }
@@ -136,8 +159,9 @@ pub async fn search(State(state): State<WebState>, viewer: Viewer, RawQuery(raw)
         }
         (active_filters(&st))
         @if let Some(r) = &result {
+            @if !r.results.is_empty() { a.filters-link href="#filters" { "Filters" } }
             div.search-layout {
-                aside.facets aria-label="Filters" {
+                aside #filters .facets aria-label="Filters" {
                     @for (key, label) in FACETS {
                         (facet(&st, key, label, facet_values(r, key)))
                     }
@@ -175,6 +199,7 @@ fn facet_values<'a>(r: &'a SearchPage, key: &str) -> &'a BTreeMap<String, u32> {
 }
 
 fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>) -> Markup {
+    let chosen = st.values(key);
     let active = st.get(key);
     let mut sorted: Vec<(&String, &u32)> = values.iter().collect();
     sorted.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
@@ -185,13 +210,14 @@ fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>) -
                 ul {
                     @for (value, count) in sorted.iter().take(12) {
                         li {
-                            @if value.as_str() == active {
-                                a.facet-value.active href=(st.with(key, "")) aria-current="true"
+                            @if chosen.contains(&value.as_str()) {
+                                a.facet-value.active href=(st.with(key, &st.toggled(key, value))) aria-current="true"
                                     title={ "Remove the filter " (label) ": " (value) } {
                                     span.facet-label { (label_of(key, value)) } span.count { (count) }
                                 }
                             } @else {
-                                a.facet-value href=(st.with(key, value)) {
+                                a.facet-value href=(st.with(key, &st.toggled(key, value)))
+                                    title={ "Also show " (label) ": " (value) } {
                                     span.facet-label { (label_of(key, value)) } span.count { (count) }
                                 }
                             }
@@ -222,11 +248,13 @@ fn active_filters(st: &Current) -> Markup {
         @if !active.is_empty() {
             ul.active-filters aria-label="Active filters" {
                 @for (key, label) in &active {
-                    li {
-                        a.chip.chip-remove href=(st.with(key, "")) {
-                            (label) ": " strong { (label_of(key, st.get(key))) }
-                            span aria-hidden="true" { " ×" }
-                            span.sr-only { " (remove)" }
+                    @for value in st.values(key) {
+                        li {
+                            a.chip.chip-remove href=(st.with(key, &st.toggled(key, value))) {
+                                (label) ": " strong { (label_of(key, value)) }
+                                span aria-hidden="true" { " ×" }
+                                span.sr-only { " (remove)" }
+                            }
                         }
                     }
                 }

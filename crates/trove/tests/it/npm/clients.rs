@@ -543,7 +543,8 @@ async fn clients_end_to_end(app: TestApp) {
 }
 
 /// yarn 4 (berry) and bun, which read the registry in their own ways: bun publishes a package,
-/// yarn 4 publishes one depending on it, and each installs the other's in a fresh project.
+/// yarn 4 publishes one depending on it, each installs the other's in a fresh project, and
+/// both audits report an advisory.
 async fn yarn_berry_and_bun(app: TestApp) {
     let alice = app.user("alice").await;
     let sb = Sandbox::new(&app);
@@ -594,6 +595,33 @@ async fn yarn_berry_and_bun(app: TestApp) {
     let b = sb.project("b", deps, None);
     sb.ok(&b, "bun", &["install"]).await;
     assert_eq!(sb.require(&b, "@alice/top").await, "@alice/top@1.0.0 @alice/base@1.0.0");
+
+    // `yarn npm audit` and `bun audit` ask the bulk advisory endpoint, as npm does.
+    let adv = json!({
+        "ecosystem": "npm", "package": "alice/top", "summary": "Top leaks the environment",
+        "details": "Every call prints `process.env`.",
+        "severity": [{ "type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N" }],
+        "affected": [{ "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }] }] }]
+    });
+    let res = alice
+        .req(Method::POST, "/api/v1/advisories")
+        .json(&adv)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let out = sb.run(&y4, &yarn4(), &["npm", "audit"]).await;
+    assert!(
+        !out.ok && out.all.contains("Top leaks the environment") && out.all.contains("@alice/top"),
+        "yarn npm audit:\n{}",
+        out.all
+    );
+    let out = sb.run(&b, "bun", &["audit"]).await;
+    assert!(
+        !out.ok && out.all.contains("Top leaks the environment") && out.all.contains("@alice/top"),
+        "bun audit:\n{}",
+        out.all
+    );
 
     // A package yarn publishes without --access is restricted (private), as on npmjs: hidden
     // from bun without a token, installed with one.

@@ -1,0 +1,106 @@
+//! The files inside a version's archive, for the web UI's file browser and version diffs:
+//! the package is found with the access rules every read uses (a private package the caller
+//! may not read is missing), the stored archive read back from the blob store and listed by
+//! `trove_tarball::browse` under the upload limits.
+
+use crate::packages::FileView;
+use crate::views::{PackageView, VersionView};
+use crate::web_queries::Pages;
+use crate::{Ctx, ErrorKind, Result, ServiceError};
+use trove_core::Digest;
+pub use trove_tarball::browse::{Container, Member, MemberKind};
+
+/// Largest stored archive the browser opens (bigger ones are listed as too large to browse).
+pub const MAX_BROWSE_ARCHIVE: i64 = 64 << 20;
+
+/// A version's archive and its members.
+#[derive(Debug, Clone)]
+pub struct VersionArchive {
+    pub package: PackageView,
+    pub version: VersionView,
+    /// Every live version of the package, newest first.
+    pub versions: Vec<String>,
+    /// The version's stored archives (PyPI: sdist and wheels; not the metadata files).
+    pub files: Vec<FileView>,
+    /// The stored file listed in `members`.
+    pub archive: FileView,
+    pub members: Vec<Member>,
+}
+
+impl Pages<'_> {
+    /// The members of one stored file of a version (`archive` names it; by default the sdist
+    /// of a PyPI release, the one archive of the others), keeping of each member the first
+    /// `keep(path)` bytes. 404 when the package is missing or private to the caller, the
+    /// version missing or deleted, the file missing, or the package an OCI repository.
+    pub async fn version_archive(
+        &self,
+        ctx: &Ctx,
+        scope: &str,
+        name: &str,
+        version: &str,
+        archive: Option<&str>,
+        keep: impl FnMut(&str) -> u64 + Send + 'static,
+    ) -> Result<VersionArchive> {
+        let mut conn = self.db.conn().await?;
+        let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
+        if pkg.ecosystem == crate::oci::ECOSYSTEM {
+            return Err(ServiceError::not_found(format!(
+                "`{}` is an OCI repository: its tags hold images, not files",
+                pkg.full_name()
+            )));
+        }
+        let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
+        versions.retain(|v| !v.is_deleted());
+        crate::packages::sort_newest_first(pkg.ecosystem, &mut versions);
+        let v = versions
+            .iter()
+            .find(|v| v.version == version)
+            .ok_or_else(|| ServiceError::not_found(format!("`{}` has no version `{version}`", pkg.full_name())))?;
+        let files: Vec<FileView> = trove_db::version_files::list(&mut conn, v.id)
+            .await?
+            .iter()
+            .map(FileView::from)
+            .filter(|f| f.kind != trove_core::FileKind::Other)
+            .collect();
+        drop(conn);
+        let chosen = match archive {
+            Some(a) => files.iter().find(|f| f.filename == a),
+            None => files
+                .iter()
+                .find(|f| f.kind == trove_core::FileKind::Sdist)
+                .or_else(|| files.first()),
+        }
+        .ok_or_else(|| ServiceError::not_found(format!("{} {version} has no such file", pkg.full_name())))?
+        .clone();
+        if chosen.size > MAX_BROWSE_ARCHIVE {
+            return Err(ServiceError::new(
+                ErrorKind::TooLarge,
+                "archive_too_large",
+                format!(
+                    "`{}` is larger than {} MiB: download it to see its files",
+                    chosen.filename,
+                    MAX_BROWSE_ARCHIVE >> 20
+                ),
+            ));
+        }
+        let digest = Digest::parse(&chosen.digest).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let bytes = self.store.get_bytes(&digest).await?;
+        let container = Container::of_filename(&chosen.filename);
+        let limits = self.config.archive_limits.clone();
+        let members =
+            tokio::task::spawn_blocking(move || trove_tarball::browse::members(&bytes, container, &limits, keep))
+                .await
+                .map_err(|e| ServiceError::internal(e.to_string()))?
+                .map_err(|e| {
+                    ServiceError::unprocessable(e.code(), format!("the stored archive cannot be read: {e}"))
+                })?;
+        Ok(VersionArchive {
+            package: crate::views::package_view(&pkg),
+            version: crate::views::version_view(&pkg, v),
+            versions: versions.iter().map(|v| v.version.clone()).collect(),
+            files,
+            archive: chosen,
+            members,
+        })
+    }
+}
