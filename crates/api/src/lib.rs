@@ -94,6 +94,7 @@ routes! {
     delete "/packages/{scope}/{name}/versions/{version}/yank" => packages::unyank_version, "packages", "none", 200, "Unyank a version";
     put "/packages/{scope}/{name}/versions/{version}/deprecation" => packages::deprecate_version, "packages", "json", 200, "Deprecate a version with a message";
     delete "/packages/{scope}/{name}/versions/{version}/deprecation" => packages::undeprecate_version, "packages", "none", 200, "Remove a deprecation";
+    post "/packages/{scope}/{name}/versions/{version}/scan" => packages::rerun_scan, "packages", "none", 200, "Queue a version's publish-time scan again (site admins)";
     get "/packages/{scope}/{name}/owners" => packages::list_owners, "owners", "none", 200, "List owners and maintainers";
     put "/packages/{scope}/{name}/owners/{username}" => packages::add_owner, "owners", "json", 200, "Add an owner or maintainer";
     delete "/packages/{scope}/{name}/owners/{username}" => packages::remove_owner, "owners", "none", 204, "Remove an owner or maintainer";

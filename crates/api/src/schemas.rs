@@ -74,7 +74,9 @@ pub fn operation_schemas(operation_id: &str) -> OperationSchemas {
             one::<Package>(),
         ),
         "list_versions" => (NONE, list::<Version>()),
-        "publish_version" | "get_version" | "unyank_version" | "undeprecate_version" => (NONE, one::<Version>()),
+        "publish_version" | "get_version" | "unyank_version" | "undeprecate_version" | "rerun_scan" => {
+            (NONE, one::<Version>())
+        }
         "yank_version" => (body::<Yank>(json!({ "reason": "broken build" })), one::<Version>()),
         "deprecate_version" => (body::<Deprecation>(json!({ "message": "use 2.x" })), one::<Version>()),
         "list_owners" => (NONE, list::<Owner>()),

@@ -111,6 +111,10 @@ async fn fetch_index(
             let display = versions.first().map(|v| v.package.clone()).unwrap_or(name.clone());
             let mut cands = Vec::new();
             for v in versions {
+                // Quarantined until its scan passes (only its owners see it listed).
+                if v.scan.as_ref().is_some_and(|s| s.quarantined) {
+                    continue;
+                }
                 let Ok(version) = semver::Version::parse(&v.version) else {
                     continue;
                 };
@@ -368,6 +372,7 @@ pub async fn install(
         };
         bail!("--locked was given but {what}\nrun `trove install` without --locked to update it");
     }
+    crate::audit::warn_installed(client, &new_lock, out).await;
 
     // Download what the folder does not already hold.
     let root = project.dir.join(PACKAGES_DIR);

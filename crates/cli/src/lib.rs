@@ -16,16 +16,19 @@
 //! trove yank alice/widget@0.1.0
 //! trove stats alice/widget --days 30   # totals and a sparkline
 //! trove webhook create alice https://ci.example.com/hook --event publish --event yank
+//! trove audit --severity high             # lock files against the registry's advisories
 //! ```
 //!
 //! Every command prints human text by default and one JSON document with `--json` (`login`
 //! by device flow first prints one JSON line with the code); failures print `error: …` (with
 //! a hint where one helps) and exit with status 1.
 
+pub mod audit;
 pub mod cmd;
 pub mod config;
 pub mod install;
 pub mod lockfile;
+pub mod lockfiles;
 pub mod output;
 pub mod project;
 pub mod resolve;
@@ -117,6 +120,9 @@ pub enum Command {
     Retention(cmd::retention::RetentionCommand),
     /// Show a namespace's storage use and quota
     Usage(cmd::retention::UsageArgs),
+    /// Check lock files (trove.lock, package-lock.json, Cargo.lock, uv.lock, requirements.txt)
+    /// against the registry's advisories; fails when one affects a pinned version
+    Audit(cmd::audit::AuditArgs),
 }
 
 /// What a command runs with.
@@ -201,6 +207,11 @@ pub async fn run(globals: GlobalArgs, command: Command) -> ExitCode {
     .await;
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `trove audit` printed its findings (its JSON document too): only say why it fails.
+        Err(e) if e.downcast_ref::<cmd::audit::FindingsFound>().is_some() => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
         Err(e) => {
             let hint = hint(&e);
             if json {
@@ -248,6 +259,7 @@ async fn dispatch(ctx: &Ctx, command: Command) -> anyhow::Result<()> {
         Command::Webhook(c) => webhook::webhook(ctx, c).await,
         Command::Retention(c) => retention::retention(ctx, c).await,
         Command::Usage(a) => retention::usage(ctx, a).await,
+        Command::Audit(a) => audit::audit(ctx, a).await,
     }
 }
 

@@ -10,6 +10,7 @@
 //! ```
 
 mod error;
+pub mod osv;
 mod types;
 
 pub use error::ClientError;

@@ -82,6 +82,9 @@ string_enum!(OrgRole { Read => "read", Write => "write", Admin => "admin", Owner
 // A package owner's role: owners also manage the owners.
 string_enum!(OwnerRole { Maintainer => "maintainer", Owner => "owner" });
 string_enum!(DeliveryStatus { Pending => "pending", Delivered => "delivered", Failed => "failed" });
+// A publish-time scan: queued or awaiting a retry, passed (exit 0), failed (exit 1: findings),
+// error (crashed or timed out on its last attempt).
+string_enum!(ScanStatus { Pending => "pending", Passed => "passed", Failed => "failed", Error => "error" });
 string_enum!(FileKind {
     Archive => "archive", Tarball => "tarball", Crate => "crate", Sdist => "sdist", Wheel => "wheel",
     Other => "other",

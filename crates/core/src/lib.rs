@@ -13,7 +13,9 @@ pub mod url;
 pub mod version;
 
 pub use digest::Digest;
-pub use kind::{DeliveryStatus, Ecosystem, FileKind, NamespaceKind, OrgRole, OwnerRole, PackageKind, Visibility};
+pub use kind::{
+    DeliveryStatus, Ecosystem, FileKind, NamespaceKind, OrgRole, OwnerRole, PackageKind, ScanStatus, Visibility,
+};
 pub use name::{NameError, PackageName, ScopeName};
 pub use scope::TokenScope;
 

@@ -24,6 +24,7 @@ pub mod owners;
 pub mod packages;
 pub mod quotas;
 pub mod retention;
+pub mod scans;
 pub mod search;
 pub mod sessions;
 pub mod stats;

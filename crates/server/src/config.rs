@@ -25,6 +25,7 @@ pub struct Config {
     pub rate_limits: RateLimitsConfig,
     pub webhooks: WebhooksConfig,
     pub retention: RetentionConfig,
+    pub scan: ScanConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -163,6 +164,42 @@ impl Default for RetentionConfig {
     }
 }
 
+/// The publish-time scanner: `command` runs (with `sh -c`) on every published version's files
+/// and every pushed OCI image's layers; see `trove_service::scans` and the README.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ScanConfig {
+    /// A shell command line (`sh -c`); empty: no scanning.
+    pub command: String,
+    /// A run longer than this is killed (its whole process group) and counts as an error.
+    pub timeout_secs: u64,
+    /// Keep versions from installs until their scan passes.
+    pub quarantine: bool,
+    /// Attempts before a crashing or hanging scanner's verdict is `error`.
+    pub max_attempts: u32,
+    /// Scans run at once on each node.
+    pub concurrency: usize,
+    /// Delay before the first retry; doubled for each further one (at most an hour).
+    pub retry_base_ms: u64,
+    /// How long a claim outlives `timeout_secs`: a scan whose node died is run again by
+    /// another node once this has passed too.
+    pub lease_margin_secs: u64,
+}
+
+impl Default for ScanConfig {
+    fn default() -> Self {
+        ScanConfig {
+            command: String::new(),
+            timeout_secs: 300,
+            quarantine: false,
+            max_attempts: 3,
+            concurrency: 2,
+            retry_base_ms: 30_000,
+            lease_margin_secs: 60,
+        }
+    }
+}
+
 /// Requests per minute by class (anonymous by client IP, authenticated by credential) and
 /// action (reads = GET/HEAD, writes = other methods, login attempts per IP + username).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -199,6 +236,7 @@ impl Default for Config {
             rate_limits: RateLimitsConfig::default(),
             webhooks: WebhooksConfig::default(),
             retention: RetentionConfig::default(),
+            scan: ScanConfig::default(),
         }
     }
 }
@@ -318,6 +356,7 @@ const SECTIONS: &[&str] = &[
     "rate_limits",
     "webhooks",
     "retention",
+    "scan",
 ];
 
 impl Config {
@@ -473,9 +512,24 @@ impl Config {
             webhook_timeout_ms: self.webhooks.timeout_ms,
             webhook_allow_private: self.webhooks.allow_private_targets,
             stale_upload_ms: (self.storage.stale_upload_secs as i64).saturating_mul(1000),
+            scan: self.scan_settings(),
             npm_unscoped_namespace: self.npm.unscoped_namespace.clone(),
             gc_min_age_ms: (self.oci.gc_min_age_secs as i64).saturating_mul(1000),
         }
+    }
+
+    /// The scanner's settings, when a command is configured.
+    pub fn scan_settings(&self) -> Option<trove_service::scans::ScanSettings> {
+        let s = &self.scan;
+        (!s.command.trim().is_empty()).then(|| trove_service::scans::ScanSettings {
+            command: s.command.clone(),
+            timeout_ms: s.timeout_secs.max(1).saturating_mul(1000),
+            quarantine: s.quarantine,
+            max_attempts: i64::from(s.max_attempts.max(1)),
+            concurrency: s.concurrency.max(1),
+            retry_base_ms: s.retry_base_ms.max(1),
+            lease_margin_ms: s.lease_margin_secs.saturating_mul(1000),
+        })
     }
 }
 

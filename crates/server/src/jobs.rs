@@ -1,7 +1,7 @@
 //! Every background job of a node, started and stopped in one place: the search indexer,
-//! the download-count flusher, the webhook worker, the session sweeper, retention policies
-//! and blob maintenance (abandoned OCI uploads, online garbage collection, leftovers of
-//! interrupted uploads).
+//! the download-count flusher, the webhook worker, the scan worker, the session sweeper,
+//! retention policies and blob maintenance (abandoned OCI uploads, online garbage collection,
+//! leftovers of interrupted uploads).
 //! Jobs that touch shared state are safe on every node at once (claims, holds and marks in
 //! the database), so each node runs them all.
 
@@ -15,6 +15,7 @@ use trove_service::Services;
 pub struct Jobs {
     periodic: Vec<JoinHandle<()>>,
     webhooks: Option<JoinHandle<()>>,
+    scans: Option<JoinHandle<()>>,
     services: Services,
 }
 
@@ -124,9 +125,16 @@ impl Jobs {
             .webhooks
             .deliver
             .then(|| tokio::spawn(services.clone().run_webhook_worker(stop.clone())));
+        // Runs queued publish-time scans (any node may; leases keep them from running twice).
+        let scans = services
+            .config
+            .scan
+            .is_some()
+            .then(|| tokio::spawn(services.clone().run_scan_worker(stop.clone())));
         Jobs {
             periodic,
             webhooks,
+            scans,
             services: services.clone(),
         }
     }
@@ -145,6 +153,14 @@ impl Jobs {
             {
                 tracing::warn!("webhook worker did not stop in time");
                 webhooks.abort();
+            }
+        }
+        if let Some(mut scans) = self.scans {
+            // A running scanner is killed when the stop signal is seen; the scan is run again
+            // (by any node) once its lease expires.
+            if tokio::time::timeout(Duration::from_secs(2), &mut scans).await.is_err() {
+                tracing::warn!("scan worker did not stop in time");
+                scans.abort();
             }
         }
         // Counted downloads are never lost at shutdown.

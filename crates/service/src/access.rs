@@ -49,7 +49,7 @@ pub async fn namespace_role(conn: &mut Conn, user: &Account, ns: &Namespace) -> 
 }
 
 /// Whether the user may do `action` on the package, ignoring token scopes.
-async fn user_may(conn: &mut Conn, user: &Account, pkg: &Package, action: PackageAction) -> Result<bool> {
+pub(crate) async fn user_may(conn: &mut Conn, user: &Account, pkg: &Package, action: PackageAction) -> Result<bool> {
     if user.admin() {
         return Ok(true);
     }

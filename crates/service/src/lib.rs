@@ -45,6 +45,7 @@ pub mod packages;
 pub mod pypi;
 pub mod quotas;
 pub mod retention;
+pub mod scans;
 pub mod search;
 pub mod settings;
 pub mod stats;
@@ -81,6 +82,8 @@ pub struct ServiceConfig {
     pub webhook_allow_private: bool,
     /// Age after which leftovers of interrupted uploads are removed.
     pub stale_upload_ms: i64,
+    /// The publish-time scanner (`[scan]`), when one is configured.
+    pub scan: Option<scans::ScanSettings>,
     /// The namespace whose npm packages go by unscoped names (`[npm] unscoped_namespace`):
     /// their advisories name them so in OSV.
     pub npm_unscoped_namespace: Option<String>,
@@ -103,6 +106,7 @@ impl Default for ServiceConfig {
             webhook_timeout_ms: 10_000,
             webhook_allow_private: false,
             stale_upload_ms: 3_600_000,
+            scan: None,
             npm_unscoped_namespace: None,
             gc_min_age_ms: 3_600_000,
         }
@@ -122,6 +126,8 @@ pub struct Services {
     pub(crate) package_cache: Arc<package_cache::PackageCache>,
     /// Wakes this node's webhook worker when deliveries are queued.
     pub(crate) webhook_wake: Arc<tokio::sync::Notify>,
+    /// Wakes this node's scan worker when scans are queued.
+    pub(crate) scan_wake: Arc<tokio::sync::Notify>,
 }
 
 impl Services {
@@ -135,6 +141,7 @@ impl Services {
             token_touches: Arc::default(),
             package_cache: Arc::default(),
             webhook_wake: Arc::default(),
+            scan_wake: Arc::default(),
         }
     }
 }

@@ -51,6 +51,8 @@ pub fn version_view(p: &Package, v: &Version) -> VersionView {
         downloads: v.downloads,
         created_at: rfc3339(v.created_at),
         manifest: serde_json::from_str(&v.manifest).unwrap_or_default(),
+        // Filled by the reads that load scans (`scans::VersionScans`).
+        scan: None,
     }
 }
 

@@ -75,14 +75,23 @@ impl Pages<'_> {
         let versions = if pkg.ecosystem == crate::oci::ECOSYSTEM {
             self.oci().tag_versions(&mut conn, &pkg).await?
         } else {
+            let scans = crate::scans::VersionScans::load(self, &mut conn, ctx, &pkg).await?;
             let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
+            versions.retain(|v| !scans.hidden(v));
             crate::packages::sort_newest_first(pkg.ecosystem, &mut versions);
             for v in &versions {
                 if let Some(r) = v.readme.as_ref().filter(|r| !r.trim().is_empty()) {
                     readmes.insert(v.version.clone(), r.clone());
                 }
             }
-            versions.iter().map(|v| crate::views::version_view(&pkg, v)).collect()
+            versions
+                .iter()
+                .map(|v| {
+                    let mut view = crate::views::version_view(&pkg, v);
+                    view.scan = scans.view(v);
+                    view
+                })
+                .collect()
         };
         let owners = trove_db::owners::list(&mut conn, pkg.id)
             .await?

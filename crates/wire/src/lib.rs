@@ -41,7 +41,7 @@ pub use document::component_schemas;
 pub use error::{Error, ErrorDetail};
 pub use orgs::{Member, MemberRole, NewOrg, Org};
 pub use packages::{
-    Deprecation, Manifest, ManifestPackage, Owner, OwnerRoleRequest, Package, PackageUpdate, Version, Yank,
+    Deprecation, Manifest, ManifestPackage, Owner, OwnerRoleRequest, Package, PackageUpdate, Scan, Version, Yank,
 };
 pub use retention::{QuotaUpdate, RetentionItem, RetentionPolicy, RetentionReport, RetentionRules, StorageUsage};
 pub use rules::{name_schema, version_schema};

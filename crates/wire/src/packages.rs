@@ -87,6 +87,42 @@ pub struct Version {
     // (For OCI repositories shown as packages: the tag's manifest JSON.)
     #[schema(value_type = Manifest)]
     pub manifest: serde_json::Value,
+    /// The publish-time scan, when the registry runs a scanner (`[scan] command`)
+    #[serde(default)]
+    #[schema(required)]
+    pub scan: Option<Scan>,
+}
+
+/// A version's publish-time scan: the scanner's verdict on the version's files (or an OCI
+/// image's layers)
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Scan {
+    /// pending (queued or waiting for a retry), passed (exit 0), failed (exit 1), error
+    /// (crashed or timed out on its last attempt)
+    #[schema(value_type = vocab::ScanStatus)]
+    pub status: String,
+    /// Whether installs are refused this version until its scan passes (`[scan] quarantine`)
+    pub quarantined: bool,
+    /// Attempts made so far
+    pub attempts: i64,
+    /// The scanner's exit status of the last attempt (none when killed or not run)
+    #[schema(required)]
+    pub exit_code: Option<i64>,
+    /// The JSON object the scanner wrote to `$TROVE_SCAN_FINDINGS`, if any
+    #[schema(required, value_type = Option<Object>)]
+    pub findings: Option<serde_json::Value>,
+    /// The scanner's stdout and stderr (bounded); shown to owners and admins only
+    #[schema(required)]
+    pub output: Option<String>,
+    /// Why the last attempt did not finish (timeout, crash, materializing the files)
+    #[schema(required)]
+    pub error: Option<String>,
+    #[schema(format = DateTime)]
+    pub created_at: String,
+    #[schema(required, format = DateTime)]
+    pub started_at: Option<String>,
+    #[schema(required, format = DateTime)]
+    pub finished_at: Option<String>,
 }
 
 /// The version's `trove.toml`, as validated

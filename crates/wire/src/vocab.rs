@@ -17,6 +17,8 @@ pub const OWNER_ROLES: &[&str] = &["owner", "maintainer"];
 pub const WEBHOOK_EVENTS: &[&str] = &["publish", "yank", "delete", "advisory", "membership"];
 /// A webhook delivery's states.
 pub const DELIVERY_STATUSES: &[&str] = &["pending", "delivered", "failed"];
+/// A publish-time scan's states.
+pub const SCAN_STATUSES: &[&str] = &["pending", "passed", "failed", "error"];
 
 /// A string schema of these values.
 pub(crate) fn enumeration(values: impl IntoIterator<Item = &'static str>, description: &str) -> Schema {
@@ -93,4 +95,10 @@ vocabulary!(
     DeliveryStatus,
     "",
     DELIVERY_STATUSES.iter().copied()
+);
+vocabulary!(
+    /// [`SCAN_STATUSES`].
+    ScanStatus,
+    "",
+    SCAN_STATUSES.iter().copied()
 );

@@ -1,5 +1,6 @@
 //! One module per group of commands.
 
+pub mod audit;
 pub mod auth;
 pub mod discover;
 pub mod manage;

@@ -142,11 +142,25 @@ impl super::Npm<'_> {
                 tarball,
             });
         }
-        let dist_tags: Vec<(String, String)> = tags
+        let mut dist_tags: Vec<(String, String)> = tags
             .iter()
             .filter(|t| versions.iter().any(|v| v.version == t.version))
             .map(|t| (t.tag.clone(), t.version.clone()))
             .collect();
+        // A `latest` naming a version installs may not have yet (quarantined until its scan
+        // passes) is shown as the newest release they may have.
+        let hidden_latest = tags.iter().any(|t| t.tag == crate::packages::LATEST_TAG)
+            && !dist_tags.iter().any(|(t, _)| t == crate::packages::LATEST_TAG);
+        if hidden_latest {
+            let release = versions
+                .iter()
+                .find(|v| semver::Version::parse(&v.version).is_ok_and(|s| s.pre.is_empty()))
+                .or(versions.first());
+            if let Some(v) = release {
+                dist_tags.push((crate::packages::LATEST_TAG.to_string(), v.version.clone()));
+                dist_tags.sort();
+            }
+        }
         modified = tags.iter().map(|t| t.updated_at).fold(modified, i64::max);
         let maintainers: Vec<String> = owners.into_iter().map(|o| o.username).collect();
         let rev = revision(&pkg, &versions, &dist_tags, &maintainers, modified);

@@ -311,6 +311,10 @@ impl crate::oci::Oci<'_> {
             for t in &tags {
                 trove_db::oci_tags::set(&mut tx, pkg.id, t, &digest.to_string(), user_id, now).await?;
             }
+            // An image (a manifest with blobs, not an index) is scanned as its layer set.
+            if !parsed.blobs.is_empty() {
+                crate::scans::queue_manifest(self, &mut tx, pkg.id, &digest.to_string(), now).await?;
+            }
             if let Some(t) = tags.last() {
                 trove_db::packages::set_latest(&mut tx, pkg.id, Some(t), now).await?;
             }
@@ -331,6 +335,7 @@ impl crate::oci::Oci<'_> {
         .await;
         self.blobs().release_blob(&storage).await;
         committed?;
+        self.scan_wake.notify_one();
         if !tags.is_empty() {
             self.search().reindex_package(pkg.id).await;
         }

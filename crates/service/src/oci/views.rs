@@ -12,6 +12,12 @@ impl crate::oci::Oci<'_> {
     /// An OCI repository's tags as versions, most recently pushed first.
     pub async fn tag_versions(&self, conn: &mut Conn, pkg: &Package) -> Result<Vec<VersionView>> {
         let full = pkg.full_name();
+        let scans: std::collections::HashMap<String, trove_db::scans::Scan> =
+            trove_db::scans::for_package(conn, pkg.id)
+                .await?
+                .into_iter()
+                .filter_map(|s| Some((s.manifest_digest.clone()?, s)))
+                .collect();
         let mut out = Vec::new();
         for t in trove_db::oci_tags::list_recent(conn, pkg.id).await? {
             let m = trove_db::oci_manifests::find(conn, pkg.id, &t.digest).await?;
@@ -28,6 +34,9 @@ impl crate::oci::Oci<'_> {
                 },
                 None => serde_json::Value::Null,
             };
+            let scan = scans
+                .get(t.digest.as_str())
+                .map(|s| crate::scans::scan_view(s, false, false));
             out.push(VersionView {
                 download_url: format!("/v2/{full}/manifests/{}", t.tag),
                 package: full.clone(),
@@ -43,6 +52,7 @@ impl crate::oci::Oci<'_> {
                 downloads: 0,
                 created_at: rfc3339(t.updated_at),
                 manifest,
+                scan,
             });
         }
         Ok(out)

@@ -38,6 +38,16 @@ impl crate::packages::Packages<'_> {
             .of(pkg.ecosystem)
             .find_version(&mut conn, pkg.id, &pkg.full_name(), version)
             .await?;
+        // Quarantined until its scan passes: not offered to installs, whoever asks.
+        if crate::scans::quarantined_ids(self, &mut conn, pkg.id)
+            .await?
+            .contains(&v.id)
+        {
+            return Err(ServiceError::not_found(format!(
+                "version {version} of `{}` not found",
+                pkg.full_name()
+            )));
+        }
         let digest = Digest::parse(&v.digest).map_err(|e| ServiceError::internal(e.to_string()))?;
         let file_name = match pkg.ecosystem {
             Ecosystem::Native => super::archive_file_name(&pkg.scope, &pkg.name, &v.version),

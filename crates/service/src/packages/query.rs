@@ -23,25 +23,63 @@ impl crate::packages::Packages<'_> {
         Ok(crate::views::package_view(&pkg))
     }
 
-    /// Versions newest first by the ecosystem's order (yanked ones included and marked).
+    /// Versions newest first by the ecosystem's order (yanked ones included and marked), each
+    /// with its scan; quarantined versions only for those who may publish the package.
     pub async fn list_versions(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<VersionView>> {
         let mut conn = self.db.conn().await?;
         let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         if pkg.ecosystem == crate::oci::ECOSYSTEM {
             return self.oci().tag_versions(&mut conn, &pkg).await;
         }
+        let scans = crate::scans::VersionScans::load(self, &mut conn, ctx, &pkg).await?;
         let mut versions = trove_db::versions::list(&mut conn, pkg.id).await?;
+        versions.retain(|v| !scans.hidden(v));
         super::sort_newest_first(pkg.ecosystem, &mut versions);
-        Ok(versions.iter().map(|v| crate::views::version_view(&pkg, v)).collect())
+        Ok(versions
+            .iter()
+            .map(|v| {
+                let mut view = crate::views::version_view(&pkg, v);
+                view.scan = scans.view(v);
+                view
+            })
+            .collect())
     }
 
+    /// A version with its scan. On the native packages (`svc.packages()`) the package is found
+    /// by name whatever its ecosystem, as the native API shows it (an OCI repository's tag).
     pub async fn get_version(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<VersionView> {
         let mut conn = self.db.conn().await?;
-        let pkg = self
-            .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
+        let pkg = if self.eco == trove_core::Ecosystem::Native {
+            self.visible_package_any(&mut conn, ctx, scope, name).await?
+        } else {
+            self.visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
+                .await?
+        };
+        if pkg.ecosystem == crate::oci::ECOSYSTEM {
+            return self
+                .oci()
+                .tag_versions(&mut conn, &pkg)
+                .await?
+                .into_iter()
+                .find(|t| t.version == version)
+                .ok_or_else(|| {
+                    ServiceError::not_found(format!("version {version} of `{}` not found", pkg.full_name()))
+                });
+        }
+        let v = self
+            .of(pkg.ecosystem)
+            .find_version(&mut conn, pkg.id, &pkg.full_name(), version)
             .await?;
-        let v = self.find_version(&mut conn, pkg.id, &pkg.full_name(), version).await?;
-        Ok(crate::views::version_view(&pkg, &v))
+        let scans = crate::scans::VersionScans::load(self, &mut conn, ctx, &pkg).await?;
+        if scans.hidden(&v) {
+            return Err(ServiceError::not_found(format!(
+                "version {version} of `{}` not found",
+                pkg.full_name()
+            )));
+        }
+        let mut view = crate::views::version_view(&pkg, &v);
+        view.scan = scans.view(&v);
+        Ok(view)
     }
 
     /// Packages in a namespace that the caller can see.

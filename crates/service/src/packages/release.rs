@@ -153,6 +153,7 @@ impl crate::packages::Packages<'_> {
             self.blobs().release_blob(&f.digest).await;
         }
         let (pkg, v) = committed?;
+        self.scan_wake.notify_one();
         self.search().reindex_package(pkg.id).await;
         self.webhooks()
             .emit_event(
@@ -280,6 +281,8 @@ impl crate::packages::Packages<'_> {
         for tag in tags {
             trove_db::dist_tags::set(&mut tx, pkg_id, tag, version_id, now).await?;
         }
+        // Queued with the version (again when a release gains files): the scan is never lost.
+        crate::scans::queue_version(self, &mut tx, pkg_id, version_id, now).await?;
         self.update_package_meta(&mut tx, pkg_id, rel, &c.version, now).await?;
         let target = format!("{}@{}", c.full, c.version);
         audit::record(

@@ -69,10 +69,12 @@ impl crate::packages::Packages<'_> {
     }
 
     /// [`Packages::releases`] of a package already found (and checked) in `conn`, which may
-    /// be a transaction.
+    /// be a transaction. Every install reads versions through here: versions quarantined
+    /// until their scan passes (`[scan] quarantine`) are left out.
     pub(crate) async fn load_releases(&self, conn: &mut trove_db::Conn, pkg: &Package) -> Result<PackageReleases> {
+        let quarantined = crate::scans::quarantined_ids(self, conn, pkg.id).await?;
         let mut versions = trove_db::versions::list(conn, pkg.id).await?;
-        versions.retain(|v| !v.is_deleted());
+        versions.retain(|v| !v.is_deleted() && !quarantined.contains(&v.id));
         super::sort_newest_first(self.eco, &mut versions);
         let files = trove_db::version_files::list_for_package(conn, pkg.id).await?;
         let versions = versions
@@ -96,14 +98,17 @@ impl crate::packages::Packages<'_> {
     }
 
     /// Resolves a file of a live version by its name for download (yanked versions stay
-    /// downloadable); 404 when the package is missing or private to the caller.
+    /// downloadable); 404 when the package is missing or private to the caller, or the
+    /// version is quarantined.
     pub async fn prepare_file(&self, ctx: &Ctx, scope: &str, name: &str, filename: &str) -> Result<Download> {
         let mut conn = self.db.conn().await?;
         let pkg = self
             .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
             .await?;
+        let quarantined = crate::scans::quarantined_ids(self, &mut conn, pkg.id).await?;
         let f = trove_db::version_files::find_in_package(&mut conn, pkg.id, filename)
             .await?
+            .filter(|f| !quarantined.contains(&f.version_id))
             .ok_or_else(|| ServiceError::not_found(format!("`{}` has no file `{filename}`", pkg.full_name())))?;
         let digest = Digest::parse(&f.digest).map_err(|e| ServiceError::internal(e.to_string()))?;
         Ok(Download {

@@ -28,6 +28,7 @@ mod releases;
 mod retention;
 mod s3;
 mod scale_out;
+mod scan;
 mod search;
 mod stats;
 mod tls;

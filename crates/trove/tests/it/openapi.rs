@@ -945,7 +945,10 @@ fn the_document_states_the_servers_rules() {
 /// body sent and every success answer against the schemas the served document declares.
 async fn documented_schemas_match_real_traffic(b: Backend) {
     let app = TestApp::builder(b)
-        .config(|c| c.webhooks.allow_private_targets = true)
+        .config(|c| {
+            c.webhooks.allow_private_targets = true;
+            c.scan.command = "exit 0".into();
+        })
         .start()
         .await;
     let doc = json_ok(app.get("/api/v1/openapi.json").send().await.unwrap()).await;
@@ -1214,6 +1217,15 @@ async fn documented_schemas_match_real_traffic(b: Backend) {
         None,
     )
     .await;
+    let rescanned = c
+        .call(
+            "rerun_scan",
+            root.req(Method::POST, "/api/v1/packages/alice/widget/versions/1.0.0/scan"),
+            None,
+        )
+        .await;
+    assert_eq!(rescanned["scan"]["status"], "pending", "{rescanned}");
+    c.assert_drift_is_caught("Scan", &rescanned["scan"]);
 
     // Owners.
     c.call(

@@ -155,7 +155,7 @@ pub async fn package(
     let body = html! {
         @if let Some(t) = deleted { (crate::layout::notice("ok", &format!("Tag {t} deleted."))) }
         (advisories_banner(&advisories))
-        @if let Some(v) = selected { (version_banner(pkg, v)) }
+        @if let Some(v) = selected { (version_banner(pkg, v)) (super::scan::scan_notice(v)) }
         (package_header(&page, selected, manageable))
         div.pkg-layout {
             (main_column(&page, selected, readme.as_deref(), readme_of_other, oci, image))
@@ -700,6 +700,7 @@ mod tests {
             created_at: "2024-01-01T00:00:00.000Z".into(),
             download_url: String::new(),
             manifest: serde_json::Value::Null,
+            scan: None,
         }
     }
 

@@ -9,6 +9,7 @@ mod list_owners;
 mod list_versions;
 mod publish_version;
 mod remove_owner;
+mod rerun_scan;
 mod update_package;
 mod yank_version;
 
@@ -23,5 +24,6 @@ pub use list_owners::list_owners;
 pub use list_versions::list_versions;
 pub use publish_version::publish_version;
 pub use remove_owner::remove_owner;
+pub use rerun_scan::rerun_scan;
 pub use update_package::update_package;
 pub use yank_version::{unyank_version, yank_version};

@@ -1,6 +1,7 @@
 //! The real `trove` binary driven as a user would: a temporary HOME and config directory, a
 //! project folder per step, and a real server (`TestApp`) on SQLite or PostgreSQL.
 
+mod audit;
 mod hostile;
 mod login;
 mod manage;
