@@ -7,10 +7,12 @@
 //! the distribution spec's error codes.
 
 mod access;
+pub(crate) mod assembly;
 mod blobs;
 mod catalog;
 mod gc;
 mod jwt;
+pub(crate) mod manifest_cache;
 mod manifests;
 mod names;
 mod token;
