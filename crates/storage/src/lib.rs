@@ -278,16 +278,19 @@ impl BlobStore {
     }
 
     /// Removes what interrupted uploads leave behind once older than `min_age`: staging files
-    /// (`upload-*`, from a process killed while receiving a body) and, on the `fs` backend,
+    /// (`upload-*`, from a process killed while receiving a body, or chunked uploads' joined
+    /// files in `joins/`) and, on the `fs` backend,
     /// partial blob files (`<hex>#<n>`, from a process killed while copying into the store,
     /// which renames complete files into place). Younger files may belong to uploads in
     /// progress, here or on another node sharing the directories, and are kept.
     pub async fn sweep_leftovers(&self, min_age: Duration) -> Result<SweepReport> {
         let staging = self.staging_dir.clone();
+        let joins = self.joins_dir();
         let blobs = self.fs_root.as_ref().map(|r| r.join("blobs"));
         let report = tokio::task::spawn_blocking(move || {
             let mut report = SweepReport::default();
             sweep_dir(&staging, min_age, &mut report, &|name| name.starts_with("upload-"))?;
+            sweep_dir(&joins, min_age, &mut report, &|name| name.starts_with("upload-"))?;
             if let Some(blobs) = blobs {
                 // blobs/<algorithm>/<xx>/<hex>#<n>
                 for alg in read_dir_or_empty(&blobs)? {
@@ -315,6 +318,22 @@ impl BlobStore {
     /// Starts staging an upload in a local temporary file.
     pub async fn stage(&self) -> Result<StagedBlob> {
         Ok(StagedBlob::new(&self.staging_dir).await?)
+    }
+
+    /// Starts a staging file that outlives requests: the bytes of a chunked upload joined as
+    /// its chunks arrive. Kept apart from request bodies (`joins/` beside the staging
+    /// directory, on the same filesystem) and swept the same way.
+    pub async fn stage_join(&self) -> Result<StagedBlob> {
+        let dir = self.joins_dir();
+        tokio::fs::create_dir_all(&dir).await?;
+        Ok(StagedBlob::new(&dir).await?)
+    }
+
+    fn joins_dir(&self) -> PathBuf {
+        match self.staging_dir.parent() {
+            Some(p) => p.join("joins"),
+            None => self.staging_dir.join("joins"),
+        }
     }
 
     /// Stores a staged blob under its digest. Storing a digest that exists already is a no-op,

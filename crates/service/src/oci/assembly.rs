@@ -67,7 +67,7 @@ impl Assemblies {
     pub(crate) async fn follow(&self, store: &BlobStore, id: &str, start: u64, chunk: &StagedBlob, max_idle: Duration) {
         let joined = match self.take(id, start, max_idle) {
             Some(s) => Some(s),
-            None if start == 0 => store.stage().await.ok(),
+            None if start == 0 => store.stage_join().await.ok(),
             None => None,
         };
         let Some(mut joined) = joined else {

@@ -255,8 +255,10 @@ async fn joined_chunked_uploads_verify_digests(b: Backend) {
         .send(Method::HEAD, &format!("/v2/alice/big/blobs/{}", sha256(&other)))
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    // No chunk or joined file is left in staging.
+    // No chunk is left in staging, and no joined file once its upload is finished or refused.
     assert_eq!(app.staging_files(), 0);
+    let joins = std::fs::read_dir(app.config.data_dir.join("joins")).unwrap().count();
+    assert_eq!(joins, 0);
     app.stop().await;
 }
 
