@@ -19,6 +19,7 @@
 #   bench/oci.sh
 #   ROUNDS=3 WRK_SECONDS=5 bench/oci.sh
 #   Knobs: ROUNDS WRK_THREADS WRK_CONNECTIONS WRK_SECONDS PUSH_MIB BIG_MIB CHUNKS
+#   TROVE_BENCH_BIN=path/to/trove bench/oci.sh   (a prebuilt binary instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -43,11 +44,14 @@ fi
 
 bench_workdir trove-oci
 
-log "building trove (release)"
-cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }
-TROVE="$CARGO_TARGET_DIR/release/trove"
+if [ -n "${TROVE_BENCH_BIN:-}" ]; then
+  TROVE="$TROVE_BENCH_BIN"
+else
+  log "building trove (release)"
+  cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }
+  TROVE="$CARGO_TARGET_DIR/release/trove"
+fi
 
-AUTH=(-u bench:'correct horse battery')
 MT=application/vnd.oci.image.manifest.v1+json
 
 # --- servers ----------------------------------------------------------------------------------
@@ -130,7 +134,7 @@ push_chunked() { # server, repository, file, digest
   start=0
   while [ "$start" -lt "$size" ]; do
     len=$(( size - start < per ? size - start : per ))
-    tail -c +$(( start + 1 )) "$3" | head -c "$len" |
+    dd if="$3" iflag=skip_bytes,count_bytes skip="$start" count="$len" bs=4M status=none |
       scurl "$1" -sf -D "$WORK/h" -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
         -H "Content-Range: $start-$(( start + len - 1 ))" --data-binary @- "$loc"
     loc=$(location_of "$WORK/h" "$1")
@@ -152,6 +156,7 @@ with_rss() {
     done
   ) &
   sampler=$!
+  PIDS+=("$sampler")
   "$@"
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
@@ -194,6 +199,8 @@ done
 log "random bases: ${PUSH_MIB} MiB and ${BIG_MIB} MiB"
 head -c $(( PUSH_MIB * 1024 * 1024 )) /dev/urandom >"$WORK/push-base"
 head -c $(( BIG_MIB * 1024 * 1024 )) /dev/urandom >"$WORK/big-base"
+
+RSS_START=$(awk '/VmRSS/ { print $2 }' "/proc/$TROVE_PID/status")
 
 # --- measurements -----------------------------------------------------------------------------
 declare -A RPS=() P99=() PUSH=() STREAM=() CHUNKED=() CLOSE_STREAM=() CLOSE_CHUNKED=()
@@ -257,5 +264,5 @@ fresh ${BIG_MIB} MiB blob, MiB/s [closing PUT per round]:
   one stream:  trove ${STREAM[trove]} [${CLOSE_STREAM[trove]% }]   distribution ${STREAM[distribution]} [${CLOSE_STREAM[distribution]% }]
   $CHUNKS chunks:   trove ${CHUNKED[trove]} [${CLOSE_CHUNKED[trove]% }]   distribution ${CHUNKED[distribution]} [${CLOSE_CHUNKED[distribution]% }]
   trove chunked/one stream $(ratio "${CHUNKED[trove]}" "${STREAM[trove]}")   trove/distribution: one stream $(ratio "${STREAM[trove]}" "${STREAM[distribution]}"), chunked $(ratio "${CHUNKED[trove]}" "${CHUNKED[distribution]}")
-trove peak RSS during the ${BIG_MIB} MiB uploads: ${RSS_KB} kB
+trove RSS: ${RSS_START} kB before the measurements, peak ${RSS_KB} kB during the ${BIG_MIB} MiB uploads
 SUMMARY

@@ -1,6 +1,8 @@
 //! Content-addressed blob store: bytes are stored once under their sha256 digest, over a
 //! local directory or any S3-compatible server. Uploads are staged in a local temporary file
-//! while hashed, so nothing reaches the store before its digest and size are known.
+//! while hashed, so nothing reaches the store before its digest and size are known; on the
+//! filesystem store the finished file is then linked into place (written once). On S3,
+//! reads can be handed to the server itself with presigned URLs (`with_redirects`).
 
 mod staging;
 
