@@ -29,9 +29,24 @@ pub(crate) struct Assemblies(Mutex<HashMap<String, Assembly>>);
 
 impl Assemblies {
     /// Takes the upload's joined bytes if they end exactly at `offset` (dropping stale ones).
+    /// Idle entries (uploads finished on another node, or abandoned) go on the way, so their
+    /// files do not outlive `max_idle`.
     pub(crate) fn take(&self, id: &str, offset: u64, max_idle: Duration) -> Option<StagedBlob> {
-        let a = self.0.lock().expect("assemblies").remove(id)?;
-        (a.offset == offset && a.touched.elapsed() < max_idle.min(MAX_IDLE)).then_some(a.staged)
+        let max_idle = max_idle.min(MAX_IDLE);
+        let (found, idle) = {
+            let mut map = self.0.lock().expect("assemblies");
+            let found = map.remove(id);
+            let idle: Vec<String> = map
+                .iter()
+                .filter(|(_, a)| a.touched.elapsed() >= max_idle)
+                .map(|(k, _)| k.clone())
+                .collect();
+            let idle: Vec<Assembly> = idle.iter().filter_map(|k| map.remove(k)).collect();
+            (found, idle)
+        };
+        drop(idle); // their files are removed outside the lock
+        let a = found?;
+        (a.offset == offset && a.touched.elapsed() < max_idle).then_some(a.staged)
     }
 
     /// Forgets an upload (cancelled or finished elsewhere); its staging file goes with it.
