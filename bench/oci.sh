@@ -105,7 +105,7 @@ push_monolithic() { # server, repository, file, digest
   local loc
   loc=$(start_upload "$1" "$2")
   scurl "$1" -sf -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' \
-    --data-binary @"$3" "$(with_digest "$loc" "$4")"
+    -T "$3" "$(with_digest "$loc" "$4")"
 }
 
 # The closing PUT of an upload; its wall time goes to $WORK/close.
@@ -121,7 +121,7 @@ push_stream() { # server, repository, file, digest
   local loc
   loc=$(start_upload "$1" "$2")
   scurl "$1" -sf -D "$WORK/h" -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
-    --data-binary @"$3" "$loc"
+    -T "$3" "$loc"
   close_upload "$1" "$(location_of "$WORK/h" "$1")" "$4"
 }
 

@@ -49,6 +49,11 @@ impl Assemblies {
         (a.offset == offset && a.touched.elapsed() < max_idle).then_some(a.staged)
     }
 
+    /// Whether the upload has a joined file here (at whatever offset).
+    pub(crate) fn has(&self, id: &str) -> bool {
+        self.0.lock().expect("assemblies").contains_key(id)
+    }
+
     /// Forgets an upload (cancelled or finished elsewhere); its staging file goes with it.
     pub(crate) fn forget(&self, id: &str) {
         let gone = self.0.lock().expect("assemblies").remove(id);
@@ -76,14 +81,25 @@ impl Assemblies {
         );
     }
 
-    /// Follows a chunk the upload's row now holds at `start`: appends its bytes to the joined
-    /// file when that file ends at `start` (or starts one for the first chunk). Best effort:
-    /// any failure only drops the state.
-    pub(crate) async fn follow(&self, store: &BlobStore, id: &str, start: u64, chunk: &StagedBlob, max_idle: Duration) {
+    /// Follows a chunk the upload's row now holds at `start` (> 0): appends its bytes to the
+    /// joined file when that file ends at `start`. With no joined file, `first` (the upload's
+    /// one earlier chunk, exactly `start` bytes, as stored) starts one: an upload sent in one
+    /// piece is never copied. Best effort: any failure only drops the state.
+    pub(crate) async fn follow(
+        &self,
+        store: &BlobStore,
+        id: &str,
+        start: u64,
+        chunk: &StagedBlob,
+        first: Option<&trove_core::Digest>,
+        max_idle: Duration,
+    ) {
         let joined = match self.take(id, start, max_idle) {
             Some(s) => Some(s),
-            None if start == 0 => store.stage_join().await.ok(),
-            None => None,
+            None => match first {
+                Some(d) => join_first(store, d, start).await,
+                None => None,
+            },
         };
         let Some(mut joined) = joined else {
             return;
@@ -107,4 +123,18 @@ impl Assemblies {
             Err(e) => tracing::debug!(upload = id, error = %e, "dropped a chunked upload's running state"),
         }
     }
+}
+
+/// A joined file holding the stored chunk `first` (`size` bytes), hashed.
+async fn join_first(store: &BlobStore, first: &trove_core::Digest, size: u64) -> Option<StagedBlob> {
+    use futures::StreamExt;
+    let mut joined = store.stage_join().await.ok()?;
+    let mut read = store.get(first, None).await.ok()?;
+    if read.size != size {
+        return None;
+    }
+    while let Some(bytes) = read.stream.next().await {
+        joined.write(&bytes.ok()?, u64::MAX).await.ok()?;
+    }
+    Some(joined)
 }

@@ -150,10 +150,34 @@ impl crate::oci::Oci<'_> {
                 None => Err(upload_unknown(&up.id)),
             };
         }
-        self.upload_assemblies
-            .follow(&self.store, &up.id, up.size as u64, chunk, self.oci_assembly_idle())
-            .await;
+        if up.size > 0 {
+            let first = self.oci_first_part(&up.id, up.size).await;
+            self.upload_assemblies
+                .follow(
+                    &self.store,
+                    &up.id,
+                    up.size as u64,
+                    chunk,
+                    first.as_ref(),
+                    self.oci_assembly_idle(),
+                )
+                .await;
+        }
         Ok(up.size as u64 + chunk.size())
+    }
+
+    /// The upload's first chunk when it is the only one before the chunk just appended at
+    /// `start` (then a joined file can start from it); `None` otherwise, or on any error.
+    async fn oci_first_part(&self, id: &str, start: i64) -> Option<Digest> {
+        if self.upload_assemblies.has(id) {
+            return None;
+        }
+        let mut conn = self.db.conn().await.ok()?;
+        let parts = trove_db::oci_uploads::parts(&mut conn, id).await.ok()?;
+        match parts.as_slice() {
+            [first, _] if first.part_offset == 0 && first.size == start => Digest::parse(&first.storage_digest).ok(),
+            _ => None,
+        }
     }
 
     /// How long a chunked upload's running state may sit idle: well within the age at which
