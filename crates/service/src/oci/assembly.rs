@@ -1,6 +1,7 @@
 //! The running state of chunked uploads on the node that took their last chunk: the upload's
 //! bytes so far joined in one staging file, with the SHA-256 state over them, valid at one
-//! offset. A chunk appended here at that offset moves it forward; the closing `PUT` then only
+//! offset (started at the second chunk, from the stored first one, so an upload sent in one
+//! piece is never copied). A chunk appended here at that offset moves it forward; the closing `PUT` then only
 //! finishes the hash and stores the joined file (a link on the filesystem store), whatever the
 //! blob's size. A chunk taken by another node, a restart or an idle entry leaves no state,
 //! and the upload is joined from its stored chunks and hashed then (`oci_assemble`): correct
