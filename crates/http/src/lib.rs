@@ -107,6 +107,16 @@ pub fn immutable_cache_control(private: bool) -> HeaderValue {
     })
 }
 
+/// Headers of a `307 Temporary Redirect` of a download to a short-lived presigned URL of the
+/// stored bytes: `Location`, and `Cache-Control: no-store` (the URL expires; the next request
+/// gets a fresh one). `None` when the URL is not a valid header value.
+pub fn redirect_headers(url: &str) -> Option<HeaderMap> {
+    let mut h = HeaderMap::new();
+    h.insert(http::header::LOCATION, HeaderValue::from_str(url).ok()?);
+    h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Some(h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

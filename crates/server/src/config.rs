@@ -86,6 +86,11 @@ pub struct StorageSection {
     /// Leftovers of interrupted uploads (staging files, partial blob files) older than this
     /// are removed at start and by garbage collection.
     pub stale_upload_secs: u64,
+    /// For `s3`: answer blob and archive downloads with a `307` to a presigned URL of the
+    /// object, so the bytes come from the S3 server instead of through Trove.
+    pub redirect: bool,
+    /// How long a presigned URL of `redirect` is valid.
+    pub redirect_ttl_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -282,6 +287,8 @@ impl Default for StorageSection {
             prefix: None,
             path_style: true,
             stale_upload_secs: 3600,
+            redirect: false,
+            redirect_ttl_secs: 300,
         }
     }
 }

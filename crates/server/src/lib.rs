@@ -31,8 +31,15 @@ pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
     let db = trove_db::Db::connect(&url, config.database.max_connections)
         .await
         .with_context(|| format!("opening database {}", redact(&url)))?;
-    let store = trove_storage::BlobStore::open(&config.storage_config(), &config.staging_dir())
+    let mut store = trove_storage::BlobStore::open(&config.storage_config(), &config.staging_dir())
         .context("opening blob storage")?;
+    if config.storage.redirect {
+        if config.storage.backend == "s3" {
+            store = store.with_redirects(std::time::Duration::from_secs(config.storage.redirect_ttl_secs.max(1)));
+        } else {
+            tracing::warn!("[storage] redirect applies to the s3 backend only; serving blobs directly");
+        }
+    }
     Ok(Services::new(db, store, config.service_config()))
 }
 

@@ -124,6 +124,10 @@ pub struct Services {
     pub search_index: Arc<search::SearchIndex>,
     pub(crate) token_touches: Arc<auth::TouchCache>,
     pub(crate) package_cache: Arc<package_cache::PackageCache>,
+    /// This node's resolved OCI manifests (`oci::manifest_cache`).
+    pub(crate) manifest_cache: Arc<oci::manifest_cache::ManifestCache>,
+    /// The running state of chunked OCI uploads whose last chunk came here (`oci::assembly`).
+    pub(crate) upload_assemblies: Arc<oci::assembly::Assemblies>,
     /// Wakes this node's webhook worker when deliveries are queued.
     pub(crate) webhook_wake: Arc<tokio::sync::Notify>,
     /// Wakes this node's scan worker when scans are queued.
@@ -140,6 +144,8 @@ impl Services {
             config: Arc::new(config),
             token_touches: Arc::default(),
             package_cache: Arc::default(),
+            manifest_cache: Arc::default(),
+            upload_assemblies: Arc::default(),
             webhook_wake: Arc::default(),
             scan_wake: Arc::default(),
         }

@@ -1,6 +1,8 @@
 //! Content-addressed blob store: bytes are stored once under their sha256 digest, over a
 //! local directory or any S3-compatible server. Uploads are staged in a local temporary file
-//! while hashed, so nothing reaches the store before its digest and size are known.
+//! while hashed, so nothing reaches the store before its digest and size are known; on the
+//! filesystem store the finished file is then linked into place (written once). On S3,
+//! reads can be handed to the server itself with presigned URLs (`with_redirects`).
 
 mod staging;
 
@@ -145,6 +147,10 @@ pub struct BlobStore {
     /// The directory of the `fs` backend (for sweeping partial files).
     fs_root: Option<PathBuf>,
     describe: String,
+    /// The S3 client, which can presign URLs of its objects.
+    signer: Option<Arc<object_store::aws::AmazonS3>>,
+    /// Reads are answered with presigned URLs valid this long (`with_redirects`).
+    redirect_ttl: Option<Duration>,
 }
 
 /// What a sweep of leftovers removed.
@@ -163,6 +169,7 @@ impl BlobStore {
     /// Opens the store with explicit client settings (they only matter for S3).
     pub fn open_with(config: &StorageConfig, staging_dir: &Path, options: &StoreOptions) -> Result<Self> {
         std::fs::create_dir_all(staging_dir)?;
+        let mut signer = None;
         let (inner, streaming, prefix, describe): (Arc<dyn ObjectStore>, Arc<dyn ObjectStore>, String, String) =
             match config {
                 StorageConfig::Fs { path } => {
@@ -206,6 +213,7 @@ impl BlobStore {
                         b.build()
                     };
                     let inner = Arc::new(s3(Some(options.request_timeout))?);
+                    signer = Some(inner.clone());
                     let streaming = Arc::new(s3(None)?);
                     let prefix = prefix.clone().unwrap_or_default().trim_matches('/').to_string();
                     (inner, streaming, prefix, format!("s3:{bucket}"))
@@ -215,14 +223,46 @@ impl BlobStore {
             StorageConfig::Fs { path } => Some(path.clone()),
             StorageConfig::S3 { .. } => None,
         };
+        // On the filesystem store, uploads are staged where they can be linked into place:
+        // a staging directory on another filesystem is replaced by one inside the store.
+        let staging_dir = match &fs_root {
+            Some(root) if !same_filesystem(staging_dir, root) => {
+                let inside = root.join("staging");
+                std::fs::create_dir_all(&inside)?;
+                tracing::info!(staging = %inside.display(), "staging uploads inside the blob store's filesystem");
+                inside
+            }
+            _ => staging_dir.to_path_buf(),
+        };
         Ok(BlobStore {
             inner,
             streaming,
             prefix,
-            staging_dir: staging_dir.to_path_buf(),
+            staging_dir,
             fs_root,
             describe,
+            signer,
+            redirect_ttl: None,
         })
+    }
+
+    /// Lets readers be sent to the S3 server itself: [`BlobStore::redirect_url`] then gives
+    /// presigned URLs valid for `ttl`. No effect on the filesystem store.
+    pub fn with_redirects(mut self, ttl: Duration) -> Self {
+        self.redirect_ttl = Some(ttl);
+        self
+    }
+
+    /// A short-lived presigned `GET` URL of the blob on the S3 server, when the store is S3
+    /// and redirects are on (`None` otherwise: serve the bytes).
+    pub async fn redirect_url(&self, digest: &Digest) -> Result<Option<String>> {
+        use object_store::signer::Signer as _;
+        let (Some(signer), Some(ttl)) = (&self.signer, self.redirect_ttl) else {
+            return Ok(None);
+        };
+        let url = signer.signed_url(http::Method::GET, &self.key(digest), ttl).await?;
+        metrics::counter!("trove_storage_redirects_total").increment(1);
+        Ok(Some(url.to_string()))
     }
 
     pub fn describe(&self) -> &str {
@@ -240,16 +280,19 @@ impl BlobStore {
     }
 
     /// Removes what interrupted uploads leave behind once older than `min_age`: staging files
-    /// (`upload-*`, from a process killed while receiving a body) and, on the `fs` backend,
+    /// (`upload-*`, from a process killed while receiving a body, or chunked uploads' joined
+    /// files in `joins/`) and, on the `fs` backend,
     /// partial blob files (`<hex>#<n>`, from a process killed while copying into the store,
     /// which renames complete files into place). Younger files may belong to uploads in
     /// progress, here or on another node sharing the directories, and are kept.
     pub async fn sweep_leftovers(&self, min_age: Duration) -> Result<SweepReport> {
         let staging = self.staging_dir.clone();
+        let joins = self.joins_dir();
         let blobs = self.fs_root.as_ref().map(|r| r.join("blobs"));
         let report = tokio::task::spawn_blocking(move || {
             let mut report = SweepReport::default();
             sweep_dir(&staging, min_age, &mut report, &|name| name.starts_with("upload-"))?;
+            sweep_dir(&joins, min_age, &mut report, &|name| name.starts_with("upload-"))?;
             if let Some(blobs) = blobs {
                 // blobs/<algorithm>/<xx>/<hex>#<n>
                 for alg in read_dir_or_empty(&blobs)? {
@@ -279,6 +322,22 @@ impl BlobStore {
         Ok(StagedBlob::new(&self.staging_dir).await?)
     }
 
+    /// Starts a staging file that outlives requests: the bytes of a chunked upload joined as
+    /// its chunks arrive. Kept apart from request bodies (`joins/` beside the staging
+    /// directory, on the same filesystem) and swept the same way.
+    pub async fn stage_join(&self) -> Result<StagedBlob> {
+        let dir = self.joins_dir();
+        tokio::fs::create_dir_all(&dir).await?;
+        Ok(StagedBlob::new(&dir).await?)
+    }
+
+    fn joins_dir(&self) -> PathBuf {
+        match self.staging_dir.parent() {
+            Some(p) => p.join("joins"),
+            None => self.staging_dir.join("joins"),
+        }
+    }
+
     /// Stores a staged blob under its digest. Storing a digest that exists already is a no-op,
     /// so concurrent stores of the same bytes are safe.
     async fn commit_raw(&self, staged: &StagedBlob) -> Result<()> {
@@ -290,6 +349,18 @@ impl BlobStore {
         }
         let key = self.key(&digest);
         let size = staged.size();
+        if let Some(root) = &self.fs_root {
+            // Written once: the staged file (complete, flushed) becomes the blob under a
+            // second name, atomically; no copy. Only across filesystems is it copied below.
+            let (from, to) = (staged.path_buf(), root.join(key.as_ref()));
+            let linked = tokio::task::spawn_blocking(move || link_into_place(&from, &to))
+                .await
+                .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
+            if linked {
+                tracing::debug!(%digest, size, "blob stored (linked)");
+                return Ok(());
+            }
+        }
         let mut file = tokio::fs::File::open(staged.path()).await?;
         if size <= 8 * 1024 * 1024 {
             let mut buf = Vec::with_capacity(size as usize);
@@ -477,6 +548,43 @@ impl BlobStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Gives the finished file `from` the name `to` as well (a hard link: same bytes, no copy), and
+/// makes the new name durable. `false` when the two are not on one filesystem (or links are
+/// not supported): the caller copies instead. An existing `to` holds the same bytes.
+fn link_into_place(from: &Path, to: &Path) -> std::io::Result<bool> {
+    let Some(dir) = to.parent() else {
+        return Ok(false);
+    };
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(from, std::fs::Permissions::from_mode(0o644))?;
+    }
+    match std::fs::hard_link(from, to) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(true),
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot link a staged blob into the store; copying it");
+            return Ok(false);
+        }
+    }
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(true)
+}
+
+/// Whether two existing paths are on one filesystem (unknown: assume so).
+fn same_filesystem(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev();
+        }
+    }
+    true
 }
 
 /// Subdirectories of `dir` (none when it does not exist).

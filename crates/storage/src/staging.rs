@@ -50,6 +50,15 @@ impl StagedBlob {
         Ok(())
     }
 
+    /// Flushes what was written so far to disk (the blob stays open for more).
+    pub async fn sync(&mut self) -> Result<(), StagingError> {
+        if let Some(file) = self.file.as_mut() {
+            file.flush().await?;
+            file.sync_data().await?;
+        }
+        Ok(())
+    }
+
     /// Flushes the file to disk and fixes the digest.
     pub async fn finish(&mut self) -> Result<Digest, StagingError> {
         if let Some(mut file) = self.file.take() {

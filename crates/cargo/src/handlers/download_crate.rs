@@ -8,7 +8,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use trove_core::Ecosystem;
-use trove_http::{immutable_cache_control, Serve};
+use trove_http::{immutable_cache_control, redirect_headers, Serve};
 
 /// `GET /cargo/{scope}/api/v1/crates/{name}/{version}/download` (config.json's `dl`): the
 /// `.crate` from the content-addressed store (cargo checks it against the index `cksum`),
@@ -48,6 +48,14 @@ pub async fn download_crate(
     let Some(served) = serve.bytes(size).filter(|_| method != Method::HEAD) else {
         return Ok((status, out).into_response());
     };
+    if let Some(to) = packages
+        .redirect_download(&d, served.start == 0)
+        .await?
+        .as_deref()
+        .and_then(redirect_headers)
+    {
+        return Ok((StatusCode::TEMPORARY_REDIRECT, to).into_response());
+    }
     let read = packages
         .open_download(&d, serve.storage_range(), served.start == 0)
         .await?;

@@ -5,7 +5,7 @@ use axum::body::Body;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use trove_http::{immutable_cache_control, Serve};
+use trove_http::{immutable_cache_control, redirect_headers, Serve};
 
 /// `GET|HEAD /npm/<pkg>/-/<name>-<version>.tgz`: streams the tarball of that file name (or
 /// one `Range` of it) with `ETag` = its sha256 digest and immutable caching; counted as a
@@ -40,6 +40,15 @@ pub async fn get_tarball(req: Req, name: &str, file: &str) -> NpmResult<Response
     let Some(served) = serve.bytes(size).filter(|_| req.method != Method::HEAD) else {
         return Ok((status, out).into_response());
     };
+    if let Some(to) = svc
+        .packages()
+        .redirect_download(&d, served.start == 0)
+        .await?
+        .as_deref()
+        .and_then(redirect_headers)
+    {
+        return Ok((StatusCode::TEMPORARY_REDIRECT, to).into_response());
+    }
     let read = svc
         .packages()
         .open_download(&d, serve.storage_range(), served.start == 0)

@@ -7,7 +7,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use trove_core::Ecosystem;
-use trove_http::{immutable_cache_control, Serve};
+use trove_http::{immutable_cache_control, redirect_headers, Serve};
 
 /// The suffix of PEP 658 metadata files, served beside each distribution.
 pub const METADATA_SUFFIX: &str = ".metadata";
@@ -52,6 +52,16 @@ pub async fn download_file(
         return Ok((status, out).into_response());
     };
     let count = served.start == 0 && !is_metadata;
+    if !is_metadata {
+        if let Some(to) = packages
+            .redirect_download(&d, count)
+            .await?
+            .as_deref()
+            .and_then(redirect_headers)
+        {
+            return Ok((StatusCode::TEMPORARY_REDIRECT, to).into_response());
+        }
+    }
     let read = packages.open_download(&d, serve.storage_range(), count).await?;
     metrics::counter!("trove_download_bytes_total").increment(served.end - served.start);
     let body = Body::from_stream(read.stream.map(|r| r.map_err(std::io::Error::other)));

@@ -18,7 +18,7 @@ fn name_unknown(repo: &RepoName) -> ServiceError {
 }
 
 /// 401 for anonymous callers, `NAME_UNKNOWN` for the others.
-fn hidden(ctx: &Ctx, repo: &RepoName) -> ServiceError {
+pub(super) fn hidden(ctx: &Ctx, repo: &RepoName) -> ServiceError {
     if ctx.principal.is_none() {
         ServiceError::unauthenticated(format!("authentication required to access `{repo}`"))
     } else {

@@ -59,6 +59,12 @@ impl crate::oci::Oci<'_> {
         }
     }
 
+    /// A short-lived presigned URL of the blob's bytes on the S3 server, when `[storage]
+    /// redirect` is on; `None`: serve them with [`Self::open_blob`].
+    pub async fn blob_redirect(&self, info: &BlobInfo) -> Result<Option<String>> {
+        Ok(self.store.redirect_url(&info.storage).await?)
+    }
+
     /// Removes a blob from a repository (the bytes go at the next garbage collection when
     /// nothing else uses them).
     pub async fn delete_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<()> {

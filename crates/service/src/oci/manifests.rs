@@ -408,6 +408,27 @@ impl crate::oci::Oci<'_> {
             Err(e) if e.code == codes::TAG_INVALID => return Err(manifest_unknown(repo, reference)),
             Err(e) => return Err(e),
         };
+        // A hit answers without the database, except that a private repository's entry
+        // serves only callers who may read it (checked as every read is).
+        let generation = self.db.write_generation();
+        if let Some(hit) = self.manifest_cache.get(repo, reference, generation) {
+            if hit.pkg.is_private() {
+                let mut conn = self.db.conn().await?;
+                if !self.can_read(&mut conn, ctx, &hit.pkg).await? {
+                    return Err(super::access::hidden(ctx, repo));
+                }
+            }
+            metrics::counter!("trove_oci_manifest_cache_total", "result" => "hit").increment(1);
+            return Ok(ManifestContent {
+                digest: hit.digest.clone(),
+                media_type: hit.media_type.clone(),
+                size: hit.body.len() as u64,
+                body: (!head).then(|| hit.body.clone()),
+                private: hit.pkg.is_private(),
+                pull: (hit.counts && !head).then_some(hit.pkg.id),
+            });
+        }
+        metrics::counter!("trove_oci_manifest_cache_total", "result" => "miss").increment(1);
         let pkg = self.repo(ctx, repo, OciAction::Pull).await?;
         let mut conn = self.db.conn().await?;
         let digest = match &parsed {
@@ -419,14 +440,17 @@ impl crate::oci::Oci<'_> {
         let m = trove_db::oci_manifests::find(&mut conn, pkg.id, &digest)
             .await?
             .ok_or_else(|| manifest_unknown(repo, reference))?;
-        let counts = !head
-            && match &parsed {
-                Reference::Tag(_) => true,
-                Reference::Digest(_) => !trove_db::oci_manifests::is_referenced(&mut conn, pkg.id, &digest).await?,
-            };
+        let size = m.size.max(0) as u64;
+        // Small manifests are read whole even for a HEAD, to fill the cache.
+        let cacheable = size <= super::manifest_cache::MAX_BODY;
+        let counts = match &parsed {
+            Reference::Tag(_) => true,
+            Reference::Digest(_) if head && !cacheable => false,
+            Reference::Digest(_) => !trove_db::oci_manifests::is_referenced(&mut conn, pkg.id, &digest).await?,
+        };
         drop(conn);
         let parse = |s: &str| Digest::parse(s).map_err(|e| ServiceError::internal(e.to_string()));
-        let body = if head {
+        let body = if head && !cacheable {
             None
         } else {
             match self.store.get_bytes(&parse(&m.storage_digest)?).await {
@@ -438,13 +462,28 @@ impl crate::oci::Oci<'_> {
                 Err(e) => return Err(e.into()),
             }
         };
+        let digest = parse(&m.digest)?;
+        if let Some(b) = &body {
+            self.manifest_cache.put(
+                repo,
+                reference,
+                generation,
+                std::sync::Arc::new(super::manifest_cache::CachedManifest {
+                    pkg: pkg.clone(),
+                    digest: digest.clone(),
+                    media_type: m.media_type.clone(),
+                    body: b.clone(),
+                    counts,
+                }),
+            );
+        }
         Ok(ManifestContent {
-            digest: parse(&m.digest)?,
+            digest,
             media_type: m.media_type,
-            size: m.size.max(0) as u64,
-            body,
+            size,
+            body: if head { None } else { body },
             private: pkg.is_private(),
-            pull: counts.then_some(pkg.id),
+            pull: (counts && !head).then_some(pkg.id),
         })
     }
 

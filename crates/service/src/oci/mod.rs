@@ -7,11 +7,13 @@
 //! the distribution spec's error codes.
 
 mod access;
+pub(crate) mod assembly;
 mod blobs;
 mod catalog;
 mod gc;
 mod image;
 mod jwt;
+pub(crate) mod manifest_cache;
 mod manifests;
 mod names;
 mod token;

@@ -1,7 +1,9 @@
 //! Blob uploads: monolithic, chunked and resumable. The upload's state is a database row and
-//! every chunk is stored as a blob of its own, so any node can continue or finish an upload;
-//! the final PUT concatenates the chunks (or reuses a single one), verifies the digest and
-//! stores the blob once, shared by every repository.
+//! every chunk is stored as a blob of its own, so any node can continue or finish an upload.
+//! The node that took the chunks also joins them as they come, with the running hash
+//! (`assembly`), so the final PUT only finishes the hash; otherwise it concatenates the
+//! chunks (or reuses a single one). Either way it verifies the digest and stores the blob
+//! once, shared by every repository.
 
 use super::blobs::info_of;
 use super::{codes, names, BlobInfo, OciAction, RepoName};
@@ -151,7 +153,40 @@ impl crate::oci::Oci<'_> {
                 None => Err(upload_unknown(&up.id)),
             };
         }
+        if up.size > 0 {
+            let first = self.oci_first_part(&up.id, up.size).await;
+            self.upload_assemblies
+                .follow(
+                    &self.store,
+                    &up.id,
+                    up.size as u64,
+                    chunk,
+                    first.as_ref(),
+                    self.oci_assembly_idle(),
+                )
+                .await;
+        }
         Ok(up.size as u64 + chunk.size())
+    }
+
+    /// The upload's first chunk when it is the only one before the chunk just appended at
+    /// `start` (then a joined file can start from it); `None` otherwise, or on any error.
+    async fn oci_first_part(&self, id: &str, start: i64) -> Option<Digest> {
+        if self.upload_assemblies.has(id) {
+            return None;
+        }
+        let mut conn = self.db.conn().await.ok()?;
+        let parts = trove_db::oci_uploads::parts(&mut conn, id).await.ok()?;
+        match parts.as_slice() {
+            [first, _] if first.part_offset == 0 && first.size == start => Digest::parse(&first.storage_digest).ok(),
+            _ => None,
+        }
+    }
+
+    /// How long a chunked upload's running state may sit idle: well within the age at which
+    /// the leftovers sweep removes staging files.
+    fn oci_assembly_idle(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.config.stale_upload_ms.max(0) as u64 / 2)
     }
 
     /// Finishes an upload with its final chunk (may be empty): verifies the whole content
@@ -182,7 +217,16 @@ impl crate::oci::Oci<'_> {
             let mut conn = self.db.conn().await?;
             trove_db::oci_uploads::parts(&mut conn, &up.id).await?
         };
-        let assembled = self.oci_assemble(&parts, &digest, max_blob_bytes).await?;
+        let joined = self
+            .upload_assemblies
+            .take(&up.id, up.size as u64, self.oci_assembly_idle());
+        let assembled = match joined {
+            // This node joined every chunk as it came: only the hash is left to finish.
+            Some(joined) if parts.len() > 1 && digest.algorithm() == Algorithm::Sha256 => {
+                oci_finish_joined(joined, &digest).await?
+            }
+            _ => self.oci_assemble(&parts, &digest, max_blob_bytes).await?,
+        };
         let storage = assembled.storage.clone();
         let size = assembled.size;
         self.blobs().hold_blob(&storage).await?;
@@ -349,6 +393,7 @@ impl crate::oci::Oci<'_> {
 
     /// Deletes an upload's rows, then its chunks' bytes unless something else uses them.
     async fn oci_drop_upload(&self, id: &str) -> Result<bool> {
+        self.upload_assemblies.forget(id);
         let parts = {
             let mut conn = self.db.conn().await?;
             trove_db::oci_uploads::parts(&mut conn, id).await?
@@ -397,6 +442,23 @@ struct Assembled {
     size: u64,
     /// The joined bytes, when they are not an existing chunk.
     staged: Option<StagedBlob>,
+}
+
+/// Finishes the running hash of an upload joined chunk by chunk and checks the digest.
+async fn oci_finish_joined(mut joined: StagedBlob, digest: &Digest) -> Result<Assembled> {
+    let actual = joined
+        .finish()
+        .await
+        .map_err(|e| ServiceError::internal(e.to_string()))?;
+    if &actual != digest {
+        return Err(digest_mismatch(digest, &actual));
+    }
+    metrics::counter!("trove_oci_uploads_joined_total").increment(1);
+    Ok(Assembled {
+        storage: actual,
+        size: joined.size(),
+        staged: Some(joined),
+    })
 }
 
 async fn sha512_of_file(path: &std::path::Path) -> Result<Digest> {

@@ -68,6 +68,17 @@ impl crate::packages::Packages<'_> {
         })
     }
 
+    /// A short-lived presigned URL of the archive on the S3 server, when `[storage] redirect`
+    /// is on (the download counts then, as [`Self::open_download`] counts it); `None`: serve
+    /// the bytes.
+    pub async fn redirect_download(&self, d: &Download, count: bool) -> Result<Option<String>> {
+        let url = self.store.redirect_url(&d.digest).await?;
+        if url.is_some() && count {
+            self.downloads.record(d.package_id, d.version_id);
+        }
+        Ok(url)
+    }
+
     /// Opens the archive stream (optionally a byte range) and counts the download.
     pub async fn open_download(
         &self,

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use trove_http::{immutable_cache_control, Serve};
+use trove_http::{immutable_cache_control, redirect_headers, Serve};
 use trove_service::{ErrorKind, ServiceError};
 
 /// `GET|HEAD /api/v1/packages/{scope}/{name}/versions/{version}/download`: streams the
@@ -51,6 +51,15 @@ pub async fn download_version(
         return Ok((status, out).into_response());
     };
     let count = served.start == 0;
+    if let Some(to) = svc
+        .packages()
+        .redirect_download(&d, count)
+        .await?
+        .as_deref()
+        .and_then(redirect_headers)
+    {
+        return Ok((axum::http::StatusCode::TEMPORARY_REDIRECT, to).into_response());
+    }
     let read = svc.packages().open_download(&d, serve.storage_range(), count).await?;
     metrics::counter!("trove_download_bytes_total").increment(served.end - served.start);
     let body = Body::from_stream(read.stream.map(|r| r.map_err(std::io::Error::other)));

@@ -8,6 +8,7 @@ mod discovery;
 mod gc;
 mod manage;
 mod native;
+mod perf;
 mod privacy;
 mod pull;
 mod push;

@@ -1,0 +1,390 @@
+//! The fast paths of the OCI front-end keep its rules: manifests answered from the per-node
+//! cache follow writes on other nodes within a second and never reach callers who may not
+//! read the repository; chunked uploads joined as they come still verify the digest; with
+//! `[storage] redirect` on S3, blob and archive downloads are redirected to presigned URLs
+//! that real clients follow.
+
+use super::*;
+use crate::oci::clients::{args, run};
+use std::time::{Duration, Instant};
+use trove_testkit::{both_backends, Backend};
+
+/// A counter's value in the Prometheus text of `/metrics` (0 when absent).
+async fn counter(base: &str, client: &reqwest::Client, line_start: &str) -> u64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find(|l| l.starts_with(line_start))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+const HITS: &str = "trove_oci_manifest_cache_total{result=\"hit\"}";
+
+/// A manifest pushed under `tag` whose layer says `variant`.
+async fn image(oci: &Oci, repo: &str, tag: &str, variant: &str) -> Vec<u8> {
+    oci.push_image(repo, tag, &[format!("layer {variant}").as_bytes()])
+        .await
+}
+
+async fn digest_of(oci: &Oci, path: &str) -> (StatusCode, String) {
+    let res = oci.send(Method::GET, path).await;
+    (res.status(), header(&res, "docker-content-digest"))
+}
+
+/// Two nodes on one database and one blob store: a tag re-pushed or deleted through one is
+/// answered by the other within the cache's second; each node sees its own writes at once.
+async fn cached_manifests_follow_other_nodes(b: Backend) {
+    // No background writes (download counts) to invalidate the cache while it is checked.
+    let app = TestApp::builder(b)
+        .config(|c| c.stats.flush_interval_ms = 3_600_000)
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let node2 = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let a = Oci::user(&app, &alice);
+    let b2 = Oci {
+        base: node2.base_url(),
+        ..Oci::anonymous(&app)
+    };
+    let m1 = image(&a, "alice/app", "v1", "one").await;
+    let path = "/v2/alice/app/manifests/v1";
+    // Node 2 answers the tag, then answers it again from memory.
+    let hits = counter(&b2.base, &b2.client, HITS).await;
+    let res = b2.send(Method::GET, path).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), m1.as_slice());
+    for _ in 0..5 {
+        assert_eq!(digest_of(&b2, path).await, (StatusCode::OK, sha256(&m1)));
+        let res = b2.send(Method::HEAD, path).await;
+        assert_eq!(header(&res, "content-length"), m1.len().to_string());
+    }
+    assert!(
+        counter(&b2.base, &b2.client, HITS).await >= hits + 5,
+        "GET and HEAD hit the cache"
+    );
+
+    // Re-pushed through node 1: node 1 answers the new manifest at once, node 2 within a second.
+    let m2 = image(&a, "alice/app", "v1", "two").await;
+    assert_ne!(m1, m2);
+    assert_eq!(digest_of(&a, path).await, (StatusCode::OK, sha256(&m2)));
+    let pushed = Instant::now();
+    loop {
+        let (status, d) = digest_of(&b2, path).await;
+        assert_eq!(status, StatusCode::OK);
+        if d == sha256(&m2) {
+            break;
+        }
+        assert_eq!(d, sha256(&m1));
+        assert!(
+            pushed.elapsed() < Duration::from_millis(1500),
+            "node 2 still serves the old tag"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let res = b2.send(Method::GET, path).await;
+    assert_eq!(res.bytes().await.unwrap().as_ref(), m2.as_slice());
+
+    // Deleted through node 1: gone on node 2 within a second too.
+    let res = a.send(Method::DELETE, path).await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let deleted = Instant::now();
+    loop {
+        let (status, _) = digest_of(&b2, path).await;
+        if status == StatusCode::NOT_FOUND {
+            break;
+        }
+        assert!(
+            deleted.elapsed() < Duration::from_millis(1500),
+            "node 2 still serves a deleted tag"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // By digest the manifest is still there.
+    assert_eq!(
+        digest_of(&b2, &format!("/v2/alice/app/manifests/{}", sha256(&m2))).await,
+        (StatusCode::OK, sha256(&m2))
+    );
+    node2.shutdown().await.unwrap();
+    app.stop().await;
+}
+
+/// A private repository's manifest, cached for its owner, is not served to anyone else; a
+/// public one cached for anonymous callers stops being served to them the moment the
+/// repository turns private.
+async fn cached_manifests_stay_private(b: Backend) {
+    // No background writes (download counts) to invalidate the cache while it is checked.
+    let app = TestApp::builder(b)
+        .config(|c| c.stats.flush_interval_ms = 3_600_000)
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    let a = Oci::user(&app, &alice);
+    let m = image(&a, "alice/secret", "v1", "secret").await;
+    let by_tag = "/v2/alice/secret/manifests/v1".to_string();
+    let by_digest = format!("/v2/alice/secret/manifests/{}", sha256(&m));
+    // Cached while public, for anonymous callers.
+    for p in [&by_tag, &by_digest] {
+        for _ in 0..2 {
+            assert_eq!(digest_of(&Oci::anonymous(&app), p).await, (StatusCode::OK, sha256(&m)));
+        }
+    }
+    let res = alice
+        .req(Method::PATCH, "/api/v1/packages/alice/secret")
+        .json(&json!({"visibility": "private"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    // The owner fills the cache again (now with the private repository), twice to hit it.
+    let hits = counter(&app.base, &app.client, HITS).await;
+    for p in [&by_tag, &by_digest] {
+        for _ in 0..2 {
+            let res = a.send(Method::GET, p).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            assert!(header(&res, "cache-control").starts_with("private") || p == &by_tag);
+            assert_eq!(res.bytes().await.unwrap().as_ref(), m.as_slice());
+        }
+    }
+    assert!(counter(&app.base, &app.client, HITS).await >= hits + 2);
+    // Anonymous callers are asked to log in, other users see nothing, GET and HEAD alike.
+    let bo = Oci::user(&app, &bob);
+    for p in [&by_tag, &by_digest] {
+        let res = Oci::anonymous(&app).send(Method::GET, p).await;
+        oci_error(res, StatusCode::UNAUTHORIZED, "UNAUTHORIZED").await;
+        let res = Oci::anonymous(&app).send(Method::HEAD, p).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let res = bo.send(Method::GET, p).await;
+        oci_error(res, StatusCode::NOT_FOUND, "NAME_UNKNOWN").await;
+        let res = bo.send(Method::HEAD, p).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+        // The owner is still answered (from the cache).
+        assert_eq!(digest_of(&a, p).await, (StatusCode::OK, sha256(&m)));
+    }
+    app.stop().await;
+}
+
+async fn patch_chunk(oci: &Oci, loc: &str, start: usize, chunk: &[u8]) -> String {
+    let res = oci
+        .req(Method::PATCH, loc)
+        .header("content-type", "application/octet-stream")
+        .header("content-range", format!("{}-{}", start, start + chunk.len() - 1))
+        .body(chunk.to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED, "{}", res.text().await.unwrap());
+    header(&res, "location")
+}
+
+/// Chunks joined as they arrive (the closing PUT only finishes the running hash) are still
+/// checked against the digest the client claims: a wrong one is refused and nothing is
+/// stored; the right one stores exactly the bytes sent.
+async fn joined_chunked_uploads_verify_digests(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let oci = Oci::user(&app, &alice);
+    let data = bytes_of(3 * 300_000 + 7, 11);
+    const JOINED: &str = "trove_oci_uploads_joined_total";
+    let upload = |last_in_put: bool| {
+        let (oci, data) = (oci.clone(), data.clone());
+        async move {
+            let res = oci.send(Method::POST, "/v2/alice/big/blobs/uploads/").await;
+            let mut loc = header(&res, "location");
+            let cuts = [0, 300_000, 600_000, data.len()];
+            let n = if last_in_put { 2 } else { 3 };
+            for w in cuts.windows(2).take(n) {
+                loc = patch_chunk(&oci, &loc, w[0], &data[w[0]..w[1]]).await;
+            }
+            let tail = if last_in_put {
+                data[600_000..].to_vec()
+            } else {
+                Vec::new()
+            };
+            (loc, tail)
+        }
+    };
+    let put = |loc: String, digest: String, tail: Vec<u8>| {
+        let oci = oci.clone();
+        async move {
+            let url = format!("{loc}{}digest={digest}", if loc.contains('?') { '&' } else { '?' });
+            let mut r = oci
+                .req(Method::PUT, &url)
+                .header("content-type", "application/octet-stream");
+            if !tail.is_empty() {
+                r = r.header("content-range", format!("600000-{}", 600_000 + tail.len() - 1));
+            }
+            r.body(tail).send().await.unwrap()
+        }
+    };
+    let before = counter(&app.base, &app.client, JOINED).await;
+    // A wrong digest (the sha256 of other bytes) after three chunks: refused.
+    let (loc, tail) = upload(false).await;
+    let res = put(loc.clone(), sha256(b"something else"), tail).await;
+    oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
+    let res = oci
+        .send(Method::HEAD, &format!("/v2/alice/big/blobs/{}", sha256(&data)))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // The upload is still there: the right digest then finishes it (from its stored chunks).
+    let res = put(loc, sha256(&data), Vec::new()).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    // Joined on the fast path, the last chunk in the PUT: the right bytes under the digest.
+    let (loc, tail) = upload(true).await;
+    let res = put(loc, sha256(&data), tail).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    assert_eq!(counter(&app.base, &app.client, JOINED).await, before + 1);
+    let got = oci
+        .send(Method::GET, &format!("/v2/alice/big/blobs/{}", sha256(&data)))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), data.as_slice());
+    // A wrong digest with the last chunk in the PUT: refused as well.
+    let other = bytes_of(data.len(), 12);
+    let (loc, tail) = upload(true).await;
+    let res = put(loc, sha256(&other), tail).await;
+    oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
+    let res = oci
+        .send(Method::HEAD, &format!("/v2/alice/big/blobs/{}", sha256(&other)))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    // No chunk is left in staging, and no joined file once its upload is finished or refused.
+    assert_eq!(app.staging_files(), 0);
+    let joins = std::fs::read_dir(app.config.data_dir.join("joins")).unwrap().count();
+    assert_eq!(joins, 0);
+    app.stop().await;
+}
+
+/// With `[storage] redirect` on the real S3 server: blob GETs and archive downloads are
+/// `307`s to presigned URLs that curl follows to the right bytes (HEAD still answers
+/// directly, downloads still count), and skopeo copies an image out through them.
+async fn s3_redirects_blob_and_archive_downloads(b: Backend) {
+    let app = TestApp::builder(b)
+        .s3()
+        .config(|c| {
+            c.storage.redirect = true;
+            c.storage.redirect_ttl_secs = 120;
+        })
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let oci = Oci::user(&app, &alice);
+    let layer = bytes_of(3 * 1024 * 1024 + 5, 9);
+    let m = oci.push_image("alice/app", "v1", &[&layer]).await;
+    let d = sha256(&layer);
+    let no_follow = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let anon = Oci {
+        client: no_follow.clone(),
+        ..Oci::anonymous(&app)
+    };
+    let blob = format!("/v2/alice/app/blobs/{d}");
+    let res = anon.send(Method::GET, &blob).await;
+    assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
+    let location = header(&res, "location");
+    let endpoint = std::env::var("TROVE_TEST_S3_ENDPOINT").unwrap_or_default();
+    assert!(location.starts_with(&endpoint), "{location} vs {endpoint}");
+    assert!(location.contains("X-Amz-Signature="), "{location}");
+    assert!(location.contains("X-Amz-Expires=120"), "{location}");
+    assert_eq!(header(&res, "cache-control"), "no-store");
+    // HEAD answers directly; so do conditional requests the client can answer from cache.
+    let res = anon.send(Method::HEAD, &blob).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(header(&res, "content-length"), layer.len().to_string());
+    let res = anon
+        .req(Method::GET, &blob)
+        .header("if-none-match", format!("\"{d}\""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_MODIFIED);
+    // Manifests are served by Trove.
+    let res = anon.send(Method::GET, "/v2/alice/app/manifests/v1").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), m.as_slice());
+    // curl follows the redirect to the right bytes.
+    let work = tempfile::tempdir().unwrap();
+    let out = work.path().join("blob");
+    run(
+        "curl",
+        args(&["-sSfL", "-o", out.to_str().unwrap(), &format!("{}{blob}", app.base)]),
+        vec![],
+    )
+    .await;
+    assert_eq!(sha256(&std::fs::read(&out).unwrap()), d);
+
+    // A native archive: redirected, counted, and curl gets its bytes.
+    let archive = trove_tarball::simple_package("alice/tool", "1.0.0", "# Tool\n");
+    let res = alice.publish_bytes("alice/tool", "1.0.0", archive.clone()).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let dl = "/api/v1/packages/alice/tool/versions/1.0.0/download";
+    let res = no_follow.get(app.url(dl)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert!(header(&res, "location").starts_with(&endpoint));
+    let res = no_follow.head(app.url(dl)).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let out = work.path().join("archive");
+    run(
+        "curl",
+        args(&["-sSfL", "-o", out.to_str().unwrap(), &app.url(dl)]),
+        vec![],
+    )
+    .await;
+    assert_eq!(std::fs::read(&out).unwrap(), archive);
+    app.flush_downloads().await;
+    let v = json_ok(app.get("/api/v1/packages/alice/tool").send().await.unwrap()).await;
+    assert_eq!(v["downloads"], 2, "{v}");
+
+    // skopeo copies the image out through the redirects.
+    let host = app.base.trim_start_matches("http://").to_string();
+    let dest = work.path().join("layout");
+    run(
+        "skopeo",
+        args(&[
+            "copy",
+            "--src-tls-verify=false",
+            &format!("docker://{host}/alice/app:v1"),
+            &format!("oci:{}:v1", dest.display()),
+        ]),
+        vec![],
+    )
+    .await;
+    // skopeo stores the layer gzipped in the layout: its bytes, unpacked, are the layer's.
+    let unpacked: Vec<Vec<u8>> = std::fs::read_dir(dest.join("blobs/sha256"))
+        .unwrap()
+        .filter_map(|e| {
+            use std::io::Read as _;
+            let bytes = std::fs::read(e.unwrap().path()).unwrap();
+            let mut out = Vec::new();
+            flate2::read::GzDecoder::new(bytes.as_slice())
+                .read_to_end(&mut out)
+                .ok()
+                .map(|_| out)
+        })
+        .collect();
+    assert!(
+        unpacked.iter().any(|u| u == &layer),
+        "skopeo did not copy the layer's bytes"
+    );
+    app.stop().await;
+}
+
+both_backends!(
+    cached_manifests_follow_other_nodes,
+    cached_manifests_stay_private,
+    joined_chunked_uploads_verify_digests,
+    s3_redirects_blob_and_archive_downloads
+);
