@@ -17,7 +17,8 @@ pub fn router(services: Services) -> Router {
         .with_state(services)
 }
 
-/// 200 when the database and storage both accept a write; 503 naming what failed.
+/// 200 when the database and storage both accept a write and the search index is built;
+/// 503 naming what is not.
 async fn ready(State(s): State<Services>) -> impl IntoResponse {
     let limit = Duration::from_secs(3);
     let db = match tokio::time::timeout(limit, s.db.check_writable()).await {
@@ -34,10 +35,15 @@ async fn ready(State(s): State<Services>) -> impl IntoResponse {
         Ok(()) => json!({ "status": "ok" }),
         Err(e) => json!({ "status": "error", "error": e }),
     };
-    let ok = db.is_ok() && storage.is_ok();
+    let search = if s.search_index.is_built() {
+        Ok(())
+    } else {
+        Err("the search index is being built".to_string())
+    };
+    let ok = db.is_ok() && storage.is_ok() && search.is_ok();
     let body = json!({
         "status": if ok { "ok" } else { "unavailable" },
-        "checks": { "database": show(&db), "storage": show(&storage) },
+        "checks": { "database": show(&db), "storage": show(&storage), "search": show(&search) },
     });
     if !ok {
         tracing::warn!(%body, "not ready");

@@ -109,14 +109,15 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     if let Err(e) = services.blobs().sweep_upload_leftovers().await {
         tracing::warn!(error = %e.message, "removing leftovers of interrupted uploads failed");
     }
-    // Search is served from memory: build the index before taking requests.
-    services
-        .search_index
-        .rebuild()
-        .await
-        .context("building the search index")?;
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
+    // Search is served from memory: the index is built in the background while the server
+    // already answers (`/health/ready` is 503 and searches are 503 until it is built).
+    {
+        let index = services.search_index.clone();
+        let stop = rx.clone();
+        tokio::spawn(async move { index.build_at_start(stop).await });
+    }
     let tx = std::sync::Arc::new(tx);
     let signal_tx = tx.clone();
     let app = app(services.clone(), &config);

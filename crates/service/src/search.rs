@@ -63,6 +63,9 @@ pub struct SearchIndex {
     db: Db,
     index: RwLock<Index>,
     sync: Mutex<SyncState>,
+    /// Whether the index has been built once: until then searches answer 503 and
+    /// `/health/ready` says so (the server takes requests while it builds).
+    built: std::sync::atomic::AtomicBool,
 }
 
 /// What the index holds of a package, or `None` when it is not listed: a native package
@@ -94,6 +97,7 @@ impl SearchIndex {
         SearchIndex {
             db,
             index: RwLock::new(Index::new()),
+            built: std::sync::atomic::AtomicBool::new(false),
             sync: Mutex::new(SyncState {
                 generation: -1,
                 watermark: 0,
@@ -109,6 +113,38 @@ impl SearchIndex {
 
     fn write(&self) -> RwLockWriteGuard<'_, Index> {
         self.index.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the index has been built (searches answer from it).
+    pub fn is_built(&self) -> bool {
+        self.built.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Builds the index for the first time, retrying while the database is unreachable,
+    /// until it succeeds or `stop` turns true. The server runs this in the background, so it
+    /// answers `/health/live` at once however many packages there are.
+    pub async fn build_at_start(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        let mut delay = std::time::Duration::from_millis(250);
+        while !self.is_built() && !*stop.borrow() {
+            match self.rebuild().await {
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e.message, "building the search index failed; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = stop.changed() => {}
+                    }
+                    delay = (delay * 2).min(std::time::Duration::from_secs(10));
+                }
+            }
+        }
+    }
+
+    /// Waits until the index is built (tests, and callers that must not see 503s).
+    pub async fn wait_built(&self) {
+        while !self.is_built() {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// Number of packages in this node's index.
@@ -172,6 +208,7 @@ impl SearchIndex {
             .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
         let n = ix.len();
         *self.write() = ix;
+        self.built.store(true, std::sync::atomic::Ordering::Release);
         state.generation = generation;
         state.watermark = watermark;
         state.skipped = skipped;
@@ -513,6 +550,13 @@ impl Search<'_> {
         let license = filter("license", &params.license, |_| Ok(()))?;
         let keyword = filter("keyword", &params.keyword, |_| Ok(()))?;
         let access = self.search_access(ctx).await?;
+        if !self.search_index.is_built() {
+            return Err(ServiceError::new(
+                crate::ErrorKind::Unavailable,
+                "search_unavailable",
+                "the search index is still being built after a start: try again in a moment",
+            ));
+        }
 
         let ix = self.search_index.read();
         let query = Query {

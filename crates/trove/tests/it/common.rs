@@ -75,6 +75,8 @@ impl TestAppBuilder {
         let server = trove_server::start(config.clone(), listener, false)
             .await
             .expect("server starts");
+        // The search index is built in the background; tests search at once.
+        server.services.search_index.wait_built().await;
         TestApp {
             base: server.base_url(),
             server: Some(server),

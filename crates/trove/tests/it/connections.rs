@@ -237,6 +237,7 @@ async fn leftovers_of_killed_uploads_are_swept(b: Backend) {
     let second = leftovers("b");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let node = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    node.services.search_index.wait_built().await;
     assert!(second.iter().all(|p| !p.exists()), "swept at start");
     assert!(
         in_progress.exists(),

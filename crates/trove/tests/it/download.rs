@@ -163,6 +163,7 @@ async fn shutdown_flushes_buffered_downloads(b: Backend) {
     config.server.listen = "127.0.0.1:0".into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = trove_server::start(config, listener, false).await.unwrap();
+    server.services.search_index.wait_built().await;
     let p: serde_json::Value = reqwest::get(format!("{}/api/v1/packages/alice/dl", server.base_url()))
         .await
         .unwrap()

@@ -158,7 +158,64 @@ async fn ready_is_503_when_database_cannot_write(b: Backend) {
     app.stop().await;
 }
 
+/// The search index is built in the background at start: the node answers `/health/live`
+/// at once, `/health/ready` (and searches) 503 until the index is built, and builds it once
+/// it can. Here the build cannot read the search state until the test gives it back.
+async fn ready_waits_for_the_search_index(b: Backend) {
+    use sqlx::Connection as _;
+    let mut app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    alice.publish("alice/widget", "1.0.0").await;
+    app.server.take().unwrap().shutdown().await.expect("clean shutdown");
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    let sql = |s: &'static str| sqlx::raw_sql(s);
+    sql("ALTER TABLE search_state RENAME TO search_state_away")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    app.base = server.base_url();
+    app.server = Some(server);
+    assert_eq!(app.get("/health/live").send().await.unwrap().status(), StatusCode::OK);
+    let res = app.get("/health/ready").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let v = res.json::<serde_json::Value>().await.unwrap();
+    assert_eq!(v["checks"]["search"]["status"], "error", "{v}");
+    assert_eq!(v["checks"]["database"]["status"], "ok", "{v}");
+    let res = app.get("/api/v1/search?q=widget").send().await.unwrap();
+    expect_error(res, StatusCode::SERVICE_UNAVAILABLE, "search_unavailable").await;
+    // Other requests are served meanwhile.
+    let res = app.get("/api/v1/packages/alice/widget").send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+
+    sql("ALTER TABLE search_state_away RENAME TO search_state")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let res = app.get("/health/ready").send().await.unwrap();
+        if res.status() == StatusCode::OK {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never ready: {}",
+            res.text().await.unwrap()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let found = json_ok(app.get("/api/v1/search?q=widget").send().await.unwrap()).await;
+    assert_eq!(found["results"][0]["full_name"], "alice/widget", "{found}");
+    app.stop().await;
+}
+
 both_backends!(
+    ready_waits_for_the_search_index,
     ready_is_503_when_database_cannot_write,
     live_ready_and_request_ids,
     ready_is_503_when_database_is_down,

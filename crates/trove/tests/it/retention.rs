@@ -424,7 +424,9 @@ async fn retention_job_runs_once_across_nodes() {
         let mut config = app.config.clone();
         config.data_dir = dir.path().to_path_buf();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        nodes.push(trove_server::start(config, listener, false).await.expect("node starts"));
+        let node = trove_server::start(config, listener, false).await.expect("node starts");
+        node.services.search_index.wait_built().await;
+        nodes.push(node);
         dirs.push(dir);
     }
     let users = ["alice", "bob", "carol"];

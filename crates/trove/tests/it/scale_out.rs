@@ -17,7 +17,9 @@ async fn another_node(app: &TestApp, dir: &tempfile::TempDir) -> RunningServer {
     config.data_dir = dir.path().to_path_buf();
     config.server.listen = "127.0.0.1:0".into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    trove_server::start(config, listener, false).await.expect("node starts")
+    let node = trove_server::start(config, listener, false).await.expect("node starts");
+    node.services.search_index.wait_built().await;
+    node
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

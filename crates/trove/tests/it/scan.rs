@@ -528,6 +528,7 @@ async fn a_scan_cut_by_a_restart_runs_again_after_its_lease(b: Backend) {
     app.server.take().unwrap().shutdown().await.expect("clean shutdown");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    server.services.search_index.wait_built().await;
     app.base = server.base_url();
     app.server = Some(server);
     let alice = app.login("alice").await;

@@ -483,6 +483,7 @@ async fn every_node_follows_changes_and_reindex_rebuilds_all(b: Backend) {
     config.server.listen = "127.0.0.1:0".into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let other = trove_server::start(config, listener, false).await.unwrap();
+    other.services.search_index.wait_built().await;
     let other_base = other.base_url();
 
     publish(&alice, "alice/nebula", "1.0.0", "description = \"Gas cloud\"", "").await;

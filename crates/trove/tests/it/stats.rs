@@ -241,6 +241,7 @@ async fn a_burst_before_shutdown_is_not_lost(b: Backend) {
     config.server.listen = "127.0.0.1:0".into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = trove_server::start(config, listener, false).await.unwrap();
+    server.services.search_index.wait_built().await;
     let s: Value = reqwest::get(format!("{}/api/v1/packages/alice/last/stats", server.base_url()))
         .await
         .unwrap()

@@ -446,6 +446,7 @@ async fn queued_deliveries_survive_a_restart(b: Backend) {
     config.webhooks.deliver = true;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let server = trove_server::start(config, listener, false).await.unwrap();
+    server.services.search_index.wait_built().await;
     app.base = server.base_url();
     app.server = Some(server);
 
