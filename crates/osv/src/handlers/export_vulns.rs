@@ -15,13 +15,12 @@ pub async fn export_vulns(
     Caller(ctx): Caller,
     Path(ecosystem): Path<String>,
 ) -> OsvResult<Response> {
-    let svc = state.services.advisories();
-    if !svc.osv_ecosystems().await?.contains(&ecosystem) {
+    let docs = state.services.advisories().export_osv(&ctx, &ecosystem).await?;
+    if docs.is_empty() {
         return Err(OsvError::not_found(format!(
             "no advisories in the ecosystem `{ecosystem}`"
         )));
     }
-    let docs = svc.export_osv(&ctx, &ecosystem).await?;
     let zip = zip_docs(docs).map_err(|e| OsvError {
         status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
         code: 13,
@@ -43,10 +42,10 @@ fn zip_docs(docs: Vec<(String, Vec<u8>)>) -> zip::result::ZipResult<Vec<u8>> {
     Ok(w.finish()?.into_inner())
 }
 
-/// `GET /osv/v1/export/ecosystems.txt`: the OSV ecosystems with advisories, one a line (as
-/// osv.dev's bucket lists them).
-pub async fn list_ecosystems(State(state): State<OsvState>) -> OsvResult<Response> {
-    let mut text = state.services.advisories().osv_ecosystems().await?.join("\n");
+/// `GET /osv/v1/export/ecosystems.txt`: the OSV ecosystems with advisories the caller may
+/// see, one a line (as osv.dev's bucket lists them).
+pub async fn list_ecosystems(State(state): State<OsvState>, Caller(ctx): Caller) -> OsvResult<Response> {
+    let mut text = state.services.advisories().osv_ecosystems(&ctx).await?.join("\n");
     if !text.is_empty() {
         text.push('\n');
     }

@@ -318,9 +318,19 @@ impl super::Advisories<'_> {
         Ok(out)
     }
 
-    /// The OSV ecosystems that have advisories.
-    pub async fn osv_ecosystems(&self) -> Result<Vec<String>> {
+    /// The OSV ecosystems that have advisories the caller may see (one whose advisories are
+    /// all of private packages is not listed to those who cannot read them).
+    pub async fn osv_ecosystems(&self, ctx: &Ctx) -> Result<Vec<String>> {
         let mut conn = self.db.conn().await?;
-        Ok(trove_db::advisories::ecosystems(&mut conn).await?)
+        let mut out = Vec::new();
+        for eco in trove_db::advisories::ecosystems(&mut conn).await? {
+            for a in trove_db::advisories::in_ecosystem(&mut conn, &eco).await? {
+                if a.is_published() && self.may_see_advisory(&mut conn, ctx, &a).await? {
+                    out.push(eco);
+                    break;
+                }
+            }
+        }
+        Ok(out)
     }
 }

@@ -271,6 +271,15 @@ async fn private_packages_advisories_are_missing(b: Backend) {
 
     // The owner sees it everywhere.
     let doc = json_ok(alice.get(&format!("/osv/v1/vulns/{id}")).send().await.unwrap()).await;
+    let listed = alice
+        .get("/osv/v1/export/ecosystems.txt")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(listed, "Trove\n");
     let (_, body) = post(&app, Some(&alice.token), "/osv/v1/query", &q).await;
     assert_eq!(body["vulns"], json!([doc]));
 
@@ -296,17 +305,23 @@ async fn private_packages_advisories_are_missing(b: Backend) {
         assert_eq!((status, body), (StatusCode::OK, json!({})));
         let (_, body) = post(&app, token, "/osv/v1/querybatch", &json!({ "queries": [q] })).await;
         assert_eq!(body, json!({ "results": [{}] }));
-        let zip = get("/osv/v1/export/Trove/all.zip".into())
+        // The export and the ecosystem list answer as for an ecosystem without advisories.
+        let hidden = get("/osv/v1/export/Trove/all.zip".into()).send().await.unwrap();
+        let absent = get("/osv/v1/export/Hackage/all.zip".into()).send().await.unwrap();
+        assert_eq!(
+            (hidden.status(), absent.status()),
+            (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND)
+        );
+        let (h, a): (Value, Value) = (hidden.json().await.unwrap(), absent.json().await.unwrap());
+        assert_eq!(h["code"], a["code"]);
+        let listed = get("/osv/v1/export/ecosystems.txt".into())
             .send()
             .await
             .unwrap()
-            .bytes()
+            .text()
             .await
             .unwrap();
-        assert_eq!(
-            zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap().len(),
-            0
-        );
+        assert!(!listed.contains("Trove"), "{listed}");
         let listed = json_ok(get("/api/v1/advisories".into()).send().await.unwrap()).await;
         assert_eq!(listed, json!([]));
         // Native reads: the same error as an id that does not exist (but for the id).
