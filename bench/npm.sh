@@ -16,6 +16,7 @@
 #
 #   bench/npm.sh
 #   COUNT=300 ROUNDS=3 WRK_SECONDS=10 WRK_CONNECTIONS=32 bench/npm.sh
+#   TROVE_BENCH_BIN=path/to/release/trove bench/npm.sh   # a prebuilt binary instead of building one
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -94,9 +95,14 @@ tarball_of() { # registry-url → the tarball URL of @bench/p000 (from its packu
 }
 
 # --- trove ------------------------------------------------------------------------------
-log "building trove (release)"
-cargo build --release -p trove >&2 2>"$WORK/build.log" || { cat "$WORK/build.log" >&2; exit 1; }
-TROVE="$CARGO_TARGET_DIR/release/trove"
+if [ -n "${TROVE_BENCH_BIN:-}" ]; then
+  TROVE="$TROVE_BENCH_BIN"
+  log "using $TROVE (TROVE_BENCH_BIN; a debug build's figures say nothing of release speed)"
+else
+  log "building trove (release)"
+  cargo build --release -p trove >&2 2>"$WORK/build.log" || { cat "$WORK/build.log" >&2; exit 1; }
+  TROVE="$CARGO_TARGET_DIR/release/trove"
+fi
 PORT="$(free_port)"
 log "starting trove server on 127.0.0.1:$PORT"
 TROVE_DATA_DIR="$WORK/trove" TROVE_SERVER_LISTEN="127.0.0.1:$PORT" TROVE_RATE_LIMITS_ENABLED=false \
