@@ -32,6 +32,12 @@ pub struct PypiState {
     pub services: Services,
     /// Where clients reach this registry (absolute URLs of the JSON API).
     pub origin: Origin,
+    /// Rendered project pages for anonymous readers of public projects, per node: valid
+    /// while no local write committed and for at most a second (as Cargo's index files), so
+    /// a node reads its own writes and other nodes' show within that time.
+    pub pages: std::sync::Arc<
+        trove_service::package_cache::GenerationCache<(String, String, simple::Format), std::sync::Arc<str>>,
+    >,
 }
 
 /// What the HTTP stack needs to know of `/pypi`: credentials ride on every request (no login
@@ -64,5 +70,9 @@ pub fn router(services: Services, origin: Origin) -> Router {
             get(download_file::download_file),
         )
         .route("/pypi/{scope}/{project}/json", get(get_project_json::get_project_json))
-        .with_state(PypiState { services, origin })
+        .with_state(PypiState {
+            services,
+            origin,
+            pages: std::sync::Arc::new(trove_service::package_cache::GenerationCache::new(20_000)),
+        })
 }

@@ -12,7 +12,7 @@ pub const TEXT_HTML: &str = "text/html";
 pub const API_VERSION: &str = "1.1";
 
 /// The representation a client gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
     Json,
     /// HTML, labelled with the content type the client asked for.

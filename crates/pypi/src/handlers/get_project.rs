@@ -14,6 +14,7 @@ use trove_service::packages::PackageReleases;
 /// negotiation) with hashes, `requires-python`, PEP 658 metadata, yanks, sizes and upload
 /// times, and its versions (PEP 700). A name that is not normalized redirects to the
 /// normalized one; a private project is 404 to outsiders, exactly like a missing one.
+/// Anonymous reads of public projects come from the per-node page cache when fresh.
 pub async fn get_project(
     State(state): State<PypiState>,
     Caller(ctx): Caller,
@@ -27,6 +28,15 @@ pub async fn get_project(
         return Ok(redirect(&format!("../{normalized}/{query}")));
     }
     let format = negotiate(&headers, query.as_deref())?;
+    // Read before anything else: a write committed meanwhile makes the entry unusable.
+    let generation = state.services.db.write_generation();
+    let anonymous = ctx.principal.is_none();
+    let key = (scope.clone(), project.clone(), format);
+    if anonymous {
+        if let Some(body) = state.pages.get(&key, generation) {
+            return Ok(respond_page(&headers, format, body.to_string(), false));
+        }
+    }
     let releases = state
         .services
         .packages()
@@ -34,6 +44,9 @@ pub async fn get_project(
         .releases(&ctx, &scope, &project)
         .await?;
     let body = render_project(format, &project_page(&releases));
+    if anonymous && !releases.private {
+        state.pages.put(key, generation, std::sync::Arc::from(body.as_str()));
+    }
     Ok(respond_page(&headers, format, body, releases.private))
 }
 

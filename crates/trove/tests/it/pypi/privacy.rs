@@ -34,6 +34,24 @@ async fn private_projects(backend: Backend) {
     let up = twine_upload(&app, w, "alice", &alice.token, &dists, &[]).await;
     assert!(up.ok, "{}", up.output);
     let wheel = dists[1].file_name().unwrap().to_string_lossy().to_string();
+    // Read anonymously while public (both formats), so this node caches the pages: making
+    // it private must still hide it at once.
+    for accept in ["text/html", "application/vnd.pypi.simple.v1+json"] {
+        let res = app
+            .get("/pypi/alice/simple/secret-pkg/")
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        let again = app
+            .get("/pypi/alice/simple/secret-pkg/")
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert!(again.text().await.unwrap().contains("secret"), "{accept}");
+    }
     app.services()
         .packages()
         .of(trove_core::Ecosystem::Pypi)
