@@ -36,7 +36,7 @@ pub struct PypiState {
     /// while no local write committed and for at most a second (as Cargo's index files), so
     /// a node reads its own writes and other nodes' show within that time.
     pub pages: std::sync::Arc<
-        trove_service::package_cache::GenerationCache<(String, String, simple::Format), std::sync::Arc<str>>,
+        trove_service::package_cache::GenerationCache<(String, String, simple::Format), std::sync::Arc<handlers::Page>>,
     >,
 }
 

@@ -1,4 +1,4 @@
-use super::{negotiate, redirect, respond_page};
+use super::{negotiate, redirect, respond_page, Page};
 use crate::auth::Caller;
 use crate::errors::PypiResult;
 use crate::names::normalize;
@@ -33,8 +33,8 @@ pub async fn get_project(
     let anonymous = ctx.principal.is_none();
     let key = (scope.clone(), project.clone(), format);
     if anonymous {
-        if let Some(body) = state.pages.get(&key, generation) {
-            return Ok(respond_page(&headers, format, body.to_string(), false));
+        if let Some(page) = state.pages.get(&key, generation) {
+            return Ok(respond_page(&headers, &page, false));
         }
     }
     let releases = state
@@ -43,11 +43,11 @@ pub async fn get_project(
         .of(Ecosystem::Pypi)
         .releases(&ctx, &scope, &project)
         .await?;
-    let body = render_project(format, &project_page(&releases));
+    let page = std::sync::Arc::new(Page::new(format, render_project(format, &project_page(&releases))));
     if anonymous && !releases.private {
-        state.pages.put(key, generation, std::sync::Arc::from(body.as_str()));
+        state.pages.put(key, generation, page.clone());
     }
-    Ok(respond_page(&headers, format, body, releases.private))
+    Ok(respond_page(&headers, &page, releases.private))
 }
 
 /// `GET /pypi/{scope}/simple/{project}`: to the normalized name with its trailing slash.

@@ -1,4 +1,4 @@
-use super::{negotiate, redirect, respond_page};
+use super::{negotiate, redirect, respond_page, Page};
 use crate::auth::Caller;
 use crate::errors::PypiResult;
 use crate::PypiState;
@@ -17,8 +17,8 @@ pub async fn list_projects(
 ) -> PypiResult<Response> {
     let format = negotiate(&headers, query.as_deref())?;
     let projects = state.services.pypi().list_projects(&ctx, &scope).await?;
-    let body = crate::simple::render_index(format, &projects);
-    Ok(respond_page(&headers, format, body, ctx.principal.is_some()))
+    let page = Page::new(format, crate::simple::render_index(format, &projects));
+    Ok(respond_page(&headers, &page, ctx.principal.is_some()))
 }
 
 /// `GET /pypi/{scope}/simple`: to the index with its trailing slash.

@@ -30,19 +30,37 @@ pub fn negotiate(headers: &HeaderMap, query: Option<&str>) -> PypiResult<Format>
     })
 }
 
+/// A rendered page of the simple API with its ETag (computed once, also for cached pages).
+#[derive(Debug)]
+pub struct Page {
+    pub format: Format,
+    pub body: axum::body::Bytes,
+    pub etag: String,
+}
+
+impl Page {
+    pub fn new(format: Format, body: String) -> Page {
+        Page {
+            format,
+            etag: crate::simple::etag(format, &body),
+            body: body.into(),
+        }
+    }
+}
+
 /// A rendered page with its validators: 304 when `If-None-Match` names its ETag.
-pub fn respond_page(headers: &HeaderMap, format: Format, body: String, private: bool) -> Response {
-    let etag = crate::simple::etag(format, &body);
+pub fn respond_page(headers: &HeaderMap, page: &Page, private: bool) -> Response {
+    let etag = page.etag.as_str();
     let not_modified = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
             v.split(',')
-                .any(|t| t.trim() == etag || t.trim().strip_prefix("W/") == Some(&etag))
+                .any(|t| t.trim() == etag || t.trim().strip_prefix("W/") == Some(etag))
         });
     let mut out = HeaderMap::new();
     out.insert(header::VARY, HeaderValue::from_static("Accept, Authorization"));
-    out.insert(header::ETAG, HeaderValue::from_str(&etag).expect("hex"));
+    out.insert(header::ETAG, HeaderValue::from_str(etag).expect("hex"));
     out.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(if private {
@@ -54,8 +72,11 @@ pub fn respond_page(headers: &HeaderMap, format: Format, body: String, private: 
     if not_modified {
         return (StatusCode::NOT_MODIFIED, out).into_response();
     }
-    out.insert(header::CONTENT_TYPE, HeaderValue::from_static(format.content_type()));
-    (StatusCode::OK, out, body).into_response()
+    out.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(page.format.content_type()),
+    );
+    (StatusCode::OK, out, page.body.clone()).into_response()
 }
 
 /// A permanent redirect to `location`.
