@@ -147,88 +147,64 @@ async fn simple_api(backend: Backend) {
     assert_eq!(found["facets"]["ecosystem"], json!({ "pypi": 1 }));
 
     // PEP 592: a yanked version says so in both formats.
+    let simple_json = || async {
+        let res = app
+            .get("/pypi/alice/simple/field-test/")
+            .header("accept", JSON_V1)
+            .send()
+            .await
+            .unwrap();
+        res.json::<Value>().await.unwrap()
+    };
+    let simple_html = || async {
+        app.get("/pypi/alice/simple/field-test/")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let warehouse_json = || async {
+        app.get("/pypi/alice/field-test/json")
+            .send()
+            .await
+            .unwrap()
+            .json::<Value>()
+            .await
+            .unwrap()
+    };
     let pypi = app.services().packages().of(trove_core::Ecosystem::Pypi);
     let ctx = ctx_of(&app, &alice.token).await;
     pypi.set_yanked(&ctx, "alice", "field-test", "1.0", true, None)
         .await
         .unwrap();
-    let page: Value = app
-        .get("/pypi/alice/simple/field-test/")
-        .header("accept", JSON_V1)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = simple_json().await;
     assert_eq!(page["files"][0]["yanked"], true);
-    let html = app
-        .get("/pypi/alice/simple/field-test/")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = simple_html().await;
     assert!(html.contains("data-yanked=\"\""), "{html}");
 
     // A reason is the yank's value in both formats and the Warehouse JSON's `yanked_reason`.
     pypi.set_yanked(&ctx, "alice", "field-test", "1.0", true, Some("broken <wheel>"))
         .await
         .unwrap();
-    let page: Value = app
-        .get("/pypi/alice/simple/field-test/")
-        .header("accept", JSON_V1)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let page = simple_json().await;
     assert_eq!(page["files"][0]["yanked"], "broken <wheel>");
-    let html = app
-        .get("/pypi/alice/simple/field-test/")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = simple_html().await;
     assert!(html.contains("data-yanked=\"broken &lt;wheel&gt;\""), "{html}");
-    let doc: Value = app
-        .get("/pypi/alice/field-test/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = warehouse_json().await;
     assert_eq!(doc["info"]["yanked_reason"], "broken <wheel>", "{doc}");
     assert_eq!(doc["releases"]["1.0"][0]["yanked_reason"], "broken <wheel>", "{doc}");
     // Unyanking clears it.
     pypi.set_yanked(&ctx, "alice", "field-test", "1.0", false, None)
         .await
         .unwrap();
-    let doc: Value = app
-        .get("/pypi/alice/field-test/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = warehouse_json().await;
     assert_eq!(doc["releases"]["1.0"][0]["yanked"], false, "{doc}");
     assert_eq!(doc["releases"]["1.0"][0]["yanked_reason"], Value::Null, "{doc}");
 
     // The Warehouse JSON API.
-    let doc: Value = app
-        .get("/pypi/alice/field-test/json")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let doc = warehouse_json().await;
     assert_eq!(doc["info"]["name"], "Field.Test");
     assert_eq!(doc["info"]["requires_dist"], json!(["beta-lib>=0.1"]));
     assert_eq!(doc["info"]["project_urls"]["Source"], "https://example.com/field_test");
