@@ -60,6 +60,9 @@ pub struct Query<'a> {
     pub category: Option<&'a str>,
     pub license: Option<&'a str>,
     pub keyword: Option<&'a str>,
+    /// Only documents of this namespace (a registry that serves one namespace, as each
+    /// Cargo registry does), so that totals and facets count that namespace alone.
+    pub namespace: Option<i64>,
     pub sort: Sort,
     pub offset: usize,
     pub limit: usize,
@@ -76,6 +79,7 @@ impl Default for Query<'_> {
             category: None,
             license: None,
             keyword: None,
+            namespace: None,
             sort: Sort::Relevance,
             offset: 0,
             limit: 20,
@@ -178,9 +182,14 @@ impl Index {
             Some(f) => f,
             None => return SearchResult::default(),
         };
+        let slot = |d: u32| self.slots[d as usize].as_ref();
         let passes = |d: u32| {
             let m = &self.meta[d as usize];
-            m.alive && filters.matches(self, d, m) && access.allows(m, || self.slots[d as usize].as_ref())
+            m.alive
+                && filters.matches(self, d, m)
+                && q.namespace
+                    .is_none_or(|ns| slot(d).is_some_and(|s| s.doc.namespace_id == ns))
+                && access.allows(m, || slot(d))
         };
         let mut counts = FacetCounter::new(self);
         let mut cands = std::mem::take(&mut scratch.cands);

@@ -471,3 +471,41 @@ fn a_filter_may_list_several_values() {
     );
     assert!(q(&|q| q.ecosystem = Some("npm,cargo")).is_empty());
 }
+
+#[test]
+fn a_namespace_filter_counts_that_namespace_only() {
+    let mut ix = corpus();
+    // A second document of bob's namespace (20), and an exact name match elsewhere.
+    let mut other = doc(5, "bob", "markdown-lint");
+    other.namespace_id = 20;
+    ix.upsert(other, "");
+    let run = |text: &str, namespace: Option<i64>, limit: usize| {
+        let r = ix.search(
+            &Query {
+                text,
+                namespace,
+                limit,
+                ..Query::default()
+            },
+            &Access::public(),
+        );
+        let mut n = names(&ix, &r);
+        n.sort();
+        (n, r)
+    };
+    let (all, r) = run("markdown", None, 100);
+    assert_eq!(r.total, all.len());
+    assert!(all.contains(&"markdown".to_string()) && all.contains(&"toml-edit".to_string()));
+    let (bobs, r) = run("markdown", Some(20), 100);
+    assert_eq!(bobs, ["markdown-lint", "markdown-parser"]);
+    assert_eq!(r.total, 2);
+    assert_eq!(r.facets.license, [("Apache-2.0".to_string(), 1)]);
+    // The total counts every match of the namespace, not just the page.
+    let (page, r) = run("markdown", Some(20), 1);
+    assert_eq!((page.len(), r.total), (1, 2));
+    // An exact name match in another namespace is not returned; an empty query lists the
+    // namespace's documents; an unknown namespace finds nothing.
+    assert!(run("markdown-parser", Some(40), 100).0.is_empty());
+    assert_eq!(run("", Some(20), 100).0, ["markdown-lint", "markdown-parser"]);
+    assert_eq!(run("", Some(999), 100).1.total, 0);
+}

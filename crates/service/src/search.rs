@@ -427,6 +427,10 @@ pub struct SearchParams {
     pub sort: Option<String>,
     pub page: Option<String>,
     pub per_page: Option<String>,
+    /// Only packages of this namespace: set by registries that serve one namespace (Cargo's
+    /// `/cargo/{scope}`), never taken from a query string.
+    #[serde(skip)]
+    pub namespace_id: Option<i64>,
 }
 
 fn positive(name: &'static str, code: &'static str, v: Option<&str>, default: usize) -> Result<usize> {
@@ -566,6 +570,7 @@ impl Search<'_> {
             category,
             license,
             keyword,
+            namespace: params.namespace_id,
             sort,
             offset: (page - 1) * per_page,
             limit: per_page,

@@ -34,24 +34,25 @@ pub async fn search_crates(
         .and_then(|p| p.trim().parse::<usize>().ok())
         .unwrap_or(10)
         .clamp(1, 100);
-    // Trove's search spans every namespace: ask for a wide page and keep this registry's.
+    // Filtered to this registry's namespace inside the search, so `total` counts exactly
+    // the crates of this registry the caller may see.
     let params = SearchParams {
         q: Some(query.q.clone()),
         ecosystem: Some("cargo".into()),
-        per_page: Some("100".into()),
+        per_page: Some(per_page.to_string()),
+        namespace_id: Some(registry.namespace_id),
         ..SearchParams::default()
     };
     let page = state.services.search().search_packages(&ctx, &params).await?;
-    let mine: Vec<_> = page.results.iter().filter(|r| r.scope == registry.scope).collect();
     let mut crates = Vec::new();
-    for r in mine.iter().take(per_page) {
+    for r in &page.results {
         crates.push(json!({
             "name": spelling(&state, &ctx, r).await,
             "max_version": r.latest_version.clone().unwrap_or_default(),
             "description": r.description,
         }));
     }
-    Ok(Json(json!({ "crates": crates, "meta": { "total": mine.len() } })))
+    Ok(Json(json!({ "crates": crates, "meta": { "total": page.total } })))
 }
 
 /// The crate's name as published (Trove stores it lowercase): from its latest index line.

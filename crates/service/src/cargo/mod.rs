@@ -16,6 +16,9 @@ sub_service!(
 /// A namespace's Cargo registry.
 #[derive(Debug, Clone, Serialize)]
 pub struct RegistryView {
+    /// The namespace's id (what searches of this registry filter on).
+    #[serde(skip)]
+    pub namespace_id: i64,
     /// The namespace's name as registered.
     pub scope: String,
     /// Cargo must send its token for the index and downloads too, and new crates are private.
@@ -29,6 +32,7 @@ impl crate::cargo::Cargo<'_> {
         let ns = find_namespace(&mut conn, scope).await?;
         let auth_required = trove_db::cargo_registries::auth_required(&mut conn, ns.id).await?;
         Ok(RegistryView {
+            namespace_id: ns.id,
             scope: ns.name,
             auth_required,
         })
@@ -52,6 +56,7 @@ impl crate::cargo::Cargo<'_> {
         audit::record(&mut tx, ctx, "cargo.registry", &ns.name, Some(ns.id), data).await?;
         tx.commit().await?;
         Ok(RegistryView {
+            namespace_id: ns.id,
             scope: ns.name,
             auth_required: required,
         })
