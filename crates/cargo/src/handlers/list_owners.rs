@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use trove_core::Ecosystem;
 
 /// `GET /cargo/{scope}/api/v1/crates/{name}/owners`: the crate's Trove owners and
-/// maintainers (`cargo owner --list`).
+/// maintainers (`cargo owner --list`), oldest first.
 pub async fn list_owners(
     State(state): State<CargoState>,
     Caller(ctx): Caller,
@@ -18,12 +18,16 @@ pub async fn list_owners(
         .services
         .packages()
         .of(Ecosystem::Cargo)
-        .list_owners(&ctx, &scope, &storage_name(&name))
+        .list_owner_accounts(&ctx, &scope, &storage_name(&name))
         .await?;
+    // `id` is the account's own id, as crates.io gives its user ids: the same for a user
+    // on every crate and in every listing, whoever else is added or removed.
     let users: Vec<Value> = owners
         .iter()
-        .enumerate()
-        .map(|(i, o)| json!({ "id": i + 1, "login": o.username, "name": o.username, "kind": "user", "role": o.role }))
+        .map(|a| {
+            let o = &a.owner;
+            json!({ "id": a.user_id, "login": o.username, "name": o.username, "kind": "user", "role": o.role })
+        })
         .collect();
     Ok(Json(json!({ "users": users })))
 }

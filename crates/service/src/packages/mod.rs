@@ -12,7 +12,7 @@ mod yank;
 
 pub use crate::blobs::GcReport;
 pub use download::Download;
-pub use owners::OwnerView;
+pub use owners::{OwnerAccount, OwnerView};
 pub use publish::PublishRequest;
 pub use release::{NewRelease, NewReleaseFile, ReleaseMeta};
 pub use releases::{FileView, PackageReleases, ReleaseView};

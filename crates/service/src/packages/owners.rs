@@ -6,8 +6,22 @@ use trove_db::Conn;
 
 pub use trove_wire::Owner as OwnerView;
 
+/// An owner with the stable id of their account, for protocols that identify owners by
+/// number (Cargo's owners list carries crates.io's user ids).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnerAccount {
+    pub user_id: i64,
+    pub owner: OwnerView,
+}
+
 impl crate::packages::Packages<'_> {
     pub async fn list_owners(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<OwnerView>> {
+        let accounts = self.list_owner_accounts(ctx, scope, name).await?;
+        Ok(accounts.into_iter().map(|a| a.owner).collect())
+    }
+
+    /// The owners, oldest first, with their account ids.
+    pub async fn list_owner_accounts(&self, ctx: &Ctx, scope: &str, name: &str) -> Result<Vec<OwnerAccount>> {
         let mut conn = self.db.conn().await?;
         let pkg = self
             .visible_package(&mut conn, ctx, self.eco.as_str(), scope, name)
@@ -15,10 +29,13 @@ impl crate::packages::Packages<'_> {
         Ok(trove_db::owners::list(&mut conn, pkg.id)
             .await?
             .into_iter()
-            .map(|o| OwnerView {
-                username: o.username,
-                role: o.role.to_string(),
-                since: rfc3339(o.created_at),
+            .map(|o| OwnerAccount {
+                user_id: o.user_id,
+                owner: OwnerView {
+                    username: o.username,
+                    role: o.role.to_string(),
+                    since: rfc3339(o.created_at),
+                },
             })
             .collect())
     }
