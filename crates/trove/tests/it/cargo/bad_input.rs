@@ -154,11 +154,7 @@ async fn refuses_bad_json_bodies(backend: Backend) {
         .await
         .unwrap();
     expect_cargo_error(res, StatusCode::BAD_REQUEST).await;
-    let res = app
-        .req(Method::GET, "/cargo/alice/no/such/endpoint")
-        .send()
-        .await
-        .unwrap();
+    let res = call(&app, Method::GET, "/cargo/alice/no/such/endpoint", None).await;
     expect_cargo_error(res, StatusCode::NOT_FOUND).await;
     app.stop().await;
 }

@@ -76,14 +76,7 @@ async fn cargo_end_to_end(backend: Backend) {
     home.ok(&mid, &["publish", "--registry", "trove"], &env).await;
 
     // The index lines keep what cargo sent: the rename, the crates.io registry, features2.
-    let text = app
-        .get("/cargo/alice/index/tr/ov/trove_mid")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = get_text(&app, "/cargo/alice/index/tr/ov/trove_mid").await;
     let line: Value = serde_json::from_str(text.trim()).unwrap();
     let deps = line["deps"].as_array().unwrap();
     let renamed = deps.iter().find(|d| d["name"] == "basecrate").expect("renamed dep");

@@ -69,6 +69,35 @@ pub async fn publish_crate(app: &TestApp, user: &TestUser, scope: &str, name: &s
     );
 }
 
+/// A request as cargo sends it: the bare token in `Authorization` (`None`: anonymous).
+pub async fn call(app: &TestApp, method: Method, path: &str, token: Option<&str>) -> Response {
+    let mut req = app.req(method, path);
+    if let Some(token) = token {
+        req = req.header("authorization", token);
+    }
+    req.send().await.unwrap()
+}
+
+/// An anonymous GET of `path` with one request header (a validator for revalidation).
+pub async fn get_with(app: &TestApp, path: &str, header: &str, value: &str) -> Response {
+    app.get(path).header(header, value).send().await.unwrap()
+}
+
+/// The body of an anonymous GET of `path` (an index file), whatever the status.
+pub async fn get_text(app: &TestApp, path: &str) -> String {
+    app.get(path).send().await.unwrap().text().await.unwrap()
+}
+
+/// The JSON of an anonymous GET of `path`, which must succeed.
+pub async fn get_json(app: &TestApp, path: &str) -> Value {
+    json_ok(app.get(path).send().await.unwrap()).await
+}
+
+/// An index file's lines, one JSON object each.
+pub fn index_lines(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
 /// Asserts a cargo-shaped error (`{"errors":[{"detail"}]}`) with `status`; returns the detail.
 pub async fn expect_cargo_error(res: Response, status: StatusCode) -> String {
     let got = res.status();

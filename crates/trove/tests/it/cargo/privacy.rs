@@ -27,14 +27,8 @@ async fn private_registry_over_http(backend: Backend) {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let challenge = res.headers()["www-authenticate"].to_str().unwrap().to_string();
     assert_eq!(challenge, format!("Cargo login_url=\"{}/dashboard/tokens\"", app.base));
-    let config = json_ok(
-        app.get("/cargo/acme/index/config.json")
-            .header("authorization", &alice.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let config = call(&app, Method::GET, "/cargo/acme/index/config.json", Some(&alice.token)).await;
+    let config = json_ok(config).await;
     assert_eq!(config["auth-required"], true);
 
     publish_crate(&app, &alice, "acme", "secret", "1.0.0").await;
@@ -51,12 +45,7 @@ async fn private_registry_over_http(backend: Backend) {
         let res = app.get(path).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{path}");
         assert!(res.headers().contains_key("www-authenticate"));
-        let res = app
-            .get(path)
-            .header("authorization", &alice.token)
-            .send()
-            .await
-            .unwrap();
+        let res = call(&app, Method::GET, path, Some(&alice.token)).await;
         assert_eq!(res.status(), StatusCode::OK, "{path}");
     }
 
@@ -118,13 +107,8 @@ async fn private_registry_over_http(backend: Backend) {
     assert_eq!(a.status(), StatusCode::FORBIDDEN);
     let (ta, tb) = (a.text().await.unwrap(), b.text().await.unwrap());
     assert_eq!(ta.replace("secret", "missing"), tb);
-    let found = json_ok(
-        as_bob(Method::GET, "/cargo/acme/api/v1/crates?q=secret")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let search = "/cargo/acme/api/v1/crates?q=secret";
+    let found = json_ok(call(&app, Method::GET, search, Some(&bob.token)).await).await;
     assert_eq!(found["meta"]["total"], 0);
     app.stop().await;
 }
