@@ -64,7 +64,7 @@ pub fn app(services: Services, config: &Config) -> Router {
         .merge(trove_cargo::router(services.clone(), config.origin()))
         .merge(trove_osv::router(services.clone()))
         .merge(trove_npm::router(services.clone(), config.npm.clone(), config.origin()))
-        .merge(trove_web::router(services.clone()))
+        .merge(trove_web::router(services.clone(), config.origin()))
         .merge(health::router(services))
         .fallback(trove_web::not_found);
     // Inside `track`, so refusals are logged and counted like any answer.

@@ -60,6 +60,9 @@ pub struct WebState {
     pub services: Services,
     /// Cookies get `Secure` when the registry is served over https.
     pub secure_cookies: bool,
+    /// Where clients reach the registry (`server.base_url`, else the request's host), for
+    /// the URLs of install snippets: the same origin the protocol front-ends answer with.
+    pub origin: trove_http::origin::Origin,
 }
 
 /// `/static/trove-{hash}.{ext}`: the content's hash in the name lets it be cached for a year.
@@ -82,11 +85,12 @@ pub fn script_url() -> &'static str {
 }
 
 /// The web UI's routes (merge them at the root; the API stays under `/api/v1`).
-pub fn router(services: Services) -> Router {
+pub fn router(services: Services, origin: trove_http::origin::Origin) -> Router {
     let secure_cookies = services.config.base_url.starts_with("https://");
     let state = WebState {
         services,
         secure_cookies,
+        origin,
     };
     Router::new()
         .route("/", get(pages::home::home))

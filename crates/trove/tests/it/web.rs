@@ -1344,8 +1344,10 @@ async fn oci_repositories_visibility_is_managed(b: Backend) {
     app.stop().await;
 }
 
+/// The host the pages' install commands name: the one the request reached (no
+/// `server.base_url` is configured in tests).
 fn trove_testkit_host(app: &TestApp) -> String {
-    app.config.base_url().trim_start_matches("http://").to_string()
+    app.base.trim_start_matches("http://").to_string()
 }
 
 /// Version pages: banners at the top, the not-latest and pre-release notices, the picker,

@@ -7,10 +7,16 @@ use crate::layout::{dashboard_tabs, notice, Page};
 use crate::session::Viewer;
 use crate::WebState;
 use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::html;
 
-pub async fn overview(State(state): State<WebState>, viewer: Viewer, RawQuery(raw): RawQuery) -> WebResult {
+pub async fn overview(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> WebResult {
     let user = viewer.require_user()?;
     let svc = &state.services;
     let chrome = || viewer.chrome();
@@ -25,7 +31,7 @@ pub async fn overview(State(state): State<WebState>, viewer: Viewer, RawQuery(ra
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;
     let welcome = raw.as_deref().is_some_and(|q| q.contains("welcome=1"));
-    let host = crate::fmt::host_of(&svc.config.base_url).to_string();
+    let host = crate::fmt::host_of(&state.origin.of(&headers)).to_string();
     let body = html! {
         div.page-head.with-avatar {
             (avatar(&user.username, "lg"))

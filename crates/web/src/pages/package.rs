@@ -10,6 +10,7 @@ use crate::markdown;
 use crate::session::Viewer;
 use crate::WebState;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::{html, Markup, PreEscaped};
 use trove_service::views::{PackageView, VersionView};
@@ -49,6 +50,7 @@ pub async fn package(
     viewer: Viewer,
     Path((scope, name)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> WebResult {
     let svc = &state.services;
     let name = name.trim_end_matches('/').to_string();
@@ -146,7 +148,8 @@ pub async fn package(
         .map(|v| v.version.as_str())
         .filter(|v| own.is_none() && readme.is_some() && pkg.latest_version.as_deref().is_some_and(|l| l != *v))
         .and(pkg.latest_version.as_deref());
-    let base = svc.config.base_url.clone();
+    // The registry's URL as this request reaches it, as in the protocols' own answers.
+    let base = state.origin.of(&headers);
     let title = match selected {
         Some(v) => format!("{} {}", pkg.full_name, v.version),
         None => pkg.full_name.clone(),

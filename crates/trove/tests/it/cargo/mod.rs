@@ -6,6 +6,7 @@ mod bad_input;
 mod clients;
 mod index;
 mod privacy;
+mod web;
 
 use crate::common::*;
 use reqwest::{Method, Response, StatusCode};
