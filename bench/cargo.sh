@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Cargo registry benchmark, Trove against Kellnr in the same run, from a fresh clone:
 #
-#   1. builds `trove` (release) and Kellnr from its crate (crates.io source, with
-#      webpki-roots pinned to 1.0.10 so that it builds with this toolchain);
+#   1. builds `trove` (release) and Kellnr from its crate (crates.io source, built with
+#      the Cargo.lock it ships and webpki-roots pinned to 1.0.10), once, kept in KELLNR_DIR;
 #   2. publishes the same COUNT generated crates (a DAG: each depends on up to three earlier
 #      ones, a root crate on the last ones) to a Trove namespace registry and to Kellnr,
 #      through the Cargo web API (binary publish body);
@@ -16,7 +16,9 @@
 #   bench/cargo.sh
 #   COUNT=50 WRK_SECONDS=5 bench/cargo.sh
 #   KELLNR=0 TROVE_BENCH_BIN=target/debug/trove bench/cargo.sh   # Trove only, a prebuilt binary
-#   Knobs: COUNT WRK_THREADS WRK_CONNECTIONS WRK_SECONDS KELLNR KELLNR_VERSION TROVE_BENCH_BIN
+#   Knobs: COUNT WRK_THREADS WRK_CONNECTIONS WRK_SECONDS KELLNR KELLNR_VERSION KELLNR_DIR
+#          TROVE_BENCH_BIN
+#   Kellnr's first build takes 15+ minutes on two cores; later runs reuse the binary.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -50,17 +52,24 @@ fi
 
 KELLNR_BIN=""
 if [ "$KELLNR" = 1 ]; then
-  KELLNR_VERSION="${KELLNR_VERSION:-$(cargo info kellnr 2>/dev/null | sed -n 's/^version: \([0-9.]*\).*/\1/p' | head -1)}"
-  [ -n "$KELLNR_VERSION" ] || { echo "could not find Kellnr's newest version (set KELLNR_VERSION)" >&2; exit 1; }
-  KELLNR_DIR="$HOME/.cache/trove-bench-kellnr-$KELLNR_VERSION"
+  # The version this script was run with (6.13.0 builds here); any other may be asked for.
+  KELLNR_VERSION="${KELLNR_VERSION:-6.13.0}"
+  KELLNR_DIR="${KELLNR_DIR:-$HOME/.cache/kellnr}"
   KELLNR_BIN="$KELLNR_DIR/target/release/kellnr"
-  if [ ! -x "$KELLNR_BIN" ]; then
+  built_version() { sed -n 's/^version = "\(.*\)"$/\1/p' "$KELLNR_DIR/Cargo.toml" 2>/dev/null | head -1; }
+  if [ ! -x "$KELLNR_BIN" ] || [ "$(built_version)" != "$KELLNR_VERSION" ]; then
     log "building Kellnr $KELLNR_VERSION from its crate (takes a while once; kept in $KELLNR_DIR)"
+    rm -rf "$KELLNR_DIR/src" "$KELLNR_DIR/Cargo.toml" "$KELLNR_DIR/Cargo.lock"
     mkdir -p "$KELLNR_DIR"
     curl -sfL "https://static.crates.io/crates/kellnr/kellnr-$KELLNR_VERSION.crate" | tar -xz -C "$KELLNR_DIR" --strip-components=1
-    ( cd "$KELLNR_DIR" && CARGO_TARGET_DIR="$KELLNR_DIR/target" cargo generate-lockfile >&2 &&
-      CARGO_TARGET_DIR="$KELLNR_DIR/target" cargo update -p webpki-roots --precise 1.0.10 >&2 || true
-      CARGO_TARGET_DIR="$KELLNR_DIR/target" cargo build --release >&2 )
+    # The crate's own Cargo.lock (a fresh resolution picks newer dependencies that may not
+    # build); webpki-roots 1.0.11 is held back at 1.0.10.
+    ( cd "$KELLNR_DIR" && export CARGO_TARGET_DIR="$KELLNR_DIR/target" &&
+      if grep -q '^name = "webpki-roots"' Cargo.lock; then
+        cargo update -q -p webpki-roots --precise 1.0.10 >&2
+      fi &&
+      cargo build --release --locked 2>"$KELLNR_DIR/build.log" ) ||
+      { tail -30 "$KELLNR_DIR/build.log" >&2; echo "building Kellnr $KELLNR_VERSION failed (log: $KELLNR_DIR/build.log)" >&2; exit 1; }
   fi
 fi
 
@@ -160,18 +169,20 @@ if [ -n "$KELLNR_BIN" ]; then
   KTOKEN="TroveBenchAdminToken0123456789ab"
   log "starting Kellnr $KELLNR_VERSION on $KB"
   mkdir -p "$WORK/kellnr-data"
+  # Kellnr 6: `kellnr start`; its sparse index is /api/v1/crates/ (config.json there, `dl`
+  # = /api/v1/crates/dl); the admin token comes from the setup settings.
   KELLNR_REGISTRY__DATA_DIR="$WORK/kellnr-data" KELLNR_LOCAL__IP=127.0.0.1 KELLNR_LOCAL__PORT="$KPORT" \
     KELLNR_ORIGIN__HOSTNAME=127.0.0.1 KELLNR_ORIGIN__PORT="$KPORT" KELLNR_ORIGIN__PROTOCOL=http \
-    KELLNR_SETUP__ADMIN_TOKEN="$KTOKEN" KELLNR_REGISTRY__ADMIN_TOKEN="$KTOKEN" KELLNR_LOG__LEVEL=warn \
-    "$KELLNR_BIN" >"$WORK/kellnr.log" 2>&1 &
+    KELLNR_SETUP__ADMIN_TOKEN="$KTOKEN" KELLNR_LOG__LEVEL=warn \
+    "$KELLNR_BIN" start >"$WORK/kellnr.log" 2>&1 &
   PIDS+=($!)
-  wait_http "$KB/api/v1/cargo/config.json" 120 "${PIDS[1]}" "$WORK/kellnr.log"
+  wait_http "$KB/api/v1/crates/config.json" 120 "${PIDS[1]}" "$WORK/kellnr.log"
   log "publishing $((COUNT + 1)) crates to Kellnr"
   start=$(date +%s.%N)
   publish_all "$KB" "$KTOKEN"
   KELLNR_PUBLISH=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
-  measure kellnr "$KB/api/v1/cargo/${LAST:0:2}/${LAST:2:2}/$LAST" "$KB/api/v1/crates/$LAST/0.1.0/download"
-  resolve kellnr "$KB/api/v1/cargo/" "$KTOKEN"
+  measure kellnr "$KB/api/v1/crates/${LAST:0:2}/${LAST:2:2}/$LAST" "$KB/api/v1/crates/dl/$LAST/0.1.0/download"
+  resolve kellnr "$KB/api/v1/crates/" "$KTOKEN"
 fi
 
 # --- summary -------------------------------------------------------------------------------
