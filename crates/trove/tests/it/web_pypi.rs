@@ -1,7 +1,8 @@
 //! The package page of a PyPI project: the files of the shown release with their wheel tags
 //! in words and as written, sizes, digests and download links that serve the files; and the
 //! `pip install --index-url` and `uv add --index` snippets, taken from the page and run with
-//! the real pip and uv.
+//! the real pip and uv; the search page's `pypi` facet; a release yanked with a reason
+//! through the native API and unyanked from the Manage page.
 
 use crate::pypi::*;
 use trove_testkit::Backend;
@@ -124,6 +125,12 @@ async fn pypi_package_page(backend: Backend) {
         latest.contains("tag_demo-2.0-py3-none-any.whl") && !latest.contains(windows),
         "{latest}"
     );
+
+    // The search page offers the `pypi` facet and finds the project under it.
+    let found = page(&app, "/search?q=tag").await;
+    assert!(found.contains("ecosystem=pypi"), "{found}");
+    let found = page(&app, "/search?q=tag&ecosystem=pypi").await;
+    assert!(found.contains("href=\"/packages/alice/tag-demo\""), "{found}");
 
     // The snippets: the latest by name, another release pinned; the index is the namespace's.
     let index = app.url("/pypi/alice/simple/");
