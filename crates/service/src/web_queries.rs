@@ -34,6 +34,9 @@ pub struct PackagePage {
     pub stats: Option<PackageStats>,
     /// Whether the package's namespace is an organization.
     pub namespace_is_org: bool,
+    /// Each version's distribution files (a PyPI release's sdist and wheels), in upload
+    /// order, by version; empty for other ecosystems, whose versions have one archive.
+    pub files: std::collections::HashMap<String, Vec<crate::packages::FileView>>,
 }
 
 /// A package whose latest version depends on another.
@@ -72,6 +75,7 @@ impl Pages<'_> {
         let mut conn = self.db.conn().await?;
         let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
         let mut readmes = std::collections::HashMap::new();
+        let mut files: std::collections::HashMap<String, Vec<crate::packages::FileView>> = Default::default();
         let versions = if pkg.ecosystem == crate::oci::ECOSYSTEM {
             self.oci().tag_versions(&mut conn, &pkg).await?
         } else {
@@ -82,6 +86,20 @@ impl Pages<'_> {
             for v in &versions {
                 if let Some(r) = v.readme.as_ref().filter(|r| !r.trim().is_empty()) {
                     readmes.insert(v.version.clone(), r.clone());
+                }
+            }
+            if pkg.ecosystem == trove_core::Ecosystem::Pypi {
+                let by_id: std::collections::HashMap<i64, &str> =
+                    versions.iter().map(|v| (v.id, v.version.as_str())).collect();
+                for f in trove_db::version_files::list_for_package(&mut conn, pkg.id).await? {
+                    let view = crate::packages::FileView::from(&f);
+                    // A wheel's `{file}.metadata` companion (PEP 658) is not a distribution.
+                    if !matches!(view.kind, trove_core::FileKind::Sdist | trove_core::FileKind::Wheel) {
+                        continue;
+                    }
+                    if let Some(v) = by_id.get(&f.version_id) {
+                        files.entry(v.to_string()).or_default().push(view);
+                    }
                 }
             }
             versions
@@ -117,6 +135,7 @@ impl Pages<'_> {
             dependents,
             stats,
             namespace_is_org,
+            files,
         })
     }
 

@@ -18,7 +18,7 @@ use trove_storage::StagedBlob;
 /// `uv publish` use. The file is staged while it streams (413 past the limit), its name,
 /// digest and archive (zip/tar safety, core metadata naming the same project and version)
 /// are checked, and it is published as a file of the version, created on its first file.
-/// A file that exists answers 409 "File already exists" (`--skip-existing`).
+/// A file that exists answers 409 "File already exists" (what twine < 6.2 `--skip-existing` skips on).
 pub async fn upload_file(
     State(state): State<PypiState>,
     Path(scope): Path<String>,

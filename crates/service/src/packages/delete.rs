@@ -11,14 +11,12 @@ impl crate::packages::Packages<'_> {
     /// references it (not here: a concurrent publish of the same bytes may be using it).
     pub async fn delete_version(&self, ctx: &Ctx, scope: &str, name: &str, version: &str) -> Result<()> {
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
-            .await?;
+        let (pkg, this) = self.versioned_package(&mut tx, ctx, scope, name).await?;
         let p = self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = this.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
         self.record_deletion(&mut tx, ctx, p, &pkg, &v, now).await?;
-        super::refresh_latest(&mut tx, self.eco, pkg.id, now).await?;
+        super::refresh_latest(&mut tx, this.eco, pkg.id, now).await?;
         tx.commit().await?;
         self.search().reindex_package(pkg.id).await;
         self.emit_deletion(ctx, &pkg, &v).await;

@@ -17,13 +17,11 @@ impl crate::packages::Packages<'_> {
     ) -> Result<VersionView> {
         check_deprecation(message.as_deref())?;
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
-            .await?;
+        let (pkg, this) = self.versioned_package(&mut tx, ctx, scope, name).await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = this.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         record_deprecation(&mut tx, ctx, &pkg, &v, message.as_deref()).await?;
-        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = this.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
         Ok(crate::views::version_view(&pkg, &v))
     }

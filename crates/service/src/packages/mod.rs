@@ -61,6 +61,35 @@ impl<'a> Packages<'a> {
         self.eco
     }
 
+    /// The package whose versions a yank, deprecation or deletion acts on, and these use
+    /// cases over its ecosystem. Through the native API and the web UI (`packages()`), a
+    /// package of any ecosystem with versions, native first (PyPI's protocol has no yank:
+    /// its releases are yanked here), but not an OCI repository, whose tags the registry
+    /// API manages; otherwise a package of this ecosystem. 404 when the caller sees none.
+    pub(crate) async fn versioned_package(
+        self,
+        conn: &mut Conn,
+        ctx: &crate::Ctx,
+        scope: &str,
+        name: &str,
+    ) -> Result<(trove_db::packages::Package, Packages<'a>)> {
+        if self.eco != Ecosystem::Native {
+            let pkg = self.visible_package(conn, ctx, self.eco.as_str(), scope, name).await?;
+            return Ok((pkg, self));
+        }
+        let mut missing = None;
+        for eco in Ecosystem::ALL.iter().filter(|e| **e != Ecosystem::Oci) {
+            match self.visible_package(conn, ctx, eco.as_str(), scope, name).await {
+                Err(e) if e.kind == crate::ErrorKind::NotFound => {
+                    missing.get_or_insert(e);
+                }
+                Ok(pkg) => return Ok((pkg, self.of(*eco))),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(missing.unwrap_or_else(|| ServiceError::not_found(format!("package `{scope}/{name}` not found"))))
+    }
+
     /// A version number as this ecosystem reads it, 400 when it is not one.
     pub(crate) fn parse_version(&self, s: &str) -> Result<EcoVersion> {
         EcoVersion::parse(self.eco, s).map_err(|m| ServiceError::bad_request("invalid_version", m))

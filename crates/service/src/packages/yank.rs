@@ -19,17 +19,15 @@ impl crate::packages::Packages<'_> {
         let reason = yank_reason(reason)?;
         let reason = reason.as_deref().filter(|_| yanked);
         let mut tx = self.db.write().await?;
-        let pkg = self
-            .visible_package(&mut tx, ctx, self.eco.as_str(), scope, name)
-            .await?;
+        let (pkg, this) = self.versioned_package(&mut tx, ctx, scope, name).await?;
         self.authorize_package(&mut tx, ctx, &pkg, PackageAction::Yank).await?;
-        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = this.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         let now = now_ms();
         let changed = v.is_yanked() != yanked;
         let reason_changed = yanked && v.yank_reason.as_deref() != reason;
         if changed || reason_changed {
             trove_db::versions::set_yanked(&mut tx, v.id, yanked, reason, now).await?;
-            super::refresh_latest(&mut tx, self.eco, pkg.id, now).await?;
+            super::refresh_latest(&mut tx, this.eco, pkg.id, now).await?;
             let action = if yanked { "version.yank" } else { "version.unyank" };
             audit::record(
                 &mut tx,
@@ -41,7 +39,7 @@ impl crate::packages::Packages<'_> {
             )
             .await?;
         }
-        let v = self.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
+        let v = this.find_version(&mut tx, pkg.id, &pkg.full_name(), version).await?;
         tx.commit().await?;
         self.search().reindex_package(pkg.id).await;
         if changed {

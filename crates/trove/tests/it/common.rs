@@ -16,6 +16,7 @@ pub struct TestAppBuilder {
     s3: bool,
     tweak: Vec<Tweak>,
     client: Option<reqwest::Client>,
+    listener_base_url: bool,
 }
 
 impl TestAppBuilder {
@@ -27,6 +28,13 @@ impl TestAppBuilder {
     /// The HTTP client of the app's helpers (e.g. one trusting a test CA).
     pub fn client(mut self, client: reqwest::Client) -> Self {
         self.client = Some(client);
+        self
+    }
+
+    /// Sets `server.base_url` to the address the server listens on, as a deployment
+    /// configures it, so the URLs its pages print (install snippets) work as written.
+    pub fn listener_base_url(mut self) -> Self {
+        self.listener_base_url = true;
         self
     }
 
@@ -72,6 +80,9 @@ impl TestAppBuilder {
             f(&mut config);
         }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        if self.listener_base_url {
+            config.server.base_url = Some(format!("http://{}", listener.local_addr().expect("address")));
+        }
         let server = trove_server::start(config.clone(), listener, false)
             .await
             .expect("server starts");
@@ -106,6 +117,7 @@ impl TestApp {
             s3: false,
             tweak: Vec::new(),
             client: None,
+            listener_base_url: false,
         }
     }
 

@@ -35,6 +35,7 @@ mod tls;
 mod tokens;
 mod web;
 mod web_files;
+mod web_pypi;
 mod web_settings;
 mod web_webhooks;
 mod webhooks;

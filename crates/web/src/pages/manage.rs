@@ -49,7 +49,11 @@ fn flash(raw: Option<&str>) -> Option<String> {
     let pairs: Vec<(String, String)> = raw.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     // Only well-formed values are echoed, so a crafted link can't put words on the page.
-    let version = get("version").filter(|v| semver::Version::parse(v).is_ok());
+    // (a semver version, or a PEP 440 one of a PyPI release)
+    let version = get("version").filter(|v| {
+        semver::Version::parse(v).is_ok()
+            || trove_core::version::EcoVersion::parse(trove_core::Ecosystem::Pypi, v).is_ok()
+    });
     let user = get("user").filter(|u| {
         !u.is_empty() && u.len() <= 64 && u.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     });
@@ -578,6 +582,12 @@ mod tests {
             Some("Version 1.0.0 is no longer yanked.")
         );
         assert_eq!(flash(Some("done=yanked&version=<b>")), None);
+        // A PyPI release's PEP 440 version.
+        assert_eq!(
+            flash(Some("done=unyanked&version=2.0rc1")).as_deref(),
+            Some("Version 2.0rc1 is no longer yanked.")
+        );
+        assert_eq!(flash(Some("done=yanked&version=2.0%20or%20not")), None);
         assert_eq!(
             flash(Some("done=owner-added&user=bob&role=owner")).as_deref(),
             Some("bob is now an owner.")

@@ -13,6 +13,7 @@ pub mod oci_image;
 pub mod orgs;
 pub mod package;
 pub mod profile;
+pub mod pypi_files;
 pub mod scan;
 pub mod search;
 pub mod settings;

@@ -313,6 +313,7 @@ fn main_column(
     image: Option<Markup>,
 ) -> Markup {
     let pkg = &page.package;
+    let pypi = pkg.ecosystem == trove_core::Ecosystem::Pypi;
     let versions_label = if oci { "Tags" } else { "Versions" };
     html! {
     div.pkg-main {
@@ -320,6 +321,9 @@ fn main_column(
             @if oci && selected.is_some() { a href="#image" { "Image" } }
             a href="#readme" { "Readme" }
             @if page.stats.is_some() { a href="#downloads" { "Downloads" } }
+            @if let Some(v) = selected.filter(|_| pypi) {
+                a href="#files" { "Files " span.count { (page.files.get(&v.version).map_or(0, Vec::len)) } }
+            }
             a href="#versions" { (versions_label) " " span.count { (page.versions.len()) } }
             @if !oci {
                 a href="#dependencies" {
@@ -353,6 +357,9 @@ fn main_column(
                 @let days: Vec<(String, i64)> = stats.daily.iter().map(|d| (d.date.clone(), d.downloads)).collect();
                 (downloads_chart(&days))
             }
+        }
+        @if let Some(v) = selected.filter(|_| pypi) {
+            (super::pypi_files::section(pkg, &v.version, page.files.get(&v.version).map_or(&[][..], Vec::as_slice)))
         }
         section #versions .card aria-labelledby="versions-title" {
             h2 #versions-title { (versions_label) }
@@ -451,7 +458,10 @@ fn side_column(
                 h2 #digest-title { "Digest" }
                 div.digest { code.digest-value tabindex="0" data-copy data-copy-label="digest" { (v.digest) } }
                 @if !oci {
-                    a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
+                    // A PyPI release's files are each downloaded from its Files section.
+                    @if pkg.ecosystem != trove_core::Ecosystem::Pypi {
+                        a.btn.btn-block href=(v.download_url) download { "Download " (v.version) " (.tar.gz)" }
+                    }
                     a.btn.btn-block.files-link href=(super::files::files_url(&pkg.scope, &pkg.name, &v.version, "")) {
                         "Browse files"
                     }
@@ -589,13 +599,18 @@ fn install_snippets(
                 },
             ),
         ],
-        "pypi" => vec![cmd(
-            "pip",
-            match pinned {
-                Some(v) => format!("pip install --index-url {base}/pypi/{scope}/simple/ {name}=={v}"),
-                None => format!("pip install --index-url {base}/pypi/{scope}/simple/ {name}"),
-            },
-        )],
+        "pypi" => {
+            let requirement = match pinned {
+                Some(v) => format!("{name}=={v}"),
+                None => name.to_string(),
+            };
+            let index = format!("{base}/pypi/{scope}/simple/");
+            vec![
+                cmd("pip", format!("pip install --index-url {index} {requirement}")),
+                // uv records the index (named after the namespace) in pyproject.toml.
+                cmd("uv", format!("uv add --index {scope}={index} {requirement}")),
+            ]
+        }
         _ => {
             let mut out = Vec::new();
             match version {
@@ -767,7 +782,10 @@ mod tests {
         let pypi = install_snippets(&view("pypi", "acme", "requests2"), Some(&latest), base, None);
         assert_eq!(
             texts(&pypi),
-            ["pip install --index-url https://trove.example.com/pypi/acme/simple/ requests2"]
+            [
+                "pip install --index-url https://trove.example.com/pypi/acme/simple/ requests2",
+                "uv add --index acme=https://trove.example.com/pypi/acme/simple/ requests2",
+            ]
         );
     }
 
@@ -781,8 +799,11 @@ mod tests {
         assert_eq!(cargo[1].text, "cargo add x@=1.0.0 --registry acme");
         let pypi = install_snippets(&view("pypi", "acme", "x"), Some(&old), base, None);
         assert_eq!(
-            pypi[0].text,
-            "pip install --index-url https://t.example/pypi/acme/simple/ x==1.0.0"
+            texts(&pypi),
+            [
+                "pip install --index-url https://t.example/pypi/acme/simple/ x==1.0.0",
+                "uv add --index acme=https://t.example/pypi/acme/simple/ x==1.0.0",
+            ]
         );
         let native = install_snippets(&view("native", "acme", "x"), None, base, None);
         assert_eq!(texts(&native), ["trove add acme/x"]);

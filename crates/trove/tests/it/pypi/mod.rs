@@ -23,12 +23,24 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+fn clients_dir() -> PathBuf {
+    std::env::var_os("TROVE_TEST_PYPI_CLIENTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/trove-pypi-clients"))
+}
+
 /// A tool of the clients' virtual environment.
 pub fn tool(name: &str) -> PathBuf {
-    let dir = std::env::var_os("TROVE_TEST_PYPI_CLIENTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/trove-pypi-clients"));
-    let path = dir.join("bin").join(name);
+    present(clients_dir().join("bin").join(name))
+}
+
+/// twine 6.1, the last release that honours `--skip-existing` for an index other than
+/// pypi.org (see scripts/install-pypi-clients.sh); `tool("twine")` is the newest.
+pub fn twine_6_1() -> PathBuf {
+    present(clients_dir().join("twine-6.1/bin/twine"))
+}
+
+fn present(path: PathBuf) -> PathBuf {
     assert!(
         path.exists(),
         "{} is missing: install the PyPI clients with scripts/install-pypi-clients.sh",
@@ -148,8 +160,21 @@ pub fn index_url(app: &TestApp, scope: &str, creds: Option<(&str, &str)>) -> Str
     }
 }
 
-/// `twine upload` of `files` with `__token__` and `token`.
+/// `twine upload` (the newest twine) of `files` with `__token__` and `token`.
 pub async fn twine_upload(
+    app: &TestApp,
+    dir: &Path,
+    scope: &str,
+    token: &str,
+    files: &[PathBuf],
+    extra: &[&str],
+) -> Ran {
+    twine_upload_by(tool("twine"), app, dir, scope, token, files, extra).await
+}
+
+/// `twine upload` by the given twine.
+pub async fn twine_upload_by(
+    twine: PathBuf,
     app: &TestApp,
     dir: &Path,
     scope: &str,
@@ -172,7 +197,7 @@ pub async fn twine_upload(
     args.extend_from_slice(extra);
     let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
     args.extend(files.iter().map(String::as_str));
-    run_in(dir, tool("twine"), &args).await
+    run_in(dir, twine, &args).await
 }
 
 /// A multipart upload body as twine sends it, for hostile uploads no real client would make.
