@@ -100,6 +100,26 @@ enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Create an API token for a user and print it (any scopes, `admin` included: the way to
+    /// an admin-scoped token from the command line), e.g. `TOKEN=$(trove admin create-token
+    /// --username ops --name cli --scope admin)`.
+    CreateToken {
+        /// The user the token acts as
+        #[arg(long)]
+        username: String,
+        /// A name for the token (shown in token lists)
+        #[arg(long)]
+        name: String,
+        /// A scope the token carries (repeatable): read, publish, yank, owners, admin
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        scopes: Vec<String>,
+        /// Limit the token to packages matching this `scope/name` pattern (repeatable, `*` wildcards)
+        #[arg(long = "package", value_name = "PATTERN")]
+        packages: Vec<String>,
+        /// Days until the token expires (default: never)
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<i64>,
+    },
     /// Grant or take away site admin rights.
     SetAdmin {
         username: String,
@@ -256,6 +276,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         user.username,
                         if admin { " (site admin)" } else { "" }
                     );
+                }
+                AdminCommand::CreateToken {
+                    username,
+                    name,
+                    scopes,
+                    packages,
+                    expires_in_days,
+                } => {
+                    let created = services
+                        .tokens()
+                        .create_token_for(
+                            &username,
+                            trove_service::tokens::NewTokenRequest {
+                                name,
+                                scopes,
+                                packages: (!packages.is_empty()).then_some(packages),
+                                expires_in: expires_in_days.map(|d| d.saturating_mul(86_400)),
+                            },
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&created)?);
+                    } else {
+                        // The secret alone on standard output, for `TOKEN=$(…)`.
+                        println!("{}", created.token);
+                        eprintln!(
+                            "created token {} `{}` for `{username}` (scopes: {})",
+                            created.info.id,
+                            created.info.name,
+                            created.info.scopes.join(", ")
+                        );
+                    }
                 }
                 AdminCommand::SetAdmin { username, admin } => {
                     services
