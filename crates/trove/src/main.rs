@@ -201,8 +201,20 @@ fn main() -> std::process::ExitCode {
 /// Refuses to run an admin command on an SQLite database that does not exist: opening it
 /// would create an empty registry (and report success on it) when the command was merely run
 /// from the wrong directory. PostgreSQL databases are never created here.
-fn require_existing_database(config: &Config) -> anyhow::Result<()> {
+async fn require_existing_database(config: &Config) -> anyhow::Result<()> {
     let url = config.database_url();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let has_schema = trove_db::Db::postgres_has_schema(&url)
+            .await
+            .context("connecting to the PostgreSQL database")?;
+        if !has_schema {
+            anyhow::bail!(
+                "the PostgreSQL database has no Trove schema yet (no server has run on it): check TROVE_DATABASE_URL / \
+                 --config; `trove admin --create …` starts a new registry there"
+            );
+        }
+        return Ok(());
+    }
     let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         return Ok(());
     };
@@ -237,7 +249,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             trove_server::telemetry::init_logging("text", "warn");
             // A restore fills a new database; every other command works on an existing one.
             if !create && !matches!(command, AdminCommand::Restore { .. }) {
-                require_existing_database(&config)?;
+                require_existing_database(&config).await?;
             }
             let services = trove_server::open_services(&config).await?;
             let ctx = Ctx::anonymous();

@@ -18,6 +18,19 @@ fn trove(db: &TestDb, dir: &std::path::Path) -> Command {
 async fn admin_bootstrap_and_server_binary(b: Backend) {
     let db = TestDb::new(b).await;
     let dir = tempfile::tempdir().unwrap();
+    // Admin commands refuse a database no server has set up (a missing SQLite file; a
+    // PostgreSQL database without Trove's schema), and leave it as it was.
+    let out = trove(&db, dir.path())
+        .args(["admin", "set-admin", "boss"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = match b {
+        Backend::Sqlite => "no Trove database at",
+        Backend::Postgres => "no Trove schema",
+    };
+    assert!(err.contains(expected) && err.contains("--create"), "{err}");
     // Bootstrapping a new registry before its first start: `--create` says so.
     let mut child = trove(&db, dir.path())
         .args([

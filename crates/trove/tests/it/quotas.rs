@@ -81,6 +81,23 @@ async fn quota_on_native_publish_and_usage(b: Backend) {
         (&json!(size), &json!(size + 100))
     );
     assert_eq!(usage(&root, "alice").await["quota_bytes"], size + 100);
+    // The dashboard shows a user their namespace's usage and quota.
+    let page = alice
+        .with_cookie(Method::GET, "/dashboard")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"storage-usage\""), "{page}");
+    assert!(
+        page.contains(&format!(
+            "of {} quota",
+            trove_service::quotas::human_bytes((size + 100) as u64)
+        )),
+        "{page}"
+    );
     let blobs = app.blob_count().await;
     let res = alice
         .publish_bytes(
