@@ -16,6 +16,7 @@
 #   TROVE_IMAGE_FROM=host scripts/build-image.sh # skip Docker Hub, always use path 2
 #   DEBIAN_MIRROR=http://mirror.example/debian scripts/build-image.sh
 #   CARGO_TARGET_DIR=/somewhere scripts/build-image.sh  # where path 2's cargo builds
+#   TROVE_BINARY=path/to/trove scripts/build-image.sh    # path 2 with a binary built elsewhere
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tag="${1:-trove:latest}"
@@ -41,6 +42,8 @@ if [ -z "$engine" ]; then
     exit 2
 fi
 
+# What podman needs here to run a container (the RUN steps); see scripts/podman-flags.sh.
+podman_global=() podman_limits=()
 build() { # build <containerfile> <context> [args...]
     local file="$1" context="$2"
     shift 2
@@ -48,7 +51,7 @@ build() { # build <containerfile> <context> [args...]
         DOCKER_BUILDKIT=1 docker build -f "$file" -t "$tag" "$@" "$context"
     else
         # The docker format keeps HEALTHCHECK (the OCI image format has no field for it).
-        podman build --format docker -f "$file" -t "$tag" "$@" "$context"
+        podman "${podman_global[@]}" build "${podman_limits[@]}" --format docker -f "$file" -t "$tag" "$@" "$context"
     fi
 }
 
@@ -113,13 +116,24 @@ if ! "$engine" image inspect "$base_tag" >/dev/null 2>&1; then
     say "imported $base_tag"
 fi
 
-command -v cargo >/dev/null 2>&1 || { say "cargo is needed to build the binary: the image was NOT built"; exit 2; }
-say "cargo build --release --locked -p trove"
-cargo build --release --locked -p trove >&2
-target_dir="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')}"
-binary="$target_dir/release/trove"
+if [ -n "${TROVE_BINARY:-}" ]; then
+    # A binary built elsewhere (a CI artifact, or a debug build to try the image quickly).
+    binary="$TROVE_BINARY"
+    say "using the binary $binary"
+else
+    command -v cargo >/dev/null 2>&1 || { say "cargo is needed to build the binary: the image was NOT built"; exit 2; }
+    say "cargo build --release --locked -p trove"
+    cargo build --release --locked -p trove >&2
+    target_dir="${CARGO_TARGET_DIR:-$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')}"
+    binary="$target_dir/release/trove"
+fi
 [ -x "$binary" ] || { say "no binary at $binary: the image was NOT built"; exit 2; }
 
+if [ "$engine" = podman ]; then
+    # shellcheck source=podman-flags.sh
+    . scripts/podman-flags.sh
+    podman_flags "$base_tag" || { say "podman cannot run a container here (see scripts/podman-flags.sh): the image was NOT built"; exit 2; }
+fi
 context=$(mktemp -d "${TMPDIR:-/tmp}/trove-image.XXXXXX")
 trap 'rm -rf "$context"' EXIT
 cp "$binary" "$context/trove"

@@ -22,19 +22,26 @@ if [ -z "$engine" ]; then
 fi
 [ -n "$engine" ] || { say "no working podman or docker: nothing tested"; exit 2; }
 "$engine" image inspect "$tag" >/dev/null 2>&1 || { say "no image $tag (scripts/build-image.sh builds it): nothing tested"; exit 2; }
+podman_global=() podman_limits=()
+if [ "$engine" = podman ]; then
+    # shellcheck source=podman-flags.sh
+    . "$(dirname "$0")/podman-flags.sh"
+    podman_flags "$tag" || { say "podman cannot run a container here (see scripts/podman-flags.sh): nothing tested"; exit 2; }
+fi
+run_engine() { "$engine" "${podman_global[@]}" "$@"; }
 
 port="${TROVE_SMOKE_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 name="trove-smoke-$$"
-cleanup() { "$engine" rm -f -v "$name" >/dev/null 2>&1 || true; }
+cleanup() { run_engine rm -f -v "$name" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 fail() {
     say "FAILED: $*"
-    "$engine" logs "$name" 2>&1 | tail -n 30 >&2 || true
+    run_engine logs "$name" 2>&1 | tail -n 30 >&2 || true
     exit 1
 }
 
 say "running $tag with $engine on 127.0.0.1:$port"
-"$engine" run -d --name "$name" -p "127.0.0.1:$port:8080" \
+run_engine run -d "${podman_limits[@]}" --name "$name" -p "127.0.0.1:$port:8080" \
     -e TROVE_SERVER_BASE_URL="http://127.0.0.1:$port" "$tag" >/dev/null
 
 base="http://127.0.0.1:$port"
@@ -44,7 +51,7 @@ for _ in $(seq 1 120); do
         ready="$body"
         break
     fi
-    [ "$("$engine" inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ] || fail "the container stopped"
+    [ "$(run_engine inspect -f '{{.State.Running}}' "$name" 2>/dev/null)" = true ] || fail "the container stopped"
     sleep 0.5
 done
 [ -n "$ready" ] || fail "/health/ready did not answer 200 within 60 s"
@@ -56,9 +63,9 @@ printf '%s' "$home" | grep -qi '<html' || fail "the home page is not HTML"
 printf '%s' "$home" | grep -q 'Trove' || fail "the home page does not name Trove"
 say "web home page: $(printf '%s' "$home" | wc -c) bytes of HTML"
 
-user=$("$engine" exec "$name" id -u)
+user=$(run_engine exec "$name" id -u)
 [ "$user" != 0 ] || fail "the server runs as root"
-"$engine" exec "$name" test -f /data/trove.db || fail "no database in the /data volume"
+run_engine exec "$name" test -f /data/trove.db || fail "no database in the /data volume"
 say "runs as uid $user, database in /data"
 
 size=$("$engine" image inspect -f '{{.Size}}' "$tag")
