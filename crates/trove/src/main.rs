@@ -122,7 +122,9 @@ enum AdminCommand {
     },
     /// Grant or take away site admin rights.
     SetAdmin {
+        /// The user to change
         username: String,
+        /// `true` makes them a site admin, `false` takes the rights away
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         admin: bool,
     },
