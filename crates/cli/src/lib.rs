@@ -81,7 +81,7 @@ pub enum Command {
     Init(cmd::project::InitArgs),
     /// Build the package archive (.tar.gz) without uploading it
     Package(cmd::project::PackageArgs),
-    /// Build and upload the package
+    /// Build and upload the package (needs a token with the `publish` scope)
     Publish(cmd::project::PublishArgs),
     /// Resolve, download and extract the dependencies into trove_packages/
     Install(cmd::project::InstallArgs),
@@ -97,16 +97,16 @@ pub enum Command {
     Info(cmd::discover::InfoArgs),
     /// Download statistics with a sparkline of daily downloads
     Stats(cmd::discover::StatsArgs),
-    /// Yank a version: new resolutions skip it, existing lock files keep it
+    /// Yank a version: new resolutions skip it, existing lock files keep it (`yank` scope)
     Yank(cmd::manage::YankArgs),
-    /// Undo a yank
+    /// Undo a yank (`yank` scope)
     Unyank(cmd::manage::VersionArgs),
-    /// Mark a version deprecated with a message (or --undo)
+    /// Mark a version deprecated with a message (or --undo) (`yank` scope)
     Deprecate(cmd::manage::DeprecateArgs),
-    /// Manage a package's owners
+    /// Manage a package's owners (needs a token with the `owners` scope)
     #[command(subcommand)]
     Owner(cmd::manage::OwnerCommand),
-    /// Manage organizations and their members
+    /// Manage organizations and their members (needs a token with the `owners` scope)
     #[command(subcommand)]
     Org(cmd::manage::OrgCommand),
     /// Manage API tokens (needs a token with the `admin` scope)
@@ -190,7 +190,9 @@ fn hint(e: &anyhow::Error) -> Option<String> {
         }
         ClientError::Api { status: 401, .. } => Some("log in again with `trove login` (or check TROVE_TOKEN)".into()),
         ClientError::Api { code, .. } if code == "insufficient_scope" => Some(
-            "this token lacks a scope this action needs; log in with a token that has it (`trove login --token`)"
+            "log in with a token that has the scope named above (`trove login --token`; `trove help <command>` \
+             names each command's scope): create one on the dashboard (/dashboard/tokens), or on the server with \
+             `trove admin create-token --username <you> --name <name> --scope <scope>`"
                 .into(),
         ),
         _ => None,

@@ -239,6 +239,22 @@ impl Db {
         Ok(db)
     }
 
+    /// Whether the PostgreSQL database at `url` holds Trove's schema (its migrations table),
+    /// without changing anything; `Err` when it cannot be reached (or does not exist).
+    pub async fn postgres_has_schema(url: &str) -> Result<bool> {
+        use sqlx::Connection as _;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(url).await?;
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM information_schema.tables \
+             WHERE table_schema = current_schema() AND table_name = '_sqlx_migrations'",
+        )
+        .fetch_one(&mut conn)
+        .await?;
+        let _ = conn.close().await;
+        Ok(n > 0)
+    }
+
     async fn migrate(&self) -> Result<()> {
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&self.pool).await?,

@@ -16,6 +16,18 @@ pub async fn get(conn: &mut Conn, namespace_id: i64) -> Result<Option<i64>> {
     Ok(row.map(|(b,)| b))
 }
 
+/// [`get`] inside a write transaction, taking the quota row's lock until it ends (on
+/// PostgreSQL; SQLite serializes write transactions anyway): a second transaction checking
+/// the same namespace's quota waits here, then sees what the first one committed.
+pub async fn lock(conn: &mut Conn, namespace_id: i64) -> Result<Option<i64>> {
+    let row: Option<(i64,)> =
+        sqlx::query_as("UPDATE namespace_quotas SET max_bytes = max_bytes WHERE namespace_id = $1 RETURNING max_bytes")
+            .bind(namespace_id)
+            .fetch_optional(conn)
+            .await?;
+    Ok(row.map(|(b,)| b))
+}
+
 /// Sets the limit, or removes it (`None`).
 pub async fn set(conn: &mut Conn, namespace_id: i64, max_bytes: Option<i64>, now: i64) -> Result<()> {
     match max_bytes {

@@ -119,17 +119,37 @@ pub async fn manifest_refs(conn: &mut Conn, package_id: i64) -> Result<Vec<Strin
     Ok(rows.into_iter().map(|(d,)| d).collect())
 }
 
-/// The dependencies (JSON) of live versions of other packages whose text mentions `needle`
-/// (callers parse them and compare names exactly).
-pub async fn dependency_lists_mentioning(conn: &mut Conn, package_id: i64, needle: &str) -> Result<Vec<String>> {
-    let pattern = format!("%\"{needle}\"%");
-    let rows: Vec<(String,)> = sqlx::query_as(
-        "SELECT v.dependencies FROM versions v WHERE v.deleted_at IS NULL AND v.package_id <> $1 \
-         AND LOWER(v.dependencies) LIKE $2",
-    )
-    .bind(package_id)
-    .bind(pattern)
-    .fetch_all(conn)
-    .await?;
+/// The dependencies (JSON) of live versions of other packages of `ecosystem` (in the
+/// namespace `namespace_id` only, when given) whose lower-cased text matches the LIKE
+/// `pattern` (callers parse them and compare names exactly).
+pub async fn dependency_lists_mentioning(
+    conn: &mut Conn,
+    package_id: i64,
+    ecosystem: &str,
+    namespace_id: Option<i64>,
+    pattern: &str,
+) -> Result<Vec<String>> {
+    let base = "SELECT v.dependencies FROM versions v JOIN packages p ON p.id = v.package_id \
+         WHERE v.deleted_at IS NULL AND v.package_id <> $1 AND p.ecosystem = $2 \
+         AND LOWER(v.dependencies) LIKE $3";
+    let rows: Vec<(String,)> = match namespace_id {
+        Some(ns) => {
+            sqlx::query_as(&format!("{base} AND p.namespace_id = $4"))
+                .bind(package_id)
+                .bind(ecosystem)
+                .bind(pattern)
+                .bind(ns)
+                .fetch_all(conn)
+                .await?
+        }
+        None => {
+            sqlx::query_as(base)
+                .bind(package_id)
+                .bind(ecosystem)
+                .bind(pattern)
+                .fetch_all(conn)
+                .await?
+        }
+    };
     Ok(rows.into_iter().map(|(d,)| d).collect())
 }

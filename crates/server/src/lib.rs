@@ -196,6 +196,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         redact(&config.database_url()),
         config.storage.backend
     );
-    let server = start(config, listener, true).await?;
+    // A start that fails (database, storage, TLS files) leaves no data directory it made.
+    let data_dir = config.data_dir.clone();
+    let fresh = !data_dir.exists();
+    let server = match start(config, listener, true).await {
+        Ok(s) => s,
+        Err(e) => {
+            if fresh && data_dir.exists() {
+                if let Err(rm) = std::fs::remove_dir_all(&data_dir) {
+                    tracing::warn!(error = %rm, dir = %data_dir.display(), "could not remove the data directory of a failed start");
+                }
+            }
+            return Err(e);
+        }
+    };
     server.handle.await.context("server task panicked")?
 }

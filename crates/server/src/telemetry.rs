@@ -113,6 +113,22 @@ fn describe_metrics() {
         "trove_request_body_timeouts_total",
         "Request bodies cut off with 408, by reason (stalled, too_slow)"
     );
+    describe_counter!(
+        "trove_tls_reloads_total",
+        "Reloads of the TLS certificate and key files after they changed, by outcome (ok, error)"
+    );
+    describe_counter!(
+        "trove_storage_redirects_total",
+        "Downloads answered with a redirect to a presigned S3 URL"
+    );
+    describe_counter!(
+        "trove_oci_manifest_cache_total",
+        "OCI manifest reads from this node's manifest cache, by result (hit, miss)"
+    );
+    describe_counter!(
+        "trove_oci_uploads_joined_total",
+        "Chunked OCI uploads finished from the file this node joined as the chunks came"
+    );
 }
 
 /// Sets up logging; `format` is `json` or `text`.
@@ -153,5 +169,50 @@ pub async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {}
         _ = term => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every metric the workspace records (counters, histograms and gauges named `trove_…`)
+    /// is described in `describe_metrics`, so `/metrics` gives it `# HELP`.
+    #[test]
+    fn every_recorded_metric_is_described() {
+        let crates = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let described = std::fs::read_to_string(crates.join("server/src/telemetry.rs")).unwrap();
+        let described = &described[..described.find("#[cfg(test)]").unwrap()];
+        let mut missing = Vec::new();
+        let mut found = 0;
+        let mut dirs = vec![crates];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    if !path.ends_with("target") && !path.ends_with("tests") {
+                        dirs.push(path);
+                    }
+                    continue;
+                }
+                if path.extension().is_none_or(|e| e != "rs") {
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for macro_call in ["counter!(\"", "histogram!(\"", "gauge!(\""] {
+                    for (at, _) in text.match_indices(macro_call) {
+                        let rest = &text[at + macro_call.len()..];
+                        let name = &rest[..rest.find('"').unwrap()];
+                        if !name.starts_with("trove_") {
+                            continue;
+                        }
+                        found += 1;
+                        if !described.contains(&format!("\"{name}\"")) {
+                            missing.push(format!("{name} ({})", path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(found > 20, "found only {found} metrics");
+        assert!(missing.is_empty(), "metrics without a description: {missing:?}");
     }
 }

@@ -44,6 +44,7 @@ pub mod package_cache;
 pub mod packages;
 pub mod pypi;
 pub mod quotas;
+pub mod requirements;
 pub mod retention;
 pub mod scans;
 pub mod search;
@@ -90,6 +91,8 @@ pub struct ServiceConfig {
     /// Unreferenced blobs younger than this are kept by garbage collection (also the one
     /// that follows a retention run).
     pub gc_min_age_ms: i64,
+    /// `[oci] delete_enabled`: when false, nothing deletes OCI content (retention included).
+    pub oci_delete_enabled: bool,
 }
 
 impl Default for ServiceConfig {
@@ -109,6 +112,7 @@ impl Default for ServiceConfig {
             scan: None,
             npm_unscoped_namespace: None,
             gc_min_age_ms: 3_600_000,
+            oci_delete_enabled: true,
         }
     }
 }

@@ -5,9 +5,14 @@
 //! Usage is the total size of the distinct stored blobs the namespace references (files of
 //! its live versions, its OCI manifests and the blobs linked to its repositories); a blob
 //! shared with another namespace counts fully in each (`trove_db::quotas`); an upload of
-//! bytes the namespace already references adds nothing ([`Quotas::check_blobs`]). The check runs
-//! before the bytes are stored, outside the committing transaction: two uploads racing at the
-//! limit may both pass, overshooting it by at most one upload.
+//! bytes the namespace already references adds nothing ([`Quotas::check_blobs`]).
+//!
+//! A publish (any ecosystem) and an OCI manifest push are checked twice: before their bytes
+//! are stored (refused early, nothing written), and again as the first step of the transaction
+//! that commits them ([`Quotas::check_blobs_locked`]), under the namespace's quota row lock, so
+//! two uploads racing at the limit cannot both get in: the second sees the first's bytes and
+//! is refused, and the bytes it stored are reclaimed. OCI blob uploads are checked before they
+//! are stored only (a blob is not usage until a manifest or a repository link holds it).
 
 use crate::access::namespace_role;
 use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
@@ -112,13 +117,25 @@ impl Quotas<'_> {
         let Some(max) = trove_db::quotas::get(&mut conn, namespace_id).await? else {
             return Ok(());
         };
-        let mut incoming = 0u64;
-        for (digest, size) in blobs {
-            if !trove_db::quotas::references(&mut conn, namespace_id, &digest.to_string()).await? {
-                incoming = incoming.saturating_add(*size);
-            }
-        }
+        let incoming = incoming_bytes(&mut conn, namespace_id, blobs).await?;
         self.refuse_over(&mut conn, namespace_id, max, incoming).await
+    }
+
+    /// [`Quotas::check_blobs`] as the first step of the write transaction `tx` that commits
+    /// the blobs: takes the namespace's quota row lock (see `trove_db::quotas::lock`), so
+    /// concurrent uploads to one namespace are checked one after the other against the
+    /// usage their predecessors committed.
+    pub(crate) async fn check_blobs_locked(
+        &self,
+        tx: &mut Conn,
+        namespace_id: i64,
+        blobs: &[(&Digest, u64)],
+    ) -> Result<()> {
+        let Some(max) = trove_db::quotas::lock(tx, namespace_id).await? else {
+            return Ok(());
+        };
+        let incoming = incoming_bytes(tx, namespace_id, blobs).await?;
+        self.refuse_over(tx, namespace_id, max, incoming).await
     }
 
     async fn refuse_over(&self, conn: &mut Conn, namespace_id: i64, max: i64, incoming: u64) -> Result<()> {
@@ -146,6 +163,18 @@ impl Quotas<'_> {
             ),
         ))
     }
+}
+
+/// The bytes of `blobs` the namespace does not reference yet (each distinct digest once).
+async fn incoming_bytes(conn: &mut Conn, namespace_id: i64, blobs: &[(&Digest, u64)]) -> Result<u64> {
+    let mut incoming = 0u64;
+    let mut seen = std::collections::HashSet::new();
+    for (digest, size) in blobs {
+        if seen.insert(*digest) && !trove_db::quotas::references(conn, namespace_id, &digest.to_string()).await? {
+            incoming = incoming.saturating_add(*size);
+        }
+    }
+    Ok(incoming)
 }
 
 #[cfg(test)]

@@ -10,22 +10,24 @@
 //!   version or tag.
 //! - never the package's latest version (its advertised version; for OCI the most recently
 //!   pushed tag), a version an npm dist-tag names, nor a tag named `latest`;
-//! - never a version another live version in the registry depends on: a dependency declared
-//!   under the package's full name (`scope/name`, as native `trove.toml` dependencies are)
-//!   whose requirement the version satisfies (or that is not a semver requirement). npm,
-//!   Cargo and PyPI dependency metadata names packages by their protocol's names and is not
-//!   checked. Such versions are listed as `protected`;
+//! - never a version another live version of the same registry depends on with a requirement
+//!   the version satisfies, read in the ecosystem's terms (`crate::requirements`: semver for
+//!   native and Cargo, npm ranges, PEP 440 specifiers of PyPI's `Requires-Dist`; Cargo and
+//!   PyPI dependencies name packages of the same namespace). Such versions are listed as
+//!   `protected`;
 //! - with `delete_untagged`, OCI manifests that no remaining tag points at, that no index of
-//!   the repository lists and that have no subject (referrers stay with their subject),
-//!   pushed more than [`UNTAGGED_GRACE_MS`] ago (a multi-platform push uploads its children
-//!   before the index that lists them). Children of an index deleted in a run go in the
-//!   next run.
+//!   the repository lists and that have no subject, pushed more than [`UNTAGGED_GRACE_MS`]
+//!   ago (a multi-platform push uploads its children before the index that lists them).
+//!   Children of an index deleted in a run go in the next run. Referrers (signatures, SBOMs)
+//!   go with their subject: those whose subject the run deletes, and, past the same grace,
+//!   those whose subject is no longer in the repository;
+//! - nothing of OCI repositories when `[oci] delete_enabled` is false (the report's `notes`
+//!   say so).
 
 use crate::access::{namespace_role, Role};
 use crate::oci::Reference;
-use crate::{audit, Ctx, Result, ServiceError};
+use crate::{audit, requirements, Ctx, Result, ServiceError};
 use std::collections::HashSet;
-use trove_core::name::normalize;
 use trove_core::time::rfc3339;
 use trove_core::{now_ms, Digest, Ecosystem, TokenScope};
 use trove_db::namespaces::Namespace;
@@ -55,7 +57,12 @@ struct Plan {
     versions: Vec<(Package, Version, RetentionItem)>,
     references: Vec<(Package, Reference, RetentionItem)>,
     protected: Vec<RetentionItem>,
+    notes: Vec<String>,
 }
+
+/// The note of a report on a namespace with OCI repositories when OCI deletes are disabled.
+pub const OCI_DELETES_DISABLED: &str =
+    "OCI repositories were left alone: deletes are disabled on this registry ([oci] delete_enabled = false)";
 
 fn policy_view(ns: &Namespace, p: &Policy) -> RetentionPolicy {
     RetentionPolicy {
@@ -283,6 +290,7 @@ impl Retention<'_> {
         };
         let mut done = Plan {
             protected: plan.protected,
+            notes: plan.notes,
             ..Plan::default()
         };
         for (pkg, v, it) in plan.versions {
@@ -353,6 +361,12 @@ impl Retention<'_> {
         let mut plan = Plan::default();
         for pkg in trove_db::packages::list_in_namespace(conn, ns.id).await? {
             if pkg.ecosystem == Ecosystem::Oci {
+                if !self.config.oci_delete_enabled {
+                    if plan.notes.is_empty() {
+                        plan.notes.push(OCI_DELETES_DISABLED.to_string());
+                    }
+                    continue;
+                }
                 self.plan_repository(conn, &pkg, policy, now, &mut plan).await?;
             } else {
                 self.plan_versions(conn, &pkg, policy, now, &mut plan).await?;
@@ -383,6 +397,7 @@ impl Retention<'_> {
             .map(|t| t.version_id)
             .collect();
         let mut dependents: Option<Vec<String>> = None;
+        let dep_name = requirements::dependency_name(pkg.ecosystem, &pkg.scope, &pkg.name);
         for (rank, v) in versions.into_iter().enumerate() {
             if !condemned(policy, rank, v.created_at, now)
                 || pkg.latest_version.as_deref() == Some(v.version.as_str())
@@ -394,15 +409,32 @@ impl Retention<'_> {
             let it = item(pkg, "version", &v.version, size.max(v.size), v.created_at);
             if dependents.is_none() {
                 // `-`, `_` and `.` are equal in names: `_` matches any one character in LIKE.
-                let needle: String = pkg
-                    .full_name()
-                    .to_lowercase()
+                let needle: String = dep_name
                     .chars()
                     .map(|c| if matches!(c, '-' | '_' | '.') { '_' } else { c })
                     .collect();
-                dependents = Some(trove_db::retention::dependency_lists_mentioning(conn, pkg.id, &needle).await?);
+                // JSON object keys (`"name":`), or the start of PyPI's requirement strings.
+                let pattern = match pkg.ecosystem {
+                    Ecosystem::Pypi => format!("%\"{needle}%"),
+                    _ => format!("%\"{needle}\"%"),
+                };
+                let namespace = requirements::same_namespace_only(pkg.ecosystem).then_some(pkg.namespace_id);
+                dependents = Some(
+                    trove_db::retention::dependency_lists_mentioning(
+                        conn,
+                        pkg.id,
+                        pkg.ecosystem.as_str(),
+                        namespace,
+                        &pattern,
+                    )
+                    .await?,
+                );
             }
-            if depended_on(pkg, &v, dependents.as_deref().unwrap_or_default()) {
+            let lists = dependents.as_deref().unwrap_or_default();
+            if lists
+                .iter()
+                .any(|deps| requirements::requires(pkg.ecosystem, deps, &dep_name, &v.version))
+            {
                 plan.protected.push(it);
             } else {
                 plan.versions.push((pkg.clone(), v, it));
@@ -445,44 +477,55 @@ impl Retention<'_> {
             .await?
             .into_iter()
             .collect();
-        for (digest, size, created_at, subject) in trove_db::retention::manifests(conn, pkg.id).await? {
-            if subject.is_some()
-                || kept_digests.contains(&digest)
-                || referenced.contains(&digest)
-                || created_at > now - UNTAGGED_GRACE_MS
+        let manifests = trove_db::retention::manifests(conn, pkg.id).await?;
+        let mut gone: HashSet<String> = HashSet::new();
+        for (digest, _, created_at, subject) in &manifests {
+            if subject.is_none()
+                && !kept_digests.contains(digest)
+                && !referenced.contains(digest)
+                && *created_at <= now - UNTAGGED_GRACE_MS
             {
-                continue;
+                gone.insert(digest.clone());
             }
-            let Ok(d) = Digest::parse(&digest) else {
+        }
+        // Referrers go with their subject (also referrers of referrers); one whose subject is
+        // not in the repository (deleted before) goes once past the grace (a referrer may be
+        // pushed before its subject).
+        let present: HashSet<&str> = manifests.iter().map(|(d, ..)| d.as_str()).collect();
+        loop {
+            let before = gone.len();
+            for (digest, _, created_at, subject) in &manifests {
+                let Some(subject) = subject else {
+                    continue;
+                };
+                if gone.contains(digest) {
+                    continue;
+                }
+                if gone.contains(subject)
+                    || (!present.contains(subject.as_str()) && *created_at <= now - UNTAGGED_GRACE_MS)
+                {
+                    gone.insert(digest.clone());
+                }
+            }
+            if gone.len() == before {
+                break;
+            }
+        }
+        // Referrers first, then their subjects: a run cut short leaves no referrer without
+        // its subject.
+        let (referrers, subjects): (Vec<_>, Vec<_>) = manifests
+            .iter()
+            .filter(|(d, ..)| gone.contains(d))
+            .partition(|(.., subject)| subject.is_some());
+        for (digest, size, created_at, _) in referrers.into_iter().chain(subjects) {
+            let Ok(d) = Digest::parse(digest) else {
                 continue;
             };
-            let it = item(pkg, "manifest", &digest, size, created_at);
+            let it = item(pkg, "manifest", digest, *size, *created_at);
             plan.references.push((pkg.clone(), Reference::Digest(d), it));
         }
         Ok(())
     }
-}
-
-/// Whether one of the dependency lists (JSON objects `{"scope/name": "requirement"}`) names
-/// the package with a requirement `v` satisfies (an unreadable requirement counts as one).
-fn depended_on(pkg: &Package, v: &Version, lists: &[String]) -> bool {
-    let full = normalize(&pkg.full_name()).to_lowercase();
-    let version = semver::Version::parse(&v.version).ok();
-    lists.iter().any(|text| {
-        let Ok(serde_json::Value::Object(deps)) = serde_json::from_str::<serde_json::Value>(text) else {
-            return false;
-        };
-        deps.iter().any(|(name, req)| {
-            if normalize(name).to_lowercase() != full {
-                return false;
-            }
-            let req = req.as_str().and_then(|r| semver::VersionReq::parse(r.trim()).ok());
-            match (req, &version) {
-                (Some(req), Some(version)) => req.matches(version),
-                _ => true,
-            }
-        })
-    })
 }
 
 fn report(ns: &Namespace, dry_run: bool, plan: Plan, bytes_reclaimed: i64) -> RetentionReport {
@@ -497,5 +540,6 @@ fn report(ns: &Namespace, dry_run: bool, plan: Plan, bytes_reclaimed: i64) -> Re
             .collect(),
         protected: plan.protected,
         bytes_reclaimed,
+        notes: plan.notes,
     }
 }

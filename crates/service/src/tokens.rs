@@ -65,6 +65,33 @@ impl Tokens<'_> {
         self.issue(ctx, p, req).await
     }
 
+    /// Creates a token for the user `username` on the operator's word (`trove admin
+    /// create-token`: whoever may run admin commands on the database), any scopes included;
+    /// the way to a first `admin`-scoped token without a browser. Audited as `token.create`
+    /// by that user, without an address.
+    pub async fn create_token_for(&self, username: &str, req: NewTokenRequest) -> Result<CreatedToken> {
+        let user = {
+            let mut conn = self.db.conn().await?;
+            trove_db::users::find_by_username(&mut conn, username)
+                .await?
+                .ok_or_else(|| ServiceError::not_found(format!("user `{username}` not found")))?
+        };
+        if user.disabled {
+            return Err(ServiceError::forbidden(format!("user `{username}` is disabled")));
+        }
+        let ctx = Ctx {
+            principal: Some(crate::Principal {
+                user: user.into(),
+                via: crate::AuthVia::Session {
+                    csrf_token: String::new(),
+                },
+            }),
+            ip: None,
+        };
+        let p = ctx.require()?;
+        self.issue(&ctx, p, req).await
+    }
+
     async fn issue(&self, ctx: &Ctx, p: &crate::Principal, req: NewTokenRequest) -> Result<CreatedToken> {
         let name = req.name.trim();
         if name.is_empty() || name.len() > TOKEN_NAME_MAX_LEN {

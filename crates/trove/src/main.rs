@@ -100,9 +100,31 @@ enum AdminCommand {
         #[arg(long)]
         admin: bool,
     },
+    /// Create an API token for a user and print it (any scopes, `admin` included: the way to
+    /// an admin-scoped token from the command line), e.g. `TOKEN=$(trove admin create-token
+    /// --username ops --name cli --scope admin)`.
+    CreateToken {
+        /// The user the token acts as
+        #[arg(long)]
+        username: String,
+        /// A name for the token (shown in token lists)
+        #[arg(long)]
+        name: String,
+        /// A scope the token carries (repeatable): read, publish, yank, owners, admin
+        #[arg(long = "scope", value_name = "SCOPE", required = true)]
+        scopes: Vec<String>,
+        /// Limit the token to packages matching this `scope/name` pattern (repeatable, `*` wildcards)
+        #[arg(long = "package", value_name = "PATTERN")]
+        packages: Vec<String>,
+        /// Days until the token expires (default: never)
+        #[arg(long, value_name = "DAYS")]
+        expires_in_days: Option<i64>,
+    },
     /// Grant or take away site admin rights.
     SetAdmin {
+        /// The user to change
         username: String,
+        /// `true` makes them a site admin, `false` takes the rights away
         #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
         admin: bool,
     },
@@ -181,8 +203,20 @@ fn main() -> std::process::ExitCode {
 /// Refuses to run an admin command on an SQLite database that does not exist: opening it
 /// would create an empty registry (and report success on it) when the command was merely run
 /// from the wrong directory. PostgreSQL databases are never created here.
-fn require_existing_database(config: &Config) -> anyhow::Result<()> {
+async fn require_existing_database(config: &Config) -> anyhow::Result<()> {
     let url = config.database_url();
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let has_schema = trove_db::Db::postgres_has_schema(&url)
+            .await
+            .context("connecting to the PostgreSQL database")?;
+        if !has_schema {
+            anyhow::bail!(
+                "the PostgreSQL database has no Trove schema yet (no server has run on it): check TROVE_DATABASE_URL / \
+                 --config; `trove admin --create …` starts a new registry there"
+            );
+        }
+        return Ok(());
+    }
     let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
         return Ok(());
     };
@@ -217,7 +251,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             trove_server::telemetry::init_logging("text", "warn");
             // A restore fills a new database; every other command works on an existing one.
             if !create && !matches!(command, AdminCommand::Restore { .. }) {
-                require_existing_database(&config)?;
+                require_existing_database(&config).await?;
             }
             let services = trove_server::open_services(&config).await?;
             let ctx = Ctx::anonymous();
@@ -256,6 +290,39 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         user.username,
                         if admin { " (site admin)" } else { "" }
                     );
+                }
+                AdminCommand::CreateToken {
+                    username,
+                    name,
+                    scopes,
+                    packages,
+                    expires_in_days,
+                } => {
+                    let created = services
+                        .tokens()
+                        .create_token_for(
+                            &username,
+                            trove_service::tokens::NewTokenRequest {
+                                name,
+                                scopes,
+                                packages: (!packages.is_empty()).then_some(packages),
+                                expires_in: expires_in_days.map(|d| d.saturating_mul(86_400)),
+                            },
+                        )
+                        .await
+                        .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&created)?);
+                    } else {
+                        // The secret alone on standard output, for `TOKEN=$(…)`.
+                        println!("{}", created.token);
+                        eprintln!(
+                            "created token {} `{}` for `{username}` (scopes: {})",
+                            created.info.id,
+                            created.info.name,
+                            created.info.scopes.join(", ")
+                        );
+                    }
                 }
                 AdminCommand::SetAdmin { username, admin } => {
                     services

@@ -71,6 +71,10 @@ pub struct RetentionReport {
     pub protected: Vec<RetentionItem>,
     /// Bytes the garbage collection after the run freed (0 in a preview)
     pub bytes_reclaimed: i64,
+    /// Why parts of the policy were not applied (OCI repositories when `[oci] delete_enabled`
+    /// is false)
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A namespace's storage use and quota

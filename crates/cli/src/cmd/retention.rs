@@ -81,6 +81,9 @@ fn report_text(r: &RetentionReport) -> String {
             i.package, i.name
         ));
     }
+    for note in &r.notes {
+        lines.push(format!("  note: {note}"));
+    }
     if !r.dry_run {
         lines.push(format!("Reclaimed {}", human_bytes(r.bytes_reclaimed.max(0) as u64)));
     }

@@ -291,6 +291,10 @@ impl crate::oci::Oci<'_> {
             self.blobs().store_bytes(body).await?;
             let now = now_ms();
             let mut tx = self.db.write().await?;
+            // Again under the quota's lock: a concurrent push may have committed since.
+            self.quotas()
+                .check_blobs_locked(&mut tx, pkg.namespace_id, &[(&storage, size as u64)])
+                .await?;
             trove_db::oci_manifests::insert_if_absent(
                 &mut tx,
                 trove_db::oci_manifests::NewManifest {
@@ -334,6 +338,11 @@ impl crate::oci::Oci<'_> {
         }
         .await;
         self.blobs().release_blob(&storage).await;
+        if committed.is_err() {
+            if let Err(e) = self.blobs().reclaim_blob(&storage).await {
+                tracing::warn!(error = %e, %storage, "could not remove a refused manifest; gc will");
+            }
+        }
         committed?;
         self.scan_wake.notify_one();
         if !tags.is_empty() {

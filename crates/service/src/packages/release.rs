@@ -152,6 +152,15 @@ impl crate::packages::Packages<'_> {
         for f in &c.files {
             self.blobs().release_blob(&f.digest).await;
         }
+        if committed.is_err() {
+            // Refused in the transaction (the quota, a concurrent publish of the version):
+            // the bytes stored for it go now unless something else references them.
+            for f in &c.files {
+                if let Err(e) = self.blobs().reclaim_blob(&f.digest).await {
+                    tracing::warn!(error = %e, digest = %f.digest, "could not remove a refused publish's file; gc will");
+                }
+            }
+        }
         let (pkg, v) = committed?;
         self.scan_wake.notify_one();
         self.search().reindex_package(pkg.id).await;
@@ -241,6 +250,11 @@ impl crate::packages::Packages<'_> {
     ) -> Result<(Package, Version)> {
         let now = now_ms();
         let mut tx = self.db.write().await?;
+        // Again under the quota's lock: a concurrent publish may have committed since.
+        let blobs: Vec<_> = c.files.iter().map(|f| (&f.digest, f.size)).collect();
+        self.quotas()
+            .check_blobs_locked(&mut tx, c.namespace_id, &blobs)
+            .await?;
         let pkg_id = self.find_or_create_package(&mut tx, c, rel.kind, now).await?;
         let version_id = match trove_db::versions::find(&mut tx, pkg_id, &c.version_key).await? {
             Some(old) if rel.add_files && !old.is_deleted() => old.id,

@@ -18,6 +18,19 @@ fn trove(db: &TestDb, dir: &std::path::Path) -> Command {
 async fn admin_bootstrap_and_server_binary(b: Backend) {
     let db = TestDb::new(b).await;
     let dir = tempfile::tempdir().unwrap();
+    // Admin commands refuse a database no server has set up (a missing SQLite file; a
+    // PostgreSQL database without Trove's schema), and leave it as it was.
+    let out = trove(&db, dir.path())
+        .args(["admin", "set-admin", "boss"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = match b {
+        Backend::Sqlite => "no Trove database at",
+        Backend::Postgres => "no Trove schema",
+    };
+    assert!(err.contains(expected) && err.contains("--create"), "{err}");
     // Bootstrapping a new registry before its first start: `--create` says so.
     let mut child = trove(&db, dir.path())
         .args([
@@ -55,6 +68,47 @@ async fn admin_bootstrap_and_server_binary(b: Backend) {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already taken"));
+    // An admin-scoped token from the command line: the secret alone on stdout.
+    let out = trove(&db, dir.path())
+        .args([
+            "admin",
+            "create-token",
+            "--username",
+            "boss",
+            "--name",
+            "cli",
+            "--scope",
+            "admin",
+            "--scope",
+            "publish",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admin_token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(
+        admin_token.starts_with("trv_") && !admin_token.contains(' '),
+        "{admin_token}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("scopes: publish, admin")
+            || String::from_utf8_lossy(&out.stderr).contains("scopes: admin, publish")
+    );
+    let out = trove(&db, dir.path())
+        .args([
+            "admin",
+            "create-token",
+            "--username",
+            "nobody",
+            "--name",
+            "x",
+            "--scope",
+            "read",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("user `nobody` not found"));
     // A bad config is explained.
     let out = trove(&db, dir.path())
         .env("TROVE_STORAGE_BACKEND", "ftp")
@@ -112,6 +166,15 @@ async fn admin_bootstrap_and_server_binary(b: Backend) {
         .await
         .unwrap();
     expect_error(res, StatusCode::FORBIDDEN, "registration_closed").await;
+    // The token made by `admin create-token` manages tokens (the `admin` scope).
+    let res = client
+        .get(format!("{base}/api/v1/tokens"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await
+        .unwrap();
+    let tokens = json_ok(res).await;
+    assert!(tokens.to_string().contains("\"cli\""), "{tokens}");
     // SIGTERM: graceful stop with exit code 0, JSON logs carrying request ids.
     let pid = server.id().to_string();
     Command::new("kill").args(["-TERM", &pid]).status().unwrap();

@@ -124,3 +124,24 @@ fn dockerfile_runs_unprivileged_with_a_data_volume_and_health_check() {
     .unwrap();
     assert_eq!(config.server.listen, "0.0.0.0:8080");
 }
+
+/// The runtime image around a host-built binary (`Containerfile.prebuilt`, used by
+/// `scripts/build-image.sh` without Docker Hub) ends exactly as the Dockerfile's runtime stage:
+/// same user, volume, environment, port, health check and command.
+#[test]
+fn prebuilt_containerfile_matches_the_dockerfile_runtime() {
+    let tail = |file: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(repo_root().join(file)).unwrap();
+        let lines: Vec<String> = text.lines().map(|l| l.trim().to_string()).collect();
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with("COPY ") && l.ends_with(" /usr/local/bin/trove"))
+            .unwrap_or_else(|| panic!("{file} copies no binary to /usr/local/bin/trove"));
+        lines[at + 1..].iter().filter(|l| !l.is_empty()).cloned().collect()
+    };
+    let prebuilt = tail("Containerfile.prebuilt");
+    assert_eq!(prebuilt, tail("Dockerfile"));
+    assert!(prebuilt.contains(&"USER trove:trove".to_string()), "{prebuilt:?}");
+    let text = std::fs::read_to_string(repo_root().join("Containerfile.prebuilt")).unwrap();
+    assert!(text.contains("useradd --system --uid 10001 --gid trove"), "{text}");
+}

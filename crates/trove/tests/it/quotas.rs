@@ -81,6 +81,23 @@ async fn quota_on_native_publish_and_usage(b: Backend) {
         (&json!(size), &json!(size + 100))
     );
     assert_eq!(usage(&root, "alice").await["quota_bytes"], size + 100);
+    // The dashboard shows a user their namespace's usage and quota.
+    let page = alice
+        .with_cookie(Method::GET, "/dashboard")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("id=\"storage-usage\""), "{page}");
+    assert!(
+        page.contains(&format!(
+            "of {} quota",
+            trove_service::quotas::human_bytes((size + 100) as u64)
+        )),
+        "{page}"
+    );
     let blobs = app.blob_count().await;
     let res = alice
         .publish_bytes(
@@ -301,7 +318,75 @@ async fn usage_counts_shared_blobs_once_per_namespace(b: Backend) {
     app.stop().await;
 }
 
+/// Publishes racing at the limit: the quota is checked again under its lock in the
+/// committing transaction, so of eight concurrent publishes that each fit alone but no two
+/// together, exactly one gets in; the others get the quota's 403, and nothing of theirs is
+/// left (no version, no stored file).
+async fn concurrent_publishes_never_exceed_the_quota(b: Backend) {
+    let app = TestApp::new(b).await;
+    let root = app.admin("sysop").await;
+    let alice = app.user("alice").await;
+    // Incompressible READMEs, so each archive is a few KiB and all are about the same size.
+    let archives: Vec<(String, Vec<u8>)> = (0..8u64)
+        .map(|i| {
+            // splitmix64, one letter per output.
+            let mut state = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i + 1);
+            let noise: String = (0..6_000)
+                .map(|_| {
+                    state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+                    let mut z = state;
+                    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+                    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+                    z ^= z >> 31;
+                    char::from(b'a' + (z % 26) as u8)
+                })
+                .collect();
+            let name = format!("alice/race{i}");
+            let archive = trove_tarball::simple_package(&name, "1.0.0", &noise);
+            (name, archive)
+        })
+        .collect();
+    let min = archives.iter().map(|(_, a)| a.len()).min().unwrap() as i64;
+    let max = archives.iter().map(|(_, a)| a.len()).max().unwrap() as i64;
+    let quota = 2 * min - 1;
+    assert!(max <= quota && min > 4_000, "archives of {min}..{max} bytes");
+    set_quota(&root, "alice", Some(quota)).await;
+    let blobs = app.blob_count().await;
+    let results = futures::future::join_all(
+        archives
+            .iter()
+            .map(|(name, archive)| alice.publish_bytes(name, "1.0.0", archive.clone())),
+    )
+    .await;
+    let mut won = Vec::new();
+    for (res, (name, _)) in results.into_iter().zip(&archives) {
+        if res.status() == StatusCode::CREATED || res.status() == StatusCode::OK {
+            won.push(name.clone());
+        } else {
+            let msg = expect_error(res, StatusCode::FORBIDDEN, "quota_exceeded").await;
+            names_quota(&msg, "alice");
+        }
+    }
+    assert_eq!(won.len(), 1, "exactly one publish fits: {won:?}");
+    let used = usage(&alice, "alice").await["used_bytes"].as_i64().unwrap();
+    assert!(used <= quota, "usage {used} over the quota {quota}");
+    let winner = archives.iter().find(|(n, _)| *n == won[0]).unwrap();
+    assert_eq!(used, winner.1.len() as i64);
+    assert_eq!(app.blob_count().await, blobs + 1, "only the winner's archive is stored");
+    for (name, _) in &archives {
+        let res = alice.get(&format!("/api/v1/packages/{name}")).send().await.unwrap();
+        let expected = if *name == won[0] {
+            StatusCode::OK
+        } else {
+            StatusCode::NOT_FOUND
+        };
+        assert_eq!(res.status(), expected, "{name}");
+    }
+    app.stop().await;
+}
+
 both_backends!(
+    concurrent_publishes_never_exceed_the_quota,
     usage_counts_shared_blobs_once_per_namespace,
     quota_on_cargo_publish,
     quota_on_native_publish_and_usage,

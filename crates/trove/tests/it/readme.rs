@@ -130,6 +130,30 @@ fn quick_start_runs_as_written() {
     assert!(dir.path().join("app/trove.lock").exists());
 }
 
+/// A server that fails to start (here: TLS files that do not exist, found after the database
+/// was opened) leaves no `./trove-data` behind.
+#[test]
+fn a_failed_start_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(trove_bin())
+        .current_dir(dir.path())
+        .env_remove("TROVE_DATA_DIR")
+        .env_remove("TROVE_DATABASE_URL")
+        .env("TROVE_SERVER_LISTEN", format!("127.0.0.1:{}", free_port()))
+        .env("TROVE_SERVER_TLS_CERT", "missing-cert.pem")
+        .env("TROVE_SERVER_TLS_KEY", "missing-key.pem")
+        .arg("server")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("TLS"), "{err}");
+    assert!(
+        !dir.path().join("trove-data").exists(),
+        "a failed start left ./trove-data behind"
+    );
+}
+
 #[test]
 fn admin_commands_refuse_a_missing_database() {
     let dir = tempfile::tempdir().unwrap();

@@ -550,7 +550,249 @@ async fn retention_policy_access_and_validation(b: Backend) {
     app.stop().await;
 }
 
+/// npm, Cargo and PyPI: a version another live version of the same registry depends on, with
+/// a requirement it satisfies read in that ecosystem's terms, is kept (npm ranges, Cargo
+/// semver requirements, PEP 508 `Requires-Dist` with PEP 440 specifiers); the others go.
+async fn retention_keeps_dependencies_of_every_ecosystem(b: Backend) {
+    let app = TestApp::builder(b).config(|c| c.oci.gc_min_age_secs = 0).start().await;
+    let alice = app.user("alice").await;
+    // npm: `1.1.x || 3` (no semver requirement: the old check kept every version) keeps 1.1.0.
+    let npm = crate::npm::Npm::user(&app, &alice);
+    for v in ["1.0.0", "1.1.0", "1.2.0", "2.0.0"] {
+        npm.publish("@alice/dep", v, json!({})).await;
+    }
+    npm.publish(
+        "@alice/consumer",
+        "1.0.0",
+        json!({ "dependencies": { "@alice/dep": "1.1.x || 3" } }),
+    )
+    .await;
+    // Cargo: `dep_crate = "^0.2"` (`_` and `-` are one) keeps 0.2.0 only.
+    for v in ["0.1.0", "0.2.0", "0.3.0"] {
+        crate::cargo::publish_crate(&app, &alice, "alice", "dep-crate", v).await;
+    }
+    let dep = json!([{
+        "name": "dep_crate", "version_req": "^0.2", "features": [], "optional": false,
+        "default_features": true, "target": null, "kind": "normal", "registry": null,
+        "explicit_name_in_toml": null,
+    }]);
+    let body = crate::cargo::wire(
+        &crate::cargo::metadata("consumer-crate", "1.0.0", dep),
+        &crate::cargo::crate_file("consumer-crate-1.0.0", "consumer-crate", "1.0.0"),
+    );
+    let res = crate::cargo::publish_raw(&app, &alice.token, "alice", body).await;
+    assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+    // PyPI: `Dep.Py (>=1.1,<2)` (PEP 503 names) keeps 1.1 only.
+    let wheel = |name: &str, module: &str, version: &str, requires: &[&str]| {
+        let mut meta = format!("Metadata-Version: 2.4\nName: {name}\nVersion: {version}\n");
+        for r in requires {
+            meta.push_str(&format!("Requires-Dist: {r}\n"));
+        }
+        let file = format!("{module}-{version}-py3-none-any.whl");
+        let bytes = crate::pypi::zip_of(&[
+            (&format!("{module}/__init__.py"), b"X = 1\n".as_slice()),
+            (&format!("{module}-{version}.dist-info/METADATA"), meta.as_bytes()),
+        ]);
+        (file, bytes)
+    };
+    let upload =
+        |name: &'static str, module: &'static str, version: &'static str, requires: &'static [&'static str]| {
+            let (file, bytes) = wheel(name, module, version, requires);
+            let app = &app;
+            let alice = &alice;
+            async move {
+                let digest = crate::pypi::sha256_hex(&bytes);
+                let form = crate::pypi::multipart(
+                    &crate::pypi::upload_fields(name, version, "bdist_wheel", &digest),
+                    Some((&file, &bytes)),
+                );
+                let res = crate::pypi::post_upload(app, "alice", &alice.token, form).await;
+                assert_eq!(res.status(), StatusCode::OK, "{}", res.text().await.unwrap());
+            }
+        };
+    for v in ["1.0", "1.1", "2.0"] {
+        upload("dep-py", "dep_py", v, &[]).await;
+    }
+    upload(
+        "consumer-py",
+        "consumer_py",
+        "1.0",
+        &["Dep.Py (>=1.1,<2)", "other; extra == 'x'"],
+    )
+    .await;
+
+    set_policy(&alice, "alice", json!({ "keep_last": 1 })).await;
+    let dry = preview(&alice, "alice").await;
+    assert_eq!(
+        names(&dry["deleted"]),
+        [
+            "alice/dep-crate:0.1.0",
+            "alice/dep-py:1.0",
+            "alice/dep:1.0.0",
+            "alice/dep:1.2.0"
+        ],
+        "{dry}"
+    );
+    assert_eq!(
+        names(&dry["protected"]),
+        ["alice/dep-crate:0.2.0", "alice/dep-py:1.1", "alice/dep:1.1.0"],
+        "{dry}"
+    );
+    let run = apply(&alice, "alice").await;
+    assert_eq!(names(&run["deleted"]), names(&dry["deleted"]));
+    let doc = npm.packument("@alice/dep").await;
+    let mut versions: Vec<&String> = doc["versions"].as_object().unwrap().keys().collect();
+    versions.sort();
+    assert_eq!(versions, ["1.1.0", "2.0.0"]);
+    assert_eq!(live_versions(&app, "alice/dep-crate").await, ["0.2.0", "0.3.0"]);
+    assert_eq!(live_versions(&app, "alice/dep-py").await, ["1.1", "2.0"]);
+    app.stop().await;
+}
+
+/// `[oci] delete_enabled = false`: retention deletes nothing of OCI repositories and the
+/// preview says why; the namespace's other packages are still handled.
+async fn retention_leaves_oci_alone_when_deletes_are_disabled(b: Backend) {
+    let app = TestApp::builder(b)
+        .config(|c| {
+            c.oci.gc_min_age_secs = 0;
+            c.oci.delete_enabled = false;
+        })
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let oci = Oci::user(&app, &alice);
+    for (i, tag) in ["v1", "v2", "v3"].iter().enumerate() {
+        oci.push_image("alice/img", tag, &[&bytes_of(2048, i as u32 + 1)]).await;
+    }
+    sql(
+        &app,
+        "UPDATE oci_manifests SET created_at = $1",
+        &[now_ms() - 3 * 3_600_000],
+    )
+    .await;
+    for v in ["1.0.0", "2.0.0"] {
+        alice.publish("alice/lib", v).await;
+    }
+    set_policy(&alice, "alice", json!({ "keep_last": 1, "delete_untagged": true })).await;
+    let dry = preview(&alice, "alice").await;
+    assert_eq!(names(&dry["deleted"]), ["alice/lib:1.0.0"], "{dry}");
+    let notes = dry["notes"].as_array().unwrap();
+    assert_eq!(notes.len(), 1, "{dry}");
+    assert!(
+        notes[0].as_str().unwrap().contains("[oci] delete_enabled = false"),
+        "{dry}"
+    );
+    let run = apply(&alice, "alice").await;
+    assert_eq!(names(&run["deleted"]), ["alice/lib:1.0.0"]);
+    assert_eq!(run["notes"], dry["notes"]);
+    let tags = json_ok(oci.send(Method::GET, "/v2/alice/img/tags/list").await).await;
+    assert_eq!(tags["tags"], json!(["v1", "v2", "v3"]));
+    app.stop().await;
+}
+
+/// Pushes a referrer (an artifact with one layer) of `subject` (digest, size) by digest.
+async fn push_referrer(oci: &Oci, repo: &str, subject: &str, subject_size: usize, seed: u32) -> String {
+    let empty = oci.push_blob(repo, b"{}").await;
+    let payload = bytes_of(300, seed);
+    let layer = oci.push_blob(repo, &payload).await;
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "artifactType": "application/vnd.example.signature",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "digest": empty, "size": 2},
+        "layers": [{"mediaType": "application/vnd.example.signature", "digest": layer, "size": payload.len()}],
+        "subject": {"mediaType": OCI_MANIFEST, "digest": subject, "size": subject_size},
+    }))
+    .unwrap();
+    let digest = sha256(&manifest);
+    let res = oci.put_manifest(repo, &digest, OCI_MANIFEST, &manifest).await;
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    digest
+}
+
+/// Referrers go with their subject: a signature of an image retention deletes, and the
+/// referrer of that signature, go too; a referrer whose subject is not in the repository goes
+/// past the untagged grace; the kept image keeps its signature.
+async fn retention_deletes_referrers_with_their_subject(b: Backend) {
+    let app = TestApp::builder(b).config(|c| c.oci.gc_min_age_secs = 0).start().await;
+    let alice = app.user("alice").await;
+    let oci = Oci::user(&app, &alice);
+    let repo = "alice/signed";
+    let old = oci.push_image(repo, "v1", &[&bytes_of(3000, 1)]).await;
+    let new = oci.push_image(repo, "v2", &[&bytes_of(3000, 2)]).await;
+    let (old_digest, new_digest) = (sha256(&old), sha256(&new));
+    let old_sig = push_referrer(&oci, repo, &old_digest, old.len(), 10).await;
+    let sig_of_sig = push_referrer(&oci, repo, &old_sig, 500, 11).await;
+    let new_sig = push_referrer(&oci, repo, &new_digest, new.len(), 12).await;
+    let missing = format!("sha256:{}", "ab".repeat(32));
+    let orphan = push_referrer(&oci, repo, &missing, 400, 13).await;
+    let fresh_orphan = push_referrer(&oci, repo, &format!("sha256:{}", "cd".repeat(32)), 400, 14).await;
+    let base = now_ms() - 3 * 3_600_000;
+    sql(&app, "UPDATE oci_manifests SET created_at = $1", &[base]).await;
+    sql(&app, "UPDATE oci_tags SET updated_at = $1 WHERE tag = 'v1'", &[base]).await;
+    sql(
+        &app,
+        "UPDATE oci_tags SET updated_at = $1 WHERE tag = 'v2'",
+        &[base + 1000],
+    )
+    .await;
+    {
+        let mut conn = app.services().db.conn().await.unwrap();
+        sqlx::query("UPDATE oci_manifests SET created_at = $1 WHERE digest = $2")
+            .bind(now_ms())
+            .bind(&fresh_orphan)
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+    }
+    set_policy(&alice, "alice", json!({ "keep_last": 1, "delete_untagged": true })).await;
+    let dry = preview(&alice, "alice").await;
+    let mut want: Vec<String> = [
+        "v1".to_string(),
+        old_digest.clone(),
+        old_sig.clone(),
+        sig_of_sig.clone(),
+        orphan.clone(),
+    ]
+    .iter()
+    .map(|n| format!("{repo}:{n}"))
+    .collect();
+    want.sort();
+    assert_eq!(names(&dry["deleted"]), want, "{dry}");
+    let run = apply(&alice, "alice").await;
+    assert_eq!(names(&run["deleted"]), want);
+    for gone in [&old_digest, &old_sig, &sig_of_sig, &orphan] {
+        let res = oci.send(Method::HEAD, &format!("/v2/{repo}/manifests/{gone}")).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{gone}");
+    }
+    for kept in [&new_digest, &new_sig, &fresh_orphan] {
+        let res = oci
+            .req(Method::HEAD, &format!("/v2/{repo}/manifests/{kept}"))
+            .header("accept", OCI_MANIFEST)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{kept}");
+    }
+    let referrers = json_ok(
+        oci.send(Method::GET, &format!("/v2/{repo}/referrers/{new_digest}"))
+            .await,
+    )
+    .await;
+    assert_eq!(referrers["manifests"][0]["digest"], json!(new_sig));
+    let referrers = json_ok(
+        oci.send(Method::GET, &format!("/v2/{repo}/referrers/{old_digest}"))
+            .await,
+    )
+    .await;
+    assert_eq!(referrers["manifests"], json!([]));
+    app.stop().await;
+}
+
 both_backends!(
+    retention_keeps_dependencies_of_every_ecosystem,
+    retention_leaves_oci_alone_when_deletes_are_disabled,
+    retention_deletes_referrers_with_their_subject,
     retention_keeps_newest_and_dependents,
     retention_frees_space_on_s3,
     retention_by_age_and_pattern,

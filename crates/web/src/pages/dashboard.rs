@@ -10,6 +10,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use maud::html;
+use trove_service::quotas::human_bytes;
 
 pub async fn overview(
     State(state): State<WebState>,
@@ -30,6 +31,8 @@ pub async fn overview(
         .orgs_of(user.id)
         .await
         .map_err(|e| WebError::from_service(e, chrome()))?;
+    // The storage my namespace uses (and its quota, when one is set).
+    let usage = svc.quotas().storage_usage(&viewer.ctx, &user.username).await.ok();
     let welcome = raw.as_deref().is_some_and(|q| q.contains("welcome=1"));
     let host = crate::fmt::host_of(&state.origin.of(&headers)).to_string();
     let body = html! {
@@ -37,7 +40,15 @@ pub async fn overview(
             (avatar(&user.username, "lg"))
             div {
                 h1 { "Dashboard" }
-                p.lede { "Signed in as " a href={ "/users/" (user.username) } { strong { (user.username) } } }
+                p.lede {
+                    "Signed in as " a href={ "/users/" (user.username) } { strong { (user.username) } }
+                    @if let Some(u) = &usage {
+                        " · " span #storage-usage {
+                            "Storage: " (human_bytes(u.used_bytes.max(0) as u64))
+                            @if let Some(q) = u.quota_bytes { " of " (human_bytes(q.max(0) as u64)) " quota" }
+                        }
+                    }
+                }
             }
         }
         (dashboard_tabs("overview", user.admin()))
