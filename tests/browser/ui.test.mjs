@@ -87,6 +87,12 @@ test('create an API token in the dashboard', async () => {
   assert.match(token, /^trv_[A-Za-z0-9_-]{43}$/);
   await page.getByText('Copy it now: it will not be shown again.').waitFor();
   await shot(page, 'dashboard-tokens');
+  // The new token has a copy button; at 390 px the page does not scroll sideways.
+  await page.getByRole('button', { name: /^Copy/ }).first().waitFor();
+  await page.setViewportSize({ width: 390, height: 844 });
+  assert.ok((await structure()).overflow <= 0, 'no sideways scrolling of /dashboard/tokens at 390 px');
+  await shot(page, 'dashboard-tokens-mobile');
+  await page.setViewportSize({ width: 1280, height: 860 });
   // Shown once: a reload of the list no longer has it.
   await page.goto('/dashboard/tokens');
   assert.equal(await page.locator('#new-token').count(), 0);
@@ -128,16 +134,23 @@ test('publish with the trove CLI', async () => {
 
 test('find the package by search and open its page', async () => {
   await page.goto('/');
-  await page.getByRole('searchbox', { name: 'Search packages' }).first().fill('browser widget');
+  // One search box (and one search landmark) on the home and search pages: the header's
+  // gives way to the page's own.
+  assert.equal(await page.getByRole('searchbox').count(), 1, 'one search box on the home page');
+  assert.equal(await page.getByRole('search').count(), 1, 'one search landmark on the home page');
+  await page.getByRole('searchbox', { name: 'Search packages' }).fill('browser widget');
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/search\?q=browser/);
   const result = page.getByRole('link', { name: new RegExp(`${username}/\\s*browser-widget`) });
   await result.first().waitFor();
+  assert.equal(await page.getByRole('searchbox').count(), 1, 'one search box on the search page');
+  assert.equal(await page.getByRole('search').count(), 1, 'one search landmark on the search page');
+  assert.equal(await page.getByRole('searchbox').inputValue(), 'browser widget');
   await shot(page, 'search');
-  // Facets are links that filter.
-  await page.locator('.facet').filter({ hasText: 'Category' }).getByRole('link', { name: /testing/ }).click();
+  // Facets are links that filter; categories are shown by name, not slug.
+  await page.locator('.facet').filter({ hasText: 'Category' }).getByRole('link', { name: /^Testing/ }).click();
   await page.waitForURL(/category=testing/);
-  await page.getByRole('link', { name: /Remove the filter|Category: testing/ }).first().waitFor();
+  await page.getByRole('link', { name: /Category: Testing/ }).first().waitFor();
   await result.first().click();
   await page.waitForURL(`**/packages/${widget}`);
   const readme = page.locator('article.readme');
@@ -487,6 +500,12 @@ test("a version's files are browsed, highlighted, and compared with the previous
   await Promise.all([page.waitForURL(/\/-\/files\/1\.1\.0\/$/), page.getByRole('link', { name: 'Browse files' }).click()]);
   await page.getByRole('link', { name: 'trove.toml' }).waitFor();
   await shot(page, 'files-root');
+  // TOML is highlighted too (bat's grammars): the table header and the strings.
+  await Promise.all([page.waitForURL(/\/-\/files\/1\.1\.0\/trove\.toml$/), page.getByRole('link', { name: 'trove.toml' }).click()]);
+  assert.ok((await page.locator('.code-view .code .hl-string').count()) > 0, 'TOML strings highlighted');
+  assert.ok((await page.locator('.code-view .code [class*="hl-entity"]').count()) > 0, 'TOML table names highlighted');
+  await shot(page, 'files-toml');
+  await page.goBack();
   await Promise.all([page.waitForURL(/\/-\/files\/1\.1\.0\/README\.md$/), page.getByRole('link', { name: 'README.md' }).click()]);
   // Highlighted on the server: classed spans coloured by the stylesheet, numbered lines.
   assert.ok((await page.locator('.code-view .code span[class*="hl-"]').count()) > 0, 'highlighted');
@@ -673,6 +692,10 @@ test('search on a phone: results first, several values per filter, sort applies 
     assert.ok(first.y < 812, `the first result is on the first screen (y = ${first.y})`);
     assert.ok((await structure()).overflow <= 0, 'no sideways scrolling at 375 px');
     await shot(page, 'search-mobile', { fullPage: false });
+    // A result found through a typo says which word it matched.
+    await page.goto('/search?q=widgte');
+    await page.locator('.pkg-card').filter({ hasText: 'browser-widget' }).getByText('Close match: widget for “widgte”').waitFor();
+    await shot(page, 'search-typo', { fullPage: false });
     // Two keywords at once: the second is added from the facet, not instead of the first.
     await page.goto('/search?keyword=widget');
     const browser = page.locator('.facet').filter({ hasText: 'Keyword' }).getByRole('link', { name: /^browser/ });

@@ -87,9 +87,14 @@ fn parameters(r: &Route) -> Vec<Value> {
         .map(|p| json!({ "name": p, "in": "path", "required": true, "schema": path_param(p) }))
         .collect();
     for (name, schema, description) in query_params(operation_name(r)) {
-        params.push(
-            json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema }),
-        );
+        let mut param =
+            json!({ "name": name, "in": "query", "required": false, "description": description, "schema": schema });
+        // A list travels as one comma-separated value (`?ecosystem=npm,cargo`).
+        if param["schema"]["type"] == "array" {
+            param["style"] = json!("form");
+            param["explode"] = json!(false);
+        }
+        params.push(param);
     }
     if is_download(r) {
         for (name, description) in [
@@ -264,6 +269,10 @@ fn search_params() -> Vec<(&'static str, Value, &'static str)> {
         values.push("");
         json!({ "type": "string", "enum": values })
     };
+    // A facet filter holds one value or several, comma-separated (`style: form`, `explode:
+    // false`), any of which matches; the whole value is at most 200 characters.
+    let any_of = |items: Value| json!({ "type": "array", "items": items });
+    let known = |values: Vec<&'static str>| any_of(json!({ "type": "string", "enum": values }));
     vec![
         (
             "q",
@@ -272,21 +281,29 @@ fn search_params() -> Vec<(&'static str, Value, &'static str)> {
         ),
         (
             "ecosystem",
-            vocabulary(trove_core::Ecosystem::ALL.iter().map(|e| e.as_str()).collect()),
-            "Only this ecosystem (empty: any)",
+            known(trove_core::Ecosystem::ALL.iter().map(|e| e.as_str()).collect()),
+            "Only these ecosystems, comma-separated: any of them matches (empty: any)",
         ),
         (
             "kind",
-            vocabulary(trove_core::PackageKind::ALL.iter().map(|k| k.as_str()).collect()),
-            "Only this kind (empty: any)",
+            known(trove_core::PackageKind::ALL.iter().map(|k| k.as_str()).collect()),
+            "Only these kinds, comma-separated: any of them matches (empty: any)",
         ),
         (
             "category",
-            vocabulary(trove_core::categories::CATEGORIES.iter().map(|c| c.slug).collect()),
-            "A category slug from /api/v1/categories (empty: any)",
+            known(trove_core::categories::CATEGORIES.iter().map(|c| c.slug).collect()),
+            "Category slugs from /api/v1/categories, comma-separated: any of them matches (empty: any)",
         ),
-        ("license", text(200), "An SPDX expression as published"),
-        ("keyword", text(200), "A keyword"),
+        (
+            "license",
+            any_of(json!({ "type": "string", "minLength": 1 })),
+            "SPDX expressions as published, comma-separated: any of them matches; at most 200 characters in all",
+        ),
+        (
+            "keyword",
+            any_of(json!({ "type": "string", "minLength": 1 })),
+            "Keywords, comma-separated: any of them matches; at most 200 characters in all",
+        ),
         (
             "sort",
             vocabulary(vec!["relevance", "downloads", "recent", "name"]),

@@ -1,12 +1,15 @@
 //! The files inside a version's archive, for the web UI's file browser and version diffs:
 //! the package is found with the access rules every read uses (a private package the caller
 //! may not read is missing), the stored archive read back from the blob store and listed by
-//! `trove_tarball::browse` under the upload limits.
+//! `trove_tarball::browse` under the upload limits. Listings (with the contents of small
+//! files) are kept per node by blob digest (`archive_cache`): browsing a version again, or
+//! diffing it, does not read and unpack its archive again.
 
 use crate::packages::FileView;
 use crate::views::{PackageView, VersionView};
 use crate::web_queries::Pages;
 use crate::{Ctx, ErrorKind, Result, ServiceError};
+use std::sync::Arc;
 use trove_core::Digest;
 pub use trove_tarball::browse::{Container, Member, MemberKind};
 
@@ -24,14 +27,25 @@ pub struct VersionArchive {
     pub files: Vec<FileView>,
     /// The stored file listed in `members`.
     pub archive: FileView,
-    pub members: Vec<Member>,
+    /// Its members in archive order. Files up to `archive_cache::CACHED_FILE_BYTES` carry
+    /// their whole contents in `head` (within a budget per archive), the one asked for with
+    /// `whole` too; the others none.
+    pub members: Arc<[Member]>,
+}
+
+/// Whether `member` is `path`, or `path` inside the archive's single top-level directory
+/// (`package/README.md` for `README.md`).
+fn is_path(member: &Member, path: &str) -> bool {
+    member.path == path || member.path.split_once('/').is_some_and(|(_, rest)| rest == path)
 }
 
 impl Pages<'_> {
     /// The members of one stored file of a version (`archive` names it; by default the sdist
-    /// of a PyPI release, the one archive of the others), keeping of each member the first
-    /// `keep(path)` bytes. 404 when the package is missing or private to the caller, the
-    /// version missing or deleted, the file missing, or the package an OCI repository.
+    /// of a PyPI release, the one archive of the others), with the whole contents of small
+    /// files and, when `whole` is `(path, max)`, of the file at `path` (or at `path` inside
+    /// the single top-level directory) if it is at most `max` bytes. 404 when the package is
+    /// missing or private to the caller, the version missing or deleted, the file missing, or
+    /// the package an OCI repository.
     pub async fn version_archive(
         &self,
         ctx: &Ctx,
@@ -39,7 +53,7 @@ impl Pages<'_> {
         name: &str,
         version: &str,
         archive: Option<&str>,
-        keep: impl FnMut(&str) -> u64 + Send + 'static,
+        whole: Option<(&str, u64)>,
     ) -> Result<VersionArchive> {
         let mut conn = self.db.conn().await?;
         let pkg = self.visible_package_any(&mut conn, ctx, scope, name).await?;
@@ -84,16 +98,37 @@ impl Pages<'_> {
             ));
         }
         let digest = Digest::parse(&chosen.digest).map_err(|e| ServiceError::internal(e.to_string()))?;
-        let bytes = self.store.get_bytes(&digest).await?;
         let container = Container::of_filename(&chosen.filename);
-        let limits = self.config.archive_limits.clone();
-        let members =
-            tokio::task::spawn_blocking(move || trove_tarball::browse::members(&bytes, container, &limits, keep))
-                .await
-                .map_err(|e| ServiceError::internal(e.to_string()))?
-                .map_err(|e| {
-                    ServiceError::unprocessable(e.code(), format!("the stored archive cannot be read: {e}"))
-                })?;
+        let key = format!("{digest} {container:?}");
+        let mut members = match self.archive_cache.get(&key) {
+            Some(members) => {
+                metrics::counter!("trove_archive_cache_total", "result" => "hit").increment(1);
+                members
+            }
+            None => {
+                metrics::counter!("trove_archive_cache_total", "result" => "miss").increment(1);
+                let mut members = self
+                    .read_members(&digest, container, crate::archive_cache::keeper())
+                    .await?;
+                crate::archive_cache::whole_only(&mut members);
+                let members: Arc<[Member]> = members.into();
+                self.archive_cache.insert(key, members.clone());
+                members
+            }
+        };
+        // A file the cached listing holds no contents of (too large for it), wanted whole:
+        // read again for it alone.
+        if let Some((path, max)) = whole {
+            let missing = members
+                .iter()
+                .find(|m| m.kind == MemberKind::File && is_path(m, path))
+                .filter(|m| m.size <= max && (m.head.len() as u64) < m.size)
+                .map(|m| m.path.clone());
+            if let Some(wanted) = missing {
+                let keep = move |p: &str, _: u64| if p == wanted { max } else { 0 };
+                members = self.read_members(&digest, container, keep).await?.into();
+            }
+        }
         Ok(VersionArchive {
             package: crate::views::package_view(&pkg),
             version: crate::views::version_view(&pkg, v),
@@ -102,5 +137,21 @@ impl Pages<'_> {
             archive: chosen,
             members,
         })
+    }
+
+    /// Reads a stored archive and lists its members, keeping of each file `keep(path, size)`
+    /// bytes.
+    async fn read_members(
+        &self,
+        digest: &Digest,
+        container: Container,
+        keep: impl FnMut(&str, u64) -> u64 + Send + 'static,
+    ) -> Result<Vec<Member>> {
+        let bytes = self.store.get_bytes(digest).await?;
+        let limits = self.config.archive_limits.clone();
+        tokio::task::spawn_blocking(move || trove_tarball::browse::members(&bytes, container, &limits, keep))
+            .await
+            .map_err(|e| ServiceError::internal(e.to_string()))?
+            .map_err(|e| ServiceError::unprocessable(e.code(), format!("the stored archive cannot be read: {e}")))
     }
 }

@@ -29,6 +29,7 @@ macro_rules! sub_service {
 pub mod access;
 pub mod accounts;
 pub mod advisories;
+pub mod archive_cache;
 pub mod audit;
 pub mod auth;
 pub mod blobs;
@@ -128,6 +129,8 @@ pub struct Services {
     pub search_index: Arc<search::SearchIndex>,
     pub(crate) token_touches: Arc<auth::TouchCache>,
     pub(crate) package_cache: Arc<package_cache::PackageCache>,
+    /// This node's archive listings for the file browser (`archive_cache`).
+    pub archive_cache: Arc<archive_cache::ArchiveCache>,
     /// This node's resolved OCI manifests (`oci::manifest_cache`).
     pub(crate) manifest_cache: Arc<oci::manifest_cache::ManifestCache>,
     /// The running state of chunked OCI uploads whose last chunk came here (`oci::assembly`).
@@ -148,6 +151,7 @@ impl Services {
             config: Arc::new(config),
             token_touches: Arc::default(),
             package_cache: Arc::default(),
+            archive_cache: Arc::default(),
             manifest_cache: Arc::default(),
             upload_assemblies: Arc::default(),
             webhook_wake: Arc::default(),

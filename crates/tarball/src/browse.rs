@@ -63,12 +63,14 @@ pub struct Member {
 }
 
 /// Lists an archive's members in archive order, keeping of each file the first
-/// `keep(path)` bytes. Every file is read through (to hash it), within `limits`.
+/// `keep(path, size)` bytes (`size`: the size the archive declares for the member; the bytes
+/// read are counted, not trusted to match it). Every file is read through (to hash it),
+/// within `limits`.
 pub fn members(
     bytes: &[u8],
     container: Container,
     limits: &Limits,
-    mut keep: impl FnMut(&str) -> u64,
+    mut keep: impl FnMut(&str, u64) -> u64,
 ) -> Result<Vec<Member>, TarballError> {
     match container {
         Container::TarGz => tar_members(bytes, limits, &mut keep),
@@ -106,7 +108,11 @@ fn read_member(
     Ok((size, hasher.finalize().into(), head))
 }
 
-fn tar_members(bytes: &[u8], limits: &Limits, keep: &mut dyn FnMut(&str) -> u64) -> Result<Vec<Member>, TarballError> {
+fn tar_members(
+    bytes: &[u8],
+    limits: &Limits,
+    keep: &mut dyn FnMut(&str, u64) -> u64,
+) -> Result<Vec<Member>, TarballError> {
     let total = Rc::new(Cell::new(0));
     let io_err = |e: io::Error| {
         if total.get() > limits.max_unpacked_bytes {
@@ -144,7 +150,7 @@ fn tar_members(bytes: &[u8], limits: &Limits, keep: &mut dyn FnMut(&str) -> u64)
             .filter(|_| kind == MemberKind::Symlink)
             .map(|l| String::from_utf8_lossy(&l).into_owned());
         let (size, sha256, head) = if kind == MemberKind::File {
-            let want = keep(&path);
+            let want = keep(&path, entry.size());
             let (size, digest, head) = read_member(&mut entry, &path, want, limits).map_err(io_err)?;
             (size, Some(digest), head)
         } else {
@@ -162,7 +168,11 @@ fn tar_members(bytes: &[u8], limits: &Limits, keep: &mut dyn FnMut(&str) -> u64)
     Ok(out)
 }
 
-fn zip_members(bytes: &[u8], limits: &Limits, keep: &mut dyn FnMut(&str) -> u64) -> Result<Vec<Member>, TarballError> {
+fn zip_members(
+    bytes: &[u8],
+    limits: &Limits,
+    keep: &mut dyn FnMut(&str, u64) -> u64,
+) -> Result<Vec<Member>, TarballError> {
     let mut zip = zip::ZipArchive::new(io::Cursor::new(bytes))
         .map_err(|e| TarballError::Invalid(format!("not a valid zip file: {e}")))?;
     if zip.len() as u64 > limits.max_entries {
@@ -191,7 +201,7 @@ fn zip_members(bytes: &[u8], limits: &Limits, keep: &mut dyn FnMut(&str) -> u64)
             });
             continue;
         }
-        let want = keep(&path);
+        let want = keep(&path, entry.size());
         let (size, digest, head) =
             read_member(&mut entry, &path, want, limits).map_err(|e| TarballError::Invalid(e.to_string()))?;
         unpacked += size;
@@ -224,8 +234,9 @@ mod tests {
             .symlink("pkg/l", "a.txt")
             .raw_path_file("../escape", b"x")
             .finish();
-        let list = members(&gz, Container::TarGz, &Limits::default(), |p| {
+        let list = members(&gz, Container::TarGz, &Limits::default(), |p, size| {
             if p == "pkg/a.txt" {
+                assert_eq!(size, 11, "the declared size");
                 5
             } else {
                 0
@@ -254,7 +265,11 @@ mod tests {
         w.start_file("../evil", opts).unwrap();
         w.write_all(b"x").unwrap();
         let bytes = w.finish().unwrap().into_inner();
-        let list = members(&bytes, Container::Zip, &Limits::default(), |_| 100).unwrap();
+        let list = members(&bytes, Container::Zip, &Limits::default(), |_, size| {
+            assert_eq!(size, 9, "the declared size");
+            100
+        })
+        .unwrap();
         assert_eq!(list.len(), 1);
         assert_eq!(list[0].path, "x/__init__.py");
         assert_eq!(list[0].head, b"print(1)\n");
@@ -269,7 +284,7 @@ mod tests {
             ..Limits::default()
         };
         let bomb = crate::gzip_bomb(4 << 20);
-        assert!(members(&bomb, Container::TarGz, &small, |_| 0)
+        assert!(members(&bomb, Container::TarGz, &small, |_, _| 0)
             .unwrap_err()
             .is_too_large());
     }

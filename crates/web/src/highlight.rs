@@ -1,4 +1,5 @@
-//! Server-side syntax highlighting with `syntect` (Sublime Text grammars): code becomes
+//! Server-side syntax highlighting with `syntect` (Sublime Text grammars: bat's set, from
+//! `two-face`, which has TOML, TypeScript and Dockerfiles besides syntect's): code becomes
 //! HTML-escaped text in `<span class="hl-…">` elements named after the grammar's scopes
 //! (`hl-comment`, `hl-string`, `hl-keyword`, …), coloured by the stylesheet. No theme, no
 //! inline style, no script; code in an unknown language, or too long, stays plain text.
@@ -13,17 +14,16 @@ pub const MAX_HIGHLIGHT_BYTES: usize = 256 * 1024;
 /// Most lines highlighted.
 const MAX_HIGHLIGHT_LINES: usize = 8_000;
 
-static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(SyntaxSet::load_defaults_newlines);
+/// bat's grammars (syntect's defaults and TOML, TypeScript, Dockerfile, INI, …), loaded once.
+static SYNTAXES: LazyLock<SyntaxSet> = LazyLock::new(two_face::syntax::extra_newlines);
 
-/// Names syntect's defaults do not know, mapped to a close grammar (TOML and INI have none:
-/// they stay plain).
+/// Names the grammars do not know, mapped to a close grammar.
 fn alias(lang: &str) -> &str {
     match lang {
-        "ts" | "typescript" | "tsx" | "jsx" | "mjs" | "cjs" | "javascript" | "node" => "js",
-        "sh" | "shell" | "bash" | "zsh" | "console" | "shell-session" => "sh",
-        "py" | "python3" | "pyi" => "py",
-        "yml" => "yaml",
-        "dockerfile" => "sh",
+        "mjs" | "cjs" | "javascript" | "node" => "js",
+        "shell" | "console" | "shell-session" => "sh",
+        "python3" => "py",
+        "containerfile" => "dockerfile",
         other => other,
     }
 }
@@ -31,9 +31,9 @@ fn alias(lang: &str) -> &str {
 fn find_syntax(token: &str) -> Option<&'static SyntaxReference> {
     let ss = &*SYNTAXES;
     let lower = token.to_ascii_lowercase();
-    let t = alias(&lower);
-    ss.find_syntax_by_token(t)
-        .or_else(|| ss.find_syntax_by_extension(t))
+    ss.find_syntax_by_token(&lower)
+        .or_else(|| ss.find_syntax_by_extension(&lower))
+        .or_else(|| ss.find_syntax_by_token(alias(&lower)))
         .filter(|s| s.name != "Plain Text")
 }
 
@@ -49,7 +49,8 @@ pub fn syntax_for_file(path: &str, text: &str) -> Option<&'static SyntaxReferenc
     let file = path.rsplit('/').next().unwrap_or(path);
     let lower = file.to_ascii_lowercase();
     let by_name = match lower.as_str() {
-        "dockerfile" | "containerfile" => Some("sh"),
+        "dockerfile" | "containerfile" => Some("dockerfile"),
+        "cargo.lock" | "poetry.lock" | "pipfile" => Some("toml"),
         _ => None,
     };
     by_name
@@ -124,11 +125,25 @@ mod tests {
             "Python"
         );
         assert_eq!(syntax_for_file("Makefile", "").unwrap().name, "Makefile");
+        assert_eq!(syntax_for_file("pkg/Cargo.toml", "").unwrap().name, "TOML");
+        assert_eq!(syntax_for_file("Cargo.lock", "").unwrap().name, "TOML");
+        assert_eq!(syntax_for_file("Dockerfile", "").unwrap().name, "Dockerfile");
+        assert_eq!(syntax_for_lang("toml").unwrap().name, "TOML");
+        assert_eq!(syntax_for_lang("ts").unwrap().name, "TypeScript");
         assert!(syntax_for_file("data.unknownext", "hello").is_none());
         assert!(syntax_for_lang("").is_none());
         assert!(syntax_for_lang("no-such-language").is_none());
         assert!(syntax_for_lang("ts").is_some());
         assert!(syntax_for_lang("sh").is_some());
+    }
+
+    #[test]
+    fn toml_is_highlighted() {
+        let toml = "[package]\nname = \"widget\" # the name\nversion = 1\n";
+        let html = highlight(toml, syntax_for_file("trove.toml", toml)).unwrap();
+        assert!(html.contains("hl-comment"), "{html}");
+        assert!(html.contains("hl-string"), "{html}");
+        assert!(html.contains("hl-constant hl-numeric"), "{html}");
     }
 
     #[test]

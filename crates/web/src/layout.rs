@@ -26,6 +26,8 @@ pub struct Page {
     status: StatusCode,
     cookies: Vec<String>,
     description: Option<String>,
+    /// Whether the header shows its search box (not on pages with a search form of their own).
+    header_search: bool,
 }
 
 impl Page {
@@ -37,6 +39,7 @@ impl Page {
             status: StatusCode::OK,
             cookies: Vec::new(),
             description: None,
+            header_search: true,
         }
     }
 
@@ -48,6 +51,13 @@ impl Page {
     /// Adds a `Set-Cookie` header.
     pub fn cookie(mut self, cookie: String) -> Self {
         self.cookies.push(cookie);
+        self
+    }
+
+    /// The page has a search form of its own: the header leaves its search box out, so
+    /// that there is one search box (and one search landmark) on the page.
+    pub fn own_search(mut self) -> Self {
+        self.header_search = false;
         self
     }
 
@@ -78,11 +88,13 @@ impl Page {
                     header.site-header {
                         div.wrap.header-inner {
                             a.brand href="/" { (PreEscaped(LOGO)) span { "Trove" } }
-                            form.header-search role="search" action="/search" method="get" {
-                                label.sr-only for="site-search" { "Search packages" }
-                                input #site-search type="search" name="q" value=(c.query)
-                                    placeholder="Search packages" autocomplete="off";
-                                button.btn.btn-search type="submit" { "Search" }
+                            @if self.header_search {
+                                form.header-search role="search" action="/search" method="get" {
+                                    label.sr-only for="site-search" { "Search packages" }
+                                    input #site-search type="search" name="q" value=(c.query)
+                                        placeholder="Search packages" autocomplete="off";
+                                    button.btn.btn-search type="submit" { "Search" }
+                                }
                             }
                             nav.site-nav aria-label="Main" {
                                 ul {

@@ -159,7 +159,8 @@ pub fn router(services: Services, origin: trove_http::origin::Origin) -> Router 
 }
 
 /// Headers every page carries: only the site's own script may run (never inline), no
-/// framing, no sniffing.
+/// framing, no sniffing. Pages may fetch from the site itself (`connect-src 'self'`: crawlers
+/// and audits such as Lighthouse read `/robots.txt` from the page's context).
 async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
@@ -167,7 +168,7 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.entry(header::CONTENT_SECURITY_POLICY)
         .or_insert(HeaderValue::from_static(
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https: http: data:; \
-             form-action 'self'; \
+             connect-src 'self'; form-action 'self'; \
              frame-ancestors 'none'; base-uri 'none'",
         ));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -842,11 +842,31 @@ fn the_document_states_the_servers_rules() {
         param("search_packages", "sort")["enum"],
         json!(["relevance", "downloads", "recent", "name", ""])
     );
-    assert!(param("search_packages", "ecosystem")["enum"]
+    // Facet filters are lists sent as one comma-separated value (`?ecosystem=npm,cargo`).
+    for name in ["ecosystem", "kind", "category", "license", "keyword"] {
+        let p = ops["search_packages"].2["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()
+            .clone();
+        assert_eq!(p["schema"]["type"], "array", "{name}: {p}");
+        assert_eq!(
+            (&p["style"], &p["explode"]),
+            (&json!("form"), &json!(false)),
+            "{name}: {p}"
+        );
+    }
+    assert!(param("search_packages", "ecosystem")["items"]["enum"]
         .as_array()
         .unwrap()
         .contains(&json!("native")));
-    assert!(param("search_packages", "category")["enum"]
+    assert!(param("search_packages", "kind")["items"]["enum"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("model")));
+    assert!(param("search_packages", "category")["items"]["enum"]
         .as_array()
         .unwrap()
         .contains(&json!("utilities")));
@@ -1302,6 +1322,15 @@ async fn documented_schemas_match_real_traffic(b: Backend) {
         .await;
     c.assert_drift_is_caught("SearchResults", &found);
     c.assert_drift_is_caught("PackageSummary", &found["results"][0]);
+    // Several values of one facet, as the document describes them: any of them matches.
+    let any = c
+        .call(
+            "search_packages",
+            http.get(api("/search?q=widget&kind=model,library&ecosystem=native,npm")),
+            None,
+        )
+        .await;
+    assert_eq!(any["total"], found["total"], "{any}");
     c.call("search_packages", alice(Method::GET, "/search"), None).await;
     let categories = c.call("list_categories", http.get(api("/categories")), None).await;
     assert!(categories["categories"]

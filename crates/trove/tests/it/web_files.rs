@@ -683,7 +683,75 @@ async fn search_facets_take_several_values(b: Backend) {
     app.stop().await;
 }
 
+/// A counter's value in the Prometheus text of `/metrics`: the sum of its lines whose labels
+/// include all of `labels` (0 when absent).
+async fn counter(app: &TestApp, name: &str, labels: &[&str]) -> u64 {
+    let text = app.get("/metrics").send().await.unwrap().text().await.unwrap();
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")) && labels.iter().all(|x| l.contains(x)))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Archives read from the blob store (by anything: nothing else reads blobs here meanwhile).
+async fn blob_reads(app: &TestApp) -> u64 {
+    counter(app, "trove_storage_operations_total", &["op=\"get\""]).await
+}
+
+/// The file browser and diffs keep each archive's listing (and small files) in memory by
+/// digest: browsing a version again, its files, its raw files and its diffs read no blob; a
+/// file too large for the cache is read again for itself, whole.
+async fn browsing_again_reads_no_blob(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let big = "line of a large file\n".repeat(30_000);
+    for (v, lib) in [("1.0.0", "pub fn one() {}\n"), ("1.1.0", "pub fn two() {}\n")] {
+        let bytes = native("alice/widget", v, lib, &[("data/big.txt", big.as_bytes())]);
+        assert_eq!(
+            alice.publish_bytes("alice/widget", v, bytes).await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let hits = || counter(&app, "trove_archive_cache_total", &["result=\"hit\""]);
+    let before = blob_reads(&app).await;
+    let root = page(&app, "/packages/alice/widget/-/files/1.0.0/", None).await;
+    assert_eq!(root.status, StatusCode::OK, "{}", root.body);
+    assert_eq!(
+        blob_reads(&app).await,
+        before + 1,
+        "the first listing reads the archive"
+    );
+
+    let (reads, hit) = (blob_reads(&app).await, hits().await);
+    let lib = page(&app, "/packages/alice/widget/-/files/1.0.0/src/lib.rs", None).await;
+    assert!(lib.body.contains("one"), "{}", lib.body);
+    let again = page(&app, "/packages/alice/widget/-/files/1.0.0/", None).await;
+    assert_eq!(again.body, root.body);
+    let readme = page(&app, "/packages/alice/widget/-/files/1.0.0/README.md", None).await;
+    assert!(readme.body.contains("hl-"), "highlighted from the cached contents");
+    let logo = page(&app, "/packages/alice/widget/-/raw/1.0.0/docs/logo.png", None).await;
+    assert_eq!(logo.bytes, PNG);
+    assert_eq!(blob_reads(&app).await, reads, "no blob read again");
+    assert_eq!(hits().await, hit + 4, "four cache hits");
+
+    // A diff reads the other version's archive once; shown again, nothing.
+    let diff = page(&app, "/packages/alice/widget/-/diff/1.0.0...1.1.0", None).await;
+    assert!(diff.body.contains("+pub fn two() {}"), "{}", diff.body);
+    assert_eq!(blob_reads(&app).await, reads + 1);
+    let diff2 = page(&app, "/packages/alice/widget/-/diff/1.0.0...1.1.0", None).await;
+    assert_eq!(diff2.body, diff.body);
+    assert_eq!(blob_reads(&app).await, reads + 1);
+
+    // A file larger than the cache keeps (600 KB) is read whole when asked for raw.
+    let raw = page(&app, "/packages/alice/widget/-/raw/1.0.0/data/big.txt", None).await;
+    assert_eq!(raw.status, StatusCode::OK);
+    assert_eq!(raw.body, big);
+    assert_eq!(blob_reads(&app).await, reads + 2);
+    app.stop().await;
+}
+
 both_backends!(
+    browsing_again_reads_no_blob,
     search_facets_take_several_values,
     oci_tag_pages_show_images,
     file_browser_shows_native_archives,

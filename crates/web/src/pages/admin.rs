@@ -191,7 +191,7 @@ pub async fn audit(State(state): State<WebState>, viewer: Viewer, RawQuery(raw):
                                     td { a href={ "/admin/audit" (query(&[("action", &e.action), ("org", org)])) } { code { (e.action) } } }
                                     td { code { (e.target) } }
                                     td.muted { (e.ip.as_deref().unwrap_or("—")) }
-                                    td { @if e.details != "{}" { code.details { (e.details) } } }
+                                    td { (details(&e.details)) }
                                 }
                             }
                         }
@@ -206,4 +206,49 @@ pub async fn audit(State(state): State<WebState>, viewer: Viewer, RawQuery(raw):
         }
     };
     Ok(Page::new(viewer.chrome(), title, body).into_response())
+}
+
+/// An event's details (a JSON object) as a list of fields and readable values; anything but
+/// an object stays as the text it is.
+fn details(json: &str) -> Markup {
+    use serde_json::Value;
+    fn text(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Null => "—".into(),
+            Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+            Value::Array(items) => items.iter().map(text).collect::<Vec<_>>().join(", "),
+            other => other.to_string(),
+        }
+    }
+    match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(fields)) => html! {
+            @if !fields.is_empty() {
+                dl.details {
+                    @for (k, v) in &fields {
+                        div { dt { (k.replace('_', " ")) } dd { (text(v)) } }
+                    }
+                }
+            }
+        },
+        _ => html! { code.details { (json) } },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::details;
+
+    #[test]
+    fn audit_details_are_fields_not_json() {
+        let html =
+            details(r#"{"version":"1.0.0","scopes":["read","publish"],"admin":true,"reason":null}"#).into_string();
+        assert!(html.contains("<dt>version</dt><dd>1.0.0</dd>"), "{html}");
+        assert!(html.contains("<dt>scopes</dt><dd>read, publish</dd>"), "{html}");
+        assert!(html.contains("<dt>admin</dt><dd>yes</dd>"), "{html}");
+        assert!(html.contains("<dt>reason</dt><dd>—</dd>"), "{html}");
+        assert!(!html.contains('{'), "{html}");
+        assert_eq!(details("{}").into_string(), "");
+        assert!(details("not json").into_string().contains("not json"));
+    }
 }

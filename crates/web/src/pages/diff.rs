@@ -20,8 +20,6 @@ use trove_service::browse::{Member, MemberKind, VersionArchive};
 
 /// Largest file diffed (bytes).
 pub const MAX_DIFF_FILE: u64 = 256 * 1024;
-/// Bytes of text kept per archive for diffing; files beyond are compared by digest only.
-const MAX_DIFF_ARCHIVE: u64 = 8 << 20;
 /// Diff lines shown on one page, over all files.
 pub const MAX_DIFF_LINES: usize = 20_000;
 /// Time a single file's diff may take.
@@ -176,16 +174,6 @@ pub(crate) fn unified(old: &str, new: &str) -> Vec<Line> {
     out
 }
 
-/// Keeps the whole of files small enough to diff, within a budget for the archive.
-fn keeper() -> impl FnMut(&str) -> u64 + Send + 'static {
-    let mut left = MAX_DIFF_ARCHIVE;
-    move |_| {
-        let take = (MAX_DIFF_FILE + 1).min(left);
-        left -= take;
-        take
-    }
-}
-
 /// `…/-/diff?from=&to=` (the form): the diff page.
 pub async fn pick(viewer: &Viewer, scope: &str, name: &str, raw: Option<&str>) -> WebResult {
     let pairs: Vec<(String, String)> = raw.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
@@ -210,11 +198,11 @@ pub async fn show(state: &WebState, viewer: &Viewer, scope: &str, name: &str, ta
     let pages = state.services.pages();
     let err = |e| WebError::from_service(e, viewer.chrome());
     let old = pages
-        .version_archive(&viewer.ctx, scope, name, from, None, keeper())
+        .version_archive(&viewer.ctx, scope, name, from, None, None)
         .await
         .map_err(err)?;
     let new = pages
-        .version_archive(&viewer.ctx, scope, name, to, None, keeper())
+        .version_archive(&viewer.ctx, scope, name, to, None, None)
         .await
         .map_err(err)?;
     let mut budget = MAX_DIFF_LINES;

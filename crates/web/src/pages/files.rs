@@ -71,11 +71,6 @@ fn query_value(raw: Option<&str>, key: &str) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Whether `member` is `path` inside the archive's single top-level directory.
-fn is_under_top(member: &str, path: &str) -> bool {
-    member.split_once('/').is_some_and(|(_, rest)| rest == path)
-}
-
 /// The one top-level directory every member lies in, if there is one.
 pub(crate) fn single_top(members: &[Member]) -> Option<&str> {
     let mut top: Option<&str> = None;
@@ -125,18 +120,17 @@ pub async fn show(
 ) -> WebResult {
     let (version, path) = split_tail(tail).ok_or_else(|| WebError::not_found(viewer.chrome()))?;
     let archive_name = query_value(raw, "archive");
-    let wanted = path.to_string();
-    let keep = move |p: &str| {
-        if p == wanted || is_under_top(p, &wanted) {
-            MAX_VIEW_BYTES + 1
-        } else {
-            0
-        }
-    };
     let a = state
         .services
         .pages()
-        .version_archive(&viewer.ctx, scope, name, version, archive_name.as_deref(), keep)
+        .version_archive(
+            &viewer.ctx,
+            scope,
+            name,
+            version,
+            archive_name.as_deref(),
+            Some((path, MAX_VIEW_BYTES)),
+        )
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
     let archive_q = archive_name
@@ -408,18 +402,17 @@ pub async fn raw(state: &WebState, viewer: &Viewer, scope: &str, name: &str, tai
         return Err(WebError::not_found(viewer.chrome()));
     }
     let archive_name = query_value(q, "archive");
-    let wanted = path.to_string();
-    let keep = move |p: &str| {
-        if p == wanted || is_under_top(p, &wanted) {
-            MAX_RAW_BYTES + 1
-        } else {
-            0
-        }
-    };
     let a = state
         .services
         .pages()
-        .version_archive(&viewer.ctx, scope, name, version, archive_name.as_deref(), keep)
+        .version_archive(
+            &viewer.ctx,
+            scope,
+            name,
+            version,
+            archive_name.as_deref(),
+            Some((path, MAX_RAW_BYTES)),
+        )
         .await
         .map_err(|e| WebError::from_service(e, viewer.chrome()))?;
     let Some(m) = a.members.iter().find(|m| m.path == path && m.kind == MemberKind::File) else {

@@ -101,6 +101,7 @@ pub async fn home(State(state): State<WebState>, viewer: Viewer) -> WebResult {
         }
     };
     Ok(Page::new(viewer.chrome(), "Home", body)
+        .own_search()
         .description("Trove: a self-hosted universal package registry")
         .into_response())
 }

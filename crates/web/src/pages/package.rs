@@ -165,11 +165,20 @@ pub async fn package(
             (side_column(&page, selected, &base, svc.config.npm_unscoped_namespace.as_deref(), oci))
         }
     };
-    let mut p = Page::new(viewer.chrome(), title, body);
-    if let Some(d) = &pkg.description {
-        p = p.description(d.clone());
-    }
-    Ok(p.into_response())
+    // Every package page describes itself to search engines, with or without a description.
+    let what = format!(
+        "{} {} on Trove",
+        super::ecosystem_label(pkg.ecosystem.as_str()),
+        if oci { "image" } else { "package" }
+    );
+    let description = match (&pkg.description, selected) {
+        (Some(d), _) => d.clone(),
+        (None, Some(v)) => format!("{} {}: {what}", pkg.full_name, v.version),
+        (None, None) => format!("{}: {what}", pkg.full_name),
+    };
+    Ok(Page::new(viewer.chrome(), title, body)
+        .description(description)
+        .into_response())
 }
 
 /// The README's directory inside a native archive whose manifest names it (`docs/` for

@@ -14,7 +14,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use maud::{html, Markup};
 use std::collections::BTreeMap;
-use trove_service::search::{SearchPage, SearchParams};
+use trove_service::search::{PackageSummary, SearchPage, SearchParams};
 use trove_service::ErrorKind;
 
 const FACETS: &[(&str, &str)] = &[
@@ -173,7 +173,11 @@ pub async fn search(State(state): State<WebState>, viewer: Viewer, RawQuery(raw)
                             p { "Try fewer words, another spelling, or remove a filter." }
                         }
                     } @else {
-                        ul.pkg-list { @for p in &r.results { (card(Card::from(p), None)) } }
+                        ul.pkg-list {
+                            @for p in &r.results {
+                                (card(Card::from(p), typo_note(&close_spellings(q, p))))
+                            }
+                        }
                         (pagination(r.page, r.total.div_ceil(r.per_page.max(1)), |n| st.with("page", &n.to_string())))
                     }
                 }
@@ -185,7 +189,71 @@ pub async fn search(State(state): State<WebState>, viewer: Viewer, RawQuery(raw)
     } else {
         StatusCode::OK
     };
-    Ok(Page::new(viewer.chrome(), title, body).status(status).into_response())
+    let description = format!("Search Trove's packages: {title}");
+    Ok(Page::new(viewer.chrome(), title, body)
+        .own_search()
+        .description(description)
+        .status(status)
+        .into_response())
+}
+
+/// Typos the index tolerates in a word of `chars` characters (as `trove_search` does: none
+/// up to 4 characters, one up to 8, two beyond).
+fn max_typos(chars: usize) -> usize {
+    match chars {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+/// Lower-cased words of a text.
+fn words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+}
+
+/// The query words a result matched by a close spelling, each with the word of its name,
+/// description or keywords it is close to: the index tolerates typos without saying which
+/// results needed one, so a query word missing from what the card shows (not even as the
+/// start of a word) while a word within the typo budget is there marks the result. A word
+/// found only in the README is not marked.
+fn close_spellings(q: &str, p: &PackageSummary) -> Vec<(String, String)> {
+    let mut shown: Vec<String> = words(&p.scope).chain(words(&p.name)).collect();
+    shown.extend(p.description.as_deref().map(words).into_iter().flatten());
+    shown.extend(p.keywords.iter().flat_map(|k| words(k)));
+    let mut out: Vec<(String, String)> = Vec::new();
+    for w in words(q) {
+        let budget = max_typos(w.chars().count());
+        if budget == 0 || shown.iter().any(|s| s.starts_with(&w)) || out.iter().any(|(x, _)| *x == w) {
+            continue;
+        }
+        let close = shown
+            .iter()
+            .map(|s| (strsim::osa_distance(&w, s), s))
+            .filter(|(d, _)| *d <= budget)
+            .min_by_key(|(d, _)| *d);
+        if let Some((_, s)) = close {
+            out.push((w, s.clone()));
+        }
+    }
+    out
+}
+
+/// The line a result matched by a close spelling carries.
+fn typo_note(close: &[(String, String)]) -> Option<Markup> {
+    (!close.is_empty()).then(|| {
+        html! {
+            span.typo-note {
+                "Close match: "
+                @for (i, (typed, found)) in close.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    strong { (found) } " for “" (typed) "”"
+                }
+            }
+        }
+    })
 }
 
 fn facet_values<'a>(r: &'a SearchPage, key: &str) -> &'a BTreeMap<String, u32> {
@@ -229,12 +297,15 @@ fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>) -
     }
 }
 
-/// A facet value as shown (ecosystems by their display name).
+/// A facet value as shown (ecosystems and categories by their display names).
 fn label_of<'a>(key: &str, value: &'a str) -> &'a str {
-    if key == "ecosystem" {
-        super::ecosystem_label(value)
-    } else {
-        value
+    match key {
+        "ecosystem" => super::ecosystem_label(value),
+        "category" => trove_core::categories::CATEGORIES
+            .iter()
+            .find(|c| c.slug == value)
+            .map_or(value, |c| c.name),
+        _ => value,
     }
 }
 
@@ -261,5 +332,48 @@ fn active_filters(st: &Current) -> Markup {
                 li { a.clear href={ "/search" (query(&[("q", st.get("q"))])) } { "Clear all" } }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(name: &str, description: &str, keywords: &[&str]) -> PackageSummary {
+        PackageSummary {
+            full_name: format!("alice/{name}"),
+            scope: "alice".into(),
+            name: name.into(),
+            ecosystem: "native".into(),
+            kind: "library".into(),
+            description: Some(description.into()),
+            latest_version: Some("1.0.0".into()),
+            license: None,
+            keywords: keywords.iter().map(|k| k.to_string()).collect(),
+            categories: Vec::new(),
+            downloads: 0,
+            updated_at: "2026-01-01T00:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn results_matched_by_a_close_spelling_are_marked() {
+        let p = summary("browser-widget", "Renders widgets in the browser", &["ui"]);
+        assert_eq!(
+            close_spellings("widgte", &p),
+            [("widgte".to_string(), "widget".to_string())]
+        );
+        assert_eq!(
+            close_spellings("Browsr widget", &p),
+            [("browsr".to_string(), "browser".to_string())]
+        );
+        // Exact words and prefixes (`wid`, `render`) are no typo; short words get no budget.
+        assert!(close_spellings("widget render", &p).is_empty());
+        assert!(close_spellings("wdgt ui", &p).is_empty());
+        // A word found nowhere on the card (a README match) is not marked.
+        assert!(close_spellings("database", &p).is_empty());
+        let html = typo_note(&close_spellings("widgte", &p)).unwrap().into_string();
+        assert!(html.contains("<strong>widget</strong> for “widgte”"), "{html}");
+        assert!(typo_note(&[]).is_none());
     }
 }

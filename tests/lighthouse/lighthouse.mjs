@@ -1,0 +1,261 @@
+// Lighthouse on Trove's main pages: home, search, a package page, a version page and an
+// OCI tag page, in Debian's Chromium (chrome-launcher starts /usr/bin/chromium; nothing is
+// downloaded), against a real `trove server` seeded here with realistic content (packages
+// with READMEs holding code, tables, task lists, footnotes and images; two versions; an
+// image with layers, labels and a signature).
+//
+// Prints the four scores of every page and the audits that cost points. Accessibility, best
+// practices and SEO are gated (at least TROVE_LIGHTHOUSE_MIN, 0.95 by default): their audits
+// look at the page, not at the machine's speed. Performance is printed, and gated only when
+// TROVE_LIGHTHOUSE_MIN_PERF is set (it depends on the load of the machine it runs on).
+// Reports (JSON) go to $TROVE_LIGHTHOUSE_REPORTS (default target/lighthouse).
+//
+// Environment (set by scripts/lighthouse.sh): TROVE_URL, TROVE_BIN, CHROMIUM.
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse from 'lighthouse';
+import { BASE, RUN, eventually, tarGz } from '../browser/helpers.mjs';
+
+const MIN = Number(process.env.TROVE_LIGHTHOUSE_MIN || 0.95);
+const MIN_PERF = process.env.TROVE_LIGHTHOUSE_MIN_PERF ? Number(process.env.TROVE_LIGHTHOUSE_MIN_PERF) : null;
+const REPORTS = resolve(process.env.TROVE_LIGHTHOUSE_REPORTS || '../../target/lighthouse');
+const CATEGORIES = ['performance', 'accessibility', 'best-practices', 'seo'];
+
+const user = `lh${RUN}`;
+const password = 'correct horse battery';
+const basic = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+
+async function call(method, path, { body, headers = {}, auth = basic } = {}) {
+  const res = await fetch(`${BASE}${path}`, {
+    method,
+    headers: { ...(auth ? { authorization: auth } : {}), ...(body && !Buffer.isBuffer(body) ? { 'content-type': 'application/json' } : {}), ...headers },
+    body: body && !Buffer.isBuffer(body) ? JSON.stringify(body) : body,
+  });
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  return res;
+}
+
+/** README images as most READMEs have them: an SVG badge and an SVG logo with their sizes. */
+const BADGE = '<svg xmlns="http://www.w3.org/2000/svg" width="88" height="20" role="img" aria-label="docs: latest"><rect width="44" height="20" fill="#555"/><rect x="44" width="44" height="20" fill="#4c1"/><text x="8" y="14" fill="#fff" font-size="11">docs</text><text x="50" y="14" fill="#fff" font-size="11">latest</text></svg>';
+const LOGO = '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="80" viewBox="0 0 160 80"><rect width="160" height="80" rx="12" fill="#4f46e5"/><text x="20" y="50" fill="#fff" font-size="28">widget</text></svg>';
+
+function readme(name, version) {
+  return `# ${name}
+
+[![docs](docs/badge.svg)](https://example.com/docs) A small, fast widget library for
+configuration files — version ${version}.
+
+## Contents
+
+- [Install](#install)
+- [Usage](#usage)
+- [Features](#features)
+
+## Install
+
+\`\`\`sh
+trove add ${user}/${name}
+\`\`\`
+
+## Usage
+
+\`\`\`rust
+use widget::Config;
+
+fn main() -> Result<(), widget::Error> {
+    let config = Config::load("app.toml")?; // reads and checks the file
+    println!("{} workers", config.workers);
+    Ok(())
+}
+\`\`\`
+
+\`\`\`toml
+[server]
+workers = 4
+name = "example"
+\`\`\`
+
+## Features
+
+| Feature | Status | Since |
+|:--------|:------:|------:|
+| TOML | stable | 1.0 |
+| JSON | beta | 1.1 |
+
+- [x] Parse files
+- [ ] Watch files for changes
+
+<details><summary>More</summary>
+
+Everything is checked[^1] when loaded.
+
+</details>
+
+<img src="docs/logo.svg" alt="The widget logo" width="160" height="80">
+
+See [LICENSE](LICENSE).
+
+[^1]: Against the schema.
+`;
+}
+
+async function publish(name, version, fields) {
+  const archive = tarGz({
+    'trove.toml': `[package]
+name = "${user}/${name}"
+version = "${version}"
+kind = "library"
+description = "${fields.description}"
+license = "MIT OR Apache-2.0"
+keywords = ${JSON.stringify(fields.keywords)}
+categories = ${JSON.stringify(fields.categories)}
+readme = "README.md"
+repository = "https://example.com/${name}"
+`,
+    'README.md': readme(name, version),
+    'LICENSE': 'MIT License\n',
+    'src/lib.rs': 'pub struct Config {\n    pub workers: u32,\n}\n',
+    'docs/logo.svg': LOGO,
+    'docs/badge.svg': BADGE,
+  });
+  await call('PUT', `/api/v1/packages/${user}/${name}/versions/${version}`, {
+    body: archive,
+    headers: { 'content-type': 'application/gzip' },
+    auth: `Bearer ${token}`,
+  });
+}
+
+async function pushImage(repo) {
+  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+  const digestOf = (bytes) => 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+  const blob = async (bytes) => {
+    const digest = digestOf(bytes);
+    await call('POST', `/v2/${user}/${repo}/blobs/uploads/?digest=${digest}`, {
+      body: bytes,
+      headers: { 'content-type': 'application/octet-stream' },
+    });
+    return digest;
+  };
+  const put = (ref, body) => call('PUT', `/v2/${user}/${repo}/manifests/${ref}`, { body, headers: { 'content-type': OCI_MANIFEST } });
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created: '2026-01-02T03:04:05Z',
+      config: { Labels: { 'org.opencontainers.image.source': `https://example.com/${repo}` } },
+      rootfs: { type: 'layers', diff_ids: [] },
+    }),
+  );
+  const layers = [Buffer.alloc(40_000, 1), Buffer.alloc(12_000, 2)];
+  const image = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await blob(config), size: config.length },
+      layers: await Promise.all(
+        layers.map(async (l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await blob(l), size: l.length })),
+      ),
+      annotations: { 'org.opencontainers.image.description': 'The app, as an image', 'org.opencontainers.image.licenses': 'MIT' },
+    }),
+  );
+  await put('v1', image);
+  const sig = Buffer.from('a signature');
+  const referrer = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: await blob(Buffer.from('{}')), size: 2 },
+      layers: [{ mediaType: 'application/octet-stream', digest: await blob(sig), size: sig.length }],
+      subject: { mediaType: OCI_MANIFEST, digest: digestOf(image), size: image.length },
+    }),
+  );
+  await put(digestOf(referrer), referrer);
+}
+
+let token;
+
+async function seed() {
+  await call('POST', '/api/v1/users', { body: { username: user, email: `${user}@example.com`, password }, auth: '' });
+  // A session (the API takes no password for tokens), then a publishing token.
+  const session = await call('POST', '/api/v1/session', { body: { username: user, password }, auth: '' });
+  const cookie = session.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const csrf = (await session.json()).csrf_token;
+  const created = await (
+    await call('POST', '/api/v1/tokens', {
+      body: { name: 'lighthouse', scopes: ['read', 'publish'] },
+      auth: '',
+      headers: { cookie, 'x-csrf-token': csrf },
+    })
+  ).json();
+  token = created.token;
+  const packages = [
+    ['config-widget', 'Loads and checks configuration files', ['config', 'toml'], ['parsing']],
+    ['http-widget', 'A tiny HTTP client widget', ['http', 'client'], ['networking']],
+    ['log-widget', 'Structured logging for widgets', ['logging'], ['devops']],
+    ['test-widget', 'Fixtures and helpers for widget tests', ['testing'], ['testing']],
+  ];
+  for (const [name, description, keywords, categories] of packages) {
+    for (const version of ['1.0.0', '1.1.0']) {
+      await publish(name, version, { description, keywords, categories });
+    }
+    for (let i = 0; i < 3; i++) await (await fetch(`${BASE}/api/v1/packages/${user}/${name}/versions/1.1.0/download`)).arrayBuffer();
+  }
+  await pushImage('app');
+  await eventually(async () => (await (await fetch(`${BASE}/api/v1/search?q=widget`)).json()).total >= packages.length, { timeout: 20_000 });
+}
+
+const PAGES = () => [
+  ['home', '/'],
+  ['search', '/search?q=widget'],
+  ['package', `/packages/${user}/config-widget`],
+  ['version', `/packages/${user}/config-widget?version=1.0.0`],
+  ['oci-tag', `/packages/${user}/app?version=v1`],
+];
+
+async function main() {
+  await seed();
+  mkdirSync(REPORTS, { recursive: true });
+  const chrome = await chromeLauncher.launch({
+    chromePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    chromeFlags: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+  });
+  const failures = [];
+  const rows = [];
+  try {
+    for (const [name, path] of PAGES()) {
+      const { lhr } = await lighthouse(`${BASE}${path}`, { port: chrome.port, output: 'json', logLevel: 'error', onlyCategories: CATEGORIES });
+      writeFileSync(join(REPORTS, `${name}.json`), JSON.stringify(lhr));
+      if (lhr.runtimeError) failures.push(`${name}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+      const scores = Object.fromEntries(CATEGORIES.map((c) => [c, lhr.categories[c]?.score ?? 0]));
+      rows.push([name, path, scores]);
+      for (const c of CATEGORIES) {
+        const min = c === 'performance' ? MIN_PERF : MIN;
+        const lost = lhr.categories[c].auditRefs
+          .filter((r) => r.weight > 0)
+          .map((r) => lhr.audits[r.id])
+          .filter((a) => a.score !== null && a.score < 1)
+          .map((a) => `${a.id} (${a.score})${a.displayValue ? ` ${a.displayValue}` : ''}`);
+        if (lost.length) console.log(`  ${name} ${c}: ${lost.join(', ')}`);
+        if (min !== null && scores[c] < min) failures.push(`${name} ${c}: ${Math.round(scores[c] * 100)} < ${Math.round(min * 100)}`);
+      }
+    }
+  } finally {
+    chrome.kill();
+  }
+  console.log('\npage       perf  a11y  best  seo   path');
+  for (const [name, path, s] of rows) {
+    const n = (x) => String(Math.round(x * 100)).padStart(4);
+    console.log(`${name.padEnd(10)} ${n(s.performance)}  ${n(s.accessibility)}  ${n(s['best-practices'])}  ${n(s.seo)}   ${path}`);
+  }
+  console.log(`(reports in ${REPORTS})`);
+  if (failures.length) {
+    console.error(`\nbelow the gate:\n  ${failures.join('\n  ')}`);
+    process.exit(1);
+  }
+}
+
+await main();
