@@ -11,6 +11,50 @@ use tokio::sync::mpsc;
 const BUF: usize = 1024 * 1024;
 const BUFFERS: usize = 3;
 
+/// Starts flushing a file's written bytes to disk in the background every `EVERY` bytes, so
+/// the flush that ends an upload (before it is acknowledged) has little left to write: the
+/// disk works while the body is still arriving. At most one flush runs at a time per file.
+pub(crate) struct Flusher {
+    file: Option<std::fs::File>,
+    unflushed: u64,
+    running: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Flusher {
+    const EVERY: u64 = 16 * 1024 * 1024;
+
+    pub(crate) fn new(file: &std::fs::File) -> Self {
+        Flusher {
+            file: file.try_clone().ok(),
+            unflushed: 0,
+            running: None,
+        }
+    }
+
+    pub(crate) fn wrote(&mut self, n: usize) {
+        self.unflushed += n as u64;
+        if self.unflushed < Self::EVERY || self.running.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        self.unflushed = 0;
+        let Some(file) = self.file.as_ref().and_then(|f| f.try_clone().ok()) else {
+            return;
+        };
+        // Best effort: the final flush reports errors.
+        self.running = Some(std::thread::spawn(move || {
+            let _ = file.sync_data();
+        }));
+    }
+
+    /// Waits for the flush in progress (its handle on the file closed). Blocking.
+    pub(crate) fn wait(mut self) {
+        self.file = None;
+        if let Some(t) = self.running.take() {
+            let _ = t.join();
+        }
+    }
+}
+
 /// Where the bytes go, on the blocking thread.
 pub(crate) trait Sink: Send + 'static {
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<()>;

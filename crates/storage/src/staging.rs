@@ -20,6 +20,7 @@ pub enum StagingError {
 struct HashingFile {
     file: std::fs::File,
     hasher: Sha256,
+    flusher: crate::pump::Flusher,
 }
 
 impl crate::pump::Sink for HashingFile {
@@ -27,6 +28,7 @@ impl crate::pump::Sink for HashingFile {
         use std::io::Write;
         self.file.write_all(bytes)?;
         self.hasher.update(bytes);
+        self.flusher.wrote(bytes.len());
         Ok(())
     }
 }
@@ -79,8 +81,10 @@ impl StagedBlob {
             .take()
             .ok_or_else(|| std::io::Error::other("blob already finished"))?;
         file.flush().await?;
+        let file = file.into_std().await;
         let sink = HashingFile {
-            file: file.into_std().await,
+            flusher: crate::pump::Flusher::new(&file),
+            file,
             hasher: std::mem::take(&mut self.hasher),
         };
         let (sink, res) = crate::pump::pump(body, limit - self.size.min(limit), sink).await;

@@ -43,12 +43,14 @@ pub struct UploadFile {
 struct Appending {
     file: std::fs::File,
     hash: RunningSha256,
+    flusher: crate::pump::Flusher,
 }
 
 impl Sink for Appending {
     fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         self.file.write_all(bytes)?;
         self.hash.update(bytes);
+        self.flusher.wrote(bytes.len());
         Ok(())
     }
 }
@@ -171,17 +173,29 @@ impl UploadFile {
             Ok(file)
         })
         .await?;
-        let (sink, res) = pump(body, limit.saturating_sub(offset), Appending { file, hash }).await;
-        let Appending { file, hash } = sink;
+        let sink = Appending {
+            flusher: crate::pump::Flusher::new(&file),
+            file,
+            hash,
+        };
+        let (sink, res) = pump(body, limit.saturating_sub(offset), sink).await;
+        let Appending { file, hash, flusher } = sink;
+        // The background flush holds the file (and so its lock) until it ends.
         let file = match res {
             Ok(_) => {
                 blocking(move || {
+                    flusher.wait();
                     file.sync_data()?;
                     Ok(file)
                 })
                 .await?
             }
             Err(e) => {
+                blocking(move || {
+                    flusher.wait();
+                    Ok(())
+                })
+                .await?;
                 self.file = Some(file);
                 return Err(match e {
                     PumpError::TooLarge => AppendError::TooLarge { limit },
