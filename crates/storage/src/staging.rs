@@ -12,6 +12,25 @@ pub enum StagingError {
     TooLarge { limit: u64 },
     #[error("upload failed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("reading the request body failed: {0}")]
+    Body(String),
+}
+
+/// A staging file and the hash of what it holds, written on a blocking thread.
+struct HashingFile {
+    file: std::fs::File,
+    hasher: Sha256,
+    flusher: crate::pump::Flusher,
+}
+
+impl crate::pump::Sink for HashingFile {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.file.write_all(bytes)?;
+        self.hasher.update(bytes);
+        self.flusher.wrote(bytes.len());
+        Ok(())
+    }
 }
 
 pub struct StagedBlob {
@@ -48,6 +67,38 @@ impl StagedBlob {
         self.hasher.update(chunk);
         self.size += chunk.len() as u64;
         Ok(())
+    }
+
+    /// Streams a request body in (see [`crate::pump`]), refusing to grow past `limit`.
+    /// `Body` carries a failure to read the body.
+    pub async fn write_stream<S, E>(&mut self, body: &mut S, limit: u64) -> Result<(), StagingError>
+    where
+        S: futures::Stream<Item = Result<bytes::Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| std::io::Error::other("blob already finished"))?;
+        file.flush().await?;
+        let file = file.into_std().await;
+        let sink = HashingFile {
+            flusher: crate::pump::Flusher::new(&file),
+            file,
+            hasher: std::mem::take(&mut self.hasher),
+        };
+        let (sink, res) = crate::pump::pump(body, limit - self.size.min(limit), sink).await;
+        self.file = Some(tokio::fs::File::from_std(sink.file));
+        self.hasher = sink.hasher;
+        match res {
+            Ok(n) => {
+                self.size += n;
+                Ok(())
+            }
+            Err(crate::pump::PumpError::TooLarge) => Err(StagingError::TooLarge { limit }),
+            Err(crate::pump::PumpError::Body(e)) => Err(StagingError::Body(e)),
+            Err(crate::pump::PumpError::Io(e)) => Err(e.into()),
+        }
     }
 
     /// Flushes what was written so far to disk (the blob stays open for more).

@@ -174,6 +174,7 @@ enum AdvisoriesCommand {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    trove_server::tune_allocator();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

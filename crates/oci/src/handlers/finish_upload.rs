@@ -28,9 +28,21 @@ pub async fn finish_upload(req: Req, id: String) -> OciResult<Response> {
             )
         })?;
         let range = content_range(&headers)?;
-        let staged = body::stage(svc, &headers, request_body, limit).await?;
-        let last = (staged.size() > 0 || range.is_some()).then(|| (range.map(|r| r.0), staged));
-        let info = svc.oci().finish_upload(ctx, &repo, &id, &digest, last, limit).await?;
+        let declared = body::content_length(&headers);
+        let mut stream = request_body.into_data_stream();
+        let info = svc
+            .oci()
+            .finish_upload_body(
+                ctx,
+                &repo,
+                &id,
+                &digest,
+                range.map(|r| r.0),
+                &mut stream,
+                declared,
+                limit,
+            )
+            .await?;
         Ok(blob_created(&repo, &info))
     }
     .await;

@@ -83,10 +83,11 @@ pub async fn patch_upload(req: Req, id: String) -> OciResult<Response> {
                 .with_status(StatusCode::RANGE_NOT_SATISFIABLE));
             }
         }
-        let staged = body::stage(svc, &headers, request_body, limit).await?;
+        let declared = body::content_length(&headers);
+        let mut stream = request_body.into_data_stream();
         let st = svc
             .oci()
-            .append_upload(ctx, &repo, &id, range.map(|r| r.0), staged, limit)
+            .append_upload_body(ctx, &repo, &id, range.map(|r| r.0), &mut stream, declared, limit)
             .await?;
         Ok(upload_response(StatusCode::ACCEPTED, &repo, &st))
     }

@@ -44,18 +44,19 @@ impl crate::blobs::Blobs<'_> {
             return Err(limit.too_large());
         }
         let mut staged = self.store.stage().await?;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| {
-                ServiceError::bad_request(limit.read_failed_code, format!("reading the request body failed: {e}"))
-            })?;
-            match staged.write(&chunk, limit.max).await {
-                Ok(()) => {}
-                Err(StagingError::TooLarge { .. }) => {
-                    drain(body).await;
-                    return Err(limit.too_large());
-                }
-                Err(other) => return Err(other.into()),
+        match staged.write_stream(body, limit.max).await {
+            Ok(()) => {}
+            Err(StagingError::TooLarge { .. }) => {
+                drain(body).await;
+                return Err(limit.too_large());
             }
+            Err(StagingError::Body(e)) => {
+                return Err(ServiceError::bad_request(
+                    limit.read_failed_code,
+                    format!("reading the request body failed: {e}"),
+                ))
+            }
+            Err(other) => return Err(other.into()),
         }
         staged.finish().await?;
         Ok(staged)

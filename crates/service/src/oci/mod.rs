@@ -7,6 +7,7 @@
 //! the distribution spec's error codes.
 
 mod access;
+mod appends;
 pub(crate) mod assembly;
 mod blobs;
 mod catalog;

@@ -1,5 +1,6 @@
-//! Blob uploads: monolithic, chunked and resumable. The upload's state is a database row and
-//! every chunk is stored as a blob of its own, so any node can continue or finish an upload.
+//! Blob uploads: monolithic, chunked and resumable. The upload's state is a database row, so
+//! any node can continue or finish an upload. On the filesystem store its bytes are one file
+//! appended in place (`appends`); elsewhere every chunk is stored as a blob of its own.
 //! The node that took the chunks also joins them as they come, with the running hash
 //! (`assembly`), so the final PUT only finishes the hash; otherwise it concatenates the
 //! chunks (or reuses a single one). Either way it verifies the digest and stores the blob
@@ -23,7 +24,7 @@ pub struct UploadState {
     pub size: u64,
 }
 
-fn upload_unknown(id: &str) -> ServiceError {
+pub(super) fn upload_unknown(id: &str) -> ServiceError {
     ServiceError::new(
         ErrorKind::NotFound,
         codes::BLOB_UPLOAD_UNKNOWN,
@@ -34,7 +35,7 @@ fn upload_unknown(id: &str) -> ServiceError {
     )
 }
 
-fn range_invalid(expected: i64, got: u64) -> ServiceError {
+pub(super) fn range_invalid(expected: i64, got: u64) -> ServiceError {
     ServiceError::new(
         ErrorKind::RangeNotSatisfiable,
         codes::RANGE_INVALID,
@@ -42,14 +43,14 @@ fn range_invalid(expected: i64, got: u64) -> ServiceError {
     )
 }
 
-fn digest_mismatch(claimed: &Digest, actual: &Digest) -> ServiceError {
+pub(super) fn digest_mismatch(claimed: &Digest, actual: &Digest) -> ServiceError {
     ServiceError::bad_request(
         codes::DIGEST_INVALID,
         format!("the uploaded content has digest {actual}, not {claimed}"),
     )
 }
 
-fn too_large(limit: u64) -> ServiceError {
+pub(super) fn too_large(limit: u64) -> ServiceError {
     ServiceError::new(
         ErrorKind::TooLarge,
         codes::SIZE_INVALID,
@@ -62,13 +63,22 @@ impl crate::oci::Oci<'_> {
     pub async fn start_upload(&self, ctx: &Ctx, repo: &RepoName) -> Result<UploadState> {
         let pkg = self.repo(ctx, repo, OciAction::Push).await?;
         let id = uuid::Uuid::new_v4().simple().to_string();
+        let state = self.oci_initial_hash_state();
         let mut tx = self.db.write().await?;
-        trove_db::oci_uploads::insert(&mut tx, &id, pkg.id, ctx.user().map(|u| u.id), now_ms()).await?;
+        trove_db::oci_uploads::insert(
+            &mut tx,
+            &id,
+            pkg.id,
+            ctx.user().map(|u| u.id),
+            state.as_deref(),
+            now_ms(),
+        )
+        .await?;
         tx.commit().await?;
         Ok(UploadState { id, size: 0 })
     }
 
-    async fn oci_find_upload(
+    pub(super) async fn oci_find_upload(
         &self,
         ctx: &Ctx,
         repo: &RepoName,
@@ -401,6 +411,7 @@ impl crate::oci::Oci<'_> {
         let mut tx = self.db.write().await?;
         let deleted = trove_db::oci_uploads::delete(&mut tx, id, None).await?;
         tx.commit().await?;
+        self.store.remove_upload(id).await?;
         for p in parts {
             if let Ok(d) = Digest::parse(&p.storage_digest) {
                 self.blobs().reclaim_blob(&d).await?;
@@ -461,7 +472,7 @@ async fn oci_finish_joined(mut joined: StagedBlob, digest: &Digest) -> Result<As
     })
 }
 
-async fn sha512_of_file(path: &std::path::Path) -> Result<Digest> {
+pub(super) async fn sha512_of_file(path: &std::path::Path) -> Result<Digest> {
     use tokio::io::AsyncReadExt;
     let mut f = tokio::fs::File::open(path)
         .await

@@ -1,6 +1,6 @@
 //! The fast paths of the OCI front-end keep its rules: manifests answered from the per-node
 //! cache follow writes on other nodes within a second and never reach callers who may not
-//! read the repository; chunked uploads joined as they come still verify the digest; with
+//! read the repository; chunked uploads appended in place still verify the digest; with
 //! `[storage] redirect` on S3, blob and archive downloads are redirected to presigned URLs
 //! that real clients follow.
 
@@ -186,15 +186,16 @@ async fn patch_chunk(oci: &Oci, loc: &str, start: usize, chunk: &[u8]) -> String
     header(&res, "location")
 }
 
-/// Chunks joined as they arrive (the closing PUT only finishes the running hash) are still
-/// checked against the digest the client claims: a wrong one is refused and nothing is
-/// stored; the right one stores exactly the bytes sent.
-async fn joined_chunked_uploads_verify_digests(b: Backend) {
+/// Chunks appended in place as they arrive (one file, the running hash state saved with the
+/// upload; the closing PUT only finishes the hash and renames the file) are still checked
+/// against the digest the client claims: a wrong one is refused and nothing is stored; the
+/// right one stores exactly the bytes sent, and no upload file is left behind.
+async fn chunked_uploads_in_place_verify_digests(b: Backend) {
     let app = TestApp::new(b).await;
     let alice = app.user("alice").await;
     let oci = Oci::user(&app, &alice);
     let data = bytes_of(3 * 300_000 + 7, 11);
-    const JOINED: &str = "trove_oci_uploads_joined_total";
+    const IN_PLACE: &str = "trove_oci_uploads_in_place_total";
     let upload = |last_in_put: bool| {
         let (oci, data) = (oci.clone(), data.clone());
         async move {
@@ -226,7 +227,7 @@ async fn joined_chunked_uploads_verify_digests(b: Backend) {
             r.body(tail).send().await.unwrap()
         }
     };
-    let before = counter(&app.base, &app.client, JOINED).await;
+    let before = counter(&app.base, &app.client, IN_PLACE).await;
     // A wrong digest (the sha256 of other bytes) after three chunks: refused.
     let (loc, tail) = upload(false).await;
     let res = put(loc.clone(), sha256(b"something else"), tail).await;
@@ -235,14 +236,14 @@ async fn joined_chunked_uploads_verify_digests(b: Backend) {
         .send(Method::HEAD, &format!("/v2/alice/big/blobs/{}", sha256(&data)))
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    // The upload is still there: the right digest then finishes it (from its stored chunks).
+    // The upload is still there: the right digest then finishes it.
     let res = put(loc, sha256(&data), Vec::new()).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-    // Joined on the fast path, the last chunk in the PUT: the right bytes under the digest.
+    // The last chunk in the PUT: the right bytes under the digest.
     let (loc, tail) = upload(true).await;
     let res = put(loc, sha256(&data), tail).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-    assert_eq!(counter(&app.base, &app.client, JOINED).await, before + 1);
+    assert_eq!(counter(&app.base, &app.client, IN_PLACE).await, before + 2);
     let got = oci
         .send(Method::GET, &format!("/v2/alice/big/blobs/{}", sha256(&data)))
         .await
@@ -252,17 +253,97 @@ async fn joined_chunked_uploads_verify_digests(b: Backend) {
     assert_eq!(got.as_ref(), data.as_slice());
     // A wrong digest with the last chunk in the PUT: refused as well.
     let other = bytes_of(data.len(), 12);
-    let (loc, tail) = upload(true).await;
-    let res = put(loc, sha256(&other), tail).await;
+    let (loc_of_refused, tail) = upload(true).await;
+    let res = put(loc_of_refused.clone(), sha256(&other), tail).await;
     oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
     let res = oci
         .send(Method::HEAD, &format!("/v2/alice/big/blobs/{}", sha256(&other)))
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    // No chunk is left in staging, and no joined file once its upload is finished or refused.
+    // Nothing is left in staging; the one file left in `uploads/` is the refused upload's,
+    // which its cancellation removes.
     assert_eq!(app.staging_files(), 0);
-    let joins = std::fs::read_dir(app.config.data_dir.join("joins")).unwrap().count();
-    assert_eq!(joins, 0);
+    let uploads = || {
+        std::fs::read_dir(app.config.data_dir.join("blobs").join("uploads"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    };
+    assert_eq!(uploads(), 1);
+    let res = oci.send(Method::DELETE, &loc_of_refused).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(uploads(), 0);
+    app.stop().await;
+}
+
+/// An upload appended in place is continued and finished by any node sharing the database
+/// and the blob store; bytes that a failed request wrote past the recorded size (never
+/// acknowledged) are cut off before the next chunk, so the blob holds exactly the bytes
+/// acknowledged.
+async fn chunked_uploads_continue_on_another_node(b: Backend) {
+    use std::io::Write as _;
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let node2 = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let a = Oci::user(&app, &alice);
+    let b2 = Oci {
+        base: node2.base_url(),
+        ..a.clone()
+    };
+    let data = bytes_of(2_500_000, 21);
+    let res = a.send(Method::POST, "/v2/alice/multi/blobs/uploads/").await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let loc = header(&res, "location");
+    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let loc = patch_chunk(&a, &loc, 0, &data[..1_000_000]).await;
+    let file = app.config.data_dir.join("blobs").join("uploads").join(&id);
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&file)
+        .unwrap()
+        .write_all(&[0xAA; 4096])
+        .unwrap();
+    // The other node knows where the upload stands.
+    let res = b2.send(Method::GET, &loc).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&res, "range"), "0-999999");
+    let loc = patch_chunk(&b2, &loc, 1_000_000, &data[1_000_000..2_000_000]).await;
+    // A chunk that does not start where the upload ends is refused, on either node.
+    let res = a
+        .req(Method::PATCH, &loc)
+        .header("content-range", "1000000-1000009")
+        .body(vec![0u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    assert_eq!(header(&res, "range"), "0-1999999");
+    // Node 1 closes it with the last chunk.
+    let url = format!(
+        "{loc}{}digest={}",
+        if loc.contains('?') { '&' } else { '?' },
+        sha256(&data)
+    );
+    let res = a
+        .req(Method::PUT, &url)
+        .header("content-type", "application/octet-stream")
+        .header("content-range", format!("2000000-{}", data.len() - 1))
+        .body(data[2_000_000..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let got = b2
+        .send(Method::GET, &format!("/v2/alice/multi/blobs/{}", sha256(&data)))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), data.as_slice());
+    assert!(!file.exists(), "the upload's file became the blob");
+    let res = a.send(Method::GET, &loc).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    node2.shutdown().await.unwrap();
     app.stop().await;
 }
 
@@ -385,6 +466,7 @@ async fn s3_redirects_blob_and_archive_downloads(b: Backend) {
 both_backends!(
     cached_manifests_follow_other_nodes,
     cached_manifests_stay_private,
-    joined_chunked_uploads_verify_digests,
+    chunked_uploads_in_place_verify_digests,
+    chunked_uploads_continue_on_another_node,
     s3_redirects_blob_and_archive_downloads
 );

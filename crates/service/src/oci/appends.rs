@@ -1,0 +1,261 @@
+//! Upload requests with their bodies: on the filesystem store a chunked upload is one file
+//! appended in place with the running SHA-256 state in its database row (`trove_storage::
+//! UploadFile`), so any node continues it, nothing is copied and the closing PUT only finishes
+//! the hash and renames the file into the store. Uploads without a state (other stores, or
+//! started before it existed) keep one stored blob per chunk (`uploads`).
+
+use super::blobs::info_of;
+use super::uploads::{digest_mismatch, range_invalid, too_large, upload_unknown, UploadState};
+use super::{codes, names, BlobInfo, RepoName};
+use crate::blobs::stage::drain;
+use crate::blobs::BodyLimit;
+use crate::{Ctx, ErrorKind, Result, ServiceError};
+use bytes::Bytes;
+use futures::Stream;
+use trove_core::digest::Algorithm;
+use trove_core::now_ms;
+use trove_db::oci_uploads::OciUpload;
+use trove_storage::{AppendError, RunningSha256, StagedBlob, UploadFile};
+
+fn body_limit(max: u64) -> BodyLimit {
+    BodyLimit {
+        max,
+        what: "blob",
+        too_large_code: codes::SIZE_INVALID,
+        read_failed_code: codes::BLOB_UPLOAD_INVALID,
+    }
+}
+
+fn size_mismatch(declared: u64, got: u64) -> ServiceError {
+    ServiceError::bad_request(
+        codes::SIZE_INVALID,
+        format!("Content-Length says {declared} bytes but {got} arrived"),
+    )
+}
+
+fn busy() -> ServiceError {
+    ServiceError::new(
+        ErrorKind::RangeNotSatisfiable,
+        codes::RANGE_INVALID,
+        "another request is writing this upload: send chunks one after the other",
+    )
+}
+
+fn bad_state() -> ServiceError {
+    ServiceError::internal("the upload's saved hash state is damaged")
+}
+
+impl crate::oci::Oci<'_> {
+    /// The hash state new uploads start with, when they are appended in place here.
+    pub(crate) fn oci_initial_hash_state(&self) -> Option<String> {
+        self.store.appends_uploads().then(|| RunningSha256::new().to_hex())
+    }
+
+    /// Stages a body for an upload kept as stored chunks; `declared` must match.
+    async fn oci_stage_chunk<S, E>(&self, body: &mut S, declared: Option<u64>, limit: u64) -> Result<StagedBlob>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let staged = self.blobs().stage_body(body, declared, body_limit(limit)).await?;
+        if let Some(d) = declared.filter(|d| *d != staged.size()) {
+            return Err(size_mismatch(d, staged.size()));
+        }
+        Ok(staged)
+    }
+
+    /// `PATCH`: appends a request body to an upload. `start` (from `Content-Range`) must be
+    /// where the upload ends (416 otherwise).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn append_upload_body<S, E>(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        id: &str,
+        start: Option<u64>,
+        body: &mut S,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<UploadState>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let (pkg, up) = self.oci_find_upload(ctx, repo, id).await?;
+        if up.hash_state.is_none() || !self.store.appends_uploads() {
+            let chunk = self.oci_stage_chunk(body, declared, limit).await?;
+            return self.append_upload(ctx, repo, id, start, chunk, limit).await;
+        }
+        let (up, mut file) = self.oci_lock_upload(&up).await?;
+        let up = self
+            .oci_append_in_place(pkg.namespace_id, &up, &mut file, start, body, declared, limit)
+            .await?;
+        Ok(UploadState {
+            id: up.id,
+            size: up.size as u64,
+        })
+    }
+
+    /// The closing `PUT`, with the last chunk (maybe empty): verifies the whole content against
+    /// `digest`, stores it once and makes it visible in the repository.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_upload_body<S, E>(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        id: &str,
+        digest: &str,
+        start: Option<u64>,
+        body: &mut S,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<BlobInfo>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let claimed = names::parse_digest(digest)?;
+        let (pkg, up) = self.oci_find_upload(ctx, repo, id).await?;
+        if up.hash_state.is_none() || !self.store.appends_uploads() {
+            let chunk = self.oci_stage_chunk(body, declared, limit).await?;
+            let last = (chunk.size() > 0 || start.is_some()).then_some((start, chunk));
+            return self.finish_upload(ctx, repo, id, digest, last, limit).await;
+        }
+        let (mut up, mut file) = self.oci_lock_upload(&up).await?;
+        if start.is_some() || declared != Some(0) {
+            up = self
+                .oci_append_in_place(pkg.namespace_id, &up, &mut file, start, body, declared, limit)
+                .await?;
+        }
+        let state = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default()).map_err(|_| bad_state())?;
+        let storage = state.digest();
+        let size = up.size as u64;
+        let actual = match claimed.algorithm() {
+            Algorithm::Sha256 => storage.clone(),
+            Algorithm::Sha512 => super::uploads::sha512_of_file(file.path()).await?,
+        };
+        if actual != claimed {
+            return Err(digest_mismatch(&claimed, &actual));
+        }
+        self.quotas().check_blobs(pkg.namespace_id, &[(&storage, size)]).await?;
+        self.blobs().hold_blob(&storage).await?;
+        let committed = async {
+            file.commit(&self.store, size, &storage).await?;
+            let mut tx = self.db.write().await?;
+            if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
+                return Err(upload_unknown(&up.id));
+            }
+            let now = now_ms();
+            let d = claimed.to_string();
+            trove_db::oci_blobs::insert_if_absent(&mut tx, &d, &storage.to_string(), size as i64, now).await?;
+            trove_db::oci_blobs::link(&mut tx, pkg.id, &d, now).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        self.blobs().release_blob(&storage).await;
+        committed?;
+        metrics::counter!("trove_oci_uploads_in_place_total").increment(1);
+        let blob = trove_db::oci_blobs::OciBlob {
+            digest: claimed.to_string(),
+            storage_digest: storage.to_string(),
+            size: size as i64,
+            created_at: 0,
+        };
+        tracing::debug!(repository = %repo, digest = %claimed, size, "blob pushed");
+        info_of(&blob, pkg.is_private())
+    }
+
+    /// Takes the upload's file for this request (416 while another request writes it) and
+    /// reads the upload's row again under the lock.
+    async fn oci_lock_upload(&self, up: &OciUpload) -> Result<(OciUpload, UploadFile)> {
+        let file = match self.store.open_upload(&up.id).await {
+            Ok(f) => f,
+            Err(AppendError::Busy) => return Err(busy()),
+            Err(e) => return Err(append_error(e, 0)),
+        };
+        let mut conn = self.db.conn().await?;
+        match trove_db::oci_uploads::find(&mut conn, &up.id).await? {
+            Some(now) if now.package_id == up.package_id && now.hash_state.is_some() => Ok((now, file)),
+            _ => {
+                // Finished or cancelled meanwhile: the file (maybe just created) is no one's.
+                drop(file);
+                let _ = self.store.remove_upload(&up.id).await;
+                Err(upload_unknown(&up.id))
+            }
+        }
+    }
+
+    /// Appends a body to a locked upload appended in place and records the new size and hash
+    /// state; returns the row as it now is.
+    #[allow(clippy::too_many_arguments)]
+    async fn oci_append_in_place<S, E>(
+        &self,
+        namespace_id: i64,
+        up: &OciUpload,
+        file: &mut UploadFile,
+        start: Option<u64>,
+        body: &mut S,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<OciUpload>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let size = up.size.max(0) as u64;
+        if let Some(s) = start.filter(|s| *s != size) {
+            drain(body).await;
+            return Err(range_invalid(up.size, s));
+        }
+        if declared.is_some_and(|d| size + d > limit) {
+            drain(body).await;
+            return Err(too_large(limit));
+        }
+        self.quotas()
+            .check_room(namespace_id, size + declared.unwrap_or(0))
+            .await?;
+        let state = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default()).map_err(|_| bad_state())?;
+        let state = match file.append(size, state, body, limit).await {
+            Ok(s) => s,
+            Err(AppendError::TooLarge { limit }) => {
+                drain(body).await;
+                return Err(too_large(limit));
+            }
+            Err(e) => return Err(append_error(e, limit)),
+        };
+        let got = state.len() - size;
+        if let Some(d) = declared.filter(|d| *d != got) {
+            return Err(size_mismatch(d, got));
+        }
+        let mut now = up.clone();
+        if got == 0 {
+            return Ok(now);
+        }
+        if declared.is_none() {
+            self.quotas().check_room(namespace_id, state.len()).await?;
+        }
+        let hex = state.to_hex();
+        let mut tx = self.db.write().await?;
+        let ok = trove_db::oci_uploads::advance(&mut tx, &up.id, up.size, state.len() as i64, &hex, now_ms()).await?;
+        tx.commit().await?;
+        if !ok {
+            return Err(upload_unknown(&up.id));
+        }
+        now.size = state.len() as i64;
+        now.hash_state = Some(hex);
+        Ok(now)
+    }
+}
+
+fn append_error(e: AppendError, limit: u64) -> ServiceError {
+    match e {
+        AppendError::TooLarge { .. } => too_large(limit),
+        AppendError::Busy => busy(),
+        AppendError::Body(e) => ServiceError::bad_request(
+            codes::BLOB_UPLOAD_INVALID,
+            format!("reading the request body failed: {e}"),
+        ),
+        AppendError::Storage(e) => e.into(),
+    }
+}
