@@ -176,7 +176,9 @@ impl Dict {
                 let mut s = inv.terms().stream()?;
                 while s.advance() {
                     let Ok(k) = std::str::from_utf8(s.key()) else { continue };
-                    if k.bytes().all(|b| b.is_ascii_digit()) {
+                    // No numbers and nothing with digits (`foo-bar-123` joined is `foobar123`,
+                    // one per package at a million).
+                    if k.bytes().any(|b| b.is_ascii_digit()) {
                         continue;
                     }
                     *df.entry(k.to_string()).or_default() += s.value().doc_freq;
@@ -189,7 +191,9 @@ impl Dict {
             trigrams: HashMap::new(),
             typos_always: std::env::var("SPIKE_TYPOS").is_ok_and(|v| v == "always"),
         };
-        for (k, n) in df {
+        // Words of a single document are left out too: they name one package, which an
+        // exact search finds, and they would make the dictionary as large as the registry.
+        for (k, n) in df.into_iter().filter(|&(_, n)| n >= 2) {
             let i = d.words.len() as u32;
             let chars: Vec<char> = k.chars().collect();
             for g in trigrams(&k) {
