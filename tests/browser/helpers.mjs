@@ -138,3 +138,59 @@ export async function eventually(check, { timeout = 10_000, every = 200 } = {}) 
     await new Promise((r) => setTimeout(r, every));
   }
 }
+
+export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
+
+/**
+ * Pushes a small image to `repo` over the OCI API as a client would: a config with a source
+ * label, two layers, description and licence annotations, tagged with each of `tags`, and a
+ * cosign-style signature that refers to it. Throws on any answer but 201.
+ */
+export async function pushSampleImage({ repo, auth, tags = ['v1'], description, labels = {} }) {
+  const { createHash } = await import('node:crypto');
+  const digestOf = (bytes) => 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+  const send = async (method, path, body, contentType) => {
+    const r = await fetch(`${BASE}${path}`, { method, headers: { authorization: auth, 'content-type': contentType }, body });
+    if (r.status !== 201) throw new Error(`${method} ${path}: ${r.status} ${await r.text()}`);
+  };
+  const blob = async (bytes) => {
+    const digest = digestOf(bytes);
+    await send('POST', `/v2/${repo}/blobs/uploads/?digest=${digest}`, bytes, 'application/octet-stream');
+    return digest;
+  };
+  const put = (ref, body) => send('PUT', `/v2/${repo}/manifests/${ref}`, body, OCI_MANIFEST);
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: 'amd64',
+      os: 'linux',
+      created: '2026-01-02T03:04:05Z',
+      config: { Labels: { 'org.opencontainers.image.source': `https://example.com/${repo.split('/').pop()}`, ...labels } },
+      rootfs: { type: 'layers', diff_ids: [] },
+    }),
+  );
+  const layers = [Buffer.alloc(40_000, 1), Buffer.alloc(12_000, 2)];
+  const image = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await blob(config), size: config.length },
+      layers: await Promise.all(
+        layers.map(async (l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await blob(l), size: l.length })),
+      ),
+      annotations: { 'org.opencontainers.image.description': description, 'org.opencontainers.image.licenses': 'MIT' },
+    }),
+  );
+  for (const tag of tags) await put(tag, image);
+  const sig = Buffer.from('a signature');
+  const referrer = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: OCI_MANIFEST,
+      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
+      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: await blob(Buffer.from('{}')), size: 2 },
+      layers: [{ mediaType: 'application/octet-stream', digest: await blob(sig), size: sig.length }],
+      subject: { mediaType: OCI_MANIFEST, digest: digestOf(image), size: image.length },
+    }),
+  );
+  await put(digestOf(referrer), referrer);
+}

@@ -10,7 +10,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { BASE, RUN, eventually, launch, packageDir, shot, tarGz, trove } from './helpers.mjs';
+import { BASE, OCI_MANIFEST, RUN, eventually, launch, packageDir, pushSampleImage, shot, tarGz, trove } from './helpers.mjs';
 
 const username = `ui${RUN}`;
 const password = 'correct horse battery';
@@ -544,64 +544,9 @@ test("a version's files are browsed, highlighted, and compared with the previous
 });
 
 test('an image tag shows its layers, labels and referrers; its owner deletes a tag', async () => {
-  const { createHash } = await import('node:crypto');
   const repo = `${username}/browser-app`;
   const auth = 'Basic ' + Buffer.from(`${username}:${password}`).toString('base64');
-  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-  const digestOf = (bytes) => 'sha256:' + createHash('sha256').update(bytes).digest('hex');
-  const blob = async (bytes) => {
-    const digest = digestOf(bytes);
-    const r = await fetch(`${BASE}/v2/${repo}/blobs/uploads/?digest=${digest}`, {
-      method: 'POST',
-      headers: { authorization: auth, 'content-type': 'application/octet-stream' },
-      body: bytes,
-    });
-    assert.equal(r.status, 201, await r.text());
-    return digest;
-  };
-  const put = async (ref, body) => {
-    const r = await fetch(`${BASE}/v2/${repo}/manifests/${ref}`, {
-      method: 'PUT',
-      headers: { authorization: auth, 'content-type': OCI_MANIFEST },
-      body,
-    });
-    assert.equal(r.status, 201, await r.text());
-  };
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      created: '2026-01-02T03:04:05Z',
-      config: { Labels: { 'org.opencontainers.image.source': 'https://example.com/browser-app', maintainer: username } },
-      rootfs: { type: 'layers', diff_ids: [] },
-    }),
-  );
-  const layers = [Buffer.alloc(40_000, 1), Buffer.alloc(12_000, 2)];
-  const image = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await blob(config), size: config.length },
-      layers: await Promise.all(
-        layers.map(async (l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await blob(l), size: l.length })),
-      ),
-      annotations: { 'org.opencontainers.image.description': 'An app pushed by the browser test', 'org.opencontainers.image.licenses': 'MIT' },
-    }),
-  );
-  await put('v1', image);
-  await put('old', image);
-  const sig = Buffer.from('a signature');
-  const referrer = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
-      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: await blob(Buffer.from('{}')), size: 2 },
-      layers: [{ mediaType: 'application/octet-stream', digest: await blob(sig), size: sig.length }],
-      subject: { mediaType: OCI_MANIFEST, digest: digestOf(image), size: image.length },
-    }),
-  );
-  await put(digestOf(referrer), referrer);
+  await pushSampleImage({ repo, auth, tags: ['v1', 'old'], description: 'An app pushed by the browser test', labels: { maintainer: username } });
 
   await page.goto(`/packages/${repo}?version=v1`);
   await page.getByRole('heading', { name: 'Image v1' }).waitFor();

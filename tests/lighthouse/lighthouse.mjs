@@ -13,12 +13,11 @@
 //
 // Environment (set by scripts/lighthouse.sh): TROVE_URL, TROVE_BIN, CHROMIUM.
 
-import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
-import { BASE, RUN, eventually, tarGz } from '../browser/helpers.mjs';
+import { BASE, RUN, eventually, pushSampleImage, tarGz } from '../browser/helpers.mjs';
 
 const MIN = Number(process.env.TROVE_LIGHTHOUSE_MIN || 0.95);
 // Performance is gated on the pages the issue names (home, search, package, OCI tag) at 0.95
@@ -136,51 +135,7 @@ repository = "https://example.com/${name}"
 }
 
 async function pushImage(repo) {
-  const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-  const digestOf = (bytes) => 'sha256:' + createHash('sha256').update(bytes).digest('hex');
-  const blob = async (bytes) => {
-    const digest = digestOf(bytes);
-    await call('POST', `/v2/${user}/${repo}/blobs/uploads/?digest=${digest}`, {
-      body: bytes,
-      headers: { 'content-type': 'application/octet-stream' },
-    });
-    return digest;
-  };
-  const put = (ref, body) => call('PUT', `/v2/${user}/${repo}/manifests/${ref}`, { body, headers: { 'content-type': OCI_MANIFEST } });
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: 'amd64',
-      os: 'linux',
-      created: '2026-01-02T03:04:05Z',
-      config: { Labels: { 'org.opencontainers.image.source': `https://example.com/${repo}` } },
-      rootfs: { type: 'layers', diff_ids: [] },
-    }),
-  );
-  const layers = [Buffer.alloc(40_000, 1), Buffer.alloc(12_000, 2)];
-  const image = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: await blob(config), size: config.length },
-      layers: await Promise.all(
-        layers.map(async (l) => ({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: await blob(l), size: l.length })),
-      ),
-      annotations: { 'org.opencontainers.image.description': 'The app, as an image', 'org.opencontainers.image.licenses': 'MIT' },
-    }),
-  );
-  await put('v1', image);
-  const sig = Buffer.from('a signature');
-  const referrer = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: OCI_MANIFEST,
-      artifactType: 'application/vnd.dev.cosign.artifact.sig.v1+json',
-      config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: await blob(Buffer.from('{}')), size: 2 },
-      layers: [{ mediaType: 'application/octet-stream', digest: await blob(sig), size: sig.length }],
-      subject: { mediaType: OCI_MANIFEST, digest: digestOf(image), size: image.length },
-    }),
-  );
-  await put(digestOf(referrer), referrer);
+  await pushSampleImage({ repo: `${user}/${repo}`, auth: basic, description: 'The app, as an image' });
 }
 
 let token;
