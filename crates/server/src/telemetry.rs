@@ -122,6 +122,14 @@ fn describe_metrics() {
         "Downloads answered with a redirect to a presigned S3 URL"
     );
     describe_counter!(
+        "trove_oci_uploads_in_place_total",
+        "OCI chunked uploads finished in place (appended to one file, hash state carried between chunks)"
+    );
+    describe_counter!(
+        "trove_archive_cache_total",
+        "Archive listings for the file browser and diffs read from this node's archive cache, by result (hit, miss)"
+    );
+    describe_counter!(
         "trove_oci_manifest_cache_total",
         "OCI manifest reads from this node's manifest cache, by result (hit, miss)"
     );

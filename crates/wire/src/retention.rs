@@ -73,7 +73,6 @@ pub struct RetentionReport {
     pub bytes_reclaimed: i64,
     /// Why parts of the policy were not applied (OCI repositories when `[oci] delete_enabled`
     /// is false)
-    #[serde(default)]
     pub notes: Vec<String>,
 }
 
