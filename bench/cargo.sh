@@ -4,7 +4,7 @@
 #   1. builds `trove` (release) and Kellnr from its crate (crates.io source, built with
 #      the Cargo.lock it ships and webpki-roots pinned to 1.0.10), once, kept in KELLNR_DIR;
 #   2. publishes the same COUNT generated crates (a DAG: each depends on up to three earlier
-#      ones, a root crate on the last ones) to a Trove namespace registry and to Kellnr,
+#      ones, a root crate on every crate nothing else depends on) to a Trove namespace registry and to Kellnr,
 #      through the Cargo web API (binary publish body);
 #   3. measures with wrk the GET of one index file (sparse protocol) and of one .crate
 #      download on both: req/s and p99;
@@ -74,7 +74,8 @@ if [ "$KELLNR" = 1 ]; then
 fi
 
 # --- the crates -----------------------------------------------------------------------------
-# c000 … c(N-1): each depends on up to three earlier ones; `graph-root` on the last eight.
+# c000 … c(N-1): each depends on up to three earlier ones; `graph-root` on every crate nothing
+# else depends on, so the lock holds the whole graph.
 log "generating $COUNT crates"
 python3 - "$WORK/crates" "$COUNT" <<'PY'
 import io, json, os, struct, sys, tarfile, random
@@ -98,9 +99,13 @@ def crate(name, deps):
     with open(os.path.join(out, f"{len(order):04d}-{name}.body"), "wb") as f:
         f.write(struct.pack("<I", len(j)) + j + struct.pack("<I", len(c)) + c)
     order.append(name)
+used = set()
 for i, n in enumerate(names):
-    crate(n, sorted(set(random.sample(names[:i], min(i, 3)))))
-crate("graph-root", names[-8:])
+    deps = sorted(set(random.sample(names[:i], min(i, 3))))
+    used.update(deps)
+    crate(n, deps)
+# The root depends on every crate no other crate depends on, so the whole graph is reachable.
+crate("graph-root", [n for n in names if n not in used])
 PY
 
 publish_all() { # api base, token
