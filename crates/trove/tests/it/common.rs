@@ -125,6 +125,13 @@ impl TestApp {
         Self::builder(backend).start().await
     }
 
+    /// Starts another node on this app's configuration (same database, storage and data
+    /// directory) on a free port, as a second node of a scale-out or a restarted one.
+    pub async fn start_node(&self) -> RunningServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        trove_server::start(self.config.clone(), listener, false).await.unwrap()
+    }
+
     pub fn services(&self) -> &Services {
         &self.server.as_ref().expect("running").services
     }

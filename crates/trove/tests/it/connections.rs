@@ -235,8 +235,7 @@ async fn leftovers_of_killed_uploads_are_swept(b: Backend) {
 
     // So does the start of a server (a node restarted after being killed).
     let second = leftovers("b");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let node = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let node = app.start_node().await;
     node.services.search_index.wait_built().await;
     assert!(second.iter().all(|p| !p.exists()), "swept at start");
     assert!(

@@ -175,8 +175,7 @@ async fn ready_waits_for_the_search_index(b: Backend) {
         .await
         .unwrap();
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let server = app.start_node().await;
     app.base = server.base_url();
     app.server = Some(server);
     assert_eq!(app.get("/health/live").send().await.unwrap().status(), StatusCode::OK);

@@ -526,8 +526,7 @@ async fn a_scan_cut_by_a_restart_runs_again_after_its_lease(b: Backend) {
     }
     // Stopped mid-scan: the scanner is killed and nothing is recorded; the lease stays.
     app.server.take().unwrap().shutdown().await.expect("clean shutdown");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let server = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let server = app.start_node().await;
     server.services.search_index.wait_built().await;
     app.base = server.base_url();
     app.server = Some(server);

@@ -48,8 +48,7 @@ async fn cached_manifests_follow_other_nodes(b: Backend) {
         .start()
         .await;
     let alice = app.user("alice").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let node2 = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let node2 = app.start_node().await;
     let a = Oci::user(&app, &alice);
     let b2 = Oci {
         base: node2.base_url(),
@@ -283,8 +282,7 @@ async fn chunked_uploads_continue_on_another_node(b: Backend) {
     use std::io::Write as _;
     let app = TestApp::new(b).await;
     let alice = app.user("alice").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let node2 = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let node2 = app.start_node().await;
     let a = Oci::user(&app, &alice);
     let b2 = Oci {
         base: node2.base_url(),

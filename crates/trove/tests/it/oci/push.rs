@@ -454,8 +454,7 @@ async fn manifests_are_validated(b: Backend) {
 async fn uploads_continue_on_another_node(b: Backend) {
     let app = TestApp::new(b).await;
     let alice = app.user("alice").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let node2 = trove_server::start(app.config.clone(), listener, false).await.unwrap();
+    let node2 = app.start_node().await;
     let a = Oci::user(&app, &alice);
     let b2 = Oci {
         base: node2.base_url(),
