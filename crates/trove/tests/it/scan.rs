@@ -33,6 +33,18 @@ impl Scanner {
         format!("sh {} {}", self.path("scanner.sh").display(), self.dir.path().display())
     }
 
+    /// A server whose `[scan] command` runs this scanner, with the rest of `[scan]` set by `tweak`.
+    async fn app(&self, b: Backend, tweak: impl FnOnce(&mut trove_server::config::ScanConfig) + 'static) -> TestApp {
+        let command = self.command();
+        TestApp::builder(b)
+            .config(move |c| {
+                c.scan.command = command;
+                tweak(&mut c.scan);
+            })
+            .start()
+            .await
+    }
+
     /// Lines the script appended to `<dir>/runs`.
     fn runs(&self) -> Vec<String> {
         std::fs::read_to_string(self.path("runs"))
@@ -75,13 +87,10 @@ exit 0
 
 async fn a_passing_scan_is_shown_on_the_version(b: Backend) {
     let scanner = Scanner::new(PASSING);
-    let command = scanner.command();
-    let app = TestApp::builder(b)
-        .config(move |c| {
-            c.scan.command = command;
-            c.scan.retry_base_ms = 200;
+    let app = scanner
+        .app(b, |s| {
+            s.retry_base_ms = 200;
         })
-        .start()
         .await;
     let alice = app.user("alice").await;
     let published = alice.publish("alice/widget", "1.0.0").await;
@@ -186,14 +195,11 @@ async fn npm(home: &Path, cwd: &Path, args: &[&str]) -> (bool, String) {
 
 async fn a_failed_scan_quarantines_the_version_until_a_pass(b: Backend) {
     let scanner = Scanner::new(MALWARE_CHECK);
-    let command = scanner.command();
-    let app = TestApp::builder(b)
-        .config(move |c| {
-            c.scan.command = command;
-            c.scan.retry_base_ms = 200;
-            c.scan.quarantine = true;
+    let app = scanner
+        .app(b, |s| {
+            s.retry_base_ms = 200;
+            s.quarantine = true;
         })
-        .start()
         .await;
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
@@ -323,14 +329,11 @@ if grep -a -l MALWARE "$TROVE_SCAN_DIR"/*; then exit 1; fi
 async fn pip_cannot_fetch_a_quarantined_release(b: Backend) {
     use crate::pypi::{build_project, index_url, run_in, tool, twine_upload};
     let scanner = Scanner::new(PYPI_CHECK);
-    let command = scanner.command();
-    let app = TestApp::builder(b)
-        .config(move |c| {
-            c.scan.command = command;
-            c.scan.retry_base_ms = 200;
-            c.scan.quarantine = true;
+    let app = scanner
+        .app(b, |s| {
+            s.retry_base_ms = 200;
+            s.quarantine = true;
         })
-        .start()
         .await;
     let alice = app.user("alice").await;
     let work = tempfile::tempdir().unwrap();
@@ -416,14 +419,11 @@ echo fine
 
 async fn a_crashing_scanner_is_retried_with_backoff(b: Backend) {
     let scanner = Scanner::new(CRASHING);
-    let command = scanner.command();
-    let app = TestApp::builder(b)
-        .config(move |c| {
-            c.scan.command = command;
-            c.scan.retry_base_ms = 300;
-            c.scan.max_attempts = 3;
+    let app = scanner
+        .app(b, |s| {
+            s.retry_base_ms = 300;
+            s.max_attempts = 3;
         })
-        .start()
         .await;
     let alice = app.user("alice").await;
     alice.publish("alice/widget", "1.0.0").await;
@@ -458,14 +458,11 @@ sleep 300
 
 async fn a_hanging_scanner_is_killed_on_timeout(b: Backend) {
     let scanner = Scanner::new(HANGING);
-    let command = scanner.command();
-    let app = TestApp::builder(b)
-        .config(move |c| {
-            c.scan.command = command;
-            c.scan.timeout_secs = 1;
-            c.scan.max_attempts = 1;
+    let app = scanner
+        .app(b, |s| {
+            s.timeout_secs = 1;
+            s.max_attempts = 1;
         })
-        .start()
         .await;
     let alice = app.user("alice").await;
     alice.publish("alice/widget", "1.0.0").await;
@@ -507,15 +504,12 @@ echo done
 
 async fn a_scan_cut_by_a_restart_runs_again_after_its_lease(b: Backend) {
     let scanner = Scanner::new(FIRST_RUN_HANGS);
-    let command = scanner.command();
-    let mut app = TestApp::builder(b)
-        .config(move |c| {
-            c.scan.command = command;
-            c.scan.timeout_secs = 3;
-            c.scan.lease_margin_secs = 1;
-            c.scan.retry_base_ms = 100;
+    let mut app = scanner
+        .app(b, |s| {
+            s.timeout_secs = 3;
+            s.lease_margin_secs = 1;
+            s.retry_base_ms = 100;
         })
-        .start()
         .await;
     let alice = app.user("alice").await;
     alice.publish("alice/widget", "1.0.0").await;
@@ -553,13 +547,10 @@ fi
 
 async fn an_oci_image_is_scanned_as_its_layer_set(b: Backend) {
     let scanner = Scanner::new(LAYER_CHECK);
-    let command = scanner.command();
-    let app = TestApp::builder(b)
-        .config(move |c| {
-            c.scan.command = command;
-            c.scan.retry_base_ms = 200;
+    let app = scanner
+        .app(b, |s| {
+            s.retry_base_ms = 200;
         })
-        .start()
         .await;
     let alice = app.user("alice").await;
     let oci = crate::oci::Oci::user(&app, &alice);
