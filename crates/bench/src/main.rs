@@ -280,9 +280,27 @@ fn search(url: &str, count: usize, seed: u64, n: usize, warmup: usize, clients: 
 fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Result<()> {
     use trove_search::{Access, Document, Index, Query, Sort};
     let corpus = corpus::generate(count, seed);
+    // On disk when TROVE_BENCH_INDEX_DIR is set: an index already holding the corpus there
+    // is opened, not rebuilt (what a restarted server does).
+    let dir = std::env::var_os("TROVE_BENCH_INDEX_DIR").map(std::path::PathBuf::from);
     let started = Instant::now();
-    let mut ix = Index::new();
-    for (i, p) in corpus.packages.iter().enumerate() {
+    let mut ix = match &dir {
+        Some(d) => Index::open(d)?,
+        None => Index::new(),
+    };
+    if ix.len() == count {
+        println!(
+            "opened the index of {count} packages in {:.2?} ({} MB on disk, RSS {} MB)",
+            started.elapsed(),
+            ix.disk_bytes() >> 20,
+            rss_mb()
+        );
+    }
+    let build = ix.len() != count;
+    if build {
+        ix.clear();
+    }
+    for (i, p) in corpus.packages.iter().enumerate().filter(|_| build) {
         ix.upsert(
             Document {
                 id: i as i64,
@@ -303,11 +321,15 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
             &p.readme,
         );
     }
-    println!(
-        "built the index of {count} packages ({} terms) in {:.2?}",
-        ix.vocabulary_len(),
-        started.elapsed()
-    );
+    if build {
+        ix.commit()?;
+        println!(
+            "built the index of {count} packages in {:.2?} ({} MB on disk, RSS {} MB)",
+            started.elapsed(),
+            ix.disk_bytes() >> 20,
+            rss_mb()
+        );
+    }
     let queries = match only {
         Some(q) => vec![q; n],
         None => corpus::queries(&corpus, n, seed ^ 0x5EA2C4),
@@ -353,4 +375,17 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
     report("search in process", ms, started.elapsed());
     println!("slowest: {:.2}ms for {}", slowest.0, slowest.1);
     Ok(())
+}
+
+/// This process's resident set size in MiB (0 where /proc is missing).
+fn rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb >> 10)
 }

@@ -1,5 +1,7 @@
-//! Typo tolerance: a trigram index over the vocabulary finds candidate terms, and a bounded
-//! edit distance (with adjacent transpositions) confirms them.
+//! Typo tolerance: a Levenshtein automaton walks the term dictionaries for candidate terms,
+//! and a bounded edit distance (with adjacent transpositions) grades them.
+
+use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder, DFA};
 
 /// How many typos a query term of `chars` characters may carry: none up to 4 characters,
 /// one from 5, two from 9 (short words have too many neighbours to guess from).
@@ -11,23 +13,37 @@ pub fn max_typos(chars: usize) -> usize {
     }
 }
 
-/// Packs three characters into one key.
-fn key(a: char, b: char, c: char) -> u64 {
-    ((a as u64) << 42) | ((b as u64) << 21) | c as u64
+/// A Levenshtein automaton over UTF-8 bytes accepting the words within `typos` edits of
+/// `word` (adjacent swaps count as one), for walking a term dictionary (an FST).
+pub(crate) fn automaton(word: &str, typos: u8) -> Dfa {
+    use std::sync::OnceLock;
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let typos = typos.min(2);
+    let builder = BUILDERS[typos as usize].get_or_init(|| LevenshteinAutomatonBuilder::new(typos, true));
+    Dfa(builder.build_dfa(word))
 }
 
-/// The trigrams of a term padded with one boundary mark on each side, deduplicated
-/// (`abc` → `^ab`, `abc`, `bc$`).
-pub fn trigrams(term: &str) -> Vec<u64> {
-    const EDGE: char = '\u{1}';
-    let mut chars = Vec::with_capacity(term.len() + 2);
-    chars.push(EDGE);
-    chars.extend(term.chars());
-    chars.push(EDGE);
-    let mut out: Vec<u64> = chars.windows(3).map(|w| key(w[0], w[1], w[2])).collect();
-    out.sort_unstable();
-    out.dedup();
-    out
+/// [`DFA`] as the automaton tantivy's term dictionaries are searched with.
+pub(crate) struct Dfa(DFA);
+
+impl tantivy_fst::Automaton for &Dfa {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(self.0.distance(*state), Distance::Exact(_))
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != levenshtein_automata::SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
 }
 
 /// The optimal-string-alignment distance between `a` and `b` (insertions, deletions,
@@ -87,16 +103,6 @@ mod tests {
         assert_eq!(d("parser", "markdown", 2), None);
         assert_eq!(d("", "ab", 2), Some(2));
         assert_eq!(d("übersetzng", "übersetzung", 1), Some(1));
-    }
-
-    #[test]
-    fn trigram_sets() {
-        assert_eq!(trigrams("abc").len(), 3);
-        assert_eq!(trigrams("aaaa").len(), 3, "^aa, aaa, aa$");
-        let a = trigrams("markdown");
-        let b = trigrams("markdwn");
-        let shared = a.iter().filter(|g| b.contains(g)).count();
-        assert!(shared >= b.len().saturating_sub(4), "one typo keeps most trigrams");
     }
 
     #[test]

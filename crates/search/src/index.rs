@@ -1,22 +1,42 @@
-//! The index: documents in slots, an inverted index from terms to scored postings, a
-//! trigram index over the vocabulary, and interned facet values.
+//! The index. tantivy, on local disk (or in memory), holds what grows with the catalogue:
+//! the postings of every field, the vocabulary and the documents themselves. This node keeps
+//! in memory only a compact record per document ([`Meta`], its normalized name and ids):
+//! what filters, facet counts, sorts and access checks read for every candidate of a query.
+//! That record is rebuilt from tantivy's fast fields when an index is opened, so a restart
+//! reads columns instead of re-indexing every package.
 //!
-//! Each posting carries the document's field-weighted BM25 term weight ("impact"), computed
-//! when the document is indexed from its own field lengths and fixed reference lengths (not
-//! the corpus averages), so it never changes afterwards and does not depend on which other
-//! documents were indexed before: a query only multiplies impacts by the term's IDF.
+//! Every document version gets its own number (`docno`, stored as a fast field), which
+//! indexes the in-memory records; tantivy's own document ids change when segments merge,
+//! the docno does not. Changes are staged by [`Index::upsert`] and [`Index::remove`] and
+//! become visible together at [`Index::commit`], which also makes them durable.
+//!
+//! Scores are computed here from tantivy's term frequencies and field lengths, not by
+//! tantivy's scorer: each posting's field-weighted BM25 weight ("impact") uses fixed
+//! reference lengths per field (not corpus averages) and the term's document frequency
+//! counts live documents only, so results never depend on the order updates arrived in or
+//! on how segments happen to be merged.
 
-use crate::fuzzy;
-use crate::text::{for_each_token, is_stopword, normalize_name};
-use std::collections::{BTreeMap, HashMap};
+use crate::text::{for_each_token, is_stopword, normalize_name, MAX_TOKEN_CHARS};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use tantivy::columnar::{ColumnValues, StrColumn};
+use tantivy::fieldnorm::FieldNormReader;
+use tantivy::index::InvertedIndexReader;
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, STORED, STRING,
+};
+use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::{DocAddress, DocId, IndexReader, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
-/// Indexed fields.
+/// Indexed text fields.
 pub(crate) const FIELDS: usize = 5;
 pub(crate) const NAME: usize = 0;
 pub(crate) const SCOPE: usize = 1;
 pub(crate) const KEYWORDS: usize = 2;
 pub(crate) const DESCRIPTION: usize = 3;
 pub(crate) const README: usize = 4;
+const TEXT_FIELDS: [&str; FIELDS] = ["name", "scope", "keywords", "description", "readme"];
 
 /// Field weights: a word in the name counts most, then keywords, the description, the
 /// scope, and the README least (a README that repeats a word a hundred times must not beat
@@ -25,14 +45,19 @@ const WEIGHTS: [f32; FIELDS] = [6.0, 1.5, 3.0, 2.0, 0.6];
 /// BM25 length normalization per field, against a typical length per field in tokens.
 const B: [f32; FIELDS] = [0.75, 0.5, 0.5, 0.75, 0.75];
 const TYPICAL_LEN: [f32; FIELDS] = [2.5, 1.5, 4.0, 12.0, 300.0];
-const K1: f32 = 1.2;
+pub(crate) const K1: f32 = 1.2;
 
 /// At most this many README tokens are indexed per package.
 pub const MAX_README_TOKENS: usize = 3_000;
 
+/// The on-disk format; an index written in another one is rebuilt, not opened.
+const FORMAT: u32 = 1;
+/// Memory tantivy's writer may use before it flushes a segment (its minimum is 15 MB).
+const WRITER_MEMORY: usize = 32 << 20;
+
 /// A package as the index sees it. The README is passed separately to [`Index::upsert`]:
 /// it is indexed but not kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     /// The caller's identifier (the package id); unique in the index.
     pub id: i64,
@@ -60,31 +85,44 @@ impl Document {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Posting {
-    pub doc: u32,
-    /// The field-weighted BM25 term weight in this document, before IDF.
-    pub impact: f32,
+/// An index that could not be opened, written or committed.
+#[derive(Debug)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "search index: {}", self.0)
+    }
 }
 
-pub(crate) struct Term {
-    pub text: String,
-    pub chars: Vec<char>,
-    pub postings: Vec<Posting>,
+impl std::error::Error for Error {}
+
+impl From<tantivy::TantivyError> for Error {
+    fn from(e: tantivy::TantivyError) -> Self {
+        Error(e.to_string())
+    }
 }
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error(e.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
 
 /// Categories and keywords kept inline per document (manifests allow at most five each);
-/// documents with more keep the rest in their slot.
+/// documents with more keep them in [`Index::overflow`].
 pub(crate) const INLINE: usize = 5;
 
 /// Per-document data read for every candidate of a query: one cache line, so filtering,
-/// counting facets and sorting a hundred thousand documents stays cheap.
+/// counting facets and sorting a million documents stays cheap.
 #[derive(Debug, Clone, Copy, Default)]
 #[repr(align(64))]
 pub(crate) struct Meta {
     pub alive: bool,
     pub private: bool,
-    /// More categories or keywords than fit inline: read them from the slot.
+    /// More categories or keywords than fit inline: read them from `overflow`.
     pub overflow: bool,
     pub ncat: u8,
     pub nkw: u8,
@@ -100,40 +138,23 @@ pub(crate) struct Meta {
     pub kws: [u32; INLINE],
 }
 
-impl Meta {
-    pub fn categories<'a>(&'a self, slot: impl FnOnce() -> &'a Slot) -> Cats<'a> {
-        if self.overflow {
-            Cats::Slot(&slot().categories)
-        } else {
-            Cats::Inline(&self.cats[..self.ncat as usize])
-        }
-    }
-    pub fn keywords<'a>(&'a self, slot: impl FnOnce() -> &'a Slot) -> &'a [u32] {
-        if self.overflow {
-            &slot().keywords
-        } else {
-            &self.kws[..self.nkw as usize]
-        }
-    }
-}
-
-/// Category ids, inline (u16) or from the slot (u32).
+/// Category ids, inline (u16) or from the overflow (u32).
 pub(crate) enum Cats<'a> {
     Inline(&'a [u16]),
-    Slot(&'a [u32]),
+    Spilled(&'a [u32]),
 }
 
 impl Cats<'_> {
     pub fn contains(&self, v: u32) -> bool {
         match self {
             Cats::Inline(c) => c.iter().any(|&x| x as u32 == v),
-            Cats::Slot(c) => c.contains(&v),
+            Cats::Spilled(c) => c.contains(&v),
         }
     }
     pub fn for_each(&self, mut f: impl FnMut(u32)) {
         match self {
             Cats::Inline(c) => c.iter().for_each(|&x| f(x as u32)),
-            Cats::Slot(c) => c.iter().for_each(|&x| f(x)),
+            Cats::Spilled(c) => c.iter().for_each(|&x| f(x)),
         }
     }
 }
@@ -154,16 +175,6 @@ fn name_key(name_norm: &str) -> u64 {
     u64::from_be_bytes(b)
 }
 
-pub(crate) struct Slot {
-    pub doc: Document,
-    /// Distinct terms, to remove the postings again.
-    terms: Vec<u32>,
-    pub name_norm: String,
-    pub full_norm: String,
-    pub categories: Vec<u32>,
-    pub keywords: Vec<u32>,
-}
-
 /// The facet fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FacetField {
@@ -173,6 +184,9 @@ pub enum FacetField {
     License = 3,
     Keyword = 4,
 }
+
+/// Fast-field names of the facets, in [`FacetField`] order.
+const FACET_COLUMNS: [&str; 5] = ["ecosystem", "kind", "category", "license", "keyword"];
 
 #[derive(Default)]
 pub(crate) struct Interner {
@@ -195,41 +209,180 @@ impl Interner {
     }
 }
 
-/// An in-memory full-text index of packages. Not synchronized: wrap it in a lock to share.
-#[derive(Default)]
+/// The schema's fields.
+struct Fields {
+    text: [Field; FIELDS],
+    id: Field,
+    docno: Field,
+    /// Normalized `name` and `scope/name`, for exact-name matches.
+    exact: Field,
+    /// The [`Document`] as JSON.
+    doc: Field,
+    namespace: Field,
+    private: Field,
+    facets: [Field; 5],
+    downloads: Field,
+    updated: Field,
+    /// Normalized `scope/name`, for sorting by name.
+    full: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text_opts = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::WithFreqs)
+            .set_fieldnorms(true),
+    );
+    let text = TEXT_FIELDS.map(|n| b.add_text_field(n, text_opts.clone()));
+    let fast_str = TextOptions::default().set_fast(None);
+    let fast_i64 = NumericOptions::default().set_fast();
+    let fields = Fields {
+        text,
+        id: b.add_i64_field("id", NumericOptions::default().set_fast().set_indexed()),
+        docno: b.add_u64_field("docno", NumericOptions::default().set_fast()),
+        exact: b.add_text_field("exact", STRING),
+        doc: b.add_bytes_field("doc", STORED),
+        namespace: b.add_i64_field("namespace", fast_i64.clone()),
+        private: b.add_u64_field("private", NumericOptions::default().set_fast()),
+        facets: FACET_COLUMNS.map(|n| b.add_text_field(n, fast_str.clone())),
+        downloads: b.add_i64_field("downloads", fast_i64.clone()),
+        updated: b.add_i64_field("updated", fast_i64),
+        full: b.add_text_field("full", fast_str),
+    };
+    (b.build(), fields)
+}
+
+/// What a query reads of one segment.
+pub(crate) struct SegView {
+    pub ord: u32,
+    pub text: Vec<Arc<InvertedIndexReader>>,
+    pub norms: Vec<FieldNormReader>,
+    pub exact: Arc<InvertedIndexReader>,
+    pub id: Arc<InvertedIndexReader>,
+    pub docno: Arc<dyn ColumnValues<u64>>,
+    pub alive: Option<tantivy::fastfield::AliveBitSet>,
+}
+
+impl SegView {
+    pub fn is_alive(&self, doc: DocId) -> bool {
+        self.alive.as_ref().is_none_or(|a| a.is_alive(doc))
+    }
+}
+
+enum Staged {
+    Put { id: i64, docno: u32 },
+    Remove { id: i64 },
+}
+
+/// A package search index. Not synchronized: wrap it in a lock to share.
 pub struct Index {
+    tv: tantivy::Index,
+    fields: Fields,
+    writer: IndexWriter<TantivyDocument>,
+    reader: IndexReader,
+    pub(crate) searcher: Searcher,
+    pub(crate) segs: Vec<SegView>,
     pub(crate) meta: Vec<Meta>,
     /// Normalized name prefixes, for sorting by name.
     pub(crate) name_keys: Vec<u64>,
-    pub(crate) slots: Vec<Option<Slot>>,
+    /// Normalized `scope/name` per docno, for exact orders between equal keys.
+    pub(crate) full_norm: Vec<Box<str>>,
+    pub(crate) ids: Vec<i64>,
+    pub(crate) namespaces: Vec<i64>,
+    /// Categories and keywords of documents with more than fit inline.
+    pub(crate) overflow: HashMap<u32, (Vec<u32>, Vec<u32>)>,
     free: Vec<u32>,
     by_id: HashMap<i64, u32>,
-    /// Normalized `name` and `scope/name` → documents, for exact-name matches.
-    pub(crate) by_name: HashMap<String, Vec<u32>>,
-    pub(crate) lookup: HashMap<String, u32>,
-    /// The vocabulary in order, for prefix matches.
-    pub(crate) sorted: BTreeMap<String, u32>,
-    pub(crate) terms: Vec<Term>,
-    /// (trigram, term length in characters) → terms.
-    pub(crate) trigrams: HashMap<(u64, u16), Vec<u32>>,
     pub(crate) live: usize,
     pub(crate) facets: [Interner; 5],
+    staged: Vec<Staged>,
+    /// Whether a document is in the index once the staged changes are committed.
+    staged_present: HashMap<i64, bool>,
+    payload: Option<String>,
+    payload_dirty: bool,
 }
 
-/// Term frequencies of one document being indexed.
-#[derive(Default)]
-struct DocTerms {
-    at: HashMap<u32, usize>,
-    list: Vec<(u32, [u8; FIELDS])>,
-    lens: [u32; FIELDS],
+/// The commit payload: the format, and what the caller keeps with the index.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    format: u32,
+    user: Option<String>,
 }
 
 impl Index {
+    /// An empty index in memory (tests, benchmarks).
     pub fn new() -> Self {
-        Self::default()
+        let (schema, fields) = schema();
+        let tv = tantivy::Index::create_in_ram(schema);
+        Self::with(tv, fields).expect("in-memory search index")
     }
 
-    /// Number of documents.
+    /// Opens the index in `dir`, creating it when the directory holds none. An index in
+    /// another format, or one that cannot be read, is an error: the caller rebuilds it.
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, fields) = schema();
+        let mmap = tantivy::directory::MmapDirectory::open(dir).map_err(|e| Error(e.to_string()))?;
+        let exists = tantivy::Index::exists(&mmap).map_err(|e| Error(e.to_string()))?;
+        let tv = if exists {
+            let tv = tantivy::Index::open(mmap)?;
+            let payload = tv.load_metas()?.payload;
+            let format = payload
+                .as_deref()
+                .and_then(|p| serde_json::from_str::<Payload>(p).ok())
+                .map(|p| p.format);
+            if format != Some(FORMAT) || tv.schema() != schema {
+                return Err(Error(format!(
+                    "the index in {} is in another format; it must be rebuilt",
+                    dir.display()
+                )));
+            }
+            tv
+        } else {
+            tantivy::Index::create(mmap, schema, tantivy::IndexSettings::default())?
+        };
+        Self::with(tv, fields)
+    }
+
+    fn with(tv: tantivy::Index, fields: Fields) -> Result<Self> {
+        let payload = tv
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str::<Payload>(&p).ok())
+            .and_then(|p| p.user);
+        let writer = tv.writer_with_num_threads(1, WRITER_MEMORY)?;
+        let reader = tv.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let searcher = reader.searcher();
+        let mut ix = Index {
+            tv,
+            fields,
+            writer,
+            reader,
+            searcher,
+            segs: Vec::new(),
+            meta: Vec::new(),
+            name_keys: Vec::new(),
+            full_norm: Vec::new(),
+            ids: Vec::new(),
+            namespaces: Vec::new(),
+            overflow: HashMap::new(),
+            free: Vec::new(),
+            by_id: HashMap::new(),
+            live: 0,
+            facets: Default::default(),
+            staged: Vec::new(),
+            staged_present: HashMap::new(),
+            payload,
+            payload_dirty: false,
+        };
+        ix.segs = ix.views()?;
+        ix.load()?;
+        Ok(ix)
+    }
+
+    /// Number of documents (committed).
     pub fn len(&self) -> usize {
         self.live
     }
@@ -238,104 +391,403 @@ impl Index {
         self.live == 0
     }
 
-    /// Number of distinct terms ever indexed (including ones no document uses any more).
-    pub fn vocabulary_len(&self) -> usize {
-        self.terms.len()
+    /// What the caller stored with the last commit ([`Index::set_payload`]).
+    pub fn payload(&self) -> Option<&str> {
+        self.payload.as_deref()
     }
 
-    pub fn get(&self, id: i64) -> Option<&Document> {
+    /// Stores `payload` with the next commit (the caller's own state, e.g. how far it has
+    /// read its source), so that it is durable together with the documents.
+    pub fn set_payload(&mut self, payload: String) {
+        if self.payload.as_deref() != Some(payload.as_str()) {
+            self.payload = Some(payload);
+            self.payload_dirty = true;
+        }
+    }
+
+    /// Bytes the index takes on disk.
+    pub fn disk_bytes(&self) -> u64 {
+        self.searcher
+            .space_usage()
+            .map(|u| u.total().get_bytes())
+            .unwrap_or_default()
+    }
+
+    /// The document as indexed (its download count as last set), if committed.
+    pub fn get(&self, id: i64) -> Option<Document> {
         let &d = self.by_id.get(&id)?;
-        self.slots[d as usize].as_ref().map(|s| &s.doc)
+        let mut doc = self.read_doc(id)?;
+        doc.downloads = self.meta[d as usize].downloads;
+        Some(doc)
+    }
+
+    fn read_doc(&self, id: i64) -> Option<Document> {
+        let term = Term::from_field_i64(self.fields.id, id);
+        for seg in &self.segs {
+            let Ok(Some(mut postings)) = seg.id.read_postings(&term, IndexRecordOption::Basic) else {
+                continue;
+            };
+            let mut doc = tantivy::DocSet::doc(&postings);
+            while doc != tantivy::TERMINATED {
+                if seg.is_alive(doc) {
+                    let stored: TantivyDocument = self.searcher.doc(DocAddress::new(seg.ord, doc)).ok()?;
+                    let bytes = stored.get_first(self.fields.doc)?.as_bytes()?;
+                    return serde_json::from_slice(bytes).ok();
+                }
+                doc = tantivy::DocSet::advance(&mut postings);
+            }
+        }
+        None
     }
 
     pub fn contains(&self, id: i64) -> bool {
         self.by_id.contains_key(&id)
     }
 
-    /// Every document id with its `updated_at`.
-    pub fn versions(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
-        self.slots.iter().flatten().map(|s| (s.doc.id, s.doc.updated_at))
+    /// A committed document's `updated_at` and download count.
+    pub fn stamp(&self, id: i64) -> Option<(i64, i64)> {
+        let &d = self.by_id.get(&id)?;
+        let m = &self.meta[d as usize];
+        Some((m.updated_at, m.downloads))
     }
 
-    /// Sets a document's download count (no-op when absent).
+    /// Every committed document id with its `updated_at`.
+    pub fn versions(&self) -> impl Iterator<Item = (i64, i64)> + '_ {
+        self.by_id
+            .iter()
+            .map(|(&id, &d)| (id, self.meta[d as usize].updated_at))
+    }
+
+    /// Sets a document's download count (no-op when absent). It changes sorts and scores at
+    /// once; it is not written to disk (the caller sets counts again after opening).
     pub fn set_downloads(&mut self, id: i64, downloads: i64) {
         if let Some(&d) = self.by_id.get(&id) {
             let m = &mut self.meta[d as usize];
             m.downloads = downloads;
             m.popularity = popularity(downloads);
-            if let Some(s) = self.slots[d as usize].as_mut() {
-                s.doc.downloads = downloads;
-            }
         }
     }
 
     /// Adds to a document's download count (no-op when absent).
     pub fn add_downloads(&mut self, id: i64, n: i64) {
-        if let Some(doc) = self.get(id) {
-            let total = doc.downloads + n;
-            self.set_downloads(id, total);
+        if let Some((_, total)) = self.stamp(id) {
+            self.set_downloads(id, total + n);
         }
     }
 
-    /// Adds or replaces a document.
+    /// Stages adding or replacing a document; visible after [`Index::commit`].
     pub fn upsert(&mut self, doc: Document, readme: &str) {
-        self.remove(doc.id);
-        let mut dt = DocTerms::default();
-        self.add_name_like(&mut dt, NAME, &doc.name);
-        self.add_text(&mut dt, SCOPE, &doc.scope, false, usize::MAX);
-        for k in &doc.keywords {
-            self.add_name_like(&mut dt, KEYWORDS, k);
-        }
-        if let Some(d) = &doc.description {
-            self.add_text(&mut dt, DESCRIPTION, d, true, usize::MAX);
-        }
-        self.add_text(&mut dt, README, readme, true, MAX_README_TOKENS);
-
         let docno = match self.free.pop() {
             Some(d) => d,
             None => {
+                let d = self.meta.len() as u32;
                 self.meta.push(Meta::default());
                 self.name_keys.push(0);
-                self.slots.push(None);
-                (self.meta.len() - 1) as u32
+                self.full_norm.push(Box::from(""));
+                self.ids.push(0);
+                self.namespaces.push(0);
+                d
             }
         };
-        let mut terms = Vec::with_capacity(dt.list.len());
-        for (t, tf) in dt.list {
-            let impact = impact(&tf, &dt.lens);
-            self.terms[t as usize].postings.push(Posting { doc: docno, impact });
-            terms.push(t);
+        let f = &self.fields;
+        let mut td = TantivyDocument::new();
+        let mut tokens: [Vec<Token>; FIELDS] = Default::default();
+        add_name_like(&mut tokens[NAME], &doc.name);
+        add_text(&mut tokens[SCOPE], &doc.scope, false, usize::MAX);
+        for k in &doc.keywords {
+            add_name_like(&mut tokens[KEYWORDS], k);
         }
+        if let Some(d) = &doc.description {
+            add_text(&mut tokens[DESCRIPTION], d, true, usize::MAX);
+        }
+        add_text(&mut tokens[README], readme, true, MAX_README_TOKENS);
+        for (i, t) in tokens.into_iter().enumerate() {
+            td.add_pre_tokenized_text(
+                f.text[i],
+                PreTokenizedString {
+                    text: String::new(),
+                    tokens: t,
+                },
+            );
+        }
+        let name_norm = normalize_name(&doc.name);
+        let full_norm = format!("{}/{}", normalize_name(&doc.scope), name_norm);
+        td.add_i64(f.id, doc.id);
+        td.add_u64(f.docno, docno as u64);
+        td.add_text(f.exact, &name_norm);
+        td.add_text(f.exact, &full_norm);
+        td.add_text(f.full, &full_norm);
+        td.add_i64(f.namespace, doc.namespace_id);
+        td.add_u64(f.private, doc.private as u64);
+        td.add_text(f.facets[FacetField::Ecosystem as usize], &doc.ecosystem);
+        td.add_text(f.facets[FacetField::Kind as usize], &doc.kind);
+        if let Some(l) = &doc.license {
+            td.add_text(f.facets[FacetField::License as usize], l);
+        }
+        for c in &doc.categories {
+            td.add_text(f.facets[FacetField::Category as usize], c);
+        }
+        for k in &doc.keywords {
+            td.add_text(f.facets[FacetField::Keyword as usize], k);
+        }
+        td.add_i64(f.downloads, doc.downloads);
+        td.add_i64(f.updated, doc.updated_at);
+        td.add_bytes(f.doc, &serde_json::to_vec(&doc).expect("document as JSON"));
+
+        self.writer.delete_term(Term::from_field_i64(f.id, doc.id));
+        // Only fails when the indexing thread is gone; the commit reports it.
+        let _ = self.writer.add_document(td);
+
         let ecosystem = self.facets[FacetField::Ecosystem as usize].intern(&doc.ecosystem);
         let kind = self.facets[FacetField::Kind as usize].intern(&doc.kind);
         let license = match &doc.license {
             Some(l) => self.facets[FacetField::License as usize].intern(l),
             None => NONE,
         };
-        let mut categories: Vec<u32> = doc
+        let categories: Vec<u32> = doc
             .categories
             .iter()
             .map(|c| self.facets[FacetField::Category as usize].intern(c))
             .collect();
-        categories.sort_unstable();
-        categories.dedup();
-        let mut keywords: Vec<u32> = doc
+        let keywords: Vec<u32> = doc
             .keywords
             .iter()
             .map(|k| self.facets[FacetField::Keyword as usize].intern(k))
             .collect();
+        self.place(
+            docno,
+            Record {
+                id: doc.id,
+                namespace: doc.namespace_id,
+                private: doc.private,
+                ecosystem,
+                kind,
+                license,
+                categories,
+                keywords,
+                downloads: doc.downloads,
+                updated_at: doc.updated_at,
+                full_norm,
+            },
+            false,
+        );
+        self.staged.push(Staged::Put { id: doc.id, docno });
+        self.staged_present.insert(doc.id, true);
+    }
+
+    /// Stages removing a document; returns whether it was there (counting staged changes).
+    pub fn remove(&mut self, id: i64) -> bool {
+        let present = self
+            .staged_present
+            .get(&id)
+            .copied()
+            .unwrap_or_else(|| self.by_id.contains_key(&id));
+        if present {
+            self.writer.delete_term(Term::from_field_i64(self.fields.id, id));
+            self.staged.push(Staged::Remove { id });
+            self.staged_present.insert(id, false);
+        }
+        present
+    }
+
+    /// Whether changes are staged and not yet committed.
+    pub fn has_staged(&self) -> bool {
+        !self.staged.is_empty() || self.payload_dirty
+    }
+
+    /// Makes the staged changes durable and visible. On failure (a full disk, say) they are
+    /// all dropped and the index stays as it was at the last commit.
+    pub fn commit(&mut self) -> Result<()> {
+        if !self.has_staged() {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&Payload {
+            format: FORMAT,
+            user: self.payload.clone(),
+        })
+        .expect("payload as JSON");
+        let res = (|| -> Result<()> {
+            let mut prepared = self.writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = res {
+            self.drop_staged();
+            return Err(e);
+        }
+        self.payload_dirty = false;
+        self.reader.reload()?;
+        self.searcher = self.reader.searcher();
+        self.segs = self.views()?;
+        for s in std::mem::take(&mut self.staged) {
+            match s {
+                Staged::Put { id, docno } => {
+                    match self.by_id.insert(id, docno) {
+                        Some(old) => self.release(old),
+                        None => self.live += 1,
+                    }
+                    self.meta[docno as usize].alive = true;
+                }
+                Staged::Remove { id } => {
+                    if let Some(old) = self.by_id.remove(&id) {
+                        self.release(old);
+                        self.live -= 1;
+                    }
+                }
+            }
+        }
+        self.staged_present.clear();
+        Ok(())
+    }
+
+    /// Forgets staged changes after a failed commit.
+    fn drop_staged(&mut self) {
+        if let Err(e) = self.writer.rollback() {
+            tracing_free_log(&format!("rolling back the search index writer: {e}"));
+        }
+        for s in std::mem::take(&mut self.staged) {
+            if let Staged::Put { docno, .. } = s {
+                self.release(docno);
+            }
+        }
+        self.staged_present.clear();
+        self.payload_dirty = true;
+    }
+
+    /// Removes everything (staged: [`Index::commit`] makes it so).
+    pub fn clear(&mut self) {
+        let ids: Vec<i64> = self.by_id.keys().copied().collect();
+        for id in ids {
+            self.remove(id);
+        }
+    }
+
+    fn release(&mut self, docno: u32) {
+        self.meta[docno as usize] = Meta::default();
+        self.overflow.remove(&docno);
+        self.full_norm[docno as usize] = Box::from("");
+        self.free.push(docno);
+    }
+
+    fn views(&self) -> Result<Vec<SegView>> {
+        let f = &self.fields;
+        self.searcher
+            .segment_readers()
+            .iter()
+            .enumerate()
+            .map(|(ord, seg)| {
+                Ok(SegView {
+                    ord: ord as u32,
+                    text: f
+                        .text
+                        .iter()
+                        .map(|&t| seg.inverted_index(t))
+                        .collect::<tantivy::Result<_>>()?,
+                    norms: f
+                        .text
+                        .iter()
+                        .map(|&t| seg.get_fieldnorms_reader(t))
+                        .collect::<tantivy::Result<_>>()?,
+                    exact: seg.inverted_index(f.exact)?,
+                    id: seg.inverted_index(f.id)?,
+                    docno: seg.fast_fields().u64("docno")?.values,
+                    alive: seg.alive_bitset().cloned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Fills the in-memory records from the fast fields of every live document.
+    fn load(&mut self) -> Result<()> {
+        let searcher = self.searcher.clone();
+        for seg in searcher.segment_readers() {
+            let ff = seg.fast_fields();
+            let docno = ff.u64("docno")?.values;
+            let id = ff.i64("id")?.values;
+            let namespace = ff.i64("namespace")?.values;
+            let private = ff.u64("private")?.values;
+            let downloads = ff.i64("downloads")?.values;
+            let updated = ff.i64("updated")?.values;
+            let full = ff.str("full")?;
+            let full_values = match &full {
+                Some(c) => dictionary(c)?,
+                None => Vec::new(),
+            };
+            let mut facet_cols = Vec::new();
+            for (i, name) in FACET_COLUMNS.iter().enumerate() {
+                let col = ff.str(name)?;
+                let map: Vec<u32> = match &col {
+                    Some(c) => dictionary(c)?.iter().map(|v| self.facets[i].intern(v)).collect(),
+                    None => Vec::new(),
+                };
+                facet_cols.push((col, map));
+            }
+            let ords = |i: usize, doc: DocId| -> Vec<u32> {
+                match &facet_cols[i].0 {
+                    Some(c) => c.term_ords(doc).map(|o| facet_cols[i].1[o as usize]).collect(),
+                    None => Vec::new(),
+                }
+            };
+            for doc in seg.doc_ids_alive() {
+                let n = docno.get_val(doc);
+                let n = u32::try_from(n).map_err(|_| Error(format!("docno {n} out of range")))?;
+                while self.meta.len() <= n as usize {
+                    self.meta.push(Meta::default());
+                    self.name_keys.push(0);
+                    self.full_norm.push(Box::from(""));
+                    self.ids.push(0);
+                    self.namespaces.push(0);
+                }
+                let full_norm = full
+                    .as_ref()
+                    .and_then(|c| c.term_ords(doc).next())
+                    .map(|o| full_values[o as usize].clone())
+                    .unwrap_or_default();
+                let record = Record {
+                    id: id.get_val(doc),
+                    namespace: namespace.get_val(doc),
+                    private: private.get_val(doc) != 0,
+                    ecosystem: ords(FacetField::Ecosystem as usize, doc).first().copied().unwrap_or(0),
+                    kind: ords(FacetField::Kind as usize, doc).first().copied().unwrap_or(0),
+                    license: ords(FacetField::License as usize, doc).first().copied().unwrap_or(NONE),
+                    categories: ords(FacetField::Category as usize, doc),
+                    keywords: ords(FacetField::Keyword as usize, doc),
+                    downloads: downloads.get_val(doc),
+                    updated_at: updated.get_val(doc),
+                    full_norm,
+                };
+                let rid = record.id;
+                self.place(n, record, true);
+                if let Some(old) = self.by_id.insert(rid, n) {
+                    // Cannot happen (a document replaces its older version in one commit),
+                    // but an index must never list one package twice.
+                    self.release(old);
+                } else {
+                    self.live += 1;
+                }
+            }
+        }
+        let used: std::collections::HashSet<u32> = self.by_id.values().copied().collect();
+        self.free = (0..self.meta.len() as u32)
+            .rev()
+            .filter(|d| !used.contains(d))
+            .collect();
+        Ok(())
+    }
+
+    fn place(&mut self, docno: u32, r: Record, alive: bool) {
+        let mut categories = r.categories;
+        categories.sort_unstable();
+        categories.dedup();
+        let mut keywords = r.keywords;
         keywords.sort_unstable();
         keywords.dedup();
-        let name_norm = normalize_name(&doc.name);
-        let full_norm = format!("{}/{}", normalize_name(&doc.scope), name_norm);
-        for key in [&name_norm, &full_norm] {
-            self.by_name.entry(key.clone()).or_default().push(docno);
-        }
         let overflow = categories.len() > INLINE
             || keywords.len() > INLINE
             || categories.iter().any(|&c| c > u16::MAX as u32)
-            || ecosystem > u16::MAX as u32
-            || kind > u16::MAX as u32;
+            || r.ecosystem > u16::MAX as u32
+            || r.kind > u16::MAX as u32;
         let mut cats = [0; INLINE];
         let mut kws = [0; INLINE];
         if !overflow {
@@ -344,136 +796,262 @@ impl Index {
             }
             kws[..keywords.len()].copy_from_slice(&keywords);
         }
-        self.meta[docno as usize] = Meta {
-            alive: true,
-            private: doc.private,
+        let d = docno as usize;
+        self.meta[d] = Meta {
+            alive,
+            private: r.private,
             overflow,
             ncat: categories.len().min(INLINE) as u8,
             nkw: keywords.len().min(INLINE) as u8,
-            ecosystem: ecosystem.min(u16::MAX as u32) as u16,
-            kind: kind.min(u16::MAX as u32) as u16,
-            license,
-            popularity: popularity(doc.downloads),
-            downloads: doc.downloads,
-            updated_at: doc.updated_at,
+            ecosystem: r.ecosystem.min(u16::MAX as u32) as u16,
+            kind: r.kind.min(u16::MAX as u32) as u16,
+            license: r.license,
+            popularity: popularity(r.downloads),
+            downloads: r.downloads,
+            updated_at: r.updated_at,
             cats,
             kws,
         };
-        self.name_keys[docno as usize] = name_key(&name_norm);
-        self.by_id.insert(doc.id, docno);
-        self.slots[docno as usize] = Some(Slot {
-            doc,
-            terms,
-            name_norm,
-            full_norm,
-            categories,
-            keywords,
-        });
-        self.live += 1;
+        let name_norm = r.full_norm.split_once('/').map_or(r.full_norm.as_str(), |(_, n)| n);
+        self.name_keys[d] = name_key(name_norm);
+        self.ids[d] = r.id;
+        self.namespaces[d] = r.namespace;
+        if overflow {
+            self.overflow.insert(docno, (categories, keywords));
+        } else {
+            self.overflow.remove(&docno);
+        }
+        self.full_norm[d] = r.full_norm.into_boxed_str();
     }
 
-    /// Removes a document; returns whether it was there.
-    pub fn remove(&mut self, id: i64) -> bool {
-        let Some(docno) = self.by_id.remove(&id) else {
-            return false;
-        };
-        let slot = self.slots[docno as usize].take().expect("indexed slot");
-        for t in slot.terms {
-            let postings = &mut self.terms[t as usize].postings;
-            if let Some(i) = postings.iter().position(|p| p.doc == docno) {
-                postings.swap_remove(i);
+    pub(crate) fn categories(&self, d: u32) -> Cats<'_> {
+        let m = &self.meta[d as usize];
+        if m.overflow {
+            Cats::Spilled(&self.overflow[&d].0)
+        } else {
+            Cats::Inline(&m.cats[..m.ncat as usize])
+        }
+    }
+
+    pub(crate) fn keywords(&self, d: u32) -> &[u32] {
+        let m = &self.meta[d as usize];
+        if m.overflow {
+            &self.overflow[&d].1
+        } else {
+            &m.kws[..m.nkw as usize]
+        }
+    }
+
+    /// The normalized name (without the scope) of a docno.
+    pub(crate) fn name_norm(&self, d: u32) -> &str {
+        let full = &self.full_norm[d as usize];
+        full.split_once('/').map_or(full, |(_, n)| n)
+    }
+
+    /// Docnos of committed documents whose normalized `name` or `scope/name` is `key`.
+    pub(crate) fn exact_matches(&self, key: &str) -> Vec<u32> {
+        let mut out = Vec::new();
+        if key.is_empty() {
+            return out;
+        }
+        let term = Term::from_field_text(self.fields.exact, key);
+        for seg in &self.segs {
+            let Ok(Some(mut postings)) = seg.exact.read_postings(&term, IndexRecordOption::Basic) else {
+                continue;
+            };
+            let mut doc = tantivy::DocSet::doc(&postings);
+            while doc != tantivy::TERMINATED {
+                if seg.is_alive(doc) {
+                    let d = seg.docno.get_val(doc) as u32;
+                    if self.meta[d as usize].alive && !out.contains(&d) {
+                        out.push(d);
+                    }
+                }
+                doc = tantivy::DocSet::advance(&mut postings);
             }
         }
-        for key in [&slot.name_norm, &slot.full_norm] {
-            if let Some(list) = self.by_name.get_mut(key) {
-                list.retain(|&d| d != docno);
-                if list.is_empty() {
-                    self.by_name.remove(key);
+        out.sort_unstable();
+        out
+    }
+
+    /// The full name (`scope/name`, as written) of a committed docno, read from the store.
+    pub(crate) fn full_name(&self, d: u32) -> Option<String> {
+        self.read_doc(self.ids[d as usize]).map(|doc| doc.full_name())
+    }
+
+    /// Adds each (field, term) of `text` as it is spelled to `f`: postings with their term
+    /// frequency and field length, for live documents only, as docnos.
+    pub(crate) fn for_each_posting(&self, text: &str, mut f: impl FnMut(u32, usize, u32, u32)) {
+        for seg in &self.segs {
+            for field in 0..FIELDS {
+                let term = Term::from_field_text(self.fields.text[field], text);
+                let Ok(Some(mut postings)) = seg.text[field].read_postings(&term, IndexRecordOption::WithFreqs) else {
+                    continue;
+                };
+                let mut doc = tantivy::DocSet::doc(&postings);
+                while doc != tantivy::TERMINATED {
+                    if seg.is_alive(doc) {
+                        let tf = tantivy::postings::Postings::term_freq(&postings);
+                        let len = seg.norms[field].fieldnorm(doc);
+                        f(seg.docno.get_val(doc) as u32, field, tf, len);
+                    }
+                    doc = tantivy::DocSet::advance(&mut postings);
                 }
             }
         }
-        self.meta[docno as usize] = Meta::default();
-        self.free.push(docno);
-        self.live -= 1;
-        true
     }
 
-    /// A name or keyword: its words, plus the words run together when there are several
-    /// (`markdown-parser` also matches `markdownparser`).
-    fn add_name_like(&mut self, dt: &mut DocTerms, field: usize, s: &str) {
-        let mut joined = String::new();
-        let mut parts = 0;
-        for_each_token(s, |t| {
-            joined.push_str(t);
-            parts += 1;
-        });
-        self.add_text(dt, field, s, false, usize::MAX);
-        if parts > 1 && joined.chars().count() <= crate::text::MAX_TOKEN_CHARS {
-            self.add_token(dt, field, &joined, false);
-        }
-    }
-
-    fn add_text(&mut self, dt: &mut DocTerms, field: usize, text: &str, skip_stopwords: bool, max_tokens: usize) {
+    /// Documents (including deleted ones not yet merged away) holding `text` in some field,
+    /// summed over segments: the order in which expansions of a query word are tried.
+    pub(crate) fn doc_freq(&self, text: &str) -> u32 {
         let mut n = 0;
-        for_each_token(text, |t| {
-            if n < max_tokens {
-                n += 1;
-                self.add_token(dt, field, t, skip_stopwords);
+        for seg in &self.segs {
+            let mut best = 0;
+            for field in 0..FIELDS {
+                if let Ok(Some(info)) = seg.text[field].terms().get(text.as_bytes()) {
+                    best = best.max(info.doc_freq);
+                }
             }
-        });
+            n += best;
+        }
+        n
     }
 
-    fn add_token(&mut self, dt: &mut DocTerms, field: usize, token: &str, skip_stopwords: bool) {
-        if skip_stopwords && is_stopword(token) {
-            return;
+    /// Terms of every field for which `keep` says yes, walking the term dictionaries with
+    /// `automaton` (a Levenshtein automaton) or, without one, from `start` while they begin
+    /// with it (at most `max` per dictionary).
+    pub(crate) fn terms_with_prefix(&self, start: &str, max: usize) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for seg in &self.segs {
+            for field in 0..FIELDS {
+                let Ok(mut stream) = seg.text[field].terms().range().gt(start.as_bytes()).into_stream() else {
+                    continue;
+                };
+                let mut n = 0;
+                while n < max && stream.advance() {
+                    let key = stream.key();
+                    if !key.starts_with(start.as_bytes()) {
+                        break;
+                    }
+                    n += 1;
+                    if let Ok(s) = std::str::from_utf8(key) {
+                        out.push(s.to_string());
+                    }
+                }
+            }
         }
-        dt.lens[field] += 1;
-        let t = self.term_id(token);
-        let i = *dt.at.entry(t).or_insert_with(|| {
-            dt.list.push((t, [0; FIELDS]));
-            dt.list.len() - 1
-        });
-        let tf = &mut dt.list[i].1[field];
-        *tf = tf.saturating_add(1);
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
-    fn term_id(&mut self, token: &str) -> u32 {
-        if let Some(&t) = self.lookup.get(token) {
-            return t;
+    /// Terms of every field within `typos` edits of `word` (adjacent swaps count as one).
+    pub(crate) fn terms_near(&self, word: &str, typos: u8) -> Vec<String> {
+        let dfa = crate::fuzzy::automaton(word, typos);
+        let mut out: Vec<String> = Vec::new();
+        for seg in &self.segs {
+            for field in 0..FIELDS {
+                let Ok(mut stream) = seg.text[field].terms().search(&dfa).into_stream() else {
+                    continue;
+                };
+                while stream.advance() {
+                    if let Ok(s) = std::str::from_utf8(stream.key()) {
+                        out.push(s.to_string());
+                    }
+                }
+            }
         }
-        let t = self.terms.len() as u32;
-        let chars: Vec<char> = token.chars().collect();
-        let len = chars.len() as u16;
-        self.terms.push(Term {
-            text: token.to_string(),
-            chars,
-            postings: Vec::new(),
-        });
-        self.lookup.insert(token.to_string(), t);
-        self.sorted.insert(token.to_string(), t);
-        for g in fuzzy::trigrams(token) {
-            self.trigrams.entry((g, len)).or_default().push(t);
-        }
-        t
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
-    pub(crate) fn slot(&self, docno: u32) -> &Slot {
-        self.slots[docno as usize].as_ref().expect("live slot")
+    /// The per-field weighted BM25 contribution of a term seen `tf` times in a field of
+    /// `len` tokens.
+    pub(crate) fn impact(field: usize, tf: u32, len: u32) -> f32 {
+        let tf = tf.min(255) as f32;
+        let norm = 1.0 - B[field] + B[field] * len as f32 / TYPICAL_LEN[field];
+        WEIGHTS[field] * tf * (K1 + 1.0) / (tf + K1 * norm)
+    }
+
+    /// The tantivy index (for tools that inspect it).
+    pub fn tantivy(&self) -> &tantivy::Index {
+        &self.tv
     }
 }
 
-/// Σ over fields of weight × BM25 term-frequency saturation, length-normalized against the
-/// field's typical length.
-fn impact(tf: &[u8; FIELDS], lens: &[u32; FIELDS]) -> f32 {
-    let mut s = 0.0;
-    for f in 0..FIELDS {
-        if tf[f] > 0 {
-            let tf = tf[f] as f32;
-            let norm = 1.0 - B[f] + B[f] * lens[f] as f32 / TYPICAL_LEN[f];
-            s += WEIGHTS[f] * tf * (K1 + 1.0) / (tf + K1 * norm);
-        }
+impl Default for Index {
+    fn default() -> Self {
+        Self::new()
     }
-    s
+}
+
+/// The values of a string column's dictionary, by term ordinal.
+fn dictionary(col: &StrColumn) -> Result<Vec<String>> {
+    let mut out = Vec::with_capacity(col.num_terms());
+    let mut stream = col.dictionary().stream()?;
+    while stream.advance() {
+        out.push(String::from_utf8_lossy(stream.key()).into_owned());
+    }
+    Ok(out)
+}
+
+/// The search crate has no logger of its own: rare failures go to stderr.
+fn tracing_free_log(msg: &str) {
+    eprintln!("trove-search: {msg}");
+}
+
+/// What the in-memory record of a document is made from.
+struct Record {
+    id: i64,
+    namespace: i64,
+    private: bool,
+    ecosystem: u32,
+    kind: u32,
+    license: u32,
+    categories: Vec<u32>,
+    keywords: Vec<u32>,
+    downloads: i64,
+    updated_at: i64,
+    full_norm: String,
+}
+
+fn push_token(out: &mut Vec<Token>, text: &str) {
+    let position = out.len();
+    out.push(Token {
+        offset_from: 0,
+        offset_to: 0,
+        position,
+        text: text.to_string(),
+        position_length: 1,
+    });
+}
+
+/// A name or keyword: its words, plus the words run together when there are several
+/// (`markdown-parser` also matches `markdownparser`).
+fn add_name_like(out: &mut Vec<Token>, s: &str) {
+    let mut joined = String::new();
+    let mut parts = 0;
+    for_each_token(s, |t| {
+        joined.push_str(t);
+        parts += 1;
+    });
+    add_text(out, s, false, usize::MAX);
+    if parts > 1 && joined.chars().count() <= MAX_TOKEN_CHARS {
+        push_token(out, &joined);
+    }
+}
+
+fn add_text(out: &mut Vec<Token>, text: &str, skip_stopwords: bool, max_tokens: usize) {
+    let mut n = 0;
+    for_each_token(text, |t| {
+        if n < max_tokens {
+            n += 1;
+            if !(skip_stopwords && is_stopword(t)) {
+                push_token(out, t);
+            }
+        }
+    });
 }
 
 #[cfg(test)]
@@ -499,8 +1077,10 @@ mod tests {
         }
     }
 
-    fn postings(ix: &Index, term: &str) -> Vec<Posting> {
-        ix.terms[ix.lookup[term] as usize].postings.clone()
+    fn has_term(ix: &Index, term: &str) -> usize {
+        let mut n = 0;
+        ix.for_each_posting(term, |_, _, _, _| n += 1);
+        n
     }
 
     #[test]
@@ -508,40 +1088,40 @@ mod tests {
         let mut ix = Index::new();
         ix.upsert(doc(1, "markdown-parser"), "Parses markdown. Markdown!");
         ix.upsert(doc(2, "toml-edit"), "edits toml");
-        assert_eq!(postings(&ix, "markdown").len(), 1);
-        assert!(ix.lookup.contains_key("markdownparser"), "joined name");
+        ix.commit().unwrap();
+        assert_eq!(ix.doc_freq("markdown"), 1);
+        assert_eq!(has_term(&ix, "markdownparser"), 1, "joined name");
         assert_eq!(ix.len(), 2);
 
         // Replacing drops the old terms' postings.
         ix.upsert(doc(1, "yaml-parser"), "");
-        assert!(postings(&ix, "markdown").is_empty());
+        assert_eq!(ix.get(1).unwrap().name, "markdown-parser", "staged, not yet visible");
+        ix.commit().unwrap();
+        assert_eq!(has_term(&ix, "markdown"), 0);
         assert_eq!(ix.get(1).unwrap().name, "yaml-parser");
         assert_eq!(ix.len(), 2);
 
         assert!(ix.remove(2));
         assert!(!ix.remove(2));
+        ix.commit().unwrap();
         assert_eq!(ix.len(), 1);
-        assert!(postings(&ix, "toml").is_empty());
-        assert!(!ix.by_name.contains_key("toml-edit"));
-        // The freed slot is reused.
+        assert_eq!(has_term(&ix, "toml"), 0);
+        assert!(ix.exact_matches("toml-edit").is_empty());
+        // Freed docnos are reused.
         ix.upsert(doc(3, "zzz"), "");
-        assert_eq!(ix.meta.len(), 2);
+        ix.commit().unwrap();
+        assert!(ix.meta.len() <= 3, "{}", ix.meta.len());
         assert_eq!(ix.versions().count(), 2);
     }
 
     #[test]
     fn impacts_weigh_fields_and_saturate() {
-        let mut ix = Index::new();
-        ix.upsert(doc(1, "yaml"), "");
-        ix.upsert(doc(2, "other"), "yaml");
-        ix.upsert(doc(3, "third"), &"yaml ".repeat(200));
-        let by_doc = |d: i64| {
-            let docno = ix.by_id[&d];
-            postings(&ix, "yaml").iter().find(|p| p.doc == docno).unwrap().impact
-        };
-        assert!(by_doc(1) > 2.0 * by_doc(3), "a name beats any README");
-        assert!(by_doc(3) > by_doc(2), "more mentions count more");
-        assert!(by_doc(3) < 0.6 * (K1 + 1.0) + 1e-3, "but saturate");
+        let a_name = Index::impact(NAME, 1, 1);
+        let once_in_readme = Index::impact(README, 1, 1);
+        let often_in_readme = Index::impact(README, 200, 200);
+        assert!(a_name > 2.0 * often_in_readme, "a name beats any README");
+        assert!(often_in_readme > once_in_readme, "more mentions count more");
+        assert!(often_in_readme < 0.6 * (K1 + 1.0) + 1e-3, "but saturate");
     }
 
     #[test]
@@ -550,11 +1130,11 @@ mod tests {
         let mut d = doc(1, "the-thing");
         d.description = Some("the best of the rest".into());
         ix.upsert(d, "");
-        assert_eq!(postings(&ix, "the").len(), 1);
         let mut d = doc(2, "other");
         d.description = Some("the best of the rest".into());
         ix.upsert(d, "");
-        assert_eq!(postings(&ix, "the").len(), 1, "not from descriptions");
+        ix.commit().unwrap();
+        assert_eq!(has_term(&ix, "the"), 1, "from the name, not from descriptions");
     }
 
     #[test]
@@ -562,17 +1142,66 @@ mod tests {
         let mut ix = Index::new();
         let readme = format!("{} tail", "word ".repeat(MAX_README_TOKENS));
         ix.upsert(doc(1, "x"), &readme);
-        assert!(!ix.lookup.contains_key("tail"));
+        ix.commit().unwrap();
+        assert_eq!(has_term(&ix, "tail"), 0);
+        assert_eq!(has_term(&ix, "word"), 1);
     }
 
     #[test]
-    fn many_categories_and_keywords_overflow_to_the_slot() {
+    fn many_categories_and_keywords_overflow() {
         let mut ix = Index::new();
         let mut d = doc(1, "x");
         d.keywords = (0..8).map(|i| format!("k{i}")).collect();
         ix.upsert(d, "");
-        let m = &ix.meta[0];
-        assert!(m.overflow);
-        assert_eq!(m.keywords(|| ix.slot(0)).len(), 8);
+        ix.commit().unwrap();
+        let docno = ix.by_id[&1];
+        assert!(ix.meta[docno as usize].overflow);
+        assert_eq!(ix.keywords(docno).len(), 8);
+    }
+
+    #[test]
+    fn an_index_on_disk_opens_with_everything_it_held() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let mut ix = Index::open(dir.path()).unwrap();
+            let mut d = doc(1, "markdown-parser");
+            d.keywords = (0..8).map(|i| format!("k{i}")).collect();
+            d.categories = vec!["parsing".into()];
+            d.license = Some("MIT".into());
+            d.downloads = 7;
+            ix.upsert(d, "readme words");
+            ix.upsert(doc(2, "other"), "");
+            ix.upsert(doc(3, "gone"), "");
+            ix.set_payload("state 1".into());
+            ix.commit().unwrap();
+            ix.remove(3);
+            ix.upsert(doc(2, "renamed"), "");
+            ix.commit().unwrap();
+            // Staged and never committed: lost with the process, as documented.
+            ix.upsert(doc(4, "uncommitted"), "");
+        }
+        let ix = Index::open(dir.path()).unwrap();
+        assert_eq!(ix.payload(), Some("state 1"));
+        assert_eq!(ix.len(), 2);
+        assert_eq!(ix.get(2).unwrap().name, "renamed");
+        assert!(ix.get(3).is_none() && ix.get(4).is_none());
+        let one = ix.get(1).unwrap();
+        assert_eq!(one.keywords.len(), 8);
+        assert_eq!(ix.stamp(1), Some((0, 7)));
+        let d = ix.by_id[&1];
+        assert_eq!(ix.keywords(d).len(), 8);
+        assert_eq!(&*ix.full_norm[d as usize], "alice/markdown-parser");
+        assert_eq!(ix.facets[FacetField::License as usize].values, vec!["MIT".to_string()]);
+        assert_eq!(ix.exact_matches("markdown-parser"), vec![d]);
+    }
+
+    #[test]
+    fn an_index_in_another_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut b = Schema::builder();
+        b.add_text_field("other", STRING);
+        tantivy::Index::create_in_dir(dir.path(), b.build()).unwrap();
+        let err = Index::open(dir.path()).err().expect("refused");
+        assert!(err.to_string().contains("another format"), "{err}");
     }
 }

@@ -2,10 +2,10 @@
 //! facet filters, facet counts, sorting and pagination.
 
 use crate::fuzzy;
-use crate::index::{FacetField, Index, Meta, Slot, NONE};
+use crate::index::{FacetField, Index, Meta, NONE};
 use crate::text::{for_each_token, is_stopword, normalize_name};
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 /// Score multipliers for a term reached by a typo or as a prefix of the last query word.
 const ONE_TYPO: f32 = 0.45;
@@ -117,15 +117,16 @@ impl Access {
             ..Access::default()
         }
     }
-    fn allows<'a>(&self, m: &Meta, slot: impl FnOnce() -> Option<&'a Slot>) -> bool {
+    fn allows(&self, ix: &Index, d: u32, m: &Meta) -> bool {
         if !m.private {
             return true;
         }
-        let Some(doc) = slot().map(|s| &s.doc) else {
-            return false;
-        };
-        (self.all || self.namespaces.contains(&doc.namespace_id) || self.packages.contains(&doc.id))
-            && self.name_filter.as_ref().is_none_or(|f| f(&doc.full_name()))
+        let (id, namespace) = (ix.ids[d as usize], ix.namespaces[d as usize]);
+        (self.all || self.namespaces.contains(&namespace) || self.packages.contains(&id))
+            && self
+                .name_filter
+                .as_ref()
+                .is_none_or(|f| ix.full_name(d).is_some_and(|name| f(&name)))
     }
 }
 
@@ -156,9 +157,9 @@ pub struct SearchResult {
 }
 
 /// A term of the vocabulary a query word reaches, with its weight.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Expansion {
-    term: u32,
+    term: String,
     weight: f32,
 }
 
@@ -182,14 +183,12 @@ impl Index {
             Some(f) => f,
             None => return SearchResult::default(),
         };
-        let slot = |d: u32| self.slots[d as usize].as_ref();
         let passes = |d: u32| {
             let m = &self.meta[d as usize];
             m.alive
                 && filters.matches(self, d, m)
-                && q.namespace
-                    .is_none_or(|ns| slot(d).is_some_and(|s| s.doc.namespace_id == ns))
-                && access.allows(m, || slot(d))
+                && q.namespace.is_none_or(|ns| self.namespaces[d as usize] == ns)
+                && access.allows(self, d, m)
         };
         let mut counts = FacetCounter::new(self);
         let mut cands = std::mem::take(&mut scratch.cands);
@@ -221,7 +220,7 @@ impl Index {
                 .collect();
             self.score(&expansions, scratch);
             let scored = &*scratch;
-            let exact: Vec<u32> = self.by_name.get(&exact_key).cloned().unwrap_or_default();
+            let exact: Vec<u32> = self.exact_matches(&exact_key);
             let required: u16 = if expansions.is_empty() {
                 0
             } else {
@@ -276,7 +275,7 @@ impl Index {
             cands[q.offset..end]
                 .iter()
                 .map(|c| Hit {
-                    id: self.slot(c.doc).doc.id,
+                    id: self.ids[c.doc as usize],
                     score: c.score,
                 })
                 .collect()
@@ -302,62 +301,40 @@ impl Index {
     /// for the last word (search as you type) words it begins.
     fn expand(&self, word: &str, last: bool) -> Vec<Expansion> {
         let mut out: Vec<Expansion> = Vec::new();
-        let df = |t: u32| self.terms[t as usize].postings.len();
-        let exact = self.lookup.get(word).copied();
-        if let Some(t) = exact.filter(|&t| df(t) > 0) {
-            out.push(Expansion { term: t, weight: 1.0 });
+        if self.doc_freq(word) > 0 {
+            out.push(Expansion {
+                term: word.to_string(),
+                weight: 1.0,
+            });
         }
         let chars: Vec<char> = word.chars().collect();
         let typos = fuzzy::max_typos(chars.len());
         if typos > 0 {
-            let grams = fuzzy::trigrams(word);
-            let mut shared: HashMap<u32, u16> = HashMap::new();
-            let (lo, hi) = (chars.len().saturating_sub(typos), chars.len() + typos);
-            for g in &grams {
-                for len in lo..=hi {
-                    for &t in self
-                        .trigrams
-                        .get(&(*g, len as u16))
-                        .map(Vec::as_slice)
-                        .unwrap_or_default()
-                    {
-                        *shared.entry(t).or_default() += 1;
-                    }
-                }
-            }
-            // Each typo breaks at most four trigrams (a swap of two letters does).
-            let need = grams.len().saturating_sub(4 * typos).max(1) as u16;
-            let mut near: Vec<(usize, usize, u32)> = shared
+            let mut near: Vec<(usize, u32, String)> = self
+                .terms_near(word, typos as u8)
                 .into_iter()
-                .filter(|&(t, n)| n >= need && Some(t) != exact && df(t) > 0)
-                .filter_map(|(t, _)| {
-                    let term = &self.terms[t as usize];
-                    fuzzy::distance(&chars, &term.chars, typos).map(|d| (d, df(t), t))
+                .filter(|t| t != word)
+                .filter_map(|t| {
+                    let tc: Vec<char> = t.chars().collect();
+                    let d = fuzzy::distance(&chars, &tc, typos)?;
+                    let df = self.doc_freq(&t);
+                    (df > 0).then_some((d, df, t))
                 })
                 .collect();
-            near.sort_unstable_by(|a, b| {
-                a.0.cmp(&b.0)
-                    .then(b.1.cmp(&a.1))
-                    .then_with(|| self.terms[a.2 as usize].text.cmp(&self.terms[b.2 as usize].text))
-            });
+            near.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
             out.extend(near.into_iter().take(MAX_EXPANSIONS).map(|(d, _, t)| Expansion {
                 term: t,
                 weight: if d == 1 { ONE_TYPO } else { TWO_TYPOS },
             }));
         }
         if last && chars.len() >= 3 {
-            let mut longer: Vec<(usize, u32)> = self
-                .sorted
-                .range::<str, _>((std::ops::Bound::Excluded(word), std::ops::Bound::Unbounded))
-                .take(MAX_PREFIX_SCAN)
-                .take_while(|(text, _)| text.starts_with(word))
-                .map(|(_, &t)| (df(t), t))
+            let mut longer: Vec<(u32, String)> = self
+                .terms_with_prefix(word, MAX_PREFIX_SCAN)
+                .into_iter()
+                .map(|t| (self.doc_freq(&t), t))
                 .filter(|&(n, _)| n > 0)
                 .collect();
-            longer.sort_unstable_by(|a, b| {
-                b.0.cmp(&a.0)
-                    .then_with(|| self.terms[a.1 as usize].text.cmp(&self.terms[b.1 as usize].text))
-            });
+            longer.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
             for (_, t) in longer.into_iter().take(MAX_EXPANSIONS) {
                 match out.iter_mut().find(|e| e.term == t) {
                     Some(e) => e.weight = e.weight.max(PREFIX),
@@ -381,27 +358,40 @@ impl Index {
             scratch.mask.resize(n, 0);
             scratch.cur.resize(n, 0.0);
         }
+        if scratch.acc.len() < n {
+            scratch.acc.resize(n, 0.0);
+        }
         let live = self.live.max(1) as f32;
         let Scratch {
             total,
             mask,
             cur,
+            acc,
             touched,
             touched_word,
+            touched_term,
             ..
         } = scratch;
         for (i, expansions) in words.iter().enumerate() {
             for e in expansions {
-                let postings = &self.terms[e.term as usize].postings;
-                let df = postings.len() as f32;
+                // The term's impact per document, summed over the fields it is in.
+                self.for_each_posting(&e.term, |d, field, tf, len| {
+                    let a = &mut acc[d as usize];
+                    if *a == 0.0 {
+                        touched_term.push(d);
+                    }
+                    *a += Index::impact(field, tf, len);
+                });
+                let df = touched_term.len() as f32;
                 let idf = (1.0 + (live - df + 0.5) / (df + 0.5)).ln().max(0.01);
                 let w = e.weight * idf;
-                for p in postings {
+                for d in touched_term.drain(..) {
+                    let impact = std::mem::take(&mut acc[d as usize]);
                     // Positive, so zero means "not reached by this word yet".
-                    let s = (w * p.impact).max(f32::MIN_POSITIVE);
-                    let c = &mut cur[p.doc as usize];
+                    let s = (w * impact).max(f32::MIN_POSITIVE);
+                    let c = &mut cur[d as usize];
                     if *c == 0.0 {
-                        touched_word.push(p.doc);
+                        touched_word.push(d);
                     }
                     if s > *c {
                         *c = s;
@@ -422,15 +412,16 @@ impl Index {
 
     fn compare(&self, sort: Sort, a: &Candidate, b: &Candidate) -> Ordering {
         let by_name = || {
-            let (sa, sb) = (self.slot(a.doc), self.slot(b.doc));
             let first = if sort == Sort::Name {
-                sa.name_norm.cmp(&sb.name_norm)
+                self.name_norm(a.doc).cmp(self.name_norm(b.doc))
             } else {
                 Ordering::Equal
             };
+            let ecosystem =
+                |d: u32| &self.facets[FacetField::Ecosystem as usize].values[self.meta[d as usize].ecosystem as usize];
             first
-                .then_with(|| sa.full_norm.cmp(&sb.full_norm))
-                .then_with(|| sa.doc.ecosystem.cmp(&sb.doc.ecosystem))
+                .then_with(|| self.full_norm[a.doc as usize].cmp(&self.full_norm[b.doc as usize]))
+                .then_with(|| ecosystem(a.doc).cmp(ecosystem(b.doc)))
         };
         match sort {
             Sort::Relevance => b
@@ -488,13 +479,13 @@ impl Filters {
             && self.kind.as_ref().is_none_or(|vs| vs.contains(&(m.kind as u32)))
             && self.license.as_ref().is_none_or(|vs| vs.contains(&m.license))
             && self.category.as_ref().is_none_or(|vs| {
-                let cats = m.categories(|| ix.slot(d));
+                let cats = ix.categories(d);
                 vs.iter().any(|&v| cats.contains(v))
             })
             && self
                 .keyword
                 .as_ref()
-                .is_none_or(|vs| m.keywords(|| ix.slot(d)).iter().any(|k| vs.contains(k)))
+                .is_none_or(|vs| ix.keywords(d).iter().any(|k| vs.contains(k)))
     }
 }
 
@@ -505,9 +496,12 @@ struct Scratch {
     total: Vec<f32>,
     mask: Vec<u16>,
     cur: Vec<f32>,
+    /// One term's impact per document, summed over fields.
+    acc: Vec<f32>,
     /// Documents with a non-zero `total` / `mask`.
     touched: Vec<u32>,
     touched_word: Vec<u32>,
+    touched_term: Vec<u32>,
     cands: Vec<Candidate>,
 }
 
@@ -546,8 +540,8 @@ impl FacetCounter {
         if m.license != NONE {
             license[m.license as usize] += 1;
         }
-        m.categories(|| ix.slot(d)).for_each(|v| category[v as usize] += 1);
-        for &v in m.keywords(|| ix.slot(d)) {
+        ix.categories(d).for_each(|v| category[v as usize] += 1);
+        for &v in ix.keywords(d) {
             keyword[v as usize] += 1;
         }
     }

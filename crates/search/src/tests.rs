@@ -45,6 +45,7 @@ fn corpus() -> Index {
     md.license = Some("MIT".into());
     md.downloads = 10;
     ix.upsert(md, "# markdown\nRender markdown to HTML.");
+    ix.commit().unwrap();
 
     let mut mdp = doc(2, "bob", "markdown-parser");
     mdp.description = Some("Parse markdown into an AST".into());
@@ -53,6 +54,7 @@ fn corpus() -> Index {
     mdp.license = Some("Apache-2.0".into());
     mdp.downloads = 500;
     ix.upsert(mdp, "A fast parser.");
+    ix.commit().unwrap();
 
     let mut toml = doc(3, "carol", "toml-edit");
     toml.description = Some("Format-preserving TOML editing".into());
@@ -62,6 +64,7 @@ fn corpus() -> Index {
     toml.kind = "module".into();
     toml.downloads = 50;
     ix.upsert(toml, "Edit TOML documents. Works well with markdown front matter too.");
+    ix.commit().unwrap();
 
     let mut http = doc(4, "dave", "http-client");
     http.description = Some("An async HTTP client".into());
@@ -71,6 +74,7 @@ fn corpus() -> Index {
     http.kind = "plugin".into();
     http.downloads = 5_000;
     ix.upsert(http, "Send requests.");
+    ix.commit().unwrap();
     ix
 }
 
@@ -98,11 +102,13 @@ fn a_name_match_beats_a_readme_match() {
     readme_only.downloads = 100_000;
     ix.upsert(readme_only, &"yaml yaml yaml yaml and more yaml ".repeat(5));
     ix.upsert(doc(2, "b", "yaml-tools"), "Tools.");
+    ix.commit().unwrap();
     assert_eq!(find(&ix, "yaml"), ["yaml-tools", "frontmatter"]);
     // A description match also beats a README match.
     let mut described = doc(3, "c", "serde-thing");
     described.description = Some("Reads YAML".into());
     ix.upsert(described, "");
+    ix.commit().unwrap();
     assert_eq!(find(&ix, "yaml"), ["yaml-tools", "serde-thing", "frontmatter"]);
 }
 
@@ -129,6 +135,7 @@ fn typos_are_tolerated_but_ranked_below_exact_words() {
     let mut ix = Index::new();
     ix.upsert(doc(1, "a", "parser"), "");
     ix.upsert(doc(2, "a", "parsed"), "");
+    ix.commit().unwrap();
     assert_eq!(find(&ix, "parser"), ["parser", "parsed"], "exact word first");
 }
 
@@ -274,6 +281,7 @@ fn pages_partition_the_results() {
         let mut d = doc(i, "s", &format!("pkg-{i:02}"));
         d.downloads = i % 7;
         ix.upsert(d, "common words");
+        ix.commit().unwrap();
     }
     for sort in [Sort::Relevance, Sort::Downloads, Sort::Recent, Sort::Name] {
         let full = ix.search(
@@ -323,6 +331,7 @@ fn private_documents_need_access() {
     secret.namespace_id = 77;
     secret.categories = vec!["security".into()];
     ix.upsert(secret, "");
+    ix.commit().unwrap();
     let run = |access: &Access| {
         let r = ix.search(
             &Query {
@@ -389,6 +398,7 @@ fn incremental_updates_give_the_same_results_as_a_fresh_build() {
     let mut fresh = Index::new();
     for (d, r) in &final_docs {
         fresh.upsert(d.clone(), r);
+        fresh.commit().unwrap();
     }
     let mut inc = Index::new();
     for (d, r) in final_docs.iter().rev() {
@@ -398,10 +408,12 @@ fn incremental_updates_give_the_same_results_as_a_fresh_build() {
         inc.upsert(stale, "stale readme words");
         inc.upsert(doc(1000 + d.id, "tmp", "temporary-yaml"), "json json");
         inc.upsert(d.clone(), r);
+        inc.commit().unwrap();
     }
     for (d, _) in &final_docs {
         assert!(inc.remove(1000 + d.id));
     }
+    inc.commit().unwrap();
     for text in ["", "json", "parsing yaml", "tool", "markdwn", "lib-1", "pars", "ann"] {
         for sort in [Sort::Relevance, Sort::Downloads, Sort::Recent, Sort::Name] {
             let q = Query {
@@ -479,6 +491,7 @@ fn a_namespace_filter_counts_that_namespace_only() {
     let mut other = doc(5, "bob", "markdown-lint");
     other.namespace_id = 20;
     ix.upsert(other, "");
+    ix.commit().unwrap();
     let run = |text: &str, namespace: Option<i64>, limit: usize| {
         let r = ix.search(
             &Query {

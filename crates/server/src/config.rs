@@ -523,6 +523,7 @@ impl Config {
             npm_unscoped_namespace: self.npm.unscoped_namespace.clone(),
             gc_min_age_ms: (self.oci.gc_min_age_secs as i64).saturating_mul(1000),
             oci_delete_enabled: self.oci.delete_enabled,
+            search_dir: Some(self.data_dir.join("search")),
         }
     }
 

@@ -94,6 +94,9 @@ pub struct ServiceConfig {
     pub gc_min_age_ms: i64,
     /// `[oci] delete_enabled`: when false, nothing deletes OCI content (retention included).
     pub oci_delete_enabled: bool,
+    /// Where this node keeps its search index (`{data_dir}/search`); `None` keeps it in
+    /// memory and rebuilds it at every start.
+    pub search_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ServiceConfig {
@@ -114,6 +117,7 @@ impl Default for ServiceConfig {
             npm_unscoped_namespace: None,
             gc_min_age_ms: 3_600_000,
             oci_delete_enabled: true,
+            search_dir: None,
         }
     }
 }
@@ -145,7 +149,7 @@ impl Services {
     pub fn new(db: Db, store: BlobStore, config: ServiceConfig) -> Self {
         Services {
             downloads: Arc::new(downloads::DownloadCounter::new(db.clone())),
-            search_index: Arc::new(search::SearchIndex::new(db.clone())),
+            search_index: Arc::new(search::SearchIndex::new(db.clone(), config.search_dir.clone())),
             db,
             store,
             config: Arc::new(config),

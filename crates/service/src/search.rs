@@ -1,5 +1,14 @@
 //! Package search, categories and the package lists of the explore page, answered from an
-//! in-memory index (`trove-search`) that every server node keeps for itself.
+//! index (`trove-search`: tantivy on local disk) that every server node keeps for itself
+//! under `{data_dir}/search`.
+//!
+//! On disk: `CURRENT` names the directory of the index in use (`index-…`); a rebuild writes
+//! a new directory and switches `CURRENT` only once it is complete, so a crash leaves the
+//! old index usable. Each commit stores this node's sync state with the documents (the
+//! reindex generation, how far changes were read, rows seen but not listed), so a restart
+//! opens the index, is ready at once, and reads only what changed since: the server does
+//! not rebuild at every start. A node that finds the directory locked by another process
+//! on the same data directory keeps its index in memory instead.
 //!
 //! Keeping it in step with the database:
 //! - the use cases that change a package (publish, yank, delete, visibility) refresh it in
@@ -10,14 +19,17 @@
 //! - every [`RECONCILE_INTERVAL`] it compares all `(id, updated_at, downloads)` with the
 //!   database, which catches deleted rows and download counts;
 //! - `trove admin reindex` bumps a generation number in the database; each node polls it
-//!   and rebuilds its index from scratch when it changes.
+//!   and rebuilds its index from scratch when it changes (and at start when its index is
+//!   missing, unreadable or in an older format).
 //!
 //! The index only holds what `trove-search` needs; results are rendered from it without a
 //! database read. Private packages are filtered per caller ([`Services::search_access`]).
 
 use crate::{AuthVia, Ctx, Result, ServiceError};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch, Mutex};
@@ -58,14 +70,43 @@ struct SyncState {
     skipped: HashMap<i64, i64>,
 }
 
+/// What each commit stores with the index: the [`SyncState`] to resume from.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Saved {
+    generation: i64,
+    watermark: i64,
+    skipped: Vec<(i64, i64)>,
+}
+
+impl SyncState {
+    fn saved(&self) -> String {
+        let mut skipped: Vec<(i64, i64)> = self.skipped.iter().map(|(&a, &b)| (a, b)).collect();
+        skipped.sort_unstable();
+        serde_json::to_string(&Saved {
+            generation: self.generation,
+            watermark: self.watermark,
+            skipped,
+        })
+        .expect("sync state as JSON")
+    }
+}
+
 /// This node's search index and the state that keeps it in step with the database.
 pub struct SearchIndex {
     db: Db,
-    index: RwLock<Index>,
+    /// Where the index should live on disk (`None`: in memory only).
+    wanted: Option<PathBuf>,
+    /// Where it does, once first used, with the lock held while this process uses it so
+    /// that two processes never write one index.
+    place: std::sync::OnceLock<Option<(PathBuf, std::fs::File)>>,
+    index: Arc<RwLock<Index>>,
     sync: Mutex<SyncState>,
-    /// Whether the index has been built once: until then searches answer 503 and
-    /// `/health/ready` says so (the server takes requests while it builds).
-    built: std::sync::atomic::AtomicBool,
+    /// Whether the index is usable: until then searches answer 503 and `/health/ready`
+    /// says so (the server takes requests while it opens or builds it).
+    built: AtomicBool,
+    built_wake: tokio::sync::Notify,
+    /// A commit failed: the next sync compares everything with the database.
+    lost_changes: AtomicBool,
 }
 
 /// What the index holds of a package, or `None` when it is not listed: a native package
@@ -92,12 +133,57 @@ fn document(p: &Package) -> Option<Document> {
     })
 }
 
+/// The index directory `CURRENT` names under `root`, if any.
+fn current_dir(root: &Path) -> Option<PathBuf> {
+    let name = std::fs::read_to_string(root.join("CURRENT")).ok()?;
+    let name = name.trim();
+    (name.starts_with("index-") && !name.contains('/')).then(|| root.join(name))
+}
+
+/// Makes `dir` the index `CURRENT` names (atomically), then removes every other index
+/// directory under `root`.
+fn switch_current(root: &Path, dir: &Path) -> std::io::Result<()> {
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let tmp = root.join("CURRENT.tmp");
+    std::fs::write(&tmp, format!("{name}\n"))?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, root.join("CURRENT"))?;
+    std::fs::File::open(root)?.sync_all()?;
+    remove_other_dirs(root, Some(dir));
+    Ok(())
+}
+
+/// Removes index directories under `root` other than `keep` (leftovers of rebuilds that
+/// were interrupted or replaced).
+fn remove_other_dirs(root: &Path, keep: Option<&Path>) {
+    let Ok(entries) = std::fs::read_dir(root) else { return };
+    for e in entries.flatten() {
+        let path = e.path();
+        let is_index = e.file_name().to_str().is_some_and(|n| n.starts_with("index-"));
+        if is_index && Some(path.as_path()) != keep {
+            if let Err(err) = std::fs::remove_dir_all(&path) {
+                tracing::warn!(error = %err, dir = %path.display(), "removing an old search index failed");
+            }
+        }
+    }
+}
+
+fn index_error(e: trove_search::Error) -> ServiceError {
+    ServiceError::internal(e.to_string())
+}
+
 impl SearchIndex {
-    pub fn new(db: Db) -> Self {
+    /// A search index kept under `root` (`None`: in memory, rebuilt at every start). It is
+    /// opened or built by [`SearchIndex::build_at_start`].
+    pub fn new(db: Db, root: Option<PathBuf>) -> Self {
         SearchIndex {
             db,
-            index: RwLock::new(Index::new()),
-            built: std::sync::atomic::AtomicBool::new(false),
+            wanted: root,
+            place: std::sync::OnceLock::new(),
+            index: Arc::new(RwLock::new(Index::new())),
+            built: AtomicBool::new(false),
+            built_wake: tokio::sync::Notify::new(),
+            lost_changes: AtomicBool::new(false),
             sync: Mutex::new(SyncState {
                 generation: -1,
                 watermark: 0,
@@ -105,6 +191,39 @@ impl SearchIndex {
                 skipped: HashMap::new(),
             }),
         }
+    }
+
+    fn lock(root: &Path) -> std::io::Result<std::fs::File> {
+        std::fs::create_dir_all(root)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(root.join("node.lock"))?;
+        file.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => {
+                std::io::Error::new(std::io::ErrorKind::WouldBlock, "locked by another process")
+            }
+            std::fs::TryLockError::Error(e) => e,
+        })?;
+        Ok(file)
+    }
+
+    /// Where this node keeps its index (`None`: in memory). Taken (locked) on first use.
+    pub fn dir(&self) -> Option<&Path> {
+        self.place
+            .get_or_init(|| {
+                let root = self.wanted.clone()?;
+                match Self::lock(&root) {
+                    Ok(lock) => Some((root, lock)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, dir = %root.display(), "the search index directory is in use by another process; this node keeps its search index in memory");
+                        None
+                    }
+                }
+            })
+            .as_ref()
+            .map(|(root, _)| root.as_path())
     }
 
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, Index> {
@@ -115,15 +234,75 @@ impl SearchIndex {
         self.index.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Whether the index has been built (searches answer from it).
+    /// Whether the index is usable (searches answer from it).
     pub fn is_built(&self) -> bool {
-        self.built.load(std::sync::atomic::Ordering::Acquire)
+        self.built.load(Ordering::Acquire)
     }
 
-    /// Builds the index for the first time, retrying while the database is unreachable,
+    fn set_built(&self) {
+        self.built.store(true, Ordering::Release);
+        self.built_wake.notify_waiters();
+    }
+
+    /// Opens the index this node left on disk, with the sync state stored with it; false
+    /// when there is none or it cannot be read (it is then rebuilt).
+    async fn open_saved(&self) -> bool {
+        let Some(dir) = self.dir().and_then(current_dir) else {
+            return false;
+        };
+        let started = Instant::now();
+        let opened = {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || Index::open(&dir)).await
+        };
+        let ix = match opened {
+            Ok(Ok(ix)) => ix,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the saved search index cannot be opened; rebuilding it");
+                return false;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "opening the saved search index failed; rebuilding it");
+                return false;
+            }
+        };
+        let Some(saved) = ix.payload().and_then(|p| serde_json::from_str::<Saved>(p).ok()) else {
+            tracing::warn!("the saved search index has no sync state; rebuilding it");
+            return false;
+        };
+        let mut state = self.sync.lock().await;
+        state.generation = saved.generation;
+        state.watermark = saved.watermark;
+        state.skipped = saved.skipped.into_iter().collect();
+        // Download counts are not saved: compare everything with the database at the first
+        // sync, which also catches deletions made while this node was down.
+        state.last_reconcile = Instant::now() - RECONCILE_INTERVAL;
+        let n = ix.len();
+        *self.write() = ix;
+        self.set_built();
+        if let Some(root) = self.dir() {
+            remove_other_dirs(root, Some(&dir));
+        }
+        tracing::info!(
+            packages = n,
+            generation = state.generation,
+            ms = started.elapsed().as_millis() as u64,
+            "search index opened"
+        );
+        true
+    }
+
+    /// Opens the saved index, or builds one, retrying while the database is unreachable,
     /// until it succeeds or `stop` turns true. The server runs this in the background, so it
-    /// answers `/health/live` at once however many packages there are.
+    /// answers `/health/live` at once however many packages there are. A saved index is
+    /// usable at once; it then catches up with what changed while the node was down.
     pub async fn build_at_start(&self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        if self.open_saved().await {
+            if let Err(e) = self.sync().await {
+                tracing::warn!(error = %e.message, "catching up the search index failed; the next sync retries");
+            }
+            return;
+        }
         let mut delay = std::time::Duration::from_millis(250);
         while !self.is_built() && !*stop.borrow() {
             match self.rebuild().await {
@@ -140,10 +319,14 @@ impl SearchIndex {
         }
     }
 
-    /// Waits until the index is built (tests, and callers that must not see 503s).
+    /// Waits until the index is usable (tests, and callers that must not see 503s).
     pub async fn wait_built(&self) {
-        while !self.is_built() {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        loop {
+            let woken = self.built_wake.notified();
+            if self.is_built() {
+                return;
+            }
+            woken.await;
         }
     }
 
@@ -174,8 +357,20 @@ impl SearchIndex {
         // Tokenizing is CPU work: a blocking thread does it while this task reads the next
         // batch.
         let (tx, mut rx) = mpsc::channel::<Vec<Package>>(2);
-        let builder = tokio::task::spawn_blocking(move || {
-            let mut ix = Index::new();
+        // A new directory: the index in use stays as it is until this one is complete.
+        let dir = self.dir().map(|root| {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            root.join(format!("index-{generation}-{nanos}"))
+        });
+        let build_dir = dir.clone();
+        let builder = tokio::task::spawn_blocking(move || -> trove_search::Result<_> {
+            let mut ix = match &build_dir {
+                Some(d) => Index::open(d)?,
+                None => Index::new(),
+            };
             let mut skipped = HashMap::new();
             let mut watermark = 0;
             while let Some(batch) = rx.blocking_recv() {
@@ -189,7 +384,7 @@ impl SearchIndex {
                     }
                 }
             }
-            (ix, skipped, watermark)
+            Ok((ix, skipped, watermark))
         });
         let mut after = 0;
         loop {
@@ -203,16 +398,47 @@ impl SearchIndex {
         }
         drop(tx);
         drop(conn);
-        let (ix, skipped, watermark) = builder
+        let built = builder
             .await
-            .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
-        let n = ix.len();
-        *self.write() = ix;
-        self.built.store(true, std::sync::atomic::Ordering::Release);
+            .map_err(|e| ServiceError::internal(format!("building the search index: {e}")));
+        let (mut ix, skipped, watermark) = match built.and_then(|r| r.map_err(index_error)) {
+            Ok(b) => b,
+            Err(e) => {
+                if let Some(d) = &dir {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+                return Err(e);
+            }
+        };
         state.generation = generation;
         state.watermark = watermark;
         state.skipped = skipped;
         state.last_reconcile = Instant::now();
+        ix.set_payload(state.saved());
+        let ix = tokio::task::spawn_blocking(move || ix.commit().map(|()| ix))
+            .await
+            .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
+        let ix = match ix {
+            Ok(ix) => ix,
+            Err(e) => {
+                if let Some(d) = &dir {
+                    let _ = std::fs::remove_dir_all(d);
+                }
+                // The index in use is the old one: the next sync tries again.
+                state.generation = -1;
+                return Err(index_error(e));
+            }
+        };
+        let n = ix.len();
+        // Swapped in first, so the old index (and its files) is released before its
+        // directory is removed.
+        drop(std::mem::replace(&mut *self.write(), ix));
+        if let (Some(root), Some(d)) = (self.dir(), &dir) {
+            if let Err(e) = switch_current(root, d) {
+                tracing::warn!(error = %e, "recording the rebuilt search index failed; the next start rebuilds it");
+            }
+        }
+        self.set_built();
         // Catch what changed while the rows were being read.
         self.catch_up(state).await?;
         tracing::info!(
@@ -237,7 +463,7 @@ impl SearchIndex {
             return Ok(());
         }
         self.catch_up(&mut state).await?;
-        if state.last_reconcile.elapsed() >= RECONCILE_INTERVAL {
+        if state.last_reconcile.elapsed() >= RECONCILE_INTERVAL || self.lost_changes.swap(false, Ordering::AcqRel) {
             self.reconcile_locked(&mut state).await?;
         }
         Ok(())
@@ -262,11 +488,11 @@ impl SearchIndex {
         let gone: Vec<i64> = {
             let ix = self.read();
             for &(id, updated_at, downloads) in &rows {
-                match ix.get(id) {
-                    Some(d) if d.updated_at == updated_at && d.downloads != downloads => {
+                match ix.stamp(id) {
+                    Some((at, n)) if at == updated_at && n != downloads => {
                         downloads_changed.push((id, downloads));
                     }
-                    Some(d) if d.updated_at == updated_at => {}
+                    Some((at, _)) if at == updated_at => {}
                     Some(_) => stale.push(id),
                     None if state.skipped.get(&id) != Some(&updated_at) => stale.push(id),
                     None => {}
@@ -277,14 +503,19 @@ impl SearchIndex {
                 .filter(|id| !present.contains(id))
                 .collect()
         };
-        if !gone.is_empty() || !downloads_changed.is_empty() {
+        if !downloads_changed.is_empty() {
             let mut ix = self.write();
-            for id in gone {
-                ix.remove(id);
-            }
             for (id, downloads) in downloads_changed {
                 ix.set_downloads(id, downloads);
             }
+        }
+        if !gone.is_empty() {
+            self.change(None, move |ix| {
+                for id in gone {
+                    ix.remove(id);
+                }
+            })
+            .await;
         }
         state.skipped.retain(|id, _| present.contains(id));
         self.reload(state, &stale).await?;
@@ -302,17 +533,22 @@ impl SearchIndex {
         let stale: Vec<i64> = {
             let ix = self.read();
             rows.iter()
-                .filter(|&&(id, updated_at)| match ix.get(id) {
-                    Some(d) => d.updated_at != updated_at,
+                .filter(|&&(id, updated_at)| match ix.stamp(id) {
+                    Some((at, _)) => at != updated_at,
                     None => state.skipped.get(&id) != Some(&updated_at),
                 })
                 .map(|r| r.0)
                 .collect()
         };
-        if let Some(max) = rows.iter().map(|r| r.1).max() {
-            state.watermark = state.watermark.max(max);
+        let watermark = rows.iter().map(|r| r.1).max().unwrap_or(0).max(state.watermark);
+        self.reload(state, &stale).await?;
+        if watermark != state.watermark {
+            state.watermark = watermark;
+            // Durable with the next commit (the rows up to it are in the index now).
+            let saved = state.saved();
+            self.write().set_payload(saved);
         }
-        self.reload(state, &stale).await
+        Ok(())
     }
 
     async fn reload(&self, state: &mut SyncState, ids: &[i64]) -> Result<()> {
@@ -320,6 +556,7 @@ impl SearchIndex {
             return Ok(());
         }
         let mut conn = self.db.conn().await?;
+        let mut read = Vec::with_capacity(ids.len());
         for &id in ids {
             let pkg = trove_db::packages::find_by_id(&mut conn, id).await?;
             match &pkg {
@@ -330,28 +567,46 @@ impl SearchIndex {
                     state.skipped.remove(&id);
                 }
             }
-            self.apply(id, pkg, true);
+            read.push((id, pkg));
+            // One commit per batch: a commit syncs files.
+            if read.len() == LOAD_BATCH as usize {
+                let batch = std::mem::take(&mut read);
+                self.change(Some(state.saved()), move |ix| {
+                    batch.into_iter().for_each(|(id, p)| apply(ix, id, p, true))
+                })
+                .await;
+            }
         }
+        let saved = state.saved();
+        self.change(Some(saved), move |ix| {
+            read.into_iter().for_each(|(id, p)| apply(ix, id, p, true))
+        })
+        .await;
         Ok(())
     }
 
-    /// Puts a package as read from the database into the index (or takes it out). Unless
-    /// `force`, an older row than the one indexed is ignored: two refreshes may finish out
-    /// of order.
-    fn apply(&self, id: i64, pkg: Option<Package>, force: bool) {
-        let doc = pkg.as_ref().and_then(document);
-        let mut ix = self.write();
-        match doc {
-            Some(doc) => {
-                if force || ix.get(id).is_none_or(|d| d.updated_at <= doc.updated_at) {
-                    let readme = pkg.as_ref().and_then(|p| p.readme.as_deref()).unwrap_or("");
-                    ix.upsert(doc, readme);
-                }
+    /// Stages changes with `f` and commits them (with `saved` as the sync state when
+    /// given), on a blocking thread: a commit writes and syncs files. Never fails: when the
+    /// commit cannot be made (a full disk, say) the changes are dropped and the next sync
+    /// compares everything with the database again.
+    async fn change(&self, saved: Option<String>, f: impl FnOnce(&mut Index) + Send + 'static) {
+        let index = self.index.clone();
+        let res = tokio::task::spawn_blocking(move || {
+            let mut ix = index.write().unwrap_or_else(|e| e.into_inner());
+            f(&mut ix);
+            if let Some(s) = saved {
+                ix.set_payload(s);
             }
-            None => {
-                ix.remove(id);
-            }
-        }
+            ix.commit()
+        })
+        .await;
+        let err = match res {
+            Ok(Ok(())) => return,
+            Ok(Err(e)) => e.to_string(),
+            Err(e) => e.to_string(),
+        };
+        self.lost_changes.store(true, Ordering::Release);
+        tracing::warn!(error = %err, "updating the search index failed; the next sync retries");
     }
 
     /// Refreshes one package after a change committed on this node. Never fails: if the
@@ -363,7 +618,7 @@ impl SearchIndex {
         }
         .await;
         match res {
-            Ok(pkg) => self.apply(id, pkg, false),
+            Ok(pkg) => self.change(None, move |ix| apply(ix, id, pkg, false)).await,
             Err(e) => tracing::warn!(error = %e, package_id = id, "search index refresh failed; sync will retry"),
         }
     }
@@ -390,6 +645,24 @@ impl SearchIndex {
             if let Err(e) = self.sync().await {
                 tracing::warn!(error = %e, "search index sync failed; will retry");
             }
+        }
+    }
+}
+
+/// Puts a package as read from the database into the index (or takes it out). Unless
+/// `force`, an older row than the one indexed is ignored: two refreshes may finish out of
+/// order.
+fn apply(ix: &mut Index, id: i64, pkg: Option<Package>, force: bool) {
+    let doc = pkg.as_ref().and_then(document);
+    match doc {
+        Some(doc) => {
+            if force || ix.stamp(id).is_none_or(|(at, _)| at <= doc.updated_at) {
+                let readme = pkg.as_ref().and_then(|p| p.readme.as_deref()).unwrap_or("");
+                ix.upsert(doc, readme);
+            }
+        }
+        None => {
+            ix.remove(id);
         }
     }
 }
@@ -577,7 +850,12 @@ impl Search<'_> {
             facet_limit: FACET_VALUES,
         };
         let r = ix.search(&query, &access);
-        let results = r.hits.iter().filter_map(|h| ix.get(h.id)).map(summary).collect();
+        let results = r
+            .hits
+            .iter()
+            .filter_map(|h| ix.get(h.id))
+            .map(|d| summary(&d))
+            .collect();
         let map = |v: Vec<(String, u32)>| v.into_iter().collect::<BTreeMap<_, _>>();
         let mut facets = FacetCounts {
             ecosystem: map(r.facets.ecosystem),
@@ -658,14 +936,18 @@ impl Search<'_> {
             },
             &Access::public(),
         );
-        r.hits.iter().filter_map(|h| ix.get(h.id)).map(summary).collect()
+        r.hits
+            .iter()
+            .filter_map(|h| ix.get(h.id))
+            .map(|d| summary(&d))
+            .collect()
     }
 
     /// Public packages by id (those in the index), for lists computed elsewhere.
     pub(crate) fn public_summaries(&self, ids: &[i64]) -> HashMap<i64, PackageSummary> {
         let ix = self.search_index.read();
         ids.iter()
-            .filter_map(|&id| ix.get(id).filter(|d| !d.private).map(|d| (id, summary(d))))
+            .filter_map(|&id| ix.get(id).filter(|d| !d.private).map(|d| (id, summary(&d))))
             .collect()
     }
 

@@ -158,15 +158,18 @@ async fn ready_is_503_when_database_cannot_write(b: Backend) {
     app.stop().await;
 }
 
-/// The search index is built in the background at start: the node answers `/health/live`
-/// at once, `/health/ready` (and searches) 503 until the index is built, and builds it once
-/// it can. Here the build cannot read the search state until the test gives it back.
+/// Without a saved index, the search index is built in the background at start: the node
+/// answers `/health/live` at once, `/health/ready` (and searches) 503 until the index is
+/// built, and builds it once it can. Here the build cannot read the search state until the
+/// test gives it back.
 async fn ready_waits_for_the_search_index(b: Backend) {
     use sqlx::Connection as _;
     let mut app = TestApp::new(b).await;
     let alice = app.user("alice").await;
     alice.publish("alice/widget", "1.0.0").await;
     app.server.take().unwrap().shutdown().await.expect("clean shutdown");
+    // No saved index: it must be built.
+    std::fs::remove_dir_all(app.config.data_dir.join("search")).unwrap();
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
     let sql = |s: &'static str| sqlx::raw_sql(s);
@@ -213,8 +216,72 @@ async fn ready_waits_for_the_search_index(b: Backend) {
     app.stop().await;
 }
 
+/// A restarted node opens the index it saved instead of rebuilding it: it is ready as soon
+/// as the index is open, even while the database cannot tell it anything about search (a
+/// rebuild would need that), and it then catches up with what changed while it was down.
+async fn a_restart_opens_the_saved_search_index(b: Backend) {
+    use sqlx::Connection as _;
+    let mut app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    alice.publish("alice/widget", "1.0.0").await;
+    alice.publish("alice/gadget", "1.0.0").await;
+    let search_dir = app.config.data_dir.join("search");
+    let current = std::fs::read_to_string(search_dir.join("CURRENT")).unwrap();
+    assert!(
+        search_dir.join(current.trim()).is_dir(),
+        "CURRENT names the index: {current}"
+    );
+    app.server.take().unwrap().shutdown().await.expect("clean shutdown");
+
+    // While the node is down, a package changes behind its back.
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    let sql = |s: &'static str| sqlx::raw_sql(s);
+    sql("UPDATE packages SET description = 'Changed while the node was down', updated_at = updated_at + 1 WHERE name = 'gadget'")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sql("ALTER TABLE search_state RENAME TO search_state_away")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+
+    let server = app.start_node().await;
+    app.base = server.base_url();
+    app.server = Some(server);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while app.get("/health/ready").send().await.unwrap().status() != StatusCode::OK {
+        assert!(std::time::Instant::now() < deadline, "the saved index was not opened");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let found = json_ok(app.get("/api/v1/search?q=widget").send().await.unwrap()).await;
+    assert_eq!(found["results"][0]["full_name"], "alice/widget", "{found}");
+    assert_eq!(
+        std::fs::read_to_string(search_dir.join("CURRENT")).unwrap(),
+        current,
+        "opened, not rebuilt"
+    );
+
+    let found = json_ok(app.get("/api/v1/search?q=changed").send().await.unwrap()).await;
+    assert_eq!(found["total"], 0, "the saved index knows nothing of it yet: {found}");
+
+    // Once the database answers again, the node catches up.
+    sql("ALTER TABLE search_state_away RENAME TO search_state")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+    let index = app.services().search_index.clone();
+    index.sync().await.unwrap();
+    let found = json_ok(app.get("/api/v1/search?q=changed").send().await.unwrap()).await;
+    assert_eq!(found["results"][0]["full_name"], "alice/gadget", "{found}");
+    assert_eq!(index.generation().await, 0, "no reindex was asked for");
+    app.stop().await;
+}
+
 both_backends!(
     ready_waits_for_the_search_index,
+    a_restart_opens_the_saved_search_index,
     ready_is_503_when_database_cannot_write,
     live_ready_and_request_ids,
     ready_is_503_when_database_is_down,
