@@ -153,8 +153,8 @@ for COUNT in $COUNTS; do
   grep -m1 '^sample' "$WORK/search-out.txt" >&2 || true
   stop_server
   INDEX_SIZE="none on disk"
-  if [ -d "$DATA/search-index" ]; then
-    INDEX_SIZE="$(du -sh "$DATA/search-index" | cut -f1) ($DATA/search-index)"
+  if [ -d "$DATA/search" ]; then
+    INDEX_SIZE="$(du -sh "$DATA/search" | cut -f1) ($DATA/search)"
   fi
 
   # --- second start: the same data directory --------------------------------------------

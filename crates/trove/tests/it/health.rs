@@ -279,9 +279,34 @@ async fn a_restart_opens_the_saved_search_index(b: Backend) {
     app.stop().await;
 }
 
+/// A saved index that cannot be read (damaged files, or a directory that is no index) is
+/// not trusted: the node rebuilds it from the database into a new directory and removes
+/// the damaged one.
+async fn a_damaged_saved_index_is_rebuilt(b: Backend) {
+    let mut app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    alice.publish("alice/widget", "1.0.0").await;
+    app.server.take().unwrap().shutdown().await.expect("clean shutdown");
+    let search_dir = app.config.data_dir.join("search");
+    let damaged = search_dir.join(std::fs::read_to_string(search_dir.join("CURRENT")).unwrap().trim());
+    std::fs::write(damaged.join("meta.json"), b"{ not json").unwrap();
+
+    let server = app.start_node().await;
+    app.base = server.base_url();
+    app.server = Some(server);
+    app.services().search_index.wait_built().await;
+    let found = json_ok(app.get("/api/v1/search?q=widget").send().await.unwrap()).await;
+    assert_eq!(found["results"][0]["full_name"], "alice/widget", "{found}");
+    let current = std::fs::read_to_string(search_dir.join("CURRENT")).unwrap();
+    assert_ne!(search_dir.join(current.trim()), damaged, "rebuilt elsewhere");
+    assert!(!damaged.exists(), "the damaged index is removed");
+    app.stop().await;
+}
+
 both_backends!(
     ready_waits_for_the_search_index,
     a_restart_opens_the_saved_search_index,
+    a_damaged_saved_index_is_rebuilt,
     ready_is_503_when_database_cannot_write,
     live_ready_and_request_ids,
     ready_is_503_when_database_is_down,
