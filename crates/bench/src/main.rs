@@ -323,9 +323,11 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
     }
     if build {
         ix.commit()?;
+        ix.merge_all()?;
         println!(
-            "built the index of {count} packages in {:.2?} ({} MB on disk, RSS {} MB)",
+            "built the index of {count} packages in {:.2?} ({} segment(s), {} MB on disk, RSS {} MB)",
             started.elapsed(),
+            ix.segments(),
             ix.disk_bytes() >> 20,
             rss_mb()
         );

@@ -917,53 +917,82 @@ impl Index {
         n
     }
 
-    /// Terms of every field for which `keep` says yes, walking the term dictionaries with
-    /// `automaton` (a Levenshtein automaton) or, without one, from `start` while they begin
-    /// with it (at most `max` per dictionary).
-    pub(crate) fn terms_with_prefix(&self, start: &str, max: usize) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for seg in &self.segs {
-            for field in 0..FIELDS {
-                let Ok(mut stream) = seg.text[field].terms().range().gt(start.as_bytes()).into_stream() else {
-                    continue;
-                };
-                let mut n = 0;
-                while n < max && stream.advance() {
-                    let key = stream.key();
-                    if !key.starts_with(start.as_bytes()) {
+    /// Terms of every field that begin with `start` (and are longer), at most `max` per
+    /// term dictionary, with their document frequencies as [`Index::doc_freq`] counts them.
+    pub(crate) fn terms_with_prefix(&self, start: &str, max: usize) -> Vec<(String, u32)> {
+        self.collect_terms(|dict| {
+            let mut out = Vec::new();
+            if let Ok(mut stream) = dict.range().gt(start.as_bytes()).into_stream() {
+                while out.len() < max && stream.advance() {
+                    if !stream.key().starts_with(start.as_bytes()) {
                         break;
                     }
-                    n += 1;
-                    if let Ok(s) = std::str::from_utf8(key) {
-                        out.push(s.to_string());
-                    }
+                    out.push((stream.key().to_vec(), stream.value().doc_freq));
                 }
             }
+            out
+        })
+    }
+
+    /// Terms of every field within `typos` edits of `word` (adjacent swaps count as one),
+    /// with their document frequencies as [`Index::doc_freq`] counts them.
+    pub(crate) fn terms_near(&self, word: &str, typos: u8) -> Vec<(String, u32)> {
+        let dfa = crate::fuzzy::automaton(word, typos);
+        self.collect_terms(|dict| {
+            let mut out = Vec::new();
+            if let Ok(mut stream) = dict.search(&dfa).into_stream() {
+                while stream.advance() {
+                    out.push((stream.key().to_vec(), stream.value().doc_freq));
+                }
+            }
+            out
+        })
+    }
+
+    /// The terms `walk` finds in each field's dictionary of each segment, with the document
+    /// frequency read on the way (no second lookup): the largest over the fields of a
+    /// segment, summed over segments.
+    fn collect_terms(
+        &self,
+        walk: impl Fn(&tantivy::termdict::TermDictionary) -> Vec<(Vec<u8>, u32)>,
+    ) -> Vec<(String, u32)> {
+        let mut total: HashMap<Vec<u8>, u32> = HashMap::new();
+        for seg in &self.segs {
+            let mut here: HashMap<Vec<u8>, u32> = HashMap::new();
+            for field in 0..FIELDS {
+                for (term, df) in walk(seg.text[field].terms()) {
+                    let e = here.entry(term).or_default();
+                    *e = (*e).max(df);
+                }
+            }
+            for (term, df) in here {
+                *total.entry(term).or_default() += df;
+            }
         }
+        let mut out: Vec<(String, u32)> = total
+            .into_iter()
+            .filter_map(|(t, df)| String::from_utf8(t).ok().map(|t| (t, df)))
+            .collect();
         out.sort_unstable();
-        out.dedup();
         out
     }
 
-    /// Terms of every field within `typos` edits of `word` (adjacent swaps count as one).
-    pub(crate) fn terms_near(&self, word: &str, typos: u8) -> Vec<String> {
-        let dfa = crate::fuzzy::automaton(word, typos);
-        let mut out: Vec<String> = Vec::new();
-        for seg in &self.segs {
-            for field in 0..FIELDS {
-                let Ok(mut stream) = seg.text[field].terms().search(&dfa).into_stream() else {
-                    continue;
-                };
-                while stream.advance() {
-                    if let Ok(s) = std::str::from_utf8(stream.key()) {
-                        out.push(s.to_string());
-                    }
-                }
-            }
+    /// Merges every segment into one (after a bulk build: queries then read one term
+    /// dictionary per field instead of one per segment). Blocks until done.
+    pub fn merge_all(&mut self) -> Result<()> {
+        let ids = self.tv.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            self.writer.merge(&ids).wait()?;
+            self.reader.reload()?;
+            self.searcher = self.reader.searcher();
+            self.segs = self.views()?;
         }
-        out.sort_unstable();
-        out.dedup();
-        out
+        Ok(())
+    }
+
+    /// Number of segments searched.
+    pub fn segments(&self) -> usize {
+        self.segs.len()
     }
 
     /// The per-field weighted BM25 contribution of a term seen `tf` times in a field of

@@ -313,12 +313,11 @@ impl Index {
             let mut near: Vec<(usize, u32, String)> = self
                 .terms_near(word, typos as u8)
                 .into_iter()
-                .filter(|t| t != word)
-                .filter_map(|t| {
+                .filter(|(t, df)| t != word && *df > 0)
+                .filter_map(|(t, df)| {
                     let tc: Vec<char> = t.chars().collect();
                     let d = fuzzy::distance(&chars, &tc, typos)?;
-                    let df = self.doc_freq(&t);
-                    (df > 0).then_some((d, df, t))
+                    Some((d, df, t))
                 })
                 .collect();
             near.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)).then_with(|| a.2.cmp(&b.2)));
@@ -331,7 +330,7 @@ impl Index {
             let mut longer: Vec<(u32, String)> = self
                 .terms_with_prefix(word, MAX_PREFIX_SCAN)
                 .into_iter()
-                .map(|t| (self.doc_freq(&t), t))
+                .map(|(t, n)| (n, t))
                 .filter(|&(n, _)| n > 0)
                 .collect();
             longer.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));

@@ -415,7 +415,8 @@ impl SearchIndex {
         state.skipped = skipped;
         state.last_reconcile = Instant::now();
         ix.set_payload(state.saved());
-        let ix = tokio::task::spawn_blocking(move || ix.commit().map(|()| ix))
+        // One segment: a query then reads one term dictionary per field.
+        let ix = tokio::task::spawn_blocking(move || ix.commit().and_then(|()| ix.merge_all()).map(|()| ix))
             .await
             .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
         let ix = match ix {
