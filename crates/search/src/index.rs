@@ -423,21 +423,19 @@ impl Index {
 
     fn read_doc(&self, id: i64) -> Option<Document> {
         let term = Term::from_field_i64(self.fields.id, id);
+        let mut found = None;
         for seg in &self.segs {
-            let Ok(Some(mut postings)) = seg.id.read_postings(&term, IndexRecordOption::Basic) else {
-                continue;
-            };
-            let mut doc = tantivy::DocSet::doc(&postings);
-            while doc != tantivy::TERMINATED {
-                if seg.is_alive(doc) {
-                    let stored: TantivyDocument = self.searcher.doc(DocAddress::new(seg.ord, doc)).ok()?;
-                    let bytes = stored.get_first(self.fields.doc)?.as_bytes()?;
-                    return serde_json::from_slice(bytes).ok();
-                }
-                doc = tantivy::DocSet::advance(&mut postings);
+            each_live(seg, &seg.id, &term, IndexRecordOption::Basic, |_, doc| {
+                found = Some(DocAddress::new(seg.ord, doc));
+                false
+            });
+            if found.is_some() {
+                break;
             }
         }
-        None
+        let stored: TantivyDocument = self.searcher.doc(found?).ok()?;
+        let bytes = stored.get_first(self.fields.doc)?.as_bytes()?;
+        serde_json::from_slice(bytes).ok()
     }
 
     pub fn contains(&self, id: i64) -> bool {
@@ -856,19 +854,13 @@ impl Index {
         }
         let term = Term::from_field_text(self.fields.exact, key);
         for seg in &self.segs {
-            let Ok(Some(mut postings)) = seg.exact.read_postings(&term, IndexRecordOption::Basic) else {
-                continue;
-            };
-            let mut doc = tantivy::DocSet::doc(&postings);
-            while doc != tantivy::TERMINATED {
-                if seg.is_alive(doc) {
-                    let d = seg.docno.get_val(doc) as u32;
-                    if self.meta[d as usize].alive && !out.contains(&d) {
-                        out.push(d);
-                    }
+            each_live(seg, &seg.exact, &term, IndexRecordOption::Basic, |_, doc| {
+                let d = seg.docno.get_val(doc) as u32;
+                if self.meta[d as usize].alive && !out.contains(&d) {
+                    out.push(d);
                 }
-                doc = tantivy::DocSet::advance(&mut postings);
-            }
+                true
+            });
         }
         out.sort_unstable();
         out
@@ -885,18 +877,12 @@ impl Index {
         for seg in &self.segs {
             for field in 0..FIELDS {
                 let term = Term::from_field_text(self.fields.text[field], text);
-                let Ok(Some(mut postings)) = seg.text[field].read_postings(&term, IndexRecordOption::WithFreqs) else {
-                    continue;
-                };
-                let mut doc = tantivy::DocSet::doc(&postings);
-                while doc != tantivy::TERMINATED {
-                    if seg.is_alive(doc) {
-                        let tf = tantivy::postings::Postings::term_freq(&postings);
-                        let len = seg.norms[field].fieldnorm(doc);
-                        f(seg.docno.get_val(doc) as u32, field, tf, len);
-                    }
-                    doc = tantivy::DocSet::advance(&mut postings);
-                }
+                each_live(seg, &seg.text[field], &term, IndexRecordOption::WithFreqs, |postings, doc| {
+                    let tf = tantivy::postings::Postings::term_freq(postings);
+                    let len = seg.norms[field].fieldnorm(doc);
+                    f(seg.docno.get_val(doc) as u32, field, tf, len);
+                    true
+                });
             }
         }
     }
@@ -1012,6 +998,27 @@ impl Index {
 impl Default for Index {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// Calls `f` with each live document of `term`'s postings in one segment (and the postings,
+/// for their frequencies) until `f` returns false.
+fn each_live(
+    seg: &SegView,
+    inv: &InvertedIndexReader,
+    term: &Term,
+    option: IndexRecordOption,
+    mut f: impl FnMut(&tantivy::postings::SegmentPostings, DocId) -> bool,
+) {
+    let Ok(Some(mut postings)) = inv.read_postings(term, option) else {
+        return;
+    };
+    let mut doc = tantivy::DocSet::doc(&postings);
+    while doc != tantivy::TERMINATED {
+        if seg.is_alive(doc) && !f(&postings, doc) {
+            return;
+        }
+        doc = tantivy::DocSet::advance(&mut postings);
     }
 }
 

@@ -158,29 +158,50 @@ async fn ready_is_503_when_database_cannot_write(b: Backend) {
     app.stop().await;
 }
 
+/// Starts the app's server again on its configuration (after a shutdown).
+async fn restart(app: &mut TestApp) {
+    let server = app.start_node().await;
+    app.base = server.base_url();
+    app.server = Some(server);
+}
+
+/// Renames the table search reads its reindex generation from, so that building an index
+/// fails until the test renames it back (`search_state_away` → `search_state`); returns
+/// the connection to do that with.
+async fn hide_search_state(app: &TestApp) -> sqlx::AnyConnection {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    sqlx::raw_sql("ALTER TABLE search_state RENAME TO search_state_away")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn
+}
+
+/// Undoes [`hide_search_state`].
+async fn show_search_state(mut conn: sqlx::AnyConnection) {
+    use sqlx::Connection as _;
+    sqlx::raw_sql("ALTER TABLE search_state_away RENAME TO search_state")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    conn.close().await.unwrap();
+}
+
 /// Without a saved index, the search index is built in the background at start: the node
 /// answers `/health/live` at once, `/health/ready` (and searches) 503 until the index is
 /// built, and builds it once it can. Here the build cannot read the search state until the
 /// test gives it back.
 async fn ready_waits_for_the_search_index(b: Backend) {
-    use sqlx::Connection as _;
     let mut app = TestApp::new(b).await;
     let alice = app.user("alice").await;
     alice.publish("alice/widget", "1.0.0").await;
     app.server.take().unwrap().shutdown().await.expect("clean shutdown");
     // No saved index: it must be built.
     std::fs::remove_dir_all(app.config.data_dir.join("search")).unwrap();
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
-    let sql = |s: &'static str| sqlx::raw_sql(s);
-    sql("ALTER TABLE search_state RENAME TO search_state_away")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-
-    let server = app.start_node().await;
-    app.base = server.base_url();
-    app.server = Some(server);
+    let conn = hide_search_state(&app).await;
+    restart(&mut app).await;
     assert_eq!(app.get("/health/live").send().await.unwrap().status(), StatusCode::OK);
     let res = app.get("/health/ready").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -193,11 +214,7 @@ async fn ready_waits_for_the_search_index(b: Backend) {
     let res = app.get("/api/v1/packages/alice/widget").send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 
-    sql("ALTER TABLE search_state_away RENAME TO search_state")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+    show_search_state(conn).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     loop {
         let res = app.get("/health/ready").send().await.unwrap();
@@ -220,7 +237,6 @@ async fn ready_waits_for_the_search_index(b: Backend) {
 /// as the index is open, even while the database cannot tell it anything about search (a
 /// rebuild would need that), and it then catches up with what changed while it was down.
 async fn a_restart_opens_the_saved_search_index(b: Backend) {
-    use sqlx::Connection as _;
     let mut app = TestApp::new(b).await;
     let alice = app.user("alice").await;
     alice.publish("alice/widget", "1.0.0").await;
@@ -234,21 +250,13 @@ async fn a_restart_opens_the_saved_search_index(b: Backend) {
     app.server.take().unwrap().shutdown().await.expect("clean shutdown");
 
     // While the node is down, a package changes behind its back.
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(&app.db.url).await.unwrap();
+    let mut conn = hide_search_state(&app).await;
     let sql = |s: &'static str| sqlx::raw_sql(s);
     sql("UPDATE packages SET description = 'Changed while the node was down', updated_at = updated_at + 1 WHERE name = 'gadget'")
         .execute(&mut conn)
         .await
         .unwrap();
-    sql("ALTER TABLE search_state RENAME TO search_state_away")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-
-    let server = app.start_node().await;
-    app.base = server.base_url();
-    app.server = Some(server);
+    restart(&mut app).await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while app.get("/health/ready").send().await.unwrap().status() != StatusCode::OK {
         assert!(std::time::Instant::now() < deadline, "the saved index was not opened");
@@ -266,11 +274,7 @@ async fn a_restart_opens_the_saved_search_index(b: Backend) {
     assert_eq!(found["total"], 0, "the saved index knows nothing of it yet: {found}");
 
     // Once the database answers again, the node catches up.
-    sql("ALTER TABLE search_state_away RENAME TO search_state")
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    conn.close().await.unwrap();
+    show_search_state(conn).await;
     let index = app.services().search_index.clone();
     index.sync().await.unwrap();
     let found = json_ok(app.get("/api/v1/search?q=changed").send().await.unwrap()).await;
@@ -290,10 +294,7 @@ async fn a_damaged_saved_index_is_rebuilt(b: Backend) {
     let search_dir = app.config.data_dir.join("search");
     let damaged = search_dir.join(std::fs::read_to_string(search_dir.join("CURRENT")).unwrap().trim());
     std::fs::write(damaged.join("meta.json"), b"{ not json").unwrap();
-
-    let server = app.start_node().await;
-    app.base = server.base_url();
-    app.server = Some(server);
+    restart(&mut app).await;
     app.services().search_index.wait_built().await;
     let found = json_ok(app.get("/api/v1/search?q=widget").send().await.unwrap()).await;
     assert_eq!(found["results"][0]["full_name"], "alice/widget", "{found}");
