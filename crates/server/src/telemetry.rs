@@ -131,7 +131,7 @@ fn describe_metrics() {
     );
     describe_counter!(
         "trove_oci_manifest_cache_total",
-        "OCI manifest reads from this node's manifest cache, by result (hit, miss)"
+        "OCI manifest reads by result: hit (from this node's manifest cache), miss (loaded from the database and store), shared (answered from the load another request for it was running)"
     );
     describe_counter!(
         "trove_oci_uploads_joined_total",
