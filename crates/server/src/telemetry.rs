@@ -123,7 +123,7 @@ fn describe_metrics() {
     );
     describe_counter!(
         "trove_oci_uploads_in_place_total",
-        "OCI chunked uploads finished in place (appended to one file, hash state carried between chunks)"
+        "OCI chunked uploads finished in place (appended to one file, or on S3 completed as one multipart upload; hash state carried between chunks)"
     );
     describe_counter!(
         "trove_archive_cache_total",
