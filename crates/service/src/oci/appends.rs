@@ -154,6 +154,12 @@ impl crate::oci::Oci<'_> {
         let state = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default()).map_err(|_| bad_state())?;
         let storage = state.digest();
         let size = up.size as u64;
+        // A sha512 claim re-reads the file rather than carrying a running SHA-512 state with
+        // every chunk: which algorithm the client claims is only known at this PUT, so a
+        // running state would hash every upload's bytes twice (SHA-512 costs about as much
+        // as SHA-256 again, more where SHA-256 has CPU instructions) for a digest OCI clients
+        // hardly send (docker, containerd, podman, oras and skopeo push sha256). The re-read
+        // is one sequential read of a local file, done only for those uploads.
         let actual = match claimed.algorithm() {
             Algorithm::Sha256 => storage.clone(),
             Algorithm::Sha512 => super::uploads::sha512_of_file(file.path()).await?,

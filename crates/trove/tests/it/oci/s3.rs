@@ -207,6 +207,36 @@ async fn chunked_uploads_on_s3_are_multipart(b: Backend) {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     assert_eq!(part_files(&upload_id), 0, "the multipart upload is aborted");
     assert!(store.upload_objects().await.unwrap().is_empty());
+
+    // Finished with a sha512 digest: a wrong one (known only once the bytes are together)
+    // ends the upload and stores nothing; the right one stores exactly the bytes.
+    let blobs = app.blob_count().await;
+    for right in [false, true] {
+        let res = a.send(Method::POST, "/v2/alice/mp/blobs/uploads/").await;
+        let loc = header(&res, "location");
+        let res = patch(&a, &loc, 0, 6 * MIB).await.unwrap();
+        let loc = header(&res, "location");
+        let res = patch(&b2, &loc, 6 * MIB, 7 * MIB).await.unwrap();
+        let loc = header(&res, "location");
+        let claimed = if right {
+            sha512(&data[..7 * MIB])
+        } else {
+            sha512(b"other")
+        };
+        let sep = if loc.contains('?') { '&' } else { '?' };
+        let res = a.send(Method::PUT, &format!("{loc}{sep}digest={claimed}")).await;
+        if right {
+            assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+            let got = b2.send(Method::GET, &format!("/v2/alice/mp/blobs/{claimed}")).await;
+            assert_eq!(got.bytes().await.unwrap().as_ref(), &data[..7 * MIB]);
+            assert_eq!(app.blob_count().await, blobs + 1);
+        } else {
+            oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
+            assert_eq!(a.send(Method::GET, &loc).await.status(), StatusCode::NOT_FOUND);
+            assert_eq!(app.blob_count().await, blobs);
+        }
+        assert!(store.upload_objects().await.unwrap().is_empty());
+    }
     node2.shutdown().await.unwrap();
     app.stop().await;
 }
