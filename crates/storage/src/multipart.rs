@@ -18,7 +18,7 @@ use trove_core::Digest;
 /// S3's smallest part (except the last).
 pub const MIN_PART: u64 = 5 * 1024 * 1024;
 /// Largest part written at once: a chunk bigger than this is cut into parts of this size.
-const MAX_PART: usize = 32 * 1024 * 1024;
+const MAX_PART: usize = 16 * 1024 * 1024;
 
 /// Where a multipart upload stands (kept with the upload's database row).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
