@@ -172,6 +172,8 @@ pub struct Db {
     write_lock: Option<Arc<Mutex<()>>>,
     /// Counts write transactions committed through this handle (for in-process caches).
     generation: Arc<AtomicU64>,
+    /// Counts them too, except those that only add to counters (`WriteTx::commit_counters`).
+    content_generation: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -234,6 +236,7 @@ impl Db {
             backend,
             write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
             generation: Arc::default(),
+            content_generation: Arc::default(),
         };
         db.migrate().await?;
         Ok(db)
@@ -269,6 +272,13 @@ impl Db {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Changes whenever a write transaction of this process commits, except one that only
+    /// adds to counters (download counts: `WriteTx::commit_counters`): for caches of what such
+    /// writes cannot change (OCI manifests), which then survive the periodic count flush.
+    pub fn content_generation(&self) -> u64 {
+        self.content_generation.load(Ordering::Acquire)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -295,6 +305,7 @@ impl Db {
             tx,
             _guard: guard,
             generation: self.generation.clone(),
+            content_generation: self.content_generation.clone(),
         })
     }
 
@@ -334,10 +345,20 @@ pub struct WriteTx {
     tx: Transaction<'static, Any>,
     _guard: Option<OwnedMutexGuard<()>>,
     generation: Arc<AtomicU64>,
+    content_generation: Arc<AtomicU64>,
 }
 
 impl WriteTx {
     pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        self.content_generation.fetch_add(1, Ordering::Release);
+        self.generation.fetch_add(1, Ordering::Release);
+        Ok(())
+    }
+
+    /// Commits a transaction that only added to counters (download counts): it changes the
+    /// write generation but not the content generation (`Db::content_generation`).
+    pub async fn commit_counters(self) -> Result<()> {
         self.tx.commit().await?;
         self.generation.fetch_add(1, Ordering::Release);
         Ok(())

@@ -15,6 +15,9 @@ pub struct OciUpload {
     /// The running SHA-256 state of an upload appended in place (one file); `None` for an
     /// upload kept as one stored blob per chunk (`oci_upload_parts`).
     pub hash_state: Option<String>,
+    /// On S3, the multipart upload the chunks are parts of (`trove_storage::MultipartState`
+    /// as JSON); `None` before the first chunk and elsewhere.
+    pub multipart_state: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -49,7 +52,8 @@ pub async fn insert(
 
 pub async fn find(conn: &mut Conn, id: &str) -> Result<Option<OciUpload>> {
     Ok(sqlx::query_as(
-        "SELECT id, package_id, user_id, size, created_at, updated_at, hash_state FROM oci_uploads WHERE id = $1",
+        "SELECT id, package_id, user_id, size, created_at, updated_at, hash_state, multipart_state FROM oci_uploads \
+         WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -103,6 +107,32 @@ pub async fn advance(
     )
     .bind(size)
     .bind(hash_state)
+    .bind(now)
+    .bind(id)
+    .bind(expected_size)
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Like [`advance`], for an upload kept as an S3 multipart upload: also records where the
+/// multipart upload stands.
+pub async fn advance_multipart(
+    conn: &mut Conn,
+    id: &str,
+    expected_size: i64,
+    size: i64,
+    hash_state: &str,
+    multipart_state: &str,
+    now: i64,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE oci_uploads SET size = $1, hash_state = $2, multipart_state = $3, updated_at = $4 \
+         WHERE id = $5 AND size = $6 AND hash_state IS NOT NULL",
+    )
+    .bind(size)
+    .bind(hash_state)
+    .bind(multipart_state)
     .bind(now)
     .bind(id)
     .bind(expected_size)

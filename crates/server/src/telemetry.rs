@@ -123,7 +123,7 @@ fn describe_metrics() {
     );
     describe_counter!(
         "trove_oci_uploads_in_place_total",
-        "OCI chunked uploads finished in place (appended to one file, hash state carried between chunks)"
+        "OCI chunked uploads finished in place (appended to one file, or on S3 completed as one multipart upload; hash state carried between chunks)"
     );
     describe_counter!(
         "trove_archive_cache_total",
@@ -131,7 +131,7 @@ fn describe_metrics() {
     );
     describe_counter!(
         "trove_oci_manifest_cache_total",
-        "OCI manifest reads from this node's manifest cache, by result (hit, miss)"
+        "OCI manifest reads by result: hit (from this node's manifest cache), miss (loaded from the database and store), shared (answered from the load another request for it was running)"
     );
     describe_counter!(
         "trove_oci_uploads_joined_total",

@@ -85,7 +85,8 @@ impl DownloadCounter {
             let mut tx = self.db.write().await?;
             trove_db::downloads::add_counts(&mut tx, &versions).await?;
             trove_db::downloads::add_package_counts(&mut tx, &packages_only).await?;
-            tx.commit().await
+            // Counts only: caches of what they cannot change (OCI manifests) stay valid.
+            tx.commit_counters().await
         }
         .await;
         if let Err(e) = res {

@@ -4,11 +4,13 @@
 //! filesystem store the finished file is then linked into place (written once). On S3,
 //! reads can be handed to the server itself with presigned URLs (`with_redirects`).
 
+mod multipart;
 mod pump;
 mod sha256;
 mod staging;
 mod upload;
 
+pub use multipart::{MultipartState, Part, MIN_PART};
 pub use sha256::{BadHashState, RunningSha256};
 pub use staging::{StagedBlob, StagingError};
 pub use upload::{AppendError, UploadFile};

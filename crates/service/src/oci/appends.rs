@@ -1,8 +1,9 @@
 //! Upload requests with their bodies: on the filesystem store a chunked upload is one file
 //! appended in place with the running SHA-256 state in its database row (`trove_storage::
 //! UploadFile`), so any node continues it, nothing is copied and the closing PUT only finishes
-//! the hash and renames the file into the store. Uploads without a state (other stores, or
-//! started before it existed) keep one stored blob per chunk (`uploads`).
+//! the hash and renames the file into the store. On the S3 store the chunks become the parts
+//! of one S3 multipart upload (`multipart`), with the same running hash. Uploads without a
+//! state (started before it existed) keep one stored blob per chunk (`uploads`).
 
 use super::blobs::info_of;
 use super::uploads::{digest_mismatch, range_invalid, too_large, upload_unknown, UploadState};
@@ -48,11 +49,16 @@ fn bad_state() -> ServiceError {
 impl crate::oci::Oci<'_> {
     /// The hash state new uploads start with, when they are appended in place here.
     pub(crate) fn oci_initial_hash_state(&self) -> Option<String> {
-        self.store.appends_uploads().then(|| RunningSha256::new().to_hex())
+        (self.store.appends_uploads() || self.store.multipart_uploads()).then(|| RunningSha256::new().to_hex())
     }
 
     /// Stages a body for an upload kept as stored chunks; `declared` must match.
-    async fn oci_stage_chunk<S, E>(&self, body: &mut S, declared: Option<u64>, limit: u64) -> Result<StagedBlob>
+    pub(super) async fn oci_stage_chunk<S, E>(
+        &self,
+        body: &mut S,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<StagedBlob>
     where
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
@@ -82,6 +88,15 @@ impl crate::oci::Oci<'_> {
         E: std::fmt::Display,
     {
         let (pkg, up) = self.oci_find_upload(ctx, repo, id).await?;
+        if up.hash_state.is_some() && self.store.multipart_uploads() {
+            let up = self
+                .oci_append_multipart(pkg.namespace_id, &up, start, body, declared, limit)
+                .await?;
+            return Ok(UploadState {
+                id: up.id,
+                size: up.size as u64,
+            });
+        }
         if up.hash_state.is_none() || !self.store.appends_uploads() {
             let chunk = self.oci_stage_chunk(body, declared, limit).await?;
             return self.append_upload(ctx, repo, id, start, chunk, limit).await;
@@ -116,6 +131,15 @@ impl crate::oci::Oci<'_> {
     {
         let claimed = names::parse_digest(digest)?;
         let (pkg, up) = self.oci_find_upload(ctx, repo, id).await?;
+        if up.hash_state.is_some() && self.store.multipart_uploads() {
+            let up = if start.is_some() || declared != Some(0) {
+                self.oci_append_multipart(pkg.namespace_id, &up, start, body, declared, limit)
+                    .await?
+            } else {
+                up
+            };
+            return self.oci_finish_multipart(repo, &pkg, &up, &claimed).await;
+        }
         if up.hash_state.is_none() || !self.store.appends_uploads() {
             let chunk = self.oci_stage_chunk(body, declared, limit).await?;
             let last = (chunk.size() > 0 || start.is_some()).then_some((start, chunk));
@@ -130,6 +154,12 @@ impl crate::oci::Oci<'_> {
         let state = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default()).map_err(|_| bad_state())?;
         let storage = state.digest();
         let size = up.size as u64;
+        // A sha512 claim re-reads the file rather than carrying a running SHA-512 state with
+        // every chunk: which algorithm the client claims is only known at this PUT, so a
+        // running state would hash every upload's bytes twice (SHA-512 costs about as much
+        // as SHA-256 again, more where SHA-256 has CPU instructions) for a digest OCI clients
+        // hardly send (docker, containerd, podman, oras and skopeo push sha256). The re-read
+        // is one sequential read of a local file, done only for those uploads.
         let actual = match claimed.algorithm() {
             Algorithm::Sha256 => storage.clone(),
             Algorithm::Sha512 => super::uploads::sha512_of_file(file.path()).await?,

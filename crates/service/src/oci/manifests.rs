@@ -419,28 +419,85 @@ impl crate::oci::Oci<'_> {
         };
         // A hit answers without the database, except that a private repository's entry
         // serves only callers who may read it (checked as every read is).
-        let generation = self.db.write_generation();
+        let generation = self.db.content_generation();
         if let Some(hit) = self.manifest_cache.get(repo, reference, generation) {
-            if hit.pkg.is_private() {
-                let mut conn = self.db.conn().await?;
-                if !self.can_read(&mut conn, ctx, &hit.pkg).await? {
-                    return Err(super::access::hidden(ctx, repo));
-                }
-            }
-            metrics::counter!("trove_oci_manifest_cache_total", "result" => "hit").increment(1);
-            return Ok(ManifestContent {
-                digest: hit.digest.clone(),
-                media_type: hit.media_type.clone(),
-                size: hit.body.len() as u64,
-                body: (!head).then(|| hit.body.clone()),
-                private: hit.pkg.is_private(),
-                pull: (hit.counts && !head).then_some(hit.pkg.id),
-            });
+            return self.answer_cached(ctx, repo, &hit, head, "hit").await;
         }
-        metrics::counter!("trove_oci_manifest_cache_total", "result" => "miss").increment(1);
+        // A miss: one request loads, those asking meanwhile share what it loaded.
+        let flight = self.manifest_cache.flight(repo, reference, generation);
+        let mut own = None;
+        let shared = flight
+            .get_or_init(|| async {
+                metrics::counter!("trove_oci_manifest_cache_total", "result" => "miss").increment(1);
+                let loaded = self
+                    .load_manifest(ctx, repo, reference, &parsed, head, generation)
+                    .await;
+                let shared = loaded.as_ref().ok().and_then(|(_, cached)| cached.clone());
+                own = Some(loaded);
+                shared
+            })
+            .await
+            .clone();
+        self.manifest_cache.land(repo, reference, generation, &flight);
+        if let Some(loaded) = own {
+            return loaded.map(|(content, _)| content);
+        }
+        match shared {
+            Some(m) => self.answer_cached(ctx, repo, &m, head, "shared").await,
+            None => {
+                metrics::counter!("trove_oci_manifest_cache_total", "result" => "miss").increment(1);
+                let (content, _) = self
+                    .load_manifest(ctx, repo, reference, &parsed, head, generation)
+                    .await?;
+                Ok(content)
+            }
+        }
+    }
+
+    /// Answers from a cached (or shared) manifest; a private repository's only to callers
+    /// who may read it.
+    async fn answer_cached(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        m: &super::manifest_cache::CachedManifest,
+        head: bool,
+        result: &'static str,
+    ) -> Result<ManifestContent> {
+        if m.pkg.is_private() {
+            let mut conn = self.db.conn().await?;
+            if !self.can_read(&mut conn, ctx, &m.pkg).await? {
+                return Err(super::access::hidden(ctx, repo));
+            }
+        }
+        metrics::counter!("trove_oci_manifest_cache_total", "result" => result).increment(1);
+        Ok(ManifestContent {
+            digest: m.digest.clone(),
+            media_type: m.media_type.clone(),
+            size: m.body.len() as u64,
+            body: (!head).then(|| m.body.clone()),
+            private: m.pkg.is_private(),
+            pull: (m.counts && !head).then_some(m.pkg.id),
+        })
+    }
+
+    /// Reads a manifest from the database and the store (for the caller: access checked)
+    /// and caches it at `generation` when it is small enough; the cached entry is returned too.
+    async fn load_manifest(
+        &self,
+        ctx: &Ctx,
+        repo: &RepoName,
+        reference: &str,
+        parsed: &Reference,
+        head: bool,
+        generation: u64,
+    ) -> Result<(
+        ManifestContent,
+        Option<std::sync::Arc<super::manifest_cache::CachedManifest>>,
+    )> {
         let pkg = self.repo(ctx, repo, OciAction::Pull).await?;
         let mut conn = self.db.conn().await?;
-        let digest = match &parsed {
+        let digest = match parsed {
             Reference::Digest(d) => d.to_string(),
             Reference::Tag(t) => trove_db::oci_tags::resolve(&mut conn, pkg.id, t)
                 .await?
@@ -452,7 +509,7 @@ impl crate::oci::Oci<'_> {
         let size = m.size.max(0) as u64;
         // Small manifests are read whole even for a HEAD, to fill the cache.
         let cacheable = size <= super::manifest_cache::MAX_BODY;
-        let counts = match &parsed {
+        let counts = match parsed {
             Reference::Tag(_) => true,
             Reference::Digest(_) if head && !cacheable => false,
             Reference::Digest(_) => !trove_db::oci_manifests::is_referenced(&mut conn, pkg.id, &digest).await?,
@@ -472,28 +529,29 @@ impl crate::oci::Oci<'_> {
             }
         };
         let digest = parse(&m.digest)?;
-        if let Some(b) = &body {
-            self.manifest_cache.put(
-                repo,
-                reference,
-                generation,
-                std::sync::Arc::new(super::manifest_cache::CachedManifest {
+        let cached = match &body {
+            Some(b) if cacheable => {
+                let entry = std::sync::Arc::new(super::manifest_cache::CachedManifest {
                     pkg: pkg.clone(),
                     digest: digest.clone(),
                     media_type: m.media_type.clone(),
                     body: b.clone(),
                     counts,
-                }),
-            );
-        }
-        Ok(ManifestContent {
+                });
+                self.manifest_cache.put(repo, reference, generation, entry.clone());
+                Some(entry)
+            }
+            _ => None,
+        };
+        let content = ManifestContent {
             digest,
             media_type: m.media_type,
             size,
             body: if head { None } else { body },
             private: pkg.is_private(),
             pull: (counts && !head).then_some(pkg.id),
-        })
+        };
+        Ok((content, cached))
     }
 
     /// Counts a manifest `GET` that was answered in full as a pull of its repository, when

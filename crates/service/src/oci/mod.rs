@@ -16,6 +16,7 @@ mod image;
 mod jwt;
 pub(crate) mod manifest_cache;
 mod manifests;
+mod multipart;
 mod names;
 mod token;
 mod uploads;

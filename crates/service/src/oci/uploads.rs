@@ -1,6 +1,7 @@
 //! Blob uploads: monolithic, chunked and resumable. The upload's state is a database row, so
 //! any node can continue or finish an upload. On the filesystem store its bytes are one file
-//! appended in place (`appends`); elsewhere every chunk is stored as a blob of its own.
+//! appended in place (`appends`), on S3 one multipart upload (`multipart`); uploads started
+//! without a hash state (before migration 0021) store every chunk as a blob of its own.
 //! The node that took the chunks also joins them as they come, with the running hash
 //! (`assembly`), so the final PUT only finishes the hash; otherwise it concatenates the
 //! chunks (or reuses a single one). Either way it verifies the digest and stores the blob
@@ -402,16 +403,24 @@ impl crate::oci::Oci<'_> {
     }
 
     /// Deletes an upload's rows, then its chunks' bytes unless something else uses them.
-    async fn oci_drop_upload(&self, id: &str) -> Result<bool> {
+    pub(super) async fn oci_drop_upload(&self, id: &str) -> Result<bool> {
         self.upload_assemblies.forget(id);
-        let parts = {
+        let (parts, row) = {
             let mut conn = self.db.conn().await?;
-            trove_db::oci_uploads::parts(&mut conn, id).await?
+            (
+                trove_db::oci_uploads::parts(&mut conn, id).await?,
+                trove_db::oci_uploads::find(&mut conn, id).await?,
+            )
         };
         let mut tx = self.db.write().await?;
         let deleted = trove_db::oci_uploads::delete(&mut tx, id, None).await?;
         tx.commit().await?;
         self.store.remove_upload(id).await?;
+        // An S3 multipart upload: aborted, its tail object removed.
+        if let Some(up) = row.filter(|u| u.multipart_state.is_some()) {
+            let state = super::multipart::multipart_state(&up)?;
+            self.store.abort_multipart(id, &state).await?;
+        }
         for p in parts {
             if let Ok(d) = Digest::parse(&p.storage_digest) {
                 self.blobs().reclaim_blob(&d).await?;

@@ -27,6 +27,9 @@ async fn counter(base: &str, client: &reqwest::Client, line_start: &str) -> u64 
 }
 
 const HITS: &str = "trove_oci_manifest_cache_total{result=\"hit\"}";
+/// Manifest loads (from the database and the store).
+const MISSES: &str = "trove_oci_manifest_cache_total{result=\"miss\"}";
+const SHARED: &str = "trove_oci_manifest_cache_total{result=\"shared\"}";
 
 /// A manifest pushed under `tag` whose layer says `variant`.
 async fn image(oci: &Oci, repo: &str, tag: &str, variant: &str) -> Vec<u8> {
@@ -461,7 +464,91 @@ async fn s3_redirects_blob_and_archive_downloads(b: Backend) {
     app.stop().await;
 }
 
+/// Concurrent GETs of a tag that is not in the cache make one load: the requests that arrive
+/// while it runs are answered from what it loaded (`shared`), the later ones from the cache,
+/// all with the exact bytes.
+async fn concurrent_manifest_misses_load_once(b: Backend) {
+    // No background writes to change the generation while it is checked.
+    let app = TestApp::builder(b)
+        .config(|c| c.stats.flush_interval_ms = 3_600_000)
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let a = Oci::user(&app, &alice);
+    let anon = Oci::anonymous(&app);
+    // An entry lives a second, which a burst on a busy machine may outlast (a second load,
+    // rightly): a few fresh tags are tried. Without coalescing, every burst loads many times.
+    let mut loads = Vec::new();
+    for attempt in 0..3 {
+        let tag = format!("v{attempt}");
+        let m = image(&a, "alice/app", &tag, &tag).await;
+        let path = format!("/v2/alice/app/manifests/{tag}");
+        let (misses, shared, hits) = (
+            counter(&app.base, &app.client, MISSES).await,
+            counter(&app.base, &app.client, SHARED).await,
+            counter(&app.base, &app.client, HITS).await,
+        );
+        let answers = futures::future::join_all((0..16).map(|_| {
+            let (anon, path) = (anon.clone(), path.clone());
+            async move {
+                let res = anon.send(Method::GET, &path).await;
+                (res.status(), res.bytes().await.unwrap())
+            }
+        }))
+        .await;
+        for (status, body) in answers {
+            assert_eq!(status, StatusCode::OK);
+            assert_eq!(body.as_ref(), m.as_slice());
+        }
+        let n = counter(&app.base, &app.client, MISSES).await - misses;
+        loads.push(n);
+        if n == 1 {
+            let served = counter(&app.base, &app.client, SHARED).await - shared
+                + counter(&app.base, &app.client, HITS).await
+                - hits;
+            assert_eq!(served, 15, "the other requests were served from the one load");
+            break;
+        }
+    }
+    assert_eq!(loads.last(), Some(&1), "loads per burst of 16 cold GETs: {loads:?}");
+    app.stop().await;
+}
+
+/// The periodic download-count flush (a write that cannot change a manifest) keeps this
+/// node's cached manifests; a tag re-pushed on this node is still answered at once.
+async fn download_flush_keeps_cached_manifests(b: Backend) {
+    // The flush is run by the test, not the background job.
+    let app = TestApp::builder(b)
+        .config(|c| c.stats.flush_interval_ms = 3_600_000)
+        .start()
+        .await;
+    let alice = app.user("alice").await;
+    let a = Oci::user(&app, &alice);
+    let m1 = image(&a, "alice/app", "v1", "one").await;
+    let path = "/v2/alice/app/manifests/v1";
+    // An entry lives a second, which a slow step may outlast: a few rounds are tried. A
+    // flush that emptied the cache makes every round load again.
+    let mut kept = false;
+    for _ in 0..3 {
+        assert_eq!(digest_of(&a, path).await, (StatusCode::OK, sha256(&m1)));
+        let misses = counter(&app.base, &app.client, MISSES).await;
+        let written = app.services().flush_downloads().await.expect("flush");
+        assert!(written > 0, "the pull was counted and written");
+        assert_eq!(digest_of(&a, path).await, (StatusCode::OK, sha256(&m1)));
+        if counter(&app.base, &app.client, MISSES).await == misses {
+            kept = true;
+            break;
+        }
+    }
+    assert!(kept, "the download-count flush dropped the cached manifest");
+    let m2 = image(&a, "alice/app", "v1", "two").await;
+    assert_eq!(digest_of(&a, path).await, (StatusCode::OK, sha256(&m2)));
+    app.stop().await;
+}
+
 both_backends!(
+    concurrent_manifest_misses_load_once,
+    download_flush_keeps_cached_manifests,
     cached_manifests_follow_other_nodes,
     cached_manifests_stay_private,
     chunked_uploads_in_place_verify_digests,

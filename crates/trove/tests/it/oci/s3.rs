@@ -80,4 +80,165 @@ async fn oci_push_pull_and_gc_on_s3(b: Backend) {
     app.stop().await;
 }
 
-both_backends!(oci_push_pull_and_gc_on_s3);
+/// The S3 multipart upload behind a chunked upload (`multipart_state` of its row).
+async fn multipart_state(app: &TestApp, id: &str) -> trove_storage::MultipartState {
+    let mut conn = app.services().db.conn().await.unwrap();
+    let up = trove_db::oci_uploads::find(&mut conn, id)
+        .await
+        .unwrap()
+        .expect("upload row");
+    serde_json::from_str(up.multipart_state.as_deref().expect("a multipart state")).unwrap()
+}
+
+/// Files s3s-fs keeps for the parts of the multipart upload `upload_id`.
+fn part_files(upload_id: &str) -> usize {
+    let root = std::env::var("TROVE_TEST_S3_ROOT").unwrap_or_else(|_| {
+        format!(
+            "{}/trove-test-s3",
+            std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into())
+        )
+    });
+    std::fs::read_dir(root)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with(&format!(".upload_id-{upload_id}.part-"))
+        })
+        .count()
+}
+
+/// A chunked upload on S3 is one multipart upload whose parts are the chunks: chunks of 6, 1
+/// and 5 MiB (the 1 MiB one waits in a tail object and goes with the next chunk, so parts
+/// are 6 and 6 MiB), continued on a second node, finished there with the right digest after
+/// a wrong one is refused; the blob holds exactly the bytes and nothing is left under
+/// `uploads/`. A cancelled upload leaves no multipart upload (no part files on the server)
+/// and no objects.
+async fn chunked_uploads_on_s3_are_multipart(b: Backend) {
+    const MIB: usize = 1024 * 1024;
+    let app = TestApp::builder(b).s3().start().await;
+    let alice = app.user("alice").await;
+    let node2 = app.start_node().await;
+    let a = Oci::user(&app, &alice);
+    let b2 = Oci {
+        base: node2.base_url(),
+        ..a.clone()
+    };
+    let store = &app.services().store;
+    let data = bytes_of(12 * MIB, 31);
+    let d = sha256(&data);
+    let res = a.send(Method::POST, "/v2/alice/mp/blobs/uploads/").await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let mut loc = header(&res, "location");
+    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let patch = |oci: &Oci, loc: &str, from: usize, to: usize| {
+        oci.req(Method::PATCH, loc)
+            .header("content-range", format!("{}-{}", from, to - 1))
+            .body(data[from..to].to_vec())
+            .send()
+    };
+    // 6 MiB through node 1: one part.
+    let res = patch(&a, &loc, 0, 6 * MIB).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    loc = header(&res, "location");
+    let st = multipart_state(&app, &id).await;
+    let upload_id = st.upload_id.clone().expect("a multipart upload");
+    assert_eq!(st.parts.len(), 1);
+    assert_eq!(st.parts[0].size, 6 * MIB as u64);
+    assert!(st.tail.is_none());
+    // 1 MiB through node 2: too small for a part, kept as the tail.
+    let res = patch(&b2, &loc, 6 * MIB, 7 * MIB).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    assert_eq!(header(&res, "range"), format!("0-{}", 7 * MIB - 1));
+    loc = header(&res, "location");
+    let st = multipart_state(&app, &id).await;
+    assert_eq!((st.parts.len(), st.upload_id.as_deref()), (1, Some(upload_id.as_str())));
+    assert!(st.tail.is_some());
+    assert_eq!(store.upload_objects().await.unwrap().len(), 1, "the tail");
+    // 5 MiB through node 2: the tail and the chunk make the second part.
+    let res = patch(&b2, &loc, 7 * MIB, 12 * MIB).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    loc = header(&res, "location");
+    let st = multipart_state(&app, &id).await;
+    assert_eq!(
+        st.parts.iter().map(|p| p.size).collect::<Vec<_>>(),
+        vec![6 * MIB as u64, 6 * MIB as u64]
+    );
+    assert!(st.tail.is_none());
+    assert!(
+        store.upload_objects().await.unwrap().is_empty(),
+        "the old tail is removed"
+    );
+    let put = |oci: &Oci, digest: &str| {
+        let sep = if loc.contains('?') { '&' } else { '?' };
+        oci.req(Method::PUT, &format!("{loc}{sep}digest={digest}")).send()
+    };
+    // A wrong digest is refused and the upload stays; the right one finishes it (node 2).
+    let res = put(&b2, &sha256(b"other")).await.unwrap();
+    oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
+    assert_eq!(multipart_state(&app, &id).await.parts.len(), 2);
+    let res = put(&b2, &d).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let got = a.send(Method::GET, &format!("/v2/alice/mp/blobs/{d}")).await;
+    assert_eq!(got.status(), StatusCode::OK);
+    assert_eq!(got.bytes().await.unwrap().as_ref(), data.as_slice());
+    assert!(
+        store.upload_objects().await.unwrap().is_empty(),
+        "nothing left under uploads/"
+    );
+    assert_eq!(part_files(&upload_id), 0, "the multipart upload is completed");
+    assert_eq!(app.staging_files(), 0);
+
+    // Cancelled after a part and a tail: the multipart upload is aborted, the tail removed.
+    let res = a.send(Method::POST, "/v2/alice/mp/blobs/uploads/").await;
+    let loc = header(&res, "location");
+    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let res = patch(&a, &loc, 0, 6 * MIB).await.unwrap();
+    let loc = header(&res, "location");
+    let res = patch(&a, &loc, 6 * MIB, 7 * MIB).await.unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let loc = header(&res, "location");
+    let upload_id = multipart_state(&app, &id).await.upload_id.expect("a multipart upload");
+    assert_eq!(part_files(&upload_id), 1);
+    assert_eq!(store.upload_objects().await.unwrap().len(), 1);
+    let res = b2.send(Method::DELETE, &loc).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(part_files(&upload_id), 0, "the multipart upload is aborted");
+    assert!(store.upload_objects().await.unwrap().is_empty());
+
+    // Finished with a sha512 digest: a wrong one (known only once the bytes are together)
+    // ends the upload and stores nothing; the right one stores exactly the bytes.
+    let blobs = app.blob_count().await;
+    for right in [false, true] {
+        let res = a.send(Method::POST, "/v2/alice/mp/blobs/uploads/").await;
+        let loc = header(&res, "location");
+        let res = patch(&a, &loc, 0, 6 * MIB).await.unwrap();
+        let loc = header(&res, "location");
+        let res = patch(&b2, &loc, 6 * MIB, 7 * MIB).await.unwrap();
+        let loc = header(&res, "location");
+        let claimed = if right {
+            sha512(&data[..7 * MIB])
+        } else {
+            sha512(b"other")
+        };
+        let sep = if loc.contains('?') { '&' } else { '?' };
+        let res = a.send(Method::PUT, &format!("{loc}{sep}digest={claimed}")).await;
+        if right {
+            assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+            let got = b2.send(Method::GET, &format!("/v2/alice/mp/blobs/{claimed}")).await;
+            assert_eq!(got.bytes().await.unwrap().as_ref(), &data[..7 * MIB]);
+            assert_eq!(app.blob_count().await, blobs + 1);
+        } else {
+            oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
+            assert_eq!(a.send(Method::GET, &loc).await.status(), StatusCode::NOT_FOUND);
+            assert_eq!(app.blob_count().await, blobs);
+        }
+        assert!(store.upload_objects().await.unwrap().is_empty());
+    }
+    node2.shutdown().await.unwrap();
+    app.stop().await;
+}
+
+both_backends!(oci_push_pull_and_gc_on_s3, chunked_uploads_on_s3_are_multipart);

@@ -1,0 +1,189 @@
+//! Chunked uploads on the S3 store as one S3 multipart upload (`trove_storage::multipart`):
+//! each chunk is staged, hashed on (the running SHA-256 state in the row, as on the filesystem
+//! store) and written as parts of at least 5 MiB, smaller remainders waiting in a tail object
+//! for the next chunk. The multipart state is recorded in the row with the size
+//! (`oci_uploads.multipart_state`, migration 0022) under the same compare-and-set as the size,
+//! so any node continues the upload and of two racing chunks one wins. The closing PUT
+//! completes the multipart upload (no byte is read or copied through Trove), then the blob
+//! becomes visible with the database commit. Cancel and expiry abort it.
+
+use super::uploads::{digest_mismatch, range_invalid, too_large, upload_unknown};
+use super::{BlobInfo, RepoName};
+use crate::blobs::stage::drain;
+use crate::{Result, ServiceError};
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use sha2::Digest as _;
+use trove_core::digest::Algorithm;
+use trove_core::{now_ms, Digest};
+use trove_db::oci_uploads::OciUpload;
+use trove_storage::{MultipartState, RunningSha256};
+
+fn bad_state() -> ServiceError {
+    ServiceError::internal("the upload's saved multipart state is damaged")
+}
+
+pub(super) fn multipart_state(up: &OciUpload) -> Result<MultipartState> {
+    match &up.multipart_state {
+        None => Ok(MultipartState::default()),
+        Some(s) => serde_json::from_str(s).map_err(|_| bad_state()),
+    }
+}
+
+impl crate::oci::Oci<'_> {
+    /// Appends a body to an upload kept as an S3 multipart upload and records the new size,
+    /// hash and multipart state; returns the row as it now is.
+    pub(super) async fn oci_append_multipart<S, E>(
+        &self,
+        namespace_id: i64,
+        up: &OciUpload,
+        start: Option<u64>,
+        body: &mut S,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<OciUpload>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+        E: std::fmt::Display,
+    {
+        let size = up.size.max(0) as u64;
+        if let Some(s) = start.filter(|s| *s != size) {
+            drain(body).await;
+            return Err(range_invalid(up.size, s));
+        }
+        if declared.is_some_and(|d| size + d > limit) {
+            drain(body).await;
+            return Err(too_large(limit));
+        }
+        self.quotas()
+            .check_room(namespace_id, size + declared.unwrap_or(0))
+            .await?;
+        let hash = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default())
+            .map_err(|_| ServiceError::internal("the upload's saved hash state is damaged"))?;
+        if hash.len() != size {
+            return Err(ServiceError::internal(
+                "the upload's hash state does not match its size",
+            ));
+        }
+        let state = multipart_state(up)?;
+        let chunk = self.oci_stage_chunk(body, declared, limit - size).await?;
+        if chunk.size() == 0 {
+            return Ok(up.clone());
+        }
+        if declared.is_none() {
+            self.quotas().check_room(namespace_id, size + chunk.size()).await?;
+        }
+        let nonce = uuid::Uuid::new_v4().simple().to_string();
+        let (next, hash) = self
+            .store
+            .append_multipart(&up.id, &state, hash, chunk.path(), &nonce)
+            .await?;
+        let hex = hash.to_hex();
+        let json = serde_json::to_string(&next).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let recorded = async {
+            let mut tx = self.db.write().await?;
+            let ok = trove_db::oci_uploads::advance_multipart(
+                &mut tx,
+                &up.id,
+                up.size,
+                hash.len() as i64,
+                &hex,
+                &json,
+                now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(ok)
+        }
+        .await;
+        if !matches!(recorded, Ok(true)) {
+            // Not part of the upload: this request's tail goes (its parts are overwritten by
+            // the next chunk's, or dropped with the multipart upload).
+            if let Some(t) = next.tail.as_deref().filter(|t| Some(*t) != state.tail.as_deref()) {
+                let _ = self.store.remove_upload_tail(t).await;
+            }
+            recorded?;
+            let mut conn = self.db.conn().await?;
+            return match trove_db::oci_uploads::find(&mut conn, &up.id).await? {
+                Some(now) => Err(range_invalid(now.size, size)),
+                None => Err(upload_unknown(&up.id)),
+            };
+        }
+        if let Some(t) = state.tail.as_deref().filter(|t| Some(*t) != next.tail.as_deref()) {
+            if let Err(e) = self.store.remove_upload_tail(t).await {
+                tracing::warn!(error = %e, "could not remove an upload's old tail object");
+            }
+        }
+        let mut now = up.clone();
+        now.size = hash.len() as i64;
+        now.hash_state = Some(hex);
+        now.multipart_state = Some(json);
+        Ok(now)
+    }
+
+    /// The closing `PUT` of an upload kept as an S3 multipart upload (its last chunk already
+    /// appended): checks the digest, completes the multipart upload into the blob's place and
+    /// makes the blob visible in the repository.
+    pub(super) async fn oci_finish_multipart(
+        &self,
+        repo: &RepoName,
+        pkg: &trove_db::packages::Package,
+        up: &OciUpload,
+        claimed: &Digest,
+    ) -> Result<BlobInfo> {
+        let hash = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default())
+            .map_err(|_| ServiceError::internal("the upload's saved hash state is damaged"))?;
+        let state = multipart_state(up)?;
+        let storage = hash.digest();
+        let size = up.size.max(0) as u64;
+        if claimed.algorithm() == Algorithm::Sha256 && &storage != claimed {
+            // Nothing was completed: the upload can still be finished with the right digest.
+            return Err(digest_mismatch(claimed, &storage));
+        }
+        self.quotas().check_blobs(pkg.namespace_id, &[(&storage, size)]).await?;
+        self.blobs().hold_blob(&storage).await?;
+        let committed = async {
+            self.store.complete_multipart(&up.id, &state, &storage).await?;
+            if claimed.algorithm() == Algorithm::Sha512 {
+                let mut h = sha2::Sha512::new();
+                let mut read = self.store.get(&storage, None).await?;
+                while let Some(chunk) = read.stream.next().await {
+                    h.update(&chunk?);
+                }
+                let actual = Digest::from_sha512_bytes(&h.finalize());
+                if &actual != claimed {
+                    // The multipart upload is completed: the upload cannot be finished again.
+                    let _ = self.oci_drop_upload(&up.id).await;
+                    return Err(digest_mismatch(claimed, &actual));
+                }
+            }
+            let mut tx = self.db.write().await?;
+            if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
+                return Err(upload_unknown(&up.id));
+            }
+            let now = now_ms();
+            let d = claimed.to_string();
+            trove_db::oci_blobs::insert_if_absent(&mut tx, &d, &storage.to_string(), size as i64, now).await?;
+            trove_db::oci_blobs::link(&mut tx, pkg.id, &d, now).await?;
+            tx.commit().await?;
+            Ok(())
+        }
+        .await;
+        self.blobs().release_blob(&storage).await;
+        if let Err(e) = committed {
+            // The bytes may be in the blob's place without a reference: reclaimed unless
+            // something else uses them (gc would, too).
+            let _ = self.blobs().reclaim_blob(&storage).await;
+            return Err(e);
+        }
+        metrics::counter!("trove_oci_uploads_in_place_total").increment(1);
+        let blob = trove_db::oci_blobs::OciBlob {
+            digest: claimed.to_string(),
+            storage_digest: storage.to_string(),
+            size: size as i64,
+            created_at: 0,
+        };
+        tracing::debug!(repository = %repo, digest = %claimed, size, "blob pushed (multipart)");
+        super::blobs::info_of(&blob, pkg.is_private())
+    }
+}
