@@ -225,6 +225,8 @@ struct Fields {
     updated: Field,
     /// Normalized `scope/name`, for sorting by name.
     full: Field,
+    /// `scope/name` as written, of private documents only (access checks by name).
+    private_name: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -249,7 +251,8 @@ fn schema() -> (Schema, Fields) {
         facets: FACET_COLUMNS.map(|n| b.add_text_field(n, fast_str.clone())),
         downloads: b.add_i64_field("downloads", fast_i64.clone()),
         updated: b.add_i64_field("updated", fast_i64),
-        full: b.add_text_field("full", fast_str),
+        full: b.add_text_field("full", fast_str.clone()),
+        private_name: b.add_text_field("private_name", fast_str),
     };
     (b.build(), fields)
 }
@@ -280,7 +283,9 @@ enum Staged {
 pub struct Index {
     tv: tantivy::Index,
     fields: Fields,
-    writer: IndexWriter<TantivyDocument>,
+    /// Behind its own lock so that [`Index::commit_files`] (which syncs files) runs
+    /// beside searches, under a shared borrow.
+    writer: std::sync::Mutex<IndexWriter<TantivyDocument>>,
     reader: IndexReader,
     pub(crate) searcher: Searcher,
     pub(crate) segs: Vec<SegView>,
@@ -293,6 +298,8 @@ pub struct Index {
     pub(crate) namespaces: Vec<i64>,
     /// Categories and keywords of documents with more than fit inline.
     pub(crate) overflow: HashMap<u32, (Vec<u32>, Vec<u32>)>,
+    /// `scope/name` as written of private documents, for token package patterns.
+    pub(crate) private_names: HashMap<u32, Box<str>>,
     free: Vec<u32>,
     by_id: HashMap<i64, u32>,
     pub(crate) live: usize,
@@ -358,7 +365,7 @@ impl Index {
         let mut ix = Index {
             tv,
             fields,
-            writer,
+            writer: std::sync::Mutex::new(writer),
             reader,
             searcher,
             segs: Vec::new(),
@@ -368,6 +375,7 @@ impl Index {
             ids: Vec::new(),
             namespaces: Vec::new(),
             overflow: HashMap::new(),
+            private_names: HashMap::new(),
             free: Vec::new(),
             by_id: HashMap::new(),
             live: 0,
@@ -517,6 +525,9 @@ impl Index {
         td.add_text(f.full, &full_norm);
         td.add_i64(f.namespace, doc.namespace_id);
         td.add_u64(f.private, doc.private as u64);
+        if doc.private {
+            td.add_text(f.private_name, doc.full_name());
+        }
         td.add_text(f.facets[FacetField::Ecosystem as usize], &doc.ecosystem);
         td.add_text(f.facets[FacetField::Kind as usize], &doc.kind);
         if let Some(l) = &doc.license {
@@ -532,9 +543,10 @@ impl Index {
         td.add_i64(f.updated, doc.updated_at);
         td.add_bytes(f.doc, &serde_json::to_vec(&doc).expect("document as JSON"));
 
-        self.writer.delete_term(Term::from_field_i64(f.id, doc.id));
+        let writer = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        writer.delete_term(Term::from_field_i64(f.id, doc.id));
         // Only fails when the indexing thread is gone; the commit reports it.
-        let _ = self.writer.add_document(td);
+        let _ = writer.add_document(td);
 
         let ecosystem = self.facets[FacetField::Ecosystem as usize].intern(&doc.ecosystem);
         let kind = self.facets[FacetField::Kind as usize].intern(&doc.kind);
@@ -566,6 +578,7 @@ impl Index {
                 downloads: doc.downloads,
                 updated_at: doc.updated_at,
                 full_norm,
+                private_name: doc.private.then(|| doc.full_name()),
             },
             false,
         );
@@ -581,7 +594,8 @@ impl Index {
             .copied()
             .unwrap_or_else(|| self.by_id.contains_key(&id));
         if present {
-            self.writer.delete_term(Term::from_field_i64(self.fields.id, id));
+            let writer = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+            writer.delete_term(Term::from_field_i64(self.fields.id, id));
             self.staged.push(Staged::Remove { id });
             self.staged_present.insert(id, false);
         }
@@ -593,27 +607,45 @@ impl Index {
         !self.staged.is_empty() || self.payload_dirty
     }
 
-    /// Makes the staged changes durable and visible. On failure (a full disk, say) they are
-    /// all dropped and the index stays as it was at the last commit.
+    /// Makes the staged changes durable and visible: [`Index::commit_files`], then
+    /// [`Index::publish`]. When the files cannot be written (a full disk, say) the staged
+    /// changes are all dropped and the index stays as it was at the last commit.
     pub fn commit(&mut self) -> Result<()> {
         if !self.has_staged() {
             return Ok(());
         }
+        if let Err(e) = self.commit_files() {
+            self.abandon();
+            return Err(e);
+        }
+        self.publish()
+    }
+
+    /// The durable half of a commit: writes and syncs the staged changes and the payload.
+    /// It takes a shared borrow so that searches go on meanwhile; nothing is visible until
+    /// [`Index::publish`]. After an error, call [`Index::abandon`].
+    pub fn commit_files(&self) -> Result<()> {
         let payload = serde_json::to_string(&Payload {
             format: FORMAT,
             user: self.payload.clone(),
         })
         .expect("payload as JSON");
-        let res = (|| -> Result<()> {
-            let mut prepared = self.writer.prepare_commit()?;
-            prepared.set_payload(&payload);
-            prepared.commit()?;
-            Ok(())
-        })();
-        if let Err(e) = res {
-            self.drop_staged();
-            return Err(e);
-        }
+        let mut writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        let mut prepared = writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        Ok(())
+    }
+
+    /// Drops the staged changes after [`Index::commit_files`] failed.
+    pub fn abandon(&mut self) {
+        self.drop_staged();
+    }
+
+    /// The visible half of a commit, after [`Index::commit_files`]: reloads the searcher
+    /// and applies the staged changes to the in-memory records. Quick (no file is synced).
+    /// On error the changes are durable but not yet visible; the next publish shows them.
+    pub fn publish(&mut self) -> Result<()> {
         self.payload_dirty = false;
         self.reader.reload()?;
         self.searcher = self.reader.searcher();
@@ -641,7 +673,8 @@ impl Index {
 
     /// Forgets staged changes after a failed commit.
     fn drop_staged(&mut self) {
-        if let Err(e) = self.writer.rollback() {
+        let writer = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Err(e) = writer.rollback() {
             tracing_free_log(&format!("rolling back the search index writer: {e}"));
         }
         for s in std::mem::take(&mut self.staged) {
@@ -664,6 +697,7 @@ impl Index {
     fn release(&mut self, docno: u32) {
         self.meta[docno as usize] = Meta::default();
         self.overflow.remove(&docno);
+        self.private_names.remove(&docno);
         self.full_norm[docno as usize] = Box::from("");
         self.free.push(docno);
     }
@@ -712,6 +746,11 @@ impl Index {
                 Some(c) => dictionary(c)?,
                 None => Vec::new(),
             };
+            let private_name = ff.str("private_name")?;
+            let private_values = match &private_name {
+                Some(c) => dictionary(c)?,
+                None => Vec::new(),
+            };
             let mut facet_cols = Vec::new();
             for (i, name) in FACET_COLUMNS.iter().enumerate() {
                 let col = ff.str(name)?;
@@ -754,6 +793,10 @@ impl Index {
                     downloads: downloads.get_val(doc),
                     updated_at: updated.get_val(doc),
                     full_norm,
+                    private_name: private_name
+                        .as_ref()
+                        .and_then(|c| c.term_ords(doc).next())
+                        .map(|o| private_values[o as usize].clone()),
                 };
                 let rid = record.id;
                 self.place(n, record, true);
@@ -819,6 +862,10 @@ impl Index {
         } else {
             self.overflow.remove(&docno);
         }
+        match r.private_name {
+            Some(n) => self.private_names.insert(docno, n.into_boxed_str()),
+            None => self.private_names.remove(&docno),
+        };
         self.full_norm[d] = r.full_norm.into_boxed_str();
     }
 
@@ -866,9 +913,9 @@ impl Index {
         out
     }
 
-    /// The full name (`scope/name`, as written) of a committed docno, read from the store.
-    pub(crate) fn full_name(&self, d: u32) -> Option<String> {
-        self.read_doc(self.ids[d as usize]).map(|doc| doc.full_name())
+    /// The full name (`scope/name`, as written) of a private docno.
+    pub(crate) fn private_name(&self, d: u32) -> Option<&str> {
+        self.private_names.get(&d).map(|n| &**n)
     }
 
     /// Adds each (field, term) of `text` as it is spelled to `f`: postings with their term
@@ -966,13 +1013,35 @@ impl Index {
     /// Merges every segment into one (after a bulk build: queries then read one term
     /// dictionary per field instead of one per segment). Blocks until done.
     pub fn merge_all(&mut self) -> Result<()> {
+        let writer = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        // Background merges would race this one for the same segments.
+        writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
         let ids = self.tv.searchable_segment_ids()?;
-        if ids.len() > 1 {
-            self.writer.merge(&ids).wait()?;
-            self.reader.reload()?;
-            self.searcher = self.reader.searcher();
-            self.segs = self.views()?;
-        }
+        let merged = if ids.len() > 1 {
+            writer.merge(&ids).wait().map(drop)
+        } else {
+            Ok(())
+        };
+        writer.set_merge_policy(Box::<tantivy::merge_policy::LogMergePolicy>::default());
+        merged?;
+        self.reader.reload()?;
+        self.searcher = self.reader.searcher();
+        self.segs = self.views()?;
+        Ok(())
+    }
+
+    /// Starts a bulk load: no background merges until [`Index::merge_all`] (which merges
+    /// everything once at the end instead).
+    pub fn begin_bulk(&mut self) {
+        let writer = self.writer.get_mut().unwrap_or_else(|e| e.into_inner());
+        writer.set_merge_policy(Box::new(tantivy::merge_policy::NoMergePolicy));
+    }
+
+    /// Closes the index, waiting for merges still writing its files (so that its directory
+    /// can then be removed).
+    pub fn close(self) -> Result<()> {
+        let writer = self.writer.into_inner().unwrap_or_else(|e| e.into_inner());
+        writer.wait_merging_threads()?;
         Ok(())
     }
 
@@ -1050,6 +1119,7 @@ struct Record {
     downloads: i64,
     updated_at: i64,
     full_norm: String,
+    private_name: Option<String>,
 }
 
 fn push_token(out: &mut Vec<Token>, text: &str) {
@@ -1208,6 +1278,9 @@ mod tests {
             ix.upsert(d, "readme words");
             ix.upsert(doc(2, "other"), "");
             ix.upsert(doc(3, "gone"), "");
+            let mut secret = doc(5, "Secret_Thing");
+            secret.private = true;
+            ix.upsert(secret, "");
             ix.set_payload("state 1".into());
             ix.commit().unwrap();
             ix.remove(3);
@@ -1218,7 +1291,10 @@ mod tests {
         }
         let ix = Index::open(dir.path()).unwrap();
         assert_eq!(ix.payload(), Some("state 1"));
-        assert_eq!(ix.len(), 2);
+        assert_eq!(ix.len(), 3);
+        let secret = ix.by_id[&5];
+        assert_eq!(ix.private_name(secret), Some("alice/Secret_Thing"), "as written");
+        assert_eq!(ix.private_name(ix.by_id[&2]), None, "public documents need none");
         assert_eq!(ix.get(2).unwrap().name, "renamed");
         assert!(ix.get(3).is_none() && ix.get(4).is_none());
         let one = ix.get(1).unwrap();

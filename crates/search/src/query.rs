@@ -126,7 +126,7 @@ impl Access {
             && self
                 .name_filter
                 .as_ref()
-                .is_none_or(|f| ix.full_name(d).is_some_and(|name| f(&name)))
+                .is_none_or(|f| ix.private_name(d).is_some_and(f))
     }
 }
 
@@ -190,7 +190,13 @@ impl Index {
                 && q.namespace.is_none_or(|ns| self.namespaces[d as usize] == ns)
                 && access.allows(self, d, m)
         };
-        let mut counts = FacetCounter::new(self);
+        // A query that panicked half-way left its buffers dirty: start them afresh.
+        if scratch.dirty {
+            *scratch = Scratch::default();
+        }
+        scratch.dirty = true;
+        let mut counts = std::mem::take(&mut scratch.facets);
+        counts.prepare(self);
         let mut cands = std::mem::take(&mut scratch.cands);
         cands.clear();
         let mut push = |cands: &mut Vec<Candidate>, d: u32, score: f32, exact: bool| {
@@ -261,6 +267,7 @@ impl Index {
         }
 
         let facets = counts.top(self, q.facet_limit);
+        scratch.facets = counts;
         let total = cands.len();
         let end = q.offset.saturating_add(q.limit).min(total);
         let hits = if q.offset >= end {
@@ -282,6 +289,7 @@ impl Index {
         };
         scratch.reset();
         scratch.cands = cands;
+        scratch.dirty = false;
         SearchResult { total, hits, facets }
     }
 
@@ -501,6 +509,9 @@ struct Scratch {
     touched: Vec<u32>,
     touched_word: Vec<u32>,
     touched_term: Vec<u32>,
+    facets: FacetCounter,
+    /// Set while a query uses the buffers.
+    dirty: bool,
     cands: Vec<Candidate>,
 }
 
@@ -519,45 +530,59 @@ thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
 }
 
-/// Facet counts over the candidates, gathered as they are found.
+/// Facet counts over the candidates, gathered as they are found. Kept per thread with the
+/// other scratch buffers: only the values a query counted are read back and reset, so a
+/// query costs nothing per facet value it does not meet.
+#[derive(Default)]
 struct FacetCounter {
     counts: [Vec<u32>; 5],
+    /// Values with a non-zero count, per facet.
+    seen: [Vec<u32>; 5],
 }
 
 impl FacetCounter {
-    fn new(ix: &Index) -> Self {
-        FacetCounter {
-            counts: std::array::from_fn(|f| vec![0u32; ix.facets[f].values.len()]),
+    fn prepare(&mut self, ix: &Index) {
+        for f in 0..5 {
+            let n = ix.facets[f].values.len();
+            if self.counts[f].len() < n {
+                self.counts[f].resize(n, 0);
+            }
         }
+    }
+
+    fn bump(&mut self, f: FacetField, v: u32) {
+        let c = &mut self.counts[f as usize][v as usize];
+        if *c == 0 {
+            self.seen[f as usize].push(v);
+        }
+        *c += 1;
     }
 
     fn add(&mut self, ix: &Index, d: u32) {
         let m = &ix.meta[d as usize];
-        let [ecosystem, kind, category, license, keyword] = &mut self.counts;
-        ecosystem[m.ecosystem as usize] += 1;
-        kind[m.kind as usize] += 1;
+        self.bump(FacetField::Ecosystem, m.ecosystem as u32);
+        self.bump(FacetField::Kind, m.kind as u32);
         if m.license != NONE {
-            license[m.license as usize] += 1;
+            self.bump(FacetField::License, m.license);
         }
-        ix.categories(d).for_each(|v| category[v as usize] += 1);
+        ix.categories(d).for_each(|v| self.bump(FacetField::Category, v));
         for &v in ix.keywords(d) {
-            keyword[v as usize] += 1;
+            self.bump(FacetField::Keyword, v);
         }
     }
 
-    /// The `limit` most frequent values per facet (ties by value).
-    fn top(&self, ix: &Index, limit: usize) -> Facets {
-        let top = |f: FacetField| -> Vec<(String, u32)> {
+    /// The `limit` most frequent values per facet (ties by value); resets the counts.
+    fn top(&mut self, ix: &Index, limit: usize) -> Facets {
+        let mut top = |f: FacetField| -> Vec<(String, u32)> {
+            let values = &ix.facets[f as usize].values;
+            let counts = &mut self.counts[f as usize];
+            let mut list: Vec<(u32, u32)> = self.seen[f as usize]
+                .drain(..)
+                .map(|v| (v, std::mem::take(&mut counts[v as usize])))
+                .collect();
             if limit == 0 {
                 return Vec::new();
             }
-            let values = &ix.facets[f as usize].values;
-            let mut list: Vec<(u32, u32)> = self.counts[f as usize]
-                .iter()
-                .enumerate()
-                .filter(|(_, &n)| n > 0)
-                .map(|(v, &n)| (v as u32, n))
-                .collect();
             let cmp = |a: &(u32, u32), b: &(u32, u32)| {
                 b.1.cmp(&a.1)
                     .then_with(|| values[a.0 as usize].cmp(&values[b.0 as usize]))

@@ -105,6 +105,8 @@ pub struct SearchIndex {
     /// says so (the server takes requests while it opens or builds it).
     built: AtomicBool,
     built_wake: tokio::sync::Notify,
+    /// Held by the one change being committed.
+    writing: Mutex<()>,
     /// A commit failed: the next sync compares everything with the database.
     lost_changes: AtomicBool,
 }
@@ -183,6 +185,7 @@ impl SearchIndex {
             index: Arc::new(RwLock::new(Index::new())),
             built: AtomicBool::new(false),
             built_wake: tokio::sync::Notify::new(),
+            writing: Mutex::new(()),
             lost_changes: AtomicBool::new(false),
             sync: Mutex::new(SyncState {
                 generation: -1,
@@ -371,6 +374,7 @@ impl SearchIndex {
                 Some(d) => Index::open(d)?,
                 None => Index::new(),
             };
+            ix.begin_bulk();
             let mut skipped = HashMap::new();
             let mut watermark = 0;
             while let Some(batch) = rx.blocking_recv() {
@@ -415,8 +419,15 @@ impl SearchIndex {
         state.skipped = skipped;
         state.last_reconcile = Instant::now();
         ix.set_payload(state.saved());
-        // One segment: a query then reads one term dictionary per field.
-        let ix = tokio::task::spawn_blocking(move || ix.commit().and_then(|()| ix.merge_all()).map(|()| ix))
+        let ix = tokio::task::spawn_blocking(move || {
+            ix.commit()?;
+            // One segment: a query then reads one term dictionary per field. An index left
+            // in several segments still answers correctly, only slower.
+            if let Err(e) = ix.merge_all() {
+                tracing::warn!(error = %e, "merging the rebuilt search index failed; it stays in several segments");
+            }
+            Ok::<_, trove_search::Error>(ix)
+        })
             .await
             .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
         let ix = match ix {
@@ -431,13 +442,22 @@ impl SearchIndex {
             }
         };
         let n = ix.len();
-        // Swapped in first, so the old index (and its files) is released before its
-        // directory is removed.
-        drop(std::mem::replace(&mut *self.write(), ix));
-        if let (Some(root), Some(d)) = (self.dir(), &dir) {
-            if let Err(e) = switch_current(root, d) {
-                tracing::warn!(error = %e, "recording the rebuilt search index failed; the next start rebuilds it");
+        // Swapped in first, then closed (its merges finished) before its directory is
+        // removed.
+        let old = std::mem::replace(&mut *self.write(), ix);
+        let root = self.dir().map(Path::to_path_buf);
+        let switched = tokio::task::spawn_blocking(move || {
+            if let Err(e) = old.close() {
+                tracing::warn!(error = %e, "closing the replaced search index failed");
             }
+            match (root, dir) {
+                (Some(root), Some(d)) => switch_current(&root, &d),
+                _ => Ok(()),
+            }
+        })
+        .await;
+        if let Ok(Err(e)) = switched {
+            tracing::warn!(error = %e, "recording the rebuilt search index failed; the next start rebuilds it");
         }
         self.set_built();
         // Catch what changed while the rows were being read.
@@ -591,14 +611,31 @@ impl SearchIndex {
     /// commit cannot be made (a full disk, say) the changes are dropped and the next sync
     /// compares everything with the database again.
     async fn change(&self, saved: Option<String>, f: impl FnOnce(&mut Index) + Send + 'static) {
+        // One change at a time: staging, syncing files and publishing must not interleave.
+        let _one = self.writing.lock().await;
         let index = self.index.clone();
         let res = tokio::task::spawn_blocking(move || {
-            let mut ix = index.write().unwrap_or_else(|e| e.into_inner());
-            f(&mut ix);
-            if let Some(s) = saved {
-                ix.set_payload(s);
+            let write = || index.write().unwrap_or_else(|e| e.into_inner());
+            {
+                let mut ix = write();
+                f(&mut ix);
+                if let Some(s) = saved {
+                    ix.set_payload(s);
+                }
+                if !ix.has_staged() {
+                    return Ok(());
+                }
             }
-            ix.commit()
+            // Files are synced under a shared lock: searches go on meanwhile.
+            let synced = index.read().unwrap_or_else(|e| e.into_inner()).commit_files();
+            let mut ix = write();
+            match synced {
+                Ok(()) => ix.publish(),
+                Err(e) => {
+                    ix.abandon();
+                    Err(e)
+                }
+            }
         })
         .await;
         let err = match res {
