@@ -733,6 +733,13 @@ impl Index {
     /// Fills the in-memory records from the fast fields of every live document.
     fn load(&mut self) -> Result<()> {
         let searcher = self.searcher.clone();
+        let docs = searcher.num_docs() as usize;
+        self.by_id.reserve(docs);
+        self.name_keys.reserve(docs);
+        self.meta.reserve(docs);
+        self.full_norm.reserve(docs);
+        self.ids.reserve(docs);
+        self.namespaces.reserve(docs);
         for seg in searcher.segment_readers() {
             let ff = seg.fast_fields();
             let docno = ff.u64("docno")?.values;
@@ -766,6 +773,10 @@ impl Index {
                     None => Vec::new(),
                 }
             };
+            let first = |i: usize, doc: DocId| -> Option<u32> {
+                let c = facet_cols[i].0.as_ref()?;
+                c.term_ords(doc).next().map(|o| facet_cols[i].1[o as usize])
+            };
             for doc in seg.doc_ids_alive() {
                 let n = docno.get_val(doc);
                 let n = u32::try_from(n).map_err(|_| Error(format!("docno {n} out of range")))?;
@@ -785,9 +796,9 @@ impl Index {
                     id: id.get_val(doc),
                     namespace: namespace.get_val(doc),
                     private: private.get_val(doc) != 0,
-                    ecosystem: ords(FacetField::Ecosystem as usize, doc).first().copied().unwrap_or(0),
-                    kind: ords(FacetField::Kind as usize, doc).first().copied().unwrap_or(0),
-                    license: ords(FacetField::License as usize, doc).first().copied().unwrap_or(NONE),
+                    ecosystem: first(FacetField::Ecosystem as usize, doc).unwrap_or(0),
+                    kind: first(FacetField::Kind as usize, doc).unwrap_or(0),
+                    license: first(FacetField::License as usize, doc).unwrap_or(NONE),
                     categories: ords(FacetField::Category as usize, doc),
                     keywords: ords(FacetField::Keyword as usize, doc),
                     downloads: downloads.get_val(doc),
@@ -809,11 +820,11 @@ impl Index {
                 }
             }
         }
-        let used: std::collections::HashSet<u32> = self.by_id.values().copied().collect();
-        self.free = (0..self.meta.len() as u32)
-            .rev()
-            .filter(|d| !used.contains(d))
-            .collect();
+        let mut used = vec![false; self.meta.len()];
+        for &d in self.by_id.values() {
+            used[d as usize] = true;
+        }
+        self.free = (0..self.meta.len() as u32).rev().filter(|&d| !used[d as usize]).collect();
         Ok(())
     }
 
