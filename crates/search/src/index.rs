@@ -824,7 +824,10 @@ impl Index {
         for &d in self.by_id.values() {
             used[d as usize] = true;
         }
-        self.free = (0..self.meta.len() as u32).rev().filter(|&d| !used[d as usize]).collect();
+        self.free = (0..self.meta.len() as u32)
+            .rev()
+            .filter(|&d| !used[d as usize])
+            .collect();
         Ok(())
     }
 
@@ -935,12 +938,18 @@ impl Index {
         for seg in &self.segs {
             for field in 0..FIELDS {
                 let term = Term::from_field_text(self.fields.text[field], text);
-                each_live(seg, &seg.text[field], &term, IndexRecordOption::WithFreqs, |postings, doc| {
-                    let tf = tantivy::postings::Postings::term_freq(postings);
-                    let len = seg.norms[field].fieldnorm(doc);
-                    f(seg.docno.get_val(doc) as u32, field, tf, len);
-                    true
-                });
+                each_live(
+                    seg,
+                    &seg.text[field],
+                    &term,
+                    IndexRecordOption::WithFreqs,
+                    |postings, doc| {
+                        let tf = tantivy::postings::Postings::term_freq(postings);
+                        let len = seg.norms[field].fieldnorm(doc);
+                        f(seg.docno.get_val(doc) as u32, field, tf, len);
+                        true
+                    },
+                );
             }
         }
     }

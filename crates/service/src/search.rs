@@ -253,6 +253,9 @@ impl SearchIndex {
         let Some(dir) = self.dir().and_then(current_dir) else {
             return false;
         };
+        // Held while opening (seconds for a million packages): nothing else may build or
+        // switch indexes meanwhile.
+        let mut state = self.sync.lock().await;
         let started = Instant::now();
         let opened = {
             let dir = dir.clone();
@@ -273,7 +276,6 @@ impl SearchIndex {
             tracing::warn!("the saved search index has no sync state; rebuilding it");
             return false;
         };
-        let mut state = self.sync.lock().await;
         state.generation = saved.generation;
         state.watermark = saved.watermark;
         state.skipped = saved.skipped.into_iter().collect();
@@ -428,8 +430,8 @@ impl SearchIndex {
             }
             Ok::<_, trove_search::Error>(ix)
         })
-            .await
-            .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
+        .await
+        .map_err(|e| ServiceError::internal(format!("building the search index: {e}")))?;
         let ix = match ix {
             Ok(ix) => ix,
             Err(e) => {
@@ -474,6 +476,11 @@ impl SearchIndex {
     /// One round of the background loop: rebuild when a reindex was requested, otherwise
     /// read recent changes (and now and then compare everything).
     pub async fn sync(&self) -> Result<()> {
+        // The first index is opened or built by `build_at_start` alone (a sync racing it
+        // would build a second one).
+        if !self.is_built() {
+            return Ok(());
+        }
         let mut state = self.sync.lock().await;
         let generation = {
             let mut conn = self.db.conn().await?;
