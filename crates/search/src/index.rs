@@ -303,6 +303,8 @@ pub struct Index {
     free: Vec<u32>,
     by_id: HashMap<i64, u32>,
     pub(crate) live: usize,
+    /// Committed public documents: what document frequencies count.
+    pub(crate) public: usize,
     pub(crate) facets: [Interner; 5],
     staged: Vec<Staged>,
     /// Whether a document is in the index once the staged changes are committed.
@@ -379,6 +381,7 @@ impl Index {
             free: Vec::new(),
             by_id: HashMap::new(),
             live: 0,
+            public: 0,
             facets: Default::default(),
             staged: Vec::new(),
             staged_present: HashMap::new(),
@@ -654,14 +657,16 @@ impl Index {
             match s {
                 Staged::Put { id, docno } => {
                     match self.by_id.insert(id, docno) {
-                        Some(old) => self.release(old),
+                        Some(old) => self.release_live(old),
                         None => self.live += 1,
                     }
-                    self.meta[docno as usize].alive = true;
+                    let m = &mut self.meta[docno as usize];
+                    m.alive = true;
+                    self.public += usize::from(!m.private);
                 }
                 Staged::Remove { id } => {
                     if let Some(old) = self.by_id.remove(&id) {
-                        self.release(old);
+                        self.release_live(old);
                         self.live -= 1;
                     }
                 }
@@ -692,6 +697,12 @@ impl Index {
         for id in ids {
             self.remove(id);
         }
+    }
+
+    /// Releases a committed document's docno.
+    fn release_live(&mut self, docno: u32) {
+        self.public -= usize::from(!self.meta[docno as usize].private);
+        self.release(docno);
     }
 
     fn release(&mut self, docno: u32) {
@@ -810,14 +821,16 @@ impl Index {
                         .map(|o| private_values[o as usize].clone()),
                 };
                 let rid = record.id;
+                let public = !record.private;
                 self.place(n, record, true);
                 if let Some(old) = self.by_id.insert(rid, n) {
                     // Cannot happen (a document replaces its older version in one commit),
                     // but an index must never list one package twice.
-                    self.release(old);
+                    self.release_live(old);
                 } else {
                     self.live += 1;
                 }
+                self.public += usize::from(public);
             }
         }
         let mut used = vec![false; self.meta.len()];

@@ -224,21 +224,20 @@ impl Index {
                 .map(|(i, w)| self.expand(w, i + 1 == words.len()))
                 .filter(|e| !e.is_empty())
                 .collect();
-            self.score(&expansions, scratch);
+            self.score(&expansions, access, scratch);
             let scored = &*scratch;
             let exact: Vec<u32> = self.exact_matches(&exact_key);
-            let required: u16 = if expansions.is_empty() {
-                0
-            } else {
-                (1u16 << expansions.len()) - 1
-            };
+            // The words some document the caller may see matches: a word only private
+            // documents match counts as unknown, so that they change nothing the caller sees.
+            let required: u16 = scored.visible;
+            let words_known = required.count_ones();
             let mut exact_seen = vec![false; exact.len()];
             let mut collect = |fallback: bool, cands: &mut Vec<Candidate>| {
                 for &d in &scored.touched {
                     let (score, mask) = (scored.total[d as usize], scored.mask[d as usize]);
                     if (fallback || mask == required) && passes(d) {
                         let share = if fallback {
-                            mask.count_ones() as f32 / expansions.len() as f32
+                            (mask & required).count_ones() as f32 / words_known as f32
                         } else {
                             1.0
                         };
@@ -256,7 +255,7 @@ impl Index {
             collect(false, &mut cands);
             // Every word must match; when no document has them all, fall back to any word,
             // scored by the share of words matched.
-            if cands.is_empty() && expansions.len() > 1 && !exact.iter().any(|&d| passes(d)) {
+            if cands.is_empty() && words_known > 1 && !exact.iter().any(|&d| passes(d)) {
                 collect(true, &mut cands);
             }
             for (i, &d) in exact.iter().enumerate() {
@@ -357,7 +356,10 @@ impl Index {
 
     /// Scores every document reached by some word into `scratch`: for each word the best
     /// of its expansions, summed over words, and the mask of words matched.
-    fn score(&self, words: &[Vec<Expansion>], scratch: &mut Scratch) {
+    /// Document frequencies count public documents only, and `visible` gets the words that
+    /// reach a document `access` admits, so private documents never change how public ones
+    /// are scored or matched.
+    fn score(&self, words: &[Vec<Expansion>], access: &Access, scratch: &mut Scratch) {
         let n = self.meta.len();
         scratch.reset();
         if scratch.total.len() < n {
@@ -368,7 +370,8 @@ impl Index {
         if scratch.acc.len() < n {
             scratch.acc.resize(n, 0.0);
         }
-        let live = self.live.max(1) as f32;
+        let live = self.public.max(1) as f32;
+        scratch.visible = 0;
         let Scratch {
             total,
             mask,
@@ -377,6 +380,7 @@ impl Index {
             touched,
             touched_word,
             touched_term,
+            visible,
             ..
         } = scratch;
         for (i, expansions) in words.iter().enumerate() {
@@ -389,7 +393,7 @@ impl Index {
                     }
                     *a += Index::impact(field, tf, len);
                 });
-                let df = touched_term.len() as f32;
+                let df = touched_term.iter().filter(|&&d| !self.meta[d as usize].private).count() as f32;
                 let idf = (1.0 + (live - df + 0.5) / (df + 0.5)).ln().max(0.01);
                 let w = e.weight * idf;
                 for d in touched_term.drain(..) {
@@ -407,6 +411,9 @@ impl Index {
             }
             for d in touched_word.drain(..) {
                 let d_us = d as usize;
+                if *visible & (1 << i) == 0 && access.allows(self, d, &self.meta[d_us]) {
+                    *visible |= 1 << i;
+                }
                 if mask[d_us] == 0 {
                     touched.push(d);
                 }
@@ -510,6 +517,8 @@ struct Scratch {
     touched_word: Vec<u32>,
     touched_term: Vec<u32>,
     facets: FacetCounter,
+    /// Words of the last query that reach a document the caller may see (bit per word).
+    visible: u16,
     /// Set while a query uses the buffers.
     dirty: bool,
     cands: Vec<Candidate>,

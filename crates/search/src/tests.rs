@@ -522,3 +522,66 @@ fn a_namespace_filter_counts_that_namespace_only() {
     assert_eq!(run("", Some(20), 100).0, ["markdown-lint", "markdown-parser"]);
     assert_eq!(run("", Some(999), 100).1.total, 0);
 }
+
+#[test]
+fn private_documents_change_nothing_a_public_caller_sees() {
+    // The same public catalogue, with and without private packages that share its words,
+    // have words of their own and near-spellings of public words: every public answer
+    // (hits, scores, totals, facets) must be identical.
+    let public = corpus();
+    let mut with_private = corpus();
+    let secrets = [
+        ("acme", "markdown-secret", "markdown parser internal"),
+        ("acme", "zyxwvut-tool", "zyxwvut internal"),
+        ("acme", "http-internal", "http client markdwon"),
+    ];
+    for (i, (scope, name, readme)) in secrets.iter().enumerate() {
+        let mut d = doc(100 + i as i64, scope, name);
+        d.private = true;
+        d.namespace_id = 77;
+        d.description = Some((*readme).into());
+        d.keywords = vec!["internal".into(), "markdown".into()];
+        d.categories = vec!["security".into()];
+        with_private.upsert(d, readme);
+    }
+    with_private.commit().unwrap();
+    for text in [
+        "",
+        "markdown",
+        "markdwn",
+        "markdown zyxwvut",
+        "http internal",
+        "toml client",
+        "parser",
+        "pars",
+        "zyxwvut",
+        "acme/markdown-secret",
+    ] {
+        for sort in [Sort::Relevance, Sort::Downloads, Sort::Name] {
+            let q = Query {
+                text,
+                sort,
+                limit: 100,
+                ..Query::default()
+            };
+            assert_eq!(
+                public.search(&q, &Access::public()),
+                with_private.search(&q, &Access::public()),
+                "{text:?} {sort:?}"
+            );
+        }
+    }
+    // Those who may read them still find them.
+    let member = Access {
+        namespaces: [77].into(),
+        ..Access::default()
+    };
+    let r = with_private.search(
+        &Query {
+            text: "zyxwvut",
+            ..Query::default()
+        },
+        &member,
+    );
+    assert_eq!(names(&with_private, &r), ["zyxwvut-tool"]);
+}
