@@ -125,13 +125,6 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
     }
     let addr = listener.local_addr()?;
     let (tx, rx) = watch::channel(false);
-    // Search is served from memory: the index is built in the background while the server
-    // already answers (`/health/ready` is 503 and searches are 503 until it is built).
-    {
-        let index = services.search_index.clone();
-        let stop = rx.clone();
-        tokio::spawn(async move { index.build_at_start(stop).await });
-    }
     let tx = std::sync::Arc::new(tx);
     let signal_tx = tx.clone();
     let app = app(services.clone(), &config);
@@ -165,6 +158,15 @@ pub async fn start(config: Config, listener: TcpListener, signals: bool) -> anyh
         (None, None) => None,
         _ => anyhow::bail!("server.tls_cert and server.tls_key go together: set both or neither"),
     };
+    // The saved search index is opened, or one is built, in the background while the
+    // server already answers (`/health/ready` and searches are 503 until it is usable).
+    // Started only once nothing else can fail the start: it writes under the data directory,
+    // which a failed start removes.
+    {
+        let index = services.search_index.clone();
+        let stop = rx.clone();
+        tokio::spawn(async move { index.build_at_start(stop).await });
+    }
     let jobs = jobs::Jobs::start(&services, &config, rx.clone());
     let handle = tokio::spawn(async move {
         if signals {
