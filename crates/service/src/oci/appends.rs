@@ -42,8 +42,10 @@ fn busy() -> ServiceError {
     )
 }
 
-fn bad_state() -> ServiceError {
-    ServiceError::internal("the upload's saved hash state is damaged")
+/// The running SHA-256 an upload's row carries.
+pub(super) fn saved_hash(up: &OciUpload) -> Result<RunningSha256> {
+    RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default())
+        .map_err(|_| ServiceError::internal("the upload's saved hash state is damaged"))
 }
 
 impl crate::oci::Oci<'_> {
@@ -151,7 +153,7 @@ impl crate::oci::Oci<'_> {
                 .oci_append_in_place(pkg.namespace_id, &up, &mut file, start, body, declared, limit)
                 .await?;
         }
-        let state = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default()).map_err(|_| bad_state())?;
+        let state = saved_hash(&up)?;
         let storage = state.digest();
         let size = up.size as u64;
         // A sha512 claim re-reads the file rather than carrying a running SHA-512 state with
@@ -233,19 +235,7 @@ impl crate::oci::Oci<'_> {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let size = up.size.max(0) as u64;
-        if let Some(s) = start.filter(|s| *s != size) {
-            drain(body).await;
-            return Err(range_invalid(up.size, s));
-        }
-        if declared.is_some_and(|d| size + d > limit) {
-            drain(body).await;
-            return Err(too_large(limit));
-        }
-        self.quotas()
-            .check_room(namespace_id, size + declared.unwrap_or(0))
-            .await?;
-        let state = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default()).map_err(|_| bad_state())?;
+        let (size, state) = self.admit_chunk(namespace_id, up, start, body, declared, limit).await?;
         let state = match file.append(size, state, body, limit).await {
             Ok(s) => s,
             Err(AppendError::TooLarge { limit }) => {
@@ -275,6 +265,39 @@ impl crate::oci::Oci<'_> {
         now.size = state.len() as i64;
         now.hash_state = Some(hex);
         Ok(now)
+    }
+}
+
+impl crate::oci::Oci<'_> {
+    /// What every chunk of an upload goes through before its bytes are taken, wherever they
+    /// are kept: it must start where the upload ends (else its body is drained and 416), a
+    /// declared length must keep the blob within `limit` (else 413) and within the
+    /// namespace's quota. Returns the upload's size and its saved running hash.
+    pub(super) async fn admit_chunk<S, E>(
+        &self,
+        namespace_id: i64,
+        up: &OciUpload,
+        start: Option<u64>,
+        body: &mut S,
+        declared: Option<u64>,
+        limit: u64,
+    ) -> Result<(u64, RunningSha256)>
+    where
+        S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
+    {
+        let size = up.size.max(0) as u64;
+        if let Some(s) = start.filter(|s| *s != size) {
+            drain(body).await;
+            return Err(range_invalid(up.size, s));
+        }
+        if declared.is_some_and(|d| size + d > limit) {
+            drain(body).await;
+            return Err(too_large(limit));
+        }
+        self.quotas()
+            .check_room(namespace_id, size + declared.unwrap_or(0))
+            .await?;
+        Ok((size, saved_hash(up)?))
     }
 }
 

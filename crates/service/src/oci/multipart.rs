@@ -7,9 +7,9 @@
 //! completes the multipart upload (no byte is read or copied through Trove), then the blob
 //! becomes visible with the database commit. Cancel and expiry abort it.
 
-use super::uploads::{digest_mismatch, range_invalid, too_large, upload_unknown};
+use super::appends::saved_hash;
+use super::uploads::{digest_mismatch, range_invalid, upload_unknown};
 use super::{BlobInfo, RepoName};
-use crate::blobs::stage::drain;
 use crate::{Result, ServiceError};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -17,7 +17,7 @@ use sha2::Digest as _;
 use trove_core::digest::Algorithm;
 use trove_core::{now_ms, Digest};
 use trove_db::oci_uploads::OciUpload;
-use trove_storage::{MultipartState, RunningSha256};
+use trove_storage::MultipartState;
 
 fn bad_state() -> ServiceError {
     ServiceError::internal("the upload's saved multipart state is damaged")
@@ -46,20 +46,7 @@ impl crate::oci::Oci<'_> {
         S: Stream<Item = std::result::Result<Bytes, E>> + Unpin,
         E: std::fmt::Display,
     {
-        let size = up.size.max(0) as u64;
-        if let Some(s) = start.filter(|s| *s != size) {
-            drain(body).await;
-            return Err(range_invalid(up.size, s));
-        }
-        if declared.is_some_and(|d| size + d > limit) {
-            drain(body).await;
-            return Err(too_large(limit));
-        }
-        self.quotas()
-            .check_room(namespace_id, size + declared.unwrap_or(0))
-            .await?;
-        let hash = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default())
-            .map_err(|_| ServiceError::internal("the upload's saved hash state is damaged"))?;
+        let (size, hash) = self.admit_chunk(namespace_id, up, start, body, declared, limit).await?;
         if hash.len() != size {
             return Err(ServiceError::internal(
                 "the upload's hash state does not match its size",
@@ -131,8 +118,7 @@ impl crate::oci::Oci<'_> {
         up: &OciUpload,
         claimed: &Digest,
     ) -> Result<BlobInfo> {
-        let hash = RunningSha256::from_hex(up.hash_state.as_deref().unwrap_or_default())
-            .map_err(|_| ServiceError::internal("the upload's saved hash state is damaged"))?;
+        let hash = saved_hash(up)?;
         let state = multipart_state(up)?;
         let storage = hash.digest();
         let size = up.size.max(0) as u64;
