@@ -16,6 +16,7 @@
 //! counts live documents only, so results never depend on the order updates arrived in or
 //! on how segments happen to be merged.
 
+use crate::bits::Bits;
 use crate::text::{for_each_token, is_stopword, normalize_name, MAX_TOKEN_CHARS};
 use std::collections::HashMap;
 use std::path::Path;
@@ -166,6 +167,11 @@ pub(crate) fn popularity(downloads: i64) -> f32 {
     1.0 + 0.05 * ((1 + downloads.max(0)) as f32).log10()
 }
 
+/// A key whose ascending order is `v`'s descending order.
+pub(crate) fn descending(v: i64) -> u64 {
+    u64::MAX - (v as u64 ^ (1 << 63))
+}
+
 /// The first 8 bytes of a normalized name, big-endian: sorts like the name.
 fn name_key(name_norm: &str) -> u64 {
     let mut b = [0u8; 8];
@@ -305,6 +311,18 @@ pub struct Index {
     pub(crate) live: usize,
     /// Committed public documents: what document frequencies count.
     pub(crate) public: usize,
+    /// Committed documents, and those of them that are public, by docno.
+    pub(crate) alive_bits: Bits,
+    pub(crate) public_bits: Bits,
+    /// Sort keys by downloads and by update time (see [`Index::sort_key`]), apart from the
+    /// records so that sorting a million documents reads 8 bytes of each, not 64.
+    pub(crate) downloads_keys: Vec<u64>,
+    pub(crate) recent_keys: Vec<u64>,
+    /// The largest popularity any document has had: a bound for pruning.
+    pub(crate) max_popularity: f32,
+    /// Results beyond which facets are counted over a sample ([`crate::query::FACET_SAMPLE`];
+    /// tests lower it).
+    pub(crate) facet_sample: usize,
     pub(crate) facets: [Interner; 5],
     staged: Vec<Staged>,
     /// Whether a document is in the index once the staged changes are committed.
@@ -382,6 +400,12 @@ impl Index {
             by_id: HashMap::new(),
             live: 0,
             public: 0,
+            alive_bits: Bits::default(),
+            public_bits: Bits::default(),
+            downloads_keys: Vec::new(),
+            recent_keys: Vec::new(),
+            max_popularity: 1.0,
+            facet_sample: crate::query::FACET_SAMPLE,
             facets: Default::default(),
             staged: Vec::new(),
             staged_present: HashMap::new(),
@@ -474,6 +498,8 @@ impl Index {
             let m = &mut self.meta[d as usize];
             m.downloads = downloads;
             m.popularity = popularity(downloads);
+            self.downloads_keys[d as usize] = descending(downloads);
+            self.max_popularity = self.max_popularity.max(m.popularity);
         }
     }
 
@@ -490,11 +516,7 @@ impl Index {
             Some(d) => d,
             None => {
                 let d = self.meta.len() as u32;
-                self.meta.push(Meta::default());
-                self.name_keys.push(0);
-                self.full_norm.push(Box::from(""));
-                self.ids.push(0);
-                self.namespaces.push(0);
+                self.push_record();
                 d
             }
         };
@@ -660,9 +682,7 @@ impl Index {
                         Some(old) => self.release_live(old),
                         None => self.live += 1,
                     }
-                    let m = &mut self.meta[docno as usize];
-                    m.alive = true;
-                    self.public += usize::from(!m.private);
+                    self.mark_alive(docno);
                 }
                 Staged::Remove { id } => {
                     if let Some(old) = self.by_id.remove(&id) {
@@ -699,9 +719,26 @@ impl Index {
         }
     }
 
+    /// A placed document becomes committed.
+    fn mark_alive(&mut self, docno: u32) {
+        let m = &mut self.meta[docno as usize];
+        m.alive = true;
+        let public = !m.private;
+        self.public += usize::from(public);
+        let n = self.meta.len();
+        self.alive_bits.grow(n);
+        self.public_bits.grow(n);
+        self.alive_bits.set(docno);
+        if public {
+            self.public_bits.set(docno);
+        }
+    }
+
     /// Releases a committed document's docno.
     fn release_live(&mut self, docno: u32) {
         self.public -= usize::from(!self.meta[docno as usize].private);
+        self.alive_bits.unset(docno);
+        self.public_bits.unset(docno);
         self.release(docno);
     }
 
@@ -792,11 +829,7 @@ impl Index {
                 let n = docno.get_val(doc);
                 let n = u32::try_from(n).map_err(|_| Error(format!("docno {n} out of range")))?;
                 while self.meta.len() <= n as usize {
-                    self.meta.push(Meta::default());
-                    self.name_keys.push(0);
-                    self.full_norm.push(Box::from(""));
-                    self.ids.push(0);
-                    self.namespaces.push(0);
+                    self.push_record();
                 }
                 let full_norm = full
                     .as_ref()
@@ -821,8 +854,7 @@ impl Index {
                         .map(|o| private_values[o as usize].clone()),
                 };
                 let rid = record.id;
-                let public = !record.private;
-                self.place(n, record, true);
+                self.place(n, record, false);
                 if let Some(old) = self.by_id.insert(rid, n) {
                     // Cannot happen (a document replaces its older version in one commit),
                     // but an index must never list one package twice.
@@ -830,7 +862,7 @@ impl Index {
                 } else {
                     self.live += 1;
                 }
-                self.public += usize::from(public);
+                self.mark_alive(n);
             }
         }
         let mut used = vec![false; self.meta.len()];
@@ -842,6 +874,17 @@ impl Index {
             .filter(|&d| !used[d as usize])
             .collect();
         Ok(())
+    }
+
+    /// Room for one more docno in every per-document array.
+    fn push_record(&mut self) {
+        self.meta.push(Meta::default());
+        self.name_keys.push(0);
+        self.full_norm.push(Box::from(""));
+        self.ids.push(0);
+        self.namespaces.push(0);
+        self.downloads_keys.push(0);
+        self.recent_keys.push(0);
     }
 
     fn place(&mut self, docno: u32, r: Record, alive: bool) {
@@ -882,6 +925,9 @@ impl Index {
         };
         let name_norm = r.full_norm.split_once('/').map_or(r.full_norm.as_str(), |(_, n)| n);
         self.name_keys[d] = name_key(name_norm);
+        self.downloads_keys[d] = descending(r.downloads);
+        self.recent_keys[d] = descending(r.updated_at);
+        self.max_popularity = self.max_popularity.max(popularity(r.downloads));
         self.ids[d] = r.id;
         self.namespaces[d] = r.namespace;
         if overflow {
@@ -920,9 +966,10 @@ impl Index {
         full.split_once('/').map_or(full, |(_, n)| n)
     }
 
-    /// Docnos of committed documents whose normalized `name` or `scope/name` is `key`.
-    pub(crate) fn exact_matches(&self, key: &str) -> Vec<u32> {
-        let mut out = Vec::new();
+    /// Committed documents whose normalized `name` or `scope/name` is `key`: docnos with
+    /// where each is in tantivy ([`loc`]).
+    pub(crate) fn exact_matches(&self, key: &str) -> Vec<(u32, u64)> {
+        let mut out: Vec<(u32, u64)> = Vec::new();
         if key.is_empty() {
             return out;
         }
@@ -930,8 +977,8 @@ impl Index {
         for seg in &self.segs {
             each_live(seg, &seg.exact, &term, IndexRecordOption::Basic, |_, doc| {
                 let d = seg.docno.get_val(doc) as u32;
-                if self.meta[d as usize].alive && !out.contains(&d) {
-                    out.push(d);
+                if self.meta[d as usize].alive && !out.iter().any(|e| e.0 == d) {
+                    out.push((d, loc(seg.ord, doc)));
                 }
                 true
             });
@@ -1083,6 +1130,32 @@ impl Index {
         self.segs.len()
     }
 
+    /// The term `text` in a text field.
+    pub(crate) fn text_term(&self, field: usize, text: &str) -> Term {
+        Term::from_field_text(self.fields.text[field], text)
+    }
+
+    /// Where the committed document `d` is in tantivy ([`loc`]).
+    pub(crate) fn locate(&self, d: u32) -> Option<u64> {
+        let term = Term::from_field_i64(self.fields.id, self.ids[d as usize]);
+        let mut found = None;
+        for seg in &self.segs {
+            each_live(seg, &seg.id, &term, IndexRecordOption::Basic, |_, doc| {
+                if seg.docno.get_val(doc) as u32 == d {
+                    found = Some(loc(seg.ord, doc));
+                }
+                found.is_none()
+            });
+        }
+        found
+    }
+
+    /// The most [`Index::impact`] can give in `field`: term frequency saturates at
+    /// `K1 + 1` times the field's weight.
+    pub(crate) const fn max_impact(field: usize) -> f32 {
+        WEIGHTS[field] * (K1 + 1.0)
+    }
+
     /// The per-field weighted BM25 contribution of a term seen `tf` times in a field of
     /// `len` tokens.
     pub(crate) fn impact(field: usize, tf: u32, len: u32) -> f32 {
@@ -1105,7 +1178,7 @@ impl Default for Index {
 
 /// Calls `f` with each live document of `term`'s postings in one segment (and the postings,
 /// for their frequencies) until `f` returns false.
-fn each_live(
+pub(crate) fn each_live(
     seg: &SegView,
     inv: &InvertedIndexReader,
     term: &Term,
@@ -1122,6 +1195,12 @@ fn each_live(
         }
         doc = tantivy::DocSet::advance(&mut postings);
     }
+}
+
+/// Where a document is in tantivy: its segment's ordinal and its id there, in one
+/// number that sorts by segment, then document.
+pub(crate) fn loc(seg: u32, doc: DocId) -> u64 {
+    (seg as u64) << 32 | doc as u64
 }
 
 /// The values of a string column's dictionary, by term ordinal.
@@ -1337,7 +1416,13 @@ mod tests {
         assert_eq!(ix.keywords(d).len(), 8);
         assert_eq!(&*ix.full_norm[d as usize], "alice/markdown-parser");
         assert_eq!(ix.facets[FacetField::License as usize].values, vec!["MIT".to_string()]);
-        assert_eq!(ix.exact_matches("markdown-parser"), vec![d]);
+        assert_eq!(
+            ix.exact_matches("markdown-parser")
+                .iter()
+                .map(|e| e.0)
+                .collect::<Vec<_>>(),
+            vec![d]
+        );
     }
 
     #[test]

@@ -20,17 +20,23 @@
 //! - Every query word must match; if no document matches them all, documents matching some
 //!   are returned, scored by the share matched.
 //! - Access: private documents are returned only to callers whose [`Access`] admits them.
-//! - Facets (ecosystem, kind, category, license, keyword) are counted over all results.
+//! - Facets (ecosystem, kind, category, license, keyword) are counted over all results up
+//!   to [`FACET_SAMPLE`] results, beyond that over an even sample of them, scaled
+//!   ([`SearchResult::facets_exact`]); [`Query::exact_facets`] asks for exact counts.
+//! - A query is worked out on sets of docnos, one bit per document, and only documents
+//!   that could reach the requested page are scored in full (see `Index::search_pruned`);
+//!   the exhaustive path scores every match and is what the pruned one is tested against.
 //! - Ties are broken by name, so the order is total and deterministic.
 //! - Changes are staged and become visible (and durable) together at [`Index::commit`].
 
+mod bits;
 mod fuzzy;
 mod index;
 mod query;
 pub mod text;
 
 pub use index::{Document, Error, FacetField, Index, Result, MAX_README_TOKENS};
-pub use query::{Access, Facets, Hit, NameFilter, Query, SearchResult, Sort};
+pub use query::{Access, Facets, Hit, NameFilter, Query, SearchResult, Sort, FACET_SAMPLE};
 
 #[cfg(test)]
 mod tests;

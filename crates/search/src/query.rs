@@ -1,11 +1,13 @@
 //! Queries: term expansion (exact, typo, prefix), field-weighted BM25 scoring, access and
 //! facet filters, facet counts, sorting and pagination.
 
+use crate::bits::Bits;
 use crate::fuzzy;
-use crate::index::{FacetField, Index, Meta, NONE};
+use crate::index::{each_live, loc, FacetField, Index, Meta, FIELDS, NONE, README};
 use crate::text::{for_each_token, is_stopword, normalize_name};
 use std::cmp::Ordering;
 use std::collections::HashSet;
+use tantivy::schema::IndexRecordOption;
 
 /// Score multipliers for a term reached by a typo or as a prefix of the last query word.
 const ONE_TYPO: f32 = 0.45;
@@ -15,6 +17,11 @@ const PREFIX: f32 = 0.7;
 const MAX_EXPANSIONS: usize = 24;
 const MAX_PREFIX_SCAN: usize = 2_000;
 const MAX_QUERY_TERMS: usize = 8;
+/// Facets are counted over every result up to this many results, and beyond that over an
+/// even sample of this many (scaled to the total).
+pub const FACET_SAMPLE: usize = 20_000;
+/// The most one term's README postings can add to a document's score before its weight.
+const README_BOUND: f32 = Index::max_impact(README);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -68,6 +75,9 @@ pub struct Query<'a> {
     pub limit: usize,
     /// Most values returned per facet.
     pub facet_limit: usize,
+    /// Count facets over every result however many there are (category totals, say),
+    /// instead of over a sample beyond [`FACET_SAMPLE`] results.
+    pub exact_facets: bool,
 }
 
 impl Default for Query<'_> {
@@ -84,6 +94,7 @@ impl Default for Query<'_> {
             offset: 0,
             limit: 20,
             facet_limit: 20,
+            exact_facets: false,
         }
     }
 }
@@ -154,6 +165,9 @@ pub struct SearchResult {
     /// The requested page.
     pub hits: Vec<Hit>,
     pub facets: Facets,
+    /// Whether the facet counts are exact: beyond [`FACET_SAMPLE`] results (and without
+    /// [`Query::exact_facets`]) they are estimated from an even sample of the results.
+    pub facets_exact: bool,
 }
 
 /// A term of the vocabulary a query word reaches, with its weight.
@@ -175,10 +189,399 @@ struct Candidate {
 impl Index {
     /// Runs a query for a caller.
     pub fn search(&self, q: &Query<'_>, access: &Access) -> SearchResult {
-        SCRATCH.with(|scratch| self.search_with(q, access, &mut scratch.borrow_mut()))
+        SCRATCH.with(|scratch| {
+            let scratch = &mut scratch.borrow_mut();
+            match self.search_pruned(q, access, scratch) {
+                Some(r) => r,
+                None => self.search_exhaustive(q, access, scratch),
+            }
+        })
     }
 
-    fn search_with(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> SearchResult {
+    /// Answers like [`Index::search_exhaustive`] without visiting every result one by one
+    /// where it need not:
+    ///
+    /// - What matches is worked out on sets of docnos: per query word the union of its
+    ///   expansions' postings, intersected over words and with what the caller may see; the
+    ///   total is a popcount. README postings are only read for that (no frequencies).
+    /// - For relevance, documents are first scored on their name, scope, keywords and
+    ///   description alone: a lower bound. A README adds at most [`README_BOUND`] per word,
+    ///   so only documents whose bound reaches the page's lowest lower bound are scored in
+    ///   full, by seeking their postings.
+    /// - Other sorts keep the best keys as they go, and score only the page.
+    /// - Facets are counted over every result up to [`FACET_SAMPLE`] results, and beyond
+    ///   that over an even sample, scaled ([`SearchResult::facets_exact`] says which).
+    ///
+    /// `None` where it cannot prune (documents that match only some words, or that only
+    /// their README makes match while they could still reach the page): the caller then
+    /// runs the exhaustive path.
+    fn search_pruned(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> Option<SearchResult> {
+        let Some(filters) = self.resolve_filters(q) else {
+            return Some(SearchResult::default());
+        };
+        // A query that panicked half-way left its buffers dirty: start them afresh.
+        if scratch.dirty {
+            *scratch = Scratch::default();
+        }
+        scratch.dirty = true;
+        let n = self.meta.len();
+        self.allowed_into(access, &mut scratch.allowed);
+        scratch.members.copy_from(&scratch.allowed, n);
+
+        let words = query_words(q.text);
+        let exact_key = normalize_name(q.text);
+        let text = !(words.is_empty() && exact_key.is_empty());
+        let expansions: Vec<Vec<Expansion>> = words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| self.expand(w, i + 1 == words.len()))
+            .filter(|e| !e.is_empty())
+            .collect();
+        let scored = q.sort == Sort::Relevance && !expansions.is_empty();
+        let mut weights: Vec<Vec<f32>> = Vec::with_capacity(expansions.len());
+        // The most the README can add to a score, summed over the words that count.
+        let mut readme_bound = 0.0f32;
+        let mut words_known = 0;
+        if text {
+            scratch.prepare(n);
+            for (i, ex) in expansions.iter().enumerate() {
+                let w = self.reach_word(i, ex, scored, scratch);
+                // A word only documents the caller may not see reach counts as unknown.
+                if scratch.word.intersects(&scratch.allowed) {
+                    words_known += 1;
+                    scratch.members.and_with(&scratch.word);
+                    readme_bound += w.iter().fold(0.0f32, |a, &b| a.max(b)) * README_BOUND;
+                }
+                weights.push(w);
+            }
+            if words_known == 0 {
+                scratch.members.reset(n);
+            }
+        }
+        let passes = |d: u32| {
+            filters.matches(self, d, &self.meta[d as usize])
+                && q.namespace.is_none_or(|ns| self.namespaces[d as usize] == ns)
+        };
+        if !filters.is_empty() || q.namespace.is_some() {
+            scratch.members.retain(passes);
+        }
+        let members = &scratch.members;
+        // Exact name matches the caller may see: (docno, where, a member).
+        let exact: Vec<(u32, u64, bool)> = if text {
+            self.exact_matches(&exact_key)
+                .into_iter()
+                .filter(|&(d, _)| scratch.allowed.get(d) && passes(d))
+                .map(|(d, at)| (d, at, members.get(d)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let is_exact = |d: u32| exact.binary_search_by_key(&d, |e| e.0).is_ok();
+        let member_count = members.count();
+        if member_count == 0 && words_known > 1 && exact.is_empty() {
+            // No document matches every word: the exhaustive path scores partial matches.
+            scratch.finish();
+            return None;
+        }
+        let total = member_count + exact.iter().filter(|e| !e.2).count();
+        let end = q.offset.saturating_add(q.limit).min(total);
+
+        let mut page: Vec<Candidate> = if end == 0 {
+            Vec::new()
+        } else if scored {
+            let Some(page) = self.best_by_score(q, &expansions, &weights, readme_bound, &exact, end, scratch) else {
+                scratch.finish();
+                return None;
+            };
+            page
+        } else {
+            let mut top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
+            let mut offer = |d: u32, exact: bool| {
+                top.offer(Candidate {
+                    doc: d,
+                    exact,
+                    score: 0.0,
+                    key: self.sort_key(q.sort, d),
+                })
+            };
+            scratch.members.for_each(|d| offer(d, is_exact(d)));
+            for e in exact.iter().filter(|e| !e.2) {
+                offer(e.0, true);
+            }
+            let mut page = top.finish();
+            if text {
+                // The page's scores, as the exhaustive path gives them (0 for an exact
+                // match that does not match every word).
+                let mut docs: Vec<(u64, u32)> = page
+                    .iter()
+                    .filter(|c| scratch.members.get(c.doc))
+                    .filter_map(|c| Some((self.locate(c.doc)?, c.doc)))
+                    .collect();
+                docs.sort_unstable();
+                let totals = self.exact_scores(&expansions, &weights, &docs);
+                for c in &mut page {
+                    if let Some(j) = docs.iter().position(|x| x.1 == c.doc) {
+                        c.score = totals[j] * self.meta[c.doc as usize].popularity;
+                    }
+                }
+            }
+            page
+        };
+
+        let (facets, facets_exact) = if q.facet_limit == 0 {
+            (Facets::default(), true)
+        } else {
+            let mut counts = std::mem::take(&mut scratch.facets);
+            counts.prepare(self);
+            let exact_count = q.exact_facets || member_count <= self.facet_sample;
+            if exact_count {
+                scratch.members.for_each(|d| counts.add(self, d));
+            } else {
+                let step = member_count.div_ceil(self.facet_sample);
+                let seen = scratch.members.for_each_step(step, |d| counts.add(self, d));
+                counts.scale(member_count, seen);
+            }
+            for e in exact.iter().filter(|e| !e.2) {
+                counts.add(self, e.0);
+            }
+            let facets = counts.top(self, q.facet_limit);
+            scratch.facets = counts;
+            (facets, exact_count)
+        };
+        let hits = page
+            .drain(..)
+            .skip(q.offset)
+            .map(|c| Hit {
+                id: self.ids[c.doc as usize],
+                score: c.score,
+            })
+            .collect();
+        scratch.finish();
+        Some(SearchResult {
+            total,
+            hits,
+            facets,
+            facets_exact,
+        })
+    }
+
+    /// The first `end` results by relevance, or `None` where README-only matches could
+    /// reach them (see [`Index::search_pruned`]). `reach_word` left each document's score
+    /// without its README in `scratch.total` (a lower bound) and its place in `scratch.loc`.
+    #[allow(clippy::too_many_arguments)]
+    fn best_by_score(
+        &self,
+        q: &Query<'_>,
+        expansions: &[Vec<Expansion>],
+        weights: &[Vec<f32>],
+        readme_bound: f32,
+        exact: &[(u32, u64, bool)],
+        end: usize,
+        scratch: &Scratch,
+    ) -> Option<Vec<Candidate>> {
+        let members = &scratch.members;
+        let is_exact = |d: u32| exact.binary_search_by_key(&d, |e| e.0).is_ok();
+        // Exact matches come first: the rest of the page is `slots` long.
+        let slots = end.saturating_sub(exact.len());
+        let popularity = |d: u32| self.meta[d as usize].popularity;
+        let mut lower: Vec<(f32, u32)> = scratch
+            .touched
+            .iter()
+            .filter(|&&d| members.get(d) && !is_exact(d))
+            .map(|&d| (scratch.total[d as usize] * popularity(d), d))
+            .collect();
+        let outside_readme = lower.len();
+        let readme_only = members.count() - exact.iter().filter(|e| e.2).count() - outside_readme;
+        // The page's lowest score is at least `floor`: `slots` documents score that much.
+        let floor = if slots == 0 {
+            f32::INFINITY
+        } else if lower.len() >= slots {
+            lower.select_nth_unstable_by(slots - 1, |a, b| b.0.total_cmp(&a.0));
+            lower[slots - 1].0
+        } else {
+            0.0
+        };
+        // Bounds carry a margin for the rounding of sums taken in another order.
+        let bound = |partial: f32, d: u32| (partial + readme_bound) * popularity(d) * (1.0 + 1e-4) + 1e-6;
+        if readme_only > 0 && readme_bound * self.max_popularity * (1.0 + 1e-4) + 1e-6 >= floor {
+            return None;
+        }
+        let mut docs: Vec<(u64, u32)> = lower
+            .iter()
+            .filter(|&&(_, d)| bound(scratch.total[d as usize], d) >= floor)
+            .map(|&(_, d)| (scratch.loc[d as usize], d))
+            .chain(exact.iter().filter(|e| e.2).map(|e| (e.1, e.0)))
+            .collect();
+        docs.sort_unstable();
+        #[cfg(test)]
+        FULLY_SCORED.with(|c| c.set(c.get() + docs.len()));
+        let totals = self.exact_scores(expansions, weights, &docs);
+        let mut top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
+        for (&(_, d), t) in docs.iter().zip(totals) {
+            top.offer(Candidate {
+                doc: d,
+                exact: is_exact(d),
+                score: t * popularity(d),
+                key: self.sort_key(q.sort, d),
+            });
+        }
+        for e in exact.iter().filter(|e| !e.2) {
+            top.offer(Candidate {
+                doc: e.0,
+                exact: true,
+                score: 0.0,
+                key: self.sort_key(q.sort, e.0),
+            });
+        }
+        Some(top.finish())
+    }
+
+    /// One query word's reach: the documents any of its expansions is in (`scratch.word`)
+    /// and, when `scored`, the word's best expansion score without the README added to
+    /// `scratch.total` (with `scratch.loc` set) for the documents reached outside it.
+    /// Returns each expansion's weight times its idf.
+    fn reach_word(&self, i: usize, expansions: &[Expansion], scored: bool, scratch: &mut Scratch) -> Vec<f32> {
+        let n = self.meta.len();
+        let live = self.public.max(1) as f32;
+        let Scratch {
+            total,
+            mask,
+            cur,
+            acc,
+            loc: locs,
+            touched,
+            touched_word,
+            touched_term,
+            word,
+            term: reached,
+            ..
+        } = scratch;
+        word.reset(n);
+        let mut weights = Vec::with_capacity(expansions.len());
+        for e in expansions {
+            reached.reset(n);
+            for seg in &self.segs {
+                for field in 0..FIELDS {
+                    let term = self.text_term(field, &e.term);
+                    if scored && field != README {
+                        each_live(seg, &seg.text[field], &term, IndexRecordOption::WithFreqs, |p, doc| {
+                            let d = seg.docno.get_val(doc) as u32;
+                            reached.set(d);
+                            let a = &mut acc[d as usize];
+                            if *a == 0.0 {
+                                touched_term.push(d);
+                                locs[d as usize] = loc(seg.ord, doc);
+                            }
+                            let tf = tantivy::postings::Postings::term_freq(p);
+                            *a += Index::impact(field, tf, seg.norms[field].fieldnorm(doc));
+                            true
+                        });
+                    } else {
+                        each_live(seg, &seg.text[field], &term, IndexRecordOption::Basic, |_, doc| {
+                            reached.set(seg.docno.get_val(doc) as u32);
+                            true
+                        });
+                    }
+                }
+            }
+            let df = reached.and_count(&self.public_bits) as f32;
+            let idf = (1.0 + (live - df + 0.5) / (df + 0.5)).ln().max(0.01);
+            let w = e.weight * idf;
+            weights.push(w);
+            for d in touched_term.drain(..) {
+                let impact = std::mem::take(&mut acc[d as usize]);
+                let s = (w * impact).max(f32::MIN_POSITIVE);
+                let c = &mut cur[d as usize];
+                if *c == 0.0 {
+                    touched_word.push(d);
+                }
+                if s > *c {
+                    *c = s;
+                }
+            }
+            word.or_with(reached);
+        }
+        for d in touched_word.drain(..) {
+            let d = d as usize;
+            if mask[d] == 0 {
+                touched.push(d as u32);
+            }
+            mask[d] |= 1 << i;
+            total[d] += cur[d];
+            cur[d] = 0.0;
+        }
+        weights
+    }
+
+    /// Full scores (before popularity) of `docs` (sorted by where they are, [`loc`]), as
+    /// [`Index::score`] computes them, by seeking each expansion's postings to them.
+    fn exact_scores(&self, expansions: &[Vec<Expansion>], weights: &[Vec<f32>], docs: &[(u64, u32)]) -> Vec<f32> {
+        use tantivy::postings::Postings;
+        use tantivy::DocSet;
+        let k = docs.len();
+        let (mut total, mut cur, mut acc) = (vec![0.0f32; k], vec![0.0f32; k], vec![0.0f32; k]);
+        for (ex, ws) in expansions.iter().zip(weights) {
+            for (e, &w) in ex.iter().zip(ws) {
+                let mut start = 0;
+                for seg in &self.segs {
+                    let here = docs[start..]
+                        .iter()
+                        .take_while(|x| (x.0 >> 32) as u32 == seg.ord)
+                        .count();
+                    let range = start..start + here;
+                    start += here;
+                    if here == 0 {
+                        continue;
+                    }
+                    for field in 0..FIELDS {
+                        let term = self.text_term(field, &e.term);
+                        let Ok(Some(mut p)) = seg.text[field].read_postings(&term, IndexRecordOption::WithFreqs) else {
+                            continue;
+                        };
+                        for j in range.clone() {
+                            let doc = docs[j].0 as u32;
+                            if p.doc() <= doc && p.seek(doc) == doc {
+                                acc[j] += Index::impact(field, p.term_freq(), seg.norms[field].fieldnorm(doc));
+                            }
+                        }
+                    }
+                }
+                for j in 0..k {
+                    let a = std::mem::take(&mut acc[j]);
+                    if a != 0.0 {
+                        cur[j] = cur[j].max((w * a).max(f32::MIN_POSITIVE));
+                    }
+                }
+            }
+            for j in 0..k {
+                total[j] += std::mem::take(&mut cur[j]);
+            }
+        }
+        total
+    }
+
+    /// The documents `access` admits: every public one, and the private ones it allows.
+    fn allowed_into(&self, access: &Access, out: &mut Bits) {
+        let n = self.meta.len();
+        if access.all && access.name_filter.is_none() {
+            out.copy_from(&self.alive_bits, n);
+            return;
+        }
+        out.copy_from(&self.public_bits, n);
+        if access.all || !access.namespaces.is_empty() || !access.packages.is_empty() {
+            for &d in self.private_names.keys() {
+                if self.alive_bits.get(d) && access.allows(self, d, &self.meta[d as usize]) {
+                    out.set(d);
+                }
+            }
+        }
+    }
+
+    /// Every document reached by a query word is scored, and every result counted: the
+    /// reference the pruned path ([`Index::search_with`]) answers like, and what it falls
+    /// back to where it cannot prune (documents matching only some words, or reached only
+    /// through their README while they could still make the page).
+    fn search_exhaustive(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> SearchResult {
         let filters = match self.resolve_filters(q) {
             Some(f) => f,
             None => return SearchResult::default(),
@@ -226,7 +629,7 @@ impl Index {
                 .collect();
             self.score(&expansions, access, scratch);
             let scored = &*scratch;
-            let exact: Vec<u32> = self.exact_matches(&exact_key);
+            let exact: Vec<u32> = self.exact_matches(&exact_key).iter().map(|e| e.0).collect();
             // The words some document the caller may see matches: a word only private
             // documents match counts as unknown, so that they change nothing the caller sees.
             let required: u16 = scored.visible;
@@ -289,17 +692,20 @@ impl Index {
         scratch.reset();
         scratch.cands = cands;
         scratch.dirty = false;
-        SearchResult { total, hits, facets }
+        SearchResult {
+            total,
+            hits,
+            facets,
+            facets_exact: true,
+        }
     }
 
     /// A key whose ascending order is the sort's order (before ties): downloads and times
     /// descending, names ascending; for relevance, downloads break score ties.
     fn sort_key(&self, sort: Sort, d: u32) -> u64 {
-        let m = &self.meta[d as usize];
-        let desc = |v: i64| u64::MAX - (v as u64 ^ (1 << 63));
         match sort {
-            Sort::Relevance | Sort::Downloads => desc(m.downloads),
-            Sort::Recent => desc(m.updated_at),
+            Sort::Relevance | Sort::Downloads => self.downloads_keys[d as usize],
+            Sort::Recent => self.recent_keys[d as usize],
             Sort::Name => self.name_keys[d as usize],
         }
     }
@@ -486,6 +892,14 @@ struct Filters {
 }
 
 impl Filters {
+    fn is_empty(&self) -> bool {
+        self.ecosystem.is_none()
+            && self.kind.is_none()
+            && self.category.is_none()
+            && self.license.is_none()
+            && self.keyword.is_none()
+    }
+
     fn matches(&self, ix: &Index, d: u32, m: &Meta) -> bool {
         self.ecosystem
             .as_ref()
@@ -522,9 +936,38 @@ struct Scratch {
     /// Set while a query uses the buffers.
     dirty: bool,
     cands: Vec<Candidate>,
+    /// What the caller may see; the results so far; one word's and one term's reach.
+    allowed: Bits,
+    members: Bits,
+    word: Bits,
+    term: Bits,
+    /// Where each document with a non-zero `acc` or `total` is in tantivy ([`loc`]).
+    loc: Vec<u64>,
 }
 
 impl Scratch {
+    /// Room for scores of docnos below `n`.
+    fn prepare(&mut self, n: usize) {
+        self.reset();
+        if self.total.len() < n {
+            self.total.resize(n, 0.0);
+            self.mask.resize(n, 0);
+            self.cur.resize(n, 0.0);
+        }
+        if self.acc.len() < n {
+            self.acc.resize(n, 0.0);
+        }
+        if self.loc.len() < n {
+            self.loc.resize(n, 0);
+        }
+    }
+
+    /// The query is done with the buffers.
+    fn finish(&mut self) {
+        self.reset();
+        self.dirty = false;
+    }
+
     /// Zeroes what the last query wrote (only where it wrote).
     fn reset(&mut self) {
         for &d in &self.touched {
@@ -537,6 +980,24 @@ impl Scratch {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Documents the pruned path scored in full on this thread (tests check it prunes).
+    pub(crate) static FULLY_SCORED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+#[cfg(test)]
+impl Index {
+    /// The pruned path's answer, `None` where it defers to the exhaustive one.
+    pub(crate) fn search_pruned_only(&self, q: &Query<'_>, access: &Access) -> Option<SearchResult> {
+        SCRATCH.with(|s| self.search_pruned(q, access, &mut s.borrow_mut()))
+    }
+
+    pub(crate) fn search_exhaustive_only(&self, q: &Query<'_>, access: &Access) -> SearchResult {
+        SCRATCH.with(|s| self.search_exhaustive(q, access, &mut s.borrow_mut()))
+    }
 }
 
 /// Facet counts over the candidates, gathered as they are found. Kept per thread with the
@@ -580,6 +1041,17 @@ impl FacetCounter {
         }
     }
 
+    /// Scales the counts so far from a sample of `seen` results to `total` results.
+    fn scale(&mut self, total: usize, seen: usize) {
+        let ratio = total as f64 / seen.max(1) as f64;
+        for f in 0..5 {
+            for &v in &self.seen[f] {
+                let c = &mut self.counts[f][v as usize];
+                *c = ((*c as f64 * ratio).round() as u32).max(1);
+            }
+        }
+    }
+
     /// The `limit` most frequent values per facet (ties by value); resets the counts.
     fn top(&mut self, ix: &Index, limit: usize) -> Facets {
         let mut top = |f: FacetField| -> Vec<(String, u32)> {
@@ -610,6 +1082,53 @@ impl FacetCounter {
             license: top(FacetField::License),
             keyword: top(FacetField::Keyword),
         }
+    }
+}
+
+/// The first `end` candidates in `cmp` order, kept while offered: whatever is worse than
+/// the `end`-th best offered so far is turned away with one comparison.
+struct TopK<F> {
+    end: usize,
+    cands: Vec<Candidate>,
+    worst: Option<Candidate>,
+    cmp: F,
+}
+
+impl<F: Fn(&Candidate, &Candidate) -> Ordering> TopK<F> {
+    fn new(end: usize, cmp: F) -> Self {
+        TopK {
+            end,
+            cands: Vec::new(),
+            worst: None,
+            cmp,
+        }
+    }
+
+    fn offer(&mut self, c: Candidate) {
+        if self.end == 0 || self.worst.is_some_and(|w| (self.cmp)(&c, &w) != Ordering::Less) {
+            return;
+        }
+        self.cands.push(c);
+        if self.cands.len() >= 2 * self.end + 64 {
+            self.keep_best();
+            self.worst = Some(self.cands[self.end - 1]);
+        }
+    }
+
+    fn keep_best(&mut self) {
+        if self.cands.len() > self.end {
+            let cmp = &self.cmp;
+            self.cands.select_nth_unstable_by(self.end - 1, |a, b| cmp(a, b));
+            self.cands.truncate(self.end);
+        }
+    }
+
+    /// The best `end`, in order.
+    fn finish(mut self) -> Vec<Candidate> {
+        self.keep_best();
+        let cmp = &self.cmp;
+        self.cands.sort_unstable_by(|a, b| cmp(a, b));
+        self.cands
     }
 }
 

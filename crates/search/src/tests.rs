@@ -1,3 +1,4 @@
+use crate::query::FULLY_SCORED;
 use crate::*;
 
 fn doc(id: i64, scope: &str, name: &str) -> Document {
@@ -584,4 +585,187 @@ fn private_documents_change_nothing_a_public_caller_sees() {
         &member,
     );
     assert_eq!(names(&with_private, &r), ["zyxwvut-tool"]);
+}
+
+/// A catalogue of `n` packages drawn from a small vocabulary, so that words reach many
+/// packages in every field, with private packages, several segments, replaced and removed
+/// documents. Deterministic.
+fn generated(n: i64) -> Index {
+    const WORDS: [&str; 16] = [
+        "json", "yaml", "parser", "http", "client", "server", "async", "markdown", "render", "toml", "cli", "stream",
+        "cache", "crypto", "image", "logger",
+    ];
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let mut ix = Index::new();
+    let mut taken = std::collections::HashSet::new();
+    for i in 0..n {
+        let w = |k: u64| WORDS[k as usize];
+        // Full names are unique, as in a registry (sorts break ties by them).
+        let scope = ["ann", "ben", "cid", "dee"][next(4) as usize];
+        let mut name = format!("{}-{}", w(next(16)), w(next(16)));
+        if next(3) == 0 || !taken.insert(format!("{scope}/{name}")) {
+            name = format!("{name}-{i}");
+        }
+        let mut d = doc(i, scope, &name);
+        d.private = next(10) == 0;
+        d.namespace_id = 1 + next(3) as i64;
+        d.description = Some((0..1 + next(6)).map(|_| w(next(16))).collect::<Vec<_>>().join(" "));
+        d.keywords = (0..next(4)).map(|_| w(next(16)).to_string()).collect();
+        d.categories = (0..next(3))
+            .map(|k| ["parsing", "web", "cli"][k as usize].to_string())
+            .collect();
+        d.license = [None, Some("MIT".to_string()), Some("Apache-2.0".to_string())][next(3) as usize].clone();
+        d.kind = ["library", "module", "plugin"][next(3) as usize].into();
+        d.downloads = [0, 3, 40, 900, 25_000, 1_000_000][next(6) as usize] + next(7) as i64;
+        // READMEs repeat common words and hold one word found nowhere else.
+        let mut readme: Vec<&str> = (0..next(60)).map(|_| w(next(8))).collect();
+        if next(4) == 0 {
+            readme.push("onlyreadme");
+        }
+        ix.upsert(d, &readme.join(" "));
+        if i % 97 == 0 {
+            ix.commit().unwrap();
+        }
+    }
+    ix.commit().unwrap();
+    for i in (0..n).step_by(13) {
+        ix.remove(i);
+    }
+    ix.commit().unwrap();
+    ix
+}
+
+#[test]
+fn the_pruned_path_answers_like_the_exhaustive_one() {
+    let ix = generated(1500);
+    let accesses = [
+        Access::public(),
+        Access::all(),
+        Access {
+            namespaces: [2].into(),
+            ..Access::default()
+        },
+        Access {
+            all: true,
+            name_filter: Some(Box::new(|n: &str| n.starts_with("ann/"))),
+            ..Access::default()
+        },
+    ];
+    let texts = [
+        "",
+        "json",
+        "parser",
+        "pars",
+        "parsr",
+        "markdwn",
+        "http client",
+        "async server json",
+        "json-parser",
+        "ann/json-parser",
+        "ann",
+        "onlyreadme",
+        "cache onlyreadme",
+        "stream ima",
+        "crypto nothinglikeit",
+        "zzzz qqqq",
+        "the",
+    ];
+    let (mut pruned, mut relevance, mut results, mut scored) = (0, 0, 0, 0);
+    for access in &accesses {
+        for text in texts {
+            for sort in [Sort::Relevance, Sort::Downloads, Sort::Recent, Sort::Name] {
+                for (offset, limit, kind, category, namespace) in [
+                    (0, 10, None, None, None),
+                    (7, 5, None, None, None),
+                    (0, 0, None, None, None),
+                    (0, 2000, None, None, None),
+                    (0, 10, Some("module"), None, None),
+                    (3, 10, None, Some("web,cli"), None),
+                    (0, 10, None, None, Some(2)),
+                ] {
+                    let q = Query {
+                        text,
+                        sort,
+                        offset,
+                        limit,
+                        kind,
+                        category,
+                        namespace,
+                        ..Query::default()
+                    };
+                    let full = ix.search_exhaustive_only(&q, access);
+                    let before = FULLY_SCORED.with(|c| c.get());
+                    if let Some(r) = ix.search_pruned_only(&q, access) {
+                        let case = format!("{text:?} {sort:?} {offset} {limit} {kind:?} {category:?} {namespace:?}");
+                        assert_eq!(r.total, full.total, "{case}");
+                        let diff = r.hits.iter().zip(&full.hits).position(|(a, b)| a != b);
+                        assert!(
+                            diff.is_none(),
+                            "{case}: hit {diff:?}: {:?} vs {:?}",
+                            diff.map(|i| r.hits[i]),
+                            diff.map(|i| full.hits[i])
+                        );
+                        assert_eq!(r, full, "{case}");
+                        pruned += 1;
+                        if sort == Sort::Relevance && !text.is_empty() && limit == 10 {
+                            relevance += 1;
+                            results += r.total;
+                            scored += FULLY_SCORED.with(|c| c.get()) - before;
+                        }
+                    }
+                    // And the public entry point gives the same answer either way.
+                    assert_eq!(ix.search(&q, access), full);
+                }
+            }
+        }
+    }
+    eprintln!("pruned {pruned}, relevance {relevance}, scored {scored} of {results}");
+    // Most queries take the pruned path, and it scores a small part of what matches.
+    assert!(pruned > 1500, "pruned answers: {pruned}");
+    assert!(relevance > 200, "pruned relevance answers: {relevance}");
+    assert!(scored * 4 < results, "scored {scored} of {results} results in full");
+}
+
+#[test]
+fn facets_beyond_the_sample_size_are_estimated() {
+    let mut ix = generated(1500);
+    let q = Query {
+        text: "json",
+        facet_limit: 100,
+        ..Query::default()
+    };
+    let exact = ix.search(&q, &Access::public());
+    assert!(exact.facets_exact && exact.total > 400, "{}", exact.total);
+    ix.facet_sample = 100;
+    let estimated = ix.search(&q, &Access::public());
+    assert!(!estimated.facets_exact);
+    assert_eq!((estimated.total, &estimated.hits), (exact.total, &exact.hits));
+    for (e, x) in [
+        (&estimated.facets.kind, &exact.facets.kind),
+        (&estimated.facets.license, &exact.facets.license),
+        (&estimated.facets.category, &exact.facets.category),
+    ] {
+        assert_eq!(e.len(), x.len());
+        for (value, count) in x {
+            let got = e.iter().find(|v| &v.0 == value).map(|v| v.1).unwrap();
+            let error = (got as f64 - *count as f64).abs() / *count as f64;
+            assert!(error < 0.3, "{value}: {got} estimated, {count} exact");
+        }
+    }
+    // Asked for, they are exact whatever the number of results.
+    let all = ix.search(
+        &Query {
+            exact_facets: true,
+            ..q.clone()
+        },
+        &Access::public(),
+    );
+    assert!(all.facets_exact);
+    assert_eq!(all.facets, exact.facets);
 }

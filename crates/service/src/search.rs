@@ -893,6 +893,7 @@ impl Search<'_> {
             offset: (page - 1) * per_page,
             limit: per_page,
             facet_limit: FACET_VALUES,
+            exact_facets: false,
         };
         let r = ix.search(&query, &access);
         let results = r
@@ -911,14 +912,17 @@ impl Search<'_> {
         };
         // A filtered facet counts its values as if it were not filtered (the other filters
         // still apply), so that more of its values can be added to the filter.
-        let counts_without = |clear: fn(&mut Query)| {
+        let mut facets_exact = r.facets_exact;
+        let mut counts_without = |clear: fn(&mut Query)| {
             let mut q = Query {
                 offset: 0,
                 limit: 0,
                 ..query.clone()
             };
             clear(&mut q);
-            ix.search(&q, &access).facets
+            let r = ix.search(&q, &access);
+            facets_exact &= r.facets_exact;
+            r.facets
         };
         if ecosystem.is_some() {
             facets.ecosystem = map(counts_without(|q| q.ecosystem = None).ecosystem);
@@ -941,6 +945,7 @@ impl Search<'_> {
             per_page,
             results,
             facets,
+            facets_exact,
         })
     }
 
@@ -952,6 +957,7 @@ impl Search<'_> {
                 &Query {
                     limit: 0,
                     facet_limit: usize::MAX,
+                    exact_facets: true,
                     ..Query::default()
                 },
                 &Access::public(),

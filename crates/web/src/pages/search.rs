@@ -163,7 +163,7 @@ pub async fn search(State(state): State<WebState>, viewer: Viewer, RawQuery(raw)
             div.search-layout {
                 aside #filters .facets aria-label="Filters" {
                     @for (key, label) in FACETS {
-                        (facet(&st, key, label, facet_values(r, key)))
+                        (facet(&st, key, label, facet_values(r, key), !r.facets_exact))
                     }
                 }
                 section.results aria-label="Results" {
@@ -266,7 +266,9 @@ fn facet_values<'a>(r: &'a SearchPage, key: &str) -> &'a BTreeMap<String, u32> {
     }
 }
 
-fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>) -> Markup {
+/// `estimated`: the counts come from a sample of the results (very broad searches).
+fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>, estimated: bool) -> Markup {
+    let about = if estimated { "≈" } else { "" };
     let chosen = st.values(key);
     let active = st.get(key);
     let mut sorted: Vec<(&String, &u32)> = values.iter().collect();
@@ -281,12 +283,12 @@ fn facet(st: &Current, key: &str, label: &str, values: &BTreeMap<String, u32>) -
                             @if chosen.contains(&value.as_str()) {
                                 a.facet-value.active href=(st.with(key, &st.toggled(key, value))) aria-current="true"
                                     title={ "Remove the filter " (label) ": " (value) } {
-                                    span.facet-label { (label_of(key, value)) } span.count { (count) }
+                                    span.facet-label { (label_of(key, value)) } span.count { (about) (count) }
                                 }
                             } @else {
                                 a.facet-value href=(st.with(key, &st.toggled(key, value)))
                                     title={ "Also show " (label) ": " (value) } {
-                                    span.facet-label { (label_of(key, value)) } span.count { (count) }
+                                    span.facet-label { (label_of(key, value)) } span.count { (about) (count) }
                                 }
                             }
                         }
