@@ -16,8 +16,9 @@
 //! - every [`SYNC_INTERVAL`] each node re-reads packages whose `updated_at` is recent (with a
 //!   [`LAG_MARGIN_MS`] margin, as a transaction may commit a while after taking its
 //!   timestamp), so changes made through other nodes show up within about a second;
-//! - every [`RECONCILE_INTERVAL`] it compares all `(id, updated_at, downloads)` with the
-//!   database, which catches deleted rows and download counts;
+//! - every [`RECONCILE_INTERVAL`] (or ten times as long as the last one took, if longer)
+//!   it compares all `(id, updated_at, downloads)` with the database, which catches
+//!   deleted rows and download counts;
 //! - `trove admin reindex` bumps a generation number in the database; each node polls it
 //!   and rebuilds its index from scratch when it changes (and at start when its index is
 //!   missing, unreadable or in an older format).
@@ -52,6 +53,13 @@ pub const SYNC_INTERVAL: Duration = Duration::from_secs(1);
 pub const RECONCILE_INTERVAL: Duration = Duration::from_secs(30);
 /// Packages updated this long before the newest change seen are read again.
 pub const LAG_MARGIN_MS: i64 = 10 * 60 * 1000;
+/// A reconcile reads every package row: with a million packages that is seconds of a
+/// core. The next one waits at least ten times as long as the last one took, so that it
+/// never takes more than a tenth of a core, and at least [`RECONCILE_INTERVAL`].
+fn reconcile_interval(took: Duration) -> Duration {
+    RECONCILE_INTERVAL.max(took * 10)
+}
+
 /// Rows read per query while rebuilding.
 const LOAD_BATCH: i64 = 500;
 
@@ -65,6 +73,8 @@ struct SyncState {
     /// The newest `updated_at` seen.
     watermark: i64,
     last_reconcile: Instant,
+    /// How long after `last_reconcile` the next one is due ([`reconcile_interval`]).
+    reconcile_every: Duration,
     /// Rows seen that are not indexed (e.g. no live version), by `updated_at`, so they are
     /// not read again until they change.
     skipped: HashMap<i64, i64>,
@@ -191,6 +201,7 @@ impl SearchIndex {
                 generation: -1,
                 watermark: 0,
                 last_reconcile: Instant::now(),
+                reconcile_every: RECONCILE_INTERVAL,
                 skipped: HashMap::new(),
             }),
         }
@@ -491,7 +502,7 @@ impl SearchIndex {
             return Ok(());
         }
         self.catch_up(&mut state).await?;
-        if state.last_reconcile.elapsed() >= RECONCILE_INTERVAL || self.lost_changes.swap(false, Ordering::AcqRel) {
+        if state.last_reconcile.elapsed() >= state.reconcile_every || self.lost_changes.swap(false, Ordering::AcqRel) {
             self.reconcile_locked(&mut state).await?;
         }
         Ok(())
@@ -505,6 +516,7 @@ impl SearchIndex {
     }
 
     async fn reconcile_locked(&self, state: &mut SyncState) -> Result<()> {
+        let started = Instant::now();
         let rows = {
             let mut conn = self.db.conn().await?;
             trove_db::search::all_versions(&mut conn).await?
@@ -548,6 +560,7 @@ impl SearchIndex {
         state.skipped.retain(|id, _| present.contains(id));
         self.reload(state, &stale).await?;
         state.last_reconcile = Instant::now();
+        state.reconcile_every = reconcile_interval(started.elapsed());
         Ok(())
     }
 
@@ -1010,5 +1023,17 @@ impl Search<'_> {
     /// How many packages this node's index holds.
     pub fn search_index_len(&self) -> usize {
         self.search_index.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_slow_reconcile_is_repeated_less_often() {
+        assert_eq!(reconcile_interval(Duration::from_millis(40)), RECONCILE_INTERVAL);
+        // A million packages on SQLite: 6 s of reading, then a minute's rest.
+        assert_eq!(reconcile_interval(Duration::from_secs(6)), Duration::from_secs(60));
     }
 }
