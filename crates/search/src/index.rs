@@ -266,6 +266,7 @@ fn schema() -> (Schema, Fields) {
 /// What a query reads of one segment.
 pub(crate) struct SegView {
     pub ord: u32,
+    pub segment: tantivy::index::SegmentId,
     pub text: Vec<Arc<InvertedIndexReader>>,
     pub norms: Vec<FieldNormReader>,
     pub exact: Arc<InvertedIndexReader>,
@@ -318,6 +319,11 @@ pub struct Index {
     /// records so that sorting a million documents reads 8 bytes of each, not 64.
     pub(crate) downloads_keys: Vec<u64>,
     pub(crate) recent_keys: Vec<u64>,
+    /// Each document's popularity (as in its record), 4 bytes apart for the same reason.
+    pub(crate) popularity: Vec<f32>,
+    /// Per segment and term, the largest README impact among its postings (segments never
+    /// change, so neither does it; deletions only leave it a looser bound).
+    readme_max: std::sync::Mutex<HashMap<(tantivy::index::SegmentId, String), f32>>,
     /// The largest popularity any document has had: a bound for pruning.
     pub(crate) max_popularity: f32,
     /// Results beyond which facets are counted over a sample ([`crate::query::FACET_SAMPLE`];
@@ -404,6 +410,8 @@ impl Index {
             public_bits: Bits::default(),
             downloads_keys: Vec::new(),
             recent_keys: Vec::new(),
+            popularity: Vec::new(),
+            readme_max: Default::default(),
             max_popularity: 1.0,
             facet_sample: crate::query::FACET_SAMPLE,
             facets: Default::default(),
@@ -499,6 +507,7 @@ impl Index {
             m.downloads = downloads;
             m.popularity = popularity(downloads);
             self.downloads_keys[d as usize] = descending(downloads);
+            self.popularity[d as usize] = m.popularity;
             self.max_popularity = self.max_popularity.max(m.popularity);
         }
     }
@@ -759,6 +768,7 @@ impl Index {
             .map(|(ord, seg)| {
                 Ok(SegView {
                     ord: ord as u32,
+                    segment: seg.segment_id(),
                     text: f
                         .text
                         .iter()
@@ -885,6 +895,7 @@ impl Index {
         self.namespaces.push(0);
         self.downloads_keys.push(0);
         self.recent_keys.push(0);
+        self.popularity.push(1.0);
     }
 
     fn place(&mut self, docno: u32, r: Record, alive: bool) {
@@ -927,6 +938,7 @@ impl Index {
         self.name_keys[d] = name_key(name_norm);
         self.downloads_keys[d] = descending(r.downloads);
         self.recent_keys[d] = descending(r.updated_at);
+        self.popularity[d] = popularity(r.downloads);
         self.max_popularity = self.max_popularity.max(popularity(r.downloads));
         self.ids[d] = r.id;
         self.namespaces[d] = r.namespace;
@@ -1150,10 +1162,28 @@ impl Index {
         found
     }
 
-    /// The most [`Index::impact`] can give in `field`: term frequency saturates at
-    /// `K1 + 1` times the field's weight.
-    pub(crate) const fn max_impact(field: usize) -> f32 {
-        WEIGHTS[field] * (K1 + 1.0)
+    /// The largest [`Index::impact`] of `text` in a README of a segment: worked out once
+    /// per segment and term (a walk of its postings), then remembered.
+    pub(crate) fn readme_max(&self, seg: &SegView, text: &str) -> f32 {
+        /// Terms remembered before the memory starts afresh.
+        const MOST: usize = 200_000;
+        let key = (seg.segment, text.to_string());
+        if let Some(&m) = self.readme_max.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return m;
+        }
+        let mut max = 0.0f32;
+        let term = self.text_term(README, text);
+        each_live(seg, &seg.text[README], &term, IndexRecordOption::WithFreqs, |p, doc| {
+            let tf = tantivy::postings::Postings::term_freq(p);
+            max = max.max(Index::impact(README, tf, seg.norms[README].fieldnorm(doc)));
+            true
+        });
+        let mut memo = self.readme_max.lock().unwrap_or_else(|e| e.into_inner());
+        if memo.len() >= MOST {
+            memo.clear();
+        }
+        memo.insert(key, max);
+        max
     }
 
     /// The per-field weighted BM25 contribution of a term seen `tf` times in a field of

@@ -19,9 +19,10 @@ const MAX_PREFIX_SCAN: usize = 2_000;
 const MAX_QUERY_TERMS: usize = 8;
 /// Facets are counted over every result up to this many results, and beyond that over an
 /// even sample of this many (scaled to the total).
-pub const FACET_SAMPLE: usize = 20_000;
-/// The most one term's README postings can add to a document's score before its weight.
-const README_BOUND: f32 = Index::max_impact(README);
+pub const FACET_SAMPLE: usize = 10_000;
+/// Most documents reached only through their README that are scored in full to fill a
+/// page; beyond, the query takes the exhaustive path.
+const README_ONLY_MOST: usize = 2_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -170,6 +171,16 @@ pub struct SearchResult {
     pub facets_exact: bool,
 }
 
+impl SearchResult {
+    /// No results (and so exact, empty facets).
+    fn nothing() -> Self {
+        SearchResult {
+            facets_exact: true,
+            ..SearchResult::default()
+        }
+    }
+}
+
 /// A term of the vocabulary a query word reaches, with its weight.
 #[derive(Debug, Clone)]
 struct Expansion {
@@ -205,19 +216,21 @@ impl Index {
     ///   expansions' postings, intersected over words and with what the caller may see; the
     ///   total is a popcount. README postings are only read for that (no frequencies).
     /// - For relevance, documents are first scored on their name, scope, keywords and
-    ///   description alone: a lower bound. A README adds at most [`README_BOUND`] per word,
-    ///   so only documents whose bound reaches the page's lowest lower bound are scored in
-    ///   full, by seeking their postings.
+    ///   description alone: a lower bound. A README adds at most its term's largest README
+    ///   impact ([`Index::readme_max`]) times the term's weight, so only documents whose
+    ///   bound reaches the page's lowest lower bound are scored in full, by seeking their
+    ///   postings; so are the few (at most [`README_ONLY_MOST`]) popular enough to reach
+    ///   the page through their README alone.
     /// - Other sorts keep the best keys as they go, and score only the page.
     /// - Facets are counted over every result up to [`FACET_SAMPLE`] results, and beyond
     ///   that over an even sample, scaled ([`SearchResult::facets_exact`] says which).
     ///
-    /// `None` where it cannot prune (documents that match only some words, or that only
-    /// their README makes match while they could still reach the page): the caller then
-    /// runs the exhaustive path.
+    /// `None` where it cannot prune (documents that match only some words, or more than
+    /// [`README_ONLY_MOST`] that only their README makes match while they could still reach
+    /// the page): the caller then runs the exhaustive path.
     fn search_pruned(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> Option<SearchResult> {
         let Some(filters) = self.resolve_filters(q) else {
-            return Some(SearchResult::default());
+            return Some(SearchResult::nothing());
         };
         // A query that panicked half-way left its buffers dirty: start them afresh.
         if scratch.dirty {
@@ -250,7 +263,19 @@ impl Index {
                 if scratch.word.intersects(&scratch.allowed) {
                     words_known += 1;
                     scratch.members.and_with(&scratch.word);
-                    readme_bound += w.iter().fold(0.0f32, |a, &b| a.max(b)) * README_BOUND;
+                    if scored {
+                        readme_bound += ex
+                            .iter()
+                            .zip(&w)
+                            .map(|(e, &w)| {
+                                w * self
+                                    .segs
+                                    .iter()
+                                    .map(|seg| self.readme_max(seg, &e.term))
+                                    .fold(0.0, f32::max)
+                            })
+                            .fold(0.0, f32::max);
+                    }
                 }
                 weights.push(w);
             }
@@ -383,7 +408,7 @@ impl Index {
         let is_exact = |d: u32| exact.binary_search_by_key(&d, |e| e.0).is_ok();
         // Exact matches come first: the rest of the page is `slots` long.
         let slots = end.saturating_sub(exact.len());
-        let popularity = |d: u32| self.meta[d as usize].popularity;
+        let popularity = |d: u32| self.popularity[d as usize];
         let mut lower: Vec<(f32, u32)> = scratch
             .touched
             .iter()
@@ -402,16 +427,31 @@ impl Index {
             0.0
         };
         // Bounds carry a margin for the rounding of sums taken in another order.
-        let bound = |partial: f32, d: u32| (partial + readme_bound) * popularity(d) * (1.0 + 1e-4) + 1e-6;
-        if readme_only > 0 && readme_bound * self.max_popularity * (1.0 + 1e-4) + 1e-6 >= floor {
-            return None;
-        }
+        let bound = |partial: f32, popularity: f32| (partial + readme_bound) * popularity * (1.0 + 1e-4) + 1e-6;
         let mut docs: Vec<(u64, u32)> = lower
             .iter()
-            .filter(|&&(_, d)| bound(scratch.total[d as usize], d) >= floor)
+            .filter(|&&(_, d)| bound(scratch.total[d as usize], popularity(d)) >= floor)
             .map(|&(_, d)| (scratch.loc[d as usize], d))
             .chain(exact.iter().filter(|e| e.2).map(|e| (e.1, e.0)))
             .collect();
+        // Documents only their README makes match score at most `readme_bound` times
+        // their popularity: the popular ones among them may reach the page.
+        if readme_only > 0 && bound(0.0, self.max_popularity) >= floor {
+            let mut reach = Vec::new();
+            let mut too_many = false;
+            members.for_each(|d| {
+                if !too_many && scratch.total[d as usize] == 0.0 && !is_exact(d) && bound(0.0, popularity(d)) >= floor {
+                    reach.push(d);
+                    too_many = reach.len() > README_ONLY_MOST;
+                }
+            });
+            if too_many {
+                return None;
+            }
+            for d in reach {
+                docs.push((self.locate(d)?, d));
+            }
+        }
         docs.sort_unstable();
         #[cfg(test)]
         FULLY_SCORED.with(|c| c.set(c.get() + docs.len()));
@@ -584,7 +624,7 @@ impl Index {
     fn search_exhaustive(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> SearchResult {
         let filters = match self.resolve_filters(q) {
             Some(f) => f,
-            None => return SearchResult::default(),
+            None => return SearchResult::nothing(),
         };
         let passes = |d: u32| {
             let m = &self.meta[d as usize];
