@@ -58,7 +58,7 @@ pub struct SearchResults {
     pub per_page: usize,
     pub results: Vec<PackageSummary>,
     pub facets: Facets,
-    /// Whether the facet counts are exact. Beyond 20,000 matching packages they are
+    /// Whether the facet counts are exact. Beyond 10,000 matching packages they are
     /// estimated from an even sample of the matches (`total` is always exact).
     pub facets_exact: bool,
 }
