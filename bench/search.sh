@@ -76,7 +76,9 @@ fi
 # Seconds since `$1` (a `date +%s.%N` stamp).
 since() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 # RSS and peak RSS of a process in MB.
-rss_mb() { awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } END { printf "%.0f MB (peak %.0f MB)", r / 1024, h / 1024 }' "/proc/$1/status"; }
+# Anonymous memory is the process's own; file-backed is the index's mapped files (the kernel
+# can drop those pages under memory pressure and read them again).
+rss_mb() { awk '/^VmRSS/ { r = $2 } /^VmHWM/ { h = $2 } /^RssAnon/ { a = $2 } /^RssFile/ { f = $2 } END { printf "%.0f MB (peak %.0f MB; anonymous %.0f MB, file-backed %.0f MB)", r / 1024, h / 1024, a / 1024, f / 1024 }' "/proc/$1/status"; }
 # Waits until a URL answers 2xx; prints nothing, fails if the server exits.
 wait_quiet() { wait_http "$1" "$2" "$3" "$4"; }
 

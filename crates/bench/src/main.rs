@@ -290,7 +290,7 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
     };
     if ix.len() == count {
         println!(
-            "opened the index of {count} packages in {:.2?} ({} MB on disk, RSS {} MB)",
+            "opened the index of {count} packages in {:.2?} ({} MB on disk, RSS {})",
             started.elapsed(),
             ix.disk_bytes() >> 20,
             rss_mb()
@@ -325,7 +325,7 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
         ix.commit()?;
         ix.merge_all()?;
         println!(
-            "built the index of {count} packages in {:.2?} ({} segment(s), {} MB on disk, RSS {} MB)",
+            "built the index of {count} packages in {:.2?} ({} segment(s), {} MB on disk, RSS {})",
             started.elapsed(),
             ix.segments(),
             ix.disk_bytes() >> 20,
@@ -375,19 +375,27 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
         }
     }
     report("search in process", ms, started.elapsed());
+    println!("RSS after the queries: {}", rss_mb());
     println!("slowest: {:.2}ms for {}", slowest.0, slowest.1);
     Ok(())
 }
 
-/// This process's resident set size in MiB (0 where /proc is missing).
-fn rss_mb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|kb| kb.parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb >> 10)
+/// This process's resident set size in MiB (0 where /proc is missing), with its anonymous
+/// and file-backed (mapped index files) parts.
+fn rss_mb() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |key: &str| -> u64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    format!(
+        "{} MB (anonymous {} MB, file-backed {} MB)",
+        kb("VmRSS:") >> 10,
+        kb("RssAnon:") >> 10,
+        kb("RssFile:") >> 10
+    )
 }
