@@ -34,7 +34,7 @@ fn size_mismatch(declared: u64, got: u64) -> ServiceError {
     )
 }
 
-fn busy() -> ServiceError {
+pub(super) fn busy() -> ServiceError {
     ServiceError::new(
         ErrorKind::RangeNotSatisfiable,
         codes::RANGE_INVALID,
