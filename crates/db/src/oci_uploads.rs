@@ -141,6 +141,31 @@ pub async fn advance_multipart(
     Ok(r.rows_affected() == 1)
 }
 
+/// Records the S3 multipart upload an upload's next parts go to (`multipart_state` naming
+/// it), before any part is written: only while the upload still has `expected_size` bytes and
+/// the state `expected_state` (`None`: none yet), so of two requests starting it one wins.
+pub async fn begin_multipart(
+    conn: &mut Conn,
+    id: &str,
+    expected_size: i64,
+    expected_state: Option<&str>,
+    multipart_state: &str,
+    now: i64,
+) -> Result<bool> {
+    let r = sqlx::query(
+        "UPDATE oci_uploads SET multipart_state = $1, updated_at = $2 \
+         WHERE id = $3 AND size = $4 AND hash_state IS NOT NULL AND COALESCE(multipart_state, '') = $5",
+    )
+    .bind(multipart_state)
+    .bind(now)
+    .bind(id)
+    .bind(expected_size)
+    .bind(expected_state.unwrap_or(""))
+    .execute(conn)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// The parts in order.
 pub async fn parts(conn: &mut Conn, id: &str) -> Result<Vec<OciUploadPart>> {
     Ok(sqlx::query_as(
@@ -177,6 +202,26 @@ pub async fn delete(conn: &mut Conn, id: &str, expected_size: Option<i64>) -> Re
         .execute(&mut *conn)
         .await?;
     Ok(true)
+}
+
+/// Deletes the upload and its parts whatever its size; returns the row as it was deleted
+/// (`None` when it was gone), so what it named is known exactly, whatever a concurrent
+/// request recorded just before.
+pub async fn remove(conn: &mut Conn, id: &str) -> Result<Option<OciUpload>> {
+    let row: Option<OciUpload> = sqlx::query_as(
+        "DELETE FROM oci_uploads WHERE id = $1 \
+         RETURNING id, package_id, user_id, size, created_at, updated_at, hash_state, multipart_state",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if row.is_some() {
+        sqlx::query("DELETE FROM oci_upload_parts WHERE upload_id = $1")
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(row)
 }
 
 /// Uploads not touched since `before`, at most `limit`.

@@ -126,6 +126,10 @@ fn describe_metrics() {
         "OCI chunked uploads finished in place (appended to one file, or on S3 completed as one multipart upload; hash state carried between chunks)"
     );
     describe_counter!(
+        "trove_oci_uploads_lost_total",
+        "OCI uploads appended in place whose file held fewer bytes than recorded (damaged behind the store's back): restarted from byte 0 with a 416"
+    );
+    describe_counter!(
         "trove_archive_cache_total",
         "Archive listings for the file browser and diffs read from this node's archive cache, by result (hit, miss)"
     );

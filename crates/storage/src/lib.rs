@@ -10,7 +10,7 @@ mod sha256;
 mod staging;
 mod upload;
 
-pub use multipart::{MultipartState, Part, MIN_PART};
+pub use multipart::{MultipartState, Part, UploadObject, MIN_PART};
 pub use sha256::{BadHashState, RunningSha256};
 pub use staging::{StagedBlob, StagingError};
 pub use upload::{AppendError, UploadFile};

@@ -31,6 +31,15 @@ pub struct MultipartState {
     pub tail: Option<String>,
 }
 
+impl MultipartState {
+    /// Whether appending `chunk` bytes to an upload of `size` bytes in this state writes a
+    /// part while no multipart upload exists yet (the tail and the chunk reach `MIN_PART`).
+    pub fn needs_upload(&self, size: u64, chunk: u64) -> bool {
+        let in_parts: u64 = self.parts.iter().map(|p| p.size).sum();
+        self.upload_id.is_none() && size.saturating_sub(in_parts) + chunk >= MIN_PART
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Part {
     pub etag: String,
@@ -60,17 +69,31 @@ impl BlobStore {
         })
     }
 
+    /// Creates the S3 multipart upload for the upload `id`; returns its S3 upload id. The
+    /// caller records it (see [`MultipartState::needs_upload`]) before any part is written.
+    pub async fn create_multipart(&self, id: &str) -> Result<String> {
+        Ok(self.s3()?.create_multipart(&self.uploads_key(id)?).await?)
+    }
+
+    /// Aborts the S3 multipart upload `upload_id` of the upload `id` (its parts go); a missing
+    /// one is fine.
+    pub async fn abort_multipart_upload(&self, id: &str, upload_id: &str) -> Result<()> {
+        let key = self.uploads_key(id)?;
+        match self.s3()?.abort_multipart(&key, &upload_id.to_string()).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn put_upload_part(&self, id: &str, state: &mut MultipartState, bytes: Vec<u8>) -> Result<()> {
         let s3 = self.s3()?;
         let key = self.uploads_key(id)?;
-        let upload_id = match &state.upload_id {
-            Some(u) => u.clone(),
-            None => {
-                let u = s3.create_multipart(&key).await?;
-                state.upload_id = Some(u.clone());
-                u
-            }
-        };
+        // Parts go only to a multipart upload the caller recorded first, so every part
+        // belongs to an upload a row names (and that cancel or expiry aborts).
+        let upload_id = state
+            .upload_id
+            .clone()
+            .ok_or_else(|| StorageError::Config("no multipart upload was begun for these parts".into()))?;
         let size = bytes.len() as u64;
         let PartId { content_id } = s3
             .put_part(&key, &upload_id, state.parts.len(), PutPayload::from(bytes))
@@ -82,7 +105,9 @@ impl BlobStore {
     /// Appends the file `chunk` to the upload `id`: the tail and the chunk become parts of at
     /// least `MIN_PART` bytes, what is left the new tail (an object named with `nonce`, so a
     /// concurrent request's tail is another object). `hash` continues over the chunk. The old
-    /// tail is not removed (the caller removes it once the new state is recorded).
+    /// tail is not removed (the caller removes it once the new state is recorded). When
+    /// [`MultipartState::needs_upload`] says so, `state` must name a multipart upload
+    /// ([`BlobStore::create_multipart`]).
     pub async fn append_multipart(
         &self,
         id: &str,
@@ -195,6 +220,11 @@ impl BlobStore {
 
     /// Objects under `uploads/` (tails, completed uploads not yet moved): for tests and checks.
     pub async fn upload_objects(&self) -> Result<Vec<String>> {
+        Ok(self.list_upload_objects().await?.into_iter().map(|o| o.key).collect())
+    }
+
+    /// Every object under `uploads/`, with the upload it belongs to (for sweeping leftovers).
+    pub async fn list_upload_objects(&self) -> Result<Vec<UploadObject>> {
         use futures::StreamExt;
         let root = if self.prefix.is_empty() {
             ObjPath::from("uploads")
@@ -204,8 +234,27 @@ impl BlobStore {
         let mut out = Vec::new();
         let mut list = self.inner.list(Some(&root));
         while let Some(meta) = list.next().await {
-            out.push(meta?.location.to_string());
+            let meta = meta?;
+            let name = meta.location.filename().unwrap_or_default();
+            let upload = name.split_once(".tail-").map_or(name, |(id, _)| id).to_string();
+            out.push(UploadObject {
+                key: meta.location.to_string(),
+                upload,
+                size: meta.size as u64,
+                modified_ms: meta.last_modified.timestamp_millis(),
+            });
         }
         Ok(out)
     }
+}
+
+/// An object under `uploads/`: a tail (`<upload>.tail-<nonce>`) or a completed multipart
+/// upload not yet moved to its digest's key (`<upload>`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadObject {
+    pub key: String,
+    /// The id of the upload it belongs to.
+    pub upload: String,
+    pub size: u64,
+    pub modified_ms: i64,
 }

@@ -11,48 +11,95 @@ use tokio::sync::mpsc;
 const BUF: usize = 1024 * 1024;
 const BUFFERS: usize = 3;
 
-/// Starts flushing a file's written bytes to disk in the background every `EVERY` bytes, so
-/// the flush that ends an upload (before it is acknowledged) has little left to write: the
-/// disk works while the body is still arriving. At most one flush runs at a time per file.
+/// Gets a file's written bytes to disk while the body still arrives, so the flush that ends
+/// an upload (before it is acknowledged) has little left to wait for. Every `EVERY` bytes a
+/// background thread (one per file, started with the first flush) starts the disk work: on
+/// Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)` over the file, which queues the dirty pages
+/// for writing and returns without waiting for them or for a journal commit, so the disk
+/// writes continuously and at the end only the last few MiB are in flight (a background
+/// `fdatasync` every 16 MiB, as elsewhere, left up to 32 MiB for the final flush: 5–6 ms of
+/// every chunk of a chunked upload); elsewhere `fdatasync`. Durability is unchanged: the
+/// caller still flushes the file before it answers.
 pub(crate) struct Flusher {
     file: Option<std::fs::File>,
     unflushed: u64,
+    kick: Option<std::sync::mpsc::SyncSender<()>>,
     running: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Flusher {
+    #[cfg(target_os = "linux")]
+    const EVERY: u64 = 2 * 1024 * 1024;
+    #[cfg(not(target_os = "linux"))]
     const EVERY: u64 = 16 * 1024 * 1024;
 
     pub(crate) fn new(file: &std::fs::File) -> Self {
         Flusher {
             file: file.try_clone().ok(),
             unflushed: 0,
+            kick: None,
             running: None,
         }
     }
 
     pub(crate) fn wrote(&mut self, n: usize) {
         self.unflushed += n as u64;
-        if self.unflushed < Self::EVERY || self.running.as_ref().is_some_and(|t| !t.is_finished()) {
+        if self.unflushed < Self::EVERY {
             return;
         }
         self.unflushed = 0;
-        let Some(file) = self.file.as_ref().and_then(|f| f.try_clone().ok()) else {
+        if self.kick.is_none() {
+            self.start();
+        }
+        // A flush already asked for covers these bytes too (it flushes the whole file).
+        if let Some(kick) = &self.kick {
+            let _ = kick.try_send(());
+        }
+    }
+
+    fn start(&mut self) {
+        let Some(file) = self.file.take() else {
             return;
         };
-        // Best effort: the final flush reports errors.
-        self.running = Some(std::thread::spawn(move || {
-            let _ = file.sync_data();
-        }));
+        let (kick, asked) = std::sync::mpsc::sync_channel::<()>(1);
+        let spawned = std::thread::Builder::new().name("trove-flush".into()).spawn(move || {
+            while asked.recv().is_ok() {
+                // Best effort: the final flush reports errors.
+                let _ = start_writeback(&file);
+            }
+        });
+        if let Ok(t) = spawned {
+            self.kick = Some(kick);
+            self.running = Some(t);
+        }
     }
 
     /// Waits for the flush in progress (its handle on the file closed). Blocking.
     pub(crate) fn wait(mut self) {
         self.file = None;
+        self.kick = None;
         if let Some(t) = self.running.take() {
             let _ = t.join();
         }
     }
+}
+
+#[cfg(target_os = "linux")]
+fn start_writeback(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // Offset 0 and length 0: the whole file; pages already written or queued are skipped.
+    // SAFETY: a plain system call on a descriptor this thread owns.
+    let r = unsafe { libc::sync_file_range(file.as_raw_fd(), 0, 0, libc::SYNC_FILE_RANGE_WRITE) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn start_writeback(file: &std::fs::File) -> std::io::Result<()> {
+    file.sync_data()
 }
 
 /// Where the bytes go, on the blocking thread.

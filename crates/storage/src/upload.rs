@@ -3,7 +3,9 @@
 //! Each request holds the file's exclusive lock (`flock`) while it writes; a chunk is written
 //! from the upload's recorded size (bytes past it, from a request that failed before it was
 //! recorded, are cut off first), hashed as it is written (continuing the saved state) and
-//! flushed before the caller records the new size. Finishing renames the file to its digest's
+//! flushed before the caller records the new size. A file shorter than the recorded size
+//! (damaged or removed behind the store's back) is `AppendError::Lost`, never padded: its
+//! bytes would not match the saved hash state. Finishing renames the file to its digest's
 //! place in the store: the bytes are written once and the closing request is O(1).
 
 use crate::pump::{pump, PumpError, Sink};
@@ -24,6 +26,11 @@ pub enum AppendError {
     Busy,
     #[error("reading the request body failed: {0}")]
     Body(String),
+    /// The upload's file holds fewer bytes than were recorded (and acknowledged): it was
+    /// damaged or removed behind the store's back. Nothing is written; the recorded hash
+    /// state no longer describes the file.
+    #[error("the upload's file has {len} bytes but {recorded} were recorded")]
+    Lost { len: u64, recorded: u64 },
     #[error(transparent)]
     Storage(#[from] StorageError),
 }
@@ -164,15 +171,20 @@ impl UploadFile {
             .file
             .take()
             .ok_or_else(|| std::io::Error::other("upload file already used"))?;
-        let file = blocking(move || {
+        let (file, len) = blocking(move || {
             let mut file = file;
-            if file.metadata()?.len() != offset {
+            let len = file.metadata()?.len();
+            if len > offset {
                 file.set_len(offset)?;
             }
             file.seek(SeekFrom::Start(offset))?;
-            Ok(file)
+            Ok((file, len))
         })
         .await?;
+        if len < offset {
+            self.file = Some(file);
+            return Err(AppendError::Lost { len, recorded: offset });
+        }
         let sink = Appending {
             flusher: crate::pump::Flusher::new(&file),
             file,
@@ -206,6 +218,19 @@ impl UploadFile {
         };
         self.file = Some(file);
         Ok(hash)
+    }
+
+    /// `Lost` when the file holds fewer than the `recorded` bytes (see [`AppendError::Lost`]).
+    pub async fn check_len(&self, recorded: u64) -> Result<(), AppendError> {
+        let file = self
+            .file
+            .as_ref()
+            .ok_or_else(|| std::io::Error::other("upload file already used"))?;
+        let len = file.metadata()?.len();
+        if len < recorded {
+            return Err(AppendError::Lost { len, recorded });
+        }
+        Ok(())
     }
 
     /// Makes the upload's first `size` bytes the blob `digest` (the caller checked the

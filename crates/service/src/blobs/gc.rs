@@ -56,10 +56,16 @@ impl crate::blobs::Blobs<'_> {
     }
 
     /// Removes leftovers of interrupted uploads older than the configured age (at start and
-    /// with every garbage collection).
+    /// with every garbage collection): local staging and partial files, and on S3 the
+    /// objects under `uploads/` no upload in progress needs.
     pub async fn sweep_upload_leftovers(&self) -> Result<trove_storage::SweepReport> {
-        let min_age = std::time::Duration::from_millis(self.config.stale_upload_ms.max(0) as u64);
-        Ok(self.store.sweep_leftovers(min_age).await?)
+        let min_age_ms = self.config.stale_upload_ms.max(0);
+        let min_age = std::time::Duration::from_millis(min_age_ms as u64);
+        let mut report = self.store.sweep_leftovers(min_age).await?;
+        let objects = self.oci().sweep_multipart_leftovers(min_age_ms).await?;
+        report.files += objects.files;
+        report.bytes += objects.bytes;
+        Ok(report)
     }
 }
 

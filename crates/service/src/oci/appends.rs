@@ -34,7 +34,7 @@ fn size_mismatch(declared: u64, got: u64) -> ServiceError {
     )
 }
 
-fn busy() -> ServiceError {
+pub(super) fn busy() -> ServiceError {
     ServiceError::new(
         ErrorKind::RangeNotSatisfiable,
         codes::RANGE_INVALID,
@@ -153,9 +153,15 @@ impl crate::oci::Oci<'_> {
                 .oci_append_in_place(pkg.namespace_id, &up, &mut file, start, body, declared, limit)
                 .await?;
         }
+        let size = up.size as u64;
+        if let Err(e) = file.check_len(size).await {
+            return Err(match e {
+                AppendError::Lost { len, recorded } => self.oci_restart_lost(&up, len, recorded).await,
+                e => append_error(e, limit),
+            });
+        }
         let state = saved_hash(&up)?;
         let storage = state.digest();
-        let size = up.size as u64;
         // A sha512 claim re-reads the file rather than carrying a running SHA-512 state with
         // every chunk: which algorithm the client claims is only known at this PUT, so a
         // running state would hash every upload's bytes twice (SHA-512 costs about as much
@@ -242,6 +248,10 @@ impl crate::oci::Oci<'_> {
                 drain(body).await;
                 return Err(too_large(limit));
             }
+            Err(AppendError::Lost { len, recorded }) => {
+                drain(body).await;
+                return Err(self.oci_restart_lost(up, len, recorded).await);
+            }
             Err(e) => return Err(append_error(e, limit)),
         };
         let got = state.len() - size;
@@ -269,6 +279,33 @@ impl crate::oci::Oci<'_> {
 }
 
 impl crate::oci::Oci<'_> {
+    /// An upload whose file lost bytes it had acknowledged (see `AppendError::Lost`) starts
+    /// again from byte 0: its row is set back to no bytes and the empty hash state (under the
+    /// size's compare-and-set), and the client gets 416 with the `Range` it must resume from,
+    /// so no blob is ever made from a file that does not match its saved hash.
+    async fn oci_restart_lost(&self, up: &OciUpload, len: u64, recorded: u64) -> ServiceError {
+        tracing::warn!(upload = %up.id, len, recorded, "an upload's file is shorter than its recorded size; restarting it");
+        metrics::counter!("trove_oci_uploads_lost_total").increment(1);
+        let reset = async {
+            let mut tx = self.db.write().await?;
+            trove_db::oci_uploads::advance(&mut tx, &up.id, up.size, 0, &RunningSha256::new().to_hex(), now_ms())
+                .await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(())
+        }
+        .await;
+        if let Err(e) = reset {
+            return e;
+        }
+        ServiceError::new(
+            ErrorKind::RangeNotSatisfiable,
+            codes::BLOB_UPLOAD_INVALID,
+            format!(
+                "the upload's stored bytes were lost ({len} of the {recorded} received are left): send the blob again from byte 0"
+            ),
+        )
+    }
+
     /// What every chunk of an upload goes through before its bytes are taken, wherever they
     /// are kept: it must start where the upload ends (else its body is drained and 416), a
     /// declared length must keep the blob within `limit` (else 413) and within the
@@ -305,6 +342,9 @@ fn append_error(e: AppendError, limit: u64) -> ServiceError {
     match e {
         AppendError::TooLarge { .. } => too_large(limit),
         AppendError::Busy => busy(),
+        AppendError::Lost { len, recorded } => ServiceError::internal(format!(
+            "the upload's file has {len} bytes but {recorded} were recorded"
+        )),
         AppendError::Body(e) => ServiceError::bad_request(
             codes::BLOB_UPLOAD_INVALID,
             format!("reading the request body failed: {e}"),

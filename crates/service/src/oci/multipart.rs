@@ -5,7 +5,9 @@
 //! (`oci_uploads.multipart_state`, migration 0022) under the same compare-and-set as the size,
 //! so any node continues the upload and of two racing chunks one wins. The closing PUT
 //! completes the multipart upload (no byte is read or copied through Trove), then the blob
-//! becomes visible with the database commit. Cancel and expiry abort it.
+//! becomes visible with the database commit. Cancel and expiry abort it. Objects under
+//! `uploads/` that no upload needs any more (a crash between writing one and recording or
+//! removing it) are swept once older than `stale_upload_ms` ([`Oci::sweep_multipart_leftovers`]).
 
 use super::appends::saved_hash;
 use super::uploads::{digest_mismatch, range_invalid, upload_unknown};
@@ -17,7 +19,7 @@ use sha2::Digest as _;
 use trove_core::digest::Algorithm;
 use trove_core::{now_ms, Digest};
 use trove_db::oci_uploads::OciUpload;
-use trove_storage::MultipartState;
+use trove_storage::{MultipartState, SweepReport, UploadObject};
 
 fn bad_state() -> ServiceError {
     ServiceError::internal("the upload's saved multipart state is damaged")
@@ -52,7 +54,7 @@ impl crate::oci::Oci<'_> {
                 "the upload's hash state does not match its size",
             ));
         }
-        let state = multipart_state(up)?;
+        let mut state = multipart_state(up)?;
         let chunk = self.oci_stage_chunk(body, declared, limit - size).await?;
         if chunk.size() == 0 {
             return Ok(up.clone());
@@ -60,6 +62,11 @@ impl crate::oci::Oci<'_> {
         if declared.is_none() {
             self.quotas().check_room(namespace_id, size + chunk.size()).await?;
         }
+        let mut up = up.clone();
+        if state.needs_upload(size, chunk.size()) {
+            (up, state) = self.oci_begin_multipart(&up, state).await?;
+        }
+        let up = &up;
         let nonce = uuid::Uuid::new_v4().simple().to_string();
         let (next, hash) = self
             .store
@@ -93,7 +100,14 @@ impl crate::oci::Oci<'_> {
             let mut conn = self.db.conn().await?;
             return match trove_db::oci_uploads::find(&mut conn, &up.id).await? {
                 Some(now) => Err(range_invalid(now.size, size)),
-                None => Err(upload_unknown(&up.id)),
+                None => {
+                    // Cancelled or expired meanwhile, maybe by a request that read the row
+                    // before this one named its multipart upload: no one else will abort it.
+                    if let Some(u) = &state.upload_id {
+                        let _ = self.store.abort_multipart_upload(&up.id, u).await;
+                    }
+                    Err(upload_unknown(&up.id))
+                }
             };
         }
         if let Some(t) = state.tail.as_deref().filter(|t| Some(*t) != next.tail.as_deref()) {
@@ -106,6 +120,46 @@ impl crate::oci::Oci<'_> {
         now.hash_state = Some(hex);
         now.multipart_state = Some(json);
         Ok(now)
+    }
+
+    /// Creates the upload's S3 multipart upload and names it in the row before any part is
+    /// written, so every part belongs to a multipart upload a row names (which cancel and
+    /// expiry abort): a crash can leave at most an empty one. Of two requests beginning it,
+    /// the one that records second aborts its own and gets 416 (404 when the upload is gone). Returns the row and the state as they now are.
+    async fn oci_begin_multipart(&self, up: &OciUpload, state: MultipartState) -> Result<(OciUpload, MultipartState)> {
+        let upload_id = self.store.create_multipart(&up.id).await?;
+        let next = MultipartState {
+            upload_id: Some(upload_id.clone()),
+            ..state
+        };
+        let json = serde_json::to_string(&next).map_err(|e| ServiceError::internal(e.to_string()))?;
+        let recorded = async {
+            let mut tx = self.db.write().await?;
+            let ok = trove_db::oci_uploads::begin_multipart(
+                &mut tx,
+                &up.id,
+                up.size,
+                up.multipart_state.as_deref(),
+                &json,
+                now_ms(),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, ServiceError>(ok)
+        }
+        .await;
+        if !matches!(recorded, Ok(true)) {
+            let _ = self.store.abort_multipart_upload(&up.id, &upload_id).await;
+            recorded?;
+            let mut conn = self.db.conn().await?;
+            return match trove_db::oci_uploads::find(&mut conn, &up.id).await? {
+                Some(_) => Err(super::appends::busy()),
+                None => Err(upload_unknown(&up.id)),
+            };
+        }
+        let mut now = up.clone();
+        now.multipart_state = Some(json);
+        Ok((now, next))
     }
 
     /// The closing `PUT` of an upload kept as an S3 multipart upload (its last chunk already
@@ -172,4 +226,64 @@ impl crate::oci::Oci<'_> {
         tracing::debug!(repository = %repo, digest = %claimed, size, "blob pushed (multipart)");
         super::blobs::info_of(&blob, pkg.is_private())
     }
+}
+
+impl crate::oci::Oci<'_> {
+    /// Removes the objects under `uploads/` (S3 store) last written more than `min_age_ms`
+    /// ago that no upload in progress needs: every object of an upload without a row (gone
+    /// with a crash between writing the object and recording it, or between deleting the row
+    /// and removing it), and tails their upload's row no longer names (replaced by a newer
+    /// tail whose request could not remove the old one). A completed object not yet moved
+    /// (`uploads/<id>`) of a live row is left to that row's finish, cancel or expiry.
+    /// Multipart uploads themselves are not listed: the S3 API's ListMultipartUploads is
+    /// not in object_store (nor in s3s-fs); a bucket lifecycle rule
+    /// (AbortIncompleteMultipartUpload) catches the ones a crash leaves without a row.
+    pub(crate) async fn sweep_multipart_leftovers(&self, min_age_ms: i64) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        if !self.store.multipart_uploads() {
+            return Ok(report);
+        }
+        let before = now_ms() - min_age_ms;
+        for obj in self.store.list_upload_objects().await? {
+            if obj.modified_ms > before {
+                continue;
+            }
+            let row = {
+                let mut conn = self.db.conn().await?;
+                trove_db::oci_uploads::find(&mut conn, &obj.upload).await?
+            };
+            if !is_leftover(&obj, row.as_ref()) {
+                continue;
+            }
+            match self.store.remove_upload_tail(&obj.key).await {
+                Ok(()) => {
+                    report.files += 1;
+                    report.bytes += obj.size;
+                }
+                Err(e) => tracing::warn!(key = %obj.key, error = %e, "could not remove a leftover upload object"),
+            }
+        }
+        if report.files > 0 {
+            metrics::counter!("trove_storage_leftovers_removed_total").increment(report.files);
+            metrics::counter!("trove_storage_leftover_bytes_removed_total").increment(report.bytes);
+            tracing::info!(
+                objects = report.files,
+                bytes = report.bytes,
+                "removed leftover upload objects"
+            );
+        }
+        Ok(report)
+    }
+}
+
+/// Whether an object under `uploads/` is no upload's any more (`row`: its upload's row).
+fn is_leftover(obj: &UploadObject, row: Option<&OciUpload>) -> bool {
+    let Some(up) = row else {
+        return true;
+    };
+    if !obj.key.contains(".tail-") {
+        return false;
+    }
+    // A damaged state is reported where the upload is used; its objects are kept.
+    multipart_state(up).is_ok_and(|state| state.tail.as_deref() != Some(obj.key.as_str()))
 }

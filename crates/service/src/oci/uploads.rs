@@ -405,18 +405,17 @@ impl crate::oci::Oci<'_> {
     /// Deletes an upload's rows, then its chunks' bytes unless something else uses them.
     pub(super) async fn oci_drop_upload(&self, id: &str) -> Result<bool> {
         self.upload_assemblies.forget(id);
-        let (parts, row) = {
+        let parts = {
             let mut conn = self.db.conn().await?;
-            (
-                trove_db::oci_uploads::parts(&mut conn, id).await?,
-                trove_db::oci_uploads::find(&mut conn, id).await?,
-            )
+            trove_db::oci_uploads::parts(&mut conn, id).await?
         };
         let mut tx = self.db.write().await?;
-        let deleted = trove_db::oci_uploads::delete(&mut tx, id, None).await?;
+        let row = trove_db::oci_uploads::remove(&mut tx, id).await?;
         tx.commit().await?;
+        let deleted = row.is_some();
         self.store.remove_upload(id).await?;
-        // An S3 multipart upload: aborted, its tail object removed.
+        // An S3 multipart upload: aborted, its tail object removed. The state is the row's as
+        // it was deleted; a chunk recording after that finds no row and aborts its own.
         if let Some(up) = row.filter(|u| u.multipart_state.is_some()) {
             let state = super::multipart::multipart_state(&up)?;
             self.store.abort_multipart(id, &state).await?;

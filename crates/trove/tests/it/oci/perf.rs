@@ -348,6 +348,91 @@ async fn chunked_uploads_continue_on_another_node(b: Backend) {
     app.stop().await;
 }
 
+/// An upload whose file lost acknowledged bytes (cut short or removed behind the store's
+/// back, as a crash on a disk that lied about its flush would leave it) is never padded and
+/// never finished into a blob that does not match its saved hash: the next chunk, or the
+/// closing PUT, is 416 with `Range: 0-0`, and the upload starts again from byte 0.
+async fn uploads_whose_file_lost_bytes_restart(b: Backend) {
+    let app = TestApp::new(b).await;
+    let alice = app.user("alice").await;
+    let oci = Oci::user(&app, &alice);
+    let data = bytes_of(300_000, 31);
+    let d = sha256(&data);
+    let uploads = app.config.data_dir.join("blobs").join("uploads");
+    let start = || async {
+        let res = oci.send(Method::POST, "/v2/alice/lost/blobs/uploads/").await;
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+        let loc = header(&res, "location");
+        let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+        (loc, uploads.join(id))
+    };
+    let with_digest = |loc: &str| format!("{loc}{}digest={d}", if loc.contains('?') { '&' } else { '?' });
+
+    // The next chunk finds the file short.
+    let (loc, file) = start().await;
+    let loc = patch_chunk(&oci, &loc, 0, &data[..100_000]).await;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_len(60_000)
+        .unwrap();
+    let res = oci
+        .req(Method::PATCH, &loc)
+        .header("content-range", "100000-199999")
+        .body(data[100_000..200_000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "range"), "0-0");
+    let body = oci_error(res, StatusCode::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID").await;
+    assert!(body.to_string().contains("from byte 0"), "{body}");
+    let res = oci.send(Method::GET, &loc).await;
+    assert_eq!(header(&res, "range"), "0-0");
+    // Sent again from byte 0, the blob is the bytes sent.
+    let loc = patch_chunk(&oci, &loc, 0, &data[..150_000]).await;
+    let res = oci
+        .req(Method::PUT, &with_digest(&loc))
+        .header("content-range", format!("150000-{}", data.len() - 1))
+        .body(data[150_000..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
+    let got = oci
+        .send(Method::GET, &format!("/v2/alice/lost/blobs/{d}"))
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(got.as_ref(), data.as_slice());
+
+    // The closing PUT finds the file gone: nothing is stored under the digest.
+    let data = bytes_of(200_000, 32);
+    let d = sha256(&data);
+    let (loc, file) = start().await;
+    let loc = patch_chunk(&oci, &loc, 0, &data).await;
+    std::fs::remove_file(&file).unwrap();
+    let res = oci
+        .req(
+            Method::PUT,
+            &format!("{loc}{}digest={d}", if loc.contains('?') { '&' } else { '?' }),
+        )
+        .header("content-length", "0")
+        .body(Vec::new())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(header(&res, "range"), "0-0");
+    oci_error(res, StatusCode::RANGE_NOT_SATISFIABLE, "BLOB_UPLOAD_INVALID").await;
+    let res = oci.send(Method::HEAD, &format!("/v2/alice/lost/blobs/{d}")).await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let res = oci.send(Method::GET, &loc).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&res, "range"), "0-0");
+    app.stop().await;
+}
+
 /// With `[storage] redirect` on the real S3 server: blob GETs and archive downloads are
 /// `307`s to presigned URLs that curl follows to the right bytes (HEAD still answers
 /// directly, downloads still count), and skopeo copies an image out through them.
@@ -553,5 +638,6 @@ both_backends!(
     cached_manifests_stay_private,
     chunked_uploads_in_place_verify_digests,
     chunked_uploads_continue_on_another_node,
+    uploads_whose_file_lost_bytes_restart,
     s3_redirects_blob_and_archive_downloads
 );
