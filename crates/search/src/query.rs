@@ -525,20 +525,9 @@ impl Index {
                 }
             }
             let df = reached.and_count(&self.public_bits) as f32;
-            let idf = (1.0 + (live - df + 0.5) / (df + 0.5)).ln().max(0.01);
-            let w = e.weight * idf;
+            let w = e.weight * idf(live, df);
             weights.push(w);
-            for d in touched_term.drain(..) {
-                let impact = std::mem::take(&mut acc[d as usize]);
-                let s = (w * impact).max(f32::MIN_POSITIVE);
-                let c = &mut cur[d as usize];
-                if *c == 0.0 {
-                    touched_word.push(d);
-                }
-                if s > *c {
-                    *c = s;
-                }
-            }
+            keep_best_expansion(w, touched_term, acc, cur, touched_word);
             word.or_with(reached);
         }
         for d in touched_word.drain(..) {
@@ -840,20 +829,8 @@ impl Index {
                     *a += Index::impact(field, tf, len);
                 });
                 let df = touched_term.iter().filter(|&&d| !self.meta[d as usize].private).count() as f32;
-                let idf = (1.0 + (live - df + 0.5) / (df + 0.5)).ln().max(0.01);
-                let w = e.weight * idf;
-                for d in touched_term.drain(..) {
-                    let impact = std::mem::take(&mut acc[d as usize]);
-                    // Positive, so zero means "not reached by this word yet".
-                    let s = (w * impact).max(f32::MIN_POSITIVE);
-                    let c = &mut cur[d as usize];
-                    if *c == 0.0 {
-                        touched_word.push(d);
-                    }
-                    if s > *c {
-                        *c = s;
-                    }
-                }
+                let w = e.weight * idf(live, df);
+                keep_best_expansion(w, touched_term, acc, cur, touched_word);
             }
             for d in touched_word.drain(..) {
                 let d_us = d as usize;
@@ -1121,6 +1098,29 @@ impl FacetCounter {
             category: top(FacetField::Category),
             license: top(FacetField::License),
             keyword: top(FacetField::Keyword),
+        }
+    }
+}
+
+/// BM25's inverse document frequency over `live` documents, `df` of which hold the term.
+fn idf(live: f32, df: f32) -> f32 {
+    (1.0 + (live - df + 0.5) / (df + 0.5)).ln().max(0.01)
+}
+
+/// Folds one expansion's impacts (`acc`, for the documents in `touched`, which it empties)
+/// into each document's best expansion of the word so far (`cur`), weighted by `w`;
+/// documents the word reaches for the first time go to `touched_word`.
+fn keep_best_expansion(w: f32, touched: &mut Vec<u32>, acc: &mut [f32], cur: &mut [f32], touched_word: &mut Vec<u32>) {
+    for d in touched.drain(..) {
+        let impact = std::mem::take(&mut acc[d as usize]);
+        // Positive, so zero means "not reached by this word yet".
+        let s = (w * impact).max(f32::MIN_POSITIVE);
+        let c = &mut cur[d as usize];
+        if *c == 0.0 {
+            touched_word.push(d);
+        }
+        if s > *c {
+            *c = s;
         }
     }
 }
