@@ -328,6 +328,7 @@ pub struct Package {
     pub downloads: i64,
 }
 
+#[derive(Default)]
 pub struct Corpus {
     pub scopes: Vec<String>,
     pub packages: Vec<Package>,

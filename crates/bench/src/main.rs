@@ -279,14 +279,24 @@ fn search(url: &str, count: usize, seed: u64, n: usize, warmup: usize, clients: 
 
 fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Result<()> {
     use trove_search::{Access, Document, Index, Query, Sort};
-    let corpus = corpus::generate(count, seed);
     // On disk when TROVE_BENCH_INDEX_DIR is set: an index already holding the corpus there
-    // is opened, not rebuilt (what a restarted server does).
+    // is opened, not rebuilt (what a restarted server does), and the queries drawn when it
+    // was built are read back from beside it, so the corpus is not generated again (its
+    // 3 GB would otherwise be in this process's RSS, and it takes a while).
     let dir = std::env::var_os("TROVE_BENCH_INDEX_DIR").map(std::path::PathBuf::from);
+    let saved = dir
+        .as_ref()
+        .map(|d| d.with_extension(format!("queries-{count}-{seed}-{n}.txt")));
     let started = Instant::now();
     let mut ix = match &dir {
         Some(d) => Index::open(d)?,
         None => Index::new(),
+    };
+    let reuse = ix.len() == count && only.is_none() && saved.as_ref().is_some_and(|p| p.exists());
+    let corpus = if reuse {
+        corpus::Corpus::default()
+    } else {
+        corpus::generate(count, seed)
     };
     if ix.len() == count {
         println!(
@@ -332,10 +342,19 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
             rss_mb()
         );
     }
-    let queries = match only {
-        Some(q) => vec![q; n],
-        None => corpus::queries(&corpus, n, seed ^ 0x5EA2C4),
+    let queries = match (only, &saved) {
+        (Some(q), _) => vec![q; n],
+        (None, Some(path)) if reuse => std::fs::read_to_string(path)?.lines().map(str::to_string).collect(),
+        (None, saved) => {
+            let queries = corpus::queries(&corpus, n, seed ^ 0x5EA2C4);
+            if let Some(path) = saved {
+                std::fs::write(path, queries.join("\n"))?;
+            }
+            queries
+        }
     };
+    drop(corpus);
+    println!("RSS before the queries: {}", rss_mb());
     let started = Instant::now();
     let mut ms = Vec::with_capacity(n);
     let mut slowest = (0.0, String::new());
