@@ -3,7 +3,7 @@
 
 use crate::bits::Bits;
 use crate::fuzzy;
-use crate::index::{each_live, loc, FacetField, Index, Meta, FIELDS, NONE, README};
+use crate::index::{each_live_block, loc, FacetField, Index, Meta, FIELDS, NONE, README};
 use crate::text::{for_each_token, is_stopword, normalize_name};
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -503,23 +503,22 @@ impl Index {
             for seg in &self.segs {
                 for field in 0..FIELDS {
                     let term = self.text_term(field, &e.term);
+                    let docnos = &seg.docnos[..];
                     if scored && field != README {
-                        each_live(seg, &seg.text[field], &term, IndexRecordOption::WithFreqs, |p, doc| {
-                            let d = seg.docno.get_val(doc) as u32;
+                        let norms = &seg.norms[field];
+                        each_live_block(seg, &seg.text[field], &term, true, |doc, tf| {
+                            let d = docnos[doc as usize];
                             reached.set(d);
                             let a = &mut acc[d as usize];
                             if *a == 0.0 {
                                 touched_term.push(d);
                                 locs[d as usize] = loc(seg.ord, doc);
                             }
-                            let tf = tantivy::postings::Postings::term_freq(p);
-                            *a += Index::impact(field, tf, seg.norms[field].fieldnorm(doc));
-                            true
+                            *a += Index::impact(field, tf, norms.fieldnorm(doc));
                         });
                     } else {
-                        each_live(seg, &seg.text[field], &term, IndexRecordOption::Basic, |_, doc| {
-                            reached.set(seg.docno.get_val(doc) as u32);
-                            true
+                        each_live_block(seg, &seg.text[field], &term, false, |doc, _| {
+                            reached.set(docnos[doc as usize]);
                         });
                     }
                 }
@@ -796,15 +795,7 @@ impl Index {
     /// are scored or matched.
     fn score(&self, words: &[Vec<Expansion>], access: &Access, scratch: &mut Scratch) {
         let n = self.meta.len();
-        scratch.reset();
-        if scratch.total.len() < n {
-            scratch.total.resize(n, 0.0);
-            scratch.mask.resize(n, 0);
-            scratch.cur.resize(n, 0.0);
-        }
-        if scratch.acc.len() < n {
-            scratch.acc.resize(n, 0.0);
-        }
+        scratch.prepare(n);
         let live = self.public.max(1) as f32;
         scratch.visible = 0;
         let Scratch {
