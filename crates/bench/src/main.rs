@@ -292,7 +292,7 @@ fn inproc(count: usize, seed: u64, n: usize, only: Option<String>) -> anyhow::Re
         Some(d) => Index::open(d)?,
         None => Index::new(),
     };
-    let reuse = ix.len() == count && only.is_none() && saved.as_ref().is_some_and(|p| p.exists());
+    let reuse = ix.len() == count && (only.is_some() || saved.as_ref().is_some_and(|p| p.exists()));
     let corpus = if reuse {
         corpus::Corpus::default()
     } else {

@@ -44,6 +44,11 @@ impl Bits {
             .is_some_and(|w| w & (1 << (d & 63)) != 0)
     }
 
+    /// Memory held, in bytes.
+    pub fn bytes(&self) -> usize {
+        self.words.capacity() * 8
+    }
+
     pub fn count(&self) -> usize {
         self.words.iter().map(|w| w.count_ones() as usize).sum()
     }

@@ -276,6 +276,9 @@ pub(crate) struct SegView {
     /// with a load instead of a bit-unpacking call through a trait object.
     pub docnos: Arc<[u32]>,
     pub alive: Option<tantivy::fastfield::AliveBitSet>,
+    /// Deleted documents: deletes only grow, so with the segment's id this names its
+    /// alive set (what cached reaches are keyed by).
+    pub deleted: u32,
 }
 
 impl SegView {
@@ -326,12 +329,21 @@ pub struct Index {
     pub(crate) popularity: Vec<f32>,
     /// Per segment and term, the largest README impact among its postings (segments never
     /// change, so neither does it; deletions only leave it a looser bound).
-    readme_max: std::sync::Mutex<HashMap<(tantivy::index::SegmentId, String), f32>>,
+    field_max: std::sync::Mutex<HashMap<(tantivy::index::SegmentId, usize, String), f32>>,
+    /// The docnos of large posting lists, per segment (and its alive set) and term, in any
+    /// field ([`Index::cached_reach`]).
+    reach_cache: std::sync::Mutex<ReachCache>,
     /// The largest popularity any document has had: a bound for pruning.
     pub(crate) max_popularity: f32,
     /// Results beyond which facets are counted over a sample ([`crate::query::FACET_SAMPLE`];
     /// tests lower it).
     pub(crate) facet_sample: usize,
+    /// Most documents the first pruning tier scores in full
+    /// ([`crate::query::FIRST_TIER_MOST`]; tests lower it).
+    pub(crate) first_tier_most: usize,
+    /// Fewest postings of a term in a segment for its reach to be cached
+    /// ([`REACH_CACHE_MIN_DOCS`]; tests lower it).
+    pub(crate) reach_cache_min_docs: usize,
     pub(crate) facets: [Interner; 5],
     staged: Vec<Staged>,
     /// Whether a document is in the index once the staged changes are committed.
@@ -414,9 +426,12 @@ impl Index {
             downloads_keys: Vec::new(),
             recent_keys: Vec::new(),
             popularity: Vec::new(),
-            readme_max: Default::default(),
+            field_max: Default::default(),
+            reach_cache: Default::default(),
             max_popularity: 1.0,
             facet_sample: crate::query::FACET_SAMPLE,
+            first_tier_most: crate::query::FIRST_TIER_MOST,
+            reach_cache_min_docs: REACH_CACHE_MIN_DOCS,
             facets: Default::default(),
             staged: Vec::new(),
             staged_present: HashMap::new(),
@@ -799,6 +814,7 @@ impl Index {
                     id: seg.inverted_index(f.id)?,
                     docnos,
                     alive: seg.alive_bitset().cloned(),
+                    deleted: seg.num_deleted_docs(),
                 })
             })
             .collect()
@@ -1169,26 +1185,70 @@ impl Index {
         found
     }
 
-    /// The largest [`Index::impact`] of `text` in a README of a segment: worked out once
-    /// per segment and term (a walk of its postings), then remembered.
-    pub(crate) fn readme_max(&self, seg: &SegView, text: &str) -> f32 {
+    /// The largest [`Index::impact`] of `text` in `field` of a segment's documents: worked
+    /// out once per segment, field and term (a walk of its postings), then remembered.
+    pub(crate) fn field_max(&self, seg: &SegView, field: usize, text: &str) -> f32 {
         /// Terms remembered before the memory starts afresh.
         const MOST: usize = 200_000;
-        let key = (seg.segment, text.to_string());
-        if let Some(&m) = self.readme_max.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        let key = (seg.segment, field, text.to_string());
+        if let Some(&m) = self.field_max.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return m;
         }
         let mut max = 0.0f32;
-        let term = self.text_term(README, text);
-        each_live_block(seg, &seg.text[README], &term, true, |doc, tf| {
-            max = max.max(Index::impact(README, tf, seg.norms[README].fieldnorm(doc)));
+        let term = self.text_term(field, text);
+        let norms = &seg.norms[field];
+        each_live_block(seg, &seg.text[field], &term, true, |doc, tf| {
+            max = max.max(Index::impact(field, tf, norms.fieldnorm(doc)));
         });
-        let mut memo = self.readme_max.lock().unwrap_or_else(|e| e.into_inner());
+        let mut memo = self.field_max.lock().unwrap_or_else(|e| e.into_inner());
         if memo.len() >= MOST {
             memo.clear();
         }
         memo.insert(key, max);
         max
+    }
+
+    /// The live documents of `seg` holding `text` in any field, as docnos, when the term is
+    /// common enough there that a set of every docno is smaller than walking its postings
+    /// ([`REACH_CACHE_MIN_SHARE`]); `None` for rarer terms, whose postings are walked.
+    /// Worked out on a term's first query and kept, within [`REACH_CACHE_BYTES`].
+    pub(crate) fn cached_reach(&self, seg: &SegView, text: &str) -> Option<Arc<Bits>> {
+        let key = (seg.segment, seg.deleted, text.to_string());
+        if let Some(b) = self.reach_cache.lock().unwrap_or_else(|e| e.into_inner()).map.get(&key) {
+            return Some(b.clone());
+        }
+        let terms: Vec<Term> = (0..FIELDS).map(|f| self.text_term(f, text)).collect();
+        let largest = (0..FIELDS)
+            .filter_map(|f| seg.text[f].doc_freq(&terms[f]).ok())
+            .max()
+            .unwrap_or(0);
+        if (largest as usize) < (seg.docnos.len() / REACH_CACHE_MIN_SHARE).max(self.reach_cache_min_docs) {
+            return None;
+        }
+        let mut bits = Bits::default();
+        bits.reset(seg.docnos.iter().max().map_or(0, |&d| d as usize + 1));
+        for (f, term) in terms.iter().enumerate() {
+            each_live_block(seg, &seg.text[f], term, false, |doc, _| {
+                bits.set(seg.docnos[doc as usize])
+            });
+        }
+        let bits = Arc::new(bits);
+        let mut cache = self.reach_cache.lock().unwrap_or_else(|e| e.into_inner());
+        let size = bits.bytes();
+        if cache.bytes + size > REACH_CACHE_BYTES {
+            cache.map.clear();
+            cache.bytes = 0;
+        }
+        if cache.map.insert(key, bits.clone()).is_none() {
+            cache.bytes += size;
+        }
+        Some(bits)
+    }
+
+    /// Reaches cached so far ([`Index::cached_reach`]).
+    #[cfg(test)]
+    pub(crate) fn cached_reaches(&self) -> usize {
+        self.reach_cache.lock().unwrap().map.len()
     }
 
     /// The per-field weighted BM25 contribution of a term seen `tf` times in a field of
@@ -1232,12 +1292,34 @@ pub(crate) fn each_live(
     }
 }
 
+/// A term's postings are kept as a set of docnos ([`Index::cached_reach`]) when they list at
+/// least this share of a segment's documents (1/64: a bit per document then takes no
+/// more room than 4 bytes per posting would), and at least [`REACH_CACHE_MIN_DOCS`].
+const REACH_CACHE_MIN_SHARE: usize = 64;
+const REACH_CACHE_MIN_DOCS: usize = 4_096;
+/// Memory for cached reaches (128 KB each at a million documents); when full, it starts
+/// afresh.
+const REACH_CACHE_BYTES: usize = 32 << 20;
+
+/// Cached reaches of common terms ([`Index::cached_reach`]).
+#[derive(Default)]
+struct ReachCache {
+    map: HashMap<(tantivy::index::SegmentId, u32, String), Arc<Bits>>,
+    bytes: usize,
+}
+
 /// Calls `f(doc, tf)` with each live document of `term`'s postings in one segment, in
 /// order, decoding them a block of 128 at a time (no per-document cursor call); `tf` is the
 /// term's frequency when `freqs`, else 1. For walks of whole posting lists; [`each_live`]
 /// stops early and seeks.
 #[inline]
-pub(crate) fn each_live_block(seg: &SegView, inv: &InvertedIndexReader, term: &Term, freqs: bool, mut f: impl FnMut(DocId, u32)) {
+pub(crate) fn each_live_block(
+    seg: &SegView,
+    inv: &InvertedIndexReader,
+    term: &Term,
+    freqs: bool,
+    mut f: impl FnMut(DocId, u32),
+) {
     let option = if freqs {
         IndexRecordOption::WithFreqs
     } else {

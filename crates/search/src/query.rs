@@ -3,7 +3,7 @@
 
 use crate::bits::Bits;
 use crate::fuzzy;
-use crate::index::{each_live_block, loc, FacetField, Index, Meta, FIELDS, NONE, README};
+use crate::index::{each_live_block, loc, FacetField, Index, Meta, DESCRIPTION, FIELDS, NONE, README};
 use crate::text::{for_each_token, is_stopword, normalize_name};
 use std::cmp::Ordering;
 use std::collections::HashSet;
@@ -20,9 +20,39 @@ const MAX_QUERY_TERMS: usize = 8;
 /// Facets are counted over every result up to this many results, and beyond that over an
 /// even sample of this many (scaled to the total).
 pub const FACET_SAMPLE: usize = 10_000;
-/// Most documents reached only through their README that are scored in full to fill a
-/// page; beyond, the query takes the exhaustive path.
+/// Most documents reached only through their bounded fields (see [`Tier`]) that are
+/// scored in full to fill a page; beyond, the query takes the next tier.
 const README_ONLY_MOST: usize = 2_000;
+/// Most documents scored in full by the first tier ([`Tier::BoundDescriptions`]) before the
+/// query is tried again with descriptions in the lower bounds.
+pub(crate) const FIRST_TIER_MOST: usize = 3_000;
+
+/// Which fields the pruned path reads scores from for its lower bounds; the others only
+/// say which documents a word reaches, and add at most their term's largest impact
+/// ([`Index::field_max`]) to an upper bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    /// Names, scopes and keywords scored; descriptions and READMEs bounded. Descriptions
+    /// of common words list a large share of the catalogue: scoring them per document
+    /// is most of what a broad query costs, while a name or keyword match outweighs them.
+    BoundDescriptions,
+    /// Descriptions scored too; READMEs bounded.
+    BoundReadmes,
+}
+
+impl Tier {
+    fn bounded(self, field: usize) -> bool {
+        field == README || (self == Tier::BoundDescriptions && field == DESCRIPTION)
+    }
+}
+
+/// Why the pruned path gave up on a query.
+enum GiveUp {
+    /// Too many documents could reach the page: try descriptions in the lower bounds.
+    NextTier,
+    /// It cannot prune this query: score it exhaustively.
+    Exhaustive,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -202,10 +232,8 @@ impl Index {
     pub fn search(&self, q: &Query<'_>, access: &Access) -> SearchResult {
         SCRATCH.with(|scratch| {
             let scratch = &mut scratch.borrow_mut();
-            match self.search_pruned(q, access, scratch) {
-                Some(r) => r,
-                None => self.search_exhaustive(q, access, scratch),
-            }
+            self.search_pruned(q, access, scratch)
+                .unwrap_or_else(|| self.search_exhaustive(q, access, scratch))
         })
     }
 
@@ -217,7 +245,7 @@ impl Index {
     ///   total is a popcount. README postings are only read for that (no frequencies).
     /// - For relevance, documents are first scored on their name, scope, keywords and
     ///   description alone: a lower bound. A README adds at most its term's largest README
-    ///   impact ([`Index::readme_max`]) times the term's weight, so only documents whose
+    ///   impact ([`Index::field_max`]) times the term's weight, so only documents whose
     ///   bound reaches the page's lowest lower bound are scored in full, by seeking their
     ///   postings; so are the few (at most [`README_ONLY_MOST`]) popular enough to reach
     ///   the page through their README alone.
@@ -229,8 +257,41 @@ impl Index {
     /// [`README_ONLY_MOST`] that only their README makes match while they could still reach
     /// the page): the caller then runs the exhaustive path.
     fn search_pruned(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> Option<SearchResult> {
+        // Descriptions are bounded first only for one word without filters: more words or
+        // filters leave few name and keyword matches to set a high floor, and the first
+        // tier would mostly give up.
+        let one_word = query_words(q.text).len() == 1;
+        let unfiltered = q.namespace.is_none() && self.resolve_filters(q).is_some_and(|f| f.is_empty());
+        let first = if one_word && unfiltered {
+            self.search_tier(q, access, scratch, Tier::BoundDescriptions)
+        } else {
+            Err(GiveUp::NextTier)
+        };
+        let r = match first {
+            Ok(r) => Ok((r, 0)),
+            Err(GiveUp::Exhaustive) => Err(()),
+            Err(GiveUp::NextTier) => self
+                .search_tier(q, access, scratch, Tier::BoundReadmes)
+                .map(|r| (r, 1))
+                .map_err(|_| ()),
+        };
+        #[cfg(test)]
+        if let Ok((_, tier)) = &r {
+            ANSWERED_BY_TIER.with(|c| c[*tier].set(c[*tier].get() + 1));
+        }
+        r.ok().map(|(r, _)| r)
+    }
+
+    /// [`Index::search_pruned`] with lower bounds read from the fields `tier` scores.
+    fn search_tier(
+        &self,
+        q: &Query<'_>,
+        access: &Access,
+        scratch: &mut Scratch,
+        tier: Tier,
+    ) -> Result<SearchResult, GiveUp> {
         let Some(filters) = self.resolve_filters(q) else {
-            return Some(SearchResult::nothing());
+            return Ok(SearchResult::nothing());
         };
         // A query that panicked half-way left its buffers dirty: start them afresh.
         if scratch.dirty {
@@ -258,7 +319,7 @@ impl Index {
         if text {
             scratch.prepare(n);
             for (i, ex) in expansions.iter().enumerate() {
-                let w = self.reach_word(i, ex, scored, scratch);
+                let w = self.reach_word(i, ex, scored.then_some(tier), scratch);
                 // A word only documents the caller may not see reach counts as unknown.
                 if scratch.word.intersects(&scratch.allowed) {
                     words_known += 1;
@@ -271,7 +332,12 @@ impl Index {
                                 w * self
                                     .segs
                                     .iter()
-                                    .map(|seg| self.readme_max(seg, &e.term))
+                                    .map(|seg| {
+                                        (0..FIELDS)
+                                            .filter(|&f| tier.bounded(f))
+                                            .map(|f| self.field_max(seg, f, &e.term))
+                                            .sum::<f32>()
+                                    })
                                     .fold(0.0, f32::max)
                             })
                             .fold(0.0, f32::max);
@@ -306,7 +372,7 @@ impl Index {
         if member_count == 0 && words_known > 1 && exact.is_empty() {
             // No document matches every word: the exhaustive path scores partial matches.
             scratch.finish();
-            return None;
+            return Err(GiveUp::Exhaustive);
         }
         let total = member_count + exact.iter().filter(|e| !e.2).count();
         let end = q.offset.saturating_add(q.limit).min(total);
@@ -314,11 +380,13 @@ impl Index {
         let mut page: Vec<Candidate> = if end == 0 {
             Vec::new()
         } else if scored {
-            let Some(page) = self.best_by_score(q, &expansions, &weights, readme_bound, &exact, end, scratch) else {
-                scratch.finish();
-                return None;
-            };
-            page
+            match self.best_by_score(q, &expansions, &weights, readme_bound, &exact, end, scratch, tier) {
+                Ok(page) => page,
+                Err(e) => {
+                    scratch.finish();
+                    return Err(e);
+                }
+            }
         } else {
             let mut top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
             let mut offer = |d: u32, exact: bool| {
@@ -382,7 +450,7 @@ impl Index {
             })
             .collect();
         scratch.finish();
-        Some(SearchResult {
+        Ok(SearchResult {
             total,
             hits,
             facets,
@@ -390,9 +458,10 @@ impl Index {
         })
     }
 
-    /// The first `end` results by relevance, or `None` where README-only matches could
-    /// reach them (see [`Index::search_pruned`]). `reach_word` left each document's score
-    /// without its README in `scratch.total` (a lower bound) and its place in `scratch.loc`.
+    /// The first `end` results by relevance, or why not: too many documents could reach
+    /// them (see [`Index::search_pruned`]). `reach_word` left each document's score without
+    /// the fields `tier` bounds in `scratch.total` (a lower bound) and its place in
+    /// `scratch.loc`; `readme_bound` is the most those fields add to it.
     #[allow(clippy::too_many_arguments)]
     fn best_by_score(
         &self,
@@ -403,7 +472,12 @@ impl Index {
         exact: &[(u32, u64, bool)],
         end: usize,
         scratch: &Scratch,
-    ) -> Option<Vec<Candidate>> {
+        tier: Tier,
+    ) -> Result<Vec<Candidate>, GiveUp> {
+        let next = match tier {
+            Tier::BoundDescriptions => GiveUp::NextTier,
+            Tier::BoundReadmes => GiveUp::Exhaustive,
+        };
         let members = &scratch.members;
         let is_exact = |d: u32| exact.binary_search_by_key(&d, |e| e.0).is_ok();
         // Exact matches come first: the rest of the page is `slots` long.
@@ -446,11 +520,14 @@ impl Index {
                 }
             });
             if too_many {
-                return None;
+                return Err(next);
             }
             for d in reach {
-                docs.push((self.locate(d)?, d));
+                docs.push((self.locate(d).ok_or(GiveUp::Exhaustive)?, d));
             }
+        }
+        if tier == Tier::BoundDescriptions && docs.len() > self.first_tier_most {
+            return Err(GiveUp::NextTier);
         }
         docs.sort_unstable();
         #[cfg(test)]
@@ -473,14 +550,14 @@ impl Index {
                 key: self.sort_key(q.sort, e.0),
             });
         }
-        Some(top.finish())
+        Ok(top.finish())
     }
 
     /// One query word's reach: the documents any of its expansions is in (`scratch.word`)
-    /// and, when `scored`, the word's best expansion score without the README added to
-    /// `scratch.total` (with `scratch.loc` set) for the documents reached outside it.
+    /// and, when `scored`, the word's best expansion score over the fields the tier scores
+    /// added to `scratch.total` (with `scratch.loc` set) for the documents reached in them.
     /// Returns each expansion's weight times its idf.
-    fn reach_word(&self, i: usize, expansions: &[Expansion], scored: bool, scratch: &mut Scratch) -> Vec<f32> {
+    fn reach_word(&self, i: usize, expansions: &[Expansion], scored: Option<Tier>, scratch: &mut Scratch) -> Vec<f32> {
         let n = self.meta.len();
         let live = self.public.max(1) as f32;
         let Scratch {
@@ -501,10 +578,15 @@ impl Index {
         for e in expansions {
             reached.reset(n);
             for seg in &self.segs {
+                // A common term's reach is a cached set: only the fields scored are walked.
+                let cached = self.cached_reach(seg, &e.term);
+                if let Some(bits) = &cached {
+                    reached.or_with(bits);
+                }
                 for field in 0..FIELDS {
                     let term = self.text_term(field, &e.term);
                     let docnos = &seg.docnos[..];
-                    if scored && field != README {
+                    if scored.is_some_and(|t| !t.bounded(field)) {
                         let norms = &seg.norms[field];
                         each_live_block(seg, &seg.text[field], &term, true, |doc, tf| {
                             let d = docnos[doc as usize];
@@ -516,7 +598,7 @@ impl Index {
                             }
                             *a += Index::impact(field, tf, norms.fieldnorm(doc));
                         });
-                    } else {
+                    } else if cached.is_none() {
                         each_live_block(seg, &seg.text[field], &term, false, |doc, _| {
                             reached.set(docnos[doc as usize]);
                         });
@@ -988,6 +1070,12 @@ impl Scratch {
 
 thread_local! {
     static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Queries the pruned path answered on this thread, by tier (first, second).
+    pub(crate) static ANSWERED_BY_TIER: [std::cell::Cell<usize>; 2] = const { [std::cell::Cell::new(0), std::cell::Cell::new(0)] };
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-use crate::query::FULLY_SCORED;
+use crate::query::{ANSWERED_BY_TIER, FULLY_SCORED};
 use crate::*;
 
 fn doc(id: i64, scope: &str, name: &str) -> Document {
@@ -643,7 +643,70 @@ fn generated(n: i64) -> Index {
 
 #[test]
 fn the_pruned_path_answers_like_the_exhaustive_one() {
-    let ix = generated(1500);
+    let mut ix = generated(1500);
+    let tiers = || ANSWERED_BY_TIER.with(|c| [c[0].get(), c[1].get()]);
+    assert_same_as_exhaustive(&ix);
+    let first = tiers();
+    // With room for few documents in the first tier, queries go on to the second.
+    ix.first_tier_most = 3;
+    assert_same_as_exhaustive(&ix);
+    let second = tiers();
+    eprintln!("answered by tier: {first:?}, then with a small first tier {second:?}");
+    let then = [second[0] - first[0], second[1] - first[1]];
+    assert!(first[0] > 500 && first[1] > 500, "{first:?}");
+    assert!(then[1] > first[1] + 100, "{first:?} {then:?}");
+    // And with the reaches of common terms cached as sets of docnos.
+    assert_eq!(ix.cached_reaches(), 0);
+    ix.reach_cache_min_docs = 1;
+    assert_same_as_exhaustive(&ix);
+    assert!(ix.cached_reaches() > 10, "{}", ix.cached_reaches());
+}
+
+#[test]
+fn cached_reaches_follow_deletes_and_reused_docnos() {
+    let mut ix = generated(600);
+    ix.reach_cache_min_docs = 1;
+    let q = |text| Query {
+        text,
+        limit: 1000,
+        ..Query::default()
+    };
+    let before = ix.search(&q("yaml"), &Access::public());
+    assert!(before.total > 20 && ix.cached_reaches() > 0);
+    // Remove every package reaching `yaml`, then add as many without it: the freed docnos
+    // are reused by documents that must not match.
+    let gone: Vec<i64> = ix
+        .search(&q("yaml"), &Access::all())
+        .hits
+        .iter()
+        .map(|h| h.id)
+        .collect();
+    for &id in &gone {
+        ix.remove(id);
+    }
+    ix.commit().unwrap();
+    for i in 0..gone.len() as i64 {
+        let mut d = doc(10_000 + i, "eve", &format!("fresh-{i}"));
+        d.description = Some("nothing to see".into());
+        ix.upsert(d, "plain words");
+    }
+    ix.commit().unwrap();
+    let after = ix.search(&q("yaml"), &Access::all());
+    assert_eq!(after.total, 0, "{:?}", after.hits);
+    assert_eq!(ix.search_exhaustive_only(&q("yaml"), &Access::all()).total, 0);
+    // Common words still answer like the exhaustive path.
+    for text in ["json", "parser", "http client"] {
+        assert_eq!(
+            ix.search(&q(text), &Access::all()),
+            ix.search_exhaustive_only(&q(text), &Access::all()),
+            "{text}"
+        );
+    }
+}
+
+/// Checks that the pruned path answers like the exhaustive one over many queries, sorts,
+/// pages, filters and accesses, and that it prunes.
+fn assert_same_as_exhaustive(ix: &Index) {
     let accesses = [
         Access::public(),
         Access::all(),
