@@ -241,20 +241,24 @@ impl Index {
     /// where it need not:
     ///
     /// - What matches is worked out on sets of docnos: per query word the union of its
-    ///   expansions' postings, intersected over words and with what the caller may see; the
-    ///   total is a popcount. README postings are only read for that (no frequencies).
-    /// - For relevance, documents are first scored on their name, scope, keywords and
-    ///   description alone: a lower bound. A README adds at most its term's largest README
-    ///   impact ([`Index::field_max`]) times the term's weight, so only documents whose
-    ///   bound reaches the page's lowest lower bound are scored in full, by seeking their
+    ///   expansions' reach, intersected over words, with what the caller may see and with
+    ///   the filters; the total is a popcount. A term in 1/64 or more of a segment's
+    ///   documents has its reach cached as such a set ([`Index::cached_reach`]); rarer
+    ///   terms' postings are walked without frequencies.
+    /// - For relevance, only the results are then scored, and only on some fields (see
+    ///   [`Tier`]): a lower bound. Each other field adds at most its term's largest impact
+    ///   ([`Index::field_max`]) times the term's weight, so only results whose upper bound
+    ///   reaches the page's lowest lower bound are scored in full, by seeking their
     ///   postings; so are the few (at most [`README_ONLY_MOST`]) popular enough to reach
-    ///   the page through their README alone.
+    ///   the page through the bounded fields alone. A one-word query without filters first
+    ///   bounds descriptions too, and scores them when more than
+    ///   [`FIRST_TIER_MOST`] results could reach the page.
     /// - Other sorts keep the best keys as they go, and score only the page.
     /// - Facets are counted over every result up to [`FACET_SAMPLE`] results, and beyond
     ///   that over an even sample, scaled ([`SearchResult::facets_exact`] says which).
     ///
     /// `None` where it cannot prune (documents that match only some words, or more than
-    /// [`README_ONLY_MOST`] that only their README makes match while they could still reach
+    /// [`README_ONLY_MOST`] that only their READMEs make match while they could still reach
     /// the page): the caller then runs the exhaustive path.
     fn search_pruned(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> Option<SearchResult> {
         // Descriptions are bounded first only for one word without filters: more words or
@@ -318,8 +322,8 @@ impl Index {
         let mut words_known = 0;
         if text {
             scratch.prepare(n);
-            for (i, ex) in expansions.iter().enumerate() {
-                let w = self.reach_word(i, ex, scored.then_some(tier), scratch);
+            for ex in &expansions {
+                let w = self.reach_word(ex, scratch);
                 // A word only documents the caller may not see reach counts as unknown.
                 if scratch.word.intersects(&scratch.allowed) {
                     words_known += 1;
@@ -355,6 +359,11 @@ impl Index {
         };
         if !filters.is_empty() || q.namespace.is_some() {
             scratch.members.retain(passes);
+        }
+        if scored {
+            for (i, (ex, w)) in expansions.iter().zip(&weights).enumerate() {
+                self.score_word(i, ex, w, tier, scratch);
+            }
         }
         let members = &scratch.members;
         // Exact name matches the caller may see: (docno, where, a member).
@@ -553,13 +562,43 @@ impl Index {
         Ok(top.finish())
     }
 
-    /// One query word's reach: the documents any of its expansions is in (`scratch.word`)
-    /// and, when `scored`, the word's best expansion score over the fields the tier scores
-    /// added to `scratch.total` (with `scratch.loc` set) for the documents reached in them.
+    /// One query word's reach: the documents any of its expansions is in (`scratch.word`).
     /// Returns each expansion's weight times its idf.
-    fn reach_word(&self, i: usize, expansions: &[Expansion], scored: Option<Tier>, scratch: &mut Scratch) -> Vec<f32> {
+    fn reach_word(&self, expansions: &[Expansion], scratch: &mut Scratch) -> Vec<f32> {
         let n = self.meta.len();
         let live = self.public.max(1) as f32;
+        let Scratch {
+            word, term: reached, ..
+        } = scratch;
+        word.reset(n);
+        let mut weights = Vec::with_capacity(expansions.len());
+        for e in expansions {
+            reached.reset(n);
+            for seg in &self.segs {
+                // A common term's reach is a cached set; a rarer one's postings are walked.
+                if let Some(bits) = self.cached_reach(seg, &e.term) {
+                    reached.or_with(&bits);
+                    continue;
+                }
+                let docnos = &seg.docnos[..];
+                for field in 0..FIELDS {
+                    let term = self.text_term(field, &e.term);
+                    each_live_block(seg, &seg.text[field], &term, false, |doc, _| {
+                        reached.set(docnos[doc as usize]);
+                    });
+                }
+            }
+            let df = reached.and_count(&self.public_bits) as f32;
+            weights.push(e.weight * idf(live, df));
+            word.or_with(reached);
+        }
+        weights
+    }
+
+    /// Adds word `i`'s best expansion score over the fields `tier` scores (weights `ws`)
+    /// to `scratch.total`, with `scratch.loc` set, for the results (`scratch.members`) it
+    /// reaches there: a lower bound of their score.
+    fn score_word(&self, i: usize, expansions: &[Expansion], ws: &[f32], tier: Tier, scratch: &mut Scratch) {
         let Scratch {
             total,
             mask,
@@ -569,47 +608,30 @@ impl Index {
             touched,
             touched_word,
             touched_term,
-            word,
-            term: reached,
+            members,
             ..
         } = scratch;
-        word.reset(n);
-        let mut weights = Vec::with_capacity(expansions.len());
-        for e in expansions {
-            reached.reset(n);
+        for (e, &w) in expansions.iter().zip(ws) {
             for seg in &self.segs {
-                // A common term's reach is a cached set: only the fields scored are walked.
-                let cached = self.cached_reach(seg, &e.term);
-                if let Some(bits) = &cached {
-                    reached.or_with(bits);
-                }
-                for field in 0..FIELDS {
+                let docnos = &seg.docnos[..];
+                for field in (0..FIELDS).filter(|&f| !tier.bounded(f)) {
                     let term = self.text_term(field, &e.term);
-                    let docnos = &seg.docnos[..];
-                    if scored.is_some_and(|t| !t.bounded(field)) {
-                        let norms = &seg.norms[field];
-                        each_live_block(seg, &seg.text[field], &term, true, |doc, tf| {
-                            let d = docnos[doc as usize];
-                            reached.set(d);
-                            let a = &mut acc[d as usize];
-                            if *a == 0.0 {
-                                touched_term.push(d);
-                                locs[d as usize] = loc(seg.ord, doc);
-                            }
-                            *a += Index::impact(field, tf, norms.fieldnorm(doc));
-                        });
-                    } else if cached.is_none() {
-                        each_live_block(seg, &seg.text[field], &term, false, |doc, _| {
-                            reached.set(docnos[doc as usize]);
-                        });
-                    }
+                    let norms = &seg.norms[field];
+                    each_live_block(seg, &seg.text[field], &term, true, |doc, tf| {
+                        let d = docnos[doc as usize];
+                        if !members.get(d) {
+                            return;
+                        }
+                        let a = &mut acc[d as usize];
+                        if *a == 0.0 {
+                            touched_term.push(d);
+                            locs[d as usize] = loc(seg.ord, doc);
+                        }
+                        *a += Index::impact(field, tf, norms.fieldnorm(doc));
+                    });
                 }
             }
-            let df = reached.and_count(&self.public_bits) as f32;
-            let w = e.weight * idf(live, df);
-            weights.push(w);
             keep_best_expansion(w, touched_term, acc, cur, touched_word);
-            word.or_with(reached);
         }
         for d in touched_word.drain(..) {
             let d = d as usize;
@@ -620,7 +642,6 @@ impl Index {
             total[d] += cur[d];
             cur[d] = 0.0;
         }
-        weights
     }
 
     /// Full scores (before popularity) of `docs` (sorted by where they are, [`loc`]), as
