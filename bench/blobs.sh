@@ -41,13 +41,7 @@ fi
 
 bench_workdir trove-blobs
 
-if [ -n "${TROVE_BENCH_BIN:-}" ]; then
-  TROVE="$TROVE_BENCH_BIN"
-else
-  log "building trove (release)"
-  cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }
-  TROVE="$CARGO_TARGET_DIR/release/trove"
-fi
+trove_binary
 
 mkdir -p "$WORK/www"
 head -c $(( 1024 * 1024 )) /dev/urandom >"$WORK/www/small"

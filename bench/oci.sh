@@ -56,13 +56,7 @@ fi
 
 bench_workdir trove-oci
 
-if [ -n "${TROVE_BENCH_BIN:-}" ]; then
-  TROVE="$TROVE_BENCH_BIN"
-else
-  log "building trove (release)"
-  cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }
-  TROVE="$CARGO_TARGET_DIR/release/trove"
-fi
+trove_binary
 
 MT=application/vnd.oci.image.manifest.v1+json
 
