@@ -14,6 +14,7 @@
 #   bench/blobs.sh
 #   ROUNDS=3 WRK_SECONDS=5 bench/blobs.sh
 #   Knobs: ROUNDS WRK_THREADS WRK_CONNECTIONS WRK_SECONDS BIG_MIB
+#   TROVE_BENCH_BIN=path/to/trove bench/blobs.sh   (a prebuilt binary instead of building one)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/lib.sh
@@ -40,12 +41,7 @@ fi
 
 bench_workdir trove-blobs
 
-
-
-
-log "building trove (release)"
-cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }
-TROVE="$CARGO_TARGET_DIR/release/trove"
+trove_binary
 
 mkdir -p "$WORK/www"
 head -c $(( 1024 * 1024 )) /dev/urandom >"$WORK/www/small"
@@ -146,21 +142,30 @@ push_blob "$RREPO" "$WORK/www/big" "$BIG"
 declare -A SMALL_URL=([trove]="$TREPO/blobs/$SMALL" [nginx]="http://127.0.0.1:$NPORT/small" [distribution]="$RREPO/blobs/$SMALL")
 declare -A BIG_URL=([trove]="$TREPO/blobs/$BIG" [nginx]="http://127.0.0.1:$NPORT/big" [distribution]="$RREPO/blobs/$BIG")
 declare -A BEST_RPS=() BEST_MBS=()
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 SERVERS=(trove nginx distribution)
 for round in $(seq 1 "$ROUNDS"); do
+  declare -A R=()
   for s in "${SERVERS[@]}"; do
     r=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNECTIONS" -d"${WRK_SECONDS}s" "${SMALL_URL[$s]}" | rps)
     log "round $round: $s 1 MiB GET: $r req/s"
+    R[$s]=$r
     BEST_RPS[$s]=$(awk -v a="${BEST_RPS[$s]:-0}" -v b="$r" 'BEGIN { print (b > a ? b : a) }')
   done
+  SMALL_RATIOS="${SMALL_RATIOS:-}$(ratio "${R[trove]}" "${R[nginx]}") "
+  declare -A M=()
   for s in "${SERVERS[@]}"; do
+    round_best=0
     for _ in 1 2 3; do
       bps=$(curl -s -o /dev/null -w '%{speed_download}' -L "${BIG_URL[$s]}")
       mbs=$(awk -v b="$bps" 'BEGIN { printf "%.0f", b / 1e6 }')
+      round_best=$(awk -v a="$round_best" -v b="$mbs" 'BEGIN { print (b > a ? b : a) }')
       BEST_MBS[$s]=$(awk -v a="${BEST_MBS[$s]:-0}" -v b="$mbs" 'BEGIN { print (b > a ? b : a) }')
     done
     log "round $round: $s ${BIG_MIB} MiB GET: best ${BEST_MBS[$s]} MB/s so far"
+    M[$s]=$round_best
   done
+  BIG_RATIOS="${BIG_RATIOS:-}$(ratio "${M[trove]}" "${M[nginx]}") "
 done
 
 log "100 concurrent ${BIG_MIB} MiB downloads from Trove"
@@ -171,16 +176,15 @@ wait_jobs() { for j in $(jobs -p); do case " ${PIDS[*]} " in *" $j "*) ;; *) wai
 wait_jobs
 RSS_KB=$(awk '/VmHWM/ { print $2 }' "/proc/$TROVE_PID/status")
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 cat <<EOF
 
 ==================== trove blob bench summary ====================
 machine:   $(nproc) cores, $(uname -sr); $ROUNDS interleaved rounds, best of each
 1 MiB GET (wrk -t$WRK_THREADS -c$WRK_CONNECTIONS -d${WRK_SECONDS}s), req/s:
   trove ${BEST_RPS[trove]}   nginx ${BEST_RPS[nginx]}   distribution ${BEST_RPS[distribution]}
-  trove/nginx $(ratio "${BEST_RPS[trove]}" "${BEST_RPS[nginx]}")   trove/distribution $(ratio "${BEST_RPS[trove]}" "${BEST_RPS[distribution]}")
+  trove/nginx $(ratio "${BEST_RPS[trove]}" "${BEST_RPS[nginx]}") [per round: ${SMALL_RATIOS% }]   trove/distribution $(ratio "${BEST_RPS[trove]}" "${BEST_RPS[distribution]}")
 ${BIG_MIB} MiB GET, one stream (curl), MB/s:
   trove ${BEST_MBS[trove]}   nginx ${BEST_MBS[nginx]}   distribution ${BEST_MBS[distribution]}
-  trove/nginx $(ratio "${BEST_MBS[trove]}" "${BEST_MBS[nginx]}")   trove/distribution $(ratio "${BEST_MBS[trove]}" "${BEST_MBS[distribution]}")
+  trove/nginx $(ratio "${BEST_MBS[trove]}" "${BEST_MBS[nginx]}") [per round: ${BIG_RATIOS% }]   trove/distribution $(ratio "${BEST_MBS[trove]}" "${BEST_MBS[distribution]}")
 trove threads during 100 concurrent ${BIG_MIB} MiB downloads: $THREADS_DURING; peak RSS ${RSS_KB} kB
 EOF

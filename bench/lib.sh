@@ -52,4 +52,16 @@ wait_http() { # url, seconds, pid, log: until the URL answers with success
   return 1
 }
 
+# The trove binary to measure, in TROVE: TROVE_BENCH_BIN when set, else a release build
+# (after bench_workdir: its log goes to $WORK/build.log).
+trove_binary() {
+  if [ -n "${TROVE_BENCH_BIN:-}" ]; then
+    TROVE="$TROVE_BENCH_BIN"
+  else
+    log "building trove (release)"
+    cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }
+    TROVE="$CARGO_TARGET_DIR/release/trove"
+  fi
+}
+
 rps() { awk '/Requests\/sec/ { print $2 }' "$@"; } # wrk output, from files or stdin

@@ -8,10 +8,13 @@
 #   2. monolithic push (POST + PUT with the body) of a fresh PUSH_MIB (100) MiB blob, MiB/s;
 #   3. a fresh BIG_MIB (1024) MiB blob pushed as one stream (PATCH with the whole body, then
 #      an empty closing PUT) and in CHUNKS (17) chunks (PATCH with Content-Range each, then
-#      an empty closing PUT), MiB/s, and the time of the closing PUT; the chunks are cut into
-#      files before the clock starts and each is sent as the stream is, by `curl -T <file>`
-#      (a pipe into `curl --data-binary @-` timed curl reading every chunk into memory before
-#      sending a byte of it: about half the chunked time on 2 cores);
+#      an empty closing PUT), MiB/s, the ratio chunked/one stream per round, and the time of
+#      the closing PUT. Both pushes go through bench/oci-push.py for both servers, as Go OCI
+#      clients (containerd, oras, skopeo) send them: every request of the upload on one
+#      keep-alive connection, no `Expect: 100-continue`, each body sent from a file (the
+#      chunks are cut into files before the clock starts) with sendfile, timed inside the
+#      script from the POST to the closing PUT's answer (a curl process per chunk cost 8-10 ms
+#      of process start and a new connection per chunk, which no real client pays);
 #   4. the Trove server's largest RSS while it receives the 1 GiB uploads (sampled every
 #      0.1 s).
 #
@@ -53,13 +56,7 @@ fi
 
 bench_workdir trove-oci
 
-if [ -n "${TROVE_BENCH_BIN:-}" ]; then
-  TROVE="$TROVE_BENCH_BIN"
-else
-  log "building trove (release)"
-  cargo build --release -p trove 2>"$WORK/build.log" >&2 || { cat "$WORK/build.log" >&2; exit 1; }
-  TROVE="$CARGO_TARGET_DIR/release/trove"
-fi
+trove_binary
 
 MT=application/vnd.oci.image.manifest.v1+json
 
@@ -123,11 +120,6 @@ start_upload() { # server, repository
   case "$loc" in http*) echo "$loc" ;; *) echo "${BASE[$1]}$loc" ;; esac
 }
 with_digest() { case "$1" in *\?*) echo "$1&digest=$2" ;; *) echo "$1?digest=$2" ;; esac; }
-location_of() { # headers file, server
-  local loc
-  loc=$(tr -d '\r' <"$1" | sed -n 's/^[Ll]ocation: //p')
-  case "$loc" in http*) echo "$loc" ;; *) echo "${BASE[$2]}$loc" ;; esac
-}
 
 # Monolithic push (POST, then PUT with the body and the digest).
 push_monolithic() { # server, repository, file, digest
@@ -137,21 +129,29 @@ push_monolithic() { # server, repository, file, digest
     -T "$3" "$(with_digest "$loc" "$4")"
 }
 
-# The closing PUT of an upload; its wall time goes to $WORK/close.
-close_upload() { # server, location, digest
-  local t0
-  t0=$(date +%s.%N)
-  scurl "$1" -sf -o /dev/null -X PUT -H 'Content-Length: 0' "$(with_digest "$2" "$3")"
-  awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }' >"$WORK/close"
+# The value of the Authorization header for a server ('' for none).
+auth_header() { # server
+  case "${AUTH[$1]}" in
+    "") echo "" ;;
+    basic) echo "Basic $(printf '%s' "$TROVE_USER" | base64 -w0)" ;;
+    *) echo "Bearer ${AUTH[$1]}" ;;
+  esac
+}
+
+# Pushes files as one upload through bench/oci-push.py (one keep-alive connection for all of
+# its requests, as Go OCI clients do; no process start between requests): the time from the
+# POST to the closing PUT's answer goes to $WORK/secs, the closing PUT's to $WORK/close.
+push_upload() { # server, repository, digest, files…
+  local s="$1" repo="$2" digest="$3" out
+  shift 3
+  out=$(python3 bench/oci-push.py "${BASE[$s]}" "$repo" "$digest" "$(auth_header "$s")" "$@")
+  echo "${out% *}" >"$WORK/secs"
+  echo "${out#* }" >"$WORK/close"
 }
 
 # One stream: a PATCH with the whole body, then an empty closing PUT.
 push_stream() { # server, repository, file, digest
-  local loc
-  loc=$(start_upload "$1" "$2")
-  scurl "$1" -sf -D "$WORK/h" -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
-    -T "$3" "$loc"
-  close_upload "$1" "$(location_of "$WORK/h" "$1")" "$4"
+  push_upload "$1" "$2" "$4" "$3"
 }
 
 # Cuts a file into CHUNKS files $WORK/chunk.NN (before the clock starts) and removes it.
@@ -165,16 +165,7 @@ cut_chunks() { # file
 
 # The chunks cut by cut_chunks as PATCHes with Content-Range, then an empty closing PUT.
 push_chunked() { # server, repository, (unused), digest
-  local loc start=0 len c
-  loc=$(start_upload "$1" "$2")
-  for c in "$WORK"/chunk.*; do
-    len=$(stat -c %s "$c")
-    scurl "$1" -sf -D "$WORK/h" -o /dev/null -X PATCH -H 'Content-Type: application/octet-stream' \
-      -H "Content-Range: $start-$(( start + len - 1 ))" -T "$c" "$loc"
-    loc=$(location_of "$WORK/h" "$1")
-    start=$(( start + len ))
-  done
-  close_upload "$1" "$loc" "$4"
+  push_upload "$1" "$2" "$4" "$WORK"/chunk.*
 }
 
 # Runs a command while sampling the Trove server's RSS every 0.1 s; the peak (kB) is kept in
@@ -237,7 +228,8 @@ head -c $(( BIG_MIB * 1024 * 1024 )) /dev/urandom >"$WORK/big-base"
 RSS_START=$(awk '/VmRSS/ { print $2 }' "/proc/$TROVE_PID/status")
 
 # --- measurements -----------------------------------------------------------------------------
-declare -A RPS=() P99=() PUSH=() STREAM=() CHUNKED=() CLOSE_STREAM=() CLOSE_CHUNKED=()
+declare -A RPS=() P99=() PUSH=() STREAM=() CHUNKED=() CLOSE_STREAM=() CLOSE_CHUNKED=() RATIOS=()
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 best() { awk -v a="${1:-0}" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
 mibs() { awk -v m="$1" -v t="$2" 'BEGIN { printf "%.0f", m / t }'; }
 for round in $(seq 1 "$ROUNDS"); do
@@ -254,6 +246,7 @@ for round in $(seq 1 "$ROUNDS"); do
   done
   for s in "${SERVERS[@]}"; do
     fresh "$WORK/push-base" push
+    sync
     timed push_monolithic "$s" "bench/push$round" "$F" "$D"
     m=$(mibs "$PUSH_MIB" "$(cat "$WORK/secs")")
     log "round $round: $s monolithic push of ${PUSH_MIB} MiB: $(cat "$WORK/secs")s, $m MiB/s"
@@ -264,10 +257,14 @@ for round in $(seq 1 "$ROUNDS"); do
     for how in stream chunked; do
       fresh "$WORK/big-base" big
       if [ "$how" = chunked ]; then cut_chunks "$F"; fi
+      # The file(s) just written reach the disk before the clock starts: their writeback
+      # would otherwise compete with the server's writes (1 GiB more for whichever push
+      # follows the copy most closely).
+      sync
       if [ "$s" = trove ]; then
-        with_rss timed "push_$how" "$s" "bench/$how$round" "$F" "$D"
+        with_rss "push_$how" "$s" "bench/$how$round" "$F" "$D"
       else
-        timed "push_$how" "$s" "bench/$how$round" "$F" "$D"
+        "push_$how" "$s" "bench/$how$round" "$F" "$D"
       fi
       secs=$(cat "$WORK/secs")
       close=$(cat "$WORK/close")
@@ -276,17 +273,18 @@ for round in $(seq 1 "$ROUNDS"); do
       if [ "$how" = stream ]; then
         STREAM[$s]=$(best "${STREAM[$s]:-}" "$m")
         CLOSE_STREAM[$s]="${CLOSE_STREAM[$s]:-}${close}s "
+        stream_m=$m
       else
         CHUNKED[$s]=$(best "${CHUNKED[$s]:-}" "$m")
         CLOSE_CHUNKED[$s]="${CLOSE_CHUNKED[$s]:-}${close}s "
+        RATIOS[$s]="${RATIOS[$s]:-}$(ratio "$m" "$stream_m") "
+        log "round $round: $s chunked/one stream $(ratio "$m" "$stream_m")"
       fi
       rm -f "$F" "$WORK"/chunk.*
     done
   done
 done
 RSS_KB=$(cat "$WORK/rss" 2>/dev/null || echo 0)
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 cat <<SUMMARY
 
 ==================== trove OCI bench summary ====================
@@ -299,6 +297,8 @@ monolithic push of a fresh ${PUSH_MIB} MiB blob, MiB/s:
 fresh ${BIG_MIB} MiB blob, MiB/s [closing PUT per round]:
   one stream:  trove ${STREAM[trove]} [${CLOSE_STREAM[trove]% }]   distribution ${STREAM[distribution]} [${CLOSE_STREAM[distribution]% }]
   $CHUNKS chunks:   trove ${CHUNKED[trove]} [${CLOSE_CHUNKED[trove]% }]   distribution ${CHUNKED[distribution]} [${CLOSE_CHUNKED[distribution]% }]
-  trove chunked/one stream $(ratio "${CHUNKED[trove]}" "${STREAM[trove]}")   trove/distribution: one stream $(ratio "${STREAM[trove]}" "${STREAM[distribution]}"), chunked $(ratio "${CHUNKED[trove]}" "${CHUNKED[distribution]}")
+  chunked/one stream, best of each: trove $(ratio "${CHUNKED[trove]}" "${STREAM[trove]}") distribution $(ratio "${CHUNKED[distribution]}" "${STREAM[distribution]}")
+  chunked/one stream per round: trove [${RATIOS[trove]% }] distribution [${RATIOS[distribution]% }]
+  trove/distribution: one stream $(ratio "${STREAM[trove]}" "${STREAM[distribution]}"), chunked $(ratio "${CHUNKED[trove]}" "${CHUNKED[distribution]}")
 trove RSS: ${RSS_START} kB before the measurements, peak ${RSS_KB} kB during the ${BIG_MIB} MiB uploads
 SUMMARY

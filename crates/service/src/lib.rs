@@ -137,6 +137,8 @@ pub struct Services {
     pub archive_cache: Arc<archive_cache::ArchiveCache>,
     /// This node's resolved OCI manifests (`oci::manifest_cache`).
     pub(crate) manifest_cache: Arc<oci::manifest_cache::ManifestCache>,
+    /// This node's blob lookups of OCI repositories (`oci::blob_cache`).
+    pub(crate) blob_cache: Arc<oci::blob_cache::BlobCache>,
     /// The running state of chunked OCI uploads whose last chunk came here (`oci::assembly`).
     pub(crate) upload_assemblies: Arc<oci::assembly::Assemblies>,
     /// Wakes this node's webhook worker when deliveries are queued.
@@ -157,6 +159,7 @@ impl Services {
             package_cache: Arc::default(),
             archive_cache: Arc::default(),
             manifest_cache: Arc::default(),
+            blob_cache: Arc::default(),
             upload_assemblies: Arc::default(),
             webhook_wake: Arc::default(),
             scan_wake: Arc::default(),

@@ -6,6 +6,7 @@
 
 mod multipart;
 mod pump;
+mod read;
 mod sha256;
 mod staging;
 mod upload;
@@ -132,9 +133,6 @@ fn yes() -> bool {
 
 /// A byte stream of (part of) a blob.
 pub type ByteStream = BoxStream<'static, Result<Bytes>>;
-
-/// How much a filesystem read hands over at once.
-const FILE_CHUNK: usize = 512 * 1024;
 
 pub struct BlobRead {
     /// Total size of the blob.
@@ -471,38 +469,19 @@ impl BlobStore {
         })
     }
 
-    /// The filesystem backend's reads, straight from the file: a read of up to `FILE_CHUNK`
-    /// bytes per blocking task (object_store's local reader does 8 KiB per task, 12,800 hand-
-    /// offs for 100 MiB), no copy beyond the one into the response buffer.
+    /// The filesystem backend's reads, straight from the file (see `read`).
     async fn get_file(&self, root: &Path, digest: &Digest, range: Option<Range<u64>>) -> Result<BlobRead> {
         let path = root.join(self.key(digest).as_ref());
-        let mut file = match tokio::fs::File::open(&path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(StorageError::NotFound(digest.to_string()))
-            }
-            Err(e) => return Err(e.into()),
-        };
-        let size = file.metadata().await?.len();
-        let served = match range {
-            None => 0..size,
-            Some(r) if r.start >= r.end || r.start >= size => return Err(StorageError::RangeNotSatisfiable),
-            Some(r) => r.start..r.end.min(size),
-        };
-        if served.start > 0 {
-            use tokio::io::AsyncSeekExt;
-            file.seek(std::io::SeekFrom::Start(served.start)).await?;
+        match read::open(path, range).await {
+            Ok(Ok(o)) => Ok(BlobRead {
+                size: o.size,
+                range: o.served,
+                stream: o.stream,
+            }),
+            Ok(Err(_)) => Err(StorageError::RangeNotSatisfiable),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StorageError::NotFound(digest.to_string())),
+            Err(e) => Err(e.into()),
         }
-        file.set_max_buf_size(FILE_CHUNK);
-        let body = file.take(served.end - served.start);
-        let stream = tokio_util::io::ReaderStream::with_capacity(body, FILE_CHUNK)
-            .map_err(StorageError::from)
-            .boxed();
-        Ok(BlobRead {
-            size,
-            range: served,
-            stream,
-        })
     }
 
     /// Reads a whole (small) blob into memory.

@@ -69,20 +69,8 @@ pub async fn patch_upload(req: Req, id: String) -> OciResult<Response> {
     let ctx = &caller.ctx;
     let limit = state.config.max_blob_bytes;
     let result = async {
+        // An out-of-order chunk is refused (416) before its body is read, by the service.
         let range = content_range(&headers)?;
-        if let Some((start, _)) = range {
-            // Refuse an out-of-order chunk before reading it.
-            let st = svc.oci().upload_status(ctx, &repo, &id).await?;
-            if st.size != start {
-                let mut stream = request_body.into_data_stream();
-                trove_service::blobs::stage::drain(&mut stream).await;
-                return Err(OciError::new(
-                    Code::BlobUploadInvalid,
-                    format!("chunk starts at byte {start} but the upload has {} bytes", st.size),
-                )
-                .with_status(StatusCode::RANGE_NOT_SATISFIABLE));
-            }
-        }
         let declared = body::content_length(&headers);
         let mut stream = request_body.into_data_stream();
         let st = svc

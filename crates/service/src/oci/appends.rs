@@ -5,7 +5,6 @@
 //! of one S3 multipart upload (`multipart`), with the same running hash. Uploads without a
 //! state (started before it existed) keep one stored blob per chunk (`uploads`).
 
-use super::blobs::info_of;
 use super::uploads::{digest_mismatch, range_invalid, too_large, upload_unknown, UploadState};
 use super::{codes, names, BlobInfo, RepoName};
 use crate::blobs::stage::drain;
@@ -73,7 +72,7 @@ impl crate::oci::Oci<'_> {
     }
 
     /// `PATCH`: appends a request body to an upload. `start` (from `Content-Range`) must be
-    /// where the upload ends (416 otherwise).
+    /// where the upload ends (416 otherwise, before the body is read).
     #[allow(clippy::too_many_arguments)]
     pub async fn append_upload_body<S, E>(
         &self,
@@ -100,6 +99,11 @@ impl crate::oci::Oci<'_> {
             });
         }
         if up.hash_state.is_none() || !self.store.appends_uploads() {
+            // Refused before the body is read (`append_upload` checks again once it is).
+            if let Some(s) = start.filter(|s| *s != up.size.max(0) as u64) {
+                drain(body).await;
+                return Err(range_invalid(up.size, s));
+            }
             let chunk = self.oci_stage_chunk(body, declared, limit).await?;
             return self.append_upload(ctx, repo, id, start, chunk, limit).await;
         }
@@ -179,29 +183,14 @@ impl crate::oci::Oci<'_> {
         self.blobs().hold_blob(&storage).await?;
         let committed = async {
             file.commit(&self.store, size, &storage).await?;
-            let mut tx = self.db.write().await?;
-            if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
-                return Err(upload_unknown(&up.id));
-            }
-            let now = now_ms();
-            let d = claimed.to_string();
-            trove_db::oci_blobs::insert_if_absent(&mut tx, &d, &storage.to_string(), size as i64, now).await?;
-            trove_db::oci_blobs::link(&mut tx, pkg.id, &d, now).await?;
-            tx.commit().await?;
-            Ok(())
+            self.oci_publish_blob(&pkg, Some(&up), &claimed, &storage, size).await
         }
         .await;
         self.blobs().release_blob(&storage).await;
-        committed?;
+        let info = committed?;
         metrics::counter!("trove_oci_uploads_in_place_total").increment(1);
-        let blob = trove_db::oci_blobs::OciBlob {
-            digest: claimed.to_string(),
-            storage_digest: storage.to_string(),
-            size: size as i64,
-            created_at: 0,
-        };
         tracing::debug!(repository = %repo, digest = %claimed, size, "blob pushed");
-        info_of(&blob, pkg.is_private())
+        Ok(info)
     }
 
     /// Takes the upload's file for this request (416 while another request writes it) and
@@ -266,9 +255,11 @@ impl crate::oci::Oci<'_> {
             self.quotas().check_room(namespace_id, state.len()).await?;
         }
         let hex = state.to_hex();
-        let mut tx = self.db.write().await?;
-        let ok = trove_db::oci_uploads::advance(&mut tx, &up.id, up.size, state.len() as i64, &hex, now_ms()).await?;
-        tx.commit().await?;
+        let ok = self
+            .oci_update_upload(async |c| {
+                trove_db::oci_uploads::advance(c, &up.id, up.size, state.len() as i64, &hex, now_ms()).await
+            })
+            .await?;
         if !ok {
             return Err(upload_unknown(&up.id));
         }
@@ -286,14 +277,10 @@ impl crate::oci::Oci<'_> {
     async fn oci_restart_lost(&self, up: &OciUpload, len: u64, recorded: u64) -> ServiceError {
         tracing::warn!(upload = %up.id, len, recorded, "an upload's file is shorter than its recorded size; restarting it");
         metrics::counter!("trove_oci_uploads_lost_total").increment(1);
-        let reset = async {
-            let mut tx = self.db.write().await?;
-            trove_db::oci_uploads::advance(&mut tx, &up.id, up.size, 0, &RunningSha256::new().to_hex(), now_ms())
-                .await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(())
-        }
-        .await;
+        let empty = RunningSha256::new().to_hex();
+        let reset = self
+            .oci_update_upload(async |c| trove_db::oci_uploads::advance(c, &up.id, up.size, 0, &empty, now_ms()).await)
+            .await;
         if let Err(e) = reset {
             return e;
         }
@@ -304,6 +291,18 @@ impl crate::oci::Oci<'_> {
                 "the upload's stored bytes were lost ({len} of the {recorded} received are left): send the blob again from byte 0"
             ),
         )
+    }
+
+    /// One compare-and-set update of an upload's row, in a write transaction of its own;
+    /// whether it applied (false: the upload is gone or changed meanwhile).
+    pub(super) async fn oci_update_upload(
+        &self,
+        update: impl AsyncFnOnce(&mut trove_db::Conn) -> trove_db::Result<bool>,
+    ) -> Result<bool> {
+        let mut tx = self.db.write().await?;
+        let ok = update(&mut tx).await?;
+        tx.commit().await?;
+        Ok(ok)
     }
 
     /// What every chunk of an upload goes through before its bytes are taken, wherever they

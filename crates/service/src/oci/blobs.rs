@@ -37,14 +37,34 @@ pub(crate) fn info_of(b: &trove_db::oci_blobs::OciBlob, private: bool) -> Result
 
 impl crate::oci::Oci<'_> {
     /// A blob visible in the repository, or `BLOB_UNKNOWN`.
+    /// Answered from this node's blob cache (`blob_cache`) when it can be.
     pub async fn stat_blob(&self, ctx: &Ctx, repo: &RepoName, digest: &str) -> Result<BlobInfo> {
         let digest = names::parse_digest(digest)?;
+        // Read before the database: a write committed after the lookup below makes the
+        // entry it fills stale.
+        let generation = self.db.content_generation();
+        if let Some(hit) = self.blob_cache.get(repo, &digest, generation) {
+            if hit.pkg.is_private() {
+                let mut conn = self.db.conn().await?;
+                if !self.can_read(&mut conn, ctx, &hit.pkg).await? {
+                    return Err(super::access::hidden(ctx, repo));
+                }
+            }
+            return Ok(hit.info.clone());
+        }
         let pkg = self.repo(ctx, repo, OciAction::Pull).await?;
         let mut conn = self.db.conn().await?;
         let b = trove_db::oci_blobs::find_linked(&mut conn, pkg.id, &digest.to_string())
             .await?
             .ok_or_else(|| blob_unknown(&digest.to_string()))?;
-        info_of(&b, pkg.is_private())
+        let info = info_of(&b, pkg.is_private())?;
+        let entry = super::blob_cache::CachedBlob {
+            pkg,
+            info: info.clone(),
+        };
+        self.blob_cache
+            .put(repo, &digest, generation, std::sync::Arc::new(entry));
+        Ok(info)
     }
 
     /// Opens a blob's bytes (or a range of them).

@@ -9,6 +9,7 @@
 mod access;
 mod appends;
 pub(crate) mod assembly;
+pub(crate) mod blob_cache;
 mod blobs;
 mod catalog;
 mod gc;

@@ -74,22 +74,12 @@ impl crate::oci::Oci<'_> {
             .await?;
         let hex = hash.to_hex();
         let json = serde_json::to_string(&next).map_err(|e| ServiceError::internal(e.to_string()))?;
-        let recorded = async {
-            let mut tx = self.db.write().await?;
-            let ok = trove_db::oci_uploads::advance_multipart(
-                &mut tx,
-                &up.id,
-                up.size,
-                hash.len() as i64,
-                &hex,
-                &json,
-                now_ms(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(ok)
-        }
-        .await;
+        let recorded = self
+            .oci_update_upload(async |c| {
+                trove_db::oci_uploads::advance_multipart(c, &up.id, up.size, hash.len() as i64, &hex, &json, now_ms())
+                    .await
+            })
+            .await;
         if !matches!(recorded, Ok(true)) {
             // Not part of the upload: this request's tail goes (its parts are overwritten by
             // the next chunk's, or dropped with the multipart upload).
@@ -133,21 +123,19 @@ impl crate::oci::Oci<'_> {
             ..state
         };
         let json = serde_json::to_string(&next).map_err(|e| ServiceError::internal(e.to_string()))?;
-        let recorded = async {
-            let mut tx = self.db.write().await?;
-            let ok = trove_db::oci_uploads::begin_multipart(
-                &mut tx,
-                &up.id,
-                up.size,
-                up.multipart_state.as_deref(),
-                &json,
-                now_ms(),
-            )
-            .await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(ok)
-        }
-        .await;
+        let recorded = self
+            .oci_update_upload(async |c| {
+                trove_db::oci_uploads::begin_multipart(
+                    c,
+                    &up.id,
+                    up.size,
+                    up.multipart_state.as_deref(),
+                    &json,
+                    now_ms(),
+                )
+                .await
+            })
+            .await;
         if !matches!(recorded, Ok(true)) {
             let _ = self.store.abort_multipart_upload(&up.id, &upload_id).await;
             recorded?;
@@ -197,34 +185,22 @@ impl crate::oci::Oci<'_> {
                     return Err(digest_mismatch(claimed, &actual));
                 }
             }
-            let mut tx = self.db.write().await?;
-            if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
-                return Err(upload_unknown(&up.id));
-            }
-            let now = now_ms();
-            let d = claimed.to_string();
-            trove_db::oci_blobs::insert_if_absent(&mut tx, &d, &storage.to_string(), size as i64, now).await?;
-            trove_db::oci_blobs::link(&mut tx, pkg.id, &d, now).await?;
-            tx.commit().await?;
-            Ok(())
+            self.oci_publish_blob(pkg, Some(up), claimed, &storage, size).await
         }
         .await;
         self.blobs().release_blob(&storage).await;
-        if let Err(e) = committed {
-            // The bytes may be in the blob's place without a reference: reclaimed unless
-            // something else uses them (gc would, too).
-            let _ = self.blobs().reclaim_blob(&storage).await;
-            return Err(e);
-        }
-        metrics::counter!("trove_oci_uploads_in_place_total").increment(1);
-        let blob = trove_db::oci_blobs::OciBlob {
-            digest: claimed.to_string(),
-            storage_digest: storage.to_string(),
-            size: size as i64,
-            created_at: 0,
+        let info = match committed {
+            Ok(info) => info,
+            Err(e) => {
+                // The bytes may be in the blob's place without a reference: reclaimed unless
+                // something else uses them (gc would, too).
+                let _ = self.blobs().reclaim_blob(&storage).await;
+                return Err(e);
+            }
         };
+        metrics::counter!("trove_oci_uploads_in_place_total").increment(1);
         tracing::debug!(repository = %repo, digest = %claimed, size, "blob pushed (multipart)");
-        super::blobs::info_of(&blob, pkg.is_private())
+        Ok(info)
     }
 }
 

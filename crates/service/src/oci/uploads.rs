@@ -7,7 +7,6 @@
 //! chunks (or reuses a single one). Either way it verifies the digest and stores the blob
 //! once, shared by every repository.
 
-use super::blobs::info_of;
 use super::{codes, names, BlobInfo, OciAction, RepoName};
 use crate::{audit, Ctx, ErrorKind, Result, ServiceError};
 use futures::StreamExt;
@@ -57,6 +56,40 @@ pub(super) fn too_large(limit: u64) -> ServiceError {
         codes::SIZE_INVALID,
         format!("the blob is larger than the limit of {limit} bytes"),
     )
+}
+
+impl crate::oci::Oci<'_> {
+    /// Makes a pushed blob (its bytes in place under `storage`) visible in the repository, in
+    /// one transaction: the upload's row, when there is one, goes under its size's
+    /// compare-and-set (404 when it was finished or cancelled meanwhile), the blob is recorded
+    /// (once for every repository) and linked to the repository. Returns what the client is
+    /// told.
+    pub(super) async fn oci_publish_blob(
+        &self,
+        pkg: &trove_db::packages::Package,
+        upload: Option<&OciUpload>,
+        digest: &Digest,
+        storage: &Digest,
+        size: u64,
+    ) -> Result<BlobInfo> {
+        let mut tx = self.db.write().await?;
+        if let Some(up) = upload {
+            if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
+                return Err(upload_unknown(&up.id));
+            }
+        }
+        let now = now_ms();
+        let d = digest.to_string();
+        trove_db::oci_blobs::insert_if_absent(&mut tx, &d, &storage.to_string(), size as i64, now).await?;
+        trove_db::oci_blobs::link(&mut tx, pkg.id, &d, now).await?;
+        tx.commit().await?;
+        Ok(BlobInfo {
+            digest: digest.clone(),
+            storage: storage.clone(),
+            size,
+            private: pkg.is_private(),
+        })
+    }
 }
 
 impl crate::oci::Oci<'_> {
@@ -245,20 +278,11 @@ impl crate::oci::Oci<'_> {
             if let Some(staged) = &assembled.staged {
                 self.blobs().store_staged(staged).await?;
             }
-            let mut tx = self.db.write().await?;
-            if !trove_db::oci_uploads::delete(&mut tx, &up.id, Some(up.size)).await? {
-                return Err(upload_unknown(&up.id));
-            }
-            let now = now_ms();
-            trove_db::oci_blobs::insert_if_absent(&mut tx, &digest.to_string(), &storage.to_string(), size as i64, now)
-                .await?;
-            trove_db::oci_blobs::link(&mut tx, pkg.id, &digest.to_string(), now).await?;
-            tx.commit().await?;
-            Ok(())
+            self.oci_publish_blob(&pkg, Some(&up), &digest, &storage, size).await
         }
         .await;
         self.blobs().release_blob(&storage).await;
-        committed?;
+        let info = committed?;
         // The chunks were only the way there.
         let mut seen = std::collections::HashSet::new();
         for p in &parts {
@@ -270,14 +294,8 @@ impl crate::oci::Oci<'_> {
                 }
             }
         }
-        let blob = trove_db::oci_blobs::OciBlob {
-            digest: digest.to_string(),
-            storage_digest: storage.to_string(),
-            size: size as i64,
-            created_at: 0,
-        };
         tracing::debug!(repository = %repo, %digest, size, "blob pushed");
-        info_of(&blob, pkg.is_private())
+        Ok(info)
     }
 
     /// Joins the chunks of an upload and checks the digest. A single chunk is reused as is.
@@ -358,30 +376,12 @@ impl crate::oci::Oci<'_> {
         self.blobs().hold_blob(&storage).await?;
         let committed = async {
             self.blobs().store_staged(&staged).await?;
-            let mut tx = self.db.write().await?;
-            let now = now_ms();
-            trove_db::oci_blobs::insert_if_absent(
-                &mut tx,
-                &digest.to_string(),
-                &storage.to_string(),
-                staged.size() as i64,
-                now,
-            )
-            .await?;
-            trove_db::oci_blobs::link(&mut tx, pkg.id, &digest.to_string(), now).await?;
-            tx.commit().await?;
-            Ok::<_, ServiceError>(())
+            self.oci_publish_blob(&pkg, None, &digest, &storage, staged.size())
+                .await
         }
         .await;
         self.blobs().release_blob(&storage).await;
-        committed?;
-        let blob = trove_db::oci_blobs::OciBlob {
-            digest: digest.to_string(),
-            storage_digest: storage.to_string(),
-            size: staged.size() as i64,
-            created_at: 0,
-        };
-        info_of(&blob, pkg.is_private())
+        committed
     }
 
     /// Cancels an upload and drops its chunks.

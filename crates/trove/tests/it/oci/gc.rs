@@ -80,7 +80,7 @@ async fn abandoned_uploads_expire(b: Backend) {
         .unwrap();
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     // The chunk is in the upload's file (appended in place), not a blob of its own.
-    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let id = upload_id_at(&loc);
     let file = app.config.data_dir.join("blobs").join("uploads").join(&id);
     let stored = || std::fs::metadata(&file).map(|m| m.len()).ok();
     assert_eq!(stored(), Some(10), "the chunk is stored");

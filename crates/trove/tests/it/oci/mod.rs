@@ -91,6 +91,11 @@ impl Oci {
         }
     }
 
+    /// The same caller through another node (`base`: its base URL).
+    pub fn via(&self, base: String) -> Oci {
+        Oci { base, ..self.clone() }
+    }
+
     pub async fn send(&self, method: Method, path: &str) -> Response {
         self.req(method, path).send().await.unwrap()
     }
@@ -152,6 +157,16 @@ impl Oci {
         );
         manifest
     }
+}
+
+/// An upload's location with `digest=` added (the closing `PUT`'s URL).
+pub fn with_digest(loc: &str, digest: &str) -> String {
+    format!("{loc}{}digest={digest}", if loc.contains('?') { '&' } else { '?' })
+}
+
+/// The id of the upload at `loc` (the last segment of its path).
+pub fn upload_id_at(loc: &str) -> String {
+    loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string()
 }
 
 /// Asserts the status and the spec error body's code; returns the body.

@@ -188,16 +188,44 @@ async fn patch_chunk(oci: &Oci, loc: &str, start: usize, chunk: &[u8]) -> String
     header(&res, "location")
 }
 
+/// The inode of an upload's file in `uploads/` (the upload at `loc`) and its length; `None`
+/// when there is no such file.
+fn upload_file(app: &TestApp, loc: &str) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt as _;
+    let id = upload_id_at(loc);
+    let m = std::fs::metadata(app.config.data_dir.join("blobs").join("uploads").join(id)).ok()?;
+    Some((m.ino(), m.len()))
+}
+
+/// The inode of the stored blob `digest` (`sha256:<hex>`) on the filesystem store.
+fn blob_inode(app: &TestApp, digest: &str) -> u64 {
+    use std::os::unix::fs::MetadataExt as _;
+    let hex = digest.strip_prefix("sha256:").unwrap();
+    let path = app
+        .config
+        .data_dir
+        .join("blobs")
+        .join("blobs")
+        .join("sha256")
+        .join(&hex[..2])
+        .join(hex);
+    std::fs::metadata(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .ino()
+}
+
 /// Chunks appended in place as they arrive (one file, the running hash state saved with the
 /// upload; the closing PUT only finishes the hash and renames the file) are still checked
 /// against the digest the client claims: a wrong one is refused and nothing is stored; the
-/// right one stores exactly the bytes sent, and no upload file is left behind.
+/// right one stores exactly the bytes sent, and no upload file is left behind. That the
+/// in-place path is the one taken is seen in this app's own store (the upload's one file
+/// holds the acknowledged bytes, and becomes the blob: same inode), not in the process-wide
+/// metrics, which every test running alongside moves.
 async fn chunked_uploads_in_place_verify_digests(b: Backend) {
     let app = TestApp::new(b).await;
     let alice = app.user("alice").await;
     let oci = Oci::user(&app, &alice);
     let data = bytes_of(3 * 300_000 + 7, 11);
-    const IN_PLACE: &str = "trove_oci_uploads_in_place_total";
     let upload = |last_in_put: bool| {
         let (oci, data) = (oci.clone(), data.clone());
         async move {
@@ -219,7 +247,7 @@ async fn chunked_uploads_in_place_verify_digests(b: Backend) {
     let put = |loc: String, digest: String, tail: Vec<u8>| {
         let oci = oci.clone();
         async move {
-            let url = format!("{loc}{}digest={digest}", if loc.contains('?') { '&' } else { '?' });
+            let url = with_digest(&loc, &digest);
             let mut r = oci
                 .req(Method::PUT, &url)
                 .header("content-type", "application/octet-stream");
@@ -229,23 +257,33 @@ async fn chunked_uploads_in_place_verify_digests(b: Backend) {
             r.body(tail).send().await.unwrap()
         }
     };
-    let before = counter(&app.base, &app.client, IN_PLACE).await;
     // A wrong digest (the sha256 of other bytes) after three chunks: refused.
     let (loc, tail) = upload(false).await;
+    let (inode, len) = upload_file(&app, &loc).expect("the chunks went to the upload's file");
+    assert_eq!(len, data.len() as u64);
     let res = put(loc.clone(), sha256(b"something else"), tail).await;
     oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
     let res = oci
         .send(Method::HEAD, &format!("/v2/alice/big/blobs/{}", sha256(&data)))
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    // The upload is still there: the right digest then finishes it.
-    let res = put(loc, sha256(&data), Vec::new()).await;
+    // The upload is still there: the right digest then finishes it, its file becoming the blob.
+    let res = put(loc.clone(), sha256(&data), Vec::new()).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-    // The last chunk in the PUT: the right bytes under the digest.
+    assert_eq!(upload_file(&app, &loc), None);
+    assert_eq!(
+        blob_inode(&app, &sha256(&data)),
+        inode,
+        "the upload's file was renamed into place"
+    );
+    // The last chunk in the PUT: the right bytes under the digest (already stored: the
+    // upload's file goes, the blob stays).
     let (loc, tail) = upload(true).await;
-    let res = put(loc, sha256(&data), tail).await;
+    assert_eq!(upload_file(&app, &loc).map(|(_, len)| len), Some(600_000));
+    let res = put(loc.clone(), sha256(&data), tail).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
-    assert_eq!(counter(&app.base, &app.client, IN_PLACE).await, before + 2);
+    assert_eq!(upload_file(&app, &loc), None);
+    assert_eq!(blob_inode(&app, &sha256(&data)), inode);
     let got = oci
         .send(Method::GET, &format!("/v2/alice/big/blobs/{}", sha256(&data)))
         .await
@@ -287,15 +325,12 @@ async fn chunked_uploads_continue_on_another_node(b: Backend) {
     let alice = app.user("alice").await;
     let node2 = app.start_node().await;
     let a = Oci::user(&app, &alice);
-    let b2 = Oci {
-        base: node2.base_url(),
-        ..a.clone()
-    };
+    let b2 = a.via(node2.base_url());
     let data = bytes_of(2_500_000, 21);
     let res = a.send(Method::POST, "/v2/alice/multi/blobs/uploads/").await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let loc = header(&res, "location");
-    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let id = upload_id_at(&loc);
     let loc = patch_chunk(&a, &loc, 0, &data[..1_000_000]).await;
     let file = app.config.data_dir.join("blobs").join("uploads").join(&id);
     std::fs::OpenOptions::new()
@@ -320,11 +355,7 @@ async fn chunked_uploads_continue_on_another_node(b: Backend) {
     assert_eq!(res.status(), StatusCode::RANGE_NOT_SATISFIABLE);
     assert_eq!(header(&res, "range"), "0-1999999");
     // Node 1 closes it with the last chunk.
-    let url = format!(
-        "{loc}{}digest={}",
-        if loc.contains('?') { '&' } else { '?' },
-        sha256(&data)
-    );
+    let url = with_digest(&loc, &sha256(&data));
     let res = a
         .req(Method::PUT, &url)
         .header("content-type", "application/octet-stream")
@@ -363,10 +394,9 @@ async fn uploads_whose_file_lost_bytes_restart(b: Backend) {
         let res = oci.send(Method::POST, "/v2/alice/lost/blobs/uploads/").await;
         assert_eq!(res.status(), StatusCode::ACCEPTED);
         let loc = header(&res, "location");
-        let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+        let id = upload_id_at(&loc);
         (loc, uploads.join(id))
     };
-    let with_digest = |loc: &str| format!("{loc}{}digest={d}", if loc.contains('?') { '&' } else { '?' });
 
     // The next chunk finds the file short.
     let (loc, file) = start().await;
@@ -392,7 +422,7 @@ async fn uploads_whose_file_lost_bytes_restart(b: Backend) {
     // Sent again from byte 0, the blob is the bytes sent.
     let loc = patch_chunk(&oci, &loc, 0, &data[..150_000]).await;
     let res = oci
-        .req(Method::PUT, &with_digest(&loc))
+        .req(Method::PUT, &with_digest(&loc, &d))
         .header("content-range", format!("150000-{}", data.len() - 1))
         .body(data[150_000..].to_vec())
         .send()
@@ -414,10 +444,7 @@ async fn uploads_whose_file_lost_bytes_restart(b: Backend) {
     let loc = patch_chunk(&oci, &loc, 0, &data).await;
     std::fs::remove_file(&file).unwrap();
     let res = oci
-        .req(
-            Method::PUT,
-            &format!("{loc}{}digest={d}", if loc.contains('?') { '&' } else { '?' }),
-        )
+        .req(Method::PUT, &with_digest(&loc, &d))
         .header("content-length", "0")
         .body(Vec::new())
         .send()

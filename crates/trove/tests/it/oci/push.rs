@@ -26,10 +26,6 @@ async fn patch(oci: &Oci, loc: &str, range: Option<&str>, body: &[u8]) -> Respon
     r.send().await.unwrap()
 }
 
-fn with_digest(loc: &str, digest: &str) -> String {
-    format!("{loc}{}digest={digest}", if loc.contains('?') { '&' } else { '?' })
-}
-
 async fn monolithic_pushes(b: Backend) {
     let app = TestApp::new(b).await;
     let alice = app.user("alice").await;
@@ -456,10 +452,7 @@ async fn uploads_continue_on_another_node(b: Backend) {
     let alice = app.user("alice").await;
     let node2 = app.start_node().await;
     let a = Oci::user(&app, &alice);
-    let b2 = Oci {
-        base: node2.base_url(),
-        ..a.clone()
-    };
+    let b2 = a.via(node2.base_url());
     let data = bytes_of(20_000, 5);
     let loc = start(&a, "alice/app").await;
     assert_eq!(

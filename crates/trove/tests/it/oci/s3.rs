@@ -116,17 +116,14 @@ async fn chunked_uploads_on_s3_are_multipart(b: Backend) {
     let alice = app.user("alice").await;
     let node2 = app.start_node().await;
     let a = Oci::user(&app, &alice);
-    let b2 = Oci {
-        base: node2.base_url(),
-        ..a.clone()
-    };
+    let b2 = a.via(node2.base_url());
     let store = &app.services().store;
     let data = bytes_of(12 * MIB, 31);
     let d = sha256(&data);
     let res = a.send(Method::POST, "/v2/alice/mp/blobs/uploads/").await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let mut loc = header(&res, "location");
-    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let id = upload_id_at(&loc);
     let patch = |oci: &Oci, loc: &str, from: usize, to: usize| {
         oci.req(Method::PATCH, loc)
             .header("content-range", format!("{}-{}", from, to - 1))
@@ -165,10 +162,7 @@ async fn chunked_uploads_on_s3_are_multipart(b: Backend) {
         store.upload_objects().await.unwrap().is_empty(),
         "the old tail is removed"
     );
-    let put = |oci: &Oci, digest: &str| {
-        let sep = if loc.contains('?') { '&' } else { '?' };
-        oci.req(Method::PUT, &format!("{loc}{sep}digest={digest}")).send()
-    };
+    let put = |oci: &Oci, digest: &str| oci.req(Method::PUT, &with_digest(&loc, digest)).send();
     // A wrong digest is refused and the upload stays; the right one finishes it (node 2).
     let res = put(&b2, &sha256(b"other")).await.unwrap();
     oci_error(res, StatusCode::BAD_REQUEST, "DIGEST_INVALID").await;
@@ -188,7 +182,7 @@ async fn chunked_uploads_on_s3_are_multipart(b: Backend) {
     // Cancelled after a part and a tail: the multipart upload is aborted, the tail removed.
     let res = a.send(Method::POST, "/v2/alice/mp/blobs/uploads/").await;
     let loc = header(&res, "location");
-    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let id = upload_id_at(&loc);
     let res = patch(&a, &loc, 0, 6 * MIB).await.unwrap();
     let loc = header(&res, "location");
     let res = patch(&a, &loc, 6 * MIB, 7 * MIB).await.unwrap();
@@ -217,8 +211,7 @@ async fn chunked_uploads_on_s3_are_multipart(b: Backend) {
         } else {
             sha512(b"other")
         };
-        let sep = if loc.contains('?') { '&' } else { '?' };
-        let res = a.send(Method::PUT, &format!("{loc}{sep}digest={claimed}")).await;
+        let res = a.send(Method::PUT, &with_digest(&loc, &claimed)).await;
         if right {
             assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
             let got = b2.send(Method::GET, &format!("/v2/alice/mp/blobs/{claimed}")).await;
@@ -275,7 +268,7 @@ async fn racing_first_chunks_leave_one_multipart_upload(b: Backend) {
     let data = bytes_of(6 * MIB, 43);
     let res = oci.send(Method::POST, "/v2/alice/race/blobs/uploads/").await;
     let loc = header(&res, "location");
-    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let id = upload_id_at(&loc);
     // Both requests send their first MiB, then wait until both are under way.
     let mut senders = Vec::new();
     let mut requests = Vec::new();
@@ -309,10 +302,7 @@ async fn racing_first_chunks_leave_one_multipart_upload(b: Backend) {
     );
     let res = oci.send(Method::GET, &loc).await;
     assert_eq!(header(&res, "range"), format!("0-{}", data.len() - 1));
-    let sep = if loc.contains('?') { '&' } else { '?' };
-    let res = oci
-        .send(Method::PUT, &format!("{loc}{sep}digest={}", sha256(&data)))
-        .await;
+    let res = oci.send(Method::PUT, &with_digest(&loc, &sha256(&data))).await;
     assert_eq!(res.status(), StatusCode::CREATED, "{}", res.text().await.unwrap());
     let got = oci
         .send(Method::GET, &format!("/v2/alice/race/blobs/{}", sha256(&data)))
@@ -338,7 +328,7 @@ async fn s3_upload_leftovers_are_swept(b: Backend) {
     let data = bytes_of(3_000_000, 44);
     let res = oci.send(Method::POST, "/v2/alice/left/blobs/uploads/").await;
     let loc = header(&res, "location");
-    let id = loc.rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let id = upload_id_at(&loc);
     let res = oci
         .req(Method::PATCH, &loc)
         .header("content-range", "0-999999")
@@ -372,9 +362,8 @@ async fn s3_upload_leftovers_are_swept(b: Backend) {
     assert_eq!(report.bytes, 2000);
     assert_eq!(store.upload_objects().await.unwrap(), live);
     // The upload goes on.
-    let sep = if loc.contains('?') { '&' } else { '?' };
     let res = oci
-        .req(Method::PUT, &format!("{loc}{sep}digest={}", sha256(&data)))
+        .req(Method::PUT, &with_digest(&loc, &sha256(&data)))
         .header("content-range", format!("1000000-{}", data.len() - 1))
         .body(data[1_000_000..].to_vec())
         .send()
