@@ -432,6 +432,7 @@ impl SearchIndex {
         state.skipped = skipped;
         state.last_reconcile = Instant::now();
         ix.set_payload(state.saved());
+        let reopen_dir = dir.clone();
         let ix = tokio::task::spawn_blocking(move || {
             ix.commit()?;
             // One segment: a query then reads one term dictionary per field. An index left
@@ -439,6 +440,17 @@ impl SearchIndex {
             if let Err(e) = ix.merge_all() {
                 tracing::warn!(error = %e, "merging the rebuilt search index failed; it stays in several segments");
             }
+            // The build leaves its records scattered between the memory it freed, which the
+            // allocator keeps (at 1M packages: 1.8 GB resident after the build against
+            // 0.35 GB for the same index opened by a restart). Opened again from disk, as a
+            // restart does, the records are laid out compactly and the rest goes back.
+            let Some(d) = reopen_dir else {
+                return Ok(ix);
+            };
+            ix.close()?;
+            release_free_memory();
+            let ix = Index::open(&d)?;
+            release_free_memory();
             Ok::<_, trove_search::Error>(ix)
         })
         .await
@@ -1023,6 +1035,17 @@ impl Search<'_> {
     /// How many packages this node's index holds.
     pub fn search_index_len(&self) -> usize {
         self.search_index.len()
+    }
+}
+
+/// Hands memory the allocator holds but no longer uses back to the system (glibc keeps
+/// freed memory for reuse; after building a large index that is gigabytes).
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only walks the allocator's own free lists; it takes no pointers
+    // and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
