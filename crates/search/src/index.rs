@@ -1227,11 +1227,7 @@ impl Index {
         }
         let mut bits = Bits::default();
         bits.reset(seg.docnos.iter().max().map_or(0, |&d| d as usize + 1));
-        for (f, term) in terms.iter().enumerate() {
-            each_live_block(seg, &seg.text[f], term, false, |doc, _| {
-                bits.set(seg.docnos[doc as usize])
-            });
-        }
+        self.add_reach(seg, text, &mut bits);
         let bits = Arc::new(bits);
         let mut cache = self.reach_cache.lock().unwrap_or_else(|e| e.into_inner());
         let size = bits.bytes();
@@ -1243,6 +1239,17 @@ impl Index {
             cache.bytes += size;
         }
         Some(bits)
+    }
+
+    /// Adds the docnos of `seg`'s live documents holding `text` in any field to `out`
+    /// (a walk of its postings, without frequencies).
+    pub(crate) fn add_reach(&self, seg: &SegView, text: &str, out: &mut Bits) {
+        for field in 0..FIELDS {
+            let term = self.text_term(field, text);
+            each_live_block(seg, &seg.text[field], &term, false, |doc, _| {
+                out.set(seg.docnos[doc as usize])
+            });
+        }
     }
 
     /// Reaches cached so far ([`Index::cached_reach`]).

@@ -261,41 +261,8 @@ impl Index {
     /// [`README_ONLY_MOST`] that only their READMEs make match while they could still reach
     /// the page): the caller then runs the exhaustive path.
     fn search_pruned(&self, q: &Query<'_>, access: &Access, scratch: &mut Scratch) -> Option<SearchResult> {
-        // Descriptions are bounded first only for one word without filters: more words or
-        // filters leave few name and keyword matches to set a high floor, and the first
-        // tier would mostly give up.
-        let one_word = query_words(q.text).len() == 1;
-        let unfiltered = q.namespace.is_none() && self.resolve_filters(q).is_some_and(|f| f.is_empty());
-        let first = if one_word && unfiltered {
-            self.search_tier(q, access, scratch, Tier::BoundDescriptions)
-        } else {
-            Err(GiveUp::NextTier)
-        };
-        let r = match first {
-            Ok(r) => Ok((r, 0)),
-            Err(GiveUp::Exhaustive) => Err(()),
-            Err(GiveUp::NextTier) => self
-                .search_tier(q, access, scratch, Tier::BoundReadmes)
-                .map(|r| (r, 1))
-                .map_err(|_| ()),
-        };
-        #[cfg(test)]
-        if let Ok((_, tier)) = &r {
-            ANSWERED_BY_TIER.with(|c| c[*tier].set(c[*tier].get() + 1));
-        }
-        r.ok().map(|(r, _)| r)
-    }
-
-    /// [`Index::search_pruned`] with lower bounds read from the fields `tier` scores.
-    fn search_tier(
-        &self,
-        q: &Query<'_>,
-        access: &Access,
-        scratch: &mut Scratch,
-        tier: Tier,
-    ) -> Result<SearchResult, GiveUp> {
         let Some(filters) = self.resolve_filters(q) else {
-            return Ok(SearchResult::nothing());
+            return Some(SearchResult::nothing());
         };
         // A query that panicked half-way left its buffers dirty: start them afresh.
         if scratch.dirty {
@@ -317,41 +284,22 @@ impl Index {
             .collect();
         let scored = q.sort == Sort::Relevance && !expansions.is_empty();
         let mut weights: Vec<Vec<f32>> = Vec::with_capacity(expansions.len());
-        // The most the README can add to a score, summed over the words that count.
-        let mut readme_bound = 0.0f32;
-        let mut words_known = 0;
+        // Words reaching a document the caller may see (the others count as unknown).
+        let mut known: Vec<bool> = Vec::with_capacity(expansions.len());
         if text {
             scratch.prepare(n);
             for ex in &expansions {
-                let w = self.reach_word(ex, scratch);
-                // A word only documents the caller may not see reach counts as unknown.
-                if scratch.word.intersects(&scratch.allowed) {
-                    words_known += 1;
+                weights.push(self.reach_word(ex, scratch));
+                let visible = scratch.word.intersects(&scratch.allowed);
+                if visible {
                     scratch.members.and_with(&scratch.word);
-                    if scored {
-                        readme_bound += ex
-                            .iter()
-                            .zip(&w)
-                            .map(|(e, &w)| {
-                                w * self
-                                    .segs
-                                    .iter()
-                                    .map(|seg| {
-                                        (0..FIELDS)
-                                            .filter(|&f| tier.bounded(f))
-                                            .map(|f| self.field_max(seg, f, &e.term))
-                                            .sum::<f32>()
-                                    })
-                                    .fold(0.0, f32::max)
-                            })
-                            .fold(0.0, f32::max);
-                    }
                 }
-                weights.push(w);
+                known.push(visible);
             }
-            if words_known == 0 {
-                scratch.members.reset(n);
-            }
+        }
+        let words_known = known.iter().filter(|&&k| k).count();
+        if text && words_known == 0 {
+            scratch.members.reset(n);
         }
         let passes = |d: u32| {
             filters.matches(self, d, &self.meta[d as usize])
@@ -359,11 +307,6 @@ impl Index {
         };
         if !filters.is_empty() || q.namespace.is_some() {
             scratch.members.retain(passes);
-        }
-        if scored {
-            for (i, (ex, w)) in expansions.iter().zip(&weights).enumerate() {
-                self.score_word(i, ex, w, tier, scratch);
-            }
         }
         let members = &scratch.members;
         // Exact name matches the caller may see: (docno, where, a member).
@@ -381,19 +324,34 @@ impl Index {
         if member_count == 0 && words_known > 1 && exact.is_empty() {
             // No document matches every word: the exhaustive path scores partial matches.
             scratch.finish();
-            return Err(GiveUp::Exhaustive);
+            return None;
         }
         let total = member_count + exact.iter().filter(|e| !e.2).count();
         let end = q.offset.saturating_add(q.limit).min(total);
 
+        // Descriptions are bounded first only for one word without filters: more words or
+        // filters leave few name and keyword matches to set a high floor, and the first
+        // tier would mostly give up.
+        let mut tier = if words.len() == 1 && filters.is_empty() && q.namespace.is_none() {
+            Tier::BoundDescriptions
+        } else {
+            Tier::BoundReadmes
+        };
         let mut page: Vec<Candidate> = if end == 0 {
             Vec::new()
         } else if scored {
-            match self.best_by_score(q, &expansions, &weights, readme_bound, &exact, end, scratch, tier) {
-                Ok(page) => page,
-                Err(e) => {
-                    scratch.finish();
-                    return Err(e);
+            loop {
+                match self.page_by_score(q, &expansions, &weights, &known, &exact, end, scratch, tier) {
+                    Ok(page) => break page,
+                    // The reach stays: only the scores are worked out again.
+                    Err(GiveUp::NextTier) => {
+                        scratch.reset();
+                        tier = Tier::BoundReadmes;
+                    }
+                    Err(GiveUp::Exhaustive) => {
+                        scratch.finish();
+                        return None;
+                    }
                 }
             }
         } else {
@@ -459,7 +417,12 @@ impl Index {
             })
             .collect();
         scratch.finish();
-        Ok(SearchResult {
+        #[cfg(test)]
+        ANSWERED_BY_TIER.with(|c| {
+            let i = usize::from(tier == Tier::BoundReadmes);
+            c[i].set(c[i].get() + 1)
+        });
+        Some(SearchResult {
             total,
             hits,
             facets,
@@ -467,17 +430,62 @@ impl Index {
         })
     }
 
+    /// The first `end` results by relevance with lower bounds from the fields `tier`
+    /// scores ([`Index::score_word`] for every word, then [`Index::best_by_score`] with
+    /// the most the other fields can add over the `known` words).
+    #[allow(clippy::too_many_arguments)]
+    fn page_by_score(
+        &self,
+        q: &Query<'_>,
+        expansions: &[Vec<Expansion>],
+        weights: &[Vec<f32>],
+        known: &[bool],
+        exact: &[(u32, u64, bool)],
+        end: usize,
+        scratch: &mut Scratch,
+        tier: Tier,
+    ) -> Result<Vec<Candidate>, GiveUp> {
+        for (i, (ex, w)) in expansions.iter().zip(weights).enumerate() {
+            self.score_word(i, ex, w, tier, scratch);
+        }
+        // The most the bounded fields can add to a score, summed over the known words.
+        let bounded_most: f32 = expansions
+            .iter()
+            .zip(weights)
+            .zip(known)
+            .filter(|(_, &k)| k)
+            .map(|((ex, ws), _)| {
+                ex.iter()
+                    .zip(ws)
+                    .map(|(e, &w)| {
+                        w * self
+                            .segs
+                            .iter()
+                            .map(|seg| {
+                                (0..FIELDS)
+                                    .filter(|&f| tier.bounded(f))
+                                    .map(|f| self.field_max(seg, f, &e.term))
+                                    .sum::<f32>()
+                            })
+                            .fold(0.0, f32::max)
+                    })
+                    .fold(0.0, f32::max)
+            })
+            .sum();
+        self.best_by_score(q, expansions, weights, bounded_most, exact, end, scratch, tier)
+    }
+
     /// The first `end` results by relevance, or why not: too many documents could reach
-    /// them (see [`Index::search_pruned`]). `reach_word` left each document's score without
+    /// them (see [`Index::search_pruned`]). `score_word` left each result's score without
     /// the fields `tier` bounds in `scratch.total` (a lower bound) and its place in
-    /// `scratch.loc`; `readme_bound` is the most those fields add to it.
+    /// `scratch.loc`; `bounded_most` is the most those fields add to it.
     #[allow(clippy::too_many_arguments)]
     fn best_by_score(
         &self,
         q: &Query<'_>,
         expansions: &[Vec<Expansion>],
         weights: &[Vec<f32>],
-        readme_bound: f32,
+        bounded_most: f32,
         exact: &[(u32, u64, bool)],
         end: usize,
         scratch: &Scratch,
@@ -510,14 +518,14 @@ impl Index {
             0.0
         };
         // Bounds carry a margin for the rounding of sums taken in another order.
-        let bound = |partial: f32, popularity: f32| (partial + readme_bound) * popularity * (1.0 + 1e-4) + 1e-6;
+        let bound = |partial: f32, popularity: f32| (partial + bounded_most) * popularity * (1.0 + 1e-4) + 1e-6;
         let mut docs: Vec<(u64, u32)> = lower
             .iter()
             .filter(|&&(_, d)| bound(scratch.total[d as usize], popularity(d)) >= floor)
             .map(|&(_, d)| (scratch.loc[d as usize], d))
             .chain(exact.iter().filter(|e| e.2).map(|e| (e.1, e.0)))
             .collect();
-        // Documents only their README makes match score at most `readme_bound` times
+        // Documents only the bounded fields make match score at most `bounded_most` times
         // their popularity: the popular ones among them may reach the page.
         if readme_only > 0 && bound(0.0, self.max_popularity) >= floor {
             let mut reach = Vec::new();
@@ -576,16 +584,9 @@ impl Index {
             reached.reset(n);
             for seg in &self.segs {
                 // A common term's reach is a cached set; a rarer one's postings are walked.
-                if let Some(bits) = self.cached_reach(seg, &e.term) {
-                    reached.or_with(&bits);
-                    continue;
-                }
-                let docnos = &seg.docnos[..];
-                for field in 0..FIELDS {
-                    let term = self.text_term(field, &e.term);
-                    each_live_block(seg, &seg.text[field], &term, false, |doc, _| {
-                        reached.set(docnos[doc as usize]);
-                    });
+                match self.cached_reach(seg, &e.term) {
+                    Some(bits) => reached.or_with(&bits),
+                    None => self.add_reach(seg, &e.term, reached),
                 }
             }
             let df = reached.and_count(&self.public_bits) as f32;
