@@ -165,6 +165,19 @@ pub struct SweepReport {
     pub bytes: u64,
 }
 
+impl SweepReport {
+    /// Counts what the sweep removed in the leftover metrics and logs it as `what`
+    /// (nothing when it removed nothing).
+    pub fn record(&self, what: &'static str) {
+        if self.files == 0 {
+            return;
+        }
+        metrics::counter!("trove_storage_leftovers_removed_total").increment(self.files);
+        metrics::counter!("trove_storage_leftover_bytes_removed_total").increment(self.bytes);
+        tracing::info!(files = self.files, bytes = self.bytes, "removed {what}");
+    }
+}
+
 impl BlobStore {
     /// Opens the store. `staging_dir` is a local directory for uploads in progress.
     pub fn open(config: &StorageConfig, staging_dir: &Path) -> Result<Self> {
@@ -317,15 +330,7 @@ impl BlobStore {
         })
         .await
         .map_err(|e| StorageError::Io(std::io::Error::other(e)))??;
-        if report.files > 0 {
-            metrics::counter!("trove_storage_leftovers_removed_total").increment(report.files);
-            metrics::counter!("trove_storage_leftover_bytes_removed_total").increment(report.bytes);
-            tracing::info!(
-                files = report.files,
-                bytes = report.bytes,
-                "removed leftovers of interrupted uploads"
-            );
-        }
+        report.record("leftovers of interrupted uploads");
         Ok(report)
     }
 

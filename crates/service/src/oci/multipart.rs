@@ -239,15 +239,7 @@ impl crate::oci::Oci<'_> {
                 Err(e) => tracing::warn!(key = %obj.key, error = %e, "could not remove a leftover upload object"),
             }
         }
-        if report.files > 0 {
-            metrics::counter!("trove_storage_leftovers_removed_total").increment(report.files);
-            metrics::counter!("trove_storage_leftover_bytes_removed_total").increment(report.bytes);
-            tracing::info!(
-                objects = report.files,
-                bytes = report.bytes,
-                "removed leftover upload objects"
-            );
-        }
+        report.record("leftover upload objects");
         Ok(report)
     }
 }
