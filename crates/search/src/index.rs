@@ -182,7 +182,7 @@ fn name_key(name_norm: &str) -> u64 {
 }
 
 /// The facet fields.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FacetField {
     Ecosystem = 0,
     Kind = 1,
@@ -333,6 +333,11 @@ pub struct Index {
     /// The docnos of large posting lists, per segment (and its alive set) and term, in any
     /// field ([`Index::cached_reach`]).
     reach_cache: std::sync::Mutex<ReachCache>,
+    /// Per segment and term, its best-scoring documents ([`Index::champions`]).
+    champions: std::sync::Mutex<ChampionCache>,
+    /// Per facet value a filter asked for, the documents that have it
+    /// ([`Index::value_bits`]).
+    value_bits: std::sync::Mutex<ValueBits>,
     /// The largest popularity any document has had: a bound for pruning.
     pub(crate) max_popularity: f32,
     /// Results beyond which facets are counted over a sample ([`crate::query::FACET_SAMPLE`];
@@ -344,6 +349,9 @@ pub struct Index {
     /// Fewest postings of a term in a segment for its reach to be cached
     /// ([`REACH_CACHE_MIN_DOCS`]; tests lower it).
     pub(crate) reach_cache_min_docs: usize,
+    /// Most documents per champion list ([`CHAMPIONS_MOST`]; tests lower it, 0 turns
+    /// champion lists off).
+    pub(crate) champions_most: usize,
     pub(crate) facets: [Interner; 5],
     staged: Vec<Staged>,
     /// Whether a document is in the index once the staged changes are committed.
@@ -428,10 +436,13 @@ impl Index {
             popularity: Vec::new(),
             field_max: Default::default(),
             reach_cache: Default::default(),
+            champions: Default::default(),
+            value_bits: Default::default(),
             max_popularity: 1.0,
             facet_sample: crate::query::FACET_SAMPLE,
             first_tier_most: crate::query::FIRST_TIER_MOST,
             reach_cache_min_docs: REACH_CACHE_MIN_DOCS,
+            champions_most: CHAMPIONS_MOST,
             facets: Default::default(),
             staged: Vec::new(),
             staged_present: HashMap::new(),
@@ -984,6 +995,78 @@ impl Index {
             None => self.private_names.remove(&docno),
         };
         self.full_norm[d] = r.full_norm.into_boxed_str();
+        // Cached filter sets follow the document's values.
+        let mut cache = std::mem::take(self.value_bits.get_mut().unwrap_or_else(|e| e.into_inner()));
+        for (&(f, v), bits) in cache.map.iter_mut() {
+            let bits = Arc::make_mut(bits);
+            if self.has_value(docno, f, v) {
+                bits.grow(d + 1);
+                bits.set(docno);
+            } else {
+                bits.unset(docno);
+            }
+        }
+        *self.value_bits.get_mut().unwrap_or_else(|e| e.into_inner()) = cache;
+    }
+
+    /// Starts fetching document `d`'s record into the cache (no effect where the target
+    /// has no prefetch instruction).
+    #[inline]
+    pub(crate) fn prefetch_meta(&self, d: u32) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(m) = self.meta.get(d as usize) {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            // SAFETY: a prefetch reads nothing into the program and cannot fault; the
+            // address is that of a live record anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>((m as *const Meta).cast()) }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = d;
+    }
+
+    /// Whether document `d` has value `v` of facet `f` (as a filter matches it).
+    pub(crate) fn has_value(&self, d: u32, f: FacetField, v: u32) -> bool {
+        let m = &self.meta[d as usize];
+        match f {
+            FacetField::Ecosystem => m.ecosystem as u32 == v,
+            FacetField::Kind => m.kind as u32 == v,
+            FacetField::License => m.license == v,
+            FacetField::Category => self.categories(d).contains(v),
+            FacetField::Keyword => self.keywords(d).contains(&v),
+        }
+    }
+
+    /// The documents (dead ones too) that have value `v` of facet `f`: a filter's set.
+    /// Worked out on the value's first filter (a pass over every record), then kept up to
+    /// date as documents are placed, within [`VALUE_BITS_BYTES`].
+    pub(crate) fn value_bits(&self, f: FacetField, v: u32) -> Arc<Bits> {
+        if let Some(b) = self
+            .value_bits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map
+            .get(&(f, v))
+        {
+            return b.clone();
+        }
+        let mut bits = Bits::default();
+        bits.reset(self.meta.len());
+        for d in 0..self.meta.len() as u32 {
+            if self.has_value(d, f, v) {
+                bits.set(d);
+            }
+        }
+        let bits = Arc::new(bits);
+        let mut cache = self.value_bits.lock().unwrap_or_else(|e| e.into_inner());
+        let size = bits.bytes();
+        if cache.bytes + size > VALUE_BITS_BYTES {
+            cache.map.clear();
+            cache.bytes = 0;
+        }
+        if cache.map.insert((f, v), bits.clone()).is_none() {
+            cache.bytes += size;
+        }
+        bits
     }
 
     pub(crate) fn categories(&self, d: u32) -> Cats<'_> {
@@ -1252,6 +1335,70 @@ impl Index {
         }
     }
 
+    /// A term's best-scoring documents in one segment, with a bound on the others' scores
+    /// ([`Champions`]). Worked out on the term's first query in the segment (a walk of its
+    /// postings in every field) and kept while the segment lives, within
+    /// [`CHAMPION_CACHE_BYTES`]: segments never change, and deletions only remove documents
+    /// (a query skips the dead ones), so neither the scores nor the bound go stale.
+    pub(crate) fn champions(&self, seg: &SegView, text: &str) -> Arc<Champions> {
+        let key = (seg.segment, text.to_string());
+        if let Some(c) = self.champions.lock().unwrap_or_else(|e| e.into_inner()).map.get(&key) {
+            return c.clone();
+        }
+        let c = Arc::new(self.find_champions(seg, text));
+        let mut cache = self.champions.lock().unwrap_or_else(|e| e.into_inner());
+        let size = c.bytes();
+        if cache.bytes + size > CHAMPION_CACHE_BYTES {
+            cache.map.clear();
+            cache.bytes = 0;
+        }
+        if cache.map.insert(key, c.clone()).is_none() {
+            cache.bytes += size;
+        }
+        c
+    }
+
+    fn find_champions(&self, seg: &SegView, text: &str) -> Champions {
+        // Each document's score, summed over fields in field order, as every scoring
+        // path sums it (so that the sums are the same to the last bit).
+        let mut score = vec![0.0f32; seg.docnos.len()];
+        let mut docs: Vec<DocId> = Vec::new();
+        for field in 0..FIELDS {
+            let term = self.text_term(field, text);
+            let norms = &seg.norms[field];
+            each_live_block(seg, &seg.text[field], &term, true, |doc, tf| {
+                let s = &mut score[doc as usize];
+                if *s == 0.0 {
+                    docs.push(doc);
+                }
+                *s += Index::impact(field, tf, norms.fieldnorm(doc));
+            });
+        }
+        let mut all: Vec<(DocId, f32)> = docs.into_iter().map(|d| (d, score[d as usize])).collect();
+        let most = self.champions_most.max(1);
+        if all.len() <= most {
+            return Champions {
+                docs: all.into_boxed_slice(),
+                rest: 0.0,
+            };
+        }
+        let by_score = |a: &(DocId, f32), b: &(DocId, f32)| b.1.total_cmp(&a.1);
+        // Keep what a page's results could score: anything within the widest popularity
+        // spread of the [`CHAMPIONS_PAGE`]-th best score (popularity multiplies scores).
+        let rank = CHAMPIONS_PAGE.min(most);
+        all.select_nth_unstable_by(rank - 1, by_score);
+        let keep_from = all[rank - 1].1 / CHAMPIONS_SPREAD;
+        let (mut kept, mut rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|x| x.1 >= keep_from);
+        if kept.len() > most {
+            kept.select_nth_unstable_by(most - 1, by_score);
+            rest.extend(kept.drain(most..));
+        }
+        Champions {
+            docs: kept.into_boxed_slice(),
+            rest: rest.iter().map(|x| x.1).fold(0.0, f32::max),
+        }
+    }
+
     /// Reaches cached so far ([`Index::cached_reach`]).
     #[cfg(test)]
     pub(crate) fn cached_reaches(&self) -> usize {
@@ -1307,6 +1454,48 @@ const REACH_CACHE_MIN_DOCS: usize = 4_096;
 /// Memory for cached reaches (128 KB each at a million documents); when full, it starts
 /// afresh.
 const REACH_CACHE_BYTES: usize = 32 << 20;
+
+/// A term's best-scoring documents in a segment ([`Index::champions`]): every document
+/// holding the term when there are at most [`CHAMPIONS_MOST`], else those scoring within
+/// [`CHAMPIONS_SPREAD`] of the [`CHAMPIONS_PAGE`]-th best (at most [`CHAMPIONS_MOST`]).
+pub(crate) struct Champions {
+    /// Segment document ids (dead ones included: they died after) with the term's score,
+    /// before weights and popularity: [`Index::impact`] summed over fields.
+    pub docs: Box<[(DocId, f32)]>,
+    /// The best score of a document holding the term that is not listed (0 when all are).
+    pub rest: f32,
+}
+
+impl Champions {
+    fn bytes(&self) -> usize {
+        self.docs.len() * std::mem::size_of::<(DocId, f32)>() + 64
+    }
+}
+
+/// Most documents listed per term and segment ([`Champions`]).
+pub(crate) const CHAMPIONS_MOST: usize = 4_096;
+/// The rank whose score sets what is listed ([`Champions`]): pages end sooner.
+const CHAMPIONS_PAGE: usize = 100;
+/// Popularity (see [`popularity`]) stays under 1.5 below 10¹⁰ downloads: a document scoring
+/// less than the listed ones by more than that cannot pass them.
+const CHAMPIONS_SPREAD: f32 = 1.5;
+/// Memory for champion lists; when full, it starts afresh.
+const CHAMPION_CACHE_BYTES: usize = 64 << 20;
+
+#[derive(Default)]
+struct ChampionCache {
+    map: HashMap<(tantivy::index::SegmentId, String), Arc<Champions>>,
+    bytes: usize,
+}
+
+/// Memory for filter sets ([`Index::value_bits`]: 128 KB each at a million documents).
+const VALUE_BITS_BYTES: usize = 16 << 20;
+
+#[derive(Default)]
+struct ValueBits {
+    map: HashMap<(FacetField, u32), Arc<Bits>>,
+    bytes: usize,
+}
 
 /// Cached reaches of common terms ([`Index::cached_reach`]).
 #[derive(Default)]

@@ -305,8 +305,22 @@ impl Index {
             filters.matches(self, d, &self.meta[d as usize])
                 && q.namespace.is_none_or(|ns| self.namespaces[d as usize] == ns)
         };
-        if !filters.is_empty() || q.namespace.is_some() {
-            scratch.members.retain(passes);
+        // Filters as sets: each value's documents ([`Index::value_bits`]), united over
+        // the values a filter lists.
+        for (f, values) in filters.each() {
+            match values {
+                [v] => scratch.members.and_with(&self.value_bits(f, *v)),
+                _ => {
+                    scratch.word.reset(n);
+                    for &v in values {
+                        scratch.word.or_with(&self.value_bits(f, v));
+                    }
+                    scratch.members.and_with(&scratch.word);
+                }
+            }
+        }
+        if let Some(ns) = q.namespace {
+            scratch.members.retain(|d| self.namespaces[d as usize] == ns);
         }
         let members = &scratch.members;
         // Exact name matches the caller may see: (docno, where, a member).
@@ -337,9 +351,17 @@ impl Index {
         } else {
             Tier::BoundReadmes
         };
+        let mut by_champions = false;
         let mut page: Vec<Candidate> = if end == 0 {
             Vec::new()
+        } else if let Some(page) = scored
+            .then(|| self.page_by_champions(q, &expansions, &weights, &known, &exact, end, scratch))
+            .flatten()
+        {
+            by_champions = true;
+            page
         } else if scored {
+            scratch.reset();
             loop {
                 match self.page_by_score(q, &expansions, &weights, &known, &exact, end, scratch, tier) {
                     Ok(page) => break page,
@@ -364,7 +386,23 @@ impl Index {
                     key: self.sort_key(q.sort, d),
                 })
             };
-            scratch.members.for_each(|d| offer(d, is_exact(d)));
+            // Only documents keyed at most `threshold` are offered: on a sample, enough of
+            // them to fill the page; should fewer pass, everything is offered after all.
+            let threshold = self.key_threshold(q.sort, &scratch.members, member_count, end);
+            let mut passed = 0;
+            scratch.members.for_each(|d| {
+                if threshold.is_none_or(|t| self.sort_key(q.sort, d) <= t) {
+                    passed += 1;
+                    offer(d, is_exact(d));
+                }
+            });
+            if passed < end && threshold.is_some() {
+                scratch.members.for_each(|d| {
+                    if threshold.is_some_and(|t| self.sort_key(q.sort, d) > t) {
+                        offer(d, is_exact(d));
+                    }
+                });
+            }
             for e in exact.iter().filter(|e| !e.2) {
                 offer(e.0, true);
             }
@@ -394,12 +432,24 @@ impl Index {
             let mut counts = std::mem::take(&mut scratch.facets);
             counts.prepare(self);
             let exact_count = q.exact_facets || member_count <= self.facet_sample;
-            if exact_count {
+            if exact_count && member_count > self.facet_sample {
                 scratch.members.for_each(|d| counts.add(self, d));
             } else {
-                let step = member_count.div_ceil(self.facet_sample);
-                let seen = scratch.members.for_each_step(step, |d| counts.add(self, d));
-                counts.scale(member_count, seen);
+                // Every result, or an even sample of them: gathered first, so that each
+                // record can be fetched from memory ahead of its turn.
+                let mut docs = std::mem::take(&mut scratch.sample);
+                docs.clear();
+                let step = if exact_count {
+                    1
+                } else {
+                    member_count.div_ceil(self.facet_sample)
+                };
+                let seen = scratch.members.for_each_step(step, |d| docs.push(d));
+                counts.add_all(self, &docs);
+                if !exact_count {
+                    counts.scale(member_count, seen);
+                }
+                scratch.sample = docs;
             }
             for e in exact.iter().filter(|e| !e.2) {
                 counts.add(self, e.0);
@@ -419,9 +469,14 @@ impl Index {
         scratch.finish();
         #[cfg(test)]
         ANSWERED_BY_TIER.with(|c| {
-            let i = usize::from(tier == Tier::BoundReadmes);
+            let i = if by_champions {
+                2
+            } else {
+                usize::from(tier == Tier::BoundReadmes)
+            };
             c[i].set(c[i].get() + 1)
         });
+        let _ = by_champions;
         Some(SearchResult {
             total,
             hits,
@@ -568,6 +623,189 @@ impl Index {
             });
         }
         Ok(top.finish())
+    }
+
+    /// The first `end` results by relevance from each expansion's best-scoring documents
+    /// ([`Index::champions`]), or `None` where those lists cannot settle the page.
+    ///
+    /// A word scores a document its best expansion's weight times the expansion's score
+    /// there; a listed document's score is known, and a document not on an expansion's
+    /// list scores at most the list's `rest`. So per word, a listed document's score is
+    /// exact when it is at least every unlisted score of the word's expansions (`T`), and
+    /// at most `T` otherwise; a result listed for no word scores at most the sum of the
+    /// words' `T`. The page's lowest score is at least the `slots`-th best lower bound
+    /// (`floor`); when even the most popular document could not pass it unlisted, only
+    /// listed results whose upper bound reaches it can make the page: those known exactly
+    /// keep their score, the others are scored in full (at most [`README_ONLY_MOST`]).
+    #[allow(clippy::too_many_arguments)]
+    fn page_by_champions(
+        &self,
+        q: &Query<'_>,
+        expansions: &[Vec<Expansion>],
+        weights: &[Vec<f32>],
+        known: &[bool],
+        exact: &[(u32, u64, bool)],
+        end: usize,
+        scratch: &mut Scratch,
+    ) -> Option<Vec<Candidate>> {
+        if self.champions_most == 0 {
+            return None;
+        }
+        let Scratch {
+            total,
+            mask,
+            cur,
+            loc: locs,
+            touched,
+            touched_word,
+            members,
+            upper,
+            listed,
+            ..
+        } = scratch;
+        // Per known word, the most a document not on its lists scores (`T`).
+        let mut unlisted = vec![0.0f32; expansions.len()];
+        let mut all_words = 0u16;
+        for (i, ((ex, ws), _)) in expansions
+            .iter()
+            .zip(weights)
+            .zip(known)
+            .enumerate()
+            .filter(|x| *x.1 .1)
+        {
+            all_words |= 1 << i;
+            let mut t = 0.0f32;
+            for (e, &w) in ex.iter().zip(ws) {
+                for seg in &self.segs {
+                    let c = self.champions(seg, &e.term);
+                    t = t.max(w * c.rest);
+                    for &(doc, s) in c.docs.iter() {
+                        if !seg.is_alive(doc) {
+                            continue;
+                        }
+                        let d = seg.docnos[doc as usize];
+                        if !members.get(d) {
+                            continue;
+                        }
+                        let v = (w * s).max(f32::MIN_POSITIVE);
+                        let c = &mut cur[d as usize];
+                        if *c == 0.0 {
+                            touched_word.push(d);
+                            locs[d as usize] = loc(seg.ord, doc);
+                        }
+                        if v > *c {
+                            *c = v;
+                        }
+                    }
+                }
+            }
+            unlisted[i] = t;
+            for d in touched_word.drain(..) {
+                let du = d as usize;
+                let c = std::mem::take(&mut cur[du]);
+                if upper[du] == 0.0 {
+                    touched.push(d);
+                }
+                listed[du] |= 1 << i;
+                total[du] += c;
+                if c >= t {
+                    mask[du] |= 1 << i;
+                    upper[du] += c;
+                } else {
+                    upper[du] += t;
+                }
+            }
+        }
+        let unlisted_most: f32 = unlisted.iter().sum();
+        let is_exact = |d: u32| exact.binary_search_by_key(&d, |e| e.0).is_ok();
+        let popularity = |d: u32| self.popularity[d as usize];
+        let bound = |most: f32, popularity: f32| most * popularity * (1.0 + 1e-4) + 1e-6;
+        let slots = end.saturating_sub(exact.len());
+        let mut lower: Vec<(f32, u32)> = touched
+            .iter()
+            .filter(|&&d| !is_exact(d))
+            .map(|&d| (total[d as usize] * popularity(d), d))
+            .collect();
+        // Results on no list score at most `unlisted_most`.
+        let unlisted_exact = exact.iter().filter(|e| e.2 && upper[e.0 as usize] == 0.0).count();
+        let unlisted_results = members.count() - touched.len() - unlisted_exact;
+        let floor = if slots == 0 {
+            f32::INFINITY
+        } else if lower.len() >= slots {
+            lower.select_nth_unstable_by(slots - 1, |a, b| b.0.total_cmp(&a.0));
+            lower[slots - 1].0
+        } else if unlisted_results == 0 {
+            0.0
+        } else {
+            return None;
+        };
+        if unlisted_results > 0 && bound(unlisted_most, self.max_popularity) >= floor {
+            return None;
+        }
+        let mut top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
+        let mut docs: Vec<(u64, u32)> = Vec::new();
+        for &(_, d) in &lower {
+            let du = d as usize;
+            let missing: f32 = (0..expansions.len())
+                .filter(|&i| all_words & !listed[du] & (1 << i) != 0)
+                .map(|i| unlisted[i])
+                .sum();
+            if bound(upper[du] + missing, popularity(d)) < floor {
+                continue;
+            }
+            if mask[du] == all_words {
+                top.offer(Candidate {
+                    doc: d,
+                    exact: false,
+                    score: total[du] * popularity(d),
+                    key: self.sort_key(q.sort, d),
+                });
+            } else {
+                docs.push((locs[du], d));
+            }
+        }
+        if docs.len() > README_ONLY_MOST {
+            return None;
+        }
+        docs.extend(exact.iter().filter(|e| e.2).map(|e| (e.1, e.0)));
+        docs.sort_unstable();
+        #[cfg(test)]
+        FULLY_SCORED.with(|c| c.set(c.get() + docs.len()));
+        let totals = self.exact_scores(expansions, weights, &docs);
+        for (&(_, d), t) in docs.iter().zip(totals) {
+            top.offer(Candidate {
+                doc: d,
+                exact: is_exact(d),
+                score: t * popularity(d),
+                key: self.sort_key(q.sort, d),
+            });
+        }
+        for e in exact.iter().filter(|e| !e.2) {
+            top.offer(Candidate {
+                doc: e.0,
+                exact: true,
+                score: 0.0,
+                key: self.sort_key(q.sort, e.0),
+            });
+        }
+        Some(top.finish())
+    }
+
+    /// A sort key that about four times `end` of the `count` members are keyed at most,
+    /// judged on an even sample of them; `None` when there are too few members to bother.
+    /// Offering members to a [`TopK`] in docno order is otherwise worst where it matters
+    /// most: docnos grow with age, so by recency every member beats the page so far.
+    fn key_threshold(&self, sort: Sort, members: &Bits, count: usize, end: usize) -> Option<u64> {
+        const SAMPLE: usize = 1_024;
+        if count < 16 * SAMPLE || end * 64 > count {
+            return None;
+        }
+        let mut keys = Vec::with_capacity(SAMPLE + 1);
+        members.for_each_step(count / SAMPLE, |d| keys.push(self.sort_key(sort, d)));
+        // The sample's j-th smallest key is expected to have j * count / sampled members
+        // at or below it.
+        let j = (4 * end * keys.len()).div_ceil(count).min(keys.len() - 1);
+        Some(*keys.select_nth_unstable(j).1)
     }
 
     /// One query word's reach: the documents any of its expansions is in (`scratch.word`).
@@ -1012,6 +1250,19 @@ impl Filters {
             && self.keyword.is_none()
     }
 
+    /// The filters given, with their values.
+    fn each(&self) -> impl Iterator<Item = (FacetField, &[u32])> {
+        [
+            (FacetField::Ecosystem, &self.ecosystem),
+            (FacetField::Kind, &self.kind),
+            (FacetField::Category, &self.category),
+            (FacetField::License, &self.license),
+            (FacetField::Keyword, &self.keyword),
+        ]
+        .into_iter()
+        .filter_map(|(f, vs)| Some((f, vs.as_deref()?)))
+    }
+
     fn matches(&self, ix: &Index, d: u32, m: &Meta) -> bool {
         self.ecosystem
             .as_ref()
@@ -1055,6 +1306,12 @@ struct Scratch {
     term: Bits,
     /// Where each document with a non-zero `acc` or `total` is in tantivy ([`loc`]).
     loc: Vec<u64>,
+    /// Champion lists ([`Index::page_by_champions`]): per document, the most its listed
+    /// words can score, and which words list it.
+    upper: Vec<f32>,
+    listed: Vec<u16>,
+    /// The results whose facets are counted.
+    sample: Vec<u32>,
 }
 
 impl Scratch {
@@ -1065,6 +1322,8 @@ impl Scratch {
             self.total.resize(n, 0.0);
             self.mask.resize(n, 0);
             self.cur.resize(n, 0.0);
+            self.upper.resize(n, 0.0);
+            self.listed.resize(n, 0);
         }
         if self.acc.len() < n {
             self.acc.resize(n, 0.0);
@@ -1083,8 +1342,11 @@ impl Scratch {
     /// Zeroes what the last query wrote (only where it wrote).
     fn reset(&mut self) {
         for &d in &self.touched {
-            self.total[d as usize] = 0.0;
-            self.mask[d as usize] = 0;
+            let d = d as usize;
+            self.total[d] = 0.0;
+            self.mask[d] = 0;
+            self.upper[d] = 0.0;
+            self.listed[d] = 0;
         }
         self.touched.clear();
     }
@@ -1096,8 +1358,10 @@ thread_local! {
 
 #[cfg(test)]
 thread_local! {
-    /// Queries the pruned path answered on this thread, by tier (first, second).
-    pub(crate) static ANSWERED_BY_TIER: [std::cell::Cell<usize>; 2] = const { [std::cell::Cell::new(0), std::cell::Cell::new(0)] };
+    /// Queries the pruned path answered on this thread, by tier (first, second; the
+    /// tiers count queries that are not scored too), or from champion lists.
+    pub(crate) static ANSWERED_BY_TIER: [std::cell::Cell<usize>; 3] =
+        const { [std::cell::Cell::new(0), std::cell::Cell::new(0), std::cell::Cell::new(0)] };
 }
 
 #[cfg(test)]
@@ -1156,6 +1420,19 @@ impl FacetCounter {
         ix.categories(d).for_each(|v| self.bump(FacetField::Category, v));
         for &v in ix.keywords(d) {
             self.bump(FacetField::Keyword, v);
+        }
+    }
+
+    /// [`FacetCounter::add`] for each of `docs`, with the records of those a few places
+    /// ahead already being fetched (they are scattered over a large array: each would
+    /// otherwise be a wait on memory).
+    fn add_all(&mut self, ix: &Index, docs: &[u32]) {
+        const AHEAD: usize = 12;
+        for (i, &d) in docs.iter().enumerate() {
+            if let Some(&next) = docs.get(i + AHEAD) {
+                ix.prefetch_meta(next);
+            }
+            self.add(ix, d);
         }
     }
 

@@ -643,8 +643,10 @@ fn generated(n: i64) -> Index {
 
 #[test]
 fn the_pruned_path_answers_like_the_exhaustive_one() {
+    let tiers = || ANSWERED_BY_TIER.with(|c| [c[0].get(), c[1].get(), c[2].get()]);
+    // The two pruning tiers, without champion lists.
     let mut ix = generated(1500);
-    let tiers = || ANSWERED_BY_TIER.with(|c| [c[0].get(), c[1].get()]);
+    ix.champions_most = 0;
     assert_same_as_exhaustive(&ix);
     let first = tiers();
     // With room for few documents in the first tier, queries go on to the second.
@@ -653,13 +655,136 @@ fn the_pruned_path_answers_like_the_exhaustive_one() {
     let second = tiers();
     eprintln!("answered by tier: {first:?}, then with a small first tier {second:?}");
     let then = [second[0] - first[0], second[1] - first[1]];
-    assert!(first[0] > 500 && first[1] > 500, "{first:?}");
+    assert!(first[0] > 500 && first[1] > 500 && first[2] == 0, "{first:?}");
     assert!(then[1] > first[1] + 100, "{first:?} {then:?}");
     // And with the reaches of common terms cached as sets of docnos.
     assert_eq!(ix.cached_reaches(), 0);
     ix.reach_cache_min_docs = 1;
     assert_same_as_exhaustive(&ix);
     assert!(ix.cached_reaches() > 10, "{}", ix.cached_reaches());
+    // Champion lists: complete (every segment here is small enough), then cut short so
+    // that unlisted documents must be bounded, and some queries go on to the tiers.
+    let mut complete = 0;
+    for most in [crate::index::CHAMPIONS_MOST, 5] {
+        let mut ix = generated(1500);
+        ix.champions_most = most;
+        let before = tiers();
+        assert_same_as_exhaustive(&ix);
+        let after = tiers();
+        let (champions, others) = (after[2] - before[2], after[0] + after[1] - before[0] - before[1]);
+        eprintln!("lists of at most {most}: {champions} answered from them, {others} by the tiers");
+        if most == 5 {
+            assert!(
+                champions > 100 && champions + 100 < complete,
+                "{champions} of {complete}"
+            );
+        } else {
+            assert!(champions > 500, "{champions}");
+            complete = champions;
+        }
+    }
+}
+
+#[test]
+fn filter_sets_follow_changed_documents() {
+    let mut ix = generated(600);
+    let q = |text, kind, category, keyword| Query {
+        text,
+        kind,
+        category,
+        keyword,
+        limit: 1000,
+        ..Query::default()
+    };
+    let cases = [
+        q("", Some("module"), None, None),
+        q("json", None, Some("web"), None),
+        q("", None, Some("cli,parsing"), Some("toml")),
+        q("http", Some("plugin,module"), None, Some("yaml")),
+    ];
+    let ids = |r: &SearchResult| {
+        let mut v: Vec<i64> = r.hits.iter().map(|h| h.id).collect();
+        v.sort();
+        v
+    };
+    // Every filter's sets are cached by the first run.
+    let before: Vec<Vec<i64>> = cases.iter().map(|c| ids(&ix.search(c, &Access::all()))).collect();
+    assert!(before.iter().all(|r| !r.is_empty()), "{before:?}");
+    // Documents that matched lose their values, some are removed (their docnos are reused
+    // below), and new documents gain the values.
+    let matched: Vec<i64> = before.iter().flatten().copied().collect();
+    for (i, &id) in matched.iter().enumerate() {
+        if i % 3 == 0 {
+            ix.remove(id);
+        } else {
+            let mut d = ix.get(id).unwrap();
+            d.kind = "library".into();
+            d.categories = vec!["security".into()];
+            d.keywords = vec!["other".into()];
+            ix.upsert(d, "");
+        }
+    }
+    ix.commit().unwrap();
+    for i in 0..40 {
+        let mut d = doc(20_000 + i, "eve", &format!("json-http-{i}"));
+        d.kind = ["module", "plugin"][i as usize % 2].into();
+        d.categories = vec!["web".into(), "cli".into()];
+        d.keywords = vec!["toml".into(), "yaml".into()];
+        ix.upsert(d, "");
+    }
+    ix.commit().unwrap();
+    for c in &cases {
+        let (pruned, full) = (
+            ix.search(c, &Access::all()),
+            ix.search_exhaustive_only(c, &Access::all()),
+        );
+        assert_eq!(pruned, full, "{c:?}");
+        let found = ids(&pruned);
+        assert!(
+            found.iter().all(|id| *id >= 20_000 || !matched.contains(id)),
+            "{c:?}: {found:?}"
+        );
+        assert_eq!(
+            found.iter().filter(|&&id| id >= 20_000).count(),
+            if c.kind == Some("module") { 20 } else { 40 },
+            "{c:?}"
+        );
+    }
+}
+
+#[test]
+fn sorted_pages_of_many_results_match_the_exhaustive_path() {
+    // Enough results for the page to be cut from a sample's key threshold; recency grows
+    // with docnos (each new document beats the page so far), downloads repeat a lot.
+    let mut ix = Index::new();
+    for i in 0..20_000i64 {
+        let mut d = doc(i, "ann", &format!("pkg-{i}"));
+        d.kind = ["library", "module"][(i % 7 == 0) as usize].into();
+        d.downloads = (i * 7919) % 50;
+        d.updated_at = i / 3;
+        ix.upsert(d, "");
+    }
+    ix.commit().unwrap();
+    let mut cases = 0;
+    for sort in [Sort::Recent, Sort::Downloads, Sort::Name, Sort::Relevance] {
+        for kind in [None, Some("library"), Some("module")] {
+            for (offset, limit) in [(0, 20), (20, 20), (0, 100), (180, 20)] {
+                let q = Query {
+                    sort,
+                    kind,
+                    offset,
+                    limit,
+                    exact_facets: true,
+                    ..Query::default()
+                };
+                let pruned = ix.search_pruned_only(&q, &Access::public()).expect("pruned");
+                assert_eq!(pruned, ix.search_exhaustive_only(&q, &Access::public()), "{q:?}");
+                assert_eq!(pruned.hits.len(), limit);
+                cases += 1;
+            }
+        }
+    }
+    assert_eq!(cases, 48);
 }
 
 #[test]
