@@ -729,7 +729,7 @@ impl Index {
         // Results on no list score at most `unlisted_most`.
         let unlisted_exact = exact.iter().filter(|e| e.2 && upper[e.0 as usize] == 0.0).count();
         let unlisted_results = members.count() - touched.len() - unlisted_exact;
-        let floor = if slots == 0 {
+        let mut floor = if slots == 0 {
             f32::INFINITY
         } else if lower.len() >= slots {
             lower.select_nth_unstable_by(slots - 1, |a, b| b.0.total_cmp(&a.0));
@@ -739,21 +739,72 @@ impl Index {
         } else {
             return None;
         };
-        if unlisted_results > 0 && bound(unlisted_most, self.max_popularity) >= floor {
-            return None;
-        }
-        let mut top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
-        let mut docs: Vec<(u64, u32)> = Vec::new();
-        for &(_, d) in &lower {
+        // The most a listed result can score: its listed words' upper bounds, and the
+        // unlisted bound of the words that do not list it.
+        let most = |d: u32| {
             let du = d as usize;
             let missing: f32 = (0..expansions.len())
                 .filter(|&i| all_words & !listed[du] & (1 << i) != 0)
                 .map(|i| unlisted[i])
                 .sum();
-            if bound(upper[du] + missing, popularity(d)) < floor {
+            upper[du] + missing
+        };
+        // Where a result may match some words without being listed for them (more than
+        // one word), lower bounds leave the floor low: the floor is raised with the full
+        // scores of the results that could score best.
+        let mut known_scores: Vec<(u32, f32)> = Vec::new();
+        if unlisted_results > 0 && bound(unlisted_most, self.max_popularity) >= floor && slots > 0 {
+            let mut best: Vec<(f32, u32)> = lower.iter().map(|&(_, d)| (most(d) * popularity(d), d)).collect();
+            let take = (4 * slots).max(64).min(best.len());
+            if take < best.len() {
+                best.select_nth_unstable_by(take - 1, |a, b| b.0.total_cmp(&a.0));
+                best.truncate(take);
+            }
+            let mut docs: Vec<(u64, u32)> = best
+                .iter()
+                .filter(|&&(_, d)| mask[d as usize] != all_words)
+                .map(|&(_, d)| (locs[d as usize], d))
+                .collect();
+            docs.sort_unstable();
+            #[cfg(test)]
+            FULLY_SCORED.with(|c| c.set(c.get() + docs.len()));
+            let totals = self.exact_scores(expansions, weights, &docs);
+            known_scores = docs.iter().map(|x| x.1).zip(totals).collect();
+            known_scores.sort_unstable_by_key(|x| x.0);
+            let mut full: Vec<f32> = best
+                .iter()
+                .map(|&(_, d)| match known_scores.binary_search_by_key(&d, |x| x.0) {
+                    Ok(i) => known_scores[i].1,
+                    Err(_) => total[d as usize],
+                } * popularity(d))
+                .collect();
+            if full.len() >= slots {
+                full.select_nth_unstable_by(slots - 1, |a, b| b.total_cmp(a));
+                floor = floor.max(full[slots - 1]);
+            }
+        }
+        if unlisted_results > 0 && bound(unlisted_most, self.max_popularity) >= floor {
+            return None;
+        }
+        #[cfg(test)]
+        if !known_scores.is_empty() {
+            FLOOR_RAISED.with(|c| c.set(c.get() + 1));
+        }
+        let mut top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
+        let mut docs: Vec<(u64, u32)> = Vec::new();
+        for &(_, d) in &lower {
+            let du = d as usize;
+            if bound(most(d), popularity(d)) < floor {
                 continue;
             }
-            if mask[du] == all_words {
+            if let Ok(i) = known_scores.binary_search_by_key(&d, |x| x.0) {
+                top.offer(Candidate {
+                    doc: d,
+                    exact: false,
+                    score: known_scores[i].1 * popularity(d),
+                    key: self.sort_key(q.sort, d),
+                });
+            } else if mask[du] == all_words {
                 top.offer(Candidate {
                     doc: d,
                     exact: false,
@@ -1362,6 +1413,12 @@ thread_local! {
     /// tiers count queries that are not scored too), or from champion lists.
     pub(crate) static ANSWERED_BY_TIER: [std::cell::Cell<usize>; 3] =
         const { [std::cell::Cell::new(0), std::cell::Cell::new(0), std::cell::Cell::new(0)] };
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Queries answered from champion lists after raising the floor with full scores.
+    pub(crate) static FLOOR_RAISED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 #[cfg(test)]

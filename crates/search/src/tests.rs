@@ -1,4 +1,4 @@
-use crate::query::{ANSWERED_BY_TIER, FULLY_SCORED};
+use crate::query::{ANSWERED_BY_TIER, FLOOR_RAISED, FULLY_SCORED};
 use crate::*;
 
 fn doc(id: i64, scope: &str, name: &str) -> Document {
@@ -672,7 +672,10 @@ fn the_pruned_path_answers_like_the_exhaustive_one() {
         assert_same_as_exhaustive(&ix);
         let after = tiers();
         let (champions, others) = (after[2] - before[2], after[0] + after[1] - before[0] - before[1]);
-        eprintln!("lists of at most {most}: {champions} answered from them, {others} by the tiers");
+        eprintln!(
+            "lists of at most {most}: {champions} answered from them ({} after raising the floor), {others} by the tiers",
+            FLOOR_RAISED.with(|c| c.get())
+        );
         if most == 5 {
             assert!(
                 champions > 100 && champions + 100 < complete,
@@ -785,6 +788,51 @@ fn sorted_pages_of_many_results_match_the_exhaustive_path() {
         }
     }
     assert_eq!(cases, 48);
+}
+
+#[test]
+fn full_scores_raise_the_floor_of_champion_lists() {
+    // `beta` names 40 packages: its list (45 long) holds them and 5 of the 15 packages
+    // describing both words, so its bound for unlisted ones is a description's. `alpha`
+    // lists the 15 and 30 of the 100 packages whose READMEs alone hold both words. Lower
+    // bounds (the listed words) leave the tenth best at one description: below what an
+    // unlisted package could score (a README and a description). Full scores of the best
+    // candidates raise the floor to two descriptions, above it.
+    let mut ix = Index::new();
+    for i in 0..40 {
+        let mut d = doc(i, "ann", &format!("beta-{i}"));
+        d.description = Some("beta".into());
+        ix.upsert(d, "");
+    }
+    for i in 0..15 {
+        let mut d = doc(100 + i, "ann", &format!("dee-{i}"));
+        d.description = Some("alpha beta".into());
+        ix.upsert(d, "");
+    }
+    for i in 0..100 {
+        ix.upsert(doc(200 + i, "ann", &format!("you-{i}")), "alpha beta");
+    }
+    // Others, so that both words are rare enough to weigh.
+    for i in 0..2000 {
+        ix.upsert(doc(1000 + i, "ann", &format!("other-{i}")), "gamma");
+    }
+    ix.commit().unwrap();
+    ix.champions_most = 45;
+    let q = Query {
+        text: "alpha beta",
+        limit: 10,
+        ..Query::default()
+    };
+    let (raised, by_lists) = (FLOOR_RAISED.with(|c| c.get()), ANSWERED_BY_TIER.with(|c| c[2].get()));
+    let r = ix.search_pruned_only(&q, &Access::public()).unwrap();
+    assert_eq!(r, ix.search_exhaustive_only(&q, &Access::public()));
+    assert!(
+        names(&ix, &r).iter().all(|n| n.starts_with("dee-")),
+        "{:?}",
+        names(&ix, &r)
+    );
+    assert_eq!(FLOOR_RAISED.with(|c| c.get()), raised + 1);
+    assert_eq!(ANSWERED_BY_TIER.with(|c| c[2].get()), by_lists + 1);
 }
 
 #[test]
