@@ -13,8 +13,11 @@ use tantivy::schema::IndexRecordOption;
 const ONE_TYPO: f32 = 0.45;
 const TWO_TYPOS: f32 = 0.25;
 const PREFIX: f32 = 0.7;
-/// Most expansions per query word, and most query words used.
+/// Most expansions per query word (typos; prefixes of the last word, the most frequent
+/// first: a short prefix otherwise walks two dozen rarely relevant completions), and most
+/// query words used.
 const MAX_EXPANSIONS: usize = 24;
+const MAX_PREFIX_EXPANSIONS: usize = 12;
 const MAX_PREFIX_SCAN: usize = 2_000;
 const MAX_QUERY_TERMS: usize = 8;
 /// Facets are counted over every result up to this many results, and beyond that over an
@@ -1168,7 +1171,7 @@ impl Index {
                 .filter(|&(n, _)| n > 0)
                 .collect();
             longer.sort_unstable_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-            for (_, t) in longer.into_iter().take(MAX_EXPANSIONS) {
+            for (_, t) in longer.into_iter().take(MAX_PREFIX_EXPANSIONS) {
                 match out.iter_mut().find(|e| e.term == t) {
                     Some(e) => e.weight = e.weight.max(PREFIX),
                     None => out.push(Expansion {
