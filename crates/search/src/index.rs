@@ -1360,10 +1360,12 @@ impl Index {
 
     fn find_champions(&self, seg: &SegView, text: &str) -> Champions {
         // Each document's score, summed over fields in field order, as every scoring
-        // path sums it (so that the sums are the same to the last bit).
+        // path sums it (so that the sums are the same to the last bit). READMEs, the
+        // longest posting lists by far, come last: they are read for the documents kept
+        // only (by seeking), and bounded for the others.
         let mut score = vec![0.0f32; seg.docnos.len()];
         let mut docs: Vec<DocId> = Vec::new();
-        for field in 0..FIELDS {
+        for field in (0..FIELDS).filter(|&f| f != README) {
             let term = self.text_term(field, text);
             let norms = &seg.norms[field];
             each_live_block(seg, &seg.text[field], &term, true, |doc, tf| {
@@ -1374,28 +1376,46 @@ impl Index {
                 *s += Index::impact(field, tf, norms.fieldnorm(doc));
             });
         }
-        let mut all: Vec<(DocId, f32)> = docs.into_iter().map(|d| (d, score[d as usize])).collect();
+        let mut kept: Vec<(DocId, f32)> = docs.into_iter().map(|d| (d, score[d as usize])).collect();
         let most = self.champions_most.max(1);
-        if all.len() <= most {
-            return Champions {
-                docs: all.into_boxed_slice(),
-                rest: 0.0,
-            };
-        }
-        let by_score = |a: &(DocId, f32), b: &(DocId, f32)| b.1.total_cmp(&a.1);
-        // Keep what a page's results could score: anything within the widest popularity
-        // spread of the [`CHAMPIONS_PAGE`]-th best score (popularity multiplies scores).
-        let rank = CHAMPIONS_PAGE.min(most);
-        all.select_nth_unstable_by(rank - 1, by_score);
-        let keep_from = all[rank - 1].1 / CHAMPIONS_SPREAD;
-        let (mut kept, mut rest): (Vec<_>, Vec<_>) = all.into_iter().partition(|x| x.1 >= keep_from);
+        let mut rest = 0.0f32;
         if kept.len() > most {
-            kept.select_nth_unstable_by(most - 1, by_score);
-            rest.extend(kept.drain(most..));
+            let by_score = |a: &(DocId, f32), b: &(DocId, f32)| b.1.total_cmp(&a.1);
+            // Keep what a page's results could score: anything within the widest
+            // popularity spread of the [`CHAMPIONS_PAGE`]-th best score (popularity
+            // multiplies scores).
+            let rank = CHAMPIONS_PAGE.min(most);
+            kept.select_nth_unstable_by(rank - 1, by_score);
+            let keep_from = kept[rank - 1].1 / CHAMPIONS_SPREAD;
+            let (mut within, mut beyond): (Vec<_>, Vec<_>) = kept.into_iter().partition(|x| x.1 >= keep_from);
+            if within.len() > most {
+                within.select_nth_unstable_by(most - 1, by_score);
+                beyond.extend(within.drain(most..));
+            }
+            rest = beyond.iter().map(|x| x.1).fold(0.0, f32::max);
+            kept = within;
+        }
+        kept.sort_unstable_by_key(|x| x.0);
+        let term = self.text_term(README, text);
+        let mut with_readme = 0;
+        if let Ok(Some(mut p)) = seg.text[README].read_postings(&term, IndexRecordOption::WithFreqs) {
+            use tantivy::postings::Postings;
+            use tantivy::DocSet;
+            for x in kept.iter_mut() {
+                if p.doc() <= x.0 && p.seek(x.0) == x.0 {
+                    x.1 += Index::impact(README, p.term_freq(), seg.norms[README].fieldnorm(x.0));
+                    with_readme += 1;
+                }
+            }
+        }
+        // Documents not kept whose READMEs hold the term (any, when its postings list
+        // more than the kept ones: deleted documents count, which only loosens it).
+        if seg.text[README].doc_freq(&term).unwrap_or(u32::MAX) > with_readme {
+            rest += README_MOST;
         }
         Champions {
             docs: kept.into_boxed_slice(),
-            rest: rest.iter().map(|x| x.1).fold(0.0, f32::max),
+            rest,
         }
     }
 
@@ -1455,14 +1475,17 @@ const REACH_CACHE_MIN_DOCS: usize = 4_096;
 /// afresh.
 const REACH_CACHE_BYTES: usize = 32 << 20;
 
-/// A term's best-scoring documents in a segment ([`Index::champions`]): every document
-/// holding the term when there are at most [`CHAMPIONS_MOST`], else those scoring within
-/// [`CHAMPIONS_SPREAD`] of the [`CHAMPIONS_PAGE`]-th best (at most [`CHAMPIONS_MOST`]).
+/// A term's best-scoring documents in a segment ([`Index::champions`]), chosen by their
+/// score without READMEs: every document holding the term outside READMEs when there are
+/// at most [`CHAMPIONS_MOST`], else those scoring within [`CHAMPIONS_SPREAD`] of the
+/// [`CHAMPIONS_PAGE`]-th best (at most [`CHAMPIONS_MOST`]).
 pub(crate) struct Champions {
     /// Segment document ids (dead ones included: they died after) with the term's score,
-    /// before weights and popularity: [`Index::impact`] summed over fields.
+    /// before weights and popularity: [`Index::impact`] summed over all fields.
     pub docs: Box<[(DocId, f32)]>,
-    /// The best score of a document holding the term that is not listed (0 when all are).
+    /// At least the score of any document holding the term that is not listed: the best
+    /// unlisted score without READMEs, plus [`README_MOST`] where READMEs hold the term
+    /// outside the list (0 when every document holding it is listed).
     pub rest: f32,
 }
 
@@ -1471,6 +1494,10 @@ impl Champions {
         self.docs.len() * std::mem::size_of::<(DocId, f32)>() + 64
     }
 }
+
+/// More than any README adds to a score ([`Index::impact`] tends to its weight times
+/// `K1 + 1` as the term frequency grows; frequencies stop at 255).
+const README_MOST: f32 = WEIGHTS[README] * (K1 + 1.0);
 
 /// Most documents listed per term and segment ([`Champions`]).
 pub(crate) const CHAMPIONS_MOST: usize = 4_096;
