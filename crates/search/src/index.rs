@@ -1057,15 +1057,11 @@ impl Index {
             }
         }
         let bits = Arc::new(bits);
-        let mut cache = self.value_bits.lock().unwrap_or_else(|e| e.into_inner());
         let size = bits.bytes();
-        if cache.bytes + size > VALUE_BITS_BYTES {
-            cache.map.clear();
-            cache.bytes = 0;
-        }
-        if cache.map.insert((f, v), bits.clone()).is_none() {
-            cache.bytes += size;
-        }
+        self.value_bits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keep((f, v), bits.clone(), size, VALUE_BITS_BYTES);
         bits
     }
 
@@ -1312,15 +1308,11 @@ impl Index {
         bits.reset(seg.docnos.iter().max().map_or(0, |&d| d as usize + 1));
         self.add_reach(seg, text, &mut bits);
         let bits = Arc::new(bits);
-        let mut cache = self.reach_cache.lock().unwrap_or_else(|e| e.into_inner());
         let size = bits.bytes();
-        if cache.bytes + size > REACH_CACHE_BYTES {
-            cache.map.clear();
-            cache.bytes = 0;
-        }
-        if cache.map.insert(key, bits.clone()).is_none() {
-            cache.bytes += size;
-        }
+        self.reach_cache
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keep(key, bits.clone(), size, REACH_CACHE_BYTES);
         Some(bits)
     }
 
@@ -1337,7 +1329,7 @@ impl Index {
 
     /// A term's best-scoring documents in one segment, with a bound on the others' scores
     /// ([`Champions`]). Worked out on the term's first query in the segment (a walk of its
-    /// postings in every field) and kept while the segment lives, within
+    /// postings outside READMEs, and seeks in those) and kept while the segment lives, within
     /// [`CHAMPION_CACHE_BYTES`]: segments never change, and deletions only remove documents
     /// (a query skips the dead ones), so neither the scores nor the bound go stale.
     pub(crate) fn champions(&self, seg: &SegView, text: &str) -> Arc<Champions> {
@@ -1346,15 +1338,11 @@ impl Index {
             return c.clone();
         }
         let c = Arc::new(self.find_champions(seg, text));
-        let mut cache = self.champions.lock().unwrap_or_else(|e| e.into_inner());
         let size = c.bytes();
-        if cache.bytes + size > CHAMPION_CACHE_BYTES {
-            cache.map.clear();
-            cache.bytes = 0;
-        }
-        if cache.map.insert(key, c.clone()).is_none() {
-            cache.bytes += size;
-        }
+        self.champions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keep(key, c.clone(), size, CHAMPION_CACHE_BYTES);
         c
     }
 
@@ -1509,26 +1497,42 @@ const CHAMPIONS_SPREAD: f32 = 1.5;
 /// Memory for champion lists; when full, it starts afresh.
 const CHAMPION_CACHE_BYTES: usize = 64 << 20;
 
-#[derive(Default)]
-struct ChampionCache {
-    map: HashMap<(tantivy::index::SegmentId, String), Arc<Champions>>,
-    bytes: usize,
-}
+type ChampionCache = Capped<(tantivy::index::SegmentId, String), Champions>;
 
 /// Memory for filter sets ([`Index::value_bits`]: 128 KB each at a million documents).
 const VALUE_BITS_BYTES: usize = 16 << 20;
 
-#[derive(Default)]
-struct ValueBits {
-    map: HashMap<(FacetField, u32), Arc<Bits>>,
+type ValueBits = Capped<(FacetField, u32), Bits>;
+
+/// Cached reaches of common terms ([`Index::cached_reach`]).
+type ReachCache = Capped<(tantivy::index::SegmentId, u32, String), Bits>;
+
+/// A memo within a memory budget: when an entry would take it over, it starts afresh.
+struct Capped<K, V> {
+    map: HashMap<K, Arc<V>>,
     bytes: usize,
 }
 
-/// Cached reaches of common terms ([`Index::cached_reach`]).
-#[derive(Default)]
-struct ReachCache {
-    map: HashMap<(tantivy::index::SegmentId, u32, String), Arc<Bits>>,
-    bytes: usize,
+impl<K, V> Default for Capped<K, V> {
+    fn default() -> Self {
+        Capped {
+            map: HashMap::new(),
+            bytes: 0,
+        }
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V> Capped<K, V> {
+    /// Keeps `value` (`size` bytes) under `key` within `budget` bytes.
+    fn keep(&mut self, key: K, value: Arc<V>, size: usize, budget: usize) {
+        if self.bytes + size > budget {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        if self.map.insert(key, value).is_none() {
+            self.bytes += size;
+        }
+    }
 }
 
 /// Calls `f(doc, tf)` with each live document of `term`'s postings in one segment, in

@@ -604,16 +604,30 @@ impl Index {
         if tier == Tier::BoundDescriptions && docs.len() > self.first_tier_most {
             return Err(GiveUp::NextTier);
         }
+        let top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
+        Ok(self.settle_page(q, expansions, weights, exact, docs, top))
+    }
+
+    /// Scores `docs` in full and offers them to `top` with the exact name matches that are
+    /// not results (they score 0): the page.
+    fn settle_page<F: Fn(&Candidate, &Candidate) -> Ordering>(
+        &self,
+        q: &Query<'_>,
+        expansions: &[Vec<Expansion>],
+        weights: &[Vec<f32>],
+        exact: &[(u32, u64, bool)],
+        mut docs: Vec<(u64, u32)>,
+        mut top: TopK<F>,
+    ) -> Vec<Candidate> {
         docs.sort_unstable();
         #[cfg(test)]
         FULLY_SCORED.with(|c| c.set(c.get() + docs.len()));
         let totals = self.exact_scores(expansions, weights, &docs);
-        let mut top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
         for (&(_, d), t) in docs.iter().zip(totals) {
             top.offer(Candidate {
                 doc: d,
-                exact: is_exact(d),
-                score: t * popularity(d),
+                exact: exact.binary_search_by_key(&d, |e| e.0).is_ok(),
+                score: t * self.popularity[d as usize],
                 key: self.sort_key(q.sort, d),
             });
         }
@@ -625,7 +639,7 @@ impl Index {
                 key: self.sort_key(q.sort, e.0),
             });
         }
-        Ok(top.finish())
+        top.finish()
     }
 
     /// The first `end` results by relevance from each expansion's best-scoring documents
@@ -822,27 +836,7 @@ impl Index {
             return None;
         }
         docs.extend(exact.iter().filter(|e| e.2).map(|e| (e.1, e.0)));
-        docs.sort_unstable();
-        #[cfg(test)]
-        FULLY_SCORED.with(|c| c.set(c.get() + docs.len()));
-        let totals = self.exact_scores(expansions, weights, &docs);
-        for (&(_, d), t) in docs.iter().zip(totals) {
-            top.offer(Candidate {
-                doc: d,
-                exact: is_exact(d),
-                score: t * popularity(d),
-                key: self.sort_key(q.sort, d),
-            });
-        }
-        for e in exact.iter().filter(|e| !e.2) {
-            top.offer(Candidate {
-                doc: e.0,
-                exact: true,
-                score: 0.0,
-                key: self.sort_key(q.sort, e.0),
-            });
-        }
-        Some(top.finish())
+        Some(self.settle_page(q, expansions, weights, exact, docs, top))
     }
 
     /// A sort key that about four times `end` of the `count` members are keyed at most,
