@@ -214,6 +214,20 @@ impl SearchResult {
     }
 }
 
+/// What a relevance page is worked out from: the query, its words' expansions with their
+/// weights (weight times idf), which words the caller can see matched, the exact name
+/// matches (docno, where, a result), where the page ends and how many results there are.
+#[derive(Clone, Copy)]
+struct Ask<'a> {
+    q: &'a Query<'a>,
+    expansions: &'a [Vec<Expansion>],
+    weights: &'a [Vec<f32>],
+    known: &'a [bool],
+    exact: &'a [(u32, u64, bool)],
+    end: usize,
+    results: usize,
+}
+
 /// A term of the vocabulary a query word reaches, with its weight.
 #[derive(Debug, Clone)]
 struct Expansion {
@@ -354,19 +368,25 @@ impl Index {
         } else {
             Tier::BoundReadmes
         };
+        let ask = Ask {
+            q,
+            expansions: &expansions,
+            weights: &weights,
+            known: &known,
+            exact: &exact,
+            end,
+            results: member_count,
+        };
         let mut by_champions = false;
         let mut page: Vec<Candidate> = if end == 0 {
             Vec::new()
-        } else if let Some(page) = scored
-            .then(|| self.page_by_champions(q, &expansions, &weights, &known, &exact, end, scratch))
-            .flatten()
-        {
+        } else if let Some(page) = scored.then(|| self.page_by_champions(&ask, scratch)).flatten() {
             by_champions = true;
             page
         } else if scored {
             scratch.reset();
             loop {
-                match self.page_by_score(q, &expansions, &weights, &known, &exact, end, scratch, tier) {
+                match self.page_by_score(&ask, scratch, tier) {
                     Ok(page) => break page,
                     // The reach stays: only the scores are worked out again.
                     Err(GiveUp::NextTier) => {
@@ -491,18 +511,13 @@ impl Index {
     /// The first `end` results by relevance with lower bounds from the fields `tier`
     /// scores ([`Index::score_word`] for every word, then [`Index::best_by_score`] with
     /// the most the other fields can add over the `known` words).
-    #[allow(clippy::too_many_arguments)]
-    fn page_by_score(
-        &self,
-        q: &Query<'_>,
-        expansions: &[Vec<Expansion>],
-        weights: &[Vec<f32>],
-        known: &[bool],
-        exact: &[(u32, u64, bool)],
-        end: usize,
-        scratch: &mut Scratch,
-        tier: Tier,
-    ) -> Result<Vec<Candidate>, GiveUp> {
+    fn page_by_score(&self, ask: &Ask<'_>, scratch: &mut Scratch, tier: Tier) -> Result<Vec<Candidate>, GiveUp> {
+        let Ask {
+            expansions,
+            weights,
+            known,
+            ..
+        } = *ask;
         for (i, (ex, w)) in expansions.iter().zip(weights).enumerate() {
             self.score_word(i, ex, w, tier, scratch);
         }
@@ -530,25 +545,21 @@ impl Index {
                     .fold(0.0, f32::max)
             })
             .sum();
-        self.best_by_score(q, expansions, weights, bounded_most, exact, end, scratch, tier)
+        self.best_by_score(ask, bounded_most, scratch, tier)
     }
 
     /// The first `end` results by relevance, or why not: too many documents could reach
     /// them (see [`Index::search_pruned`]). `score_word` left each result's score without
     /// the fields `tier` bounds in `scratch.total` (a lower bound) and its place in
     /// `scratch.loc`; `bounded_most` is the most those fields add to it.
-    #[allow(clippy::too_many_arguments)]
     fn best_by_score(
         &self,
-        q: &Query<'_>,
-        expansions: &[Vec<Expansion>],
-        weights: &[Vec<f32>],
+        ask: &Ask<'_>,
         bounded_most: f32,
-        exact: &[(u32, u64, bool)],
-        end: usize,
         scratch: &Scratch,
         tier: Tier,
     ) -> Result<Vec<Candidate>, GiveUp> {
+        let Ask { q, exact, end, .. } = *ask;
         let next = match tier {
             Tier::BoundDescriptions => GiveUp::NextTier,
             Tier::BoundReadmes => GiveUp::Exhaustive,
@@ -565,7 +576,7 @@ impl Index {
             .map(|&d| (scratch.total[d as usize] * popularity(d), d))
             .collect();
         let outside_readme = lower.len();
-        let readme_only = members.count() - exact.iter().filter(|e| e.2).count() - outside_readme;
+        let readme_only = ask.results - exact.iter().filter(|e| e.2).count() - outside_readme;
         // The page's lowest score is at least `floor`: `slots` documents score that much.
         let floor = if slots == 0 {
             f32::INFINITY
@@ -605,20 +616,24 @@ impl Index {
             return Err(GiveUp::NextTier);
         }
         let top = TopK::new(end, |a, b| self.compare(q.sort, a, b));
-        Ok(self.settle_page(q, expansions, weights, exact, docs, top))
+        Ok(self.settle_page(ask, docs, top))
     }
 
     /// Scores `docs` in full and offers them to `top` with the exact name matches that are
     /// not results (they score 0): the page.
     fn settle_page<F: Fn(&Candidate, &Candidate) -> Ordering>(
         &self,
-        q: &Query<'_>,
-        expansions: &[Vec<Expansion>],
-        weights: &[Vec<f32>],
-        exact: &[(u32, u64, bool)],
+        ask: &Ask<'_>,
         mut docs: Vec<(u64, u32)>,
         mut top: TopK<F>,
     ) -> Vec<Candidate> {
+        let Ask {
+            q,
+            expansions,
+            weights,
+            exact,
+            ..
+        } = *ask;
         docs.sort_unstable();
         #[cfg(test)]
         FULLY_SCORED.with(|c| c.set(c.get() + docs.len()));
@@ -654,17 +669,16 @@ impl Index {
     /// (`floor`); when even the most popular document could not pass it unlisted, only
     /// listed results whose upper bound reaches it can make the page: those known exactly
     /// keep their score, the others are scored in full (at most [`README_ONLY_MOST`]).
-    #[allow(clippy::too_many_arguments)]
-    fn page_by_champions(
-        &self,
-        q: &Query<'_>,
-        expansions: &[Vec<Expansion>],
-        weights: &[Vec<f32>],
-        known: &[bool],
-        exact: &[(u32, u64, bool)],
-        end: usize,
-        scratch: &mut Scratch,
-    ) -> Option<Vec<Candidate>> {
+    fn page_by_champions(&self, ask: &Ask<'_>, scratch: &mut Scratch) -> Option<Vec<Candidate>> {
+        let Ask {
+            q,
+            expansions,
+            weights,
+            known,
+            exact,
+            end,
+            results,
+        } = *ask;
         if self.champions_most == 0 {
             return None;
         }
@@ -745,7 +759,7 @@ impl Index {
             .collect();
         // Results on no list score at most `unlisted_most`.
         let unlisted_exact = exact.iter().filter(|e| e.2 && upper[e.0 as usize] == 0.0).count();
-        let unlisted_results = members.count() - touched.len() - unlisted_exact;
+        let unlisted_results = results - touched.len() - unlisted_exact;
         let mut floor = if slots == 0 {
             f32::INFINITY
         } else if lower.len() >= slots {
@@ -836,7 +850,7 @@ impl Index {
             return None;
         }
         docs.extend(exact.iter().filter(|e| e.2).map(|e| (e.1, e.0)));
-        Some(self.settle_page(q, expansions, weights, exact, docs, top))
+        Some(self.settle_page(ask, docs, top))
     }
 
     /// A sort key that about four times `end` of the `count` members are keyed at most,
